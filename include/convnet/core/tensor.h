@@ -1,0 +1,90 @@
+#pragma once
+// Tensor: a float32, contiguous, row-major (NCHW for images) array that can take part
+// in define-by-run autograd. A Tensor is a cheap handle: copies share the same data,
+// as in PyTorch. reshape()/view()/detach() share storage; clone() copies.
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <vector>
+
+#include "convnet/core/shape.h"
+
+namespace convnet {
+
+class Generator;
+class Tensor;
+struct Node;
+
+using GradHook = std::function<Tensor(const Tensor& grad)>;
+
+struct TensorImpl {
+  std::shared_ptr<std::vector<float>> storage;
+  int64_t offset = 0;  // in elements; views of a storage start here
+  Shape shape;
+  bool requires_grad = false;
+  std::shared_ptr<TensorImpl> grad;  // accumulated gradient of a leaf
+  std::shared_ptr<Node> grad_fn;     // the op that produced this tensor (non-leaf)
+  std::vector<GradHook> hooks;
+};
+
+class Tensor {
+ public:
+  Tensor() = default;
+  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+
+  // ---- construction -------------------------------------------------------------
+  static Tensor empty(const Shape& shape);  // uninitialized (zero-filled in practice)
+  static Tensor zeros(const Shape& shape);
+  static Tensor ones(const Shape& shape);
+  static Tensor full(const Shape& shape, float value);
+  static Tensor from_vector(const Shape& shape, std::vector<float> values);
+  static Tensor scalar(float value) { return full({}, value); }
+  static Tensor randn(const Shape& shape, Generator& gen, float mean = 0.f, float std = 1.f);
+  static Tensor rand(const Shape& shape, Generator& gen, float lo = 0.f, float hi = 1.f);
+
+  // ---- shape and data -----------------------------------------------------------
+  bool defined() const { return impl_ != nullptr; }
+  const Shape& shape() const;
+  int64_t dim() const { return static_cast<int64_t>(shape().size()); }
+  int64_t size(int64_t d) const;  // negative d counts from the end
+  int64_t numel() const;
+  float* data();
+  const float* data() const;
+  // Element access for tests and small tools: t.at({n, c, h, w}).
+  float& at(std::initializer_list<int64_t> idx);
+  float at(std::initializer_list<int64_t> idx) const;
+  float item() const;  // the value of a one-element tensor
+  std::vector<float> to_vector() const;
+  void fill_(float v);
+  void copy_(const Tensor& src);  // same numel; no autograd
+
+  // reshape/view share storage and are recorded by autograd; one dim may be -1.
+  Tensor reshape(const Shape& shape) const;
+  Tensor view(const Shape& shape) const { return reshape(shape); }
+  Tensor flatten(int64_t start_dim = 1) const;
+  Tensor clone() const;   // a copy of the data, not attached to the graph
+  Tensor detach() const;  // same data, not attached to the graph
+
+  // ---- autograd -----------------------------------------------------------------
+  bool requires_grad() const;
+  Tensor& requires_grad_(bool on = true);
+  bool is_leaf() const;
+  Tensor grad() const;  // undefined until a backward pass reached this tensor
+  void set_grad(const Tensor& g);
+  void zero_grad();  // drops the gradient (as set_to_none=True)
+  // Backward from a one-element tensor (seed 1), or from any tensor with a given seed.
+  void backward() const;
+  void backward(const Tensor& grad_output) const;
+  // hook(grad) runs when this tensor's gradient is computed; its result, if defined,
+  // replaces the gradient passed on (as torch.Tensor.register_hook).
+  void register_hook(GradHook hook);
+  const std::shared_ptr<Node>& grad_fn() const;
+
+  TensorImpl* impl() const { return impl_.get(); }
+  const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
+
+ private:
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+}  // namespace convnet

@@ -1,0 +1,181 @@
+#include "convnet/core/tensor.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "convnet/autograd/autograd.h"
+#include "convnet/core/error.h"
+#include "convnet/core/rng.h"
+
+namespace convnet {
+
+namespace {
+std::shared_ptr<TensorImpl> make_impl(const Shape& shape) {
+  for (int64_t d : shape) CONVNET_CHECK(d >= 0, "Tensor: negative dimension in shape ", shape_str(shape));
+  auto impl = std::make_shared<TensorImpl>();
+  impl->shape = shape;
+  impl->storage = std::make_shared<std::vector<float>>(static_cast<size_t>(shape_numel(shape)));
+  return impl;
+}
+const TensorImpl& checked(const std::shared_ptr<TensorImpl>& p) {
+  CONVNET_CHECK(p != nullptr, "Tensor: use of an undefined tensor");
+  return *p;
+}
+}  // namespace
+
+Tensor Tensor::empty(const Shape& shape) { return Tensor(make_impl(shape)); }
+Tensor Tensor::zeros(const Shape& shape) { return Tensor(make_impl(shape)); }
+Tensor Tensor::ones(const Shape& shape) { return full(shape, 1.f); }
+Tensor Tensor::full(const Shape& shape, float value) {
+  Tensor t(make_impl(shape));
+  t.fill_(value);
+  return t;
+}
+Tensor Tensor::from_vector(const Shape& shape, std::vector<float> values) {
+  CONVNET_CHECK(static_cast<int64_t>(values.size()) == shape_numel(shape), "Tensor::from_vector: ",
+                values.size(), " values do not fill shape ", shape_str(shape));
+  auto impl = std::make_shared<TensorImpl>();
+  impl->shape = shape;
+  impl->storage = std::make_shared<std::vector<float>>(std::move(values));
+  return Tensor(impl);
+}
+Tensor Tensor::randn(const Shape& shape, Generator& gen, float mean, float std) {
+  Tensor t = empty(shape);
+  float* p = t.data();
+  for (int64_t i = 0; i < t.numel(); ++i) p[i] = gen.normal(mean, std);
+  return t;
+}
+Tensor Tensor::rand(const Shape& shape, Generator& gen, float lo, float hi) {
+  Tensor t = empty(shape);
+  float* p = t.data();
+  for (int64_t i = 0; i < t.numel(); ++i) p[i] = gen.uniform(lo, hi);
+  return t;
+}
+
+const Shape& Tensor::shape() const { return checked(impl_).shape; }
+int64_t Tensor::size(int64_t d) const {
+  const int64_t n = dim();
+  const int64_t dd = d < 0 ? d + n : d;
+  CONVNET_CHECK(dd >= 0 && dd < n, "Tensor::size: dimension ", d, " out of range for shape ", shape_str(shape()));
+  return shape()[dd];
+}
+int64_t Tensor::numel() const { return shape_numel(shape()); }
+float* Tensor::data() {
+  auto& impl = const_cast<TensorImpl&>(checked(impl_));
+  return impl.storage->data() + impl.offset;
+}
+const float* Tensor::data() const {
+  const auto& impl = checked(impl_);
+  return impl.storage->data() + impl.offset;
+}
+
+namespace {
+int64_t flat_index(const Shape& shape, std::initializer_list<int64_t> idx) {
+  CONVNET_CHECK(idx.size() == shape.size(), "Tensor::at: ", idx.size(), " indices for shape ", shape_str(shape));
+  int64_t flat = 0, k = 0;
+  for (int64_t i : idx) {
+    CONVNET_CHECK(i >= 0 && i < shape[k], "Tensor::at: index ", i, " out of range for dimension ", k,
+                  " of shape ", shape_str(shape));
+    flat = flat * shape[k] + i;
+    ++k;
+  }
+  return flat;
+}
+}  // namespace
+
+float& Tensor::at(std::initializer_list<int64_t> idx) { return data()[flat_index(shape(), idx)]; }
+float Tensor::at(std::initializer_list<int64_t> idx) const { return data()[flat_index(shape(), idx)]; }
+float Tensor::item() const {
+  CONVNET_CHECK(numel() == 1, "Tensor::item: tensor of shape ", shape_str(shape()), " has ", numel(),
+                " elements, not 1");
+  return data()[0];
+}
+std::vector<float> Tensor::to_vector() const { return std::vector<float>(data(), data() + numel()); }
+void Tensor::fill_(float v) { std::fill(data(), data() + numel(), v); }
+void Tensor::copy_(const Tensor& src) {
+  CONVNET_CHECK(src.numel() == numel(), "Tensor::copy_: source of shape ", shape_str(src.shape()),
+                " does not fit destination of shape ", shape_str(shape()));
+  std::memcpy(data(), src.data(), sizeof(float) * numel());
+}
+
+Tensor Tensor::reshape(const Shape& new_shape) const {
+  Shape s = new_shape;
+  int64_t known = 1, infer = -1;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == -1) {
+      CONVNET_CHECK(infer < 0, "reshape: only one dimension can be -1, got ", shape_str(new_shape));
+      infer = static_cast<int64_t>(i);
+    } else {
+      known *= s[i];
+    }
+  }
+  if (infer >= 0) {
+    CONVNET_CHECK(known > 0 && numel() % known == 0, "reshape: cannot view shape ", shape_str(shape()), " as ",
+                  shape_str(new_shape));
+    s[infer] = numel() / known;
+  }
+  CONVNET_CHECK(shape_numel(s) == numel(), "reshape: shape ", shape_str(new_shape), " is invalid for input of shape ",
+                shape_str(shape()), " (", numel(), " elements)");
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = impl_->storage;
+  impl->offset = impl_->offset;
+  impl->shape = s;
+  Tensor out(impl);
+  const Shape in_shape = shape();
+  autograd::record(out, "reshape", {*this}, [in_shape](const Tensor& g) {
+    return std::vector<Tensor>{g.reshape(in_shape)};
+  });
+  return out;
+}
+
+Tensor Tensor::flatten(int64_t start_dim) const {
+  const int64_t n = dim();
+  const int64_t sd = start_dim < 0 ? start_dim + n : start_dim;
+  CONVNET_CHECK(sd >= 0 && sd <= n, "flatten: start_dim ", start_dim, " out of range for shape ", shape_str(shape()));
+  Shape s(shape().begin(), shape().begin() + sd);
+  int64_t rest = 1;
+  for (int64_t i = sd; i < n; ++i) rest *= shape()[i];
+  s.push_back(rest);
+  return reshape(s);
+}
+
+Tensor Tensor::clone() const {
+  Tensor t = empty(shape());
+  t.copy_(*this);
+  return t;
+}
+
+Tensor Tensor::detach() const {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = checked(impl_).storage;
+  impl->offset = impl_->offset;
+  impl->shape = impl_->shape;
+  return Tensor(impl);
+}
+
+bool Tensor::requires_grad() const { return impl_ && impl_->requires_grad; }
+Tensor& Tensor::requires_grad_(bool on) {
+  CONVNET_CHECK(impl_ != nullptr, "requires_grad_: undefined tensor");
+  CONVNET_CHECK(on || !impl_->grad_fn, "requires_grad_(false): only leaf tensors can stop requiring grad; use detach()");
+  impl_->requires_grad = on;
+  return *this;
+}
+bool Tensor::is_leaf() const { return !impl_ || !impl_->grad_fn; }
+Tensor Tensor::grad() const { return impl_ && impl_->grad ? Tensor(impl_->grad) : Tensor(); }
+void Tensor::set_grad(const Tensor& g) { impl_->grad = g.impl_ptr(); }
+void Tensor::zero_grad() {
+  if (impl_) impl_->grad.reset();
+}
+void Tensor::register_hook(GradHook hook) {
+  CONVNET_CHECK(requires_grad(), "register_hook: tensor does not require grad");
+  impl_->hooks.push_back(std::move(hook));
+}
+const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked(impl_).grad_fn; }
+
+void Tensor::backward() const {
+  CONVNET_CHECK(numel() == 1, "backward: grad can be implicitly created only for a one-element tensor, got shape ",
+                shape_str(shape()));
+  backward(Tensor::ones(shape()));
+}
+
+}  // namespace convnet

@@ -1,0 +1,120 @@
+#include "convnet/io/safetensors.h"
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "convnet/core/error.h"
+
+namespace convnet::io {
+
+namespace {
+int64_t dtype_size(const std::string& dt) {
+  if (dt == "F32" || dt == "I32") return 4;
+  if (dt == "F64" || dt == "I64") return 8;
+  if (dt == "U8" || dt == "I8" || dt == "BOOL") return 1;
+  return 0;
+}
+
+float convert(const std::string& dt, const char* p) {
+  if (dt == "F32") { float v; std::memcpy(&v, p, 4); return v; }
+  if (dt == "F64") { double v; std::memcpy(&v, p, 8); return static_cast<float>(v); }
+  if (dt == "I64") { int64_t v; std::memcpy(&v, p, 8); return static_cast<float>(v); }
+  if (dt == "I32") { int32_t v; std::memcpy(&v, p, 4); return static_cast<float>(v); }
+  if (dt == "I8") return static_cast<float>(static_cast<int8_t>(*p));
+  return static_cast<float>(static_cast<uint8_t>(*p));
+}
+}  // namespace
+
+SafeTensors load_safetensors(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  CONVNET_CHECK(f.good(), "safetensors: cannot open '", path, "' (no such file or not readable)");
+  f.seekg(0, std::ios::end);
+  const int64_t file_size = f.tellg();
+  f.seekg(0);
+  CONVNET_CHECK(file_size >= 8, "safetensors: '", path, "' is too short (", file_size,
+                " bytes) to hold the 8-byte header length");
+  unsigned char len_bytes[8];
+  f.read(reinterpret_cast<char*>(len_bytes), 8);
+  uint64_t hlen = 0;
+  for (int i = 7; i >= 0; --i) hlen = (hlen << 8) | len_bytes[i];
+  CONVNET_CHECK(hlen <= static_cast<uint64_t>(file_size - 8), "safetensors: '", path, "' declares a ", hlen,
+                "-byte header but the file has only ", file_size - 8, " bytes after the length; truncated or not a safetensors file");
+  std::string header(hlen, '\0');
+  f.read(header.data(), static_cast<std::streamsize>(hlen));
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(header);
+  } catch (const std::exception& e) {
+    throw Error("safetensors: '" + path + "' has a header that is not valid JSON: " + e.what());
+  }
+  CONVNET_CHECK(j.is_object(), "safetensors: '", path, "' header is not a JSON object");
+  const int64_t data_size = file_size - 8 - static_cast<int64_t>(hlen);
+  std::vector<char> data(static_cast<size_t>(data_size));
+  f.read(data.data(), data_size);
+  CONVNET_CHECK(f.good(), "safetensors: '", path, "': read error");
+
+  SafeTensors out;
+  for (auto& [name, info] : j.items()) {
+    if (name == "__metadata__") {
+      for (auto& [k, v] : info.items())
+        out.metadata[k] = v.is_string() ? v.get<std::string>() : v.dump();
+      continue;
+    }
+    CONVNET_CHECK(info.contains("dtype") && info.contains("shape") && info.contains("data_offsets"), "safetensors: '",
+                  path, "': entry '", name, "' lacks dtype, shape or data_offsets");
+    const std::string dt = info["dtype"].get<std::string>();
+    const int64_t es = dtype_size(dt);
+    CONVNET_CHECK(es > 0, "safetensors: '", path, "': tensor '", name, "' has unsupported dtype ", dt,
+                  " (supported: F32, F64, I64, I32, I8, U8, BOOL)");
+    Shape shape = info["shape"].get<Shape>();
+    const int64_t b = info["data_offsets"][0].get<int64_t>(), e = info["data_offsets"][1].get<int64_t>();
+    CONVNET_CHECK(b >= 0 && e >= b && e <= data_size, "safetensors: '", path, "': tensor '", name, "' data_offsets [",
+                  b, ", ", e, "] lie outside the ", data_size, "-byte data section (truncated file?)");
+    CONVNET_CHECK((e - b) == shape_numel(shape) * es, "safetensors: '", path, "': tensor '", name, "' of shape ",
+                  shape_str(shape), " and dtype ", dt, " needs ", shape_numel(shape) * es, " bytes, data_offsets give ",
+                  e - b);
+    Tensor t = Tensor::empty(shape);
+    float* p = t.data();
+    if (dt == "F32") {
+      std::memcpy(p, data.data() + b, static_cast<size_t>(e - b));
+    } else {
+      for (int64_t i = 0; i < t.numel(); ++i) p[i] = convert(dt, data.data() + b + i * es);
+    }
+    out.tensors.emplace(name, t);
+  }
+  return out;
+}
+
+void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
+                      const std::map<std::string, std::string>& metadata) {
+  nlohmann::json j = nlohmann::json::object();
+  int64_t off = 0;
+  for (const auto& [name, t] : tensors) {
+    const int64_t bytes = t.numel() * 4;
+    j[name] = {{"dtype", "F32"}, {"shape", t.shape()}, {"data_offsets", {off, off + bytes}}};
+    off += bytes;
+  }
+  if (!metadata.empty()) j["__metadata__"] = metadata;
+  std::string header = j.dump();
+  while ((header.size() + 8) % 8) header += ' ';  // keep the data 8-byte aligned
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    CONVNET_CHECK(f.good(), "safetensors: cannot write '", tmp, "'");
+    uint64_t hlen = header.size();
+    unsigned char len_bytes[8];
+    for (int i = 0; i < 8; ++i) len_bytes[i] = static_cast<unsigned char>((hlen >> (8 * i)) & 0xff);
+    f.write(reinterpret_cast<const char*>(len_bytes), 8);
+    f.write(header.data(), static_cast<std::streamsize>(header.size()));
+    for (const auto& [name, t] : tensors)
+      f.write(reinterpret_cast<const char*>(t.data()), static_cast<std::streamsize>(t.numel() * 4));
+    f.flush();
+    CONVNET_CHECK(f.good(), "safetensors: write to '", tmp, "' failed (disk full?)");
+  }
+  CONVNET_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "safetensors: cannot rename '", tmp, "' to '", path, "'");
+}
+
+}  // namespace convnet::io

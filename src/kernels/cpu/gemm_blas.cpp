@@ -1,0 +1,43 @@
+// GEMM on OpenBLAS. OpenBLAS runs single-threaded inside our OpenMP regions; large
+// GEMMs called from outside a parallel region are split by rows over the threads.
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+
+#include "kernels/gemm.h"
+#include "kernels/registry.h"
+
+namespace convnet::kernels::cpu {
+
+void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
+          int64_t ldb, float beta, float* C, int64_t ldc) {
+  static const bool init = [] {
+    openblas_set_num_threads(1);
+    return true;
+  }();
+  (void)init;
+  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  const int64_t work = M * N * K;
+  if (threads <= 1 || work < (1 << 18) || M < 2 * threads) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K, alpha, A, lda,
+                B, ldb, beta, C, ldc);
+    return;
+  }
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int64_t m0 = M * t / nt, m1 = M * (t + 1) / nt;
+    if (m1 > m0) {
+      const float* Ab = ta ? A + m0 : A + m0 * lda;
+      cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m1 - m0, N, K, alpha,
+                  Ab, lda, B, ldb, beta, C + m0 * ldc, ldc);
+    }
+  }
+}
+
+}  // namespace convnet::kernels::cpu
+
+namespace convnet::kernels {
+void register_cpu_gemm() { add<GemmFn<float>>("gemm", "cpu", 10, &cpu::gemm); }
+}  // namespace convnet::kernels

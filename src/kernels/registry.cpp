@@ -1,0 +1,73 @@
+#include "kernels/registry.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+
+#include "convnet/core/error.h"
+
+namespace convnet::kernels {
+
+namespace {
+struct State {
+  std::map<std::string, std::vector<Variant>> table;
+  std::string forced;
+};
+
+State& state() {
+  static State* s = [] {
+    auto* st = new State;
+    if (const char* env = std::getenv("CONVNET_BACKEND")) st->forced = env;
+    return st;
+  }();
+  return *s;
+}
+
+void ensure_registered() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    register_ref_conv2d();
+    register_ref_gemm();
+    register_ref_pool();
+    register_ref_batch_norm();
+    register_ref_activation();
+    register_ref_softmax();
+    register_ref_loss();
+    register_ref_elementwise();
+    register_cpu_conv2d();
+    register_cpu_gemm();
+  });
+}
+}  // namespace
+
+void add_variant(const std::string& op, const std::string& backend, int priority, AnyFn fn) {
+  auto& v = state().table[op];
+  v.push_back({backend, priority, fn});
+  std::stable_sort(v.begin(), v.end(), [](const Variant& a, const Variant& b) { return a.priority > b.priority; });
+}
+
+AnyFn find_variant(const std::string& op) {
+  ensure_registered();
+  auto it = state().table.find(op);
+  CONVNET_CHECK(it != state().table.end() && !it->second.empty(), "kernel registry: no kernel for op '", op, "'");
+  const std::string& forced = state().forced;
+  if (!forced.empty()) {
+    for (const auto& v : it->second)
+      if (v.backend == forced) return v.fn;
+    for (const auto& v : it->second)
+      if (v.backend == "ref") return v.fn;
+  }
+  return it->second.front().fn;
+}
+
+std::vector<Variant> variants(const std::string& op) {
+  ensure_registered();
+  auto it = state().table.find(op);
+  return it == state().table.end() ? std::vector<Variant>{} : it->second;
+}
+
+void force_backend(const std::string& backend) { state().forced = backend; }
+std::string forced_backend() { return state().forced; }
+
+}  // namespace convnet::kernels

@@ -1,0 +1,104 @@
+#include "convnet/ops/conv2d.h"
+
+#include "convnet/autograd/autograd.h"
+#include "convnet/core/error.h"
+#include "convnet/ops/output_size.h"
+#include "kernels/conv2d.h"
+#include "kernels/registry.h"
+
+namespace convnet {
+
+Padding::Padding(const char* s) : Padding(std::string(s)) {}
+Padding::Padding(const std::string& s) {
+  if (s == "same")
+    mode = Mode::Same;
+  else if (s == "valid")
+    mode = Mode::Valid;
+  else
+    throw Error("conv2d: padding string must be \"same\" or \"valid\", got \"" + s + "\"");
+}
+std::string Padding::str() const {
+  if (mode == Mode::Same) return "\"same\"";
+  if (mode == Mode::Valid) return "\"valid\"";
+  return h == w ? std::to_string(h) : "(" + std::to_string(h) + ", " + std::to_string(w) + ")";
+}
+
+namespace ops {
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dArgs& a, const std::string& layer) {
+  CONVNET_CHECK(x.defined() && weight.defined(), layer, ": input and weight must be defined");
+  CONVNET_CHECK(x.dim() == 4, layer, ": expected a 4-D input (N, C, H, W), got input of shape ", shape_str(x.shape()));
+  CONVNET_CHECK(weight.dim() == 4, layer, ": expected a 4-D weight (OC, C/groups, KH, KW), got weight of shape ",
+                shape_str(weight.shape()));
+  const int64_t G = a.groups;
+  CONVNET_CHECK(G >= 1, layer, ": groups must be positive, got ", G);
+  CONVNET_CHECK(a.stride[0] >= 1 && a.stride[1] >= 1, layer, ": stride must be positive, got (", a.stride[0], ", ",
+                a.stride[1], ")");
+  CONVNET_CHECK(a.dilation[0] >= 1 && a.dilation[1] >= 1, layer, ": dilation must be positive, got (", a.dilation[0],
+                ", ", a.dilation[1], ")");
+  kernels::Conv2dGeom g{};
+  g.N = x.size(0), g.C = x.size(1), g.H = x.size(2), g.W = x.size(3);
+  g.OC = weight.size(0), g.KH = weight.size(2), g.KW = weight.size(3);
+  g.SH = a.stride[0], g.SW = a.stride[1], g.DH = a.dilation[0], g.DW = a.dilation[1], g.G = G;
+  CONVNET_CHECK(g.OC % G == 0, layer, ": out_channels (", g.OC, ") must be divisible by groups (", G,
+                "); weight of shape ", shape_str(weight.shape()));
+  CONVNET_CHECK(weight.size(1) * G == g.C, layer, ": expected input with ", weight.size(1) * G,
+                " channels (weight of shape ", shape_str(weight.shape()), ", groups=", G, "), got input of shape ",
+                shape_str(x.shape()));
+  if (bias.defined())
+    CONVNET_CHECK(bias.dim() == 1 && bias.size(0) == g.OC, layer, ": expected bias of shape (", g.OC,
+                  ") for weight of shape ", shape_str(weight.shape()), ", got bias of shape ", shape_str(bias.shape()));
+
+  int64_t pad_b = 0, pad_r = 0;  // bottom/right padding
+  switch (a.padding.mode) {
+    case Padding::Mode::Explicit:
+      CONVNET_CHECK(a.padding.h >= 0 && a.padding.w >= 0, layer, ": padding must be non-negative, got ",
+                    a.padding.str());
+      g.PH = pad_b = a.padding.h;
+      g.PW = pad_r = a.padding.w;
+      break;
+    case Padding::Mode::Valid:
+      g.PH = g.PW = 0;
+      break;
+    case Padding::Mode::Same: {
+      CONVNET_CHECK(g.SH == 1 && g.SW == 1, layer, ": padding=\"same\" is not supported for strided convolutions (stride (",
+                    g.SH, ", ", g.SW, "))");
+      // Total padding d*(k-1); PyTorch puts the odd one at the bottom/right.
+      const int64_t th = g.DH * (g.KH - 1), tw = g.DW * (g.KW - 1);
+      g.PH = th / 2, pad_b = th - th / 2;
+      g.PW = tw / 2, pad_r = tw - tw / 2;
+      break;
+    }
+  }
+  g.OH = conv_output_size(g.H, g.KH, g.SH, g.PH, pad_b, g.DH);
+  g.OW = conv_output_size(g.W, g.KW, g.SW, g.PW, pad_r, g.DW);
+  CONVNET_CHECK(g.OH > 0 && g.OW > 0, layer, ": kernel size ", g.DH * (g.KH - 1) + 1, "x", g.DW * (g.KW - 1) + 1,
+                " (dilated) is larger than the padded input ", g.H + g.PH + pad_b, "x", g.W + g.PW + pad_r,
+                "; input of shape ", shape_str(x.shape()), ", weight of shape ", shape_str(weight.shape()),
+                ", padding ", a.padding.str());
+
+  Tensor y = Tensor::empty({g.N, g.OC, g.OH, g.OW});
+  kernels::get<kernels::Conv2dFwdFn<float>>("conv2d_fwd")(g, x.data(), weight.data(),
+                                                            bias.defined() ? bias.data() : nullptr, y.data());
+  autograd::record(y, "conv2d", {x, weight, bias}, [x, weight, bias, g](const Tensor& gy) {
+    Tensor gx, gw, gb;
+    if (x.requires_grad()) {
+      gx = Tensor::empty(x.shape());
+      kernels::get<kernels::Conv2dBwdDataFn<float>>("conv2d_bwd_data")(g, gy.data(), weight.data(), gx.data());
+    }
+    const bool need_b = bias.defined() && bias.requires_grad();
+    if (weight.requires_grad() || need_b) {
+      // One pass computes both; a frozen weight with a trainable bias pays for the weight too.
+      Tensor gw_full = Tensor::empty(weight.shape());
+      if (need_b) gb = Tensor::empty(bias.shape());
+      kernels::get<kernels::Conv2dBwdWeightFn<float>>("conv2d_bwd_weight")(g, x.data(), gy.data(), gw_full.data(),
+                                                                           need_b ? gb.data() : nullptr);
+      if (weight.requires_grad()) gw = gw_full;
+    }
+    return std::vector<Tensor>{gx, gw, gb};
+  });
+  return y;
+}
+
+}  // namespace ops
+}  // namespace convnet

@@ -1,0 +1,109 @@
+#include "util/test_util.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+#include "convnet/core/error.h"
+#include "convnet/core/rng.h"
+
+namespace convnet::testing {
+
+std::string fixture_dir() { return CONVNET_FIXTURE_DIR; }
+
+std::vector<std::string> fixture_files(const std::string& prefix) {
+  std::vector<std::string> out;
+  namespace fs = std::filesystem;
+  if (fs::exists(fixture_dir()))
+    for (const auto& e : fs::directory_iterator(fixture_dir())) {
+      const std::string name = e.path().filename().string();
+      if (name.rfind(prefix, 0) == 0 && e.path().extension() == ".safetensors") out.push_back(e.path().string());
+    }
+  std::sort(out.begin(), out.end());
+  EXPECT_FALSE(out.empty()) << "no PyTorch fixtures '" << prefix << "*' in " << fixture_dir()
+                            << " (run python/gen_fixtures.py, or ctest which runs it first)";
+  return out;
+}
+
+io::SafeTensors load_fixture(const std::string& path) { return io::load_safetensors(path); }
+
+nlohmann::json fixture_config(const io::SafeTensors& f) {
+  auto it = f.metadata.find("config");
+  return it == f.metadata.end() ? nlohmann::json::object() : nlohmann::json::parse(it->second);
+}
+
+const Tensor& fixture_tensor(const io::SafeTensors& f, const std::string& name) {
+  auto it = f.tensors.find(name);
+  if (it == f.tensors.end()) throw Error("fixture has no tensor '" + name + "'");
+  return it->second;
+}
+
+::testing::AssertionResult all_close(const Tensor& a, const Tensor& b, double rtol, double atol) {
+  if (!a.defined() || !b.defined()) return ::testing::AssertionFailure() << "undefined tensor";
+  if (a.shape() != b.shape())
+    return ::testing::AssertionFailure() << "shape " << shape_str(a.shape()) << " vs " << shape_str(b.shape());
+  std::vector<double> va(a.data(), a.data() + a.numel()), vb(b.data(), b.data() + b.numel());
+  return all_close(va, vb, rtol, atol);
+}
+
+::testing::AssertionResult all_close(const std::vector<double>& a, const std::vector<double>& b, double rtol,
+                                     double atol) {
+  if (a.size() != b.size()) return ::testing::AssertionFailure() << "size " << a.size() << " vs " << b.size();
+  double worst = -1;
+  size_t wi = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double err = std::abs(a[i] - b[i]) - (atol + rtol * std::abs(b[i]));
+    if (!(err <= 0) && (worst < 0 || err > worst || std::isnan(err))) {
+      worst = std::isnan(err) ? 1e300 : err;
+      wi = i;
+    }
+  }
+  if (worst < 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "element " << wi << ": got " << a[wi] << ", expected " << b[wi]
+                                       << " (|diff| " << std::abs(a[wi] - b[wi]) << " > atol " << atol << " + rtol "
+                                       << rtol << " * |expected|)";
+}
+
+void backward_with(const Tensor& out, const Tensor& g) { out.backward(g); }
+
+std::vector<double> numeric_grad(const std::function<double(const std::vector<double>&)>& f, std::vector<double> x,
+                                 double h) {
+  std::vector<double> g(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double xi = x[i];
+    x[i] = xi + h;
+    const double fp = f(x);
+    x[i] = xi - h;
+    const double fm = f(x);
+    x[i] = xi;
+    g[i] = (fp - fm) / (2 * h);
+  }
+  return g;
+}
+
+std::vector<double> random_doubles(size_t n, uint64_t seed) {
+  Generator gen(seed);
+  std::vector<double> v(n);
+  for (auto& x : v) x = gen.uniform(-1.f, 1.f);
+  return v;
+}
+
+double dot(const std::vector<double>& a, const std::vector<double>& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
+  return s;
+}
+
+void expect_error(const std::function<void()>& fn, const std::vector<std::string>& parts) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    for (const auto& p : parts) EXPECT_NE(msg.find(p), std::string::npos) << "message lacks '" << p << "': " << msg;
+    return;
+  }
+  ADD_FAILURE() << "expected convnet::Error";
+}
+
+}  // namespace convnet::testing

@@ -1,0 +1,43 @@
+#pragma once
+// Shared test helpers: PyTorch fixtures, tensor comparison, finite differences.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "convnet/core/tensor.h"
+#include "convnet/io/safetensors.h"
+
+namespace convnet::testing {
+
+// Fixtures written by python/gen_fixtures.py (PyTorch 1.13) into CONVNET_FIXTURE_DIR.
+std::string fixture_dir();
+// All fixture files whose name starts with `prefix` (sorted). Fails the test if none.
+std::vector<std::string> fixture_files(const std::string& prefix);
+io::SafeTensors load_fixture(const std::string& path);
+// The "config" metadata entry (JSON) of a fixture.
+nlohmann::json fixture_config(const io::SafeTensors& f);
+const Tensor& fixture_tensor(const io::SafeTensors& f, const std::string& name);
+
+// Elementwise |a - b| <= atol + rtol * |b|; the message names the worst element.
+::testing::AssertionResult all_close(const Tensor& a, const Tensor& b, double rtol = 1e-4, double atol = 1e-5);
+::testing::AssertionResult all_close(const std::vector<double>& a, const std::vector<double>& b, double rtol,
+                                     double atol);
+
+// out.backward(g): the gradient of sum(out * g), as the fixtures define it.
+void backward_with(const Tensor& out, const Tensor& g);
+
+// Central finite differences of a scalar function of `x` (double precision):
+// d f / d x_i ~ (f(x + h e_i) - f(x - h e_i)) / 2h.
+std::vector<double> numeric_grad(const std::function<double(const std::vector<double>&)>& f, std::vector<double> x,
+                                 double h = 1e-6);
+// Random doubles in [-1, 1) from a seed.
+std::vector<double> random_doubles(size_t n, uint64_t seed);
+double dot(const std::vector<double>& a, const std::vector<double>& b);
+
+// Expects `fn` to throw convnet::Error whose message contains every one of `parts`.
+void expect_error(const std::function<void()>& fn, const std::vector<std::string>& parts);
+
+}  // namespace convnet::testing
