@@ -1,0 +1,32 @@
+# convnet: the two commands of README.md.
+#   make demo   install packages, build, train LeNet-5 on Fashion-MNIST, print test accuracy
+#   make test   install packages, build, run every test (ctest)
+BUILD ?= build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
+
+.PHONY: all deps build demo test bench clean
+
+all: build
+
+deps:
+	@./scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+demo: build
+	./$(BUILD)/convnet train
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+bench: build
+	for m in train infer; do ./$(BUILD)/convnet bench --model lenet5 --batch 128 --threads 2 --mode $$m --seconds 5; done
+	/usr/bin/python3 ../shared/bench/pytorch_peer.py --threads 2 --batch 128 --models lenet5 --seconds 5 || true
+
+clean:
+	rm -rf $(BUILD)

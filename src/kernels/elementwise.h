@@ -1,0 +1,45 @@
+#pragma once
+// Kernel interface of elementwise arithmetic, full reductions and concat. Kernels trust
+// the op: operands have n elements each (same shape), pointers may alias only y == a/b.
+//   keys: add, sub, mul (BinaryFn), scale (ScaleFn), sum (SumFn), concat_fwd, concat_bwd
+#include <cstdint>
+
+namespace convnet::kernels {
+
+// y_i = a_i (+, -, *) b_i over n elements.
+template <class T>
+using BinaryFn = void(int64_t n, const T* a, const T* b, T* y);
+// y_i = s x_i
+template <class T>
+using ScaleFn = void(int64_t n, T s, const T* x, T* y);
+// y[0] = sum_i x_i
+template <class T>
+using SumFn = void(int64_t n, const T* x, T* y);
+
+// concat along one dimension: each tensor is seen as (outer, sizes[i] * inner), where
+// outer is the product of the dimensions before `dim` and inner of those after it;
+// y is (outer, sum_i sizes[i] * inner), the tensors side by side in each outer row.
+template <class T>
+using ConcatFwdFn = void(int64_t outer, int64_t inner, int64_t count, const int64_t* sizes, const T* const* xs, T* y);
+// The adjoint: gxs[i] gets its slice of gy; a null gxs[i] (no gradient needed) is skipped.
+template <class T>
+using ConcatBwdFn = void(int64_t outer, int64_t inner, int64_t count, const int64_t* sizes, const T* gy, T* const* gxs);
+
+namespace ref {
+template <class T>
+void add(int64_t n, const T* a, const T* b, T* y);
+template <class T>
+void sub(int64_t n, const T* a, const T* b, T* y);
+template <class T>
+void mul(int64_t n, const T* a, const T* b, T* y);
+template <class T>
+void scale(int64_t n, T s, const T* x, T* y);
+template <class T>
+void sum(int64_t n, const T* x, T* y);
+template <class T>
+void concat_fwd(int64_t outer, int64_t inner, int64_t count, const int64_t* sizes, const T* const* xs, T* y);
+template <class T>
+void concat_bwd(int64_t outer, int64_t inner, int64_t count, const int64_t* sizes, const T* gy, T* const* gxs);
+}  // namespace ref
+
+}  // namespace convnet::kernels

@@ -1,0 +1,71 @@
+#pragma once
+// Kernel interface of 2-D pooling. Kernels trust the op: shapes are already checked.
+// Max pooling records, per output element, the flat index ih*W + iw of its maximum
+// within the (H, W) plane (PyTorch's "indices"); backward scatters through it.
+#include <cstdint>
+
+namespace convnet::kernels {
+
+struct Pool2dGeom {
+  int64_t N, C, H, W;      // input
+  int64_t KH, KW;          // window
+  int64_t SH, SW;          // stride
+  int64_t PH, PW;          // top / left padding (= bottom / right)
+  int64_t DH, DW;          // dilation (max only; 1 for avg)
+  int64_t OH, OW;          // output
+  bool count_include_pad;  // avg only
+};
+
+struct AdaptivePool2dGeom {
+  int64_t N, C, H, W;  // input
+  int64_t OH, OW;      // output
+};
+
+// y: (N, C, OH, OW); argmax: (N, C, OH, OW) or null when no gradient is needed.
+template <class T>
+using MaxPool2dFwdFn = void(const Pool2dGeom&, const T* x, T* y, int64_t* argmax);
+// gx: (N, C, H, W), overwritten.
+template <class T>
+using MaxPool2dBwdFn = void(const Pool2dGeom&, const T* gy, const int64_t* argmax, T* gx);
+template <class T>
+using AvgPool2dFwdFn = void(const Pool2dGeom&, const T* x, T* y);
+template <class T>
+using AvgPool2dBwdFn = void(const Pool2dGeom&, const T* gy, T* gx);
+
+template <class T>
+using AdaptiveMaxPool2dFwdFn = void(const AdaptivePool2dGeom&, const T* x, T* y, int64_t* argmax);
+template <class T>
+using AdaptiveMaxPool2dBwdFn = void(const AdaptivePool2dGeom&, const T* gy, const int64_t* argmax, T* gx);
+template <class T>
+using AdaptiveAvgPool2dFwdFn = void(const AdaptivePool2dGeom&, const T* x, T* y);
+template <class T>
+using AdaptiveAvgPool2dBwdFn = void(const AdaptivePool2dGeom&, const T* gy, T* gx);
+
+// Adaptive window along one axis: [start, end) = [floor(o*in/out), ceil((o+1)*in/out)).
+inline int64_t adaptive_start(int64_t o, int64_t in, int64_t out) {
+  return (o * in) / out;
+}
+inline int64_t adaptive_end(int64_t o, int64_t in, int64_t out) {
+  return ((o + 1) * in + out - 1) / out;
+}
+
+namespace ref {
+template <class T>
+void max_pool2d_fwd(const Pool2dGeom& g, const T* x, T* y, int64_t* argmax);
+template <class T>
+void max_pool2d_bwd(const Pool2dGeom& g, const T* gy, const int64_t* argmax, T* gx);
+template <class T>
+void avg_pool2d_fwd(const Pool2dGeom& g, const T* x, T* y);
+template <class T>
+void avg_pool2d_bwd(const Pool2dGeom& g, const T* gy, T* gx);
+template <class T>
+void adaptive_max_pool2d_fwd(const AdaptivePool2dGeom& g, const T* x, T* y, int64_t* argmax);
+template <class T>
+void adaptive_max_pool2d_bwd(const AdaptivePool2dGeom& g, const T* gy, const int64_t* argmax, T* gx);
+template <class T>
+void adaptive_avg_pool2d_fwd(const AdaptivePool2dGeom& g, const T* x, T* y);
+template <class T>
+void adaptive_avg_pool2d_bwd(const AdaptivePool2dGeom& g, const T* gy, T* gx);
+}  // namespace ref
+
+}  // namespace convnet::kernels

@@ -1,0 +1,74 @@
+#include "convnet/nn/init.h"
+
+#include <cmath>
+
+#include "convnet/core/error.h"
+
+namespace convnet::nn::init {
+
+std::pair<int64_t, int64_t> fans(const Tensor& w) {
+  CONVNET_CHECK(w.dim() >= 2, "init: fan in and fan out cannot be computed for a tensor of shape ",
+                shape_str(w.shape()), " (fewer than 2 dimensions)");
+  int64_t receptive = 1;
+  for (int64_t d = 2; d < w.dim(); ++d) receptive *= w.size(d);
+  return {w.size(1) * receptive, w.size(0) * receptive};
+}
+
+double calculate_gain(const std::string& nl, double param) {
+  if (nl == "linear" || nl == "conv2d" || nl == "sigmoid" || nl == "identity") return 1.0;
+  if (nl == "tanh") return 5.0 / 3.0;
+  if (nl == "relu") return std::sqrt(2.0);
+  if (nl == "leaky_relu") return std::sqrt(2.0 / (1.0 + param * param));
+  if (nl == "selu") return 3.0 / 4.0;
+  throw Error("init::calculate_gain: unsupported nonlinearity '" + nl +
+              "' (linear, conv2d, sigmoid, tanh, relu, leaky_relu, selu)");
+}
+
+void uniform_(Tensor& t, double lo, double hi, Generator& gen) {
+  float* p = t.data();
+  for (int64_t i = 0; i < t.numel(); ++i) p[i] = gen.uniform(static_cast<float>(lo), static_cast<float>(hi));
+}
+void normal_(Tensor& t, double mean, double std, Generator& gen) {
+  float* p = t.data();
+  for (int64_t i = 0; i < t.numel(); ++i) p[i] = gen.normal(static_cast<float>(mean), static_cast<float>(std));
+}
+void constant_(Tensor& t, double value) { t.fill_(static_cast<float>(value)); }
+void zeros_(Tensor& t) { t.fill_(0.f); }
+void ones_(Tensor& t) { t.fill_(1.f); }
+
+void xavier_uniform_(Tensor& t, double gain, Generator& gen) {
+  auto [fi, fo] = fans(t);
+  const double b = gain * std::sqrt(6.0 / static_cast<double>(fi + fo));
+  uniform_(t, -b, b, gen);
+}
+void xavier_normal_(Tensor& t, double gain, Generator& gen) {
+  auto [fi, fo] = fans(t);
+  normal_(t, 0.0, gain * std::sqrt(2.0 / static_cast<double>(fi + fo)), gen);
+}
+
+namespace {
+double kaiming_std(const Tensor& t, double a, FanMode mode, const std::string& nl) {
+  auto [fi, fo] = fans(t);
+  const int64_t fan = mode == FanMode::FanIn ? fi : fo;
+  CONVNET_CHECK(fan > 0, "init: fan of a tensor of shape ", shape_str(t.shape()), " is 0");
+  return calculate_gain(nl, a) / std::sqrt(static_cast<double>(fan));
+}
+}  // namespace
+
+void kaiming_uniform_(Tensor& t, double a, FanMode mode, const std::string& nl, Generator& gen) {
+  const double b = std::sqrt(3.0) * kaiming_std(t, a, mode, nl);
+  uniform_(t, -b, b, gen);
+}
+void kaiming_normal_(Tensor& t, double a, FanMode mode, const std::string& nl, Generator& gen) {
+  normal_(t, 0.0, kaiming_std(t, a, mode, nl), gen);
+}
+
+void default_weight_init_(Tensor& w, Tensor& b, Generator& gen) {
+  kaiming_uniform_(w, std::sqrt(5.0), FanMode::FanIn, "leaky_relu", gen);
+  if (b.defined()) {
+    const double bound = 1.0 / std::sqrt(static_cast<double>(fans(w).first));
+    uniform_(b, -bound, bound, gen);
+  }
+}
+
+}  // namespace convnet::nn::init

@@ -1,0 +1,146 @@
+#include "convnet/nn/layers.h"
+
+#include "convnet/core/error.h"
+#include "convnet/nn/init.h"
+#include "convnet/ops/activation.h"
+#include "convnet/ops/batch_norm.h"
+#include "convnet/ops/dropout.h"
+#include "convnet/ops/linear.h"
+#include "convnet/ops/softmax.h"
+
+namespace convnet::nn {
+
+namespace {
+std::string pair_str(const std::array<int64_t, 2>& a) {
+  return "(" + std::to_string(a[0]) + ", " + std::to_string(a[1]) + ")";
+}
+}  // namespace
+
+// ---- Conv2d -----------------------------------------------------------------------
+Conv2d::Conv2d(const Conv2dOptions& o) : opt_(o) {
+  CONVNET_CHECK(o.in_channels > 0 && o.out_channels > 0, "Conv2d: in_channels and out_channels must be positive, got ",
+                o.in_channels, " and ", o.out_channels);
+  CONVNET_CHECK(o.args.groups > 0 && o.in_channels % o.args.groups == 0, "Conv2d: in_channels (", o.in_channels,
+                ") must be divisible by groups (", o.args.groups, ")");
+  CONVNET_CHECK(o.out_channels % o.args.groups == 0, "Conv2d: out_channels (", o.out_channels,
+                ") must be divisible by groups (", o.args.groups, ")");
+  weight = register_parameter(
+      "weight", Tensor::empty({o.out_channels, o.in_channels / o.args.groups, o.kernel[0], o.kernel[1]}));
+  if (o.with_bias) bias = register_parameter("bias", Tensor::empty({o.out_channels}));
+  reset_parameters();
+}
+Conv2d::Conv2d(int64_t in, int64_t out, int64_t k, int64_t stride, Padding padding, int64_t dilation, int64_t groups,
+               bool bias)
+    : Conv2d(Conv2dOptions(in, out, k).stride(stride).padding(padding).dilation(dilation).groups(groups).bias(bias)) {}
+void Conv2d::reset_parameters(Generator& gen) { init::default_weight_init_(weight, bias, gen); }
+Tensor Conv2d::forward(const Tensor& x) { return ops::conv2d(x, weight, bias, opt_.args, label()); }
+std::string Conv2d::extra_repr() const {
+  std::string s = std::to_string(opt_.in_channels) + ", " + std::to_string(opt_.out_channels) +
+                  ", kernel_size=" + pair_str(opt_.kernel) + ", stride=" + pair_str(opt_.args.stride);
+  if (opt_.args.padding.mode != Padding::Mode::Explicit || opt_.args.padding.h || opt_.args.padding.w)
+    s += ", padding=" + opt_.args.padding.str();
+  if (opt_.args.dilation[0] != 1 || opt_.args.dilation[1] != 1) s += ", dilation=" + pair_str(opt_.args.dilation);
+  if (opt_.args.groups != 1) s += ", groups=" + std::to_string(opt_.args.groups);
+  if (!opt_.with_bias) s += ", bias=False";
+  return s;
+}
+
+// ---- Linear -----------------------------------------------------------------------
+Linear::Linear(int64_t in, int64_t out, bool with_bias) : in_features(in), out_features(out) {
+  CONVNET_CHECK(in > 0 && out > 0, "Linear: in_features and out_features must be positive, got ", in, " and ", out);
+  weight = register_parameter("weight", Tensor::empty({out, in}));
+  if (with_bias) bias = register_parameter("bias", Tensor::empty({out}));
+  reset_parameters();
+}
+void Linear::reset_parameters(Generator& gen) { init::default_weight_init_(weight, bias, gen); }
+Tensor Linear::forward(const Tensor& x) { return ops::linear(x, weight, bias, label()); }
+std::string Linear::extra_repr() const {
+  return "in_features=" + std::to_string(in_features) + ", out_features=" + std::to_string(out_features) +
+         ", bias=" + (bias.defined() ? "True" : "False");
+}
+
+// ---- BatchNorm --------------------------------------------------------------------
+BatchNorm::BatchNorm(int64_t n, int spatial_dims, double eps, double momentum, bool affine, bool track)
+    : num_features(n), eps(eps), momentum(momentum), spatial_dims_(spatial_dims) {
+  CONVNET_CHECK(n > 0, type_name(), ": num_features must be positive, got ", n);
+  if (affine) {
+    weight = register_parameter("weight", Tensor::ones({n}));
+    bias = register_parameter("bias", Tensor::zeros({n}));
+  }
+  if (track) {
+    running_mean = register_buffer("running_mean", Tensor::zeros({n}));
+    running_var = register_buffer("running_var", Tensor::ones({n}));
+    num_batches_tracked = register_buffer("num_batches_tracked", Tensor::zeros({}));
+  }
+}
+Tensor BatchNorm::forward(const Tensor& x) {
+  if (spatial_dims_ == 2)
+    CONVNET_CHECK(x.dim() == 4, label(), ": expected 4-D input (N, C, H, W), got input of shape ", shape_str(x.shape()));
+  else
+    CONVNET_CHECK(x.dim() == 2 || x.dim() == 3, label(), ": expected 2-D (N, C) or 3-D (N, C, L) input, got input of shape ",
+                  shape_str(x.shape()));
+  const bool use_batch_stats = training_ || !running_mean.defined();
+  if (training_ && num_batches_tracked.defined()) num_batches_tracked.data()[0] += 1.f;
+  return ops::batch_norm(x, running_mean, running_var, weight, bias, use_batch_stats, momentum, eps, label());
+}
+std::string BatchNorm::extra_repr() const {
+  return std::to_string(num_features) + ", eps=" + std::to_string(eps) + ", momentum=" + std::to_string(momentum) +
+         ", affine=" + (weight.defined() ? "True" : "False");
+}
+
+// ---- pooling ----------------------------------------------------------------------
+MaxPool2d::MaxPool2d(int64_t k, int64_t s, int64_t p, int64_t d, bool ceil_mode) {
+  args.kernel = {k, k};
+  args.stride = {s, s};
+  args.padding = {p, p};
+  args.dilation = {d, d};
+  args.ceil_mode = ceil_mode;
+}
+Tensor MaxPool2d::forward(const Tensor& x) { return ops::max_pool2d(x, args, label()); }
+std::string MaxPool2d::extra_repr() const {
+  return "kernel_size=" + pair_str(args.kernel) + ", stride=" + pair_str(args.stride) +
+         ", padding=" + pair_str(args.padding) + (args.ceil_mode ? ", ceil_mode=True" : "");
+}
+AvgPool2d::AvgPool2d(int64_t k, int64_t s, int64_t p, bool ceil_mode, bool count_include_pad) {
+  args.kernel = {k, k};
+  args.stride = {s, s};
+  args.padding = {p, p};
+  args.ceil_mode = ceil_mode;
+  args.count_include_pad = count_include_pad;
+}
+Tensor AvgPool2d::forward(const Tensor& x) { return ops::avg_pool2d(x, args, label()); }
+std::string AvgPool2d::extra_repr() const {
+  return "kernel_size=" + pair_str(args.kernel) + ", stride=" + pair_str(args.stride) +
+         ", padding=" + pair_str(args.padding);
+}
+Tensor AdaptiveAvgPool2d::forward(const Tensor& x) { return ops::adaptive_avg_pool2d(x, output_size, label()); }
+std::string AdaptiveAvgPool2d::extra_repr() const { return "output_size=" + pair_str(output_size); }
+Tensor GlobalAvgPool2d::forward(const Tensor& x) { return ops::global_avg_pool2d(x, label()); }
+Tensor GlobalMaxPool2d::forward(const Tensor& x) { return ops::global_max_pool2d(x, label()); }
+
+// ---- dropout ----------------------------------------------------------------------
+Dropout::Dropout(double p, Generator* gen) : p(p), gen_(gen) {
+  CONVNET_CHECK(p >= 0 && p <= 1, "Dropout: probability has to be between 0 and 1, but got ", p);
+}
+Tensor Dropout::forward(const Tensor& x) {
+  return ops::dropout(x, p, training_, gen_ ? *gen_ : default_generator());
+}
+std::string Dropout::extra_repr() const { return "p=" + std::to_string(p); }
+Dropout2d::Dropout2d(double p, Generator* gen) : p(p), gen_(gen) {
+  CONVNET_CHECK(p >= 0 && p <= 1, "Dropout2d: probability has to be between 0 and 1, but got ", p);
+}
+Tensor Dropout2d::forward(const Tensor& x) {
+  return ops::dropout2d(x, p, training_, gen_ ? *gen_ : default_generator());
+}
+std::string Dropout2d::extra_repr() const { return "p=" + std::to_string(p); }
+
+// ---- activations ------------------------------------------------------------------
+Tensor ReLU::forward(const Tensor& x) { return ops::relu(x); }
+Tensor LeakyReLU::forward(const Tensor& x) { return ops::leaky_relu(x, negative_slope); }
+std::string LeakyReLU::extra_repr() const { return "negative_slope=" + std::to_string(negative_slope); }
+Tensor Tanh::forward(const Tensor& x) { return ops::tanh(x); }
+Tensor Sigmoid::forward(const Tensor& x) { return ops::sigmoid(x); }
+Tensor Softmax::forward(const Tensor& x) { return ops::softmax(x, dim); }
+Tensor LogSoftmax::forward(const Tensor& x) { return ops::log_softmax(x, dim); }
+
+}  // namespace convnet::nn

@@ -1,0 +1,85 @@
+#include "convnet/ops/batch_norm.h"
+
+#include <vector>
+
+#include "convnet/autograd/autograd.h"
+#include "convnet/core/error.h"
+#include "kernels/batch_norm.h"
+#include "kernels/registry.h"
+
+namespace convnet::ops {
+
+namespace {
+// A per-channel tensor (weight, bias, running_mean, running_var) must be (C).
+void check_channel_param(const Tensor& t, const char* name, const Tensor& x, const std::string& layer) {
+  if (!t.defined()) return;
+  CONVNET_CHECK(t.dim() == 1 && t.size(0) == x.size(1), layer, ": input of shape ", shape_str(x.shape()), " has ",
+                x.size(1), " channels, but ", name, " has shape ", shape_str(t.shape()), " (expected (", x.size(1),
+                "))");
+}
+}  // namespace
+
+Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, const Tensor& weight, const Tensor& bias,
+                  bool training, double momentum, double eps, const std::string& layer) {
+  CONVNET_CHECK(x.defined(), layer, ": input must be defined");
+  CONVNET_CHECK(x.dim() >= 2, layer, ": expected input of shape (N, C), (N, C, L) or (N, C, H, W), got input of shape ",
+                shape_str(x.shape()));
+  check_channel_param(weight, "weight", x, layer);
+  check_channel_param(bias, "bias", x, layer);
+  check_channel_param(running_mean, "running_mean", x, layer);
+  check_channel_param(running_var, "running_var", x, layer);
+  CONVNET_CHECK(running_mean.defined() == running_var.defined(), layer,
+                ": running_mean and running_var must both be given or both be undefined");
+  CONVNET_CHECK(eps >= 0, layer, ": eps must be non-negative, got ", eps);
+
+  kernels::BatchNormGeom g{x.size(0), x.size(1), 1};
+  for (int64_t d = 2; d < x.dim(); ++d) g.S *= x.size(d);
+  // Without running statistics there is nothing else to normalize with (track_running_stats=False).
+  const bool batch_stats = training || !running_mean.defined();
+  const int64_t M = g.N * g.S;  // values per channel
+  CONVNET_CHECK(!batch_stats || M > 1, layer,
+                ": Expected more than 1 value per channel when training, got input of shape ", shape_str(x.shape()));
+
+  const float* w = weight.defined() ? weight.data() : nullptr;
+  const float* b = bias.defined() ? bias.data() : nullptr;
+  Tensor y = Tensor::empty(x.shape());
+  Tensor mean, var;  // the statistics y was normalized with; backward needs them
+  if (batch_stats) {
+    mean = Tensor::empty({g.C});
+    var = Tensor::empty({g.C});
+    kernels::get<kernels::BatchNormFwdTrainFn<float>>("batch_norm_fwd_train")(g, x.data(), w, b, eps, y.data(),
+                                                                              mean.data(), var.data());
+    if (training && running_mean.defined()) {
+      // The running variance estimates the population's: unbiased, M/(M-1) times the batch's.
+      float* rm = running_mean.data();
+      float* rv = running_var.data();
+      const double unbias = static_cast<double>(M) / static_cast<double>(M - 1);
+      for (int64_t c = 0; c < g.C; ++c) {
+        rm[c] = static_cast<float>((1 - momentum) * rm[c] + momentum * mean.data()[c]);
+        rv[c] = static_cast<float>((1 - momentum) * rv[c] + momentum * var.data()[c] * unbias);
+      }
+    }
+  } else {
+    // Copies: a later training step updates the running statistics in place before this backward.
+    mean = running_mean.clone();
+    var = running_var.clone();
+    kernels::get<kernels::BatchNormFwdEvalFn<float>>("batch_norm_fwd_eval")(g, x.data(), mean.data(), var.data(), w, b,
+                                                                            eps, y.data());
+  }
+
+  autograd::record(y, "batch_norm", {x, weight, bias},
+                   [x, weight, bias, mean, var, g, eps, batch_stats](const Tensor& gy) {
+                     Tensor gx, gw, gb;
+                     if (x.requires_grad()) gx = Tensor::empty(x.shape());
+                     if (weight.defined() && weight.requires_grad()) gw = Tensor::empty(weight.shape());
+                     if (bias.defined() && bias.requires_grad()) gb = Tensor::empty(bias.shape());
+                     kernels::get<kernels::BatchNormBwdFn<float>>("batch_norm_bwd")(
+                         g, x.data(), gy.data(), mean.data(), var.data(), weight.defined() ? weight.data() : nullptr,
+                         eps, batch_stats, gx.defined() ? gx.data() : nullptr, gw.defined() ? gw.data() : nullptr,
+                         gb.defined() ? gb.data() : nullptr);
+                     return std::vector<Tensor>{gx, gw, gb};
+                   });
+  return y;
+}
+
+}  // namespace convnet::ops

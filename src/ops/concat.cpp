@@ -1,0 +1,61 @@
+// concat: checks that all dimensions but `dim` agree, then copies slices. Its gradient is
+// the adjoint: each input gets its own slice of the output gradient.
+#include "convnet/ops/concat.h"
+
+#include "convnet/autograd/autograd.h"
+#include "convnet/core/error.h"
+#include "kernels/elementwise.h"
+#include "kernels/registry.h"
+
+namespace convnet::ops {
+
+Tensor concat(const std::vector<Tensor>& xs, int64_t dim, const std::string& layer) {
+  CONVNET_CHECK(!xs.empty(), layer, ": expected at least one tensor to concatenate");
+  for (size_t i = 0; i < xs.size(); ++i) CONVNET_CHECK(xs[i].defined(), layer, ": tensor ", i, " is undefined");
+  const Tensor& x0 = xs[0];
+  const int64_t rank = x0.dim();
+  CONVNET_CHECK(rank >= 1, layer, ": zero-dimensional tensors cannot be concatenated, tensor 0 has shape ",
+                shape_str(x0.shape()));
+  CONVNET_CHECK(dim >= -rank && dim < rank, layer, ": dim ", dim, " is out of range for tensors of shape ",
+                shape_str(x0.shape()), " (expected in [", -rank, ", ", rank - 1, "])");
+  const int64_t d = dim < 0 ? dim + rank : dim;
+  for (size_t i = 1; i < xs.size(); ++i) {
+    const Shape& s = xs[i].shape();
+    CONVNET_CHECK(xs[i].dim() == rank, layer, ": tensor ", i, " of shape ", shape_str(s), " has ", xs[i].dim(),
+                  " dimensions but tensor 0 of shape ", shape_str(x0.shape()), " has ", rank);
+    for (int64_t k = 0; k < rank; ++k)
+      CONVNET_CHECK(k == d || s[k] == x0.shape()[k], layer, ": tensor ", i, " of shape ", shape_str(s),
+                    " does not match tensor 0 of shape ", shape_str(x0.shape()), " in dimension ", k,
+                    " (all dimensions but dim ", d, " must be equal)");
+  }
+
+  int64_t outer = 1, inner = 1, total = 0;
+  for (int64_t k = 0; k < d; ++k) outer *= x0.shape()[k];
+  for (int64_t k = d + 1; k < rank; ++k) inner *= x0.shape()[k];
+  std::vector<int64_t> sizes;
+  std::vector<const float*> ptrs;
+  for (const Tensor& x : xs) {
+    sizes.push_back(x.shape()[d]);
+    ptrs.push_back(x.data());
+    total += x.shape()[d];
+  }
+  Shape out_shape = x0.shape();
+  out_shape[d] = total;
+  Tensor y = Tensor::empty(out_shape);
+  const auto count = static_cast<int64_t>(xs.size());
+  kernels::get<kernels::ConcatFwdFn<float>>("concat_fwd")(outer, inner, count, sizes.data(), ptrs.data(), y.data());
+  autograd::record(y, "concat", xs, [xs, sizes, outer, inner, count](const Tensor& g) {
+    std::vector<Tensor> grads(xs.size());
+    std::vector<float*> gptrs(xs.size(), nullptr);
+    for (size_t i = 0; i < xs.size(); ++i)
+      if (xs[i].requires_grad()) {
+        grads[i] = Tensor::empty(xs[i].shape());
+        gptrs[i] = grads[i].data();
+      }
+    kernels::get<kernels::ConcatBwdFn<float>>("concat_bwd")(outer, inner, count, sizes.data(), g.data(), gptrs.data());
+    return grads;
+  });
+  return y;
+}
+
+}  // namespace convnet::ops

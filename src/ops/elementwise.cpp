@@ -1,0 +1,90 @@
+// Elementwise arithmetic and full reductions. Gradients, for L a scalar loss:
+//   add: dL/da = dL/db = g     sub: dL/da = g, dL/db = -g     mul: dL/da = g b, dL/db = g a
+//   mul by s: s g              sum: dL/dx_i = g               mean: dL/dx_i = g / n
+#include "convnet/ops/elementwise.h"
+
+#include "convnet/autograd/autograd.h"
+#include "convnet/core/error.h"
+#include "kernels/elementwise.h"
+#include "kernels/registry.h"
+
+namespace convnet::ops {
+
+namespace {
+
+void check_same_shape(const std::string& op, const Tensor& a, const Tensor& b) {
+  CONVNET_CHECK(a.defined() && b.defined(), op, ": both operands must be defined");
+  CONVNET_CHECK(a.shape() == b.shape(), op, ": expected tensors of the same shape, got ", shape_str(a.shape()), " and ",
+                shape_str(b.shape()));
+}
+
+Tensor binary(const char* key, const Tensor& a, const Tensor& b) {
+  Tensor y = Tensor::empty(a.shape());
+  kernels::get<kernels::BinaryFn<float>>(key)(a.numel(), a.data(), b.data(), y.data());
+  return y;
+}
+
+Tensor scaled(const Tensor& x, float s) {
+  Tensor y = Tensor::empty(x.shape());
+  kernels::get<kernels::ScaleFn<float>>("scale")(x.numel(), s, x.data(), y.data());
+  return y;
+}
+
+}  // namespace
+
+Tensor add(const Tensor& a, const Tensor& b, const std::string& layer) {
+  check_same_shape(layer, a, b);
+  Tensor y = binary("add", a, b);
+  // The same gradient goes to both inputs; autograd copies before accumulating into it.
+  autograd::record(y, "add", {a, b}, [](const Tensor& g) { return std::vector<Tensor>{g, g}; });
+  return y;
+}
+
+Tensor sub(const Tensor& a, const Tensor& b) {
+  check_same_shape("sub", a, b);
+  Tensor y = binary("sub", a, b);
+  autograd::record(y, "sub", {a, b}, [need_b = b.requires_grad()](const Tensor& g) {
+    return std::vector<Tensor>{g, need_b ? scaled(g, -1.f) : Tensor()};
+  });
+  return y;
+}
+
+Tensor mul(const Tensor& a, const Tensor& b) {
+  check_same_shape("mul", a, b);
+  Tensor y = binary("mul", a, b);
+  autograd::record(y, "mul", {a, b}, [a, b](const Tensor& g) {
+    return std::vector<Tensor>{a.requires_grad() ? binary("mul", g, b) : Tensor(),
+                               b.requires_grad() ? binary("mul", g, a) : Tensor()};
+  });
+  return y;
+}
+
+Tensor mul(const Tensor& a, float s) {
+  CONVNET_CHECK(a.defined(), "mul: operand must be defined");
+  Tensor y = scaled(a, s);
+  autograd::record(y, "mul", {a}, [s](const Tensor& g) { return std::vector<Tensor>{scaled(g, s)}; });
+  return y;
+}
+
+Tensor sum(const Tensor& x) {
+  CONVNET_CHECK(x.defined(), "sum: input must be defined");
+  Tensor y = Tensor::zeros({});
+  kernels::get<kernels::SumFn<float>>("sum")(x.numel(), x.data(), y.data());
+  autograd::record(y, "sum", {x},
+                   [shape = x.shape()](const Tensor& g) { return std::vector<Tensor>{Tensor::full(shape, g.item())}; });
+  return y;
+}
+
+Tensor mean(const Tensor& x) {
+  CONVNET_CHECK(x.defined(), "mean: input must be defined");
+  const int64_t n = x.numel();
+  Tensor s = Tensor::zeros({});
+  kernels::get<kernels::SumFn<float>>("sum")(n, x.data(), s.data());
+  Tensor y = scaled(s, 1.f / static_cast<float>(n));  // n = 0 gives NaN, as torch.mean
+  autograd::record(y, "mean", {x}, [shape = x.shape(), n](const Tensor& g) {
+    return std::vector<Tensor>{Tensor::full(shape, g.item() / static_cast<float>(n))};
+  });
+  return y;
+}
+
+}  // namespace convnet::ops

@@ -1,0 +1,69 @@
+// linear through the registered GEMM ("gemm": OpenBLAS when present, ref otherwise).
+// With x flattened to X (M, in), W (out, in), Y (M, out) and L a scalar loss:
+//   Y = X W^T + 1 b^T     (1: a column of M ones)
+//   dL/dX = dY W          (M, out) x (out, in)
+//   dL/dW = dY^T X        (out, M) x (M, in)
+//   dL/db = dY^T 1        column sums of dY, as a (1, M) x (M, out) GEMM with ones
+#include "convnet/ops/linear.h"
+
+#include "convnet/autograd/autograd.h"
+#include "convnet/core/error.h"
+#include "kernels/gemm.h"
+#include "kernels/registry.h"
+
+namespace convnet::ops {
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const std::string& layer) {
+  CONVNET_CHECK(x.defined() && weight.defined(), layer, ": input and weight must be defined");
+  CONVNET_CHECK(weight.dim() == 2, layer, ": expected a 2-D weight (out_features, in_features), got weight of shape ",
+                shape_str(weight.shape()));
+  CONVNET_CHECK(x.dim() >= 1, layer, ": expected an input with at least 1 dimension (*, ", weight.size(1),
+                "), got a scalar of shape ", shape_str(x.shape()));
+  const int64_t OUT = weight.size(0), IN = weight.size(1);
+  CONVNET_CHECK(x.size(-1) == IN, layer, ": expected input with ", IN,
+                " features (last dimension) for weight of shape ", shape_str(weight.shape()), ", got input of shape ",
+                shape_str(x.shape()));
+  if (bias.defined())
+    CONVNET_CHECK(bias.dim() == 1 && bias.size(0) == OUT, layer, ": expected bias of shape (", OUT,
+                  ") for weight of shape ", shape_str(weight.shape()), ", got bias of shape ", shape_str(bias.shape()));
+
+  int64_t M = 1;  // rows: the product of the leading dimensions
+  for (int64_t d = 0; d + 1 < x.dim(); ++d) M *= x.size(d);
+  Shape out_shape = x.shape();
+  out_shape.back() = OUT;
+  Tensor y = Tensor::zeros(out_shape);
+  auto* gemm = kernels::get<kernels::GemmFn<float>>("gemm");
+  if (bias.defined() && M > 0 && OUT > 0) {
+    // Every row starts as b (the rank-1 product 1 b^T), then beta = 1 adds X W^T onto it.
+    const Tensor ones = Tensor::ones({M});
+    gemm(false, false, M, OUT, 1, 1.f, ones.data(), 1, bias.data(), OUT, 0.f, y.data(), OUT);
+  }
+  if (M > 0 && OUT > 0 && IN > 0)  // BLAS rejects empty matrices (lda >= max(1, K))
+    gemm(false, true, M, OUT, IN, 1.f, x.data(), IN, weight.data(), IN, bias.defined() ? 1.f : 0.f, y.data(), OUT);
+
+  autograd::record(y, "linear", {x, weight, bias}, [x, weight, bias, M, IN, OUT](const Tensor& gy) {
+    auto* gemm = kernels::get<kernels::GemmFn<float>>("gemm");
+    Tensor gx, gw, gb;
+    if (x.requires_grad()) {
+      gx = Tensor::zeros(x.shape());
+      if (M > 0 && IN > 0 && OUT > 0)
+        gemm(false, false, M, IN, OUT, 1.f, gy.data(), OUT, weight.data(), IN, 0.f, gx.data(), IN);
+    }
+    if (weight.requires_grad()) {
+      gw = Tensor::zeros(weight.shape());
+      if (M > 0 && IN > 0 && OUT > 0)
+        gemm(true, false, OUT, IN, M, 1.f, gy.data(), OUT, x.data(), IN, 0.f, gw.data(), IN);
+    }
+    if (bias.defined() && bias.requires_grad()) {
+      gb = Tensor::zeros(bias.shape());
+      if (M > 0 && OUT > 0) {
+        const Tensor ones = Tensor::ones({M});
+        gemm(false, false, 1, OUT, M, 1.f, ones.data(), M, gy.data(), OUT, 0.f, gb.data(), OUT);
+      }
+    }
+    return std::vector<Tensor>{gx, gw, gb};
+  });
+  return y;
+}
+
+}  // namespace convnet::ops

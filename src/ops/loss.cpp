@@ -1,0 +1,120 @@
+// Losses: argument and label checks, then the fused kernels of kernels/loss.h.
+#include "convnet/ops/loss.h"
+
+#include <memory>
+
+#include "convnet/autograd/autograd.h"
+#include "convnet/core/error.h"
+#include "kernels/loss.h"
+#include "kernels/registry.h"
+
+namespace convnet::ops {
+
+namespace {
+
+// The output of a loss over n samples: (n) for Reduction::None, else a scalar.
+Tensor loss_output(int64_t n, Reduction r) {
+  return r == Reduction::None ? Tensor::zeros({n}) : Tensor::zeros({});
+}
+
+// x: (N, K) scores or log-probabilities for N labels in [0, K).
+void check_labels(const char* op, const char* what, const Tensor& x, const Labels& target) {
+  CONVNET_CHECK(x.defined(), op, ": ", what, " must be defined");
+  CONVNET_CHECK(x.dim() == 2, op, ": expected ", what, " of shape (N, K), got ", what, " of shape ",
+                shape_str(x.shape()));
+  const int64_t N = x.size(0), K = x.size(1);
+  CONVNET_CHECK(K >= 1, op, ": expected at least one class, got ", what, " of shape ", shape_str(x.shape()));
+  CONVNET_CHECK(static_cast<int64_t>(target.size()) == N, op, ": batch size mismatch: ", what, " of shape ",
+                shape_str(x.shape()), " has batch size ", N, " but the target has ", target.size(), " labels");
+  for (int64_t n = 0; n < N; ++n)
+    CONVNET_CHECK(target[n] >= 0 && target[n] < K, op, ": label ", target[n], " at index ", n, " is out of range for ",
+                  K, " classes (expected 0 <= label < ", K, ")");
+}
+
+}  // namespace
+
+Tensor nll_loss(const Tensor& log_probs, const Labels& target, Reduction r) {
+  check_labels("nll_loss", "log_probs", log_probs, target);
+  const int64_t N = log_probs.size(0), K = log_probs.size(1);
+  Tensor loss = loss_output(N, r);
+  kernels::get<kernels::NllLossFwdFn<float>>("nll_loss_fwd")(N, K, log_probs.data(), target.data(), r, loss.data());
+  auto t = std::make_shared<const Labels>(target);
+  autograd::record(loss, "nll_loss", {log_probs}, [t, N, K, r](const Tensor& gy) {
+    Tensor gx = Tensor::empty({N, K});
+    kernels::get<kernels::NllLossBwdFn<float>>("nll_loss_bwd")(N, K, t->data(), r, gy.data(), gx.data());
+    return std::vector<Tensor>{gx};
+  });
+  return loss;
+}
+
+Tensor cross_entropy(const Tensor& logits, const Labels& target, Reduction r, double label_smoothing) {
+  check_labels("cross_entropy", "logits", logits, target);
+  CONVNET_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0,
+                "cross_entropy: label_smoothing must be in [0, 1], got ", label_smoothing);
+  const int64_t N = logits.size(0), K = logits.size(1);
+  const float eps = static_cast<float>(label_smoothing);
+  Tensor loss = loss_output(N, r);
+  Tensor lse = Tensor::empty({N});
+  kernels::get<kernels::CrossEntropyFwdFn<float>>("cross_entropy_fwd")(N, K, logits.data(), target.data(), eps, r,
+                                                                       loss.data(), lse.data());
+  auto t = std::make_shared<const Labels>(target);
+  autograd::record(loss, "cross_entropy", {logits}, [logits, t, lse, eps, N, K, r](const Tensor& gy) {
+    Tensor gx = Tensor::empty({N, K});
+    kernels::get<kernels::CrossEntropyBwdFn<float>>("cross_entropy_bwd")(N, K, logits.data(), t->data(), eps,
+                                                                         lse.data(), r, gy.data(), gx.data());
+    return std::vector<Tensor>{gx};
+  });
+  return loss;
+}
+
+Tensor cross_entropy(const Tensor& logits, const Tensor& target_probs, Reduction r) {
+  CONVNET_CHECK(logits.defined() && target_probs.defined(), "cross_entropy: logits and target_probs must be defined");
+  CONVNET_CHECK(logits.dim() == 2, "cross_entropy: expected logits of shape (N, K), got logits of shape ",
+                shape_str(logits.shape()));
+  CONVNET_CHECK(logits.size(1) >= 1, "cross_entropy: expected at least one class, got logits of shape ",
+                shape_str(logits.shape()));
+  CONVNET_CHECK(target_probs.dim() == 2 && target_probs.size(0) == logits.size(0),
+                "cross_entropy: batch size mismatch: ", "logits of shape ", shape_str(logits.shape()),
+                " has batch size ", logits.size(0), " but target_probs of shape ", shape_str(target_probs.shape()),
+                " has batch size ", target_probs.dim() >= 1 ? target_probs.size(0) : 0);
+  CONVNET_CHECK(target_probs.shape() == logits.shape(), "cross_entropy: target_probs of shape ",
+                shape_str(target_probs.shape()), " must have the shape of logits ", shape_str(logits.shape()),
+                " (one probability per class)");
+  const int64_t N = logits.size(0), K = logits.size(1);
+  Tensor loss = loss_output(N, r);
+  Tensor lse = Tensor::empty({N});
+  kernels::get<kernels::SoftCrossEntropyFwdFn<float>>("soft_cross_entropy_fwd")(
+      N, K, logits.data(), target_probs.data(), r, loss.data(), lse.data());
+  autograd::record(loss, "cross_entropy", {logits, target_probs},
+                   [logits, target_probs, lse, N, K, r](const Tensor& gy) {
+                     Tensor gx, gp;
+                     if (logits.requires_grad()) gx = Tensor::empty({N, K});
+                     if (target_probs.requires_grad()) gp = Tensor::empty({N, K});
+                     kernels::get<kernels::SoftCrossEntropyBwdFn<float>>("soft_cross_entropy_bwd")(
+                         N, K, logits.data(), target_probs.data(), lse.data(), r, gy.data(),
+                         gx.defined() ? gx.data() : nullptr, gp.defined() ? gp.data() : nullptr);
+                     return std::vector<Tensor>{gx, gp};
+                   });
+  return loss;
+}
+
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction r) {
+  CONVNET_CHECK(input.defined() && target.defined(), "mse_loss: input and target must be defined");
+  CONVNET_CHECK(input.shape() == target.shape(), "mse_loss: input of shape ", shape_str(input.shape()),
+                " and target of shape ", shape_str(target.shape()), " must have the same shape");
+  const int64_t n = input.numel();
+  Tensor loss = r == Reduction::None ? Tensor::zeros(input.shape()) : Tensor::zeros({});
+  kernels::get<kernels::MseLossFwdFn<float>>("mse_loss_fwd")(n, input.data(), target.data(), r, loss.data());
+  autograd::record(loss, "mse_loss", {input, target}, [input, target, n, r](const Tensor& gy) {
+    Tensor gx, gt;
+    if (input.requires_grad()) gx = Tensor::empty(input.shape());
+    if (target.requires_grad()) gt = Tensor::empty(target.shape());
+    kernels::get<kernels::MseLossBwdFn<float>>("mse_loss_bwd")(n, input.data(), target.data(), r, gy.data(),
+                                                               gx.defined() ? gx.data() : nullptr,
+                                                               gt.defined() ? gt.data() : nullptr);
+    return std::vector<Tensor>{gx, gt};
+  });
+  return loss;
+}
+
+}  // namespace convnet::ops

@@ -1,0 +1,44 @@
+// softmax / log_softmax: resolve `dim`, view the tensor as (outer, D, inner), dispatch.
+// Both backward kernels need only the output, kept as a detached view of its data.
+#include "convnet/ops/softmax.h"
+
+#include "convnet/autograd/autograd.h"
+#include "convnet/core/error.h"
+#include "kernels/registry.h"
+#include "kernels/softmax.h"
+
+namespace convnet::ops {
+
+namespace {
+
+Tensor softmax_like(const char* name, const Tensor& x, int64_t dim) {
+  CONVNET_CHECK(x.defined(), name, ": input must be defined");
+  // A 0-d tensor behaves as one of shape (1), as in PyTorch (dim 0 or -1).
+  const int64_t rank = x.dim(), r = rank == 0 ? 1 : rank;
+  CONVNET_CHECK(dim >= -r && dim < r, name, ": dim ", dim, " is out of range for input of shape ", shape_str(x.shape()),
+                " (expected in [", -r, ", ", r - 1, "])");
+  const int64_t d = dim < 0 ? dim + r : dim;
+  kernels::SoftmaxGeom g{1, rank == 0 ? 1 : x.shape()[d], 1};
+  for (int64_t k = 0; k < d; ++k) g.outer *= x.shape()[k];
+  for (int64_t k = d + 1; k < rank; ++k) g.inner *= x.shape()[k];
+  const std::string key = name;
+  Tensor y = Tensor::empty(x.shape());
+  kernels::get<kernels::SoftmaxFwdFn<float>>(key + "_fwd")(g, x.data(), y.data());
+  autograd::record(y, name, {x}, [key, g, yd = y.detach()](const Tensor& gy) {
+    Tensor gx = Tensor::empty(yd.shape());
+    kernels::get<kernels::SoftmaxBwdFn<float>>(key + "_bwd")(g, yd.data(), gy.data(), gx.data());
+    return std::vector<Tensor>{gx};
+  });
+  return y;
+}
+
+}  // namespace
+
+Tensor softmax(const Tensor& x, int64_t dim) {
+  return softmax_like("softmax", x, dim);
+}
+Tensor log_softmax(const Tensor& x, int64_t dim) {
+  return softmax_like("log_softmax", x, dim);
+}
+
+}  // namespace convnet::ops

@@ -1,0 +1,57 @@
+#include "convnet/train/bench.h"
+
+#include <chrono>
+
+#include "convnet/autograd/autograd.h"
+#include "convnet/core/error.h"
+#include "convnet/core/rng.h"
+#include "convnet/core/threads.h"
+#include "convnet/models/registry.h"
+#include "convnet/ops/loss.h"
+#include "convnet/optim/sgd.h"
+
+namespace convnet::train {
+
+BenchResult benchmark(const BenchConfig& c) {
+  CONVNET_CHECK(c.mode == "train" || c.mode == "infer", "bench: mode must be train or infer, got '", c.mode, "'");
+  CONVNET_CHECK(c.batch >= 1, "bench: batch must be at least 1, got ", c.batch);
+  if (c.threads > 0) set_num_threads(c.threads);
+  manual_seed(0);
+  models::ModelArgs a;
+  const bool mnist_like = c.model.rfind("lenet", 0) == 0;
+  a.in_channels = c.in_channels > 0 ? c.in_channels : (mnist_like ? 1 : 3);
+  a.input_size = c.input_size > 0 ? c.input_size : (mnist_like ? 28 : 32);
+  auto model = models::create(c.model, a);
+  Generator gen(0);
+  Tensor x = Tensor::randn({c.batch, a.in_channels, a.input_size, a.input_size}, gen);
+  std::vector<int64_t> y(c.batch);
+  for (auto& v : y) v = static_cast<int64_t>(gen.randint(a.num_classes));
+  optim::SGDOptions o;
+  o.lr = 0.01, o.momentum = 0.9, o.weight_decay = 5e-4;
+  optim::SGD opt(model->parameters(), o);
+  auto step = [&] {
+    if (c.mode == "train") {
+      model->train();
+      opt.zero_grad();
+      ops::cross_entropy((*model)(x), y).backward();
+      opt.step();
+    } else {
+      model->eval();
+      NoGradGuard g;
+      (*model)(x);
+    }
+  };
+  for (int i = 0; i < 3; ++i) step();
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  int64_t n = 0;
+  double elapsed = 0;
+  while (elapsed < c.seconds) {
+    step();
+    ++n;
+    elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+  }
+  return {static_cast<double>(n * c.batch) / elapsed, n, get_num_threads()};
+}
+
+}  // namespace convnet::train

@@ -1,0 +1,113 @@
+// The convnet command line, run as a user would: help, bad input, and real training on
+// Fashion-MNIST (Debian's dataset-fashion-mnist).
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <regex>
+#include <string>
+
+#include "util/test_util.h"
+
+namespace {
+
+struct Run {
+  int status;
+  std::string out;  // stdout and stderr together
+};
+
+Run run(const std::string& args) {
+  const std::string cmd = std::string(CONVNET_CLI) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+const char* kData = "/usr/share/datasets/fashion-mnist";
+
+double final_accuracy(const std::string& out) {
+  std::smatch m;
+  if (!std::regex_search(out, m, std::regex("final test accuracy: ([0-9.]+)%"))) return -1;
+  return std::stod(m[1]) / 100.0;
+}
+
+}  // namespace
+
+TEST(Cli, HelpIsCompleteForEverySubcommand) {
+  auto r = run("--help");
+  EXPECT_EQ(r.status, 0);
+  for (const char* s : {"train", "models", "bench"}) EXPECT_NE(r.out.find(s), std::string::npos) << r.out;
+  r = run("train --help");
+  EXPECT_EQ(r.status, 0);
+  for (const char* s : {"--model", "--data-dir", "--epochs", "--batch-size", "--optimizer", "--lr", "--momentum",
+                        "--weight-decay", "--schedule", "--seed", "--threads"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
+  r = run("bench --help");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.out.find("--mode"), std::string::npos);
+  r = run("models");
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.out.find("lenet5_classic"), std::string::npos);
+}
+
+TEST(Cli, BadFlagsAndValuesExitNonZeroWithAMessage) {
+  auto r = run("train --frobnicate 3");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("frobnicate"), std::string::npos) << r.out;
+  r = run("train --epochs 0");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("--epochs"), std::string::npos) << r.out;
+  r = run("train --optimizer rmsprop");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("rmsprop"), std::string::npos) << r.out;
+  r = run("train --lr abc");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("abc"), std::string::npos) << r.out;
+  r = run("train --model lenet9");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("unknown model 'lenet9'"), std::string::npos) << r.out;
+  r = run("");
+  EXPECT_NE(r.status, 0);
+}
+
+TEST(Cli, MissingDatasetSaysWhatToInstall) {
+  auto r = run("train --data-dir /nonexistent/fmnist --epochs 1");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("/nonexistent/fmnist"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("dataset-fashion-mnist"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--data-dir"), std::string::npos) << r.out;
+}
+
+TEST(Cli, CorruptIdxFileIsReportedByName) {
+  namespace fs = std::filesystem;
+  if (!fs::exists(kData)) GTEST_SKIP() << "dataset-fashion-mnist is not installed at " << kData;
+  const fs::path dir = fs::temp_directory_path() / "convnet_e2e_corrupt";
+  fs::create_directories(dir);
+  for (const char* f : {"train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"})
+    fs::copy_file(fs::path(kData) / f, dir / f, fs::copy_options::overwrite_existing);
+  {  // a truncated training-images file: a valid header, then far too few pixels
+    FILE* f = fopen((dir / "train-images-idx3-ubyte").c_str(), "wb");
+    const unsigned char hdr[16] = {0, 0, 8, 3, 0, 0, 0xea, 0x60, 0, 0, 0, 28, 0, 0, 0, 28};
+    fwrite(hdr, 1, 16, f);
+    fwrite(hdr, 1, 16, f);
+    fclose(f);
+  }
+  auto r = run("train --epochs 1 --data-dir " + dir.string());
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("train-images-idx3-ubyte"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("truncated"), std::string::npos) << r.out;
+  fs::remove_all(dir);
+}
+
+TEST(Cli, ShortTrainingRunLearnsFashionMnist) {
+  if (!std::filesystem::exists(kData)) GTEST_SKIP() << "dataset-fashion-mnist is not installed at " << kData;
+  // One epoch on all 60,000 images: LeNet-5 goes from chance (10%) to above 80%.
+  auto r = run("train --epochs 1 --threads 2 --seed 1");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("epoch 1/1"), std::string::npos) << r.out;
+  EXPECT_GE(final_accuracy(r.out), 0.80) << r.out;
+}

@@ -1,0 +1,47 @@
+// Activations against PyTorch: output and gradient of sum(out * g) for relu, leaky_relu
+// (slopes 0.01 and 0.2), tanh and sigmoid over the shapes of python/fixtures/activation.py
+// (inputs with exact zeros and saturating values), on the default and reference backends.
+#include "convnet/ops/activation.h"
+#include "kernels/registry.h"
+#include "util/test_util.h"
+
+using namespace convnet;
+using namespace convnet::testing;
+
+namespace {
+
+Tensor run_activation(const nlohmann::json& cfg, const Tensor& x) {
+  const std::string op = cfg["op"].get<std::string>();
+  if (op == "relu") return ops::relu(x);
+  if (op == "leaky_relu") return ops::leaky_relu(x, cfg["negative_slope"].get<double>());
+  if (op == "tanh") return ops::tanh(x);
+  EXPECT_EQ(op, "sigmoid");
+  return ops::sigmoid(x);
+}
+
+void check_all(const std::string& backend) {
+  kernels::force_backend(backend);
+  int count = 0;
+  for (const auto& file : fixture_files("activation_")) {
+    SCOPED_TRACE(file + " backend=" + backend);
+    auto f = load_fixture(file);
+    auto cfg = fixture_config(f);
+    Tensor x = fixture_tensor(f, "x").clone().requires_grad_();
+    Tensor y = run_activation(cfg, x);
+    EXPECT_TRUE(all_close(y, fixture_tensor(f, "out"), 1e-5, 1e-6));
+    y.backward(fixture_tensor(f, "g"));
+    EXPECT_TRUE(all_close(x.grad(), fixture_tensor(f, "grad_x"), 1e-5, 1e-6));
+    ++count;
+  }
+  EXPECT_GE(count, 20);  // all four activations, several shapes each
+  kernels::force_backend("");
+}
+
+}  // namespace
+
+TEST(ActivationParity, DefaultBackendMatchesPyTorch) {
+  check_all("");
+}
+TEST(ActivationParity, ReferenceBackendMatchesPyTorch) {
+  check_all("ref");
+}

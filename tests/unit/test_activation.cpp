@@ -1,0 +1,108 @@
+// Activations: finite-difference gradient checks of the reference kernels (double),
+// the derivative at the kink (relu'(0) = 0, leaky_relu'(0) = slope, as PyTorch),
+// saturation without overflow, autograd wiring, and the errors.
+#include <cmath>
+
+#include "convnet/core/error.h"
+#include "convnet/core/rng.h"
+#include "convnet/ops/activation.h"
+#include "kernels/activation.h"
+#include "kernels/registry.h"
+#include "util/test_util.h"
+
+using namespace convnet;
+using namespace convnet::testing;
+
+namespace {
+
+struct Act {
+  const char* name;
+  kernels::ActFwdFn<double>* fwd;
+  kernels::ActBwdFn<double>* bwd;
+  double a;
+};
+
+const std::vector<Act> kActs = {
+    {"relu", &kernels::ref::relu_fwd<double>, &kernels::ref::relu_bwd<double>, 0.0},
+    {"leaky_relu 0.01", &kernels::ref::leaky_relu_fwd<double>, &kernels::ref::leaky_relu_bwd<double>, 0.01},
+    {"leaky_relu 0.2", &kernels::ref::leaky_relu_fwd<double>, &kernels::ref::leaky_relu_bwd<double>, 0.2},
+    {"leaky_relu -0.5", &kernels::ref::leaky_relu_fwd<double>, &kernels::ref::leaky_relu_bwd<double>, -0.5},
+    {"tanh", &kernels::ref::tanh_fwd<double>, &kernels::ref::tanh_bwd<double>, 0.0},
+    {"sigmoid", &kernels::ref::sigmoid_fwd<double>, &kernels::ref::sigmoid_bwd<double>, 0.0},
+};
+
+}  // namespace
+
+TEST(ActivationGradcheck, ReferenceBackwardMatchesFiniteDifferences) {
+  for (const Act& act : kActs)
+    for (size_t n : {1, 7, 64}) {
+      SCOPED_TRACE(std::string(act.name) + " n=" + std::to_string(n));
+      auto x = random_doubles(n, 1 + n);
+      for (auto& v : x) v *= 4;  // cover both sides of 0 and the curved parts of tanh/sigmoid
+      auto r = random_doubles(n, 2 + n);
+      auto loss = [&](const std::vector<double>& xx) {
+        std::vector<double> y(n);
+        act.fwd(n, act.a, xx.data(), y.data());
+        return dot(y, r);
+      };
+      std::vector<double> y(n), gx(n);
+      act.fwd(n, act.a, x.data(), y.data());
+      act.bwd(n, act.a, x.data(), y.data(), r.data(), gx.data());
+      EXPECT_TRUE(all_close(gx, numeric_grad(loss, x), 1e-6, 1e-8));
+    }
+}
+
+TEST(ActivationValues, DefinitionsAtKnownPoints) {
+  Tensor x = Tensor::from_vector({5}, {-2.f, -0.5f, 0.f, 0.5f, 3.f});
+  EXPECT_EQ(ops::relu(x).to_vector(), (std::vector<float>{0.f, 0.f, 0.f, 0.5f, 3.f}));
+  EXPECT_EQ(ops::leaky_relu(x).to_vector(), (std::vector<float>{-0.02f, -0.005f, 0.f, 0.5f, 3.f}));
+  EXPECT_EQ(ops::leaky_relu(x, 0.2).to_vector(), (std::vector<float>{-0.4f, -0.1f, 0.f, 0.5f, 3.f}));
+  for (int64_t i = 0; i < 5; ++i) {
+    const double v = x.at({i});
+    EXPECT_NEAR(ops::tanh(x).at({i}), std::tanh(v), 1e-7);
+    EXPECT_NEAR(ops::sigmoid(x).at({i}), 1 / (1 + std::exp(-v)), 1e-7);
+  }
+}
+
+TEST(ActivationGrad, KinkFollowsPyTorch) {
+  Tensor x = Tensor::from_vector({3}, {-1.f, 0.f, 1.f}).requires_grad_();
+  ops::relu(x).backward(Tensor::ones({3}));
+  EXPECT_EQ(x.grad().to_vector(), (std::vector<float>{0.f, 0.f, 1.f}));  // relu'(0) = 0
+  x.zero_grad();
+  ops::leaky_relu(x, 0.2).backward(Tensor::full({3}, 2.f));
+  EXPECT_EQ(x.grad().to_vector(), (std::vector<float>{0.4f, 0.4f, 2.f}));  // leaky_relu'(0) = slope
+}
+
+TEST(ActivationValues, SaturationStaysFinite) {
+  // exp(1000) overflows float; sigmoid must not divide inf by inf.
+  Tensor x = Tensor::from_vector({4}, {-1000.f, -100.f, 100.f, 1000.f}).requires_grad_();
+  Tensor s = ops::sigmoid(x);
+  EXPECT_EQ(s.to_vector(), (std::vector<float>{0.f, std::exp(-100.f) / (1 + std::exp(-100.f)), 1.f, 1.f}));
+  s.backward(Tensor::ones({4}));
+  for (float g : x.grad().to_vector()) EXPECT_TRUE(std::isfinite(g));
+  x.zero_grad();
+  Tensor t = ops::tanh(x);
+  EXPECT_EQ(t.to_vector(), (std::vector<float>{-1.f, -1.f, 1.f, 1.f}));
+  t.backward(Tensor::ones({4}));
+  EXPECT_EQ(x.grad().to_vector(), (std::vector<float>{0.f, 0.f, 0.f, 0.f}));
+}
+
+TEST(ActivationGrad, ShapeKeptAndChainRuleThroughTwoActivations) {
+  Generator gen(3);
+  Tensor x = Tensor::randn({2, 3, 4}, gen).requires_grad_();
+  Tensor y = ops::sigmoid(ops::tanh(x));
+  EXPECT_EQ(y.shape(), (Shape{2, 3, 4}));
+  y.backward(Tensor::ones({2, 3, 4}));
+  for (int64_t i = 0; i < 4; ++i) {
+    const double t = std::tanh(double(x.at({1, 2, i}))), s = 1 / (1 + std::exp(-t));
+    EXPECT_NEAR(x.grad().at({1, 2, i}), s * (1 - s) * (1 - t * t), 1e-6);
+  }
+  EXPECT_FALSE(ops::relu(x.detach()).requires_grad());
+}
+
+TEST(ActivationErrors, UndefinedInputIsNamed) {
+  expect_error([] { ops::relu(Tensor()); }, {"relu", "must be defined"});
+  expect_error([] { ops::leaky_relu(Tensor(), 0.2); }, {"leaky_relu", "must be defined"});
+  expect_error([] { ops::tanh(Tensor()); }, {"tanh", "must be defined"});
+  expect_error([] { ops::sigmoid(Tensor()); }, {"sigmoid", "must be defined"});
+}
