@@ -15,7 +15,8 @@ _NP = {v: k for k, v in _DTYPES.items()}
 def _as_numpy(t):
     if hasattr(t, 'detach'):
         t = t.detach().cpu().contiguous().numpy()
-    return np.ascontiguousarray(t)
+    t = np.asarray(t)
+    return np.ascontiguousarray(t).reshape(np.shape(t))  # keep 0-d arrays 0-d
 
 
 def save(path, tensors, metadata=None):

@@ -1,5 +1,6 @@
 #include "convnet/io/safetensors.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -57,14 +58,24 @@ SafeTensors load_safetensors(const std::string& path) {
   CONVNET_CHECK(f.good(), "safetensors: '", path, "': read error");
 
   SafeTensors out;
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+  std::vector<std::string> range_names;
   for (auto& [name, info] : j.items()) {
     if (name == "__metadata__") {
       for (auto& [k, v] : info.items())
         out.metadata[k] = v.is_string() ? v.get<std::string>() : v.dump();
       continue;
     }
+    CONVNET_CHECK(info.is_object(), "safetensors: '", path, "': entry '", name, "' is not a JSON object");
     CONVNET_CHECK(info.contains("dtype") && info.contains("shape") && info.contains("data_offsets"), "safetensors: '",
                   path, "': entry '", name, "' lacks dtype, shape or data_offsets");
+    CONVNET_CHECK(info["dtype"].is_string() && info["shape"].is_array() && info["data_offsets"].is_array() &&
+                      info["data_offsets"].size() == 2,
+                  "safetensors: '", path, "': entry '", name, "' has a malformed dtype, shape or data_offsets");
+    for (const auto& d : info["shape"])
+      CONVNET_CHECK(d.is_number_unsigned(), "safetensors: '", path, "': tensor '", name, "' has a shape entry that is not a non-negative integer");
+    for (const auto& d : info["data_offsets"])
+      CONVNET_CHECK(d.is_number_unsigned(), "safetensors: '", path, "': tensor '", name, "' has a data_offsets entry that is not a non-negative integer");
     const std::string dt = info["dtype"].get<std::string>();
     const int64_t es = dtype_size(dt);
     CONVNET_CHECK(es > 0, "safetensors: '", path, "': tensor '", name, "' has unsupported dtype ", dt,
@@ -76,6 +87,8 @@ SafeTensors load_safetensors(const std::string& path) {
     CONVNET_CHECK((e - b) == shape_numel(shape) * es, "safetensors: '", path, "': tensor '", name, "' of shape ",
                   shape_str(shape), " and dtype ", dt, " needs ", shape_numel(shape) * es, " bytes, data_offsets give ",
                   e - b);
+    ranges.emplace_back(b, e);
+    range_names.push_back(name);
     Tensor t = Tensor::empty(shape);
     float* p = t.data();
     if (dt == "F32") {
@@ -84,6 +97,19 @@ SafeTensors load_safetensors(const std::string& path) {
       for (int64_t i = 0; i < t.numel(); ++i) p[i] = convert(dt, data.data() + b + i * es);
     }
     out.tensors.emplace(name, t);
+    out.dtypes.emplace(name, dt);
+  }
+  // Tensors must not share bytes: overlapping ranges mean a corrupt or hostile header.
+  std::vector<size_t> order(ranges.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ranges[a] < ranges[b]; });
+  for (size_t i = 1; i < order.size(); ++i) {
+    const auto& prev = ranges[order[i - 1]];
+    const auto& cur = ranges[order[i]];
+    CONVNET_CHECK(cur.first >= prev.second || cur.first == cur.second || prev.first == prev.second, "safetensors: '",
+                  path, "': tensors '", range_names[order[i - 1]], "' and '", range_names[order[i]],
+                  "' have overlapping data_offsets [", prev.first, ", ", prev.second, ") and [", cur.first, ", ",
+                  cur.second, ")");
   }
   return out;
 }

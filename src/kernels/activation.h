@@ -2,7 +2,7 @@
 // Kernel interface of the elementwise activations. One signature for all of them, so a
 // fast backend can register any subset: `a` is the activation's parameter (the negative
 // slope of leaky_relu; unused by the others). Kernels trust the op.
-//   keys: relu_fwd, relu_bwd, leaky_relu_fwd, leaky_relu_bwd, tanh_fwd, tanh_bwd, sigmoid_fwd, sigmoid_bwd
+//   keys: relu_fwd, relu_bwd, leaky_relu_fwd, leaky_relu_bwd, relu6_fwd, relu6_bwd, tanh_fwd, tanh_bwd, sigmoid_fwd, sigmoid_bwd
 #include <cstdint>
 
 namespace convnet::kernels {
@@ -11,7 +11,7 @@ namespace convnet::kernels {
 template <class T>
 using ActFwdFn = void(int64_t n, T a, const T* x, T* y);
 // gx = gy * f'(x), over n elements; given both x and y = f(x), each kernel reads the one
-// its derivative is cheapest in (relu, leaky_relu: x; tanh, sigmoid: y).
+// its derivative is cheapest in (relu, leaky_relu, relu6: x; tanh, sigmoid: y).
 template <class T>
 using ActBwdFn = void(int64_t n, T a, const T* x, const T* y, const T* gy, T* gx);
 
@@ -24,6 +24,10 @@ template <class T>
 void leaky_relu_fwd(int64_t n, T a, const T* x, T* y);
 template <class T>
 void leaky_relu_bwd(int64_t n, T a, const T* x, const T* y, const T* gy, T* gx);
+template <class T>
+void relu6_fwd(int64_t n, T a, const T* x, T* y);
+template <class T>
+void relu6_bwd(int64_t n, T a, const T* x, const T* y, const T* gy, T* gx);
 template <class T>
 void tanh_fwd(int64_t n, T a, const T* x, T* y);
 template <class T>

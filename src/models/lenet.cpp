@@ -2,6 +2,7 @@
 
 #include "convnet/core/error.h"
 #include "convnet/nn/layers.h"
+#include "models/families.h"
 
 namespace convnet::models {
 
@@ -44,5 +45,12 @@ std::shared_ptr<nn::Sequential> build(const ModelArgs& a, bool classic) {
 
 std::shared_ptr<nn::Sequential> lenet5(const ModelArgs& a) { return build(a, false); }
 std::shared_ptr<nn::Sequential> lenet5_classic(const ModelArgs& a) { return build(a, true); }
+
+void add_lenet_models(std::vector<ModelInfo>& zoo) {
+  zoo.push_back({"lenet5", "LeNet-5, modern form: ReLU + max pooling (28x28 or 32x32 input)",
+                 [](const ModelArgs& a) -> nn::ModulePtr { return lenet5(a); }, 12, 28});
+  zoo.push_back({"lenet5_classic", "LeNet-5, classic form: tanh + average pooling (28x28 or 32x32 input)",
+                 [](const ModelArgs& a) -> nn::ModulePtr { return lenet5_classic(a); }, 12, 28});
+}
 
 }  // namespace convnet::models

@@ -1,17 +1,19 @@
 #include "convnet/models/registry.h"
 
 #include "convnet/core/error.h"
-#include "convnet/models/lenet.h"
+#include "models/families.h"
 
 namespace convnet::models {
 
 const std::vector<ModelInfo>& all() {
-  static const std::vector<ModelInfo> zoo = {
-      {"lenet5", "LeNet-5, modern form: ReLU + max pooling (28x28 or 32x32 input)",
-       [](const ModelArgs& a) -> nn::ModulePtr { return lenet5(a); }},
-      {"lenet5_classic", "LeNet-5, classic form: tanh + average pooling (28x28 or 32x32 input)",
-       [](const ModelArgs& a) -> nn::ModulePtr { return lenet5_classic(a); }},
-  };
+  static const std::vector<ModelInfo> zoo = [] {
+    std::vector<ModelInfo> z;
+    add_lenet_models(z);
+    add_classic_models(z);
+    add_resnet_models(z);
+    add_inception_models(z);
+    return z;
+  }();
   return zoo;
 }
 
@@ -21,12 +23,26 @@ std::vector<std::string> names() {
   return out;
 }
 
-nn::ModulePtr create(const std::string& name, const ModelArgs& args) {
+const ModelInfo& info(const std::string& name) {
   for (const auto& m : all())
-    if (m.name == name) return m.factory(args);
+    if (m.name == name) return m;
   std::string known;
   for (const auto& n : names()) known += (known.empty() ? "" : ", ") + n;
   throw Error("unknown model '" + name + "'; known models: " + known);
+}
+
+nn::ModulePtr create(const std::string& name, const ModelArgs& args) {
+  const ModelInfo& m = info(name);
+  CONVNET_CHECK(args.input_size == 0 || args.input_size >= m.min_input_size, name, ": input size ", args.input_size,
+                "x", args.input_size, " is too small; the smallest input this model accepts is ", m.min_input_size, "x",
+                m.min_input_size);
+  return m.factory(args);
+}
+
+void check_input_size(const Tensor& x, int64_t min_size, const std::string& model) {
+  CONVNET_CHECK(x.dim() == 4, model, ": expected a 4-D input (N, C, H, W), got input of shape ", shape_str(x.shape()));
+  CONVNET_CHECK(x.size(2) >= min_size && x.size(3) >= min_size, model, ": input of shape ", shape_str(x.shape()),
+                " is too small; the smallest input this model accepts is ", min_size, "x", min_size);
 }
 
 }  // namespace convnet::models

@@ -1,6 +1,8 @@
 #include "convnet/nn/init.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "convnet/core/error.h"
 
@@ -61,6 +63,52 @@ void kaiming_uniform_(Tensor& t, double a, FanMode mode, const std::string& nl, 
 }
 void kaiming_normal_(Tensor& t, double a, FanMode mode, const std::string& nl, Generator& gen) {
   normal_(t, 0.0, kaiming_std(t, a, mode, nl), gen);
+}
+
+namespace {
+// erf^-1 on (-1, 1): Giles' approximation ("Approximating the erfinv function", 2010) as
+// the start, then Newton steps on erf(x) - y in double precision.
+double erfinv(double y) {
+  if (y <= -1.0) return -std::numeric_limits<double>::infinity();
+  if (y >= 1.0) return std::numeric_limits<double>::infinity();
+  double w = -std::log((1.0 - y) * (1.0 + y)), p;
+  if (w < 5.0) {
+    w -= 2.5;
+    p = 2.81022636e-08;
+    for (double c : {3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087, -0.00125372503, -0.00417768164,
+                     0.246640727, 1.50140941})
+      p = c + p * w;
+  } else {
+    w = std::sqrt(w) - 3.0;
+    p = -0.000200214257;
+    for (double c : {0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773, -0.0076224613, 0.00943887047,
+                     1.00167406, 2.83297682})
+      p = c + p * w;
+  }
+  double x = p * y;
+  const double two_over_sqrt_pi = 1.1283791670955126;
+  for (int i = 0; i < 3; ++i) {
+    const double d = two_over_sqrt_pi * std::exp(-x * x);
+    if (d == 0.0) break;
+    x -= (std::erf(x) - y) / d;
+  }
+  return x;
+}
+}  // namespace
+
+void trunc_normal_(Tensor& t, double mean, double std, double a, double b, Generator& gen) {
+  CONVNET_CHECK(std > 0.0, "init::trunc_normal_: std must be positive, got ", std);
+  CONVNET_CHECK(a < b, "init::trunc_normal_: the interval [a, b] = [", a, ", ", b, "] is empty");
+  auto cdf = [](double z) { return 0.5 * (1.0 + std::erf(z / std::sqrt(2.0))); };
+  const double lo = cdf((a - mean) / std), hi = cdf((b - mean) / std);
+  float* p = t.data();
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    // 53 random bits, centred in their bin so that u is never exactly lo or hi.
+    const double r = (static_cast<double>(gen.next_u64() >> 11) + 0.5) * 0x1p-53;
+    const double u = lo + (hi - lo) * r;
+    const double x = mean + std * std::sqrt(2.0) * erfinv(2.0 * u - 1.0);
+    p[i] = static_cast<float>(std::clamp(x, a, b));
+  }
 }
 
 void default_weight_init_(Tensor& w, Tensor& b, Generator& gen) {

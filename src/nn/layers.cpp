@@ -136,6 +136,7 @@ std::string Dropout2d::extra_repr() const { return "p=" + std::to_string(p); }
 
 // ---- activations ------------------------------------------------------------------
 Tensor ReLU::forward(const Tensor& x) { return ops::relu(x); }
+Tensor ReLU6::forward(const Tensor& x) { return ops::relu6(x); }
 Tensor LeakyReLU::forward(const Tensor& x) { return ops::leaky_relu(x, negative_slope); }
 std::string LeakyReLU::extra_repr() const { return "negative_slope=" + std::to_string(negative_slope); }
 Tensor Tanh::forward(const Tensor& x) { return ops::tanh(x); }

@@ -6,9 +6,28 @@ namespace convnet::nn {
 
 namespace {
 std::string join(const std::string& prefix, const std::string& name) {
+  if (name.empty()) return prefix;
   return prefix.empty() ? name : prefix + "." + name;
 }
 }  // namespace
+
+Tensor Module::operator()(const Tensor& x) {
+  Tensor y = forward(x);
+  if (!forward_hooks_.empty()) {
+    auto hooks = forward_hooks_;  // a hook may remove itself
+    for (auto& [id, h] : hooks) h(*this, x, y);
+  }
+  return y;
+}
+
+int Module::register_forward_hook(ForwardHook hook) {
+  forward_hooks_.emplace_back(next_hook_id_, std::move(hook));
+  return next_hook_id_++;
+}
+
+void Module::remove_forward_hook(int id) {
+  std::erase_if(forward_hooks_, [id](const auto& p) { return p.first == id; });
+}
 
 Tensor Module::register_parameter(const std::string& name, Tensor t, bool requires_grad) {
   for (auto& [n, p] : params_) CONVNET_CHECK(n != name, type_name(), ": parameter '", name, "' registered twice");

@@ -1,4 +1,4 @@
-// Activations: elementwise, any shape; one dispatch helper for the four of them.
+// Activations: elementwise, any shape; one dispatch helper for all of them.
 #include "convnet/ops/activation.h"
 
 #include "convnet/autograd/autograd.h"
@@ -32,6 +32,9 @@ Tensor relu(const Tensor& x) {
 }
 Tensor leaky_relu(const Tensor& x, double negative_slope) {
   return activation("leaky_relu", x, static_cast<float>(negative_slope));
+}
+Tensor relu6(const Tensor& x) {
+  return activation("relu6", x, 0.f);
 }
 Tensor tanh(const Tensor& x) {
   return activation("tanh", x, 0.f);

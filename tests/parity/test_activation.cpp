@@ -1,6 +1,7 @@
 // Activations against PyTorch: output and gradient of sum(out * g) for relu, leaky_relu
-// (slopes 0.01 and 0.2), tanh and sigmoid over the shapes of python/fixtures/activation.py
-// (inputs with exact zeros and saturating values), on the default and reference backends.
+// (slopes 0.01 and 0.2), relu6, tanh and sigmoid over the shapes of
+// python/fixtures/activation.py (inputs with exact zeros, exact sixes for relu6, and
+// saturating values), on the default and reference backends.
 #include "convnet/ops/activation.h"
 #include "kernels/registry.h"
 #include "util/test_util.h"
@@ -14,6 +15,7 @@ Tensor run_activation(const nlohmann::json& cfg, const Tensor& x) {
   const std::string op = cfg["op"].get<std::string>();
   if (op == "relu") return ops::relu(x);
   if (op == "leaky_relu") return ops::leaky_relu(x, cfg["negative_slope"].get<double>());
+  if (op == "relu6") return ops::relu6(x);
   if (op == "tanh") return ops::tanh(x);
   EXPECT_EQ(op, "sigmoid");
   return ops::sigmoid(x);
@@ -33,7 +35,7 @@ void check_all(const std::string& backend) {
     EXPECT_TRUE(all_close(x.grad(), fixture_tensor(f, "grad_x"), 1e-5, 1e-6));
     ++count;
   }
-  EXPECT_GE(count, 20);  // all four activations, several shapes each
+  EXPECT_GE(count, 30);  // all six functions (relu, leaky_relu x2, relu6, tanh, sigmoid), 5 shapes each
   kernels::force_backend("");
 }
 

@@ -1,5 +1,6 @@
 // Activations: finite-difference gradient checks of the reference kernels (double),
-// the derivative at the kink (relu'(0) = 0, leaky_relu'(0) = slope, as PyTorch),
+// the derivative at the kinks (relu'(0) = 0, leaky_relu'(0) = slope, relu6'(0) = relu6'(6) = 0,
+// as PyTorch),
 // saturation without overflow, autograd wiring, and the errors.
 #include <cmath>
 
@@ -27,6 +28,7 @@ const std::vector<Act> kActs = {
     {"leaky_relu 0.01", &kernels::ref::leaky_relu_fwd<double>, &kernels::ref::leaky_relu_bwd<double>, 0.01},
     {"leaky_relu 0.2", &kernels::ref::leaky_relu_fwd<double>, &kernels::ref::leaky_relu_bwd<double>, 0.2},
     {"leaky_relu -0.5", &kernels::ref::leaky_relu_fwd<double>, &kernels::ref::leaky_relu_bwd<double>, -0.5},
+    {"relu6", &kernels::ref::relu6_fwd<double>, &kernels::ref::relu6_bwd<double>, 0.0},
     {"tanh", &kernels::ref::tanh_fwd<double>, &kernels::ref::tanh_bwd<double>, 0.0},
     {"sigmoid", &kernels::ref::sigmoid_fwd<double>, &kernels::ref::sigmoid_bwd<double>, 0.0},
 };
@@ -39,6 +41,8 @@ TEST(ActivationGradcheck, ReferenceBackwardMatchesFiniteDifferences) {
       SCOPED_TRACE(std::string(act.name) + " n=" + std::to_string(n));
       auto x = random_doubles(n, 1 + n);
       for (auto& v : x) v *= 4;  // cover both sides of 0 and the curved parts of tanh/sigmoid
+      if (std::string(act.name) == "relu6")
+        for (auto& v : x) v += 3;  // centred on relu6's linear part, so both kinks (0 and 6) are crossed
       auto r = random_doubles(n, 2 + n);
       auto loss = [&](const std::vector<double>& xx) {
         std::vector<double> y(n);
@@ -57,6 +61,8 @@ TEST(ActivationValues, DefinitionsAtKnownPoints) {
   EXPECT_EQ(ops::relu(x).to_vector(), (std::vector<float>{0.f, 0.f, 0.f, 0.5f, 3.f}));
   EXPECT_EQ(ops::leaky_relu(x).to_vector(), (std::vector<float>{-0.02f, -0.005f, 0.f, 0.5f, 3.f}));
   EXPECT_EQ(ops::leaky_relu(x, 0.2).to_vector(), (std::vector<float>{-0.4f, -0.1f, 0.f, 0.5f, 3.f}));
+  Tensor x6 = Tensor::from_vector({6}, {-1.f, 0.f, 2.5f, 6.f, 6.5f, 100.f});
+  EXPECT_EQ(ops::relu6(x6).to_vector(), (std::vector<float>{0.f, 0.f, 2.5f, 6.f, 6.f, 6.f}));
   for (int64_t i = 0; i < 5; ++i) {
     const double v = x.at({i});
     EXPECT_NEAR(ops::tanh(x).at({i}), std::tanh(v), 1e-7);
@@ -71,6 +77,10 @@ TEST(ActivationGrad, KinkFollowsPyTorch) {
   x.zero_grad();
   ops::leaky_relu(x, 0.2).backward(Tensor::full({3}, 2.f));
   EXPECT_EQ(x.grad().to_vector(), (std::vector<float>{0.4f, 0.4f, 2.f}));  // leaky_relu'(0) = slope
+  // relu6 is hardtanh(x, 0, 6) in PyTorch: the gradient is 0 at both kinks, 0 and 6.
+  Tensor x6 = Tensor::from_vector({6}, {-1.f, 0.f, 3.f, 6.f, 7.f, 5.999f}).requires_grad_();
+  ops::relu6(x6).backward(Tensor::full({6}, 3.f));
+  EXPECT_EQ(x6.grad().to_vector(), (std::vector<float>{0.f, 0.f, 3.f, 0.f, 0.f, 3.f}));
 }
 
 TEST(ActivationValues, SaturationStaysFinite) {
@@ -103,6 +113,7 @@ TEST(ActivationGrad, ShapeKeptAndChainRuleThroughTwoActivations) {
 TEST(ActivationErrors, UndefinedInputIsNamed) {
   expect_error([] { ops::relu(Tensor()); }, {"relu", "must be defined"});
   expect_error([] { ops::leaky_relu(Tensor(), 0.2); }, {"leaky_relu", "must be defined"});
+  expect_error([] { ops::relu6(Tensor()); }, {"relu6", "must be defined"});
   expect_error([] { ops::tanh(Tensor()); }, {"tanh", "must be defined"});
   expect_error([] { ops::sigmoid(Tensor()); }, {"sigmoid", "must be defined"});
 }

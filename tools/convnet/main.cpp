@@ -5,10 +5,15 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 #include <string>
 
 #include "convnet/core/error.h"
+#include "convnet/autograd/autograd.h"
+#include "convnet/io/safetensors.h"
+#include "convnet/io/weights.h"
 #include "convnet/models/registry.h"
+#include "convnet/nn/summary.h"
 #include "convnet/train/bench.h"
 #include "convnet/train/trainer.h"
 
@@ -124,6 +129,28 @@ int main(int argc, char** argv) {
   bn->add_option("--mode", bc.mode, "train or infer")->capture_default_str()->check(CLI::IsMember({"train", "infer"}));
   bn->add_option("--seconds", bc.seconds, "Measuring time per run")->capture_default_str()->check(CLI::PositiveNumber);
 
+  std::string sum_model, sum_input;
+  int64_t sum_classes = 0, sum_batch = 1;
+  auto* sm = app.add_subcommand("summary", "Print a model's layers with output shapes, parameters and MACs");
+  sm->add_option("model", sum_model, "Model name (see `convnet models`)")->required();
+  sm->add_option("--input", sum_input, "Input shape C,H,W (default: the model's usual input, e.g. 1,28,28 for lenet5, 3,224,224 for torchvision models)");
+  sm->add_option("--num-classes", sum_classes, "Number of classes (default 1000 for torchvision models, else 10)")
+      ->check(CLI::PositiveNumber);
+  sm->add_option("--batch", sum_batch, "Batch size for the activation-memory estimate")->capture_default_str()->check(CLI::PositiveNumber);
+
+  std::string inf_model, inf_weights, inf_input, inf_output, inf_key;
+  int64_t inf_classes = 0;
+  bool inf_strict = true;
+  auto* inf = app.add_subcommand("infer", "Run a model in eval mode on a batch stored in a safetensors file and write the logits");
+  inf->add_option("-m,--model", inf_model, "Model name")->required();
+  inf->add_option("--num-classes", inf_classes, "Number of classes (default: taken from the weights file)")->check(CLI::PositiveNumber);
+  inf->add_option("--weights", inf_weights, "Weights (safetensors, parameter names as torchvision's state_dict)")->required();
+  inf->add_option("--input", inf_input, "Input batch (safetensors with one (N, C, H, W) tensor, or one named by --input-key)")->required();
+  inf->add_option("--input-key", inf_key, "Name of the input tensor when the file holds several");
+  inf->add_option("--output", inf_output, "Where to write the logits (safetensors, tensor \"logits\")")->required();
+  inf->add_option("--strict", inf_strict, "Require every weight name and shape to match (false: load what matches, list the rest)")
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -136,6 +163,76 @@ int main(int argc, char** argv) {
       std::printf("{\"impl\": \"convnet-%s\", \"model\": \"%s\", \"mode\": \"%s\", \"batch\": %lld, \"threads\": %d, "
                   "\"images_per_s\": %.1f}\n",
                   CONVNET_VERSION, bc.model.c_str(), bc.mode.c_str(), (long long)bc.batch, r.threads, r.images_per_s);
+      return 0;
+    }
+    if (*sm) {
+      const auto& info = models::info(sum_model);
+      models::ModelArgs a;
+      a.num_classes = sum_classes > 0 ? sum_classes : (info.torchvision ? 1000 : 10);
+      Shape chw{info.default_input_size == 28 ? 1 : 3, info.default_input_size, info.default_input_size};
+      if (info.torchvision) chw = {3, 224, 224};
+      if (!sum_input.empty()) {
+        chw.clear();
+        std::stringstream ss(sum_input);
+        std::string part;
+        while (std::getline(ss, part, ',')) {
+          try {
+            chw.push_back(std::stoll(part));
+          } catch (const std::exception&) {
+            throw Error("--input must be C,H,W with positive integers, got '" + sum_input + "'");
+          }
+        }
+        if (chw.size() != 3 || chw[0] < 1 || chw[1] < 1 || chw[2] < 1)
+          throw Error("--input must be C,H,W with positive integers, got '" + sum_input + "'");
+      }
+      a.in_channels = chw[0];
+      a.input_size = chw[1];
+      auto net = models::create(sum_model, a);
+      std::printf("%s (%s)\n", sum_model.c_str(), info.description.c_str());
+      std::printf("%s", nn::summarize(*net, chw).table(sum_batch).c_str());
+      return 0;
+    }
+    if (*inf) {
+      auto weights = io::load_safetensors(inf_weights);
+      auto input = io::load_safetensors(inf_input);
+      Tensor x;
+      if (!inf_key.empty()) {
+        auto it = input.tensors.find(inf_key);
+        if (it == input.tensors.end()) throw Error("'" + inf_input + "' has no tensor named '" + inf_key + "'");
+        x = it->second;
+      } else if (input.tensors.size() == 1) {
+        x = input.tensors.begin()->second;
+      } else if (input.tensors.count("input")) {
+        x = input.tensors.at("input");
+      } else {
+        throw Error("'" + inf_input + "' holds " + std::to_string(input.tensors.size()) +
+                    " tensors; name the input with --input-key");
+      }
+      if (x.dim() != 4) throw Error("the input in '" + inf_input + "' must be (N, C, H, W), got " + shape_str(x.shape()));
+      models::ModelArgs a;
+      a.in_channels = x.size(1);
+      a.input_size = x.size(2);
+      a.num_classes = inf_classes;
+      if (a.num_classes == 0) {  // the last 1-D parameter-like tensor: the classifier bias
+        a.num_classes = 10;
+        auto probe = models::create(inf_model, a);
+        auto params = probe->named_parameters();
+        for (auto it = params.rbegin(); it != params.rend(); ++it)
+          if (weights.tensors.count(it->first)) {
+            a.num_classes = weights.tensors.at(it->first).size(0);
+            break;
+          }
+      }
+      auto net = models::create(inf_model, a);
+      auto report = io::load_state_dict(*net, weights, inf_strict, inf_weights);
+      if (!report.complete())
+        std::fprintf(stderr, "loaded %zu of %zu tensors from '%s'; not loaded:\n%s", report.loaded.size(),
+                     net->state_dict().size(), inf_weights.c_str(), report.describe().c_str());
+      net->eval();
+      NoGradGuard g;
+      Tensor y = (*net)(x);
+      io::save_safetensors(inf_output, {{"logits", y}}, {{"model", inf_model}});
+      std::printf("wrote logits %s to %s\n", shape_str(y.shape()).c_str(), inf_output.c_str());
       return 0;
     }
     if (*ls) {

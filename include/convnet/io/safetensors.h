@@ -13,6 +13,7 @@ namespace convnet::io {
 struct SafeTensors {
   std::map<std::string, Tensor> tensors;
   std::map<std::string, std::string> metadata;
+  std::map<std::string, std::string> dtypes;  // the stored dtype of each tensor ("F32", "I64", ...)
 };
 
 // Reads F32 (and F64/F16-free integer types I64/I32/U8, converted to float32).

@@ -30,6 +30,13 @@ void kaiming_uniform_(Tensor& t, double a = 0, FanMode mode = FanMode::FanIn,
 void kaiming_normal_(Tensor& t, double a = 0, FanMode mode = FanMode::FanIn,
                      const std::string& nonlinearity = "leaky_relu", Generator& gen = default_generator());
 
+// torch.nn.init.trunc_normal_: N(mean, std) restricted to [a, b] (a and b are values,
+// not multiples of std), drawn like PyTorch by the inverse CDF: u uniform in
+// (Phi((a - mean)/std), Phi((b - mean)/std)), x = mean + std * Phi^-1(u), clamped to [a, b].
+// GoogLeNet (torchvision, init_weights=True) uses std 0.01, a = -2, b = 2.
+void trunc_normal_(Tensor& t, double mean = 0.0, double std = 1.0, double a = -2.0, double b = 2.0,
+                   Generator& gen = default_generator());
+
 // PyTorch's default for Conv2d and Linear: kaiming_uniform_(w, a = sqrt(5)), i.e.
 // U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and the bias from the same bound.
 void default_weight_init_(Tensor& w, Tensor& b, Generator& gen = default_generator());

@@ -156,6 +156,12 @@ class ReLU : public Module {
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "ReLU"; }
 };
+// ReLU6: min(max(x, 0), 6), MobileNetV2's activation (torch.nn.ReLU6).
+class ReLU6 : public Module {
+ public:
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "ReLU6"; }
+};
 class LeakyReLU : public Module {
  public:
   explicit LeakyReLU(double negative_slope = 0.01) : negative_slope(negative_slope) {}

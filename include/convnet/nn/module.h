@@ -3,6 +3,7 @@
 // buffers (state such as BatchNorm running statistics) and named child modules;
 // names join with '.' like PyTorch's state_dict keys ("features.0.weight").
 // A module never contains backward code: forward() composes ops.
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -17,7 +18,13 @@ class Module {
  public:
   virtual ~Module() = default;
   virtual Tensor forward(const Tensor& x) = 0;
-  Tensor operator()(const Tensor& x) { return forward(x); }
+  // Call modules through operator() (never forward() directly) so that forward hooks
+  // run: they are how summaries, feature-map pictures and profiles see every layer.
+  Tensor operator()(const Tensor& x);
+  using ForwardHook = std::function<void(Module& m, const Tensor& input, const Tensor& output)>;
+  // Returns an id for remove_forward_hook().
+  int register_forward_hook(ForwardHook hook);
+  void remove_forward_hook(int id);
   // "Conv2d", "Sequential", ...; extra_repr() is the argument list for printing.
   virtual std::string type_name() const = 0;
   virtual std::string extra_repr() const { return ""; }
@@ -71,6 +78,8 @@ class Module {
   std::vector<std::pair<std::string, Tensor>> buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   std::string path_;
+  std::vector<std::pair<int, ForwardHook>> forward_hooks_;
+  int next_hook_id_ = 0;
 };
 
 using ModulePtr = std::shared_ptr<Module>;

@@ -2,6 +2,8 @@
 // Elementwise activations, as torch.nn.functional; y has x's shape.
 //   relu(x)              = max(x, 0)                     d/dx = [x > 0]  (0 at x = 0, as PyTorch)
 //   leaky_relu(x, a)     = x > 0 ? x : a x               d/dx = x > 0 ? 1 : a
+//   relu6(x)             = min(max(x, 0), 6)             d/dx = [0 < x < 6]  (0 at x = 0 and x = 6,
+//                          as PyTorch's hardtanh(x, 0, 6); MobileNetV2's activation)
 //   tanh(x)                                              d/dx = 1 - y^2
 //   sigmoid(x)           = 1 / (1 + exp(-x))             d/dx = y (1 - y)
 #include "convnet/core/tensor.h"
@@ -10,6 +12,7 @@ namespace convnet::ops {
 
 Tensor relu(const Tensor& x);
 Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
+Tensor relu6(const Tensor& x);
 Tensor tanh(const Tensor& x);
 Tensor sigmoid(const Tensor& x);
 

@@ -28,6 +28,18 @@ void leaky_relu_bwd(int64_t n, T a, const T* x, const T*, const T* gy, T* gx) {
   for (int64_t i = 0; i < n; ++i) gx[i] = x[i] > T(0) ? gy[i] : a * gy[i];
 }
 
+// relu6(x) = min(max(x, 0), 6) (Howard et al. 2017, MobileNets; Sandler et al. 2018), which
+// PyTorch computes as hardtanh(x, 0, 6): its derivative is 1 strictly inside (0, 6) and 0 at
+// both kinks, x = 0 and x = 6 (hardtanh_backward zeroes x <= min and x >= max).
+template <class T>
+void relu6_fwd(int64_t n, T, const T* x, T* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] < T(0) ? T(0) : (x[i] > T(6) ? T(6) : x[i]);  // NaN passes through
+}
+template <class T>
+void relu6_bwd(int64_t n, T, const T* x, const T*, const T* gy, T* gx) {
+  for (int64_t i = 0; i < n; ++i) gx[i] = x[i] <= T(0) || x[i] >= T(6) ? T(0) : gy[i];  // NaN: gy, as PyTorch
+}
+
 // tanh'(x) = 1 - tanh(x)^2
 template <class T>
 void tanh_fwd(int64_t n, T, const T* x, T* y) {
@@ -61,6 +73,8 @@ void sigmoid_bwd(int64_t n, T, const T*, const T* y, const T* gy, T* gx) {
   template void relu_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);       \
   template void leaky_relu_fwd<T>(int64_t, T, const T*, T*);                     \
   template void leaky_relu_bwd<T>(int64_t, T, const T*, const T*, const T*, T*); \
+  template void relu6_fwd<T>(int64_t, T, const T*, T*);                          \
+  template void relu6_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);      \
   template void tanh_fwd<T>(int64_t, T, const T*, T*);                           \
   template void tanh_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);       \
   template void sigmoid_fwd<T>(int64_t, T, const T*, T*);                        \
@@ -77,6 +91,8 @@ void register_ref_activation() {
   add<ActBwdFn<float>>("relu_bwd", "ref", 0, &ref::relu_bwd<float>);
   add<ActFwdFn<float>>("leaky_relu_fwd", "ref", 0, &ref::leaky_relu_fwd<float>);
   add<ActBwdFn<float>>("leaky_relu_bwd", "ref", 0, &ref::leaky_relu_bwd<float>);
+  add<ActFwdFn<float>>("relu6_fwd", "ref", 0, &ref::relu6_fwd<float>);
+  add<ActBwdFn<float>>("relu6_bwd", "ref", 0, &ref::relu6_bwd<float>);
   add<ActFwdFn<float>>("tanh_fwd", "ref", 0, &ref::tanh_fwd<float>);
   add<ActBwdFn<float>>("tanh_bwd", "ref", 0, &ref::tanh_bwd<float>);
   add<ActFwdFn<float>>("sigmoid_fwd", "ref", 0, &ref::sigmoid_fwd<float>);

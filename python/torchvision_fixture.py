@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""One model's parity fixture from torchvision, written on demand by the C++ model tests.
+
+    torchvision_fixture.py NAME OUT.safetensors --mode eval|train [--size 64] [--batch 2] [--num-classes 10]
+    torchvision_fixture.py --counts NAME [NAME ...]     # prints {"name": parameter count} at 1000 classes
+
+eval: weights ("param.<key>"), "input", "logits" in eval mode.
+train: also "g", "grad.<param>" = d sum(logits * g) / d param, "after.<buffer>" = BatchNorm
+running statistics after the forward pass. Dropout is disabled (p = 0) in train mode so
+that both sides compute the same function; the C++ side does the same.
+"""
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch  # noqa: E402
+
+import safetensors_io  # noqa: E402
+from export_torchvision import build  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('names', nargs='+')
+    ap.add_argument('--counts', action='store_true')
+    ap.add_argument('--mode', default='eval')
+    ap.add_argument('--size', type=int, default=64)
+    ap.add_argument('--batch', type=int, default=2)
+    ap.add_argument('--num-classes', type=int, default=10)
+    a = ap.parse_args()
+    torch.set_num_threads(1)
+    if a.counts:
+        out = {}
+        for n in a.names:
+            out[n] = sum(p.numel() for p in build(n, 1000).parameters())
+        print(json.dumps(out))
+        return
+    name, path = a.names
+    torch.manual_seed(0)
+    model = build(name, a.num_classes)
+    # Random BatchNorm statistics and affine parameters, so eval mode is not the identity.
+    gen = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for mod in model.modules():
+            if isinstance(mod, torch.nn.modules.batchnorm._BatchNorm):
+                mod.running_mean.copy_(torch.randn(mod.running_mean.shape, generator=gen) * 0.1)
+                mod.running_var.copy_(torch.rand(mod.running_var.shape, generator=gen) + 0.5)
+                mod.weight.copy_(torch.rand(mod.weight.shape, generator=gen) + 0.5)
+                mod.bias.copy_(torch.randn(mod.bias.shape, generator=gen) * 0.1)
+    t = {'param.' + k: v.clone() for k, v in model.state_dict().items()}
+    x = torch.randn((a.batch, 3, a.size, a.size), generator=gen)
+    t['input'] = x
+    if a.mode == 'eval':
+        model.eval()
+        with torch.no_grad():
+            t['logits'] = model(x)
+    else:
+        # The reference runs in float64: float32 PyTorch itself is not within 1e-3 of the
+        # exact gradients of deep nets (GoogLeNet, DenseNet), so it cannot be the oracle.
+        model = model.double()
+        x = x.double()
+        model.train()
+        for mod in model.modules():
+            if isinstance(mod, torch.nn.Dropout):
+                mod.p = 0.0
+        logits = model(x)
+        g = torch.randn(logits.shape, generator=gen, dtype=torch.float64)
+        (logits * g).sum().backward()
+        t['logits'] = logits.detach().float()
+        t['g'] = g.float()
+        for k, p in model.named_parameters():
+            t['grad.' + k] = p.grad.float()
+        for k, b in model.named_buffers():
+            t['after.' + k] = b.float() if b.is_floating_point() else b.clone()
+    safetensors_io.save(path, t, {'config': json.dumps({'name': name, 'mode': a.mode})})
+
+
+if __name__ == '__main__':
+    main()
