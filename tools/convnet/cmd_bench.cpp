@@ -1,0 +1,35 @@
+// convnet bench
+#include <cstdio>
+#include <memory>
+
+#include "commands.h"
+#include "convnet/train/bench.h"
+
+namespace convnet::cli {
+
+Command add_bench(CLI::App& app) {
+  auto bcp = std::make_shared<train::BenchConfig>();
+  train::BenchConfig& bc = *bcp;
+  auto* bn = app.add_subcommand("bench",
+                                "Measure training or inference throughput (images/s) of a zoo model on random data; "
+                                "prints one JSON line in the format of shared/bench/pytorch_peer.py");
+  bn->add_option("-m,--model", bc.model, "Model name")->capture_default_str();
+  bn->add_option("-b,--batch", bc.batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
+  bn->add_option("-j,--threads", bc.threads, "Threads (0 = all cores)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  bn->add_option("--mode", bc.mode, "train or infer")->capture_default_str()->check(CLI::IsMember({"train", "infer"}));
+  bn->add_option("--seconds", bc.seconds, "Measuring time per run")->capture_default_str()->check(CLI::PositiveNumber);
+
+  return {bn, [bcp] {
+            const train::BenchConfig& c = *bcp;
+            auto r = train::benchmark(c);
+            std::printf(
+                "{\"impl\": \"convnet-%s\", \"model\": \"%s\", \"mode\": \"%s\", \"batch\": %lld, \"threads\": %d, "
+                "\"images_per_s\": %.1f}\n",
+                CONVNET_VERSION, c.model.c_str(), c.mode.c_str(), (long long)c.batch, r.threads, r.images_per_s);
+            return 0;
+          }};
+}
+
+}  // namespace convnet::cli

@@ -1,0 +1,87 @@
+// convnet infer
+#include <cstdio>
+#include <memory>
+
+#include "commands.h"
+#include "convnet/autograd/autograd.h"
+#include "convnet/core/error.h"
+#include "convnet/io/safetensors.h"
+#include "convnet/io/weights.h"
+#include "convnet/models/registry.h"
+
+namespace convnet::cli {
+
+namespace {
+struct InferOptions {
+  std::string model, weights, input, output, key;
+  int64_t num_classes = 0;
+  bool strict = true;
+};
+
+Tensor pick_input(const io::SafeTensors& f, const InferOptions& o) {
+  if (!o.key.empty()) {
+    auto it = f.tensors.find(o.key);
+    if (it == f.tensors.end()) throw Error("'" + o.input + "' has no tensor named '" + o.key + "'");
+    return it->second;
+  }
+  if (f.tensors.size() == 1) return f.tensors.begin()->second;
+  if (f.tensors.count("input")) return f.tensors.at("input");
+  throw Error("'" + o.input + "' holds " + std::to_string(f.tensors.size()) +
+              " tensors; name the input with --input-key");
+}
+
+int run_infer(const InferOptions& o) {
+  auto weights = io::load_safetensors(o.weights);
+  Tensor x = pick_input(io::load_safetensors(o.input), o);
+  if (x.dim() != 4) throw Error("the input in '" + o.input + "' must be (N, C, H, W), got " + shape_str(x.shape()));
+  models::ModelArgs a;
+  a.in_channels = x.size(1);
+  a.input_size = x.size(2);
+  a.num_classes = o.num_classes;
+  if (a.num_classes == 0) {
+    // Not given: the size of the last parameter of the model that the file has (the
+    // classifier's bias or weight rows).
+    a.num_classes = 10;
+    auto probe = models::create(o.model, a);
+    auto params = probe->named_parameters();
+    for (auto it = params.rbegin(); it != params.rend(); ++it)
+      if (weights.tensors.count(it->first)) {
+        a.num_classes = weights.tensors.at(it->first).size(0);
+        break;
+      }
+  }
+  auto net = models::create(o.model, a);
+  auto report = io::load_state_dict(*net, weights, o.strict, o.weights);
+  if (!report.complete())
+    std::fprintf(stderr, "loaded %zu of %zu tensors from '%s'; not loaded:\n%s", report.loaded.size(),
+                 net->state_dict().size(), o.weights.c_str(), report.describe().c_str());
+  net->eval();
+  NoGradGuard g;
+  Tensor y = (*net)(x);
+  io::save_safetensors(o.output, {{"logits", y}}, {{"model", o.model}});
+  std::printf("wrote logits %s to %s\n", shape_str(y.shape()).c_str(), o.output.c_str());
+  return 0;
+}
+}  // namespace
+
+Command add_infer(CLI::App& app) {
+  auto o = std::make_shared<InferOptions>();
+  auto* inf = app.add_subcommand(
+      "infer", "Run a model in eval mode on a batch stored in a safetensors file and write the logits");
+  inf->add_option("-m,--model", o->model, "Model name")->required();
+  inf->add_option("--num-classes", o->num_classes, "Number of classes (default: taken from the weights file)")
+      ->check(CLI::PositiveNumber);
+  inf->add_option("--weights", o->weights, "Weights (safetensors, parameter names as torchvision's state_dict)")
+      ->required();
+  inf->add_option("--input", o->input,
+                  "Input batch (safetensors with one (N, C, H, W) tensor, or one named by --input-key)")
+      ->required();
+  inf->add_option("--input-key", o->key, "Name of the input tensor when the file holds several");
+  inf->add_option("--output", o->output, "Where to write the logits (safetensors, tensor \"logits\")")->required();
+  inf->add_option("--strict", o->strict,
+                  "Require every weight name and shape to match (false: load what matches, list the rest)")
+      ->capture_default_str();
+  return {inf, [o] { return run_infer(*o); }};
+}
+
+}  // namespace convnet::cli
