@@ -25,8 +25,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 bench: build
-	for m in train infer; do ./$(BUILD)/convnet bench --model lenet5 --batch 128 --threads 2 --mode $$m --seconds 5; done
-	/usr/bin/python3 ../shared/bench/pytorch_peer.py --threads 2 --batch 128 --models lenet5 --seconds 5 || true
+	./scripts/bench_vs_pytorch.sh --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

@@ -9,6 +9,7 @@ PKGS=(
   nlohmann-json3-dev libcli11-dev libstb-dev zlib1g-dev
   python3 python3-numpy python3-torch python3-torchvision
   dataset-fashion-mnist
+  libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx libonnx-testdata
 )
 missing=()
 for p in "${PKGS[@]}"; do

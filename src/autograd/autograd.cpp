@@ -4,6 +4,9 @@
 #include <unordered_set>
 
 #include "convnet/core/error.h"
+#include "convnet/core/profiler.h"
+#include "kernels/elementwise.h"
+#include "kernels/registry.h"
 
 namespace convnet {
 
@@ -13,11 +16,9 @@ thread_local bool g_grad_enabled = true;
 // Sum of two gradients as a new tensor: gradients handed around by backward
 // functions may share storage (add passes its gradient to both inputs).
 Tensor add_grads(const Tensor& a, const Tensor& b) {
+  profiler::Scope scope("autograd_accumulate");
   Tensor out = Tensor::empty(a.shape());
-  const float* pa = a.data();
-  const float* pb = b.data();
-  float* po = out.data();
-  for (int64_t i = 0; i < a.numel(); ++i) po[i] = pa[i] + pb[i];
+  kernels::get<kernels::BinaryFn<float>>("add")(a.numel(), a.data(), b.data(), out.data());
   return out;
 }
 }  // namespace
@@ -90,9 +91,11 @@ void Tensor::backward(const Tensor& grad_output) const {
       if (replaced.defined()) g = replaced;
     }
     if (!t->grad_fn) {  // a leaf: accumulate into .grad, owning its own copy
-      if (t->grad)
-        Tensor(t->grad).copy_(add_grads(Tensor(t->grad), g));
-      else
+      if (t->grad) {
+        profiler::Scope scope("autograd_accumulate");
+        Tensor acc(t->grad);  // in place: the add kernels allow y == a
+        kernels::get<kernels::BinaryFn<float>>("add")(acc.numel(), acc.data(), g.data(), acc.data());
+      } else
         t->grad = g.clone().impl_ptr();
       continue;
     }

@@ -14,7 +14,7 @@ std::shared_ptr<TensorImpl> make_impl(const Shape& shape) {
   for (int64_t d : shape) CONVNET_CHECK(d >= 0, "Tensor: negative dimension in shape ", shape_str(shape));
   auto impl = std::make_shared<TensorImpl>();
   impl->shape = shape;
-  impl->storage = std::make_shared<std::vector<float>>(static_cast<size_t>(shape_numel(shape)));
+  impl->storage = std::make_shared<Storage>(static_cast<size_t>(shape_numel(shape)));
   return impl;
 }
 const TensorImpl& checked(const std::shared_ptr<TensorImpl>& p) {
@@ -24,7 +24,7 @@ const TensorImpl& checked(const std::shared_ptr<TensorImpl>& p) {
 }  // namespace
 
 Tensor Tensor::empty(const Shape& shape) { return Tensor(make_impl(shape)); }
-Tensor Tensor::zeros(const Shape& shape) { return Tensor(make_impl(shape)); }
+Tensor Tensor::zeros(const Shape& shape) { return full(shape, 0.f); }
 Tensor Tensor::ones(const Shape& shape) { return full(shape, 1.f); }
 Tensor Tensor::full(const Shape& shape, float value) {
   Tensor t(make_impl(shape));
@@ -34,10 +34,9 @@ Tensor Tensor::full(const Shape& shape, float value) {
 Tensor Tensor::from_vector(const Shape& shape, std::vector<float> values) {
   CONVNET_CHECK(static_cast<int64_t>(values.size()) == shape_numel(shape), "Tensor::from_vector: ",
                 values.size(), " values do not fill shape ", shape_str(shape));
-  auto impl = std::make_shared<TensorImpl>();
-  impl->shape = shape;
-  impl->storage = std::make_shared<std::vector<float>>(std::move(values));
-  return Tensor(impl);
+  Tensor t(make_impl(shape));
+  std::copy(values.begin(), values.end(), t.data());
+  return t;
 }
 Tensor Tensor::randn(const Shape& shape, Generator& gen, float mean, float std) {
   Tensor t = empty(shape);

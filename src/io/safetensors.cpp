@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <unistd.h>
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -127,19 +129,20 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
   std::string header = j.dump();
   while ((header.size() + 8) % 8) header += ' ';  // keep the data 8-byte aligned
   const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    CONVNET_CHECK(f.good(), "safetensors: cannot write '", tmp, "'");
-    uint64_t hlen = header.size();
-    unsigned char len_bytes[8];
-    for (int i = 0; i < 8; ++i) len_bytes[i] = static_cast<unsigned char>((hlen >> (8 * i)) & 0xff);
-    f.write(reinterpret_cast<const char*>(len_bytes), 8);
-    f.write(header.data(), static_cast<std::streamsize>(header.size()));
-    for (const auto& [name, t] : tensors)
-      f.write(reinterpret_cast<const char*>(t.data()), static_cast<std::streamsize>(t.numel() * 4));
-    f.flush();
-    CONVNET_CHECK(f.good(), "safetensors: write to '", tmp, "' failed (disk full?)");
-  }
+  // Write, flush to disk, then rename: a crash or kill at any point leaves either the old
+  // file or the complete new one under `path`, never a half-written one.
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  CONVNET_CHECK(f != nullptr, "safetensors: cannot write '", tmp, "'");
+  uint64_t hlen = header.size();
+  unsigned char len_bytes[8];
+  for (int i = 0; i < 8; ++i) len_bytes[i] = static_cast<unsigned char>((hlen >> (8 * i)) & 0xff);
+  bool ok = std::fwrite(len_bytes, 1, 8, f) == 8 && std::fwrite(header.data(), 1, header.size(), f) == header.size();
+  for (const auto& [name, t] : tensors)
+    ok = ok && std::fwrite(t.data(), sizeof(float), static_cast<size_t>(t.numel()), f) == static_cast<size_t>(t.numel());
+  ok = ok && std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok) std::remove(tmp.c_str());
+  CONVNET_CHECK(ok, "safetensors: write to '", tmp, "' failed (disk full?)");
   CONVNET_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "safetensors: cannot rename '", tmp, "' to '", path, "'");
 }
 

@@ -30,4 +30,12 @@ template <class T> void conv2d_bwd_data(const Conv2dGeom& g, const T* gy, const 
 template <class T> void conv2d_bwd_weight(const Conv2dGeom& g, const T* x, const T* gy, T* gw, T* gb);
 }  // namespace ref
 
+// The im2col + OpenBLAS kernels (kernels/cpu/conv2d_blas.cpp); the oneDNN kernels fall
+// back to them for the shapes where they are faster.
+namespace cpu {
+void conv2d_fwd(const Conv2dGeom& g, const float* x, const float* w, const float* b, float* y);
+void conv2d_bwd_data(const Conv2dGeom& g, const float* gy, const float* w, float* gx);
+void conv2d_bwd_weight(const Conv2dGeom& g, const float* x, const float* gy, float* gw, float* gb);
+}  // namespace cpu
+
 }  // namespace convnet::kernels

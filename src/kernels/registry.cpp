@@ -37,6 +37,13 @@ void ensure_registered() {
     register_ref_elementwise();
     register_cpu_conv2d();
     register_cpu_gemm();
+    register_cpu_activation();
+    register_cpu_elementwise();
+    register_cpu_batch_norm();
+    register_cpu_pool();
+    register_cpu_softmax();
+    register_cpu_loss();
+    register_onednn_conv2d();
   });
 }
 }  // namespace

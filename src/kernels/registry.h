@@ -6,7 +6,10 @@
 // every key, so forcing "ref" always works; a forced backend that lacks a key falls
 // back to "ref".
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "convnet/core/profiler.h"
 
 namespace convnet::kernels {
 
@@ -32,6 +35,17 @@ template <class Fn>
 Fn* get(const std::string& op) {
   return reinterpret_cast<Fn*>(find_variant(op));
 }
+// get<Fn>(op)(args...), timed under `op` when the profiler is on (convnet bench --profile).
+template <class Fn, class... Args>
+void call(const std::string& op, Args&&... args) {
+  Fn* fn = get<Fn>(op);
+  if (!profiler::enabled()) {
+    fn(std::forward<Args>(args)...);
+    return;
+  }
+  profiler::Scope scope(op.c_str());
+  fn(std::forward<Args>(args)...);
+}
 template <class Fn>
 Fn* cast(const Variant& v) {
   return reinterpret_cast<Fn*>(v.fn);
@@ -49,5 +63,12 @@ void register_ref_loss();
 void register_ref_elementwise();
 void register_cpu_conv2d();
 void register_cpu_gemm();
+void register_cpu_activation();
+void register_cpu_elementwise();
+void register_cpu_batch_norm();
+void register_cpu_pool();
+void register_cpu_softmax();
+void register_cpu_loss();
+void register_onednn_conv2d();
 
 }  // namespace convnet::kernels

@@ -377,6 +377,7 @@ void add_classic_models(std::vector<ModelInfo>& zoo) {
                  [](const ModelArgs& a) -> nn::ModulePtr { return nin(a); }, 4, 32, false});
   zoo.push_back({"allconv", "All-CNN-C: strided 3x3 convs instead of pooling, global average pooling",
                  [](const ModelArgs& a) -> nn::ModulePtr { return allconv(a); }, 9, 32, false});
+  void add_vgg_cifar_models(std::vector<ModelInfo>&); add_vgg_cifar_models(zoo);  // src/models/vgg_cifar.cpp
 }
 
 }  // namespace convnet::models

@@ -16,10 +16,10 @@ Tensor activation(const char* name, const Tensor& x, float a) {
   CONVNET_CHECK(x.defined(), name, ": input must be defined");
   const std::string key = name;
   Tensor y = Tensor::empty(x.shape());
-  kernels::get<kernels::ActFwdFn<float>>(key + "_fwd")(x.numel(), a, x.data(), y.data());
+  kernels::call<kernels::ActFwdFn<float>>(key + "_fwd", x.numel(), a, x.data(), y.data());
   autograd::record(y, name, {x}, [key, a, x, yd = y.detach()](const Tensor& gy) {
     Tensor gx = Tensor::empty(x.shape());
-    kernels::get<kernels::ActBwdFn<float>>(key + "_bwd")(x.numel(), a, x.data(), yd.data(), gy.data(), gx.data());
+    kernels::call<kernels::ActBwdFn<float>>(key + "_bwd", x.numel(), a, x.data(), yd.data(), gy.data(), gx.data());
     return std::vector<Tensor>{gx};
   });
   return y;

@@ -47,7 +47,7 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
   if (batch_stats) {
     mean = Tensor::empty({g.C});
     var = Tensor::empty({g.C});
-    kernels::get<kernels::BatchNormFwdTrainFn<float>>("batch_norm_fwd_train")(g, x.data(), w, b, eps, y.data(),
+    kernels::call<kernels::BatchNormFwdTrainFn<float>>("batch_norm_fwd_train", g, x.data(), w, b, eps, y.data(),
                                                                               mean.data(), var.data());
     if (training && running_mean.defined()) {
       // The running variance estimates the population's: unbiased, M/(M-1) times the batch's.
@@ -63,7 +63,7 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
     // Copies: a later training step updates the running statistics in place before this backward.
     mean = running_mean.clone();
     var = running_var.clone();
-    kernels::get<kernels::BatchNormFwdEvalFn<float>>("batch_norm_fwd_eval")(g, x.data(), mean.data(), var.data(), w, b,
+    kernels::call<kernels::BatchNormFwdEvalFn<float>>("batch_norm_fwd_eval", g, x.data(), mean.data(), var.data(), w, b,
                                                                             eps, y.data());
   }
 
@@ -73,7 +73,7 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
                      if (x.requires_grad()) gx = Tensor::empty(x.shape());
                      if (weight.defined() && weight.requires_grad()) gw = Tensor::empty(weight.shape());
                      if (bias.defined() && bias.requires_grad()) gb = Tensor::empty(bias.shape());
-                     kernels::get<kernels::BatchNormBwdFn<float>>("batch_norm_bwd")(
+                     kernels::call<kernels::BatchNormBwdFn<float>>("batch_norm_bwd", 
                          g, x.data(), gy.data(), mean.data(), var.data(), weight.defined() ? weight.data() : nullptr,
                          eps, batch_stats, gx.defined() ? gx.data() : nullptr, gw.defined() ? gw.data() : nullptr,
                          gb.defined() ? gb.data() : nullptr);

@@ -43,7 +43,7 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t dim, const std::string& lay
   out_shape[d] = total;
   Tensor y = Tensor::empty(out_shape);
   const auto count = static_cast<int64_t>(xs.size());
-  kernels::get<kernels::ConcatFwdFn<float>>("concat_fwd")(outer, inner, count, sizes.data(), ptrs.data(), y.data());
+  kernels::call<kernels::ConcatFwdFn<float>>("concat_fwd", outer, inner, count, sizes.data(), ptrs.data(), y.data());
   autograd::record(y, "concat", xs, [xs, sizes, outer, inner, count](const Tensor& g) {
     std::vector<Tensor> grads(xs.size());
     std::vector<float*> gptrs(xs.size(), nullptr);
@@ -52,7 +52,7 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t dim, const std::string& lay
         grads[i] = Tensor::empty(xs[i].shape());
         gptrs[i] = grads[i].data();
       }
-    kernels::get<kernels::ConcatBwdFn<float>>("concat_bwd")(outer, inner, count, sizes.data(), g.data(), gptrs.data());
+    kernels::call<kernels::ConcatBwdFn<float>>("concat_bwd", outer, inner, count, sizes.data(), g.data(), gptrs.data());
     return grads;
   });
   return y;

@@ -78,20 +78,20 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
                 ", padding ", a.padding.str());
 
   Tensor y = Tensor::empty({g.N, g.OC, g.OH, g.OW});
-  kernels::get<kernels::Conv2dFwdFn<float>>("conv2d_fwd")(g, x.data(), weight.data(),
+  kernels::call<kernels::Conv2dFwdFn<float>>("conv2d_fwd", g, x.data(), weight.data(),
                                                             bias.defined() ? bias.data() : nullptr, y.data());
   autograd::record(y, "conv2d", {x, weight, bias}, [x, weight, bias, g](const Tensor& gy) {
     Tensor gx, gw, gb;
     if (x.requires_grad()) {
       gx = Tensor::empty(x.shape());
-      kernels::get<kernels::Conv2dBwdDataFn<float>>("conv2d_bwd_data")(g, gy.data(), weight.data(), gx.data());
+      kernels::call<kernels::Conv2dBwdDataFn<float>>("conv2d_bwd_data", g, gy.data(), weight.data(), gx.data());
     }
     const bool need_b = bias.defined() && bias.requires_grad();
     if (weight.requires_grad() || need_b) {
       // One pass computes both; a frozen weight with a trainable bias pays for the weight too.
       Tensor gw_full = Tensor::empty(weight.shape());
       if (need_b) gb = Tensor::empty(bias.shape());
-      kernels::get<kernels::Conv2dBwdWeightFn<float>>("conv2d_bwd_weight")(g, x.data(), gy.data(), gw_full.data(),
+      kernels::call<kernels::Conv2dBwdWeightFn<float>>("conv2d_bwd_weight", g, x.data(), gy.data(), gw_full.data(),
                                                                            need_b ? gb.data() : nullptr);
       if (weight.requires_grad()) gw = gw_full;
     }

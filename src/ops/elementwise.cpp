@@ -20,13 +20,13 @@ void check_same_shape(const std::string& op, const Tensor& a, const Tensor& b) {
 
 Tensor binary(const char* key, const Tensor& a, const Tensor& b) {
   Tensor y = Tensor::empty(a.shape());
-  kernels::get<kernels::BinaryFn<float>>(key)(a.numel(), a.data(), b.data(), y.data());
+  kernels::call<kernels::BinaryFn<float>>(key, a.numel(), a.data(), b.data(), y.data());
   return y;
 }
 
 Tensor scaled(const Tensor& x, float s) {
   Tensor y = Tensor::empty(x.shape());
-  kernels::get<kernels::ScaleFn<float>>("scale")(x.numel(), s, x.data(), y.data());
+  kernels::call<kernels::ScaleFn<float>>("scale", x.numel(), s, x.data(), y.data());
   return y;
 }
 
@@ -69,7 +69,7 @@ Tensor mul(const Tensor& a, float s) {
 Tensor sum(const Tensor& x) {
   CONVNET_CHECK(x.defined(), "sum: input must be defined");
   Tensor y = Tensor::zeros({});
-  kernels::get<kernels::SumFn<float>>("sum")(x.numel(), x.data(), y.data());
+  kernels::call<kernels::SumFn<float>>("sum", x.numel(), x.data(), y.data());
   autograd::record(y, "sum", {x},
                    [shape = x.shape()](const Tensor& g) { return std::vector<Tensor>{Tensor::full(shape, g.item())}; });
   return y;
@@ -79,7 +79,7 @@ Tensor mean(const Tensor& x) {
   CONVNET_CHECK(x.defined(), "mean: input must be defined");
   const int64_t n = x.numel();
   Tensor s = Tensor::zeros({});
-  kernels::get<kernels::SumFn<float>>("sum")(n, x.data(), s.data());
+  kernels::call<kernels::SumFn<float>>("sum", n, x.data(), s.data());
   Tensor y = scaled(s, 1.f / static_cast<float>(n));  // n = 0 gives NaN, as torch.mean
   autograd::record(y, "mean", {x}, [shape = x.shape(), n](const Tensor& g) {
     return std::vector<Tensor>{Tensor::full(shape, g.item() / static_cast<float>(n))};

@@ -8,6 +8,7 @@
 
 #include "convnet/autograd/autograd.h"
 #include "convnet/core/error.h"
+#include "convnet/core/profiler.h"
 #include "kernels/gemm.h"
 #include "kernels/registry.h"
 
@@ -31,7 +32,10 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const s
   for (int64_t d = 0; d + 1 < x.dim(); ++d) M *= x.size(d);
   Shape out_shape = x.shape();
   out_shape.back() = OUT;
-  Tensor y = Tensor::zeros(out_shape);
+  profiler::Scope scope("linear_fwd");
+  // Every element of y is written by a GEMM below unless a dimension is empty.
+  const bool full = M > 0 && OUT > 0 && IN > 0;
+  Tensor y = full ? Tensor::empty(out_shape) : Tensor::zeros(out_shape);
   auto* gemm = kernels::get<kernels::GemmFn<float>>("gemm");
   if (bias.defined() && M > 0 && OUT > 0) {
     // Every row starts as b (the rank-1 product 1 b^T), then beta = 1 adds X W^T onto it.
@@ -42,15 +46,17 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const s
     gemm(false, true, M, OUT, IN, 1.f, x.data(), IN, weight.data(), IN, bias.defined() ? 1.f : 0.f, y.data(), OUT);
 
   autograd::record(y, "linear", {x, weight, bias}, [x, weight, bias, M, IN, OUT](const Tensor& gy) {
+    profiler::Scope scope("linear_bwd");
     auto* gemm = kernels::get<kernels::GemmFn<float>>("gemm");
+    const bool full = M > 0 && IN > 0 && OUT > 0;
     Tensor gx, gw, gb;
     if (x.requires_grad()) {
-      gx = Tensor::zeros(x.shape());
+      gx = full ? Tensor::empty(x.shape()) : Tensor::zeros(x.shape());
       if (M > 0 && IN > 0 && OUT > 0)
         gemm(false, false, M, IN, OUT, 1.f, gy.data(), OUT, weight.data(), IN, 0.f, gx.data(), IN);
     }
     if (weight.requires_grad()) {
-      gw = Tensor::zeros(weight.shape());
+      gw = full ? Tensor::empty(weight.shape()) : Tensor::zeros(weight.shape());
       if (M > 0 && IN > 0 && OUT > 0)
         gemm(true, false, OUT, IN, M, 1.f, gy.data(), OUT, x.data(), IN, 0.f, gw.data(), IN);
     }

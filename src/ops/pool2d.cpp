@@ -68,10 +68,10 @@ kernels::AdaptivePool2dGeom adaptive_geom(const Tensor& x, std::array<int64_t, 2
 Tensor adaptive_avg(const Tensor& x, std::array<int64_t, 2> out, const std::string& layer, const char* node) {
   const kernels::AdaptivePool2dGeom g = adaptive_geom(x, out, layer);
   Tensor y = Tensor::empty({g.N, g.C, g.OH, g.OW});
-  kernels::get<kernels::AdaptiveAvgPool2dFwdFn<float>>("adaptive_avg_pool2d_fwd")(g, x.data(), y.data());
+  kernels::call<kernels::AdaptiveAvgPool2dFwdFn<float>>("adaptive_avg_pool2d_fwd", g, x.data(), y.data());
   autograd::record(y, node, {x}, [g, shape = x.shape()](const Tensor& gy) {
     Tensor gx = Tensor::empty(shape);
-    kernels::get<kernels::AdaptiveAvgPool2dBwdFn<float>>("adaptive_avg_pool2d_bwd")(g, gy.data(), gx.data());
+    kernels::call<kernels::AdaptiveAvgPool2dBwdFn<float>>("adaptive_avg_pool2d_bwd", g, gy.data(), gx.data());
     return std::vector<Tensor>{gx};
   });
   return y;
@@ -82,11 +82,11 @@ Tensor adaptive_max(const Tensor& x, std::array<int64_t, 2> out, const std::stri
   Tensor y = Tensor::empty({g.N, g.C, g.OH, g.OW});
   const bool grad = autograd::needs_grad({&x});
   auto argmax = std::make_shared<std::vector<int64_t>>(grad ? y.numel() : 0);
-  kernels::get<kernels::AdaptiveMaxPool2dFwdFn<float>>("adaptive_max_pool2d_fwd")(g, x.data(), y.data(),
+  kernels::call<kernels::AdaptiveMaxPool2dFwdFn<float>>("adaptive_max_pool2d_fwd", g, x.data(), y.data(),
                                                                                   grad ? argmax->data() : nullptr);
   autograd::record(y, node, {x}, [g, argmax, shape = x.shape()](const Tensor& gy) {
     Tensor gx = Tensor::empty(shape);
-    kernels::get<kernels::AdaptiveMaxPool2dBwdFn<float>>("adaptive_max_pool2d_bwd")(g, gy.data(), argmax->data(),
+    kernels::call<kernels::AdaptiveMaxPool2dBwdFn<float>>("adaptive_max_pool2d_bwd", g, gy.data(), argmax->data(),
                                                                                     gx.data());
     return std::vector<Tensor>{gx};
   });
@@ -101,11 +101,11 @@ Tensor max_pool2d(const Tensor& x, const Pool2dArgs& a, const std::string& layer
   // The argmax indices are the only state backward needs; skip them for inference.
   const bool grad = autograd::needs_grad({&x});
   auto argmax = std::make_shared<std::vector<int64_t>>(grad ? y.numel() : 0);
-  kernels::get<kernels::MaxPool2dFwdFn<float>>("max_pool2d_fwd")(g, x.data(), y.data(),
+  kernels::call<kernels::MaxPool2dFwdFn<float>>("max_pool2d_fwd", g, x.data(), y.data(),
                                                                  grad ? argmax->data() : nullptr);
   autograd::record(y, "max_pool2d", {x}, [g, argmax, shape = x.shape()](const Tensor& gy) {
     Tensor gx = Tensor::empty(shape);
-    kernels::get<kernels::MaxPool2dBwdFn<float>>("max_pool2d_bwd")(g, gy.data(), argmax->data(), gx.data());
+    kernels::call<kernels::MaxPool2dBwdFn<float>>("max_pool2d_bwd", g, gy.data(), argmax->data(), gx.data());
     return std::vector<Tensor>{gx};
   });
   return y;
@@ -114,10 +114,10 @@ Tensor max_pool2d(const Tensor& x, const Pool2dArgs& a, const std::string& layer
 Tensor avg_pool2d(const Tensor& x, const Pool2dArgs& a, const std::string& layer) {
   const kernels::Pool2dGeom g = pool_geom(x, a, /*is_max=*/false, layer);
   Tensor y = Tensor::empty({g.N, g.C, g.OH, g.OW});
-  kernels::get<kernels::AvgPool2dFwdFn<float>>("avg_pool2d_fwd")(g, x.data(), y.data());
+  kernels::call<kernels::AvgPool2dFwdFn<float>>("avg_pool2d_fwd", g, x.data(), y.data());
   autograd::record(y, "avg_pool2d", {x}, [g, shape = x.shape()](const Tensor& gy) {
     Tensor gx = Tensor::empty(shape);
-    kernels::get<kernels::AvgPool2dBwdFn<float>>("avg_pool2d_bwd")(g, gy.data(), gx.data());
+    kernels::call<kernels::AvgPool2dBwdFn<float>>("avg_pool2d_bwd", g, gy.data(), gx.data());
     return std::vector<Tensor>{gx};
   });
   return y;

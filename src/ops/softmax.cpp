@@ -23,10 +23,10 @@ Tensor softmax_like(const char* name, const Tensor& x, int64_t dim) {
   for (int64_t k = d + 1; k < rank; ++k) g.inner *= x.shape()[k];
   const std::string key = name;
   Tensor y = Tensor::empty(x.shape());
-  kernels::get<kernels::SoftmaxFwdFn<float>>(key + "_fwd")(g, x.data(), y.data());
+  kernels::call<kernels::SoftmaxFwdFn<float>>(key + "_fwd", g, x.data(), y.data());
   autograd::record(y, name, {x}, [key, g, yd = y.detach()](const Tensor& gy) {
     Tensor gx = Tensor::empty(yd.shape());
-    kernels::get<kernels::SoftmaxBwdFn<float>>(key + "_bwd")(g, yd.data(), gy.data(), gx.data());
+    kernels::call<kernels::SoftmaxBwdFn<float>>(key + "_bwd", g, yd.data(), gy.data(), gx.data());
     return std::vector<Tensor>{gx};
   });
   return y;

@@ -4,6 +4,7 @@
 
 #include "convnet/autograd/autograd.h"
 #include "convnet/core/error.h"
+#include "convnet/core/profiler.h"
 
 namespace convnet::optim {
 
@@ -23,9 +24,11 @@ void SGD::set_momentum(double m) {
 
 void SGD::step() {
   NoGradGuard no_grad;
+  profiler::Scope scope("sgd_step");
   // PyTorch's Python floats become float32 scalars in the in-place tensor ops.
   const float wd = static_cast<float>(o_.weight_decay), mom = static_cast<float>(o_.momentum);
   const float damp1 = static_cast<float>(1 - o_.dampening), neg_lr = static_cast<float>(-lr_);
+  const bool use_wd = o_.weight_decay != 0, use_mom = o_.momentum != 0, nesterov = o_.nesterov;
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor& p = params_[i];
     const Tensor grad = p.grad();
@@ -35,25 +38,22 @@ void SGD::step() {
     const int64_t n = p.numel();
     float* w = p.data();
     const float* g = grad.data();
-    // d_p = grad + weight_decay * p (a fresh tensor: grad itself is never modified)
-    std::vector<float> d(g, g + n);
-    if (o_.weight_decay != 0)
-      for (int64_t k = 0; k < n; ++k) d[k] = d[k] + wd * w[k];
-    if (o_.momentum != 0) {
-      if (!buf_[i]) {
-        // First momentum step: buf = d_p, without dampening (PyTorch's clone).
-        buf_[i] = Tensor::from_vector(p.shape(), d);
-      } else {
-        float* b = buf_[i]->data();
-        for (int64_t k = 0; k < n; ++k) b[k] = b[k] * mom + damp1 * d[k];
+    // First momentum step: buf = d_p, without dampening (PyTorch's clone).
+    const bool first = use_mom && !buf_[i];
+    if (first) buf_[i] = Tensor::empty(p.shape());
+    float* b = use_mom ? buf_[i]->data() : nullptr;
+    // The update of each element only reads and writes that element: one fused pass, in
+    // PyTorch's order of float operations, split over the threads for large parameters.
+#pragma omp parallel for schedule(static) if (n > (1 << 16))
+    for (int64_t k = 0; k < n; ++k) {
+      float d = g[k];  // d_p = grad + weight_decay * p (grad itself is never modified)
+      if (use_wd) d = d + wd * w[k];
+      if (use_mom) {
+        b[k] = first ? d : b[k] * mom + damp1 * d;
+        d = nesterov ? d + mom * b[k] : b[k];
       }
-      const float* b = buf_[i]->data();
-      if (o_.nesterov)
-        for (int64_t k = 0; k < n; ++k) d[k] = d[k] + mom * b[k];
-      else
-        for (int64_t k = 0; k < n; ++k) d[k] = b[k];
+      w[k] = w[k] + neg_lr * d;
     }
-    for (int64_t k = 0; k < n; ++k) w[k] = w[k] + neg_lr * d[k];
   }
 }
 

@@ -1,6 +1,9 @@
 #include "convnet/train/bench.h"
 
+#include <sys/resource.h>
+
 #include <chrono>
+#include <cstdio>
 
 #include "convnet/autograd/autograd.h"
 #include "convnet/core/error.h"
@@ -42,6 +45,10 @@ BenchResult benchmark(const BenchConfig& c) {
     }
   };
   for (int i = 0; i < 3; ++i) step();
+  if (c.profile) {
+    profiler::reset();
+    profiler::enable(true);
+  }
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   int64_t n = 0;
@@ -51,7 +58,39 @@ BenchResult benchmark(const BenchConfig& c) {
     ++n;
     elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
   }
-  return {static_cast<double>(n * c.batch) / elapsed, n, get_num_threads()};
+  profiler::enable(false);
+  BenchResult r;
+  r.images_per_s = static_cast<double>(n * c.batch) / elapsed;
+  r.steps = n;
+  r.threads = get_num_threads();
+  r.step_ms = elapsed * 1e3 / static_cast<double>(n);
+  if (c.profile) r.profile = profiler::rows();
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  r.peak_rss_mb = static_cast<double>(ru.ru_maxrss) / 1024.0;  // Linux reports KiB
+  return r;
+}
+
+std::string format_profile(const BenchResult& r) {
+  std::string out;
+  char line[256];
+  const double steps = static_cast<double>(r.steps > 0 ? r.steps : 1);
+  std::snprintf(line, sizeof line, "%-28s %10s %12s %8s\n", "op", "calls/step", "ms/step", "%step");
+  out += line;
+  double tracked = 0;
+  for (const auto& row : r.profile) {
+    const double ms = row.ms / steps;
+    tracked += ms;
+    std::snprintf(line, sizeof line, "%-28s %10.1f %12.3f %7.1f%%\n", row.name.c_str(),
+                  static_cast<double>(row.calls) / steps, ms, 100.0 * ms / r.step_ms);
+    out += line;
+  }
+  const double other = r.step_ms - tracked;
+  std::snprintf(line, sizeof line, "%-28s %10s %12.3f %7.1f%%\n", "(other)", "", other, 100.0 * other / r.step_ms);
+  out += line;
+  std::snprintf(line, sizeof line, "%-28s %10s %12.3f %7.1f%%\n", "(step)", "", r.step_ms, 100.0);
+  out += line;
+  return out;
 }
 
 }  // namespace convnet::train

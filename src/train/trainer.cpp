@@ -3,25 +3,40 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
 #include <memory>
+#include <numeric>
+#include <optional>
+#include <thread>
 
 #include "convnet/autograd/autograd.h"
 #include "convnet/core/error.h"
 #include "convnet/core/rng.h"
 #include "convnet/core/threads.h"
 #include "convnet/data/dataloader.h"
-#include "convnet/data/idx.h"
+#include "convnet/data/datasets.h"
 #include "convnet/models/registry.h"
 #include "convnet/ops/loss.h"
 #include "convnet/optim/adam.h"
 #include "convnet/optim/lr_scheduler.h"
 #include "convnet/optim/sgd.h"
+#include "convnet/train/checkpoint.h"
+#include "convnet/train/metrics.h"
+#include "convnet/train/plot_svg.h"
+#include "json_io.h"
 
 namespace convnet::train {
 
+namespace fs = std::filesystem;
+
 namespace {
 using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 int64_t correct_count(const Tensor& logits, const std::vector<int64_t>& y) {
   const int64_t N = logits.size(0), K = logits.size(1);
@@ -48,23 +63,191 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const TrainConfig& c, std::vect
   return std::make_unique<optim::AdamW>(std::move(params), o);
 }
 
-// Schedules step once per optimizer step; epoch-based ones are expressed in steps.
-std::unique_ptr<optim::LRScheduler> make_schedule(const TrainConfig& c, optim::Optimizer& opt, int64_t steps_per_epoch) {
-  const int64_t total = c.epochs * steps_per_epoch;
-  if (c.schedule == "onecycle") return std::make_unique<optim::OneCycleLR>(opt, c.lr, total, c.pct_start);
-  if (c.schedule == "cosine") return std::make_unique<optim::CosineAnnealingLR>(opt, total);
-  if (c.schedule == "step") {
-    const int64_t every = c.step_size > 0 ? c.step_size : std::max<int64_t>(1, c.epochs / 3);
-    return std::make_unique<optim::StepLR>(opt, every * steps_per_epoch, c.gamma);
-  }
-  if (c.schedule == "multistep") {
+// Schedules step once per optimizer step; epoch-based ones are expressed in steps. With a
+// warmup of w epochs, the chosen schedule runs over the remaining epochs on its own clock
+// (LinearWarmup), as SequentialLR([LinearLR, schedule]) does in PyTorch.
+std::unique_ptr<optim::LRScheduler> make_schedule(const TrainConfig& c, optim::Optimizer& opt,
+                                                  int64_t steps_per_epoch) {
+  const int64_t epochs = std::max<int64_t>(1, c.epochs - c.warmup);
+  const int64_t total = epochs * steps_per_epoch;
+  std::unique_ptr<optim::LRScheduler> s;
+  if (c.schedule == "onecycle") {
+    s = std::make_unique<optim::OneCycleLR>(opt, c.lr, total, c.pct_start);
+  } else if (c.schedule == "cosine") {
+    s = std::make_unique<optim::CosineAnnealingLR>(opt, total);
+  } else if (c.schedule == "step") {
+    const int64_t every = c.step_size > 0 ? c.step_size : std::max<int64_t>(1, epochs / 3);
+    s = std::make_unique<optim::StepLR>(opt, every * steps_per_epoch, c.gamma);
+  } else if (c.schedule == "multistep") {
     std::vector<int64_t> m;
-    for (int64_t e : c.milestones) m.push_back(e * steps_per_epoch);
-    return std::make_unique<optim::MultiStepLR>(opt, m, c.gamma);
+    for (int64_t e : c.milestones) m.push_back(std::max<int64_t>(0, e - c.warmup) * steps_per_epoch);
+    s = std::make_unique<optim::MultiStepLR>(opt, m, c.gamma);
   }
-  return nullptr;  // constant
+  if (c.warmup > 0) s = std::make_unique<optim::LinearWarmup>(opt, c.warmup * steps_per_epoch, std::move(s));
+  return s;  // null: constant
+}
+
+// The data of a run: the training set stays in [0, 1] (the loader augments, then
+// normalizes); validation and test sets are normalized once.
+struct RunData {
+  data::Dataset train, val, test;
+  bool val_is_test = true, has_test = true;
+  std::vector<float> mean, std;
+};
+
+// `stats`: the normalization to use (a resumed run's, from its checkpoint), or null to take
+// the dataset's.
+RunData load_run_data(const TrainConfig& c, const data::ChannelStats* stats,
+                      const std::function<void(const std::string&)>& info) {
+  data::DatasetSpec spec;
+  spec.kind = c.dataset;
+  spec.dir = c.data_dir;
+  spec.image_size = c.image_size;
+  spec.resize_mode = c.resize_mode;
+  spec.grayscale = c.grayscale;
+  spec.classes = c.classes;
+  std::vector<std::string> warnings;
+  RunData d;
+  d.train = data::load_dataset(spec, true, &warnings);
+  if (c.limit_train > 0 && c.limit_train < d.train.size()) {
+    std::vector<int64_t> first(static_cast<size_t>(c.limit_train));
+    std::iota(first.begin(), first.end(), int64_t{0});
+    d.train = data::select(d.train, first);
+  }
+  try {
+    d.test = data::load_dataset(spec, false, &warnings);
+  } catch (const Error& e) {
+    // A folder dataset may come without a test split; a held-out validation split then
+    // stands in for it. Without one there is nothing to validate on.
+    if (c.val_split <= 0) throw;
+    d.has_test = false;
+    info(std::string("no test split (") + e.what() + "); reporting the validation split only");
+  }
+  for (const auto& w : warnings) info("warning: " + w);
+  if (c.val_split > 0) {
+    auto [tr, va] = data::train_val_split(d.train, c.val_split, c.seed);
+    d.train = std::move(tr);
+    d.val = std::move(va);
+    d.val_is_test = false;
+    char frac[32];
+    std::snprintf(frac, sizeof frac, "%g", c.val_split);
+    info("validation: " + std::to_string(d.val.size()) + " images held out of the training set (--val-split " + frac +
+         ", stratified, seed " + std::to_string(c.seed) + "); training on " + std::to_string(d.train.size()));
+  } else {
+    info("validation: the test set (" + std::to_string(d.test.size()) +
+         " images); --val-split F holds out part of the training set instead");
+  }
+  if (stats) {
+    d.mean = stats->mean, d.std = stats->std;
+  } else if (c.dataset == "fashion-mnist") {
+    // The statistics of the Fashion-MNIST training set, as in the PyTorch peer.
+    d.mean = {0.2860f}, d.std = {0.3530f};
+  } else {
+    const auto st = data::channel_stats(d.train);
+    d.mean = st.mean, d.std = st.std;
+  }
+  if (d.has_test) data::normalize(d.test, d.mean, d.std);
+  if (d.val_is_test)
+    d.val = d.test;
+  else
+    data::normalize(d.val, d.mean, d.std);
+  return d;
+}
+
+std::string default_run_dir(const std::string& model) {
+  const std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
+  const std::string base = (fs::path("runs") / (model + "-" + stamp)).string();
+  std::string dir = base;
+  for (int i = 2; fs::exists(dir); ++i) dir = base + "-" + std::to_string(i);
+  return dir;
+}
+
+// ema = decay * ema + (1 - decay) * w for parameters; buffers (BatchNorm running
+// statistics) are copied, since averaging them would describe no network's activations.
+void update_ema(nn::Module& ema, const nn::Module& model, double decay) {
+  auto p_ema = ema.named_parameters(), b_ema = ema.named_buffers();
+  const auto p = model.named_parameters(), b = model.named_buffers();
+  const float d = static_cast<float>(decay), od = static_cast<float>(1.0 - decay);
+  for (size_t i = 0; i < p.size(); ++i) {
+    float* e = p_ema[i].second.data();
+    const float* w = p[i].second.data();
+    for (int64_t j = 0, n = p[i].second.numel(); j < n; ++j) e[j] = d * e[j] + od * w[j];
+  }
+  for (size_t i = 0; i < b.size(); ++i) {
+    b_ema[i].second.copy_(b[i].second);
+  }
+}
+
+void copy_state(nn::Module& dst, const nn::Module& src) {
+  auto d = dst.state_dict();
+  for (const auto& [k, t] : src.state_dict()) d.at(k).copy_(t);
+}
+
+bool all_finite(const nn::Module& m) {
+  for (const auto& [name, t] : m.state_dict()) {
+    const float* p = t.data();
+    for (int64_t i = 0, n = t.numel(); i < n; ++i)
+      if (!std::isfinite(p[i])) return false;
+  }
+  return true;
+}
+
+// Test hook (docs/formats.md): CONVNET_TEST_NAN_AT="<epoch>:<step>" poisons a weight with
+// NaN before that step, to exercise the divergence guard.
+bool nan_hook(int64_t epoch, int64_t step) {
+  static const char* e = std::getenv("CONVNET_TEST_NAN_AT");
+  long long ep = 0, st = 0;
+  return e && std::sscanf(e, "%lld:%lld", &ep, &st) == 2 && ep == epoch && st == step;
+}
+
+// Test hook: CONVNET_TEST_STEP_DELAY_MS=<ms> sleeps after every training step, so that a
+// test can kill a run inside an epoch however fast the machine is. Timing only: the
+// results do not change.
+void step_delay_hook() {
+  static const int ms = [] {
+    const char* e = std::getenv("CONVNET_TEST_STEP_DELAY_MS");
+    return e ? std::atoi(e) : 0;
+  }();
+  if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
+std::string option_name(const std::string& field) {
+  std::string s = "--" + field;
+  std::replace(s.begin(), s.end(), '_', '-');
+  return s;
+}
+
+std::string plain(const nlohmann::json& v) {
+  return v.is_string() ? v.get<std::string>() : v.dump();
 }
 }  // namespace
+
+double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
+  // torch.nn.utils.clip_grad_norm_ (1.13): the 2-norm of the per-parameter 2-norms, then
+  // every gradient times min(1, max_norm / (total + 1e-6)), in float32 as PyTorch.
+  double sq = 0;
+  for (const auto& p : params) {
+    Tensor g = p.grad();
+    if (!g.defined()) continue;
+    double s = 0;
+    const float* v = g.data();
+    for (int64_t i = 0, n = g.numel(); i < n; ++i) s += static_cast<double>(v[i]) * v[i];
+    const float norm = static_cast<float>(std::sqrt(s));
+    sq += static_cast<double>(norm) * norm;
+  }
+  const float total = static_cast<float>(std::sqrt(sq));
+  const float coef = static_cast<float>(max_norm) / (total + 1e-6f);
+  if (coef < 1.f && std::isfinite(total))
+    for (const auto& p : params) {
+      Tensor g = p.grad();
+      if (!g.defined()) continue;
+      float* v = g.data();
+      for (int64_t i = 0, n = g.numel(); i < n; ++i) v[i] *= coef;
+    }
+  return total;
+}
 
 void validate(const TrainConfig& c) {
   models::create(c.model, {});  // throws with the list of known models
@@ -73,59 +256,180 @@ void validate(const TrainConfig& c) {
   CONVNET_CHECK(c.schedule == "constant" || c.schedule == "step" || c.schedule == "multistep" ||
                     c.schedule == "cosine" || c.schedule == "onecycle",
                 "unknown schedule '", c.schedule, "'; choose constant, step, multistep, cosine or onecycle");
+  const auto& kinds = data::dataset_kinds();
+  CONVNET_CHECK(std::find(kinds.begin(), kinds.end(), c.dataset) != kinds.end(), "unknown dataset kind '", c.dataset,
+                "'; see `convnet train --help` for --dataset");
   CONVNET_CHECK(c.epochs >= 1, "epochs must be at least 1, got ", c.epochs);
   CONVNET_CHECK(c.batch_size >= 1, "batch size must be at least 1, got ", c.batch_size);
+  CONVNET_CHECK(c.eval_batch_size >= 1, "evaluation batch size must be at least 1, got ", c.eval_batch_size);
   CONVNET_CHECK(c.lr > 0, "learning rate must be positive, got ", c.lr);
   CONVNET_CHECK(c.momentum >= 0 && c.momentum < 1, "momentum must be in [0, 1), got ", c.momentum);
   CONVNET_CHECK(c.weight_decay >= 0, "weight decay must be non-negative, got ", c.weight_decay);
   CONVNET_CHECK(c.threads >= 0, "threads must be non-negative (0 = all cores), got ", c.threads);
+  CONVNET_CHECK(c.workers >= 0, "workers must be non-negative, got ", c.workers);
   CONVNET_CHECK(c.schedule != "multistep" || !c.milestones.empty(), "schedule multistep needs --milestones");
+  CONVNET_CHECK(c.val_split >= 0 && c.val_split < 1, "--val-split must be in [0, 1), got ", c.val_split);
+  CONVNET_CHECK(c.warmup >= 0 && c.warmup < c.epochs, "--warmup must be in [0, epochs) = [0, ", c.epochs, "), got ",
+                c.warmup);
+  CONVNET_CHECK(c.ema == 0 || (c.ema > 0 && c.ema < 1), "--ema must be a decay in (0, 1) such as 0.999, got ", c.ema);
+  CONVNET_CHECK(c.clip_grad_norm >= 0, "--clip-grad-norm must be non-negative (0 = off), got ", c.clip_grad_norm);
+  CONVNET_CHECK(c.label_smoothing >= 0 && c.label_smoothing <= 1, "--label-smoothing must be in [0, 1], got ",
+                c.label_smoothing);
+  CONVNET_CHECK(c.mixup >= 0 && c.cutmix >= 0, "--mixup and --cutmix take alpha >= 0 (0 = off), got ", c.mixup, " and ",
+                c.cutmix);
+  CONVNET_CHECK(c.tta == "none" || c.tta == "flip", "unknown test-time augmentation '", c.tta,
+                "'; choose none or flip");
+  if (!c.augment.empty()) data::Augment::parse(c.augment);  // throws naming the bad item
+}
+
+TrainConfig resume_config(const std::string& ckpt, const TrainConfig& given,
+                          const std::set<std::string>& explicitly_set) {
+  const Checkpoint ck = load_checkpoint(ckpt);
+  nlohmann::json stored = ck.config, g = given;
+  // What may change without changing the result (threads: bit-identical only with the
+  // same count; epochs: extends or shortens the run, and its schedule).
+  static const std::set<std::string> free = {"epochs", "threads",         "workers", "data_dir",
+                                             "out",    "eval_batch_size", "resume"};
+  for (const auto& k : explicitly_set) {
+    if (!g.contains(k)) continue;
+    if (free.count(k)) {
+      stored[k] = g[k];
+    } else if (!stored.contains(k) || stored[k] != g[k]) {
+      throw Error(option_name(k) + " " + plain(g[k]) + " does not match checkpoint '" + ck.path +
+                  "', which was trained with " + option_name(k) + " " +
+                  (stored.contains(k) ? plain(stored[k]) : std::string("(unset)")) +
+                  "; a resumed run keeps its configuration (only --epochs, --threads, --workers, --data-dir, "
+                  "--out and --eval-batch-size may change); start a new run to change it");
+    }
+  }
+  TrainConfig r = stored.get<TrainConfig>();
+  r.resume = ck.path;
+  if (!explicitly_set.count("out")) r.out = fs::path(ck.path).parent_path().string();
+  return r;
 }
 
 double evaluate(nn::Module& model, const data::Dataset& d, int64_t batch_size) {
-  NoGradGuard no_grad;
-  const bool was_training = model.is_training();
-  model.eval();
-  data::DataLoader loader(d, batch_size, false);
-  loader.start_epoch(0);
-  data::Batch b;
-  int64_t correct = 0;
-  while (loader.next(b)) correct += correct_count(model(b.x), b.y);
-  model.train(was_training);
-  return d.size() ? static_cast<double>(correct) / static_cast<double>(d.size()) : 0.0;
+  return evaluate_full(model, d, batch_size, false).top1;
 }
 
-TrainResult train(const TrainConfig& c, const Callbacks& cb) {
+TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
+  TrainConfig c = cfg;
   validate(c);
   if (c.threads > 0) set_num_threads(c.threads);
-  manual_seed(c.seed);
+  auto info = [&](const std::string& s) {
+    if (cb.on_info) cb.on_info(s);
+  };
   const auto t0 = Clock::now();
 
-  data::Dataset train_set = data::load_fashion_mnist(c.data_dir, true);
-  data::Dataset test_set = data::load_fashion_mnist(c.data_dir, false);
-  if (c.limit_train > 0 && c.limit_train < train_set.size()) {
-    const int64_t n = c.limit_train, per = train_set.images.numel() / train_set.size();
-    Tensor imgs = Tensor::empty({n, train_set.images.size(1), train_set.images.size(2), train_set.images.size(3)});
-    std::copy(train_set.images.data(), train_set.images.data() + n * per, imgs.data());
-    train_set.images = imgs;
-    train_set.labels.resize(n);
+  std::optional<Checkpoint> ck;
+  if (!c.resume.empty()) {
+    ck = load_checkpoint(c.resume);
+    CONVNET_CHECK(ck->has_train_state, "checkpoint '", ck->path,
+                  "' holds weights only (as best.safetensors does); resume from the run's ", kLastCheckpoint);
+    CONVNET_CHECK(ck->config.model == c.model, "checkpoint '", ck->path, "' was trained with model '", ck->config.model,
+                  "', not '", c.model, "'; it cannot be resumed as another model");
   }
-  // The statistics of the Fashion-MNIST training set, as in the PyTorch peer.
-  data::normalize(train_set, {0.2860f}, {0.3530f});
-  data::normalize(test_set, {0.2860f}, {0.3530f});
 
+  std::optional<data::ChannelStats> stats;
+  if (ck) stats = data::ChannelStats{ck->mean, ck->std};
+  RunData d = load_run_data(c, stats ? &*stats : nullptr, info);
   models::ModelArgs margs;
-  margs.num_classes = static_cast<int64_t>(train_set.class_names.empty() ? 10 : train_set.class_names.size());
-  margs.in_channels = train_set.images.size(1);
-  margs.input_size = train_set.images.size(2);
+  margs.num_classes = static_cast<int64_t>(d.train.class_names.size());
+  if (margs.num_classes == 0)
+    margs.num_classes = d.train.size() ? *std::max_element(d.train.labels.begin(), d.train.labels.end()) + 1 : 1;
+  margs.in_channels = d.train.images.size(1);
+  margs.input_size = d.train.images.size(2);
+  if (ck) {
+    const auto& a = ck->model_args;
+    CONVNET_CHECK(
+        a.num_classes == margs.num_classes && a.in_channels == margs.in_channels && a.input_size == margs.input_size,
+        "checkpoint '", ck->path, "' was trained on ", a.num_classes, " classes of ", a.in_channels, "x", a.input_size,
+        "x", a.input_size, " images, but the data now gives ", margs.num_classes, " classes of ", margs.in_channels,
+        "x", margs.input_size, "x", margs.input_size,
+        " images; check --dataset, --data-dir, --classes and --image-size");
+  }
+
+  manual_seed(c.seed);
   nn::ModulePtr model = models::create(c.model, margs);
+  nn::ModulePtr ema;
+  if (c.ema > 0) {
+    // A second instance must not draw from the default generator: that would shift
+    // every later random number (dropout) away from the same run without EMA.
+    const auto state = default_generator().state();
+    ema = models::create(c.model, margs);
+    default_generator().set_state(state);
+    copy_state(*ema, *model);
+  }
+  nn::Module& eval_model = ema ? *ema : *model;
   auto opt = make_optimizer(c, model->trainable_parameters());
-  data::DataLoader loader(train_set, c.batch_size, true, c.seed, false);
+
+  data::LoaderOptions lo;
+  lo.batch_size = c.batch_size, lo.shuffle = true, lo.seed = c.seed, lo.workers = c.workers;
+  if (!c.augment.empty()) lo.augment = data::Augment::parse(c.augment);
+  lo.mean = d.mean, lo.std = d.std;
+  lo.mixup_alpha = c.mixup, lo.cutmix_alpha = c.cutmix, lo.num_classes = margs.num_classes;
+  data::DataLoader loader(d.train, lo);
   const int64_t steps = loader.num_batches();
   auto sched = make_schedule(c, *opt, steps);
+  if (lo.augment && !lo.augment->empty()) info("augmentation: " + lo.augment->describe());
 
-  double test_acc = 0;
-  for (int64_t epoch = 1; epoch <= c.epochs; ++epoch) {
+  std::vector<EpochStats> history;
+  double best_acc = -1;
+  int64_t best_epoch = 0, start_epoch = 1, global_step = 0;
+  if (ck) {
+    if (ema) {
+      load_weights_into(*model, ck->train_weights, ck->path, c.model);
+      load_weights_into(*ema, ck->weights, ck->path, c.model);
+    } else {
+      load_weights_into(*model, ck->weights, ck->path, c.model);
+    }
+    try {
+      opt->load_state_dict(ck->optimizer);
+    } catch (const Error& e) {
+      throw Error("checkpoint '" + ck->path + "': its optimizer state does not fit: " + e.what());
+    }
+    global_step = ck->scheduler_step;
+    if (sched) sched->set_last_step(global_step);
+    default_generator().set_state(ck->rng);
+    history = ck->history;
+    best_acc = ck->best_val_acc, best_epoch = ck->best_epoch;
+    start_epoch = ck->epoch + 1;
+    info("resumed from '" + ck->path + "' after epoch " + std::to_string(ck->epoch) + " of " +
+         std::to_string(c.epochs));
+  }
+
+  const std::string run_dir = !c.out.empty() ? c.out : default_run_dir(c.model);
+  {
+    std::error_code ec;
+    fs::create_directories(run_dir, ec);
+    CONVNET_CHECK(!ec, "cannot create the run directory '", run_dir, "': ", ec.message());
+  }
+  const std::string last_path = (fs::path(run_dir) / kLastCheckpoint).string();
+  const std::string best_path = (fs::path(run_dir) / kBestCheckpoint).string();
+  info("run directory: " + run_dir);
+  if (ck) {  // drop log lines of epochs after the checkpoint (a run killed after logging them)
+    write_metrics_log(run_dir, history);
+    if (!history.empty()) write_training_plots(run_dir, history);
+  }
+  std::string last_good = ck ? ck->path + " (epoch " + std::to_string(ck->epoch) + ")" : "";
+
+  auto diverged = [&](int64_t epoch, const std::string& what) {
+    throw Error("training diverged at epoch " + std::to_string(epoch) + ", " + what + ". " +
+                (last_good.empty() ? std::string("No checkpoint was written yet")
+                                   : "The last good checkpoint is " + last_good + ", left intact") +
+                "; start again with a lower --lr, or with --clip-grad-norm (e.g. 1.0)");
+  };
+
+  Checkpoint out;
+  out.config = c;
+  out.config.resume.clear();
+  out.config.out = run_dir;
+  out.model_args = margs;
+  out.class_names = d.train.class_names;
+  out.mean = d.mean, out.std = d.std;
+
+  const double eps = c.label_smoothing;
+  for (int64_t epoch = start_epoch; epoch <= c.epochs; ++epoch) {
     const auto te = Clock::now();
     model->train();
     loader.start_epoch(epoch - 1);
@@ -134,29 +438,95 @@ TrainResult train(const TrainConfig& c, const Callbacks& cb) {
     int64_t seen = 0, correct = 0, step = 0;
     const double lr_epoch = opt->lr();
     while (loader.next(b)) {
+      ++step;
+      if (nan_hook(epoch, step)) model->trainable_parameters().front().data()[0] = NAN;
       opt->zero_grad();
       Tensor logits = (*model)(b.x);
-      Tensor loss = ops::cross_entropy(logits, b.y);
+      Tensor loss;
+      if (b.y_soft.defined()) {
+        Tensor q = b.y_soft;
+        if (eps > 0) {  // smoothing of soft targets: (1 - e) q + e / K, as PyTorch does
+          q = q.clone();
+          const float k = static_cast<float>(q.size(1));
+          for (int64_t i = 0; i < q.numel(); ++i) q.data()[i] = (1 - eps) * q.data()[i] + eps / k;
+        }
+        loss = ops::cross_entropy(logits, q);
+      } else {
+        loss = ops::cross_entropy(logits, b.y, Reduction::Mean, eps);
+      }
+      const double l = loss.item();
+      // Checked before the update, so no step is ever taken from a NaN.
+      if (!std::isfinite(l))
+        diverged(epoch, "step " + std::to_string(step) + " of " + std::to_string(steps) + ": the loss is " +
+                            std::to_string(l));
       loss.backward();
+      if (c.clip_grad_norm > 0) {
+        const double norm = clip_grad_norm(model->trainable_parameters(), c.clip_grad_norm);
+        if (!std::isfinite(norm))
+          diverged(epoch, "step " + std::to_string(step) + " of " + std::to_string(steps) + ": the gradient norm is " +
+                              std::to_string(norm));
+      }
       opt->step();
       if (sched) sched->step();
+      ++global_step;
+      if (ema) update_ema(*ema, *model, c.ema);
       const int64_t n = b.x.size(0);
-      const double l = loss.item();
-      CONVNET_CHECK(std::isfinite(l), "training diverged: loss is ", l, " at epoch ", epoch, " step ", step + 1,
-                    "; lower the learning rate (--lr)");
-      loss_sum += l * n;
+      loss_sum += l * static_cast<double>(n);
       seen += n;
       correct += correct_count(logits, b.y);
-      ++step;
       if (cb.on_step) cb.on_step({epoch, step, steps, l, opt->lr(), seen / seconds_since(te)});
+      step_delay_hook();
     }
     const double train_secs = seconds_since(te);
-    test_acc = evaluate(*model, test_set, c.eval_batch_size);
-    if (cb.on_epoch)
-      cb.on_epoch({epoch, loss_sum / seen, static_cast<double>(correct) / seen, test_acc, lr_epoch,
-                   seconds_since(te), seen / train_secs});
+    if (!all_finite(*model) || (ema && !all_finite(*ema)))
+      diverged(epoch, "after its last step: the weights hold NaN or Inf");
+    const EvalResult v = evaluate_full(eval_model, d.val, c.eval_batch_size, c.tta == "flip");
+    EpochStats e;
+    e.epoch = epoch;
+    e.train_loss = loss_sum / static_cast<double>(seen);
+    e.train_acc = static_cast<double>(correct) / static_cast<double>(seen);
+    e.val_loss = v.loss, e.val_acc = v.top1;
+    e.lr = lr_epoch;
+    e.images_per_second = static_cast<double>(seen) / train_secs;
+    e.best = v.top1 > best_acc;
+    if (e.best) best_acc = v.top1, best_epoch = epoch;
+    e.seconds = seconds_since(te);
+    history.push_back(e);
+
+    out.epoch = epoch;
+    out.scheduler_step = global_step;
+    out.history = history;
+    out.best_val_acc = best_acc, out.best_epoch = best_epoch;
+    out.rng = default_generator().state();
+    out.weights = eval_model.state_dict();
+    out.train_weights = ema ? model->state_dict() : std::map<std::string, Tensor>{};
+    out.optimizer = opt->state_dict();
+    // best before last: if the process dies between the two, the resumed run repeats this
+    // epoch bit for bit and writes best again, so best never lags behind last's record.
+    if (e.best) save_checkpoint(best_path, out, false);
+    save_checkpoint(last_path, out, true);
+    last_good = last_path + " (epoch " + std::to_string(epoch) + ")";
+    write_metrics_log(run_dir, history);
+    write_training_plots(run_dir, history);
+    if (cb.on_epoch) cb.on_epoch(e);
   }
-  return {test_acc, seconds_since(t0), model};
+
+  TrainResult r;
+  r.run_dir = run_dir;
+  r.has_test = d.has_test;
+  r.best_val_acc = best_acc, r.best_epoch = best_epoch;
+  if (d.has_test) {
+    if (d.val_is_test && !history.empty() && history.back().epoch == c.epochs)
+      r.test_acc = history.back().val_acc;  // just measured, same weights and TTA
+    else
+      r.test_acc = evaluate_full(eval_model, d.test, c.eval_batch_size, c.tta == "flip").top1;
+  } else {
+    r.test_acc = history.empty() ? 0 : history.back().val_acc;
+  }
+  eval_model.eval();
+  r.model = ema ? ema : model;
+  r.seconds = seconds_since(t0);
+  return r;
 }
 
 }  // namespace convnet::train

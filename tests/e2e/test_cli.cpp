@@ -9,73 +9,53 @@
 
 #include "util/test_util.h"
 
+using namespace convnet::testing;
+
 namespace {
 
-struct Run {
-  int status;
-  std::string out;  // stdout and stderr together
-};
-
-Run run(const std::string& args) {
-  const std::string cmd = std::string(CONVNET_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
-
 const char* kData = "/usr/share/datasets/fashion-mnist";
-
-double final_accuracy(const std::string& out) {
-  std::smatch m;
-  if (!std::regex_search(out, m, std::regex("final test accuracy: ([0-9.]+)%"))) return -1;
-  return std::stod(m[1]) / 100.0;
-}
 
 }  // namespace
 
 TEST(Cli, HelpIsCompleteForEverySubcommand) {
-  auto r = run("--help");
+  auto r = run_cli("--help");
   EXPECT_EQ(r.status, 0);
   for (const char* s : {"train", "models", "bench"}) EXPECT_NE(r.out.find(s), std::string::npos) << r.out;
-  r = run("train --help");
+  r = run_cli("train --help");
   EXPECT_EQ(r.status, 0);
   for (const char* s : {"--model", "--data-dir", "--epochs", "--batch-size", "--optimizer", "--lr", "--momentum",
                         "--weight-decay", "--schedule", "--seed", "--threads"})
     EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
-  r = run("bench --help");
+  r = run_cli("bench --help");
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.out.find("--mode"), std::string::npos);
-  r = run("models");
+  r = run_cli("models");
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.out.find("lenet5_classic"), std::string::npos);
 }
 
 TEST(Cli, BadFlagsAndValuesExitNonZeroWithAMessage) {
-  auto r = run("train --frobnicate 3");
+  auto r = run_cli("train --frobnicate 3");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("frobnicate"), std::string::npos) << r.out;
-  r = run("train --epochs 0");
+  r = run_cli("train --epochs 0");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("--epochs"), std::string::npos) << r.out;
-  r = run("train --optimizer rmsprop");
+  r = run_cli("train --optimizer rmsprop");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("rmsprop"), std::string::npos) << r.out;
-  r = run("train --lr abc");
+  r = run_cli("train --lr abc");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("abc"), std::string::npos) << r.out;
-  r = run("train --model lenet9");
+  r = run_cli("train --model lenet9");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("unknown model 'lenet9'"), std::string::npos) << r.out;
-  r = run("");
+  r = run_cli("");
   EXPECT_NE(r.status, 0);
 }
 
 TEST(Cli, MissingDatasetSaysWhatToInstall) {
-  auto r = run("train --data-dir /nonexistent/fmnist --epochs 1");
+  auto r = run_cli("train --data-dir /nonexistent/fmnist --epochs 1");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("/nonexistent/fmnist"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("dataset-fashion-mnist"), std::string::npos) << r.out;
@@ -96,7 +76,7 @@ TEST(Cli, CorruptIdxFileIsReportedByName) {
     fwrite(hdr, 1, 16, f);
     fclose(f);
   }
-  auto r = run("train --epochs 1 --data-dir " + dir.string());
+  auto r = run_cli("train --epochs 1 --data-dir " + dir.string() + " --out " + (dir / "run").string());
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("train-images-idx3-ubyte"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("truncated"), std::string::npos) << r.out;
@@ -106,7 +86,9 @@ TEST(Cli, CorruptIdxFileIsReportedByName) {
 TEST(Cli, ShortTrainingRunLearnsFashionMnist) {
   if (!std::filesystem::exists(kData)) GTEST_SKIP() << "dataset-fashion-mnist is not installed at " << kData;
   // One epoch on all 60,000 images: LeNet-5 goes from chance (10%) to above 80%.
-  auto r = run("train --epochs 1 --threads 2 --seed 1");
+  const auto out = std::filesystem::temp_directory_path() / "convnet_e2e_cli_run";
+  auto r = run_cli("train --epochs 1 --threads 2 --seed 1 --out " + out.string());
+  std::filesystem::remove_all(out);
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("epoch 1/1"), std::string::npos) << r.out;
   EXPECT_GE(final_accuracy(r.out), 0.80) << r.out;

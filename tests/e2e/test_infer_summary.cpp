@@ -16,33 +16,20 @@ using namespace convnet::testing;
 namespace fs = std::filesystem;
 
 namespace {
-struct Run {
-  int status;
-  std::string out;
-};
-Run run(const std::string& args) {
-  FILE* p = popen((std::string(CONVNET_CLI) + " " + args + " 2>&1").c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
 }  // namespace
 
 TEST(CliSummary, PrintsLayersAndTotals) {
-  auto r = run("summary lenet5");
+  auto r = run_cli("summary lenet5");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("61,706 total"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("416,520 per image"), std::string::npos) << r.out;  // 117600 + 240000 + 48000 + 10080 + 840
-  r = run("summary lenet5 --input 3,32,32 --num-classes 4");
+  r = run_cli("summary lenet5 --input 3,32,32 --num-classes 4");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("(N, 4)"), std::string::npos) << r.out;
-  r = run("summary lenet5 --input 3,x,32");
+  r = run_cli("summary lenet5 --input 3,x,32");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("C,H,W"), std::string::npos) << r.out;
-  r = run("summary nosuchnet");
+  r = run_cli("summary nosuchnet");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("known models"), std::string::npos) << r.out;
 }
@@ -64,7 +51,7 @@ TEST(CliInfer, WritesTheLogitsOfTheModelInEvalMode) {
     NoGradGuard g;
     expected = (*net)(x);
   }
-  auto r = run("infer --model lenet5 --weights " + (dir / "w.safetensors").string() + " --input " +
+  auto r = run_cli("infer --model lenet5 --weights " + (dir / "w.safetensors").string() + " --input " +
                (dir / "x.safetensors").string() + " --output " + (dir / "y.safetensors").string());
   ASSERT_EQ(r.status, 0) << r.out;
   auto y = io::load_safetensors((dir / "y.safetensors").string());
@@ -77,11 +64,11 @@ TEST(CliInfer, WritesTheLogitsOfTheModelInEvalMode) {
   auto sd = other->state_dict();
   sd.erase("11.bias");
   io::save_safetensors((dir / "partial.safetensors").string(), sd);
-  r = run("infer --model lenet5 --num-classes 7 --weights " + (dir / "partial.safetensors").string() + " --input " +
+  r = run_cli("infer --model lenet5 --num-classes 7 --weights " + (dir / "partial.safetensors").string() + " --input " +
           (dir / "x.safetensors").string() + " --output " + (dir / "y2.safetensors").string());
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("missing in file: 11.bias"), std::string::npos) << r.out;
-  r = run("infer --model lenet5 --num-classes 7 --strict false --weights " + (dir / "partial.safetensors").string() +
+  r = run_cli("infer --model lenet5 --num-classes 7 --strict false --weights " + (dir / "partial.safetensors").string() +
           " --input " + (dir / "x.safetensors").string() + " --output " + (dir / "y2.safetensors").string());
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("11.bias"), std::string::npos) << r.out;

@@ -9,31 +9,11 @@
 
 #include "util/test_util.h"
 
+using namespace convnet::testing;
+
 namespace {
 
-struct Run {
-  int status;
-  std::string out;  // stdout and stderr together
-};
-
-Run run(const std::string& args) {
-  const std::string cmd = std::string(CONVNET_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
-
 const char* kData = "/usr/share/datasets/fashion-mnist";
-
-double final_accuracy(const std::string& out) {
-  std::smatch m;
-  if (!std::regex_search(out, m, std::regex("final test accuracy: ([0-9.]+)%"))) return -1;
-  return std::stod(m[1]) / 100.0;
-}
 
 }  // namespace
 
@@ -44,7 +24,10 @@ TEST(TrainResNet, Resnet20LearnsFashionMnistFromTwoThousandImages) {
   // are only 16, too few for the BatchNorm running statistics that eval mode uses to
   // settle (test accuracy then scatters between 30% and 45% across seeds). Measured with
   // batch 32: 71.1%, 70.8%, 68.3% for seeds 1, 2, 3; chance is 10%.
-  auto r = run("train --model resnet20 --epochs 1 --limit-train 2000 --threads 2 --batch-size 32 --seed 1");
+  const auto out = std::filesystem::temp_directory_path() / "convnet_e2e_resnet_run";
+  auto r = run_cli("train --model resnet20 --epochs 1 --limit-train 2000 --threads 2 --batch-size 32 --seed 1 --out " +
+                   out.string());
+  std::filesystem::remove_all(out);
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("epoch 1/1"), std::string::npos) << r.out;
   EXPECT_GE(final_accuracy(r.out), 0.50) << r.out;

@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sys/wait.h>
+
+#include <cstdio>
 #include <filesystem>
+#include <regex>
 #include <sstream>
 
 #include "convnet/core/error.h"
@@ -93,6 +97,32 @@ double dot(const std::vector<double>& a, const std::vector<double>& b) {
   double s = 0;
   for (size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
   return s;
+}
+
+CommandResult run_command(const std::string& cmd) {
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return {-1, "popen failed: " + cmd};
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+CommandResult run_cli(const std::string& args) { return run_command(std::string(CONVNET_CLI) + " " + args); }
+
+std::string run_python(const std::string& script_and_args) {
+  const std::string cmd = "/usr/bin/python3 " + std::string(CONVNET_SOURCE_DIR) + "/python/" + script_and_args;
+  auto r = run_command(cmd);
+  if (r.status != 0) throw std::runtime_error("command failed: " + cmd + "\n" + r.out);
+  return r.out;
+}
+
+double final_accuracy(const std::string& out) {
+  std::smatch m;
+  if (!std::regex_search(out, m, std::regex("final test accuracy: ([0-9.]+)%"))) return -1;
+  return std::stod(m[1]) / 100.0;
 }
 
 void expect_error(const std::function<void()>& fn, const std::vector<std::string>& parts) {

@@ -37,6 +37,19 @@ std::vector<double> numeric_grad(const std::function<double(const std::vector<do
 std::vector<double> random_doubles(size_t n, uint64_t seed);
 double dot(const std::vector<double>& a, const std::vector<double>& b);
 
+// Runs a shell command; returns its exit status and stdout+stderr together.
+struct CommandResult {
+  int status;
+  std::string out;
+};
+CommandResult run_command(const std::string& cmd);
+// The convnet CLI built with the tests: run_cli("train --epochs 1").
+CommandResult run_cli(const std::string& args);
+// A script of python/ under Debian's python3 (the one with torch); throws with its output if it fails.
+std::string run_python(const std::string& script_and_args);
+// The accuracy in `convnet train`'s last line "final test accuracy: X%", as a fraction; -1 if absent.
+double final_accuracy(const std::string& out);
+
 // Expects `fn` to throw convnet::Error whose message contains every one of `parts`.
 void expect_error(const std::function<void()>& fn, const std::vector<std::string>& parts);
 

@@ -20,14 +20,17 @@ Command add_bench(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   bn->add_option("--mode", bc.mode, "train or infer")->capture_default_str()->check(CLI::IsMember({"train", "infer"}));
   bn->add_option("--seconds", bc.seconds, "Measuring time per run")->capture_default_str()->check(CLI::PositiveNumber);
+  bn->add_flag("--profile", bc.profile, "Print a per-op time breakdown of a step after the JSON line");
 
   return {bn, [bcp] {
             const train::BenchConfig& c = *bcp;
             auto r = train::benchmark(c);
             std::printf(
                 "{\"impl\": \"convnet-%s\", \"model\": \"%s\", \"mode\": \"%s\", \"batch\": %lld, \"threads\": %d, "
-                "\"images_per_s\": %.1f}\n",
-                CONVNET_VERSION, c.model.c_str(), c.mode.c_str(), (long long)c.batch, r.threads, r.images_per_s);
+                "\"images_per_s\": %.1f, \"peak_rss_mb\": %.1f}\n",
+                CONVNET_VERSION, c.model.c_str(), c.mode.c_str(), (long long)c.batch, r.threads, r.images_per_s,
+                r.peak_rss_mb);
+            if (c.profile) std::printf("%s", train::format_profile(r).c_str());
             return 0;
           }};
 }

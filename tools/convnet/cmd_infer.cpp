@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "convnet/autograd/autograd.h"
 #include "convnet/core/error.h"
+#include "convnet/io/onnx.h"
 #include "convnet/io/safetensors.h"
 #include "convnet/io/weights.h"
 #include "convnet/models/registry.h"
@@ -13,7 +14,7 @@ namespace convnet::cli {
 
 namespace {
 struct InferOptions {
-  std::string model, weights, input, output, key;
+  std::string model, weights, onnx, input, output, key;
   int64_t num_classes = 0;
   bool strict = true;
 };
@@ -30,7 +31,22 @@ Tensor pick_input(const io::SafeTensors& f, const InferOptions& o) {
               " tensors; name the input with --input-key");
 }
 
+// An ONNX graph carries its own weights; its input is whatever rank the graph declares.
+int run_onnx(const InferOptions& o) {
+  auto net = io::load_onnx(o.onnx);
+  Tensor x = pick_input(io::load_safetensors(o.input), o);
+  net->eval();
+  NoGradGuard g;
+  Tensor y = (*net)(x);
+  io::save_safetensors(o.output, {{"logits", y}}, {{"onnx", o.onnx}});
+  std::printf("wrote logits %s to %s\n", shape_str(y.shape()).c_str(), o.output.c_str());
+  return 0;
+}
+
 int run_infer(const InferOptions& o) {
+  if (!o.onnx.empty()) return run_onnx(o);
+  if (o.model.empty() || o.weights.empty())
+    throw Error("infer needs --model and --weights (a zoo model and its safetensors weights), or --onnx MODEL.onnx");
   auto weights = io::load_safetensors(o.weights);
   Tensor x = pick_input(io::load_safetensors(o.input), o);
   if (x.dim() != 4) throw Error("the input in '" + o.input + "' must be (N, C, H, W), got " + shape_str(x.shape()));
@@ -68,11 +84,18 @@ Command add_infer(CLI::App& app) {
   auto o = std::make_shared<InferOptions>();
   auto* inf = app.add_subcommand(
       "infer", "Run a model in eval mode on a batch stored in a safetensors file and write the logits");
-  inf->add_option("-m,--model", o->model, "Model name")->required();
-  inf->add_option("--num-classes", o->num_classes, "Number of classes (default: taken from the weights file)")
-      ->check(CLI::PositiveNumber);
-  inf->add_option("--weights", o->weights, "Weights (safetensors, parameter names as torchvision's state_dict)")
-      ->required();
+  auto* model = inf->add_option("-m,--model", o->model, "Model name (required unless --onnx)");
+  auto* classes =
+      inf->add_option("--num-classes", o->num_classes, "Number of classes (default: taken from the weights file)")
+          ->check(CLI::PositiveNumber);
+  auto* weights =
+      inf->add_option("--weights", o->weights,
+                      "Weights (safetensors, parameter names as torchvision's state_dict; required unless --onnx)");
+  inf->add_option("--onnx", o->onnx, "Run an ONNX model (weights included) instead of --model/--weights")
+      ->check(CLI::ExistingFile)
+      ->excludes(model)
+      ->excludes(weights)
+      ->excludes(classes);
   inf->add_option("--input", o->input,
                   "Input batch (safetensors with one (N, C, H, W) tensor, or one named by --input-key)")
       ->required();

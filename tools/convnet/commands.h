@@ -13,6 +13,8 @@ struct Command {
 };
 
 Command add_train(CLI::App& app);
+Command add_eval(CLI::App& app);
+Command add_predict(CLI::App& app);
 Command add_bench(CLI::App& app);
 Command add_summary(CLI::App& app);
 Command add_infer(CLI::App& app);

@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(CONVNET_VERSION));
   using namespace convnet::cli;
-  std::vector<Command> commands = {add_train(app), add_bench(app), add_summary(app), add_infer(app), add_models(app)};
+  std::vector<Command> commands = {add_train(app),   add_eval(app),  add_predict(app), add_bench(app),
+                                   add_summary(app), add_infer(app), add_models(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "convnet/core/shape.h"
+#include "convnet/core/storage.h"
 
 namespace convnet {
 
@@ -18,7 +19,7 @@ struct Node;
 using GradHook = std::function<Tensor(const Tensor& grad)>;
 
 struct TensorImpl {
-  std::shared_ptr<std::vector<float>> storage;
+  std::shared_ptr<Storage> storage;
   int64_t offset = 0;  // in elements; views of a storage start here
   Shape shape;
   bool requires_grad = false;
@@ -33,7 +34,7 @@ class Tensor {
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
   // ---- construction -------------------------------------------------------------
-  static Tensor empty(const Shape& shape);  // uninitialized (zero-filled in practice)
+  static Tensor empty(const Shape& shape);  // uninitialized (as torch.empty)
   static Tensor zeros(const Shape& shape);
   static Tensor ones(const Shape& shape);
   static Tensor full(const Shape& shape, float value);

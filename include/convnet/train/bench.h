@@ -4,6 +4,9 @@
 // cross-entropy + backward + SGD (momentum 0.9, weight decay 5e-4) update; inference is
 // eval mode without a graph.
 #include <string>
+#include <vector>
+
+#include "convnet/core/profiler.h"
 
 namespace convnet::train {
 
@@ -15,14 +18,23 @@ struct BenchConfig {
   double seconds = 5.0;
   int64_t in_channels = 0;  // 0 = the model's usual input (1x28x28 for lenet5, else 3x32x32)
   int64_t input_size = 0;
+  // Time every kernel call during the measured steps (adds a little overhead per call).
+  bool profile = false;
 };
 
 struct BenchResult {
-  double images_per_s;
-  int64_t steps;
-  int threads;
+  double images_per_s = 0;
+  int64_t steps = 0;
+  int threads = 0;
+  double peak_rss_mb = 0;  // peak resident memory of the process (getrusage ru_maxrss)
+  double step_ms = 0;      // mean wall time of one measured step
+  std::vector<profiler::Row> profile;  // per op, over all measured steps (when profiling)
 };
 
 BenchResult benchmark(const BenchConfig& cfg);
+
+// The profile as a table: op, calls per step, ms per step, % of the step; the time
+// no kernel accounts for is the last row ("(other)").
+std::string format_profile(const BenchResult& r);
 
 }  // namespace convnet::train

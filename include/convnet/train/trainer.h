@@ -1,12 +1,21 @@
 #pragma once
-// The training loop behind `convnet train`: a model from the zoo, Fashion-MNIST (or any
-// idx dataset directory), an optimizer and a schedule, with per-step and per-epoch
-// callbacks for progress display. Defaults are the recipe of the PyTorch peer
+// The training loop behind `convnet train`: a model from the zoo, a dataset (any kind of
+// data::load_dataset), an optimizer and a schedule, validation every epoch, checkpoints in
+// a run directory (see checkpoint.h and docs/formats.md), a metrics log and SVG plots, and
+// exact resumption. Defaults are the recipe of the PyTorch peer
 // (shared/bench/pytorch_fashion_mnist.py): SGD momentum 0.9 nesterov, weight decay 5e-4,
-// one-cycle LR peaking at 0.05 (pct_start 0.15), batch 128, inputs normalized with
-// mean 0.2860 and std 0.3530.
+// one-cycle LR peaking at 0.05 (pct_start 0.15), batch 128, Fashion-MNIST inputs
+// normalized with mean 0.2860 and std 0.3530.
+//
+// Reproducibility: with the same configuration, seed and thread count, a run that is
+// stopped after epoch k and resumed from its checkpoint ends with weights bit-identical to
+// an uninterrupted run. Everything random is either a function of (seed, epoch, sample)
+// (shuffling, augmentation, mixup: the data loader) or drawn from the default generator
+// (initialization, dropout), whose state the checkpoint stores.
 #include <functional>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "convnet/data/dataset.h"
 #include "convnet/nn/module.h"
@@ -15,7 +24,19 @@ namespace convnet::train {
 
 struct TrainConfig {
   std::string model = "lenet5";
-  std::string data_dir = "/usr/share/datasets/fashion-mnist";
+  // Data (data::DatasetSpec, plus what the loader does with it).
+  std::string dataset = "fashion-mnist";  // a kind of data::load_dataset
+  std::string data_dir;                   // empty = the kind's default directory
+  int64_t image_size = 0;                 // folder: resize to this size (0 = keep)
+  std::string resize_mode = "resize";     // folder: resize | center-crop
+  bool grayscale = false;                 // folder: load as 1 channel
+  std::vector<int64_t> classes;           // optional subset of class indices (remapped to 0..k-1)
+  double val_split = 0;                   // fraction of the training set held out (0 = validate on the test set)
+  std::string augment;                    // data::Augment spec, e.g. "crop:4,flip" (empty = none)
+  double mixup = 0, cutmix = 0;           // Beta(alpha, alpha) parameters (0 = off)
+  double label_smoothing = 0;
+  int workers = 2;  // data-loader threads (do not change the result)
+  // Optimization.
   int64_t epochs = 10;
   int64_t batch_size = 128;
   std::string optimizer = "sgd";  // sgd | adam | adamw
@@ -24,14 +45,21 @@ struct TrainConfig {
   bool nesterov = true;
   double weight_decay = 5e-4;
   std::string schedule = "onecycle";  // constant | step | multistep | cosine | onecycle
-  int64_t step_size = 0;               // step: epochs per decay (0 = epochs/3)
-  std::vector<int64_t> milestones;     // multistep: epochs
+  int64_t step_size = 0;              // step: epochs per decay (0 = epochs/3)
+  std::vector<int64_t> milestones;    // multistep: epochs
   double gamma = 0.1;
-  double pct_start = 0.15;             // onecycle warm-up fraction
+  double pct_start = 0.15;    // onecycle warm-up fraction
+  int64_t warmup = 0;         // epochs of linear warmup before the schedule (LinearWarmup)
+  double clip_grad_norm = 0;  // max total 2-norm of the gradients (0 = no clipping)
+  double ema = 0;             // decay of the exponential moving average of weights (0 = off)
+  std::string tta = "none";   // test-time augmentation at evaluation: none | flip
   uint64_t seed = 0;
-  int threads = 0;                     // 0 = all cores
-  int64_t limit_train = 0;             // use only the first N training images (0 = all)
+  int threads = 0;          // 0 = all cores
+  int64_t limit_train = 0;  // use only the first N training images (0 = all)
   int64_t eval_batch_size = 1000;
+  // Run directory and resumption.
+  std::string out;     // run directory (empty = runs/<model>-<timestamp>)
+  std::string resume;  // checkpoint file or run directory to continue from (empty = new run)
 };
 
 struct StepInfo {
@@ -40,27 +68,59 @@ struct StepInfo {
 };
 
 struct EpochStats {
-  int64_t epoch;
-  double train_loss, train_acc, test_acc, lr, seconds, images_per_second;
+  int64_t epoch = 0;
+  double train_loss = 0, train_acc = 0;
+  double val_loss = 0, val_acc = 0;  // on the validation split, or the test set without one
+  double lr = 0;                     // at the first step of the epoch
+  double seconds = 0, images_per_second = 0;
+  bool best = false;  // the best validation accuracy so far (best checkpoint written)
 };
 
 struct TrainResult {
-  double test_acc;
-  double seconds;
-  nn::ModulePtr model;
+  double test_acc = 0;   // of the final weights (EMA weights with --ema) on the test set
+  bool has_test = true;  // false: a folder dataset without a test split; test_acc is then the validation accuracy
+  double best_val_acc = 0;
+  int64_t best_epoch = 0;
+  double seconds = 0;
+  std::string run_dir;
+  nn::ModulePtr model;  // the final (EMA) model, in eval mode
 };
 
 struct Callbacks {
   std::function<void(const StepInfo&)> on_step;
   std::function<void(const EpochStats&)> on_epoch;
+  // One-line notes: where validation comes from, the run directory, resumption, warnings.
+  std::function<void(const std::string&)> on_info;
 };
 
-// Validates the configuration (unknown model/optimizer/schedule, non-positive sizes)
-// with messages that say which value is wrong and what is accepted.
+// Validates the configuration (unknown model/optimizer/schedule, non-positive sizes,
+// fractions out of range) with messages that say which value is wrong and what is accepted.
 void validate(const TrainConfig& cfg);
+
+// The configuration to resume with: the one stored in the checkpoint at `ckpt` (file or run
+// directory), with given.resume set. `given` holds what the command line asked for and
+// `explicitly_set` the TrainConfig field names that were given on it ("model", "lr",
+// "data_dir", ...). Fields that may change on resumption (epochs, threads, workers,
+// data_dir, out, eval_batch_size) take the given value; any other explicitly set field
+// that differs from the stored one throws convnet::Error naming the checkpoint file and
+// the field (e.g. --model resnet20 for a lenet5 checkpoint).
+TrainConfig resume_config(const std::string& ckpt, const TrainConfig& given,
+                          const std::set<std::string>& explicitly_set);
+
 TrainResult train(const TrainConfig& cfg, const Callbacks& cb = {});
 
-// Top-1 accuracy of `model` in eval mode, without recording a graph.
+// torch.nn.utils.clip_grad_norm_ (PyTorch 1.13): scales every defined gradient by
+// min(1, max_norm / (total + 1e-6)), total = the 2-norm of the per-parameter 2-norms;
+// returns total (not finite: the gradients are left as they are).
+double clip_grad_norm(const std::vector<Tensor>& params, double max_norm);
+
+// Top-1 accuracy of `model` in eval mode, without recording a graph (d already normalized).
 double evaluate(nn::Module& model, const data::Dataset& d, int64_t batch_size = 1000);
+
+// The field names of TrainConfig as the checkpoint's JSON spells them (the CLI's long
+// option names with '_' for '-').
+std::string config_to_json(const TrainConfig& cfg);
+// Missing fields keep their defaults (older checkpoints); a wrong type throws naming `what`.
+TrainConfig config_from_json(const std::string& json, const std::string& what);
 
 }  // namespace convnet::train

@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""ONNX fixtures for the C++ import tests, written on demand (and deleted) by them.
+
+    onnx_fixture.py model NAME OUT_BASE [--size 64] [--batch 2] [--opset 13] [--preserve]
+        torchvision NAME (random weights, random BatchNorm statistics, 10 classes) exported
+        by torch.onnx.export to OUT_BASE.onnx; OUT_BASE.safetensors holds "input" and the
+        eval-mode "logits". --preserve exports with training=TrainingMode.PRESERVE, which
+        keeps BatchNormalization nodes with torchvision's parameter names instead of folding
+        them into the convolutions, and also writes the train-mode reference (float64):
+        "train_logits", "g", "grad.<param>" = d sum(train_logits * g) / d param and
+        "after.<buffer>" = the running statistics after that forward pass.
+    onnx_fixture.py small OUT_DIR
+        mix.onnx + mix.safetensors: a small CNN using the operators torchvision classifiers
+        do not (broadcast Mul/Add, Clip, asymmetric Pad, AveragePool with ceil_mode and
+        count_include_pad=0, LeakyReLU, Sigmoid, Tanh, depthwise dilated Conv, a view()
+        that exports as Shape/Gather/Unsqueeze/Concat/Reshape, LogSoftmax) with a dynamic
+        batch dimension; "input" (batch 3) and "logits".
+        dropout.onnx: x -> Dropout(ratio 0.25) -> y, for train()/eval().
+        reshape.onnx: x (N, ?) -> Reshape to (3, -1), for an error at run time.
+        Invalid models for the error tests: not_protobuf.onnx, missing_initializer.onnx,
+        dangling.onnx, cycle.onnx, unsupported.onnx.
+
+torch.onnx.export (torch 1.13) exports AdaptiveAvgPool2d only when the output size divides
+the input size, so alexnet (6x6) and vgg11_bn (7x7) need their 224x224 inputs.
+"""
+import argparse
+import os
+import sys
+import warnings
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import onnx  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from onnx import TensorProto, helper  # noqa: E402
+
+import safetensors_io  # noqa: E402
+from export_torchvision import build  # noqa: E402
+
+
+def randomize_batchnorm(model, gen):
+    """Random statistics and affine parameters, so eval-mode BatchNorm is not the identity."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=gen) * 0.1)
+                m.running_var.copy_(torch.rand(m.running_var.shape, generator=gen) + 0.5)
+                m.weight.copy_(torch.rand(m.weight.shape, generator=gen) + 0.5)
+                m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
+
+
+def export(model, x, path, opset, preserve=False, dynamic_batch=False):
+    kwargs = {}
+    if preserve:
+        kwargs['training'] = torch.onnx.TrainingMode.PRESERVE
+    if dynamic_batch:
+        kwargs.update(input_names=['input'], output_names=['logits'], dynamic_axes={'input': {0: 'N'}})
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        torch.onnx.export(model, x, path, opset_version=opset, **kwargs)
+    onnx.checker.check_model(onnx.load(path))
+
+
+def model_fixture(a):
+    torch.manual_seed(0)
+    model = build(a.name, 10)
+    gen = torch.Generator().manual_seed(1)
+    randomize_batchnorm(model, gen)
+    x = torch.randn((a.batch, 3, a.size, a.size), generator=gen)
+    model.eval()
+    t = {'input': x}
+    with torch.no_grad():
+        t['logits'] = model(x)
+    export(model, x, a.out + '.onnx', a.opset, preserve=a.preserve)
+    if a.preserve:
+        # float64, as python/torchvision_fixture.py: float32 PyTorch is not an oracle for
+        # gradients through BatchNorm over a small batch.
+        m = model.double().train()
+        logits = m(x.double())
+        g = torch.randn(logits.shape, generator=gen, dtype=torch.float64)
+        (logits * g).sum().backward()
+        t['train_logits'] = logits.detach().float()
+        t['g'] = g.float()
+        for k, p in m.named_parameters():
+            t['grad.' + k] = p.grad.float()
+        for k, b in m.named_buffers():
+            if b.is_floating_point():
+                t['after.' + k] = b.float()
+    safetensors_io.save(a.out + '.safetensors', t, {'model': a.name})
+
+
+class Mix(torch.nn.Module):
+    """Operators the torchvision classifiers do not export, with PyTorch's semantics."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.scale = torch.nn.Parameter(torch.rand(1, 8, 1, 1) + 0.5)
+        self.shift = torch.nn.Parameter(torch.randn(8, 1, 1) * 0.1)
+        self.dw = torch.nn.Conv2d(8, 8, 3, padding=2, dilation=2, groups=8, bias=False)
+        self.bn = torch.nn.BatchNorm2d(8)
+        self.fc = torch.nn.Linear(8 * 3 * 3, 6)
+
+    def forward(self, x):
+        x = self.conv(x) * self.scale + self.shift             # Mul, Add broadcast over (N, C, H, W)
+        x = torch.clamp(x, -1.5, 2.0)                           # Clip
+        x = F.leaky_relu(self.dw(x), 0.2)                       # depthwise dilated Conv, LeakyRelu
+        x = self.bn(x)                                          # BatchNormalization (not after a conv)
+        x = F.pad(x, (1, 0, 2, 1))                              # Pad: W (1, 0), H (2, 1)
+        x = F.avg_pool2d(x, 3, 2, padding=1, ceil_mode=True, count_include_pad=False)
+        x = torch.sigmoid(x) * torch.tanh(x)
+        x = F.max_pool2d(x, 2, 2, ceil_mode=True)
+        x = x.view(x.size(0), -1)                               # Shape, Gather, Unsqueeze, Concat, Reshape
+        return F.log_softmax(self.fc(x), dim=1)
+
+
+def write_model(path, nodes, inputs, outputs, initializers=()):
+    graph = helper.make_graph(nodes, 'test', inputs, outputs, list(initializers))
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)])
+    with open(path, 'wb') as f:
+        f.write(model.SerializeToString())
+
+
+def small_fixtures(out):
+    torch.manual_seed(0)
+    gen = torch.Generator().manual_seed(1)
+    mix = Mix()
+    randomize_batchnorm(mix, gen)
+    mix.eval()
+    x = torch.randn((3, 3, 16, 16), generator=gen)
+    with torch.no_grad():
+        logits = mix(x)
+    export(mix, x, os.path.join(out, 'mix.onnx'), 13, dynamic_batch=True)
+    safetensors_io.save(os.path.join(out, 'mix.safetensors'), {'input': x, 'logits': logits})
+
+    write_model(os.path.join(out, 'dropout.onnx'),
+                [helper.make_node('Dropout', ['x', 'ratio'], ['y'], name='drop')],
+                [helper.make_tensor_value_info('x', TensorProto.FLOAT, [None, 1000])],
+                [helper.make_tensor_value_info('y', TensorProto.FLOAT, None)],
+                [helper.make_tensor('ratio', TensorProto.FLOAT, [], [0.25])])
+    write_model(os.path.join(out, 'reshape.onnx'),
+                [helper.make_node('Reshape', ['x', 'shape'], ['y'], name='rows_of_3')],
+                [helper.make_tensor_value_info('x', TensorProto.FLOAT, [None, None])],
+                [helper.make_tensor_value_info('y', TensorProto.FLOAT, None)],
+                [helper.make_tensor('shape', TensorProto.INT64, [2], [3, -1])])
+    with open(os.path.join(out, 'not_protobuf.onnx'), 'wb') as f:
+        f.write(b'this is not an ONNX model, just some text\n' * 4)
+    x_info = helper.make_tensor_value_info('x', TensorProto.FLOAT, [1, 3, 8, 8])
+    y_info = helper.make_tensor_value_info('y', TensorProto.FLOAT, None)
+    w = helper.make_tensor('conv.bias', TensorProto.FLOAT, [4], [0.0] * 4)
+    # The Conv's weight 'conv.weight' is neither an initializer nor a graph input.
+    write_model(os.path.join(out, 'missing_initializer.onnx'),
+                [helper.make_node('Conv', ['x', 'conv.weight', 'conv.bias'], ['y'], name='conv')], [x_info], [y_info],
+                [w])
+    # 'ghost' is produced by no node.
+    write_model(os.path.join(out, 'dangling.onnx'),
+                [helper.make_node('Relu', ['x'], ['r'], name='relu'),
+                 helper.make_node('Add', ['r', 'ghost'], ['y'], name='add')], [x_info], [y_info])
+    # a -> b -> c -> a
+    write_model(os.path.join(out, 'cycle.onnx'),
+                [helper.make_node('Relu', ['x'], ['r'], name='relu'),
+                 helper.make_node('Add', ['r', 'c'], ['a'], name='loop_a'),
+                 helper.make_node('Sigmoid', ['a'], ['b'], name='loop_b'),
+                 helper.make_node('Tanh', ['b'], ['c'], name='loop_c'),
+                 helper.make_node('Identity', ['c'], ['y'], name='out')], [x_info], [y_info])
+    write_model(os.path.join(out, 'unsupported.onnx'),
+                [helper.make_node('Relu', ['x'], ['r'], name='relu'),
+                 helper.make_node('Erf', ['r'], ['e'], name='erf_1'),
+                 helper.make_node('Pad', ['e', 'pads'], ['p'], name='reflect_pad', mode='reflect'),
+                 helper.make_node('Softplus', ['p'], ['s'], name='softplus_1'),
+                 helper.make_node('Erf', ['s'], ['y'], name='erf_2')], [x_info], [y_info],
+                [helper.make_tensor('pads', TensorProto.INT64, [8], [0, 0, 1, 1, 0, 0, 1, 1])])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('mode', choices=['model', 'small'])
+    ap.add_argument('args', nargs='+')
+    ap.add_argument('--size', type=int, default=64)
+    ap.add_argument('--batch', type=int, default=2)
+    ap.add_argument('--opset', type=int, default=13)
+    ap.add_argument('--preserve', action='store_true')
+    a = ap.parse_args()
+    torch.set_num_threads(1)
+    if a.mode == 'model':
+        a.name, a.out = a.args
+        model_fixture(a)
+    else:
+        small_fixtures(a.args[0])
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,160 @@
+// The caching allocator behind Storage.
+//
+// Why: a fresh std::vector<float> of activation size is an mmap'ed block whose pages the
+// kernel faults in and zero-fills on first touch, and which munmap gives back at the end
+// of its life, so every training step paid for page faults + memset on every activation
+// and gradient. Steady-state training asks for the same sizes step after step, so freed
+// buffers are kept in per-size-class free lists and handed out again.
+//
+// Size classes: up to 4 KiB, multiples of 64 bytes; above, 4 classes per power of two
+// (2^k, 1.25 2^k, 1.5 2^k, 1.75 2^k), so a buffer is at most 25% larger than asked for.
+// The unused tail of a large buffer is never touched by its user, so its pages are not
+// resident: the rounding costs address space, rarely memory.
+#include "convnet/core/storage.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <mutex>
+#include <new>
+#include <unordered_map>
+#include <vector>
+
+namespace convnet {
+
+namespace {
+
+constexpr size_t kAlign = 64;  // a cache line; also what AVX-512 loads like
+
+size_t size_class(size_t bytes) {
+  if (bytes <= 4096) return (bytes + kAlign - 1) / kAlign * kAlign;
+  size_t p = 4096;
+  while (p * 2 < bytes) p *= 2;  // p < bytes <= 2p
+  const size_t step = p / 4;
+  return (bytes + step - 1) / step * step;
+}
+
+class CachingAllocator {
+ public:
+  CachingAllocator() {
+    if (const char* env = std::getenv("CONVNET_CACHE_MB")) limit_ = static_cast<int64_t>(std::atoll(env)) << 20;
+    // Debug aid: fill every new buffer with NaN, so that a kernel reading memory it never
+    // wrote shows up in the tests (Tensor::empty is uninitialized, as torch.empty).
+    poison_ = std::getenv("CONVNET_POISON_EMPTY") != nullptr;
+  }
+
+  void* allocate(size_t bytes) {
+    const size_t cls = size_class(bytes == 0 ? 1 : bytes);
+    void* p = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = free_.find(cls);
+      if (it != free_.end() && !it->second.empty()) {
+        p = it->second.back();
+        it->second.pop_back();
+        stats_.cached_bytes -= static_cast<int64_t>(cls);
+        ++stats_.reuses;
+      } else {
+        ++stats_.system_allocs;
+      }
+      stats_.live_bytes += static_cast<int64_t>(cls);
+      note_peak();
+    }
+    if (!p) {
+      p = std::aligned_alloc(kAlign, cls);
+      if (!p) {
+        // Out of memory: give the cache back and try once more before failing.
+        memory::empty_cache();
+        p = std::aligned_alloc(kAlign, cls);
+        if (!p) {
+          std::lock_guard<std::mutex> lock(mu_);
+          stats_.live_bytes -= static_cast<int64_t>(cls);
+          throw std::bad_alloc();
+        }
+      }
+    }
+    if (poison_) {
+      float* f = static_cast<float*>(p);
+      for (size_t i = 0; i < bytes / sizeof(float); ++i) f[i] = std::numeric_limits<float>::quiet_NaN();
+    }
+    return p;
+  }
+
+  void release(void* p, size_t bytes) {
+    const size_t cls = size_class(bytes == 0 ? 1 : bytes);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.live_bytes -= static_cast<int64_t>(cls);
+      if (stats_.cached_bytes + static_cast<int64_t>(cls) <= limit_) {
+        free_[cls].push_back(p);
+        stats_.cached_bytes += static_cast<int64_t>(cls);
+        return;
+      }
+    }
+    std::free(p);
+  }
+
+  void empty() {
+    std::unordered_map<size_t, std::vector<void*>> drop;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      drop.swap(free_);
+      stats_.cached_bytes = 0;
+    }
+    for (auto& [cls, list] : drop)
+      for (void* p : list) std::free(p);
+  }
+
+  void set_limit(int64_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      limit_ = bytes;
+    }
+    empty();
+  }
+
+  memory::Stats stats() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stats_;
+  }
+
+ private:
+  void note_peak() {
+    const int64_t total = stats_.live_bytes + stats_.cached_bytes;
+    if (total > stats_.peak_bytes) stats_.peak_bytes = total;
+  }
+
+  std::mutex mu_;
+  std::unordered_map<size_t, std::vector<void*>> free_;
+  memory::Stats stats_;
+  int64_t limit_ = int64_t{2} << 30;
+  bool poison_ = false;
+};
+
+// Never destroyed: tensors held by static objects may be freed after main() returns.
+CachingAllocator& allocator() {
+  static CachingAllocator* a = new CachingAllocator;
+  return *a;
+}
+
+}  // namespace
+
+Storage::Storage(size_t numel)
+    : data_(static_cast<float*>(allocator().allocate(numel * sizeof(float)))), numel_(numel) {}
+Storage::~Storage() {
+  allocator().release(data_, numel_ * sizeof(float));
+}
+
+namespace memory {
+Stats stats() {
+  return allocator().stats();
+}
+void empty_cache() {
+  allocator().empty();
+}
+void set_cache_limit(int64_t bytes) {
+  allocator().set_limit(bytes);
+}
+}  // namespace memory
+
+}  // namespace convnet

@@ -1,0 +1,163 @@
+// Image decoding (stb_image, compiled here with static linkage so that no other part of the
+// program can clash with it) and PIL-compatible resizing.
+#include "convnet/data/image.h"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include "convnet/core/error.h"
+
+// stb is third-party C code: keep our -Wall -Wextra (-Werror) off it.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Warray-bounds"
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_FAILURE_USERMSG  // "unknown image type" rather than "unknown format"
+#include <stb/stb_image.h>
+#pragma GCC diagnostic pop
+
+namespace convnet::data {
+
+Image decode_image(const std::string& path, int64_t channels) {
+  CONVNET_CHECK(channels == 1 || channels == 3, "decode_image: channels must be 1 or 3, got ", channels);
+  int w = 0, h = 0, n = 0;
+  std::unique_ptr<unsigned char, void (*)(void*)> px(stbi_load(path.c_str(), &w, &h, &n, 0), stbi_image_free);
+  if (!px) {
+    const char* why = stbi_failure_reason();
+    throw Error(detail::cat("cannot decode image '", path, "': ", why ? why : "unknown error"));
+  }
+  Image img;
+  img.channels = channels;
+  img.height = h;
+  img.width = w;
+  const int64_t HW = int64_t{h} * w;
+  img.data.resize(static_cast<size_t>(channels * HW));
+  const unsigned char* p = px.get();
+  for (int64_t i = 0; i < HW; ++i) {
+    const unsigned char* q = p + i * n;  // interleaved: gray[, alpha] or R, G, B[, alpha]
+    if (n <= 2) {
+      for (int64_t c = 0; c < channels; ++c) img.data[c * HW + i] = q[0] / 255.f;
+    } else if (channels == 3) {
+      for (int64_t c = 0; c < 3; ++c) img.data[c * HW + i] = q[c] / 255.f;
+    } else {
+      // PIL's convert("L"): L = R 299/1000 + G 587/1000 + B 114/1000 in 16-bit fixed point,
+      // rounded to a byte, so gray images match torchvision's Grayscale exactly.
+      const uint32_t L = (q[0] * 19595u + q[1] * 38470u + q[2] * 7471u + 0x8000u) >> 16;
+      img.data[i] = static_cast<float>(L) / 255.f;
+    }
+  }
+  return img;
+}
+
+namespace {
+
+// PIL's resampling weights along one axis (Imaging/Resample.c, precompute_coeffs) for the
+// bilinear (triangle, support 1) filter: output i covers input centre (i + 0.5) * scale, and
+// when shrinking the filter is stretched by the scale so every input pixel contributes.
+struct Taps {
+  std::vector<int64_t> first;         // first input index of each output
+  std::vector<std::vector<float>> w;  // normalized weights from `first` on
+};
+
+Taps taps(int64_t in, int64_t out) {
+  const double scale = static_cast<double>(in) / static_cast<double>(out);
+  const double fs = std::max(scale, 1.0), support = fs;  // triangle support 1, stretched
+  Taps t;
+  for (int64_t i = 0; i < out; ++i) {
+    const double center = (static_cast<double>(i) + 0.5) * scale;
+    const auto lo = std::max<int64_t>(static_cast<int64_t>(center - support + 0.5), 0);
+    const auto hi = std::min<int64_t>(static_cast<int64_t>(center + support + 0.5), in);
+    std::vector<float> w;
+    double sum = 0;
+    std::vector<double> wd;
+    for (int64_t x = lo; x < hi; ++x) {
+      const double v = std::max(0.0, 1.0 - std::abs((static_cast<double>(x) - center + 0.5) / fs));
+      wd.push_back(v);
+      sum += v;
+    }
+    for (double v : wd) w.push_back(static_cast<float>(sum > 0 ? v / sum : 0.0));
+    t.first.push_back(lo);
+    t.w.push_back(std::move(w));
+  }
+  return t;
+}
+
+}  // namespace
+
+Image resize_bilinear(const Image& img, int64_t out_h, int64_t out_w) {
+  CONVNET_CHECK(out_h > 0 && out_w > 0, "resize: target size must be positive, got ", out_h, "x", out_w);
+  CONVNET_CHECK(img.height > 0 && img.width > 0, "resize: empty image ", img.height, "x", img.width);
+  if (out_h == img.height && out_w == img.width) return img;
+  const int64_t C = img.channels, H = img.height, W = img.width;
+  // Horizontal pass then vertical pass, as PIL does.
+  const Taps tx = taps(W, out_w), ty = taps(H, out_h);
+  std::vector<float> mid(static_cast<size_t>(C * H * out_w));
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t y = 0; y < H; ++y) {
+      const float* src = img.data.data() + (c * H + y) * W;
+      float* dst = mid.data() + (c * H + y) * out_w;
+      for (int64_t x = 0; x < out_w; ++x) {
+        float s = 0;
+        for (size_t k = 0; k < tx.w[x].size(); ++k) s += tx.w[x][k] * src[tx.first[x] + static_cast<int64_t>(k)];
+        dst[x] = s;
+      }
+    }
+  Image out;
+  out.channels = C;
+  out.height = out_h;
+  out.width = out_w;
+  out.data.assign(static_cast<size_t>(C * out_h * out_w), 0.f);
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t y = 0; y < out_h; ++y) {
+      float* dst = out.data.data() + (c * out_h + y) * out_w;
+      for (size_t k = 0; k < ty.w[y].size(); ++k) {
+        const float wk = ty.w[y][k];
+        const float* src = mid.data() + (c * H + ty.first[y] + static_cast<int64_t>(k)) * out_w;
+        for (int64_t x = 0; x < out_w; ++x) dst[x] += wk * src[x];
+      }
+    }
+  return out;
+}
+
+Image center_crop(const Image& img, int64_t out_h, int64_t out_w) {
+  CONVNET_CHECK(out_h > 0 && out_w > 0 && out_h <= img.height && out_w <= img.width, "center_crop: cannot crop ", out_h,
+                "x", out_w, " out of a ", img.height, "x", img.width, " image");
+  // Python's round() rounds halves to even; nearbyint does the same in the default mode.
+  const auto top = static_cast<int64_t>(std::nearbyint((img.height - out_h) / 2.0));
+  const auto left = static_cast<int64_t>(std::nearbyint((img.width - out_w) / 2.0));
+  Image out;
+  out.channels = img.channels;
+  out.height = out_h;
+  out.width = out_w;
+  out.data.resize(static_cast<size_t>(img.channels * out_h * out_w));
+  for (int64_t c = 0; c < img.channels; ++c)
+    for (int64_t y = 0; y < out_h; ++y)
+      std::copy_n(img.data.data() + (c * img.height + top + y) * img.width + left, out_w,
+                  out.data.data() + (c * out_h + y) * out_w);
+  return out;
+}
+
+Image resize_to(const Image& img, int64_t size, const std::string& resize_mode) {
+  CONVNET_CHECK(resize_mode == "resize" || resize_mode == "center-crop", "resize mode must be 'resize' or ",
+                "'center-crop', got '", resize_mode, "'");
+  CONVNET_CHECK(size >= 0, "image size must be non-negative, got ", size);
+  if (size == 0) return img;
+  if (resize_mode == "resize") return resize_bilinear(img, size, size);
+  // torchvision Resize(size): the shorter side becomes size, the longer int(size * long / short).
+  const int64_t H = img.height, W = img.width;
+  const int64_t oh = H <= W ? size : size * H / W, ow = H <= W ? size * W / H : size;
+  return center_crop(resize_bilinear(img, oh, ow), size, size);
+}
+
+Tensor load_image(const std::string& path, int64_t channels, int64_t size, const std::string& resize_mode) {
+  const Image img = resize_to(decode_image(path, channels), size, resize_mode);
+  return Tensor::from_vector({img.channels, img.height, img.width}, img.data);
+}
+
+}  // namespace convnet::data

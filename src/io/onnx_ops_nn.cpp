@@ -1,0 +1,331 @@
+// ONNX neural-network operators as convnet ops: Conv, BatchNormalization, MaxPool,
+// AveragePool, GlobalAveragePool, GlobalMaxPool, Gemm, MatMul, Relu, LeakyRelu, Sigmoid,
+// Tanh, Clip, Softmax, LogSoftmax, Dropout.
+// 1-D convolution and pooling ((N, C, L) inputs) run as 2-D with H = 1.
+#include <array>
+#include <cmath>
+#include <limits>
+
+#include "convnet/autograd/autograd.h"
+#include "convnet/core/rng.h"
+#include "convnet/ops/activation.h"
+#include "convnet/ops/batch_norm.h"
+#include "convnet/ops/broadcast.h"
+#include "convnet/ops/clamp.h"
+#include "convnet/ops/conv2d.h"
+#include "convnet/ops/dropout.h"
+#include "convnet/ops/elementwise.h"
+#include "convnet/ops/linear.h"
+#include "convnet/ops/pad.h"
+#include "convnet/ops/permute.h"
+#include "convnet/ops/pool2d.h"
+#include "convnet/ops/softmax.h"
+#include "io/onnx_internal.h"
+
+namespace convnet::io::onnx_impl {
+
+namespace {
+
+using Pair = std::array<int64_t, 2>;
+
+// Convolution/pooling attributes as ONNX writes them for nd spatial dimensions (empty =
+// the default), resolved at run time against the input, lifted to 2-D.
+struct Window {
+  std::vector<int64_t> kernel, strides, dilations, pads;
+  std::string auto_pad = "NOTSET";
+};
+
+struct Geometry {
+  Pair k, s, d, begin, end;  // (H, W); 1-D: H is a dummy 1 (kernel 1, stride 1, no padding)
+};
+
+Window read_window(const NodeView& v, bool with_dilations) {
+  Window w;
+  w.kernel = v.get_ints("kernel_shape");
+  w.strides = v.get_ints("strides");
+  if (with_dilations) w.dilations = v.get_ints("dilations");
+  w.pads = v.get_ints("pads");
+  w.auto_pad = v.get_string("auto_pad", "NOTSET");
+  if (w.kernel.size() > 2)
+    throw Unsupported{std::to_string(w.kernel.size()) + "-D windows (1-D and 2-D are supported)"};
+  CONVNET_CHECK(
+      w.auto_pad == "NOTSET" || w.auto_pad == "SAME_UPPER" || w.auto_pad == "SAME_LOWER" || w.auto_pad == "VALID",
+      v.label(), ": unknown auto_pad '", w.auto_pad, "'");
+  return w;
+}
+
+// kernel: the kernel sizes (from kernel_shape or the weight); spatial: the input's sizes.
+Geometry resolve(const Window& w, const std::vector<int64_t>& kernel, const Shape& spatial) {
+  const size_t nd = spatial.size();
+  CONVNET_CHECK(nd == 1 || nd == 2, "only 1-D and 2-D windows are supported, got ", nd, " spatial dimensions");
+  CONVNET_CHECK(kernel.size() == nd, "kernel_shape ", list_str(kernel), " does not fit ", nd, " spatial dimensions");
+  auto or_fill = [&](const std::vector<int64_t>& v, size_t n, int64_t fill, const char* what) {
+    CONVNET_CHECK(v.empty() || v.size() == n, what, " ", list_str(v), " should have ", n, " entries");
+    return v.empty() ? std::vector<int64_t>(n, fill) : v;
+  };
+  const auto s = or_fill(w.strides, nd, 1, "strides"), d = or_fill(w.dilations, nd, 1, "dilations");
+  auto p = or_fill(w.pads, 2 * nd, 0, "pads");
+  if (w.auto_pad == "VALID") std::fill(p.begin(), p.end(), 0);
+  if (w.auto_pad == "SAME_UPPER" || w.auto_pad == "SAME_LOWER") {
+    // Output size ceil(in / stride); the total padding that gives it, the odd one at the
+    // end (SAME_UPPER) or at the beginning (SAME_LOWER).
+    for (size_t i = 0; i < nd; ++i) {
+      const int64_t out = (spatial[i] + s[i] - 1) / s[i];
+      const int64_t total = std::max<int64_t>(0, (out - 1) * s[i] + (kernel[i] - 1) * d[i] + 1 - spatial[i]);
+      const int64_t small = total / 2;
+      p[i] = w.auto_pad == "SAME_UPPER" ? small : total - small;
+      p[i + nd] = total - p[i];
+    }
+  }
+  Geometry g{{1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}};
+  const size_t off = 2 - nd;
+  for (size_t i = 0; i < nd; ++i) {
+    g.k[off + i] = kernel[i];
+    g.s[off + i] = s[i];
+    g.d[off + i] = d[i];
+    g.begin[off + i] = p[i];
+    g.end[off + i] = p[i + nd];
+  }
+  return g;
+}
+
+// (N, C, L) -> (N, C, 1, L), so 1-D runs through the 2-D ops.
+Tensor lift(const Tensor& x) {
+  return x.dim() == 3 ? x.reshape({x.size(0), x.size(1), 1, x.size(2)}) : x;
+}
+Tensor unlift(const Tensor& y, int64_t nd) {
+  return nd == 1 ? y.reshape({y.size(0), y.size(1), y.size(3)}) : y;
+}
+Shape spatial_of(const Tensor& x) {
+  return Shape(x.shape().begin() + 2, x.shape().end());
+}
+Tensor pad_hw(const Tensor& x, const Geometry& g, float value) {
+  return ops::constant_pad(x, {{0, 0}, {0, 0}, {g.begin[0], g.end[0]}, {g.begin[1], g.end[1]}}, value);
+}
+
+Kernel build_conv(const NodeView& v) {
+  const Window w = read_window(v, true);
+  const int64_t group = v.get_int("group", 1);
+  return [w, group](const Inputs& in, const RunCtx&) {
+    const Tensor& x = float_input(in, 0, "X");
+    const Tensor& weight = float_input(in, 1, "W");
+    const Tensor bias = in.size() > 2 && in[2] ? float_input(in, 2, "B") : Tensor();
+    const int64_t nd = weight.dim() - 2;
+    CONVNET_CHECK(nd == 1 || nd == 2, "W of shape ", shape_str(weight.shape()),
+                  ": only 1-D and 2-D convolutions are supported");
+    CONVNET_CHECK(x.dim() == nd + 2, "X of shape ", shape_str(x.shape()), " should have rank ", nd + 2,
+                  " for W of shape ", shape_str(weight.shape()));
+    const std::vector<int64_t> kernel(weight.shape().begin() + 2, weight.shape().end());
+    CONVNET_CHECK(w.kernel.empty() || w.kernel == kernel, "kernel_shape ", list_str(w.kernel),
+                  " does not match W of shape ", shape_str(weight.shape()));
+    const Geometry g = resolve(w, kernel, spatial_of(x));
+    Conv2dArgs a;
+    a.stride = g.s;
+    a.dilation = g.d;
+    a.groups = group;
+    Tensor x4 = lift(x);
+    const Tensor w4 = lift(weight);
+    if (g.begin == g.end)
+      a.padding = Padding(g.begin[0], g.begin[1]);
+    else
+      x4 = pad_hw(x4, g, 0.f);  // asymmetric padding: explicit zeros, then a valid convolution
+    return std::vector<OnnxValue>{OnnxValue::of(unlift(ops::conv2d(x4, w4, bias, a, "Conv"), nd))};
+  };
+}
+
+Kernel build_pool(const NodeView& v, bool is_max) {
+  if (is_max && v.output_used(1)) throw Unsupported{"the Indices output"};
+  const Window w = read_window(v, is_max);
+  CONVNET_CHECK(!w.kernel.empty(), v.label(), ": kernel_shape is required");
+  const bool ceil_mode = v.get_int("ceil_mode", 0) != 0;
+  const bool include_pad = v.get_int("count_include_pad", 0) != 0;
+  return [w, is_max, ceil_mode, include_pad](const Inputs& in, const RunCtx&) {
+    const Tensor& x = float_input(in, 0, "X");
+    const auto nd = static_cast<int64_t>(w.kernel.size());
+    CONVNET_CHECK(x.dim() == nd + 2, "X of shape ", shape_str(x.shape()), " should have rank ", nd + 2,
+                  " for kernel_shape ", list_str(w.kernel));
+    const Geometry g = resolve(w, w.kernel, spatial_of(x));
+    Pool2dArgs a;
+    a.kernel = g.k;
+    a.stride = g.s;
+    a.dilation = g.d;
+    a.ceil_mode = ceil_mode;
+    a.count_include_pad = include_pad;
+    const Tensor x4 = lift(x);
+    // convnet's pooling pads symmetrically by at most half the kernel (PyTorch's rule);
+    // other paddings are made explicit: -inf for max, zeros for average.
+    const bool native = g.begin == g.end && g.begin[0] <= g.k[0] / 2 && g.begin[1] <= g.k[1] / 2;
+    Tensor y;
+    if (native) {
+      a.padding = g.begin;
+      y = is_max ? ops::max_pool2d(x4, a, "MaxPool") : ops::avg_pool2d(x4, a, "AveragePool");
+    } else if (is_max) {
+      y = ops::max_pool2d(pad_hw(x4, g, -std::numeric_limits<float>::infinity()), a, "MaxPool");
+    } else {
+      a.count_include_pad = true;
+      y = ops::avg_pool2d(pad_hw(x4, g, 0.f), a, "AveragePool");
+      if (!include_pad) {
+        // y averages over whole windows; rescale each by window / (its elements inside x),
+        // the same pooling applied to an indicator of x (a constant, no gradient).
+        NoGradGuard no_grad;
+        Tensor inside = ops::avg_pool2d(pad_hw(Tensor::ones({1, 1, x4.size(2), x4.size(3)}), g, 0.f), a);
+        float* r = inside.data();
+        for (int64_t i = 0; i < inside.numel(); ++i) r[i] = r[i] > 0.f ? 1.f / r[i] : 0.f;
+        inside = ops::broadcast_to(inside, y.shape());
+        y = ops::mul(y, inside);
+      }
+    }
+    return std::vector<OnnxValue>{OnnxValue::of(unlift(y, nd))};
+  };
+}
+
+Kernel build_global_pool(const NodeView&, bool is_max) {
+  return [is_max](const Inputs& in, const RunCtx&) {
+    const Tensor& x = float_input(in, 0, "X");
+    CONVNET_CHECK(x.dim() == 3 || x.dim() == 4, "X of shape ", shape_str(x.shape()),
+                  ": only (N, C, L) and (N, C, H, W) inputs are supported");
+    const Tensor x4 = lift(x);
+    Tensor y = is_max ? ops::global_max_pool2d(x4) : ops::global_avg_pool2d(x4);
+    return std::vector<OnnxValue>{OnnxValue::of(unlift(y, x.dim() - 2))};
+  };
+}
+
+Kernel build_batch_norm(const NodeView& v) {
+  if (v.output_used(1) || v.output_used(2) || v.output_used(3) || v.output_used(4))
+    throw Unsupported{"the running mean/variance outputs (train-mode graphs)"};
+  if (v.opset() < 9 && v.get_int("spatial", 1) == 0) throw Unsupported{"spatial=0"};
+  const double eps = v.get_float("epsilon", 1e-5f);
+  // ONNX: running = momentum * running + (1 - momentum) * batch; PyTorch weighs the batch
+  // by its momentum, so torch.onnx.export writes 1 - momentum (0.9 for the default 0.1).
+  const double momentum = 1.0 - v.get_float("momentum", 0.9f);
+  const bool always_batch_stats = v.get_int("training_mode", 0) != 0;
+  return [eps, momentum, always_batch_stats](const Inputs& in, const RunCtx& ctx) {
+    const Tensor& x = float_input(in, 0, "X");
+    Tensor y = ops::batch_norm(x, float_input(in, 3, "input_mean"), float_input(in, 4, "input_var"),
+                               float_input(in, 1, "scale"), float_input(in, 2, "B"), ctx.training || always_batch_stats,
+                               momentum, eps, "BatchNormalization");
+    return std::vector<OnnxValue>{OnnxValue::of(y)};
+  };
+}
+
+Kernel build_gemm(const NodeView& v) {
+  const float alpha = v.get_float("alpha", 1.f), beta = v.get_float("beta", 1.f);
+  const bool trans_a = v.get_int("transA", 0) != 0, trans_b = v.get_int("transB", 0) != 0;
+  return [=](const Inputs& in, const RunCtx&) {
+    const Tensor& A = float_input(in, 0, "A");
+    const Tensor& B = float_input(in, 1, "B");
+    const Tensor C = in.size() > 2 && in[2] && beta != 0.f ? float_input(in, 2, "C") : Tensor();
+    CONVNET_CHECK(A.dim() == 2 && B.dim() == 2, "A and B must be 2-D, got ", shape_str(A.shape()), " and ",
+                  shape_str(B.shape()));
+    const Tensor a = trans_a ? ops::transpose2d(A) : A;
+    const Tensor w = trans_b ? B : ops::transpose2d(B);  // linear() takes (out, in): B^T
+    // torch.onnx.export writes nn.Linear as Gemm(transB=1) with a 1-D bias: one linear().
+    if (alpha == 1.f && beta == 1.f && C.defined() && C.dim() == 1 && C.size(0) == w.size(0))
+      return std::vector<OnnxValue>{OnnxValue::of(ops::linear(a, w, C, "Gemm"))};
+    Tensor y = ops::linear(a, w, Tensor(), "Gemm");
+    if (alpha != 1.f) y = ops::mul(y, alpha);
+    if (C.defined()) y = ops::add(y, ops::broadcast_to(beta == 1.f ? C : ops::mul(C, beta), y.shape(), "Gemm"), "Gemm");
+    return std::vector<OnnxValue>{OnnxValue::of(y)};
+  };
+}
+
+Kernel build_matmul(const NodeView&) {
+  return [](const Inputs& in, const RunCtx&) {
+    const Tensor& A = float_input(in, 0, "A");
+    const Tensor& B = float_input(in, 1, "B");
+    CONVNET_CHECK(B.dim() == 1 || B.dim() == 2, "B of shape ", shape_str(B.shape()),
+                  ": only a 1-D or 2-D right operand is supported (no batched MatMul)");
+    CONVNET_CHECK(A.dim() >= 1 && A.size(-1) == B.size(0), "shapes ", shape_str(A.shape()), " and ",
+                  shape_str(B.shape()), " cannot be multiplied");
+    const int64_t K = B.size(0);
+    // As numpy.matmul: a 1-D A is a row (dropped after), a 1-D B a column (dropped after).
+    const Tensor a = A.dim() == 1 ? A.reshape({1, K}) : A;
+    const Tensor w = B.dim() == 1 ? B.reshape({1, K}) : ops::transpose2d(B);
+    Tensor y = ops::linear(a, w, Tensor(), "MatMul");
+    Shape out(A.shape().begin(), A.shape().end() - 1);
+    if (B.dim() == 2) out.push_back(B.size(1));
+    return std::vector<OnnxValue>{OnnxValue::of(y.reshape(out))};
+  };
+}
+
+template <Tensor (*F)(const Tensor&)>
+Kernel build_unary(const NodeView&) {
+  return
+      [](const Inputs& in, const RunCtx&) { return std::vector<OnnxValue>{OnnxValue::of(F(float_input(in, 0, "X")))}; };
+}
+
+Kernel build_leaky_relu(const NodeView& v) {
+  const double alpha = v.get_float("alpha", 0.01f);
+  return [alpha](const Inputs& in, const RunCtx&) {
+    return std::vector<OnnxValue>{OnnxValue::of(ops::leaky_relu(float_input(in, 0, "X"), alpha))};
+  };
+}
+
+Kernel build_clip(const NodeView& v) {
+  // Before opset 11 the bounds are attributes; from 11 on optional scalar inputs.
+  const bool attrs = v.opset() < 11;
+  const double inf = std::numeric_limits<double>::infinity();
+  const double attr_lo = v.has("min") ? v.get_float("min", 0.f) : -inf;
+  const double attr_hi = v.has("max") ? v.get_float("max", 0.f) : inf;
+  return [=](const Inputs& in, const RunCtx&) {
+    const Tensor& x = float_input(in, 0, "input");
+    const double lo = attrs ? attr_lo : in.size() > 1 && in[1] ? scalar_input(in, 1, "min") : -inf;
+    const double hi = attrs ? attr_hi : in.size() > 2 && in[2] ? scalar_input(in, 2, "max") : inf;
+    // torch.onnx.export writes nn.ReLU6 as Clip(0, 6); relu6 keeps its gradient convention.
+    Tensor y = lo == 0.0 && hi == 6.0 ? ops::relu6(x) : ops::clamp(x, lo, hi, "Clip");
+    return std::vector<OnnxValue>{OnnxValue::of(y)};
+  };
+}
+
+Kernel build_softmax(const NodeView& v, bool log) {
+  // Opset 13 normalizes along `axis` (default -1); before, the input was seen as 2-D
+  // (dims before axis, dims from axis on; default axis 1) and normalized along the second.
+  const bool coerce_2d = v.opset() < 13;
+  const int64_t axis = v.get_int("axis", coerce_2d ? 1 : -1);
+  return [=](const Inputs& in, const RunCtx&) {
+    const Tensor& x = float_input(in, 0, "input");
+    const int64_t a = norm_axis(axis, x.dim(), "axis");
+    if (!coerce_2d) return std::vector<OnnxValue>{OnnxValue::of(log ? ops::log_softmax(x, a) : ops::softmax(x, a))};
+    int64_t outer = 1;
+    for (int64_t k = 0; k < a; ++k) outer *= x.size(k);
+    const Tensor x2 = x.reshape({outer, x.numel() / outer});
+    const Tensor y = log ? ops::log_softmax(x2, 1) : ops::softmax(x2, 1);
+    return std::vector<OnnxValue>{OnnxValue::of(y.reshape(x.shape()))};
+  };
+}
+
+Kernel build_dropout(const NodeView& v) {
+  if (v.output_used(1)) throw Unsupported{"the mask output"};
+  const bool ratio_attr = v.opset() < 12;
+  const double attr_ratio = v.get_float("ratio", 0.5f);
+  return [=](const Inputs& in, const RunCtx& ctx) {
+    const Tensor& x = float_input(in, 0, "data");
+    const double p = ratio_attr ? attr_ratio : in.size() > 1 && in[1] ? scalar_input(in, 1, "ratio") : 0.5;
+    // train()/eval() decide, not the training_mode input: torch.onnx.export writes a
+    // constant there, and a graph fine-tuned in convnet should drop in train mode.
+    return std::vector<OnnxValue>{OnnxValue::of(ops::dropout(x, p, ctx.training, default_generator()))};
+  };
+}
+
+}  // namespace
+
+void add_nn_builders(BuilderTable& t) {
+  t["Conv"] = build_conv;
+  t["MaxPool"] = [](const NodeView& v) { return build_pool(v, true); };
+  t["AveragePool"] = [](const NodeView& v) { return build_pool(v, false); };
+  t["GlobalMaxPool"] = [](const NodeView& v) { return build_global_pool(v, true); };
+  t["GlobalAveragePool"] = [](const NodeView& v) { return build_global_pool(v, false); };
+  t["BatchNormalization"] = build_batch_norm;
+  t["Gemm"] = build_gemm;
+  t["MatMul"] = build_matmul;
+  t["Relu"] = build_unary<ops::relu>;
+  t["Sigmoid"] = build_unary<ops::sigmoid>;
+  t["Tanh"] = build_unary<ops::tanh>;
+  t["LeakyRelu"] = build_leaky_relu;
+  t["Clip"] = build_clip;
+  t["Softmax"] = [](const NodeView& v) { return build_softmax(v, false); };
+  t["LogSoftmax"] = [](const NodeView& v) { return build_softmax(v, true); };
+  t["Dropout"] = build_dropout;
+}
+
+}  // namespace convnet::io::onnx_impl

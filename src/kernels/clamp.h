@@ -1,0 +1,24 @@
+#pragma once
+// Kernel interface of clamp (ops/clamp.h): y = min(max(x, lo), hi) elementwise, NaN
+// passed through; gx = gy where lo <= x <= hi, else 0 (PyTorch's clamp backward).
+//   keys: clamp_fwd (ClampFwdFn), clamp_bwd (ClampBwdFn)
+#include <cstdint>
+
+namespace convnet::kernels {
+
+template <class T>
+using ClampFwdFn = void(int64_t n, T lo, T hi, const T* x, T* y);
+template <class T>
+using ClampBwdFn = void(int64_t n, T lo, T hi, const T* x, const T* gy, T* gx);
+
+namespace ref {
+template <class T>
+void clamp_fwd(int64_t n, T lo, T hi, const T* x, T* y);
+template <class T>
+void clamp_bwd(int64_t n, T lo, T hi, const T* x, const T* gy, T* gx);
+}  // namespace ref
+
+// Registered on first use by ops/clamp.cpp (idempotent).
+void register_ref_clamp();
+
+}  // namespace convnet::kernels

@@ -1,0 +1,94 @@
+#pragma once
+// Shared plumbing of the oneDNN kernels: the CPU engine, a stream per thread, temporary
+// buffers from the tensor caching allocator, and a thread-safe cache of primitives keyed
+// by geometry (creating a oneDNN primitive JIT-compiles code: milliseconds, so it is done
+// once per shape, never per call).
+#include <array>
+#include <cstdint>
+#include <dnnl.hpp>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include "convnet/core/storage.h"
+
+namespace convnet::kernels::onednn {
+
+dnnl::engine& engine();
+dnnl::stream& stream();  // one per calling thread: streams are not meant to be shared
+
+using dims = dnnl::memory::dims;
+using tag = dnnl::memory::format_tag;
+using dt = dnnl::memory::data_type;
+
+inline dnnl::memory::desc plain_md(const dims& d, tag t) {
+  return dnnl::memory::desc(d, dt::f32, t);
+}
+
+// A buffer for `md` (a reorder target or a scratchpad), released when it goes out of scope.
+class Temp {
+ public:
+  Temp() = default;
+  explicit Temp(size_t bytes) : buf_(bytes ? std::make_unique<Storage>((bytes + 3) / 4) : nullptr) {}
+  void* get() const { return buf_ ? buf_->data() : nullptr; }
+
+ private:
+  std::unique_ptr<Storage> buf_;
+};
+
+// `user` memory as the primitive wants it (`want`): the user's own buffer when the formats
+// agree, else a reordered copy in `tmp` (the reorder primitive is cached in `r`).
+struct Reorder {
+  dnnl::memory::desc from, to;
+  std::unique_ptr<dnnl::reorder> prim;  // null: no reorder needed
+  Reorder() = default;
+  Reorder(const dnnl::memory::desc& f, const dnnl::memory::desc& t) : from(f), to(t) {
+    if (f != t) prim = std::make_unique<dnnl::reorder>(dnnl::reorder::primitive_desc(engine(), f, engine(), t));
+  }
+  bool needed() const { return prim != nullptr; }
+  // In: returns memory in `to` format holding the user's data.
+  dnnl::memory in(const void* user, Temp& tmp) const;
+  // Out: returns memory in `from` format the primitive writes; call finish() afterwards to
+  // reorder it into the user's `to` buffer.
+  dnnl::memory out(void* user, Temp& tmp) const;
+  void finish(const dnnl::memory& produced, void* user) const;
+};
+
+// Fixed-size integer key of a primitive geometry.
+template <size_t K>
+struct Key {
+  std::array<int64_t, K> v{};
+  bool operator==(const Key& o) const { return v == o.v; }
+};
+template <size_t K>
+struct KeyHash {
+  size_t operator()(const Key<K>& k) const {
+    size_t h = 1469598103934665603ull;
+    for (int64_t x : k.v) h = (h ^ static_cast<size_t>(x)) * 1099511628211ull;
+    return h;
+  }
+};
+
+// get_or_create(key, make): the cached entry for `key`, built by make() on first use.
+// Entries are never evicted: a model has a few dozen distinct layer shapes.
+template <size_t K, class Entry>
+class Cache {
+ public:
+  std::shared_ptr<Entry> get(const Key<K>& key, const std::function<std::shared_ptr<Entry>()>& make) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = map_.find(key);
+      if (it != map_.end()) return it->second;
+    }
+    auto e = make();  // outside the lock: JIT compilation is slow
+    std::lock_guard<std::mutex> lock(mu_);
+    return map_.emplace(key, e).first->second;
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<Key<K>, std::shared_ptr<Entry>, KeyHash<K>> map_;
+};
+
+}  // namespace convnet::kernels::onednn

@@ -1,0 +1,71 @@
+#pragma once
+// Threading helpers of the "cpu" kernels (OpenMP).
+//
+// Loops over elements run as one contiguous chunk per thread, so each thread streams
+// through its own part of memory. Below a grain size the loop runs on the calling thread:
+// starting a parallel region costs a few microseconds, more than a small loop.
+//
+// CONVNET_SIMD marks the serial inner loops for function multi-versioning: GCC compiles
+// them for AVX-512, AVX2 and baseline x86-64 and picks the best at load time, so the
+// library stays portable (no -march=native) yet vectorizes on the machine it runs on.
+// (It goes on plain functions the parallel region calls, not on the region itself: the
+// outlined OpenMP body would not inherit the target.)
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdint>
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define CONVNET_SIMD __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define CONVNET_SIMD
+#endif
+
+namespace convnet::kernels::cpu {
+
+// Elementwise loops: below this many elements, one thread.
+constexpr int64_t kGrain = 1 << 15;
+
+inline int threads_for(int64_t work, int64_t grain) {
+  if (omp_in_parallel()) return 1;
+  const int64_t by_size = std::max<int64_t>(1, work / grain);
+  return static_cast<int>(std::min<int64_t>(omp_get_max_threads(), by_size));
+}
+
+// Chunk t of T of [0, n): bounds are multiples of 16 elements (a 64-byte cache line of
+// floats), so no two threads write the same line.
+inline void chunk(int64_t n, int64_t t, int64_t T, int64_t& b, int64_t& e) {
+  b = std::min(n, (n * t / T) & ~int64_t{15});
+  e = t + 1 == T ? n : std::min(n, (n * (t + 1) / T) & ~int64_t{15});
+}
+
+// fn(begin, end) over one chunk of [0, n) per thread.
+template <class F>
+void parallel_chunks(int64_t n, F&& fn, int64_t grain = kGrain) {
+  const int nt = threads_for(n, grain);
+  if (nt <= 1) {
+    if (n > 0) fn(int64_t{0}, n);
+    return;
+  }
+#pragma omp parallel num_threads(nt)
+  {
+    int64_t b, e;
+    chunk(n, omp_get_thread_num(), omp_get_num_threads(), b, e);
+    if (e > b) fn(b, e);
+  }
+}
+
+// fn(i) for i in [0, n), statically scheduled; `cost` is the rough work of one item in
+// elements, to decide whether threads pay off.
+template <class F>
+void parallel_for(int64_t n, int64_t cost, F&& fn) {
+  const int nt = threads_for(n * std::max<int64_t>(cost, 1), kGrain);
+  if (nt <= 1) {
+    for (int64_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+#pragma omp parallel for schedule(static) num_threads(nt)
+  for (int64_t i = 0; i < n; ++i) fn(i);
+}
+
+}  // namespace convnet::kernels::cpu

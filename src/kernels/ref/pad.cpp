@@ -1,0 +1,69 @@
+// Reference constant padding: for every output element, the input element it comes
+// from (if any), by an odometer over the output index.
+#include "kernels/pad.h"
+
+#include <mutex>
+#include <vector>
+
+#include "kernels/registry.h"
+
+namespace convnet::kernels::ref {
+
+namespace {
+// Calls f(o, i) for every output index o (row-major), with i the flat index of its source
+// element in x, or -1 when it falls into the padding.
+template <class F>
+void for_each_source(int64_t rank, const int64_t* in_shape, const int64_t* out_shape, const int64_t* begin, F&& f) {
+  int64_t n = 1;
+  for (int64_t k = 0; k < rank; ++k) n *= out_shape[k];
+  std::vector<int64_t> idx(static_cast<size_t>(rank), 0);
+  for (int64_t o = 0; o < n; ++o) {
+    int64_t i = 0;
+    for (int64_t k = 0; k < rank && i >= 0; ++k) {
+      const int64_t src = idx[k] - begin[k];
+      i = (src < 0 || src >= in_shape[k]) ? -1 : i * in_shape[k] + src;
+    }
+    f(o, i);
+    for (int64_t k = rank - 1; k >= 0; --k) {
+      if (++idx[k] < out_shape[k]) break;
+      idx[k] = 0;
+    }
+  }
+}
+}  // namespace
+
+template <class T>
+void constant_pad_fwd(int64_t rank, const int64_t* in_shape, const int64_t* out_shape, const int64_t* begin, T value,
+                      const T* x, T* y) {
+  for_each_source(rank, in_shape, out_shape, begin, [&](int64_t o, int64_t i) { y[o] = i < 0 ? value : x[i]; });
+}
+
+template <class T>
+void constant_pad_bwd(int64_t rank, const int64_t* in_shape, const int64_t* out_shape, const int64_t* begin,
+                      const T* gy, T* gx) {
+  int64_t n = 1;
+  for (int64_t k = 0; k < rank; ++k) n *= in_shape[k];
+  for (int64_t i = 0; i < n; ++i) gx[i] = T(0);
+  for_each_source(rank, in_shape, out_shape, begin, [&](int64_t o, int64_t i) {
+    if (i >= 0) gx[i] = gy[o];
+  });
+}
+
+#define INSTANTIATE(T)                                                                                         \
+  template void constant_pad_fwd<T>(int64_t, const int64_t*, const int64_t*, const int64_t*, T, const T*, T*); \
+  template void constant_pad_bwd<T>(int64_t, const int64_t*, const int64_t*, const int64_t*, const T*, T*);
+INSTANTIATE(float)
+INSTANTIATE(double)
+#undef INSTANTIATE
+
+}  // namespace convnet::kernels::ref
+
+namespace convnet::kernels {
+void register_ref_pad() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    add<PadFwdFn<float>>("constant_pad_fwd", "ref", 0, &ref::constant_pad_fwd<float>);
+    add<PadBwdFn<float>>("constant_pad_bwd", "ref", 0, &ref::constant_pad_bwd<float>);
+  });
+}
+}  // namespace convnet::kernels

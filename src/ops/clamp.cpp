@@ -1,0 +1,27 @@
+// clamp: one elementwise kernel each way; the backward keeps x to know which elements
+// were inside [lo, hi].
+#include "convnet/ops/clamp.h"
+
+#include "convnet/autograd/autograd.h"
+#include "convnet/core/error.h"
+#include "kernels/clamp.h"
+#include "kernels/registry.h"
+
+namespace convnet::ops {
+
+Tensor clamp(const Tensor& x, double lo, double hi, const std::string& layer) {
+  CONVNET_CHECK(x.defined(), layer, ": input must be defined");
+  CONVNET_CHECK(!(lo > hi), layer, ": min ", lo, " is greater than max ", hi);
+  kernels::register_ref_clamp();
+  const auto flo = static_cast<float>(lo), fhi = static_cast<float>(hi);
+  Tensor y = Tensor::empty(x.shape());
+  kernels::get<kernels::ClampFwdFn<float>>("clamp_fwd")(x.numel(), flo, fhi, x.data(), y.data());
+  autograd::record(y, "clamp", {x}, [x, flo, fhi](const Tensor& g) {
+    Tensor gx = Tensor::empty(x.shape());
+    kernels::get<kernels::ClampBwdFn<float>>("clamp_bwd")(x.numel(), flo, fhi, x.data(), g.data(), gx.data());
+    return std::vector<Tensor>{gx};
+  });
+  return y;
+}
+
+}  // namespace convnet::ops

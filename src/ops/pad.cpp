@@ -1,0 +1,40 @@
+// constant_pad: output size per dimension, then the kernel; the gradient is the adjoint
+// (the output gradient at the positions that came from x).
+#include "convnet/ops/pad.h"
+
+#include "convnet/autograd/autograd.h"
+#include "convnet/core/error.h"
+#include "kernels/pad.h"
+#include "kernels/registry.h"
+
+namespace convnet::ops {
+
+Tensor constant_pad(const Tensor& x, const std::vector<std::array<int64_t, 2>>& pads, float value,
+                    const std::string& layer) {
+  CONVNET_CHECK(x.defined(), layer, ": input must be defined");
+  const int64_t rank = x.dim();
+  CONVNET_CHECK(static_cast<int64_t>(pads.size()) == rank, layer, ": got ", pads.size(),
+                " (before, after) pairs for an input of shape ", shape_str(x.shape()), " (one per dimension: ", rank,
+                ")");
+  Shape out(static_cast<size_t>(rank));
+  std::vector<int64_t> begin(static_cast<size_t>(rank));
+  for (int64_t k = 0; k < rank; ++k) {
+    out[k] = x.shape()[k] + pads[k][0] + pads[k][1];
+    begin[k] = pads[k][0];
+    CONVNET_CHECK(out[k] >= 0, layer, ": padding (", pads[k][0], ", ", pads[k][1], ") of dimension ", k,
+                  " of an input of shape ", shape_str(x.shape()), " gives a negative size ", out[k]);
+  }
+  kernels::register_ref_pad();
+  Tensor y = Tensor::empty(out);
+  kernels::get<kernels::PadFwdFn<float>>("constant_pad_fwd")(rank, x.shape().data(), out.data(), begin.data(), value,
+                                                             x.data(), y.data());
+  autograd::record(y, "constant_pad", {x}, [in = x.shape(), out, begin, rank](const Tensor& g) {
+    Tensor gx = Tensor::empty(in);
+    kernels::get<kernels::PadBwdFn<float>>("constant_pad_bwd")(rank, in.data(), out.data(), begin.data(), g.data(),
+                                                               gx.data());
+    return std::vector<Tensor>{gx};
+  });
+  return y;
+}
+
+}  // namespace convnet::ops

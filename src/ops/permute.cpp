@@ -1,0 +1,56 @@
+// permute: a strided copy that walks x with its strides in the permuted order; the
+// gradient is the adjoint of that copy (every element is read once, so it is the inverse
+// permutation of the output gradient).
+#include "convnet/ops/permute.h"
+
+#include "convnet/autograd/autograd.h"
+#include "convnet/core/error.h"
+#include "kernels/registry.h"
+#include "kernels/strided.h"
+
+namespace convnet::ops {
+
+namespace {
+std::string list_str(const std::vector<int64_t>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+  return s + "]";
+}
+}  // namespace
+
+Tensor permute(const Tensor& x, const std::vector<int64_t>& dims, const std::string& layer) {
+  CONVNET_CHECK(x.defined(), layer, ": input must be defined");
+  const int64_t rank = x.dim();
+  CONVNET_CHECK(static_cast<int64_t>(dims.size()) == rank, layer, ": dims ", list_str(dims), " has ", dims.size(),
+                " entries but the input of shape ", shape_str(x.shape()), " has ", rank, " dimensions");
+  std::vector<int64_t> in_strides(static_cast<size_t>(rank), 1), strides(static_cast<size_t>(rank));
+  for (int64_t k = rank - 2; k >= 0; --k) in_strides[k] = in_strides[k + 1] * x.shape()[k + 1];
+  std::vector<bool> seen(static_cast<size_t>(rank), false);
+  Shape out(static_cast<size_t>(rank));
+  for (int64_t k = 0; k < rank; ++k) {
+    const int64_t d = dims[k] < 0 ? dims[k] + rank : dims[k];
+    CONVNET_CHECK(d >= 0 && d < rank && !seen[d], layer, ": dims ", list_str(dims),
+                  " is not a permutation of the dimensions of a tensor of shape ", shape_str(x.shape()));
+    seen[d] = true;
+    out[k] = x.shape()[d];
+    strides[k] = in_strides[d];
+  }
+  kernels::register_ref_strided();
+  Tensor y = Tensor::empty(out);
+  kernels::get<kernels::StridedCopyFn<float>>("strided_copy")(rank, out.data(), strides.data(), x.data(), y.data());
+  autograd::record(y, "permute", {x}, [in = x.shape(), out, strides, rank](const Tensor& g) {
+    Tensor gx = Tensor::empty(in);
+    kernels::get<kernels::StridedCopyBwdFn<float>>("strided_copy_bwd")(rank, out.data(), strides.data(),
+                                                                       shape_numel(in), g.data(), gx.data());
+    return std::vector<Tensor>{gx};
+  });
+  return y;
+}
+
+Tensor transpose2d(const Tensor& x, const std::string& layer) {
+  CONVNET_CHECK(x.defined() && x.dim() == 2, layer, ": expected a 2-D tensor, got ",
+                x.defined() ? shape_str(x.shape()) : std::string("an undefined tensor"));
+  return permute(x, {1, 0}, layer);
+}
+
+}  // namespace convnet::ops

@@ -1,0 +1,248 @@
+// ONNX import against PyTorch: torchvision classifiers exported by torch.onnx.export
+// (torch 1.13, opset 13; one at 17) give the logits torchvision computes; a graph exported
+// with its BatchNorm layers kept trains like torchvision (train-mode logits, gradients,
+// running statistics); a small CNN covers the operators the classifiers do not use and a
+// dynamic batch size. Bad files fail with messages that name the file and the node.
+// Fixtures are written on demand by python/onnx_fixture.py and deleted after use.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "convnet/autograd/autograd.h"
+#include "convnet/io/onnx.h"
+#include "util/test_util.h"
+
+using namespace convnet;
+using namespace convnet::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+void onnx_fixture(const std::string& args) { run_python("onnx_fixture.py " + args); }
+
+// A fresh temporary directory per test (ctest may run tests in parallel), removed after.
+struct TempDir {
+  fs::path path;
+  explicit TempDir(const std::string& tag)
+      : path(fs::temp_directory_path() / ("convnet_onnx_" + tag + "_" + std::to_string(getpid()))) {
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  std::string operator/(const std::string& name) const { return (path / name).string(); }
+};
+
+std::map<std::string, Tensor> params_of(const nn::Module& m) {
+  std::map<std::string, Tensor> out;
+  for (auto& [n, p] : m.named_parameters()) out[n] = p;
+  return out;
+}
+
+struct Case {
+  std::string model;
+  int64_t size, batch, opset;
+};
+std::string case_name(const ::testing::TestParamInfo<Case>& info) {
+  return info.param.model + "_opset" + std::to_string(info.param.opset);
+}
+class OnnxTorchvision : public ::testing::TestWithParam<Case> {};
+
+// alexnet and vgg11_bn at 224: torch.onnx.export cannot write their adaptive average
+// pooling (to 6x6, 7x7) for smaller inputs; one image keeps them cheap.
+const std::vector<Case> kCases = {{"resnet18", 64, 2, 13},     {"vgg11_bn", 224, 1, 13},    {"densenet121", 64, 2, 13},
+                                  {"googlenet", 64, 2, 13},    {"mobilenet_v2", 64, 2, 13}, {"alexnet", 224, 1, 13},
+                                  {"mobilenet_v2", 64, 2, 17}, {"resnet18", 64, 2, 15}};
+
+}  // namespace
+
+TEST_P(OnnxTorchvision, LogitsMatchTorchvision) {
+  const Case& c = GetParam();
+  TempDir dir(c.model + std::to_string(c.opset));
+  onnx_fixture("model " + c.model + " " + (dir / "m") + " --size " + std::to_string(c.size) + " --batch " +
+             std::to_string(c.batch) + " --opset " + std::to_string(c.opset));
+  auto net = io::load_onnx(dir / "m.onnx");
+  auto f = load_fixture(dir / "m.safetensors");
+  EXPECT_EQ(net->opset(), c.opset);
+  net->eval();
+  NoGradGuard no_grad;
+  Tensor y = (*net)(fixture_tensor(f, "input"));
+  EXPECT_TRUE(all_close(y, fixture_tensor(f, "logits"), 1e-4, 1e-4));
+  // The classifier keeps torchvision's names (exporters fold BatchNorm into the
+  // convolutions, whose weights get new names) and is trainable.
+  const auto params = params_of(*net);
+  const std::string head = c.model == "resnet18" || c.model == "googlenet" ? "fc" : "classifier";
+  const std::string key = c.model == "mobilenet_v2" || c.model == "alexnet" || c.model == "vgg11_bn"
+                              ? head + (c.model == "mobilenet_v2" ? ".1" : ".6")
+                              : head;
+  ASSERT_TRUE(params.count(key + ".weight")) << key;
+  EXPECT_TRUE(params.at(key + ".weight").requires_grad());
+  EXPECT_EQ(params.at(key + ".bias").shape(), Shape{10});
+}
+
+INSTANTIATE_TEST_SUITE_P(Torchvision, OnnxTorchvision, ::testing::ValuesIn(kCases), case_name);
+
+// training=PRESERVE keeps BatchNormalization nodes with torchvision's names: the imported
+// graph then fine-tunes like the original (batch statistics, running-stat updates, grads).
+TEST(OnnxImport, PreservedBatchNormTrainsLikeTorchvision) {
+  TempDir dir("preserve");
+  onnx_fixture("model resnet18 " + (dir / "m") + " --preserve");
+  auto net = io::load_onnx(dir / "m.onnx");
+  auto f = load_fixture(dir / "m.safetensors");
+  const Tensor& x = fixture_tensor(f, "input");
+  const auto params = params_of(*net);
+  for (const char* name : {"conv1.weight", "bn1.weight", "bn1.bias", "layer4.1.bn2.weight", "fc.weight", "fc.bias"}) {
+    ASSERT_TRUE(params.count(name)) << name;
+    EXPECT_TRUE(params.at(name).requires_grad()) << name;
+  }
+  std::map<std::string, Tensor> buffers;
+  for (auto& [n, b] : net->named_buffers()) buffers[n] = b;
+  EXPECT_EQ(buffers.size(), 40u);  // running mean and variance of 20 BatchNorm layers
+  ASSERT_TRUE(buffers.count("bn1.running_var"));
+
+  net->eval();
+  {
+    NoGradGuard no_grad;
+    EXPECT_TRUE(all_close((*net)(x), fixture_tensor(f, "logits"), 1e-4, 1e-4));
+  }
+  net->train();
+  Tensor y = (*net)(x);
+  EXPECT_TRUE(all_close(y, fixture_tensor(f, "train_logits"), 1e-4, 1e-4));
+  y.backward(fixture_tensor(f, "g"));
+  // Against the float64 reference: relative L2 error of each gradient (the tolerance of
+  // tests/models/test_torchvision.cpp, whose comment explains it).
+  int checked = 0;
+  for (auto& [n, p] : net->named_parameters()) {
+    SCOPED_TRACE("grad of " + n);
+    ASSERT_TRUE(f.tensors.count("grad." + n));
+    ASSERT_TRUE(p.grad().defined());
+    const auto ref = fixture_tensor(f, "grad." + n).to_vector(), got = p.grad().to_vector();
+    ASSERT_EQ(got.size(), ref.size());
+    double err2 = 0, ref2 = 0;
+    for (size_t i = 0; i < ref.size(); ++i) {
+      err2 += (got[i] - ref[i]) * static_cast<double>(got[i] - ref[i]);
+      ref2 += ref[i] * static_cast<double>(ref[i]);
+    }
+    EXPECT_LE(std::sqrt(err2), 2e-3 * std::sqrt(ref2) + 1e-5);
+    ++checked;
+  }
+  EXPECT_EQ(checked, 62);  // 20 convolutions, 20 BatchNorm (weight, bias), fc (weight, bias)
+  for (auto& [n, b] : buffers) {
+    SCOPED_TRACE("buffer " + n);
+    EXPECT_TRUE(all_close(b, fixture_tensor(f, "after." + n), 1e-4, 1e-5));
+  }
+}
+
+// A small CNN with the operators the classifiers lack and a dynamic batch dimension, and
+// the invalid models, from one fixture run.
+class OnnxSmall : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir("small");
+    onnx_fixture("small " + dir_->path.string());
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static std::string file(const std::string& name) { return *dir_ / name; }
+  static TempDir* dir_;
+};
+TempDir* OnnxSmall::dir_ = nullptr;
+
+TEST_F(OnnxSmall, MixedOperatorsMatchPyTorchForAnyBatchSize) {
+  auto net = io::load_onnx(file("mix.onnx"));
+  auto f = load_fixture(file("mix.safetensors"));
+  const Tensor& x = fixture_tensor(f, "input");
+  const Tensor& logits = fixture_tensor(f, "logits");
+  net->eval();
+  EXPECT_TRUE(all_close((*net)(x), logits, 1e-4, 1e-5));
+  // The exported view(x.size(0), -1) computes the batch size at run time.
+  const int64_t per = x.numel() / x.size(0);
+  std::vector<float> second(x.data() + per, x.data() + 2 * per), second_logits(logits.data() + 6, logits.data() + 12);
+  Tensor y1 = (*net)(Tensor::from_vector({1, 3, 16, 16}, second));
+  EXPECT_TRUE(all_close(y1, Tensor::from_vector({1, 6}, second_logits), 1e-4, 1e-5));
+  // Initializers that only feed Mul/Add are frozen parameters; the convolutions',
+  // BatchNorm's affine and the Linear's are trainable; running statistics are buffers.
+  const auto params = params_of(*net);
+  EXPECT_FALSE(params.at("scale").requires_grad());
+  EXPECT_TRUE(params.at("dw.weight").requires_grad());
+  EXPECT_TRUE(params.at("bn.weight").requires_grad());
+  EXPECT_EQ(net->named_buffers().size(), 2u);
+  // Autograd runs through every operator of the graph.
+  net->train();
+  Tensor y = (*net)(x);
+  y.backward(Tensor::ones(y.shape()));
+  for (const char* n : {"conv.weight", "conv.bias", "dw.weight", "bn.weight", "fc.weight"})
+    EXPECT_TRUE(params.at(n).grad().defined()) << n;
+  EXPECT_NE(net->repr().find("OnnxModel('"), std::string::npos);
+}
+
+TEST_F(OnnxSmall, DropoutDropsInTrainModeOnly) {
+  auto net = io::load_onnx(file("dropout.onnx"));
+  const Tensor x = Tensor::ones({4, 1000});
+  net->eval();
+  EXPECT_TRUE(all_close((*net)(x), x, 0, 0));
+  net->train();
+  const Tensor y = (*net)(x);
+  int64_t zeros = 0;
+  for (float v : y.to_vector()) {
+    if (v == 0.f)
+      ++zeros;
+    else
+      EXPECT_FLOAT_EQ(v, 1.f / 0.75f);  // inverted dropout: survivors scaled by 1 / (1 - p)
+  }
+  EXPECT_NEAR(static_cast<double>(zeros) / 4000, 0.25, 0.03);
+}
+
+TEST_F(OnnxSmall, InputOfWrongRankOrChannelsNamesTheInputAndShapes) {
+  auto net = io::load_onnx(file("mix.onnx"));
+  expect_error(
+      [&] {
+        (*net)(Tensor::zeros({3, 16, 16}));
+      },
+      {"mix.onnx", "input 'input'", "(3, 16, 16)", "rank 3", "rank 4", "(?, 3, 16, 16)"});
+  expect_error([&] { (*net)(Tensor::zeros({2, 4, 16, 16})); }, {"mix.onnx", "(2, 4, 16, 16)", "dimension 1"});
+  expect_error([&] { net->run({}); }, {"mix.onnx", "expected 1 input(s)", "got 0"});
+  // An op's error at run time names the node.
+  auto reshape = io::load_onnx(file("reshape.onnx"));
+  EXPECT_EQ((*reshape)(Tensor::zeros({4, 6})).shape(), (Shape{3, 8}));
+  expect_error([&] { (*reshape)(Tensor::zeros({4, 5})); },
+               {"reshape.onnx", "node 'rows_of_3' (Reshape)", "cannot reshape float (4, 5) to [3, -1]"});
+}
+
+TEST_F(OnnxSmall, FileThatIsNotProtobufIsRejected) {
+  expect_error([&] { io::load_onnx(file("not_protobuf.onnx")); }, {"not_protobuf.onnx", "not an ONNX model"});
+  { std::ofstream empty(file("empty.onnx")); }
+  expect_error([&] { io::load_onnx(file("empty.onnx")); }, {"empty.onnx", "not an ONNX model", "no graph"});
+  expect_error([&] { io::load_onnx(file("no_such_file.onnx")); }, {"no_such_file.onnx", "cannot open"});
+}
+
+TEST_F(OnnxSmall, MissingInitializerAndDanglingInputNameTheNode) {
+  expect_error([&] { io::load_onnx(file("missing_initializer.onnx")); },
+               {"missing_initializer.onnx", "node 'conv' (Conv) input 1 'conv.weight'", "missing initializer"});
+  expect_error([&] { io::load_onnx(file("dangling.onnx")); },
+               {"dangling.onnx", "node 'add' (Add) input 1 'ghost'", "produced by no node"});
+}
+
+TEST_F(OnnxSmall, CycleNamesItsNodes) {
+  expect_error([&] { io::load_onnx(file("cycle.onnx")); },
+               {"cycle.onnx", "cycle", "node 'loop_a' (Add)", "node 'loop_b' (Sigmoid)", "node 'loop_c' (Tanh)"});
+}
+
+TEST_F(OnnxSmall, AllUnsupportedOperatorsInOneError) {
+  expect_error([&] { io::load_onnx(file("unsupported.onnx")); },
+               {"unsupported.onnx", "4 node(s) use unsupported operators", "Erf (node 'erf_1')", "Erf (node 'erf_2')",
+                "Softplus (node 'softplus_1')", "Pad (node 'reflect_pad': mode 'reflect'", "Supported operators: "});
+}
+
+TEST(OnnxImport, SupportedOperatorsAreListed) {
+  const auto ops = io::onnx_supported_ops();
+  for (const char* op : {"Conv", "BatchNormalization", "Gemm", "MaxPool", "AveragePool", "GlobalAveragePool", "Clip",
+                         "Reshape", "Shape", "Gather", "Unsqueeze", "Concat", "Pad", "Constant", "Identity"})
+    EXPECT_NE(std::find(ops.begin(), ops.end(), op), ops.end()) << op;
+}

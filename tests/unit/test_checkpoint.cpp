@@ -1,0 +1,248 @@
+// Training checkpoints (round trip, atomic writes under a crash), metrics, plots and
+// gradient clipping: the pieces of the training workflow that need no training run.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "convnet/models/registry.h"
+#include "convnet/ops/softmax.h"
+#include "convnet/optim/sgd.h"
+#include "convnet/train/checkpoint.h"
+#include "convnet/train/metrics.h"
+#include "convnet/train/plot_svg.h"
+#include "util/test_util.h"
+
+using namespace convnet;
+using namespace convnet::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path temp_dir(const std::string& name) {
+  const fs::path d = fs::temp_directory_path() / ("convnet_unit_" + name + "_" + std::to_string(getpid()));
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+// A checkpoint with every field set, from a LeNet-5 that took one SGD step.
+train::Checkpoint sample_checkpoint(nn::ModulePtr& net, std::unique_ptr<optim::SGD>& opt) {
+  manual_seed(11);
+  models::ModelArgs a;
+  a.num_classes = 10;
+  net = models::create("lenet5", a);
+  opt = std::make_unique<optim::SGD>(net->parameters(), optim::SGDOptions{.lr = 0.1, .momentum = 0.9});
+  for (auto& p : net->parameters()) p.set_grad(Tensor::full(p.shape(), 0.25f));
+  opt->step();
+  train::Checkpoint c;
+  c.config.model = "lenet5";
+  c.config.lr = 0.0123456789;
+  c.config.classes = {3, 5};
+  c.config.augment = "crop:4,flip";
+  c.config.seed = 0xFFFFFFFFFFFFFFFFull;  // survives JSON exactly
+  c.model_args = a;
+  c.model_args.input_size = 28;
+  c.class_names = {"a \"quoted\" name", "b"};
+  c.mean = {0.2860f}, c.std = {0.3530f};
+  c.epoch = 6;
+  c.scheduler_step = 1234;
+  train::EpochStats e;
+  e.epoch = 6, e.train_loss = 0.5, e.val_acc = 0.875, e.lr = 1e-3, e.best = true;
+  c.history = {e};
+  c.best_val_acc = 0.875, c.best_epoch = 6;
+  Generator g(99);
+  g.normal();  // leaves a cached spare
+  c.rng = g.state();
+  c.weights = net->state_dict();
+  c.optimizer = opt->state_dict();
+  return c;
+}
+
+void expect_bitwise(const std::map<std::string, Tensor>& a, const std::map<std::string, Tensor>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [k, t] : a) {
+    ASSERT_TRUE(b.count(k)) << k;
+    ASSERT_EQ(t.shape(), b.at(k).shape()) << k;
+    EXPECT_EQ(std::memcmp(t.data(), b.at(k).data(), 4 * static_cast<size_t>(t.numel())), 0) << k;
+  }
+}
+
+struct Flatten : nn::Module {
+  Tensor forward(const Tensor& x) override { return x.reshape({x.size(0), -1}); }
+  std::string type_name() const override { return "Flatten"; }
+};
+
+}  // namespace
+
+TEST(Checkpoint, RoundTripKeepsEveryFieldExactly) {
+  const fs::path d = temp_dir("ckpt");
+  nn::ModulePtr net;
+  std::unique_ptr<optim::SGD> opt;
+  const auto c = sample_checkpoint(net, opt);
+  train::save_checkpoint((d / "last.safetensors").string(), c);
+  const auto r = train::load_checkpoint(d.string());  // a run directory means its last.safetensors
+  EXPECT_EQ(r.path, (d / "last.safetensors").string());
+  EXPECT_EQ(r.version, train::kCheckpointVersion);
+  EXPECT_EQ(r.config.model, "lenet5");
+  EXPECT_EQ(r.config.lr, 0.0123456789);
+  EXPECT_EQ(r.config.classes, (std::vector<int64_t>{3, 5}));
+  EXPECT_EQ(r.config.augment, "crop:4,flip");
+  EXPECT_EQ(r.config.seed, 0xFFFFFFFFFFFFFFFFull);
+  EXPECT_EQ(r.model_args.num_classes, 10);
+  EXPECT_EQ(r.model_args.input_size, 28);
+  EXPECT_EQ(r.class_names, c.class_names);
+  EXPECT_EQ(r.mean, c.mean);
+  EXPECT_EQ(r.std, c.std);
+  EXPECT_EQ(r.epoch, 6);
+  EXPECT_EQ(r.scheduler_step, 1234);
+  ASSERT_EQ(r.history.size(), 1u);
+  EXPECT_EQ(r.history[0].val_acc, 0.875);
+  EXPECT_TRUE(r.history[0].best);
+  EXPECT_EQ(r.best_epoch, 6);
+  EXPECT_EQ(r.rng.s, c.rng.s);
+  EXPECT_EQ(r.rng.has_spare, c.rng.has_spare);
+  EXPECT_EQ(std::memcmp(&r.rng.spare, &c.rng.spare, 4), 0);
+  EXPECT_TRUE(r.has_train_state);
+  expect_bitwise(r.weights, c.weights);
+  expect_bitwise(r.optimizer, c.optimizer);
+  EXPECT_FALSE(r.optimizer.empty());
+
+  // The weights part is an ordinary weights file for the model.
+  auto again = train::model_from_checkpoint(r);
+  expect_bitwise(again->state_dict(), c.weights);
+
+  // Weights only (best.safetensors): no training state.
+  train::save_checkpoint((d / "best.safetensors").string(), c, false);
+  const auto b = train::load_checkpoint((d / "best.safetensors").string());
+  EXPECT_FALSE(b.has_train_state);
+  EXPECT_TRUE(b.optimizer.empty());
+  fs::remove_all(d);
+}
+
+TEST(Checkpoint, ErrorsNameTheFile) {
+  const fs::path d = temp_dir("ckpt_err");
+  expect_error([&] { train::load_checkpoint((d / "none.safetensors").string()); },
+               {"none.safetensors", "does not exist"});
+  expect_error([&] { train::load_checkpoint(d.string()); }, {d.string(), "has no last.safetensors"});
+  std::ofstream((d / "junk.safetensors").string()) << "not a checkpoint at all";
+  expect_error([&] { train::load_checkpoint((d / "junk.safetensors").string()); }, {"junk.safetensors", "corrupt"});
+  nn::ModulePtr net;
+  std::unique_ptr<optim::SGD> opt;
+  auto c = sample_checkpoint(net, opt);
+  c.model_args.num_classes = 4;
+  train::save_checkpoint((d / "head.safetensors").string(), c);
+  const auto r = train::load_checkpoint((d / "head.safetensors").string());
+  expect_error([&] { train::model_from_checkpoint(r); },
+               {"head.safetensors", "do not fit model 'lenet5'", "in checkpoint", "in model"});
+  fs::remove_all(d);
+}
+
+TEST(Checkpoint, AWriterKilledMidWriteNeverLeavesAHalfFileUnderTheRealName) {
+  const fs::path d = temp_dir("ckpt_crash");
+  const std::string path = (d / "last.safetensors").string();
+  nn::ModulePtr net;
+  std::unique_ptr<optim::SGD> opt;
+  auto c = sample_checkpoint(net, opt);
+  train::save_checkpoint(path, c);  // the last good one: epoch 6
+  const auto size = fs::file_size(path);
+  c.epoch = 7;
+  for (auto& [k, t] : c.weights) t.data()[0] += 1;  // different content
+  for (uint64_t bytes : {uint64_t{0}, uint64_t{1}, uint64_t{8}, uint64_t{100}, size / 2, size - 1}) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      setenv("CONVNET_TEST_CRASH_SAVING", ("7:" + std::to_string(bytes)).c_str(), 1);
+      train::save_checkpoint(path, c);
+      _exit(0);  // not reached: the hook ends the process mid-write
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    ASSERT_TRUE(WIFEXITED(st));
+    EXPECT_EQ(WEXITSTATUS(st), 86) << "after " << bytes << " bytes";
+    EXPECT_EQ(fs::file_size(path + ".tmp"), bytes);
+    const auto r = train::load_checkpoint(path);
+    EXPECT_EQ(r.epoch, 6) << "after " << bytes << " bytes";
+  }
+  train::save_checkpoint(path, c);
+  EXPECT_EQ(train::load_checkpoint(path).epoch, 7);
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+  fs::remove_all(d);
+}
+
+TEST(Metrics, TopKPerClassConfusionAndFlipTta) {
+  data::Dataset d;
+  // Images (1, 1, 6) are the logits themselves (Flatten model).
+  d.images = Tensor::from_vector({4, 1, 1, 6}, {5, 4, 3, 2, 1, 0,  //
+                                                5, 4, 3, 2, 1, 0,  //
+                                                0, 1, 2, 3, 4, 5,  //
+                                                1, 1, 0, 0, 0, 0});
+  d.labels = {0, 5, 1, 1};  // ranks 0, 5, 4, 0 (a tie goes to the first index for top-1)
+  Flatten m;
+  const auto r = train::evaluate_full(m, d, 3);
+  EXPECT_EQ(r.n, 4);
+  EXPECT_DOUBLE_EQ(r.top1, 0.25);
+  EXPECT_DOUBLE_EQ(r.top5, 0.75);
+  EXPECT_EQ(r.confusion[0 * 6 + 0], 1);
+  EXPECT_EQ(r.confusion[5 * 6 + 0], 1);
+  EXPECT_EQ(r.confusion[1 * 6 + 5], 1);
+  EXPECT_EQ(r.confusion[1 * 6 + 0], 1);
+  const auto acc = r.per_class_accuracy();
+  EXPECT_EQ(acc[0], 1.0);
+  EXPECT_EQ(acc[1], 0.0);
+  EXPECT_TRUE(std::isnan(acc[2]));
+  const Tensor lp = ops::log_softmax(d.images.reshape({4, 6}), 1);
+  EXPECT_NEAR(r.loss, -(lp.at({0, 0}) + lp.at({1, 5}) + lp.at({2, 1}) + lp.at({3, 1})) / 4, 1e-6);
+  const std::string text = train::confusion_text(r, {"zero", "one"});
+  EXPECT_NE(text.find("zero"), std::string::npos) << text;
+  EXPECT_NE(text.find("100.00%"), std::string::npos) << text;
+
+  // Flip TTA: the mean of the two softmaxes (flipping W reverses these logits).
+  const Tensor x = d.images;
+  const Tensor p = train::predict_proba(m, x, true);
+  const Tensor s1 = ops::softmax(x.reshape({4, 6}), 1), s2 = ops::softmax(train::hflip(x).reshape({4, 6}), 1);
+  for (int64_t i = 0; i < 24; ++i) EXPECT_NEAR(p.data()[i], (s1.data()[i] + s2.data()[i]) / 2, 1e-6);
+
+  const fs::path dir = temp_dir("png");
+  train::write_confusion_png((dir / "cm.png").string(), r);
+  std::ifstream f(dir / "cm.png", std::ios::binary);
+  unsigned char h[24];
+  f.read(reinterpret_cast<char*>(h), 24);
+  EXPECT_EQ(std::memcmp(h + 1, "PNG", 3), 0);
+  EXPECT_EQ((h[16] << 24) | (h[17] << 16) | (h[18] << 8) | h[19], 6 * 40 + 7);  // width: 6 cells of 40 + grid
+  fs::remove_all(dir);
+}
+
+TEST(Metrics, ClipGradNormMatchesPyTorchsDefinition) {
+  Tensor a = Tensor::zeros({2}), b = Tensor::zeros({1}), c = Tensor::zeros({3});
+  a.set_grad(Tensor::from_vector({2}, {3, 4}));                  // norm 5
+  b.set_grad(Tensor::from_vector({1}, {12}));                    // norm 12: total 13
+  EXPECT_NEAR(train::clip_grad_norm({a, b, c}, 100), 13, 1e-5);  // c has no gradient
+  EXPECT_EQ(a.grad().data()[0], 3);                              // below the limit: untouched
+  EXPECT_NEAR(train::clip_grad_norm({a, b, c}, 6.5), 13, 1e-5);
+  const float coef = 6.5f / (13.f + 1e-6f);
+  EXPECT_FLOAT_EQ(a.grad().data()[1], 4 * coef);
+  EXPECT_FLOAT_EQ(b.grad().data()[0], 12 * coef);
+}
+
+TEST(Plots, StandaloneSvgWithOnePointPerFiniteValue) {
+  const std::string svg =
+      train::line_chart_svg("a < b & c", "epoch", "loss", {1, 2, 3, 4},
+                            {{"train", {1, 0.5, 0.25, 0.2}, "#000"}, {"val", {1, NAN, 0.3, 0.4}, "red"}});
+  EXPECT_EQ(svg.find("a < b"), std::string::npos);
+  EXPECT_NE(svg.find("a &lt; b &amp; c"), std::string::npos);
+  size_t polylines = 0, pos = 0;
+  while ((pos = svg.find("<polyline", pos)) != std::string::npos) ++polylines, ++pos;
+  EXPECT_EQ(polylines, 2u);
+  const size_t p0 = svg.find("points=\""), p1 = svg.find("points=\"", p0 + 1);
+  auto count = [&](size_t at) {
+    const std::string pts = svg.substr(at + 8, svg.find('"', at + 8) - at - 8);
+    return std::count(pts.begin(), pts.end(), ',');
+  };
+  EXPECT_EQ(count(p0), 4);
+  EXPECT_EQ(count(p1), 3);
+  EXPECT_EQ(svg.rfind("</svg>"), svg.size() - 7);
+}
