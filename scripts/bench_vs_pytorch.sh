@@ -78,7 +78,7 @@ for m in "${model_list[@]}"; do
       peer_rss+=("$(echo "$pout" | grep '^{"peak_rss_mb"' | field peak_rss_mb)")
     done
     a=$(median "${ours_ips[@]}") b=$(median "${peer_ips[@]}")
-    rows+=("$(printf '%-10s %-6s %12.1f %12.1f %7.2fx' "$m" "$mode" "$a" "$b" "$(echo "$a / $b" | bc -l)")")
+    rows+=("$(printf '%-10s %-6s %12.1f %12.1f %7.2fx' "$m" "$mode" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN {print (b > 0) ? a / b : 0}')")")
     if [ "$m" = resnet20 ] && [ "$mode" = train ]; then
       rss_line=$(printf 'peak RSS, resnet20 train: convnet %.1f MB, pytorch %.1f MB' \
                  "$(median "${ours_rss[@]}")" "$(median "${peer_rss[@]}")")

@@ -15,10 +15,13 @@ thread_local bool g_grad_enabled = true;
 
 // Sum of two gradients as a new tensor: gradients handed around by backward
 // functions may share storage (add passes its gradient to both inputs).
+// Both in one layout (see Tensor::block()): the common one, else plain.
 Tensor add_grads(const Tensor& a, const Tensor& b) {
   profiler::Scope scope("autograd_accumulate");
-  Tensor out = Tensor::empty(a.shape());
-  kernels::get<kernels::BinaryFn<float>>("add")(a.numel(), a.data(), b.data(), out.data());
+  const bool same = a.block() == b.block();
+  const Tensor pa = same ? a : a.to_block(0), pb = same ? b : b.to_block(0);
+  Tensor out = Tensor::empty_blocked(a.shape(), pa.block());
+  kernels::get<kernels::BinaryFn<float>>("add")(a.numel(), pa.raw_data(), pb.raw_data(), out.raw_data());
   return out;
 }
 }  // namespace
@@ -94,7 +97,8 @@ void Tensor::backward(const Tensor& grad_output) const {
       if (t->grad) {
         profiler::Scope scope("autograd_accumulate");
         Tensor acc(t->grad);  // in place: the add kernels allow y == a
-        kernels::get<kernels::BinaryFn<float>>("add")(acc.numel(), acc.data(), g.data(), acc.data());
+        const Tensor gs = g.to_block(acc.block());
+        kernels::get<kernels::BinaryFn<float>>("add")(acc.numel(), acc.raw_data(), gs.raw_data(), acc.raw_data());
       } else
         t->grad = g.clone().impl_ptr();
       continue;

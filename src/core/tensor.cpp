@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 
 #include "convnet/autograd/autograd.h"
 #include "convnet/core/error.h"
+#include "convnet/core/profiler.h"
 #include "convnet/core/rng.h"
 
 namespace convnet {
@@ -59,13 +61,100 @@ int64_t Tensor::size(int64_t d) const {
   return shape()[dd];
 }
 int64_t Tensor::numel() const { return shape_numel(shape()); }
-float* Tensor::data() {
+
+// ---- layouts ------------------------------------------------------------------------
+
+namespace {
+
+// Element (n, c, s) of an (N, C, S) tensor: plain at (n C + c) S + s, blocked (block B) at
+// ((n C/B + c/B) S + s) B + c % B. Both conversions walk one (n, c/B) block of S*B values
+// at a time, B planes of S values on the plain side; blocks are split over the threads.
+void convert(const float* src, float* dst, int64_t N, int64_t C, int64_t S, int64_t B, bool to_plain) {
+  profiler::Scope scope(to_plain ? "layout_to_plain" : "layout_to_blocked");
+  const int64_t blocks = N * (C / B);
+#pragma omp parallel for schedule(static) if (blocks * S * B > (1 << 16))
+  for (int64_t nb = 0; nb < blocks; ++nb) {
+    const float* in = src + nb * S * B;
+    float* out = dst + nb * S * B;
+    if (to_plain) {
+      for (int64_t s = 0; s < S; ++s)
+        for (int64_t b = 0; b < B; ++b) out[b * S + s] = in[s * B + b];
+    } else {
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t s = 0; s < S; ++s) out[s * B + b] = in[b * S + s];
+    }
+  }
+}
+
+void check_blockable(const Shape& shape, int32_t block) {
+  CONVNET_CHECK(block >= 0, "Tensor: negative layout block ", block);
+  if (block == 0) return;
+  CONVNET_CHECK(shape.size() == 4 && shape[1] % block == 0, "Tensor: a channel-blocked layout (block ", block,
+                ") needs a 4-D tensor whose channels are a multiple of the block, got shape ", shape_str(shape));
+}
+
+std::mutex& layout_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+}  // namespace
+
+int32_t Tensor::block() const {
+  return checked(impl_).block.load(std::memory_order_acquire);
+}
+
+float* Tensor::raw_data() {
   auto& impl = const_cast<TensorImpl&>(checked(impl_));
   return impl.storage->data() + impl.offset;
 }
-const float* Tensor::data() const {
+const float* Tensor::raw_data() const {
   const auto& impl = checked(impl_);
   return impl.storage->data() + impl.offset;
+}
+
+Tensor Tensor::empty_blocked(const Shape& shape, int32_t block) {
+  check_blockable(shape, block);
+  Tensor t(make_impl(shape));
+  t.impl_->block.store(block, std::memory_order_relaxed);
+  return t;
+}
+
+Tensor Tensor::to_block(int32_t b) const {
+  const int32_t cur = block();
+  if (cur == b) return *this;
+  if (b == 0) {
+    Tensor t = detach();
+    t.data();  // converts t's own storage reference, not this tensor's
+    return t;
+  }
+  check_blockable(shape(), b);
+  const Tensor plain = cur == 0 ? *this : to_block(0);
+  Tensor t = empty_blocked(shape(), b);
+  const Shape& s = shape();
+  convert(plain.raw_data(), t.raw_data(), s[0], s[1], s[2] * s[3], b, /*to_plain=*/false);
+  return t;
+}
+
+float* Tensor::data() {
+  auto& impl = const_cast<TensorImpl&>(checked(impl_));
+  if (impl.block.load(std::memory_order_acquire) != 0) {
+    // Convert in place: the impl gets a plain copy of its data; views (detach()) made
+    // before keep the blocked storage and their own layout tag.
+    std::lock_guard<std::mutex> lock(layout_mutex());
+    if (const int32_t b = impl.block.load(std::memory_order_relaxed); b != 0) {
+      auto plain = std::make_shared<Storage>(static_cast<size_t>(shape_numel(impl.shape)));
+      const Shape& s = impl.shape;
+      convert(impl.storage->data() + impl.offset, plain->data(), s[0], s[1], s[2] * s[3], b, /*to_plain=*/true);
+      impl.storage = std::move(plain);
+      impl.offset = 0;
+      impl.block.store(0, std::memory_order_release);
+    }
+  }
+  return impl.storage->data() + impl.offset;
+}
+const float* Tensor::data() const {
+  return const_cast<Tensor*>(this)->data();
 }
 
 namespace {
@@ -115,6 +204,7 @@ Tensor Tensor::reshape(const Shape& new_shape) const {
   }
   CONVNET_CHECK(shape_numel(s) == numel(), "reshape: shape ", shape_str(new_shape), " is invalid for input of shape ",
                 shape_str(shape()), " (", numel(), " elements)");
+  data();  // a view shares the storage, so it must be plain row-major first
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = impl_->storage;
   impl->offset = impl_->offset;
@@ -146,9 +236,11 @@ Tensor Tensor::clone() const {
 
 Tensor Tensor::detach() const {
   auto impl = std::make_shared<TensorImpl>();
+  std::lock_guard<std::mutex> lock(layout_mutex());  // storage and layout tag as one pair
   impl->storage = checked(impl_).storage;
   impl->offset = impl_->offset;
   impl->shape = impl_->shape;
+  impl->block.store(impl_->block.load(std::memory_order_relaxed), std::memory_order_relaxed);
   return Tensor(impl);
 }
 

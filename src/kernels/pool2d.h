@@ -14,7 +14,18 @@ struct Pool2dGeom {
   int64_t DH, DW;          // dilation (max only; 1 for avg)
   int64_t OH, OW;          // output
   bool count_include_pad;  // avg only
+  // Layout of x, y, argmax, gy, gx (max pooling only; average pooling is always plain):
+  // 0 = plain, B > 0 = channel-blocked (N, C/B, H, W, B) (see Tensor::block()). argmax
+  // holds the index ih*W + iw within the (H, W) plane in either layout.
+  int64_t B = 0;
 };
+
+// Where value hw (an index in an (H, W) plane of HW values) of plane nc = n*C + c lives.
+inline int64_t pool_at(const Pool2dGeom& g, int64_t nc, int64_t hw, int64_t HW) {
+  if (g.B == 0) return nc * HW + hw;
+  const int64_t n = nc / g.C, c = nc % g.C;
+  return ((n * (g.C / g.B) + c / g.B) * HW + hw) * g.B + c % g.B;
+}
 
 struct AdaptivePool2dGeom {
   int64_t N, C, H, W;  // input

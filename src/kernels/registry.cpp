@@ -54,18 +54,32 @@ void add_variant(const std::string& op, const std::string& backend, int priority
   std::stable_sort(v.begin(), v.end(), [](const Variant& a, const Variant& b) { return a.priority > b.priority; });
 }
 
-AnyFn find_variant(const std::string& op) {
+namespace {
+// The variant find_variant(op) picks, or null.
+const Variant* select(const std::string& op) {
   ensure_registered();
   auto it = state().table.find(op);
-  CONVNET_CHECK(it != state().table.end() && !it->second.empty(), "kernel registry: no kernel for op '", op, "'");
+  if (it == state().table.end() || it->second.empty()) return nullptr;
   const std::string& forced = state().forced;
   if (!forced.empty()) {
     for (const auto& v : it->second)
-      if (v.backend == forced) return v.fn;
+      if (v.backend == forced) return &v;
     for (const auto& v : it->second)
-      if (v.backend == "ref") return v.fn;
+      if (v.backend == "ref") return &v;
   }
-  return it->second.front().fn;
+  return &it->second.front();
+}
+}  // namespace
+
+AnyFn find_variant(const std::string& op) {
+  const Variant* v = select(op);
+  CONVNET_CHECK(v != nullptr, "kernel registry: no kernel for op '", op, "'");
+  return v->fn;
+}
+
+std::string selected_backend(const std::string& op) {
+  const Variant* v = select(op);
+  return v ? v->backend : std::string();
 }
 
 std::vector<Variant> variants(const std::string& op) {

@@ -24,6 +24,8 @@ struct Variant {
 void add_variant(const std::string& op, const std::string& backend, int priority, AnyFn fn);
 AnyFn find_variant(const std::string& op);  // throws if the op has no kernel
 std::vector<Variant> variants(const std::string& op);
+// The backend of the kernel find_variant(op) returns ("" when there is none).
+std::string selected_backend(const std::string& op);
 void force_backend(const std::string& backend);  // "" = automatic
 std::string forced_backend();
 

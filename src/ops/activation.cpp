@@ -15,11 +15,16 @@ namespace {
 Tensor activation(const char* name, const Tensor& x, float a) {
   CONVNET_CHECK(x.defined(), name, ": input must be defined");
   const std::string key = name;
-  Tensor y = Tensor::empty(x.shape());
-  kernels::call<kernels::ActFwdFn<float>>(key + "_fwd", x.numel(), a, x.data(), y.data());
-  autograd::record(y, name, {x}, [key, a, x, yd = y.detach()](const Tensor& gy) {
-    Tensor gx = Tensor::empty(x.shape());
-    kernels::call<kernels::ActBwdFn<float>>(key + "_bwd", x.numel(), a, x.data(), yd.data(), gy.data(), gx.data());
+  // Elementwise, so any layout will do: y keeps x's (see Tensor::block()).
+  Tensor y = Tensor::empty_blocked(x.shape(), x.block());
+  kernels::call<kernels::ActFwdFn<float>>(key + "_fwd", x.numel(), a, x.raw_data(), y.raw_data());
+  autograd::record(y, name, {x}, [key, a, x, yd = y.detach()](const Tensor& gy_in) {
+    // x, y and gy in one layout: x's now (it may have been converted since the forward).
+    const int32_t layout = x.block();
+    const Tensor gy = gy_in.to_block(layout), y_same = yd.to_block(layout);
+    Tensor gx = Tensor::empty_blocked(x.shape(), layout);
+    kernels::call<kernels::ActBwdFn<float>>(key + "_bwd", x.numel(), a, x.raw_data(), y_same.raw_data(), gy.raw_data(),
+                                            gx.raw_data());
     return std::vector<Tensor>{gx};
   });
   return y;

@@ -42,13 +42,15 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
 
   const float* w = weight.defined() ? weight.data() : nullptr;
   const float* b = bias.defined() ? bias.data() : nullptr;
-  Tensor y = Tensor::empty(x.shape());
+  // y in x's layout (plain or channel-blocked, see Tensor::block()): the kernels take both.
+  g.B = x.block();
+  Tensor y = Tensor::empty_blocked(x.shape(), static_cast<int32_t>(g.B));
   Tensor mean, var;  // the statistics y was normalized with; backward needs them
   if (batch_stats) {
     mean = Tensor::empty({g.C});
     var = Tensor::empty({g.C});
-    kernels::call<kernels::BatchNormFwdTrainFn<float>>("batch_norm_fwd_train", g, x.data(), w, b, eps, y.data(),
-                                                                              mean.data(), var.data());
+    kernels::call<kernels::BatchNormFwdTrainFn<float>>("batch_norm_fwd_train", g, x.raw_data(), w, b, eps, y.raw_data(),
+                                                       mean.data(), var.data());
     if (training && running_mean.defined()) {
       // The running variance estimates the population's: unbiased, M/(M-1) times the batch's.
       float* rm = running_mean.data();
@@ -63,22 +65,26 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
     // Copies: a later training step updates the running statistics in place before this backward.
     mean = running_mean.clone();
     var = running_var.clone();
-    kernels::call<kernels::BatchNormFwdEvalFn<float>>("batch_norm_fwd_eval", g, x.data(), mean.data(), var.data(), w, b,
-                                                                            eps, y.data());
+    kernels::call<kernels::BatchNormFwdEvalFn<float>>("batch_norm_fwd_eval", g, x.raw_data(), mean.data(), var.data(),
+                                                      w, b, eps, y.raw_data());
   }
 
-  autograd::record(y, "batch_norm", {x, weight, bias},
-                   [x, weight, bias, mean, var, g, eps, batch_stats](const Tensor& gy) {
-                     Tensor gx, gw, gb;
-                     if (x.requires_grad()) gx = Tensor::empty(x.shape());
-                     if (weight.defined() && weight.requires_grad()) gw = Tensor::empty(weight.shape());
-                     if (bias.defined() && bias.requires_grad()) gb = Tensor::empty(bias.shape());
-                     kernels::call<kernels::BatchNormBwdFn<float>>("batch_norm_bwd", 
-                         g, x.data(), gy.data(), mean.data(), var.data(), weight.defined() ? weight.data() : nullptr,
-                         eps, batch_stats, gx.defined() ? gx.data() : nullptr, gw.defined() ? gw.data() : nullptr,
-                         gb.defined() ? gb.data() : nullptr);
-                     return std::vector<Tensor>{gx, gw, gb};
-                   });
+  autograd::record(
+      y, "batch_norm", {x, weight, bias}, [x, weight, bias, mean, var, g, eps, batch_stats](const Tensor& gy_in) {
+        // x's layout now (it may have been converted to plain since), gy in it.
+        kernels::BatchNormGeom gb_geom = g;
+        gb_geom.B = x.block();
+        const Tensor gy = gy_in.to_block(static_cast<int32_t>(gb_geom.B));
+        Tensor gx, gw, gb;
+        if (x.requires_grad()) gx = Tensor::empty_blocked(x.shape(), static_cast<int32_t>(gb_geom.B));
+        if (weight.defined() && weight.requires_grad()) gw = Tensor::empty(weight.shape());
+        if (bias.defined() && bias.requires_grad()) gb = Tensor::empty(bias.shape());
+        kernels::call<kernels::BatchNormBwdFn<float>>(
+            "batch_norm_bwd", gb_geom, x.raw_data(), gy.raw_data(), mean.data(), var.data(),
+            weight.defined() ? weight.data() : nullptr, eps, batch_stats, gx.defined() ? gx.raw_data() : nullptr,
+            gw.defined() ? gw.data() : nullptr, gb.defined() ? gb.data() : nullptr);
+        return std::vector<Tensor>{gx, gw, gb};
+      });
   return y;
 }
 

@@ -18,15 +18,19 @@ void check_same_shape(const std::string& op, const Tensor& a, const Tensor& b) {
                 shape_str(b.shape()));
 }
 
+// Elementwise, so any layout will do as long as both operands share it (see
+// Tensor::block()): y keeps it; operands in different layouts are read as plain.
 Tensor binary(const char* key, const Tensor& a, const Tensor& b) {
-  Tensor y = Tensor::empty(a.shape());
-  kernels::call<kernels::BinaryFn<float>>(key, a.numel(), a.data(), b.data(), y.data());
+  const bool same = a.block() == b.block();
+  const Tensor pa = same ? a : a.to_block(0), pb = same ? b : b.to_block(0);
+  Tensor y = Tensor::empty_blocked(a.shape(), pa.block());
+  kernels::call<kernels::BinaryFn<float>>(key, a.numel(), pa.raw_data(), pb.raw_data(), y.raw_data());
   return y;
 }
 
 Tensor scaled(const Tensor& x, float s) {
-  Tensor y = Tensor::empty(x.shape());
-  kernels::call<kernels::ScaleFn<float>>("scale", x.numel(), s, x.data(), y.data());
+  Tensor y = Tensor::empty_blocked(x.shape(), x.block());
+  kernels::call<kernels::ScaleFn<float>>("scale", x.numel(), s, x.raw_data(), y.raw_data());
   return y;
 }
 
@@ -69,7 +73,7 @@ Tensor mul(const Tensor& a, float s) {
 Tensor sum(const Tensor& x) {
   CONVNET_CHECK(x.defined(), "sum: input must be defined");
   Tensor y = Tensor::zeros({});
-  kernels::call<kernels::SumFn<float>>("sum", x.numel(), x.data(), y.data());
+  kernels::call<kernels::SumFn<float>>("sum", x.numel(), x.raw_data(), y.data());  // any layout: a sum of all
   autograd::record(y, "sum", {x},
                    [shape = x.shape()](const Tensor& g) { return std::vector<Tensor>{Tensor::full(shape, g.item())}; });
   return y;
@@ -79,7 +83,7 @@ Tensor mean(const Tensor& x) {
   CONVNET_CHECK(x.defined(), "mean: input must be defined");
   const int64_t n = x.numel();
   Tensor s = Tensor::zeros({});
-  kernels::call<kernels::SumFn<float>>("sum", n, x.data(), s.data());
+  kernels::call<kernels::SumFn<float>>("sum", n, x.raw_data(), s.data());  // any layout: a sum of all
   Tensor y = scaled(s, 1.f / static_cast<float>(n));  // n = 0 gives NaN, as torch.mean
   autograd::record(y, "mean", {x}, [shape = x.shape(), n](const Tensor& g) {
     return std::vector<Tensor>{Tensor::full(shape, g.item() / static_cast<float>(n))};

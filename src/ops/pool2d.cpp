@@ -83,11 +83,11 @@ Tensor adaptive_max(const Tensor& x, std::array<int64_t, 2> out, const std::stri
   const bool grad = autograd::needs_grad({&x});
   auto argmax = std::make_shared<std::vector<int64_t>>(grad ? y.numel() : 0);
   kernels::call<kernels::AdaptiveMaxPool2dFwdFn<float>>("adaptive_max_pool2d_fwd", g, x.data(), y.data(),
-                                                                                  grad ? argmax->data() : nullptr);
+                                                        grad ? argmax->data() : nullptr);
   autograd::record(y, node, {x}, [g, argmax, shape = x.shape()](const Tensor& gy) {
     Tensor gx = Tensor::empty(shape);
     kernels::call<kernels::AdaptiveMaxPool2dBwdFn<float>>("adaptive_max_pool2d_bwd", g, gy.data(), argmax->data(),
-                                                                                    gx.data());
+                                                          gx.data());
     return std::vector<Tensor>{gx};
   });
   return y;
@@ -96,16 +96,20 @@ Tensor adaptive_max(const Tensor& x, std::array<int64_t, 2> out, const std::stri
 }  // namespace
 
 Tensor max_pool2d(const Tensor& x, const Pool2dArgs& a, const std::string& layer) {
-  const kernels::Pool2dGeom g = pool_geom(x, a, /*is_max=*/true, layer);
-  Tensor y = Tensor::empty({g.N, g.C, g.OH, g.OW});
+  kernels::Pool2dGeom g = pool_geom(x, a, /*is_max=*/true, layer);
+  // y (and its indices) in x's layout, plain or channel-blocked (see Tensor::block()).
+  g.B = x.block();
+  Tensor y = Tensor::empty_blocked({g.N, g.C, g.OH, g.OW}, static_cast<int32_t>(g.B));
   // The argmax indices are the only state backward needs; skip them for inference.
   const bool grad = autograd::needs_grad({&x});
   auto argmax = std::make_shared<std::vector<int64_t>>(grad ? y.numel() : 0);
-  kernels::call<kernels::MaxPool2dFwdFn<float>>("max_pool2d_fwd", g, x.data(), y.data(),
-                                                                 grad ? argmax->data() : nullptr);
-  autograd::record(y, "max_pool2d", {x}, [g, argmax, shape = x.shape()](const Tensor& gy) {
-    Tensor gx = Tensor::empty(shape);
-    kernels::call<kernels::MaxPool2dBwdFn<float>>("max_pool2d_bwd", g, gy.data(), argmax->data(), gx.data());
+  kernels::call<kernels::MaxPool2dFwdFn<float>>("max_pool2d_fwd", g, x.raw_data(), y.raw_data(),
+                                                grad ? argmax->data() : nullptr);
+  autograd::record(y, "max_pool2d", {x}, [g, argmax, shape = x.shape()](const Tensor& gy_in) {
+    // The indices are laid out like y was: gy and gx in that layout.
+    const Tensor gy = gy_in.to_block(static_cast<int32_t>(g.B));
+    Tensor gx = Tensor::empty_blocked(shape, static_cast<int32_t>(g.B));
+    kernels::call<kernels::MaxPool2dBwdFn<float>>("max_pool2d_bwd", g, gy.raw_data(), argmax->data(), gx.raw_data());
     return std::vector<Tensor>{gx};
   });
   return y;

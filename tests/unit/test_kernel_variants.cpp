@@ -178,15 +178,19 @@ TEST(KernelVariants, BatchNorm) {
   for (const auto& v : variants("batch_norm_fwd_train")) {
     if (v.backend == "ref") continue;
     const Variant ve = same_backend("batch_norm_fwd_eval", v), vb = same_backend("batch_norm_bwd", v);
-    for (size_t gi = 0; gi < geoms.size(); ++gi) {
-      const BatchNormGeom& g = geoms[gi];
+    for (size_t gi = 0; gi < geoms.size() * 3; ++gi) {
+      // Each geometry plain, and channel-blocked by 8 and 16 where the channels fill blocks.
+      BatchNormGeom g = geoms[gi / 3];
+      g.B = (gi % 3) * 8;
+      if (g.B && g.C % g.B) continue;
       const int64_t n = g.N * g.C * g.S;
       // An offset mean (3) and a scale (2): the statistics must not lose digits to it.
       auto x = rnd(n, 100 + gi, 2.f);
       for (auto& e : x) e += 3.f;
       auto w = rnd(g.C, 200 + gi), b = rnd(g.C, 300 + gi), gy = rnd(n, 400 + gi);
       for (bool affine : {true, false}) {
-        SCOPED_TRACE("backend " + v.backend + " geom " + std::to_string(gi) + (affine ? " affine" : " plain"));
+        SCOPED_TRACE("backend " + v.backend + " geom " + std::to_string(gi / 3) + " block " + std::to_string(g.B) +
+                     (affine ? " affine" : " plain"));
         const float* pw = affine ? w.data() : nullptr;
         const float* pb = affine ? b.data() : nullptr;
         std::vector<float> y_ref(n), m_ref(g.C), v_ref(g.C), y(n), m(g.C), var(g.C);
@@ -231,14 +235,16 @@ TEST(KernelVariants, Pooling) {
     bool ceil, include_pad;
   };
   const std::vector<Cfg> cfgs = {
-      {2, 3, 8, 8, 2, 2, 2, 2, 0, 0, 1, 1, false, true},       // 2x2 stride 2 (the fast path)
-      {2, 3, 7, 9, 2, 2, 2, 2, 0, 0, 1, 1, false, true},       // odd sizes: last row/col unread
-      {2, 3, 7, 9, 2, 2, 2, 2, 0, 0, 1, 1, true, true},        // ceil_mode
-      {1, 2, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1, false, false},      // 3x3/2 padded (ResNet stem)
-      {1, 2, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1, false, true},       // count_include_pad
-      {2, 2, 10, 10, 3, 2, 1, 3, 1, 1, 2, 1, false, true},     // dilation (max only)
-      {64, 32, 16, 16, 2, 2, 2, 2, 0, 0, 1, 1, false, true},   // big enough for threads
+      {2, 3, 8, 8, 2, 2, 2, 2, 0, 0, 1, 1, false, true},      // 2x2 stride 2 (the fast path)
+      {2, 3, 7, 9, 2, 2, 2, 2, 0, 0, 1, 1, false, true},      // odd sizes: last row/col unread
+      {2, 3, 7, 9, 2, 2, 2, 2, 0, 0, 1, 1, true, true},       // ceil_mode
+      {1, 2, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1, false, false},     // 3x3/2 padded (ResNet stem)
+      {1, 2, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1, false, true},      // count_include_pad
+      {2, 2, 10, 10, 3, 2, 1, 3, 1, 1, 2, 1, false, true},    // dilation (max only)
+      {64, 32, 16, 16, 2, 2, 2, 2, 0, 0, 1, 1, false, true},  // big enough for threads
       {2, 3, 6, 70, 2, 2, 2, 2, 0, 0, 1, 1, false, true},     // rows of 35 windows: 16 + 16 + 3
+      {2, 16, 8, 10, 2, 2, 2, 2, 0, 0, 1, 1, false, true},    // 16 channels: blocked layouts too
+      {2, 16, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1, false, true},     // ... with a window the fast path does not take
   };
   auto out = [](int64_t in, int64_t k, int64_t s, int64_t p, int64_t d, bool ceil) {
     const int64_t num = in + 2 * p - d * (k - 1) - 1 + (ceil ? s - 1 : 0);
@@ -256,22 +262,25 @@ TEST(KernelVariants, Pooling) {
     // Ties (the first maximum wins) and NaN (it wins, and propagates).
     x[1] = x[0];
     if (nx > 20) x[20] = std::numeric_limits<float>::quiet_NaN();
-    for (const auto& v : variants("max_pool2d_fwd")) {
-      if (v.backend == "ref") continue;
-      SCOPED_TRACE("max backend " + v.backend + " config " + std::to_string(ci));
-      std::vector<float> y_ref(ny), y(ny), gx_ref(nx), gx(nx, 1e30f);
-      std::vector<int64_t> am_ref(ny), am(ny);
-      cast<MaxPool2dFwdFn<float>>(same_backend("max_pool2d_fwd", ref))(g, x.data(), y_ref.data(), am_ref.data());
-      cast<MaxPool2dFwdFn<float>>(v)(g, x.data(), y.data(), am.data());
-      EXPECT_TRUE(close_nan(y, y_ref));
-      EXPECT_EQ(am, am_ref);
-      std::vector<float> y_noidx(ny);
-      cast<MaxPool2dFwdFn<float>>(v)(g, x.data(), y_noidx.data(), nullptr);  // inference: no indices
-      EXPECT_TRUE(close_nan(y_noidx, y_ref));
-      cast<MaxPool2dBwdFn<float>>(same_backend("max_pool2d_bwd", ref))(g, gy.data(), am_ref.data(), gx_ref.data());
-      cast<MaxPool2dBwdFn<float>>(same_backend("max_pool2d_bwd", v))(g, gy.data(), am_ref.data(), gx.data());
-      EXPECT_TRUE(close(gx, gx_ref));
-    }
+    for (const auto& v : variants("max_pool2d_fwd"))
+      for (int64_t B : {0, 8, 16}) {
+        if (v.backend == "ref" || (B && c.C % B)) continue;
+        g.B = B;  // max pooling takes channel-blocked layouts too
+        SCOPED_TRACE("max backend " + v.backend + " config " + std::to_string(ci) + " block " + std::to_string(B));
+        std::vector<float> y_ref(ny), y(ny), gx_ref(nx), gx(nx, 1e30f);
+        std::vector<int64_t> am_ref(ny), am(ny);
+        cast<MaxPool2dFwdFn<float>>(same_backend("max_pool2d_fwd", ref))(g, x.data(), y_ref.data(), am_ref.data());
+        cast<MaxPool2dFwdFn<float>>(v)(g, x.data(), y.data(), am.data());
+        EXPECT_TRUE(close_nan(y, y_ref));
+        EXPECT_EQ(am, am_ref);
+        std::vector<float> y_noidx(ny);
+        cast<MaxPool2dFwdFn<float>>(v)(g, x.data(), y_noidx.data(), nullptr);  // inference: no indices
+        EXPECT_TRUE(close_nan(y_noidx, y_ref));
+        cast<MaxPool2dBwdFn<float>>(same_backend("max_pool2d_bwd", ref))(g, gy.data(), am_ref.data(), gx_ref.data());
+        cast<MaxPool2dBwdFn<float>>(same_backend("max_pool2d_bwd", v))(g, gy.data(), am_ref.data(), gx.data());
+        EXPECT_TRUE(close(gx, gx_ref));
+      }
+    g.B = 0;
     if (c.DH != 1 || c.DW != 1) continue;  // avg pooling has no dilation
     for (auto& e : x)
       if (std::isnan(e)) e = 0.5f;
@@ -317,7 +326,7 @@ TEST(KernelVariants, Pooling) {
       cast<AdaptiveMaxPool2dBwdFn<float>>(same_backend("adaptive_max_pool2d_bwd", ref))(g, gy.data(), am_ref.data(),
                                                                                         gx_ref.data());
       cast<AdaptiveMaxPool2dBwdFn<float>>(same_backend("adaptive_max_pool2d_bwd", v))(g, gy.data(), am_ref.data(),
-                                                                                    gx.data());
+                                                                                      gx.data());
       EXPECT_TRUE(close(gx, gx_ref));
     }
   }
@@ -355,8 +364,8 @@ TEST(KernelVariants, CrossEntropy) {
     for (const auto& [N, K] : sizes)
       for (Reduction r : {Reduction::None, Reduction::Mean, Reduction::Sum})
         for (float eps : {0.f, 0.1f}) {
-          SCOPED_TRACE("backend " + v.backend + " N=" + std::to_string(N) + " K=" + std::to_string(K) +
-                       " reduction " + std::to_string(static_cast<int>(r)) + " eps " + std::to_string(eps));
+          SCOPED_TRACE("backend " + v.backend + " N=" + std::to_string(N) + " K=" + std::to_string(K) + " reduction " +
+                       std::to_string(static_cast<int>(r)) + " eps " + std::to_string(eps));
           auto x = rnd(N * K, N + K, 10.f);
           std::vector<int64_t> t(N);
           for (int64_t i = 0; i < N; ++i) t[i] = (i * 7) % K;
@@ -378,9 +387,9 @@ TEST(KernelVariants, CrossEntropy) {
 
 TEST(KernelVariants, FastVariantsAreRegistered) {
   // The point of the fast backends: make sure a refactoring does not silently drop them.
-  for (const char* key : {"relu_fwd", "relu_bwd", "add", "batch_norm_fwd_train", "batch_norm_bwd", "max_pool2d_fwd",
-                          "max_pool2d_bwd", "softmax_fwd", "cross_entropy_fwd", "conv2d_fwd", "conv2d_bwd_data",
-                          "conv2d_bwd_weight"}) {
+  for (const char* key :
+       {"relu_fwd", "relu_bwd", "add", "batch_norm_fwd_train", "batch_norm_bwd", "max_pool2d_fwd", "max_pool2d_bwd",
+        "softmax_fwd", "cross_entropy_fwd", "conv2d_fwd", "conv2d_bwd_data", "conv2d_bwd_weight"}) {
     bool fast = false;
     for (const auto& v : variants(key)) fast |= v.backend != "ref";
     EXPECT_TRUE(fast) << key;

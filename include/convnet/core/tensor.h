@@ -2,6 +2,8 @@
 // Tensor: a float32, contiguous, row-major (NCHW for images) array that can take part
 // in define-by-run autograd. A Tensor is a cheap handle: copies share the same data,
 // as in PyTorch. reshape()/view()/detach() share storage; clone() copies.
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <memory>
@@ -22,6 +24,9 @@ struct TensorImpl {
   std::shared_ptr<Storage> storage;
   int64_t offset = 0;  // in elements; views of a storage start here
   Shape shape;
+  // Physical layout of `storage` (see Tensor::block()): 0 = plain row-major; B > 0 = a 4-D
+  // tensor stored channel-blocked. Atomic because data() on a const tensor may convert it.
+  std::atomic<int32_t> block{0};
   bool requires_grad = false;
   std::shared_ptr<TensorImpl> grad;  // accumulated gradient of a leaf
   std::shared_ptr<Node> grad_fn;     // the op that produced this tensor (non-leaf)
@@ -80,6 +85,23 @@ class Tensor {
   // replaces the gradient passed on (as torch.Tensor.register_hook).
   void register_hook(GradHook hook);
   const std::shared_ptr<Node>& grad_fn() const;
+
+  // ---- physical layout (for the CPU backends) ---------------------------------------
+  // 0: plain row-major, what data() always returns. B > 0: a 4-D (N, C, H, W) tensor with
+  // C % B == 0 stored channel-blocked, as (N, C/B, H, W, B) (oneDNN's nChw16c for B = 16):
+  // the layout oneDNN's convolutions compute in, so a network's activations and their
+  // gradients can go from one layout-aware kernel to the next without a reorder each time.
+  // data() (and everything built on it) first converts a blocked tensor in place to plain,
+  // so code that is not layout-aware never sees the blocked layout.
+  int32_t block() const;
+  // The storage as it is, blocked or not: for layout-aware kernels only.
+  float* raw_data();
+  const float* raw_data() const;
+  // Uninitialized, in the given layout (0: as empty()).
+  static Tensor empty_blocked(const Shape& shape, int32_t block);
+  // This tensor if it already has layout `block`, else a converted copy (not recorded by
+  // autograd: for kernels and backward functions).
+  Tensor to_block(int32_t block) const;
 
   TensorImpl* impl() const { return impl_.get(); }
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }

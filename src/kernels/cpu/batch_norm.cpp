@@ -12,10 +12,11 @@
 //   mean = K + sum(x - K) / M,   var = sum((x - K)^2) / M - (sum(x - K) / M)^2,
 // which is exact algebra and accurate as long as K is within a few standard deviations
 // of the mean (the shifted-data algorithm). All arithmetic is in double (see below).
+#include "kernels/batch_norm.h"
+
 #include <cmath>
 #include <vector>
 
-#include "kernels/batch_norm.h"
 #include "kernels/cpu/parallel.h"
 #include "kernels/registry.h"
 
@@ -100,6 +101,86 @@ CONVNET_SIMD void row_bwd(int64_t S, const float* x, const float* gy, double m, 
   for (; i < S; ++i) gx[i] = static_cast<float>((gy[i] - c - (x[i] - m) * q) * k);
 }
 
+// ---- channel-blocked rows: S positions of B = 8 or 16 channels (one or two v8d) ---------
+[[gnu::always_inline]] inline v8d load8d(const double* p) {
+  v8d v;
+  __builtin_memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// s1[j] += sum_s (x[s, j] - K[j]), s2[j] += sum_s (x[s, j] - K[j])^2
+CONVNET_SIMD void brow_stats(int64_t S, int64_t B, const float* x, const double* K, double* s1, double* s2) {
+  const int64_t G = B / 8;
+  v8d k[2] = {}, a1[2] = {}, a2[2] = {};
+  for (int64_t u = 0; u < G; ++u) k[u] = load8d(K + 8 * u);
+  for (int64_t s = 0; s < S; ++s)
+    for (int64_t u = 0; u < G; ++u) {
+      const v8d d = load8(x + s * B + 8 * u) - k[u];
+      a1[u] += d;
+      a2[u] += d * d;
+    }
+  for (int64_t u = 0; u < G; ++u)
+    for (int j = 0; j < 8; ++j) s1[8 * u + j] += a1[u][j], s2[8 * u + j] += a2[u][j];
+}
+
+// y[s, j] = (x[s, j] - m[j]) * a[j] + b[j]
+CONVNET_SIMD void brow_affine(int64_t S, int64_t B, const float* x, const double* m, const double* a, const double* b,
+                              float* y) {
+  const int64_t G = B / 8;
+  v8d mv[2] = {}, av[2] = {}, bv[2] = {};
+  for (int64_t u = 0; u < G; ++u) mv[u] = load8d(m + 8 * u), av[u] = load8d(a + 8 * u), bv[u] = load8d(b + 8 * u);
+  for (int64_t s = 0; s < S; ++s)
+    for (int64_t u = 0; u < G; ++u) store8(y + s * B + 8 * u, (load8(x + s * B + 8 * u) - mv[u]) * av[u] + bv[u]);
+}
+
+// sg[j] += sum_s gy[s, j], sgx[j] += sum_s gy[s, j] (x[s, j] - m[j])
+CONVNET_SIMD void brow_bwd_stats(int64_t S, int64_t B, const float* x, const float* gy, const double* m, double* sg,
+                                 double* sgx) {
+  const int64_t G = B / 8;
+  v8d mv[2] = {}, a1[2] = {}, a2[2] = {};
+  for (int64_t u = 0; u < G; ++u) mv[u] = load8d(m + 8 * u);
+  for (int64_t s = 0; s < S; ++s)
+    for (int64_t u = 0; u < G; ++u) {
+      const v8d gv = load8(gy + s * B + 8 * u);
+      a1[u] += gv;
+      a2[u] += gv * (load8(x + s * B + 8 * u) - mv[u]);
+    }
+  for (int64_t u = 0; u < G; ++u)
+    for (int j = 0; j < 8; ++j) sg[8 * u + j] += a1[u][j], sgx[8 * u + j] += a2[u][j];
+}
+
+// gx[s, j] = (gy[s, j] - c[j] - (x[s, j] - m[j]) q[j]) k[j]
+CONVNET_SIMD void brow_bwd(int64_t S, int64_t B, const float* x, const float* gy, const double* m, const double* k,
+                           const double* c, const double* q, float* gx) {
+  const int64_t G = B / 8;
+  v8d mv[2] = {}, kv[2] = {}, cv[2] = {}, qv[2] = {};
+  for (int64_t u = 0; u < G; ++u)
+    mv[u] = load8d(m + 8 * u), kv[u] = load8d(k + 8 * u), cv[u] = load8d(c + 8 * u), qv[u] = load8d(q + 8 * u);
+  for (int64_t s = 0; s < S; ++s)
+    for (int64_t u = 0; u < G; ++u) {
+      const int64_t o = s * B + 8 * u;
+      store8(gx + o, (load8(gy + o) - cv[u] - (load8(x + o) - mv[u]) * qv[u]) * kv[u]);
+    }
+}
+
+// The blocked rows handle B = 8 and 16 (AVX2's and AVX-512's oneDNN layouts); other
+// layouts go to the reference kernels.
+bool fast_layout(const BatchNormGeom& g) {
+  return g.B == 0 || g.B == 8 || g.B == 16;
+}
+
+// Row r of x: plain, (n, c) with S values of channel c; blocked, (n, cb) with S*B values
+// of channels cb*B ... cb*B + B - 1. rows(), row_len() and first_channel() say which.
+int64_t rows(const BatchNormGeom& g) {
+  return g.B ? g.N * (g.C / g.B) : g.N * g.C;
+}
+int64_t row_len(const BatchNormGeom& g) {
+  return g.B ? g.S * g.B : g.S;
+}
+int64_t first_channel(const BatchNormGeom& g, int64_t r) {
+  return g.B ? (r % (g.C / g.B)) * g.B : r % g.C;
+}
+
 // Rows [r0, r1) of thread t of T.
 void row_range(int64_t rows, int t, int T, int64_t& r0, int64_t& r1) {
   r0 = rows * t / T;
@@ -110,53 +191,69 @@ void row_range(int64_t rows, int t, int T, int64_t& r0, int64_t& r1) {
 
 void batch_norm_fwd_train(const BatchNormGeom& g, const float* x, const float* w, const float* b, double eps, float* y,
                           float* mean, float* var) {
-  const int64_t C = g.C, S = g.S, rows = g.N * C;
+  if (!fast_layout(g)) return ref::batch_norm_fwd_train<float>(g, x, w, b, eps, y, mean, var);
+  const int64_t C = g.C, S = g.S, R = rows(g), L = row_len(g);
   const double M = static_cast<double>(g.N * S);
-  const int nt = threads_for(rows * S, kGrain);
+  const int nt = threads_for(R * L, kGrain);
   std::vector<double> part(static_cast<size_t>(nt) * 2 * C, 0.0);
-  std::vector<double> shift(C), a(C), bb(C);
-  for (int64_t c = 0; c < C; ++c) shift[c] = x[c * S];
+  std::vector<double> shift(C), mu(C), a(C), bb(C);
+  // The shift of channel c: its first value (image 0, position 0).
+  for (int64_t c = 0; c < C; ++c) shift[c] = g.B ? x[(c / g.B) * L + c % g.B] : x[c * S];
 #pragma omp parallel num_threads(nt)
   {
     const int t = omp_get_thread_num(), T = omp_get_num_threads();
     int64_t r0, r1;
-    row_range(rows, t, T, r0, r1);
-    double* p = part.data() + static_cast<size_t>(t) * 2 * C;
+    row_range(R, t, T, r0, r1);
+    double* s1 = part.data() + static_cast<size_t>(t) * 2 * C;
+    double* s2 = s1 + C;
     for (int64_t r = r0; r < r1; ++r) {
-      const int64_t c = r % C;
-      row_stats(S, x + r * S, shift[c], p[2 * c], p[2 * c + 1]);
+      const int64_t c = first_channel(g, r);
+      if (g.B)
+        brow_stats(S, g.B, x + r * L, &shift[c], &s1[c], &s2[c]);
+      else
+        row_stats(S, x + r * L, shift[c], s1[c], s2[c]);
     }
 #pragma omp barrier
 #pragma omp single
     for (int64_t c = 0; c < C; ++c) {
-      double s1 = 0, s2 = 0;
+      double t1 = 0, t2 = 0;
       for (int u = 0; u < T; ++u)
-        s1 += part[(static_cast<size_t>(u) * C + c) * 2], s2 += part[(static_cast<size_t>(u) * C + c) * 2 + 1];
-      const double d = s1 / M;
-      const double mu = shift[c] + d, v = std::max(0.0, s2 / M - d * d);
-      mean[c] = static_cast<float>(mu);
-      var[c] = static_cast<float>(v);
+        t1 += part[static_cast<size_t>(u) * 2 * C + c], t2 += part[static_cast<size_t>(u) * 2 * C + C + c];
+      const double d = t1 / M;
+      mean[c] = static_cast<float>(shift[c] + d);
+      var[c] = static_cast<float>(std::max(0.0, t2 / M - d * d));
       // Normalize with the statistics as stored (float), as the reference does.
-      const double invstd = 1.0 / std::sqrt(static_cast<double>(var[c]) + eps);
-      a[c] = invstd * (w ? w[c] : 1.0);
+      mu[c] = mean[c];
+      a[c] = (w ? w[c] : 1.0) / std::sqrt(static_cast<double>(var[c]) + eps);
       bb[c] = b ? b[c] : 0.0;
     }
-    // (the implicit barrier of `single` publishes mean, a and bb)
+    // (the implicit barrier of `single` publishes mu, a and bb)
     for (int64_t r = r0; r < r1; ++r) {
-      const int64_t c = r % C;
-      row_affine(S, x + r * S, mean[c], a[c], bb[c], y + r * S);
+      const int64_t c = first_channel(g, r);
+      if (g.B)
+        brow_affine(S, g.B, x + r * L, &mu[c], &a[c], &bb[c], y + r * L);
+      else
+        row_affine(S, x + r * L, mu[c], a[c], bb[c], y + r * L);
     }
   }
 }
 
 void batch_norm_fwd_eval(const BatchNormGeom& g, const float* x, const float* mean, const float* var, const float* w,
                          const float* b, double eps, float* y) {
-  const int64_t C = g.C, S = g.S;
-  std::vector<double> a(C);
-  for (int64_t c = 0; c < C; ++c) a[c] = (w ? w[c] : 1.0) / std::sqrt(static_cast<double>(var[c]) + eps);
-  parallel_for(g.N * C, S, [&](int64_t r) {
-    const int64_t c = r % C;
-    row_affine(S, x + r * S, mean[c], a[c], b ? b[c] : 0.0, y + r * S);
+  if (!fast_layout(g)) return ref::batch_norm_fwd_eval<float>(g, x, mean, var, w, b, eps, y);
+  const int64_t C = g.C, S = g.S, L = row_len(g);
+  std::vector<double> mu(C), a(C), bb(C);
+  for (int64_t c = 0; c < C; ++c) {
+    mu[c] = mean[c];
+    a[c] = (w ? w[c] : 1.0) / std::sqrt(static_cast<double>(var[c]) + eps);
+    bb[c] = b ? b[c] : 0.0;
+  }
+  parallel_for(rows(g), L, [&](int64_t r) {
+    const int64_t c = first_channel(g, r);
+    if (g.B)
+      brow_affine(S, g.B, x + r * L, &mu[c], &a[c], &bb[c], y + r * L);
+    else
+      row_affine(S, x + r * L, mu[c], a[c], bb[c], y + r * L);
   });
 }
 
@@ -166,38 +263,47 @@ void batch_norm_fwd_eval(const BatchNormGeom& g, const float* x, const float* me
 //   gx = w invstd gy                                        (given statistics)
 void batch_norm_bwd(const BatchNormGeom& g, const float* x, const float* gy, const float* mean, const float* var,
                     const float* w, double eps, bool batch_stats, float* gx, float* gw, float* gb) {
-  const int64_t C = g.C, S = g.S, rows = g.N * C;
+  if (!fast_layout(g)) return ref::batch_norm_bwd<float>(g, x, gy, mean, var, w, eps, batch_stats, gx, gw, gb);
+  const int64_t C = g.C, S = g.S, R = rows(g), L = row_len(g);
   const double M = static_cast<double>(g.N * S);
-  const int nt = threads_for(rows * S, kGrain);
+  const int nt = threads_for(R * L, kGrain);
   std::vector<double> part(static_cast<size_t>(nt) * 2 * C, 0.0);
-  std::vector<double> k(C), c1(C), q(C);
+  std::vector<double> mu(C), k(C), c1(C), q(C);
+  for (int64_t c = 0; c < C; ++c) mu[c] = mean[c];
 #pragma omp parallel num_threads(nt)
   {
     const int t = omp_get_thread_num(), T = omp_get_num_threads();
     int64_t r0, r1;
-    row_range(rows, t, T, r0, r1);
-    double* p = part.data() + static_cast<size_t>(t) * 2 * C;
+    row_range(R, t, T, r0, r1);
+    double* sg = part.data() + static_cast<size_t>(t) * 2 * C;
+    double* sgx = sg + C;
     for (int64_t r = r0; r < r1; ++r) {
-      const int64_t c = r % C;
-      row_bwd_stats(S, x + r * S, gy + r * S, mean[c], p[2 * c], p[2 * c + 1]);
+      const int64_t c = first_channel(g, r);
+      if (g.B)
+        brow_bwd_stats(S, g.B, x + r * L, gy + r * L, &mu[c], &sg[c], &sgx[c]);
+      else
+        row_bwd_stats(S, x + r * L, gy + r * L, mu[c], sg[c], sgx[c]);
     }
 #pragma omp barrier
 #pragma omp single
     for (int64_t c = 0; c < C; ++c) {
-      double sg = 0, sgx = 0;
+      double t1 = 0, t2 = 0;
       for (int u = 0; u < T; ++u)
-        sg += part[(static_cast<size_t>(u) * C + c) * 2], sgx += part[(static_cast<size_t>(u) * C + c) * 2 + 1];
+        t1 += part[static_cast<size_t>(u) * 2 * C + c], t2 += part[static_cast<size_t>(u) * 2 * C + C + c];
       const double invstd = 1.0 / std::sqrt(static_cast<double>(var[c]) + eps);
-      if (gw) gw[c] = static_cast<float>(invstd * sgx);
-      if (gb) gb[c] = static_cast<float>(sg);
+      if (gw) gw[c] = static_cast<float>(invstd * t2);
+      if (gb) gb[c] = static_cast<float>(t1);
       k[c] = (w ? w[c] : 1.0) * invstd;
-      c1[c] = batch_stats ? sg / M : 0.0;
-      q[c] = batch_stats ? invstd * invstd * sgx / M : 0.0;
+      c1[c] = batch_stats ? t1 / M : 0.0;
+      q[c] = batch_stats ? invstd * invstd * t2 / M : 0.0;
     }
     if (gx)
       for (int64_t r = r0; r < r1; ++r) {
-        const int64_t c = r % C;
-        row_bwd(S, x + r * S, gy + r * S, mean[c], k[c], c1[c], q[c], gx + r * S);
+        const int64_t c = first_channel(g, r);
+        if (g.B)
+          brow_bwd(S, g.B, x + r * L, gy + r * L, &mu[c], &k[c], &c1[c], &q[c], gx + r * L);
+        else
+          row_bwd(S, x + r * L, gy + r * L, mu[c], k[c], c1[c], q[c], gx + r * L);
       }
   }
 }

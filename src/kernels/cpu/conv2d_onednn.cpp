@@ -49,8 +49,10 @@ ConvDims conv_dims(const Conv2dGeom& g) {
   return d;
 }
 
-Key<17> conv_key(const Conv2dGeom& g, int64_t flag) {
-  return {{g.N, g.C, g.H, g.W, g.OC, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.DH, g.DW, g.G, g.OH, g.OW, flag}};
+// The geometry, a flag (bias), and the layouts of the two activation tensors involved.
+Key<19> conv_key(const Conv2dGeom& g, int64_t flag, int32_t block_a, int32_t block_b) {
+  return {{g.N, g.C, g.H, g.W, g.OC, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.DH, g.DW, g.G, g.OH, g.OW, flag, block_a,
+           block_b}};
 }
 
 dnnl::primitive_attr user_scratchpad() {
@@ -77,20 +79,20 @@ struct FwdEntry {
   Reorder src, wei, dst;  // user -> primitive (src, wei); primitive -> user (dst)
 };
 
-Cache<17, FwdEntry>& fwd_cache() {
-  static Cache<17, FwdEntry> c;
+Cache<19, FwdEntry>& fwd_cache() {
+  static Cache<19, FwdEntry> c;
   return c;
 }
 
-std::shared_ptr<FwdEntry> fwd_entry(const Conv2dGeom& g, bool bias) {
-  return fwd_cache().get(conv_key(g, bias), [&] {
+std::shared_ptr<FwdEntry> fwd_entry(const Conv2dGeom& g, bool bias, int32_t xb, int32_t yb) {
+  return fwd_cache().get(conv_key(g, bias, xb, yb), [&] {
     const ConvDims d = conv_dims(g);
     auto e = std::make_shared<FwdEntry>();
     e->pd = convolution_forward::primitive_desc(fwd_desc(d, bias), user_scratchpad(), engine());
     e->prim = convolution_forward(e->pd);
-    e->src = Reorder(plain_md(d.src, tag::nchw), e->pd.src_desc());
+    e->src = Reorder(activation_md(d.src, xb), e->pd.src_desc());
     e->wei = Reorder(plain_md(d.wei, d.wei_tag), e->pd.weights_desc());
-    e->dst = Reorder(e->pd.dst_desc(), plain_md(d.dst, tag::nchw));
+    e->dst = Reorder(e->pd.dst_desc(), activation_md(d.dst, yb));
     return e;
   });
 }
@@ -102,8 +104,8 @@ struct BwdDataEntry {
   Reorder gy, wei, gx;
 };
 
-Cache<17, BwdDataEntry>& bwd_data_cache() {
-  static Cache<17, BwdDataEntry> c;
+Cache<19, BwdDataEntry>& bwd_data_cache() {
+  static Cache<19, BwdDataEntry> c;
   return c;
 }
 
@@ -114,8 +116,8 @@ struct BwdWeightEntry {
   Reorder x, gy, gw;
 };
 
-Cache<17, BwdWeightEntry>& bwd_weight_cache() {
-  static Cache<17, BwdWeightEntry> c;
+Cache<19, BwdWeightEntry>& bwd_weight_cache() {
+  static Cache<19, BwdWeightEntry> c;
   return c;
 }
 
@@ -129,8 +131,9 @@ void run(dnnl::primitive& p, const dnnl::primitive_desc_base& pd, std::unordered
 }  // namespace
 
 // y = conv(x, w) + b
-void conv2d_fwd(const Conv2dGeom& g, const float* x, const float* w, const float* b, float* y) {
-  auto e = fwd_entry(g, b != nullptr);
+void conv2d_fwd_blocked(const Conv2dGeom& g, const float* x, int32_t xb, const float* w, const float* b, float* y,
+                        int32_t yb) {
+  auto e = fwd_entry(g, b != nullptr, xb, yb);
   Temp tx, tw, ty;
   memory mx = e->src.in(x, tx), mw = e->wei.in(w, tw), my = e->dst.out(y, ty);
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, mx}, {DNNL_ARG_WEIGHTS, mw}, {DNNL_ARG_DST, my}};
@@ -140,23 +143,24 @@ void conv2d_fwd(const Conv2dGeom& g, const float* x, const float* w, const float
 }
 
 // gx = conv_transpose(gy, w)
-void conv2d_bwd_data(const Conv2dGeom& g, const float* gy, const float* w, float* gx) {
+void conv2d_bwd_data_blocked(const Conv2dGeom& g, const float* gy, int32_t gyb, const float* w, float* gx,
+                             int32_t gxb) {
   // With 1-3 input channels per group (a network's first layer on images) oneDNN's
   // backward-data kernel runs 2-4x slower than GEMM + col2im (measured on LeNet's and
-  // VGG's first layers), so those shapes stay on the im2col kernel.
-  if (g.C / g.G < 4) return cpu::conv2d_bwd_data(g, gy, w, gx);
-  auto e = bwd_data_cache().get(conv_key(g, 0), [&] {
+  // VGG's first layers), so those shapes stay on the im2col kernel when plain.
+  if (g.C / g.G < 4 && gyb == 0 && gxb == 0) return cpu::conv2d_bwd_data(g, gy, w, gx);
+  auto e = bwd_data_cache().get(conv_key(g, 0, gyb, gxb), [&] {
     const ConvDims d = conv_dims(g);
-    auto hint = fwd_entry(g, false);
+    auto hint = fwd_entry(g, false, 0, 0);
     auto en = std::make_shared<BwdDataEntry>();
     convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, memory::desc(d.src, dt::f32, tag::any),
                                          memory::desc(d.wei, dt::f32, tag::any), memory::desc(d.dst, dt::f32, tag::any),
                                          d.strides, d.dilates, d.pad_l, d.pad_r);
     en->pd = convolution_backward_data::primitive_desc(desc, user_scratchpad(), engine(), hint->pd);
     en->prim = convolution_backward_data(en->pd);
-    en->gy = Reorder(plain_md(d.dst, tag::nchw), en->pd.diff_dst_desc());
+    en->gy = Reorder(activation_md(d.dst, gyb), en->pd.diff_dst_desc());
     en->wei = Reorder(plain_md(d.wei, d.wei_tag), en->pd.weights_desc());
-    en->gx = Reorder(en->pd.diff_src_desc(), plain_md(d.src, tag::nchw));
+    en->gx = Reorder(en->pd.diff_src_desc(), activation_md(d.src, gxb));
     return en;
   });
   Temp tgy, tw, tgx;
@@ -166,11 +170,12 @@ void conv2d_bwd_data(const Conv2dGeom& g, const float* gy, const float* w, float
 }
 
 // gw = sum_n corr(x, gy), gb = sum gy
-void conv2d_bwd_weight(const Conv2dGeom& g, const float* x, const float* gy, float* gw, float* gb) {
+void conv2d_bwd_weight_blocked(const Conv2dGeom& g, const float* x, int32_t xb, const float* gy, int32_t gyb, float* gw,
+                               float* gb) {
   const bool bias = gb != nullptr;
-  auto e = bwd_weight_cache().get(conv_key(g, bias), [&] {
+  auto e = bwd_weight_cache().get(conv_key(g, bias, xb, gyb), [&] {
     const ConvDims d = conv_dims(g);
-    auto hint = fwd_entry(g, bias);
+    auto hint = fwd_entry(g, bias, 0, 0);
     auto en = std::make_shared<BwdWeightEntry>();
     const memory::desc any_src(d.src, dt::f32, tag::any), any_wei(d.wei, dt::f32, tag::any),
         any_dst(d.dst, dt::f32, tag::any);
@@ -181,8 +186,8 @@ void conv2d_bwd_weight(const Conv2dGeom& g, const float* x, const float* gy, flo
                                                           any_dst, d.strides, d.dilates, d.pad_l, d.pad_r);
     en->pd = convolution_backward_weights::primitive_desc(desc, user_scratchpad(), engine(), hint->pd);
     en->prim = convolution_backward_weights(en->pd);
-    en->x = Reorder(plain_md(d.src, tag::nchw), en->pd.src_desc());
-    en->gy = Reorder(plain_md(d.dst, tag::nchw), en->pd.diff_dst_desc());
+    en->x = Reorder(activation_md(d.src, xb), en->pd.src_desc());
+    en->gy = Reorder(activation_md(d.dst, gyb), en->pd.diff_dst_desc());
     en->gw = Reorder(en->pd.diff_weights_desc(), plain_md(d.wei, d.wei_tag));
     return en;
   });
@@ -194,10 +199,24 @@ void conv2d_bwd_weight(const Conv2dGeom& g, const float* x, const float* gy, flo
   e->gw.finish(mgw, gw);
 }
 
+void conv2d_fwd(const Conv2dGeom& g, const float* x, const float* w, const float* b, float* y) {
+  conv2d_fwd_blocked(g, x, 0, w, b, y, 0);
+}
+void conv2d_bwd_data(const Conv2dGeom& g, const float* gy, const float* w, float* gx) {
+  conv2d_bwd_data_blocked(g, gy, 0, w, gx, 0);
+}
+void conv2d_bwd_weight(const Conv2dGeom& g, const float* x, const float* gy, float* gw, float* gb) {
+  conv2d_bwd_weight_blocked(g, x, 0, gy, 0, gw, gb);
+}
+
 }  // namespace convnet::kernels::onednn
 
 namespace convnet::kernels {
 void register_onednn_conv2d() {
+  add<Conv2dBlockFn>("conv2d_block", "onednn", 20, &onednn::preferred_block);
+  add<Conv2dFwdBlockedFn<float>>("conv2d_fwd_blocked", "onednn", 20, &onednn::conv2d_fwd_blocked);
+  add<Conv2dBwdDataBlockedFn<float>>("conv2d_bwd_data_blocked", "onednn", 20, &onednn::conv2d_bwd_data_blocked);
+  add<Conv2dBwdWeightBlockedFn<float>>("conv2d_bwd_weight_blocked", "onednn", 20, &onednn::conv2d_bwd_weight_blocked);
   add<Conv2dFwdFn<float>>("conv2d_fwd", "onednn", 20, &onednn::conv2d_fwd);
   add<Conv2dBwdDataFn<float>>("conv2d_bwd_data", "onednn", 20, &onednn::conv2d_bwd_data);
   add<Conv2dBwdWeightFn<float>>("conv2d_bwd_weight", "onednn", 20, &onednn::conv2d_bwd_weight);

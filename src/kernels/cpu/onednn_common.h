@@ -26,6 +26,13 @@ inline dnnl::memory::desc plain_md(const dims& d, tag t) {
   return dnnl::memory::desc(d, dt::f32, t);
 }
 
+// The channel block of the activations layout oneDNN's f32 convolutions compute in on
+// this CPU (16 with AVX-512, 8 with AVX2), or 0: keep tensors plain. CONVNET_BLOCKED=0 in
+// the environment turns blocked activations off.
+int32_t preferred_block();
+// An activation tensor (N, C, H, W): plain NCHW (block 0) or channel-blocked nChw{block}c.
+dnnl::memory::desc activation_md(const dims& d, int32_t block);
+
 // A buffer for `md` (a reorder target or a scratchpad), released when it goes out of scope.
 class Temp {
  public:

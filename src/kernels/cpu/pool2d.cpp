@@ -3,13 +3,17 @@
 // on a one-plane geometry. Max pooling's argmax is an index within the plane, so the
 // reference's indices are already right. Identical results to the reference, by design.
 // The common 2x2 stride-2 max pooling (LeNet, VGG) has its own loop.
+// GCC 12 reports its own avx512fintrin.h (the _mm512_undefined_* behind some intrinsics)
+// as "may be used uninitialized"; a known false positive.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include "kernels/pool2d.h"
+
 #include <immintrin.h>
 
 #include <cstdint>
 #include <cstring>
 
 #include "kernels/cpu/parallel.h"
-#include "kernels/pool2d.h"
 #include "kernels/registry.h"
 
 namespace convnet::kernels::cpu {
@@ -18,6 +22,12 @@ namespace {
 
 Pool2dGeom one_plane(Pool2dGeom g) {
   g.N = g.C = 1;
+  return g;
+}
+// One (n, c/B) block of a channel-blocked tensor: B planes side by side.
+Pool2dGeom one_block(Pool2dGeom g) {
+  g.N = 1;
+  g.C = g.B;
   return g;
 }
 AdaptivePool2dGeom one_plane(AdaptivePool2dGeom g) {
@@ -90,6 +100,40 @@ void max_2x2_row_scalar(int64_t OW, int64_t W, const float* r0, const float* r1,
   }
 }
 
+#ifdef CONVNET_HAVE_AVX512_POOL
+// One (n, c/16) block of a 16-channel-blocked tensor: every window is 4 vectors of 16
+// channels, so the windows of all 16 channels are taken at once, with the reference's
+// rule per lane.
+__attribute__((target("avx512f"))) void max_2x2_block16(const Pool2dGeom& g, const float* x, float* y,
+                                                        int64_t* argmax) {
+  for (int64_t oh = 0; oh < g.OH; ++oh)
+    for (int64_t ow = 0; ow < g.OW; ++ow) {
+      const int64_t p0 = 2 * oh * g.W + 2 * ow;  // the window's first element in the plane
+      const int64_t pos[4] = {p0, p0 + 1, p0 + g.W, p0 + g.W + 1};
+      __m512 best = _mm512_loadu_ps(x + pos[0] * 16);
+      __m512i k = _mm512_setzero_si512();
+      for (int e = 1; e < 4; ++e) {
+        const __m512 v = _mm512_loadu_ps(x + pos[e] * 16);
+        const __mmask16 t = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+        best = _mm512_mask_mov_ps(best, t, v);
+        k = _mm512_mask_mov_epi32(k, t, _mm512_set1_epi32(e));
+      }
+      const int64_t o = oh * g.OW + ow;
+      _mm512_storeu_ps(y + o * 16, best);
+      if (argmax) {
+        // index = p0 + (k & 1) + (k >> 1) W, as 16 int64s
+        const __m512i idx = _mm512_add_epi32(
+            _mm512_set1_epi32(static_cast<int32_t>(p0)),
+            _mm512_add_epi32(
+                _mm512_and_si512(k, _mm512_set1_epi32(1)),
+                _mm512_mullo_epi32(_mm512_srli_epi32(k, 1), _mm512_set1_epi32(static_cast<int32_t>(g.W)))));
+        _mm512_storeu_si512(argmax + o * 16, _mm512_cvtepi32_epi64(_mm512_castsi512_si256(idx)));
+        _mm512_storeu_si512(argmax + o * 16 + 8, _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(idx, 1)));
+      }
+    }
+}
+#endif
+
 using Max2x2Row = void (*)(int64_t, int64_t, const float*, const float*, float*, int64_t*, int64_t);
 Max2x2Row max_2x2_row() {
 #ifdef CONVNET_HAVE_AVX512_POOL
@@ -111,8 +155,27 @@ void max_2x2_plane(const Pool2dGeom& g, const float* x, float* y, int64_t* argma
 }  // namespace
 
 void max_pool2d_fwd(const Pool2dGeom& g, const float* x, float* y, int64_t* argmax) {
-  const Pool2dGeom p = one_plane(g);
   const int64_t in = g.H * g.W, out = g.OH * g.OW;
+  if (g.B) {
+    // Channel-blocked: per (n, c/B) block, 2x2/2 windows of 16 channels at once where the
+    // CPU allows, else the reference loop on the block.
+    const Pool2dGeom p = one_block(g);
+    bool fast = false;
+#ifdef CONVNET_HAVE_AVX512_POOL
+    fast = g.B == 16 && is_2x2_s2(g) && g.H * g.W < (int64_t{1} << 30) && __builtin_cpu_supports("avx512f");
+#endif
+    parallel_for(g.N * (g.C / g.B), in * g.B, [&](int64_t blk) {
+      const float* xb = x + blk * in * g.B;
+      float* yb = y + blk * out * g.B;
+      int64_t* ab = argmax ? argmax + blk * out * g.B : nullptr;
+#ifdef CONVNET_HAVE_AVX512_POOL
+      if (fast) return max_2x2_block16(p, xb, yb, ab);
+#endif
+      ref::max_pool2d_fwd<float>(p, xb, yb, ab);
+    });
+    return;
+  }
+  const Pool2dGeom p = one_plane(g);
   const bool fast = is_2x2_s2(g);
   parallel_for(g.N * g.C, in, [&](int64_t nc) {
     if (fast)
@@ -122,15 +185,19 @@ void max_pool2d_fwd(const Pool2dGeom& g, const float* x, float* y, int64_t* argm
   });
 }
 
+// Scatter through the plane indices; blocks (or planes) are split over the threads.
 void max_pool2d_bwd(const Pool2dGeom& g, const float* gy, const int64_t* argmax, float* gx) {
-  const int64_t in = g.H * g.W, out = g.OH * g.OW;
-  parallel_for(g.N * g.C, in, [&](int64_t nc) {
-    float* gp = gx + nc * in;
-    std::memset(gp, 0, sizeof(float) * in);
-    const int64_t* am = argmax + nc * out;
-    const float* gyp = gy + nc * out;
+  const int64_t in = g.H * g.W, out = g.OH * g.OW, B = g.B ? g.B : 1;
+  parallel_for(g.N * g.C / B, in * B, [&](int64_t blk) {
+    float* gp = gx + blk * in * B;
+    std::memset(gp, 0, sizeof(float) * in * B);
+    const int64_t* am = argmax + blk * out * B;
+    const float* gyp = gy + blk * out * B;
     for (int64_t o = 0; o < out; ++o)
-      if (am[o] >= 0) gp[am[o]] += gyp[o];
+      for (int64_t lane = 0; lane < B; ++lane) {
+        const int64_t a = am[o * B + lane];
+        if (a >= 0) gp[a * B + lane] += gyp[o * B + lane];
+      }
   });
 }
 

@@ -10,9 +10,11 @@
 
 namespace convnet::kernels::ref {
 
-// x[n, c, i] lives at (n*C + c)*S + i.
+// x[n, c, i] lives at (n*C + c)*S + i (plain), or at ((n*C/B + c/B)*S + i)*B + c%B
+// (channel-blocked).
 static inline int64_t at(const BatchNormGeom& g, int64_t n, int64_t c, int64_t i) {
-  return (n * g.C + c) * g.S + i;
+  if (g.B == 0) return (n * g.C + c) * g.S + i;
+  return ((n * (g.C / g.B) + c / g.B) * g.S + i) * g.B + c % g.B;
 }
 
 // mean[c] = 1/M sum_{n,i} x[n,c,i];  var[c] = 1/M sum_{n,i} (x[n,c,i] - mean[c])^2,  M = N*S

@@ -4,6 +4,7 @@
 #include "kernels/conv2d.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "kernels/registry.h"
 
@@ -103,7 +104,62 @@ INSTANTIATE(double)
 }  // namespace convnet::kernels::ref
 
 namespace convnet::kernels {
+
+// Element (n, c, s): plain at (n C + c) S + s, blocked at ((n C/B + c/B) S + s) B + c % B.
+void to_plain_layout(const float* src, float* dst, int64_t N, int64_t C, int64_t S, int32_t B) {
+  if (B == 0) {
+    std::copy(src, src + N * C * S, dst);
+    return;
+  }
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t s = 0; s < S; ++s) dst[(n * C + c) * S + s] = src[((n * (C / B) + c / B) * S + s) * B + c % B];
+}
+void to_blocked_layout(const float* src, float* dst, int64_t N, int64_t C, int64_t S, int32_t B) {
+  if (B == 0) {
+    std::copy(src, src + N * C * S, dst);
+    return;
+  }
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t s = 0; s < S; ++s) dst[((n * (C / B) + c / B) * S + s) * B + c % B] = src[(n * C + c) * S + s];
+}
+
+namespace ref {
+
+void conv2d_fwd_blocked(const Conv2dGeom& g, const float* x, int32_t xb, const float* w, const float* b, float* y,
+                        int32_t yb) {
+  std::vector<float> px(g.N * g.C * g.H * g.W), py(g.N * g.OC * g.OH * g.OW);
+  to_plain_layout(x, px.data(), g.N, g.C, g.H * g.W, xb);
+  conv2d_fwd<float>(g, px.data(), w, b, py.data());
+  to_blocked_layout(py.data(), y, g.N, g.OC, g.OH * g.OW, yb);
+}
+void conv2d_bwd_data_blocked(const Conv2dGeom& g, const float* gy, int32_t gyb, const float* w, float* gx,
+                             int32_t gxb) {
+  std::vector<float> pgy(g.N * g.OC * g.OH * g.OW), pgx(g.N * g.C * g.H * g.W);
+  to_plain_layout(gy, pgy.data(), g.N, g.OC, g.OH * g.OW, gyb);
+  conv2d_bwd_data<float>(g, pgy.data(), w, pgx.data());
+  to_blocked_layout(pgx.data(), gx, g.N, g.C, g.H * g.W, gxb);
+}
+void conv2d_bwd_weight_blocked(const Conv2dGeom& g, const float* x, int32_t xb, const float* gy, int32_t gyb, float* gw,
+                               float* gb) {
+  std::vector<float> px(g.N * g.C * g.H * g.W), pgy(g.N * g.OC * g.OH * g.OW);
+  to_plain_layout(x, px.data(), g.N, g.C, g.H * g.W, xb);
+  to_plain_layout(gy, pgy.data(), g.N, g.OC, g.OH * g.OW, gyb);
+  conv2d_bwd_weight<float>(g, px.data(), pgy.data(), gw, gb);
+}
+// The reference computes in plain NCHW only.
+int32_t conv2d_block() {
+  return 0;
+}
+
+}  // namespace ref
+
 void register_ref_conv2d() {
+  add<Conv2dFwdBlockedFn<float>>("conv2d_fwd_blocked", "ref", 0, &ref::conv2d_fwd_blocked);
+  add<Conv2dBwdDataBlockedFn<float>>("conv2d_bwd_data_blocked", "ref", 0, &ref::conv2d_bwd_data_blocked);
+  add<Conv2dBwdWeightBlockedFn<float>>("conv2d_bwd_weight_blocked", "ref", 0, &ref::conv2d_bwd_weight_blocked);
+  add<Conv2dBlockFn>("conv2d_block", "ref", 0, &ref::conv2d_block);
   add<Conv2dFwdFn<float>>("conv2d_fwd", "ref", 0, &ref::conv2d_fwd<float>);
   add<Conv2dBwdDataFn<float>>("conv2d_bwd_data", "ref", 0, &ref::conv2d_bwd_data<float>);
   add<Conv2dBwdWeightFn<float>>("conv2d_bwd_weight", "ref", 0, &ref::conv2d_bwd_weight<float>);

@@ -32,10 +32,11 @@ int64_t avg_divisor(const Pool2dGeom& g, const AvgSpan& h, const AvgSpan& w) {
 // y[n,c,oh,ow] = max_{kh,kw} x[n, c, oh*SH - PH + kh*DH, ow*SW - PW + kw*DW], padding = -inf.
 // The first maximum in row-major window order wins (a later element must be strictly
 // greater); NaN propagates. Both as PyTorch, so the gradient goes to the same element.
+// (pool_at() finds an element in the plain or the channel-blocked layout.)
 template <class T>
 void max_pool2d_fwd(const Pool2dGeom& g, const T* x, T* y, int64_t* argmax) {
+  const int64_t HW = g.H * g.W, OHW = g.OH * g.OW;
   for (int64_t nc = 0; nc < g.N * g.C; ++nc) {
-    const T* xp = x + nc * g.H * g.W;
     for (int64_t oh = 0; oh < g.OH; ++oh)
       for (int64_t ow = 0; ow < g.OW; ++ow) {
         T best = -std::numeric_limits<T>::infinity();
@@ -46,11 +47,11 @@ void max_pool2d_fwd(const Pool2dGeom& g, const T* x, T* y, int64_t* argmax) {
           for (int64_t kw = 0; kw < g.KW; ++kw) {
             const int64_t iw = ow * g.SW - g.PW + kw * g.DW;
             if (iw < 0 || iw >= g.W) continue;
-            const T v = xp[ih * g.W + iw];
+            const T v = x[pool_at(g, nc, ih * g.W + iw, HW)];
             if (best_i < 0 || v > best || std::isnan(v)) best = v, best_i = ih * g.W + iw;
           }
         }
-        const int64_t o = (nc * g.OH + oh) * g.OW + ow;
+        const int64_t o = pool_at(g, nc, oh * g.OW + ow, OHW);
         y[o] = best;
         if (argmax) argmax[o] = best_i;
       }
@@ -60,10 +61,13 @@ void max_pool2d_fwd(const Pool2dGeom& g, const T* x, T* y, int64_t* argmax) {
 // dL/dx[n,c,i] = sum of gy[n,c,oh,ow] over the windows whose maximum is x[n,c,i].
 template <class T>
 void max_pool2d_bwd(const Pool2dGeom& g, const T* gy, const int64_t* argmax, T* gx) {
-  std::fill(gx, gx + g.N * g.C * g.H * g.W, T(0));
+  const int64_t HW = g.H * g.W, OHW = g.OH * g.OW;
+  std::fill(gx, gx + g.N * g.C * HW, T(0));
   for (int64_t nc = 0; nc < g.N * g.C; ++nc)
-    for (int64_t o = nc * g.OH * g.OW; o < (nc + 1) * g.OH * g.OW; ++o)
-      if (argmax[o] >= 0) gx[nc * g.H * g.W + argmax[o]] += gy[o];
+    for (int64_t i = 0; i < OHW; ++i) {
+      const int64_t o = pool_at(g, nc, i, OHW);
+      if (argmax[o] >= 0) gx[pool_at(g, nc, argmax[o], HW)] += gy[o];
+    }
 }
 
 // y[n,c,oh,ow] = (sum of x over the in-input part of the window) / divisor (see avg_span).

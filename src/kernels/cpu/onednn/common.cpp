@@ -1,3 +1,7 @@
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
 #include "kernels/cpu/onednn_common.h"
 
 namespace convnet::kernels::onednn {
@@ -10,6 +14,31 @@ dnnl::engine& engine() {
 dnnl::stream& stream() {
   thread_local dnnl::stream s(engine());
   return s;
+}
+
+int32_t preferred_block() {
+  static const int32_t b = [] {
+    if (const char* env = std::getenv("CONVNET_BLOCKED"); env && std::string(env) == "0") return 0;
+    const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
+    if (isa == dnnl::cpu_isa::avx512_core || isa == dnnl::cpu_isa::avx512_core_vnni ||
+        isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx)
+      return 16;
+    if (isa == dnnl::cpu_isa::avx2 || isa == dnnl::cpu_isa::avx2_vnni) return 8;
+    return 0;
+  }();
+  return b;
+}
+
+dnnl::memory::desc activation_md(const dims& d, int32_t block) {
+  switch (block) {
+    case 0:
+      return plain_md(d, tag::nchw);
+    case 8:
+      return plain_md(d, tag::nChw8c);
+    case 16:
+      return plain_md(d, tag::nChw16c);
+  }
+  throw std::invalid_argument("oneDNN kernels: unsupported channel block " + std::to_string(block));
 }
 
 dnnl::memory Reorder::in(const void* user, Temp& tmp) const {

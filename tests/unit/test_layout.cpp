@@ -1,0 +1,214 @@
+// Channel-blocked activations (Tensor::block()): the layout itself (conversions, views,
+// data() converting in place), the layout-aware conv2d kernels against the reference in
+// every combination of input and output layout, and whole networks run with blocked
+// activations against the same networks on the plain reference kernels, forward and
+// backward, including tensors converted to plain in the middle of a graph.
+#include <cmath>
+
+#include "convnet/autograd/autograd.h"
+#include "convnet/core/rng.h"
+#include "convnet/nn/layers.h"
+#include "convnet/nn/sequential.h"
+#include "convnet/ops/activation.h"
+#include "convnet/ops/batch_norm.h"
+#include "convnet/ops/conv2d.h"
+#include "convnet/ops/elementwise.h"
+#include "convnet/ops/output_size.h"
+#include "convnet/ops/pool2d.h"
+#include "kernels/conv2d.h"
+#include "kernels/registry.h"
+#include "util/test_util.h"
+
+using namespace convnet;
+using namespace convnet::testing;
+
+namespace {
+
+// The value of element (n, c, h, w) of a plain (N, C, H, W) tensor, for checking layouts.
+float code(int64_t n, int64_t c, int64_t h, int64_t w) {
+  return static_cast<float>(((n * 100 + c) * 100 + h) * 100 + w);
+}
+
+Tensor coded(const Shape& s) {
+  Tensor t = Tensor::empty(s);
+  for (int64_t n = 0; n < s[0]; ++n)
+    for (int64_t c = 0; c < s[1]; ++c)
+      for (int64_t h = 0; h < s[2]; ++h)
+        for (int64_t w = 0; w < s[3]; ++w) t.data()[((n * s[1] + c) * s[2] + h) * s[3] + w] = code(n, c, h, w);
+  return t;
+}
+
+std::vector<float> to_float(const std::vector<double>& v) {
+  return std::vector<float>(v.begin(), v.end());
+}
+
+}  // namespace
+
+TEST(Layout, BlockedStorageOrderAndRoundTrip) {
+  const Shape s = {2, 32, 3, 5};
+  const Tensor plain = coded(s);
+  const Tensor b16 = plain.to_block(16);
+  ASSERT_EQ(b16.block(), 16);
+  EXPECT_EQ(plain.block(), 0);  // to_block() leaves its source alone
+  // (N, C/16, H, W, 16): element (n, c, h, w) at (((n*2 + c/16)*3 + h)*5 + w)*16 + c%16.
+  const float* raw = b16.raw_data();
+  for (int64_t n = 0; n < 2; ++n)
+    for (int64_t c = 0; c < 32; ++c)
+      for (int64_t h = 0; h < 3; ++h)
+        for (int64_t w = 0; w < 5; ++w)
+          ASSERT_EQ(raw[(((n * 2 + c / 16) * 3 + h) * 5 + w) * 16 + c % 16], code(n, c, h, w));
+  EXPECT_TRUE(all_close(b16.to_block(8).to_block(0), plain, 0, 0));
+  // data() converts in place and then reads plain; views made before keep their layout.
+  Tensor b = plain.to_block(8);
+  const Tensor view = b.detach();
+  EXPECT_TRUE(all_close(b, plain, 0, 0));  // all_close reads data()
+  EXPECT_EQ(b.block(), 0);
+  EXPECT_EQ(view.block(), 8);
+  EXPECT_TRUE(all_close(view.to_block(0), plain, 0, 0));
+  // reshape/flatten/clone/to_vector see plain data.
+  Tensor b2 = plain.to_block(16);
+  EXPECT_EQ(b2.flatten().to_vector(), plain.flatten().to_vector());
+  EXPECT_EQ(plain.to_block(16).clone().to_vector(), plain.to_vector());
+  EXPECT_EQ(plain.to_block(16).at({1, 17, 2, 4}), code(1, 17, 2, 4));
+}
+
+TEST(Layout, ChannelsMustFillTheBlocks) {
+  expect_error([] { Tensor::empty_blocked({2, 24, 3, 3}, 16); }, {"channel-blocked", "(2, 24, 3, 3)", "16"});
+  expect_error([] { Tensor::empty_blocked({2, 32}, 16); }, {"4-D", "(2, 32)"});
+}
+
+// conv2d_*_blocked of every backend against the reference, inputs and outputs in every
+// layout the backend's block allows (plain, and blocked where the channels fill blocks).
+TEST(Layout, Conv2dBlockedKernelsMatchReference) {
+  struct Cfg {
+    int64_t N, C, H, W, OC, K, S, P, D, G;
+  };
+  const std::vector<Cfg> grid = {
+      {2, 16, 7, 7, 16, 3, 1, 1, 1, 1},  {3, 16, 9, 8, 32, 3, 2, 1, 1, 1}, {2, 32, 6, 6, 16, 1, 1, 0, 1, 1},
+      {2, 16, 8, 8, 32, 1, 2, 0, 1, 1},  {2, 16, 9, 9, 16, 3, 1, 2, 2, 1}, {2, 32, 5, 5, 32, 3, 1, 1, 1, 2},
+      {2, 16, 6, 6, 16, 3, 1, 1, 1, 16}, {1, 3, 8, 8, 16, 3, 1, 1, 1, 1},  // plain-only input (3 channels)
+  };
+  for (const auto& fwd : kernels::variants("conv2d_fwd_blocked")) {
+    if (fwd.backend == "ref") continue;
+    const auto block_of = [&] {
+      for (const auto& v : kernels::variants("conv2d_block"))
+        if (v.backend == fwd.backend) return kernels::cast<kernels::Conv2dBlockFn>(v)();
+      return int32_t{0};
+    };
+    const int32_t B = block_of();
+    if (B == 0) continue;  // this machine's CPU gives the backend no blocked layout
+    kernels::Variant bd, bw;
+    for (const auto& v : kernels::variants("conv2d_bwd_data_blocked"))
+      if (v.backend == fwd.backend) bd = v;
+    for (const auto& v : kernels::variants("conv2d_bwd_weight_blocked"))
+      if (v.backend == fwd.backend) bw = v;
+    ASSERT_TRUE(bd.fn && bw.fn);
+    int blocked_cases = 0;
+    for (size_t ci = 0; ci < grid.size(); ++ci) {
+      const Cfg& c = grid[ci];
+      kernels::Conv2dGeom g{c.N, c.C, c.H, c.W, c.OC, c.K, c.K, c.S, c.S, c.P, c.P, c.D, c.D, c.G, 0, 0};
+      g.OH = conv_output_size(c.H, c.K, c.S, c.P, c.P, c.D);
+      g.OW = conv_output_size(c.W, c.K, c.S, c.P, c.P, c.D);
+      const int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.OC * g.OH * g.OW, nw = g.OC * (g.C / g.G) * c.K * c.K;
+      auto x = to_float(random_doubles(nx, 10 + ci)), w = to_float(random_doubles(nw, 20 + ci));
+      auto b = to_float(random_doubles(g.OC, 30 + ci)), gy = to_float(random_doubles(ny, 40 + ci));
+      std::vector<float> y_ref(ny), gx_ref(nx), gw_ref(nw), gb_ref(g.OC);
+      kernels::ref::conv2d_fwd<float>(g, x.data(), w.data(), b.data(), y_ref.data());
+      kernels::ref::conv2d_bwd_data<float>(g, gy.data(), w.data(), gx_ref.data());
+      kernels::ref::conv2d_bwd_weight<float>(g, x.data(), gy.data(), gw_ref.data(), gb_ref.data());
+      for (int32_t xb : {0, B})
+        for (int32_t yb : {0, B}) {
+          if ((xb && g.C % xb) || (yb && g.OC % yb)) continue;
+          SCOPED_TRACE(fwd.backend + " config " + std::to_string(ci) + " x block " + std::to_string(xb) + " y block " +
+                       std::to_string(yb));
+          std::vector<float> bx(nx), bgy(ny), y(ny), gx(nx), gw(nw, NAN), gb(g.OC, NAN), py(ny), pgx(nx);
+          kernels::to_blocked_layout(x.data(), bx.data(), g.N, g.C, g.H * g.W, xb);
+          kernels::to_blocked_layout(gy.data(), bgy.data(), g.N, g.OC, g.OH * g.OW, yb);
+          kernels::cast<kernels::Conv2dFwdBlockedFn<float>>(fwd)(g, bx.data(), xb, w.data(), b.data(), y.data(), yb);
+          kernels::cast<kernels::Conv2dBwdDataBlockedFn<float>>(bd)(g, bgy.data(), yb, w.data(), gx.data(), xb);
+          kernels::cast<kernels::Conv2dBwdWeightBlockedFn<float>>(bw)(g, bx.data(), xb, bgy.data(), yb, gw.data(),
+                                                                      gb.data());
+          kernels::to_plain_layout(y.data(), py.data(), g.N, g.OC, g.OH * g.OW, yb);
+          kernels::to_plain_layout(gx.data(), pgx.data(), g.N, g.C, g.H * g.W, xb);
+          auto close = [](const std::vector<float>& a, const std::vector<float>& e) {
+            return all_close(std::vector<double>(a.begin(), a.end()), std::vector<double>(e.begin(), e.end()), 1e-4,
+                             1e-4);
+          };
+          EXPECT_TRUE(close(py, y_ref));
+          EXPECT_TRUE(close(pgx, gx_ref));
+          EXPECT_TRUE(close(gw, gw_ref));
+          EXPECT_TRUE(close(gb, gb_ref));
+          blocked_cases += xb > 0 || yb > 0;
+        }
+    }
+    EXPECT_GT(blocked_cases, 20) << fwd.backend;
+  }
+}
+
+namespace {
+
+// A residual network on every layout-aware op: conv (with and without bias, strided,
+// grouped), batch norm, relu, add, then max pooling, global pooling and a linear head.
+struct Net {
+  nn::Conv2d c1{nn::Conv2dOptions(3, 16, 3).padding(1)}, c2{nn::Conv2dOptions(16, 16, 3).padding(1).bias(false)},
+      c3{nn::Conv2dOptions(16, 32, 3).stride(2).padding(1).bias(false).groups(2)};
+  nn::BatchNorm2d b1{16}, b2{16}, b3{32};
+  nn::Linear fc{32, 5};
+  int32_t seen_block = -1;  // the layout the first conv's output came in
+  Tensor forward(const Tensor& x, bool peek) {
+    Tensor a = c1(x);
+    seen_block = a.block();
+    Tensor h = ops::relu(b1(a));
+    if (peek) h.data();  // a non-layout-aware reader in the middle of the graph
+    Tensor r = ops::relu(ops::add(b2(c2(h)), h));
+    Tensor p = ops::max_pool2d(ops::tanh(b3(c3(r))), Pool2dArgs{{2, 2}, {2, 2}});
+    return fc(ops::global_avg_pool2d(p).flatten());
+  }
+  std::vector<Tensor> params() {
+    std::vector<Tensor> ps;
+    for (nn::Module* m : std::initializer_list<nn::Module*>{&c1, &c2, &c3, &b1, &b2, &b3, &fc})
+      for (auto& p : m->parameters()) ps.push_back(p);
+    return ps;
+  }
+};
+
+}  // namespace
+
+TEST(Layout, NetworkMatchesPlainReferenceForwardAndBackward) {
+  for (bool peek : {false, true}) {
+    SCOPED_TRACE(peek ? "activation read as plain mid-graph" : "blocked throughout");
+    Generator gen(3);
+    const Tensor x = Tensor::randn({4, 3, 12, 12}, gen);
+    const Tensor g = Tensor::randn({4, 5}, gen);
+    std::vector<std::vector<float>> outs, grads;
+    for (const char* backend : {"", "ref"}) {
+      kernels::force_backend(backend);
+      manual_seed(7);
+      Net net;
+      Tensor xi = x.clone().requires_grad_();
+      Tensor y = net.forward(xi, peek);
+      // The default backend really runs blocked where the CPU allows; the reference never.
+      EXPECT_EQ(net.seen_block, kernels::get<kernels::Conv2dBlockFn>("conv2d_block")());
+      if (std::string(backend) == "ref") {
+        EXPECT_EQ(net.seen_block, 0);
+      }
+      backward_with(y, g);
+      outs.push_back(y.to_vector());
+      std::vector<float> gs = xi.grad().to_vector();
+      for (auto& p : net.params()) {
+        auto v = p.grad().to_vector();
+        gs.insert(gs.end(), v.begin(), v.end());
+      }
+      grads.push_back(gs);
+      // The running statistics too.
+      for (auto& r : {net.b1.running_mean, net.b2.running_var, net.b3.running_mean}) {
+        auto v = r.to_vector();
+        outs.back().insert(outs.back().end(), v.begin(), v.end());
+      }
+    }
+    kernels::force_backend("");
+    auto as_d = [](const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); };
+    EXPECT_TRUE(all_close(as_d(outs[0]), as_d(outs[1]), 1e-4, 1e-5));
+    EXPECT_TRUE(all_close(as_d(grads[0]), as_d(grads[1]), 1e-3, 1e-4));
+  }
+}
