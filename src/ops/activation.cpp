@@ -37,9 +37,15 @@ Tensor activation(const char* name, const Tensor& x, float a, bool guided = fals
 
 }  // namespace
 
-GuidedReluGuard::GuidedReluGuard() : prev_(g_guided_relu) { g_guided_relu = true; }
-GuidedReluGuard::~GuidedReluGuard() { g_guided_relu = prev_; }
-bool guided_relu_enabled() { return g_guided_relu; }
+GuidedReluGuard::GuidedReluGuard() : prev_(g_guided_relu) {
+  g_guided_relu = true;
+}
+GuidedReluGuard::~GuidedReluGuard() {
+  g_guided_relu = prev_;
+}
+bool guided_relu_enabled() {
+  return g_guided_relu;
+}
 
 Tensor relu(const Tensor& x) {
   return activation("relu", x, 0.f, g_guided_relu);

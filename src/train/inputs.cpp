@@ -11,11 +11,16 @@ namespace convnet::train {
 namespace {
 const char* channel_word(int64_t c) {
   switch (c) {
-    case 1: return "gray";
-    case 2: return "gray + alpha";
-    case 3: return "RGB";
-    case 4: return "RGBA";
-    default: return "?";
+    case 1:
+      return "gray";
+    case 2:
+      return "gray + alpha";
+    case 3:
+      return "RGB";
+    case 4:
+      return "RGBA";
+    default:
+      return "?";
   }
 }
 }  // namespace
@@ -30,9 +35,8 @@ InputImage load_input_image(const Checkpoint& ck, const std::string& path) {
                     (a.input_size == 0 || x.size(2) == a.input_size),
                 "'", path, "' gives an image of shape ", shape_str(x.shape()), "; checkpoint '", ck.path, "' expects ",
                 a.in_channels, "x", a.input_size, "x", a.input_size);
-  CONVNET_CHECK(ck.mean.size() == static_cast<size_t>(a.in_channels) && ck.std.size() == ck.mean.size(),
-                "checkpoint '", ck.path, "' has normalization statistics for ", ck.mean.size(), " channels, not ",
-                a.in_channels);
+  CONVNET_CHECK(ck.mean.size() == static_cast<size_t>(a.in_channels) && ck.std.size() == ck.mean.size(), "checkpoint '",
+                ck.path, "' has normalization statistics for ", ck.mean.size(), " channels, not ", a.in_channels);
   std::string what;
   const bool same_channels = info.channels == a.in_channels || (a.in_channels == 3 && info.channels == 4) ||
                              (a.in_channels == 1 && info.channels == 2);
@@ -42,8 +46,8 @@ InputImage load_input_image(const Checkpoint& ck, const std::string& path) {
                         x.size(2), " (", ck.config.resize_mode, ")");
   if (!what.empty())
     r.conversion = detail::cat("'", path, "' is ", info.channels, "x", info.height, "x", info.width, " (",
-                               channel_word(info.channels), "); the model expects ", a.in_channels, "x", x.size(1),
-                               "x", x.size(2), ": ", what);
+                               channel_word(info.channels), "); the model expects ", a.in_channels, "x", x.size(1), "x",
+                               x.size(2), ": ", what);
   // Normalization as transforms.Normalize: (x - mean[c]) / std[c].
   const int64_t C = x.size(0), plane = x.size(1) * x.size(2);
   r.input = Tensor::empty({1, C, x.size(1), x.size(2)});

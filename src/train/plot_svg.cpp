@@ -130,12 +130,11 @@ std::vector<std::pair<std::string, std::string>> training_plot_svgs(const std::v
     lr.push_back(e.lr);
   }
   const std::string blue = "#1f77b4", orange = "#ff7f0e", green = "#2ca02c";
-  return {
-      {"loss.svg",
-       line_chart_svg("Loss", "epoch", "cross entropy", x, {{"train", tl, blue}, {"validation", vl, orange}})},
-      {"accuracy.svg",
-       line_chart_svg("Accuracy", "epoch", "accuracy (%)", x, {{"train", ta, blue}, {"validation", va, orange}})},
-      {"lr.svg", line_chart_svg("Learning rate", "epoch", "learning rate (epoch start)", x, {{"lr", lr, green}})}};
+  return {{"loss.svg",
+           line_chart_svg("Loss", "epoch", "cross entropy", x, {{"train", tl, blue}, {"validation", vl, orange}})},
+          {"accuracy.svg",
+           line_chart_svg("Accuracy", "epoch", "accuracy (%)", x, {{"train", ta, blue}, {"validation", va, orange}})},
+          {"lr.svg", line_chart_svg("Learning rate", "epoch", "learning rate (epoch start)", x, {{"lr", lr, green}})}};
 }
 
 void write_training_plots(const std::string& run_dir, const std::vector<EpochStats>& h) {

@@ -23,9 +23,12 @@ namespace {
 
 const char* colormap_name(Colormap cm) {
   switch (cm) {
-    case Colormap::Gray: return "gray";
-    case Colormap::Diverging: return "diverging";
-    case Colormap::Heat: return "heat";
+    case Colormap::Gray:
+      return "gray";
+    case Colormap::Diverging:
+      return "diverging";
+    case Colormap::Heat:
+      return "heat";
   }
   return "heat";
 }
@@ -48,10 +51,22 @@ std::string file_part(const std::string& s) {
   return out.empty() ? "_" : out;
 }
 
-std::string stem(const std::string& path) { return file_part(fs::path(path).stem().string()); }
+std::string stem(const std::string& path) {
+  return file_part(fs::path(path).stem().string());
+}
 
 std::string class_name(const train::Checkpoint& ck, int64_t k) {
   return k < static_cast<int64_t>(ck.class_names.size()) ? ck.class_names[k] : "class " + std::to_string(k);
+}
+
+// The q-quantile of the values (nearest rank): a scale end that a few extreme pixels
+// cannot wash out.
+float quantile(const Tensor& t, double q) {
+  std::vector<float> v = t.to_vector();
+  if (v.empty()) return 1.f;
+  const size_t k = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return v[k] > 0 ? v[k] : std::max(1e-12f, *std::max_element(v.begin(), v.end()));
 }
 
 VisualizeResult finish(const std::string& dir, std::vector<IndexEntry> pictures, std::vector<std::string> notes) {
@@ -65,11 +80,20 @@ std::string html_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -95,8 +119,8 @@ std::string index_html(const std::vector<IndexEntry>& entries) {
       << "\" alt=\"" << html_escape(e.title) << "\"></a><figcaption><b>" << html_escape(e.title) << "</b><br>"
       << html_escape(e.text);
     if (e.has_legend)
-      h << "<div class=\"legend\">color scale: <span class=\"lo\">" << num(e.legend.lo)
-        << "</span><img src=\"colorbar-" << colormap_name(e.legend.colormap)
+      h << "<div class=\"legend\">color scale: <span class=\"lo\">" << num(e.legend.lo) << "</span><img src=\"colorbar-"
+        << colormap_name(e.legend.colormap)
         << ".png\" width=\"256\" height=\"16\" alt=\"color bar\"><span class=\"hi\">" << num(e.legend.hi)
         << "</span></div>";
     h << "</figcaption></figure>\n";
@@ -191,8 +215,8 @@ VisualizeResult visualize_features(const train::Checkpoint& ck, nn::Module& mode
   e.text = out.dim() == 4 ? detail::cat(g.maps, " maps of ", out.size(2), "x", out.size(3),
                                         ", one per channel in order, all on one scale from ", num(g.scale.lo), " to ",
                                         num(g.scale.hi), ".")
-                          : detail::cat("one cell per feature (", out.size(1), "), on one scale from ",
-                                        num(g.scale.lo), " to ", num(g.scale.hi), ".");
+                          : detail::cat("one cell per feature (", out.size(1), "), on one scale from ", num(g.scale.lo),
+                                        " to ", num(g.scale.hi), ".");
   e.has_legend = true;
   e.legend = {Colormap::Heat, g.scale.lo, g.scale.hi};
   write_png((fs::path(out_dir) / e.file).string(), g.picture);
@@ -252,13 +276,15 @@ VisualizeResult visualize_saliency(const train::Checkpoint& ck, nn::Module& mode
     return v;
   };
   const Tensor vmag = gradient_magnitude(vanilla), gmag = gradient_magnitude(guided);
-  const Scale vs{0.f, value_range(vmag.data(), vmag.numel()).hi};
-  const Scale gs{0.f, value_range(gmag.data(), gmag.numel()).hi};
+  // Gradient magnitudes are heavy-tailed: scale them to their 99th percentile (brighter
+  // pixels saturate), as saliency pictures usually are, so the structure shows.
+  const Scale vs{0.f, quantile(vmag, 0.99)};
+  const Scale gs{0.f, quantile(gmag, 0.99)};
   const Scale cs{0.f, value_range(cam.upsampled.data(), cam.upsampled.numel()).hi};
   // Grad-CAM is smooth: enlarge it bilinearly rather than in blocks.
   const data::Image cam_big = data::resize_bilinear({1, H, W, cam.upsampled.to_vector()}, H * z, W * z);
-  const Picture pv = overlay(base, enlarge(vmag).data(), vs);
-  const Picture pg = overlay(base, enlarge(gmag).data(), gs);
+  const Picture pv = overlay(base, enlarge(vmag).data(), vs, Colormap::Heat, 0.9f);
+  const Picture pg = overlay(base, enlarge(gmag).data(), gs, Colormap::Heat, 0.9f);
   const Picture pc = overlay(base, cam_big.data.data(), cs);
   // The guided gradient itself, the picture of Springenberg et al.: signed, 0 in the middle.
   const Scale graw = value_range(guided.data(), guided.numel(), true);
@@ -272,36 +298,38 @@ VisualizeResult visualize_saliency(const train::Checkpoint& ck, nn::Module& mode
   std::vector<IndexEntry> es(5);
   es[0].file = s + "-saliency.png";
   es[0].title = detail::cat("Saliency for ", what, " on '", fs::path(image).filename().string(), "'");
-  es[0].text = detail::cat("Left to right: the input; vanilla gradient; guided backpropagation; the guided gradient "
-                           "itself (signed); Grad-CAM on layer ",
-                           cam_name, ". Score: the logit of ", what, "; ", pred, ".");
+  es[0].text = detail::cat(
+      "Left to right: the input; vanilla gradient; guided backpropagation; the guided gradient "
+      "itself (signed); Grad-CAM on layer ",
+      cam_name, ". Score: the logit of ", what, "; ", pred, ".");
   put(es[0].file, side_by_side({image_picture(in.pixels, z), pv, pg, pgr, pc}, 8));
   es[1].file = s + "-vanilla.png";
   es[1].title = detail::cat("Vanilla gradient |d score / d pixel| for ", what);
   es[1].text = detail::cat("max over channels of |gradient| of the logit, overlaid on the image; scale 0 to ",
-                           num(vs.hi), "; ", pred, ".");
+                           num(vs.hi), " (the 99th percentile; larger values saturate); ", pred, ".");
   es[1].has_legend = true, es[1].legend = {Colormap::Heat, vs.lo, vs.hi};
   put(es[1].file, pv);
   es[2].file = s + "-guided.png";
   es[2].title = detail::cat("Guided backpropagation for ", what);
-  es[2].text = detail::cat("every ReLU passes back only positive gradients where its input was positive; max over "
-                           "channels of |gradient|, overlaid on the image; scale 0 to ",
-                           num(gs.hi), ".");
+  es[2].text = detail::cat(
+      "every ReLU passes back only positive gradients where its input was positive; max over "
+      "channels of |gradient|, overlaid on the image; scale 0 to ",
+      num(gs.hi), " (the 99th percentile; larger values saturate).");
   es[2].has_legend = true, es[2].legend = {Colormap::Heat, gs.lo, gs.hi};
   put(es[2].file, pg);
   es[3].file = s + "-guided-raw.png";
   es[3].title = detail::cat("Guided gradient (signed) for ", what);
-  es[3].text = C == 3 ? detail::cat("each channel from ", num(graw.lo), " (0) to ", num(graw.hi), " (255).")
-                      : detail::cat("blue negative, white 0, red positive; scale ", num(graw.lo), " to ",
-                                    num(graw.hi), ".");
+  es[3].text =
+      C == 3 ? detail::cat("each channel from ", num(graw.lo), " (0) to ", num(graw.hi), " (255).")
+             : detail::cat("blue negative, white 0, red positive; scale ", num(graw.lo), " to ", num(graw.hi), ".");
   if (C != 3) es[3].has_legend = true, es[3].legend = {Colormap::Diverging, graw.lo, graw.hi};
   put(es[3].file, pgr);
   es[4].file = s + "-gradcam.png";
   es[4].title = detail::cat("Grad-CAM on layer ", cam_name, " for ", what);
   es[4].text = detail::cat("ReLU(sum_k alpha_k A^k) of the ", cam.weights.numel(), " maps of ", cam.cam.size(0), "x",
                            cam.cam.size(1), " of layer ", cam_name,
-                           ", alpha_k the mean gradient of the score over map k; upsampled bilinearly to ", H, "x",
-                           W, "; scale 0 to ", num(cs.hi), ".");
+                           ", alpha_k the mean gradient of the score over map k; upsampled bilinearly to ", H, "x", W,
+                           "; scale 0 to ", num(cs.hi), ".");
   es[4].has_legend = true, es[4].legend = {Colormap::Heat, cs.lo, cs.hi};
   put(es[4].file, pc);
   std::vector<std::string> notes;

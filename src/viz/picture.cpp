@@ -57,9 +57,12 @@ constexpr Stop kGray[] = {{0.f, 0, 0, 0}, {1.f, 255, 255, 255}};
 
 void colormap(Colormap cm, float t, uint8_t rgb[3]) {
   switch (cm) {
-    case Colormap::Gray: return interpolate(kGray, 2, t, rgb);
-    case Colormap::Diverging: return interpolate(kDiverging, 3, t, rgb);
-    case Colormap::Heat: return interpolate(kHeat, 5, t, rgb);
+    case Colormap::Gray:
+      return interpolate(kGray, 2, t, rgb);
+    case Colormap::Diverging:
+      return interpolate(kDiverging, 3, t, rgb);
+    case Colormap::Heat:
+      return interpolate(kHeat, 5, t, rgb);
   }
 }
 
@@ -78,7 +81,8 @@ Scale value_range(const float* v, int64_t n, bool symmetric) {
 Picture plane_picture(const float* plane, int64_t H, int64_t W, const Scale& scale, Colormap cm, int64_t zoom_by) {
   Picture p(W * zoom_by, H * zoom_by);
   for (int64_t y = 0; y < p.height; ++y)
-    for (int64_t x = 0; x < p.width; ++x) colormap(cm, scale.to_unit(plane[(y / zoom_by) * W + x / zoom_by]), p.at(x, y));
+    for (int64_t x = 0; x < p.width; ++x)
+      colormap(cm, scale.to_unit(plane[(y / zoom_by) * W + x / zoom_by]), p.at(x, y));
   return p;
 }
 
@@ -173,7 +177,9 @@ std::string encode_png(const Picture& p) {
   return png;
 }
 
-void write_png(const std::string& path, const Picture& p) { train::write_file_atomic(path, encode_png(p)); }
+void write_png(const std::string& path, const Picture& p) {
+  train::write_file_atomic(path, encode_png(p));
+}
 
 std::string base64(const std::string& bytes) {
   static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -194,6 +200,8 @@ std::string base64(const std::string& bytes) {
   return out;
 }
 
-std::string png_data_uri(const Picture& p) { return "data:image/png;base64," + base64(encode_png(p)); }
+std::string png_data_uri(const Picture& p) {
+  return "data:image/png;base64," + base64(encode_png(p));
+}
 
 }  // namespace convnet::viz

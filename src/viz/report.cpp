@@ -61,8 +61,8 @@ std::string per_class_svg(const std::vector<double>& acc, const std::vector<std:
   }
   const double y = top + row * static_cast<double>(acc.size()) + 14;
   for (int t = 0; t <= 4; ++t)
-    s << "<text x=\"" << left + width * t / 4 << "\" y=\"" << y << "\" text-anchor=\"middle\" fill=\"#666\">"
-      << 25 * t << "%</text>";
+    s << "<text x=\"" << left + width * t / 4 << "\" y=\"" << y << "\" text-anchor=\"middle\" fill=\"#666\">" << 25 * t
+      << "%</text>";
   s << "</svg>";
   return s.str();
 }
@@ -183,8 +183,15 @@ ReportResult write_report(const std::string& run_dir, const ReportOptions& o) {
   }
   std::vector<int64_t> order(static_cast<size_t>(pool));
   std::iota(order.begin(), order.end(), int64_t{0});
-  std::stable_partition(order.begin(), order.end(), [&](int64_t i) { return pred[i] != d.labels[i]; });
-  order.resize(static_cast<size_t>(std::min<int64_t>(pool, o.images)));
+  // Mistakes first, but at most two thirds of the grid, so that correct predictions show too.
+  const auto first_right =
+      std::stable_partition(order.begin(), order.end(), [&](int64_t i) { return pred[i] != d.labels[i]; });
+  const int64_t wrong = first_right - order.begin(), right = pool - wrong;
+  const int64_t shown = std::min<int64_t>(pool, o.images);
+  const int64_t take_wrong = std::min(wrong, std::max(shown - shown / 3, shown - right));
+  std::vector<int64_t> picked(order.begin(), order.begin() + take_wrong);
+  picked.insert(picked.end(), first_right, first_right + (shown - take_wrong));
+  order = picked;
   const int64_t C = d.images.size(1), H = d.images.size(2), W = d.images.size(3);
   std::ostringstream grid;
   for (int64_t i : order) {
@@ -192,8 +199,8 @@ ReportResult write_report(const std::string& run_dir, const ReportOptions& o) {
     Tensor px = Tensor::empty({C, H, W});
     for (int64_t c = 0; c < C; ++c)
       for (int64_t j = 0; j < H * W; ++j)
-        px.data()[c * H * W + j] = std::clamp(
-            d.images.data()[(i * C + c) * H * W + j] * ck.std[c] + ck.mean[c], 0.f, 1.f);
+        px.data()[c * H * W + j] =
+            std::clamp(d.images.data()[(i * C + c) * H * W + j] * ck.std[c] + ck.mean[c], 0.f, 1.f);
     const bool wrong = pred[i] != d.labels[i];
     res.mistakes_shown += wrong;
     grid << "<div class=\"tile" << (wrong ? " wrong" : "") << "\"><img src=\"" << png_data_uri(image_picture(px, 1))
@@ -207,17 +214,18 @@ ReportResult write_report(const std::string& run_dir, const ReportOptions& o) {
   std::string kernels_html = "<p>The model has no convolution layer.</p>";
   try {
     const std::string first = first_conv_layer(*model);
-    const KernelGrid g = kernel_grid(*model, first, 8);
+    const KernelGrid g = kernel_grid(*model, first, 12);
     kernels_html = "<img class=\"kernels\" src=\"" + png_data_uri(g.picture) + "\" alt=\"kernels of layer " +
-                   html_escape(first) + "\"><p>Layer " + html_escape(first) + ", weight " + shape_str(g.weight) +
-                   ": " + html_escape(g.caption) + ".</p>";
+                   html_escape(first) + "\"><p>Layer " + html_escape(first) + ", weight " + shape_str(g.weight) + ": " +
+                   html_escape(g.caption) + ".</p>";
   } catch (const Error&) {
   }
 
   std::string names_json = "[";
   for (int64_t k = 0; k < ev.num_classes; ++k) {
     std::string n = name_of(names, k), e;
-    for (char c : n) e += (c == '"' || c == '\\') ? std::string("\\") + c : (c == '<' ? std::string("\\u003c") : std::string(1, c));
+    for (char c : n)
+      e += (c == '"' || c == '\\') ? std::string("\\") + c : (c == '<' ? std::string("\\u003c") : std::string(1, c));
     names_json += (k ? ",\"" : "\"") + e + "\"";
   }
   names_json += "]";
@@ -231,9 +239,9 @@ ReportResult write_report(const std::string& run_dir, const ReportOptions& o) {
        " return false; };</script>\n</head><body>\n"
     << "<div id=\"status\" data-status=\"loading\">report-loading</div>\n"
     << "<h1>Training run " << html_escape(run_name) << "</h1>\n<table class=\"stats\">"
-    << "<tr><td>model</td><td><b>" << html_escape(ck.config.model) << "</b> (" << ck.model_args.in_channels << "x"
-    << H << "x" << W << " in, " << ck.model_args.num_classes << " classes, "
-    << summary.total_params << " parameters)</td></tr>"
+    << "<tr><td>model</td><td><b>" << html_escape(ck.config.model) << "</b> (" << ck.model_args.in_channels << "x" << H
+    << "x" << W << " in, " << ck.model_args.num_classes << " classes, " << summary.total_params
+    << " parameters)</td></tr>"
     << "<tr><td>data</td><td>" << html_escape(ck.config.dataset) << ", " << o.split << " split, " << ev.n
     << " images</td></tr><tr><td>checkpoint</td><td>" << html_escape(fs::path(ck.path).filename().string())
     << " after epoch " << ck.epoch << " of " << last.epoch << "</td></tr>"
@@ -249,8 +257,8 @@ ReportResult write_report(const std::string& run_dir, const ReportOptions& o) {
     << "<p>Rows: true class; columns: predicted class; color: fraction of the row.</p>\n"
     << confusion_table(ev, names) << "\n<h2>Per-class accuracy</h2>\n<div class=\"charts\">"
     << per_class_svg(ev.per_class_accuracy(), names) << "</div>\n";
-  h << "<h2>Test images</h2>\n<p>The first " << pool << " images of the " << o.split << " split: "
-    << res.mistakes_shown << " mistakes (red) shown first, then correct predictions (green); "
+  h << "<h2>Test images</h2>\n<p>The first " << pool << " images of the " << o.split << " split: " << wrong
+    << " mistakes; " << res.mistakes_shown << " of them (red) shown first, then correct predictions (green); "
     << "the percentage is the predicted class's probability.</p>\n"
     << "<p><button data-show=\"all\">all</button> <button data-show=\"wrong\">mistakes</button> "
        "<button data-show=\"right\">correct</button> <span id=\"grid-count\"></span></p>\n"

@@ -125,8 +125,8 @@ std::string last_conv_layer(nn::Module& model) {
 KernelGrid kernel_grid(nn::Module& model, const std::string& layer, int64_t zoom, bool rgb_if_possible) {
   nn::Module& m = find_layer(model, layer);
   auto* conv = dynamic_cast<nn::Conv2d*>(&m);
-  CONVNET_CHECK(conv, "layer '", layer, "' is a ", m.type_name(), ", not a Conv2d; the convolution layers are: ",
-                joined(conv_layers(model)));
+  CONVNET_CHECK(conv, "layer '", layer, "' is a ", m.type_name(),
+                ", not a Conv2d; the convolution layers are: ", joined(conv_layers(model)));
   const Tensor& w = conv->weight;  // (OC, C/groups, KH, KW)
   const int64_t OC = w.size(0), C = w.size(1), KH = w.size(2), KW = w.size(3);
   KernelGrid g;
@@ -148,19 +148,30 @@ KernelGrid kernel_grid(nn::Module& model, const std::string& layer, int64_t zoom
                             " per row, each scaled to its own [min, max]");
     return g;
   }
+  g.colormap = Colormap::Diverging;
+  g.scale = value_range(w.data(), w.numel(), true);
+  const int64_t gap = std::max<int64_t>(1, zoom / 2);
+  if (C == 1) {
+    // One input channel: the filters as an about square grid, like the RGB case.
+    for (int64_t k = 0; k < OC; ++k)
+      tiles.push_back(plane_picture(w.data() + k * KH * KW, KH, KW, g.scale, g.colormap, zoom));
+    const int64_t cols = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(OC)))));
+    g.picture = tile_grid(tiles, cols, gap);
+    g.caption = detail::cat(OC, " filters of ", KH, "x", KW, ", ", cols, " per row; shared scale blue ", g.scale.lo,
+                            " - white 0 - red ", g.scale.hi);
+    return g;
+  }
   // Per input channel: filters in rows, their channels in columns, one shared scale.
   const int64_t max_filters = 64, max_channels = 64;
   const int64_t rows = std::min(OC, max_filters), cols = std::min(C, max_channels);
-  g.colormap = Colormap::Diverging;
-  g.scale = value_range(w.data(), w.numel(), true);
   for (int64_t k = 0; k < rows; ++k)
     for (int64_t c = 0; c < cols; ++c)
       tiles.push_back(plane_picture(w.data() + (k * C + c) * KH * KW, KH, KW, g.scale, g.colormap, zoom));
-  g.picture = tile_grid(tiles, cols, std::max<int64_t>(1, zoom / 2));
-  g.caption = detail::cat(rows < OC ? detail::cat("the first ", rows, " of ") : std::string(), OC, " filters (rows) x ",
-                          cols < C ? detail::cat("the first ", cols, " of ") : std::string(), C,
-                          " input channels (columns), ", KH, "x", KW, " each; shared scale blue ", g.scale.lo,
-                          " - white 0 - red ", g.scale.hi);
+  g.picture = tile_grid(tiles, cols, gap);
+  g.caption =
+      detail::cat(rows < OC ? detail::cat("the first ", rows, " of ") : std::string(), OC, " filters (rows) x ",
+                  cols < C ? detail::cat("the first ", cols, " of ") : std::string(), C, " input channels (columns), ",
+                  KH, "x", KW, " each; shared scale blue ", g.scale.lo, " - white 0 - red ", g.scale.hi);
   return g;
 }
 
@@ -265,7 +276,8 @@ GradCam grad_cam(nn::Module& model, const Tensor& x, int64_t cls, const std::str
     HookScope hook(m, [&A, &dA](nn::Module&, const Tensor&, const Tensor& y) {
       A = y.detach();
       Tensor handle = y;
-      if (handle.requires_grad()) handle.register_hook([&dA](const Tensor& g) {
+      if (handle.requires_grad())
+        handle.register_hook([&dA](const Tensor& g) {
           dA = g.clone();
           return Tensor();
         });

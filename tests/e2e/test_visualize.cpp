@@ -71,10 +71,10 @@ TEST_F(Visualize, KernelsOfTheFirstAndOfANamedLayer) {
   auto r = run_cli("visualize kernels -c " + run() + " -o " + out.string());
   ASSERT_EQ(r.status, 0) << r.out;
   ASSERT_TRUE(fs::exists(out / "kernels-0.png")) << r.out;
-  // LeNet-5's conv1: 6 gray 5x5 filters, one column per input channel, 9 pixels per weight.
+  // LeNet-5's conv1: 6 gray 5x5 filters in 3 columns, 9 pixels per weight, gaps of 4.
   const data::Image k0 = data::decode_image((out / "kernels-0.png").string(), 3);
-  EXPECT_EQ(k0.width, 5 * 9 + 2 * 4);
-  EXPECT_EQ(k0.height, 6 * (5 * 9) + 7 * 4);
+  EXPECT_EQ(k0.width, 3 * (5 * 9) + 4 * 4);
+  EXPECT_EQ(k0.height, 2 * (5 * 9) + 3 * 4);
   r = run_cli("visualize kernels -c " + run() + " --layer 3 -o " + out.string());
   ASSERT_EQ(r.status, 0) << r.out;
   const data::Image k3 = data::decode_image((out / "kernels-3.png").string(), 3);
@@ -115,14 +115,13 @@ TEST_F(Visualize, UnknownLayerListsTheValidOnes) {
   EXPECT_NE(r.out.find("0 (Conv2d), 1 (ReLU), 2 (MaxPool2d), 3 (Conv2d)"), std::string::npos) << r.out;
   r = run_cli("visualize kernels -c " + run() + " --layer 2 -o " + (dir_ / "bad").string());
   EXPECT_NE(r.status, 0);
-  EXPECT_NE(r.out.find("layer '2' is a MaxPool2d, not a Conv2d; the convolution layers are: 0, 3"),
-            std::string::npos)
+  EXPECT_NE(r.out.find("layer '2' is a MaxPool2d, not a Conv2d; the convolution layers are: 0, 3"), std::string::npos)
       << r.out;
 }
 
 TEST_F(Visualize, ImagesOfAnotherShapeAreConvertedAndSaySoOrRefused) {
-  auto r = run_cli("visualize saliency -c " + run() + " " + (dir_ / "rgb.png").string() + " -o " +
-                   (dir_ / "conv").string());
+  auto r =
+      run_cli("visualize saliency -c " + run() + " " + (dir_ / "rgb.png").string() + " -o " + (dir_ / "conv").string());
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("'" + (dir_ / "rgb.png").string() +
                        "' is 3x30x40 (RGB); the model expects 1x28x28: converted to gray, resized from 30x40 to 28x28"),
@@ -145,6 +144,11 @@ TEST_F(Visualize, ReportIsSelfContainedAndRunsCleanInHeadlessChromium) {
   EXPECT_EQ(html.find("href=\"http"), std::string::npos);
   EXPECT_EQ(html.find("<link"), std::string::npos);
   EXPECT_GE(count(html, "src=\"data:image/png;base64,"), 49u);  // 48 test images and the kernels
+  // Mistakes first, two thirds of the grid (this 2-epoch model errs on far more than 32 of
+  // the first 2000 test images), then correct predictions.
+  EXPECT_EQ(count(html, "class=\"tile wrong\""), 32u);
+  EXPECT_EQ(count(html, "class=\"tile\""), 16u);
+  EXPECT_LT(html.rfind("class=\"tile wrong\""), html.find("class=\"tile\""));
   for (const char* s : {"Learning curves", "Confusion matrix", "Per-class accuracy", "Test images",
                         "First-layer kernels", "Model summary", "Ankle boot"})
     EXPECT_NE(html.find(s), std::string::npos) << s;
@@ -152,8 +156,10 @@ TEST_F(Visualize, ReportIsSelfContainedAndRunsCleanInHeadlessChromium) {
   const std::string chromium = "/usr/bin/chromium";
   if (!fs::exists(chromium))
     GTEST_SKIP() << "chromium is not installed (scripts/install-deps.sh installs it); the page was not opened";
-  const std::string flags = " --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run"
-                            " --user-data-dir=" + (dir_ / "chromium-profile").string();
+  const std::string flags =
+      " --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run"
+      " --user-data-dir=" +
+      (dir_ / "chromium-profile").string();
   auto dom = run_command(chromium + flags + " --dump-dom file://" + page.string() + " 2>/dev/null");
   ASSERT_EQ(dom.status, 0) << dom.out.substr(0, 2000);
   // The page's own script ran to its end without an error: window.onerror would have
@@ -164,7 +170,7 @@ TEST_F(Visualize, ReportIsSelfContainedAndRunsCleanInHeadlessChromium) {
   EXPECT_EQ(status, "<div id=\"status\" data-status=\"ok\">report-ok: 4 charts, 48 images");
   EXPECT_GE(count(dom.out, "<svg"), 4u);  // loss, accuracy, learning rate, per-class accuracy
   EXPECT_GE(count(dom.out, "class=\"tile"), 48u);
-  EXPECT_NE(dom.out.find("48 of 48 images shown"), std::string::npos);  // written by the script
+  EXPECT_NE(dom.out.find("48 of 48 images shown"), std::string::npos);                // written by the script
   EXPECT_NE(dom.out.find("title=\"true T-shirt/top, predicted"), std::string::npos);  // tooltips by the script
   // A screenshot beside the test binaries, for people to look at.
   const fs::path shot = fs::current_path() / "report_screenshot.png";

@@ -67,10 +67,10 @@ TEST(Edges, ResponsesOnAStepImageAreTheKnownOnes) {
       EXPECT_EQ(r.at({0, 1, h, w}), 0.f) << h << "," << w;
     }
   }
-  EXPECT_EQ(r.at({0, 1, 0, 1}), -3.f);       // top row of the bright part: 0 above, 1 below
-  EXPECT_EQ(r.at({0, 1, kH - 1, 1}), 3.f);   // bottom row
-  EXPECT_EQ(r.at({0, 1, 0, kW - 2}), 0.f);   // dark part: nothing either way
-  EXPECT_EQ(r.at({0, 0, 2, 0}), -3.f);       // left border: padding 0 on the left, 1 on the right
+  EXPECT_EQ(r.at({0, 1, 0, 1}), -3.f);      // top row of the bright part: 0 above, 1 below
+  EXPECT_EQ(r.at({0, 1, kH - 1, 1}), 3.f);  // bottom row
+  EXPECT_EQ(r.at({0, 1, 0, kW - 2}), 0.f);  // dark part: nothing either way
+  EXPECT_EQ(r.at({0, 0, 2, 0}), -3.f);      // left border: padding 0 on the left, 1 on the right
 }
 
 TEST(Edges, RefusesAnythingButOneGrayImage) {
@@ -171,9 +171,9 @@ TEST(Pictures, KernelTilesShowTheSignedWeightsOnOneStatedScale) {
   const viz::KernelGrid g = viz::kernel_grid(*net, "0", 1);
   EXPECT_EQ(g.scale.lo, -2.f);
   EXPECT_EQ(g.scale.hi, 2.f);
-  // Two rows (filters) of one tile (channel): 2x2 pixels each, a gap of 1 around them.
-  ASSERT_EQ(g.picture.width, 1 + 2 + 1);
-  ASSERT_EQ(g.picture.height, 1 + 2 + 1 + 2 + 1);
+  // One input channel: the two filters side by side, 2x2 pixels each, a gap of 1 around them.
+  ASSERT_EQ(g.picture.width, 1 + 2 + 1 + 2 + 1);
+  ASSERT_EQ(g.picture.height, 1 + 2 + 1);
   auto rgb = [&](int64_t x, int64_t y) {
     const uint8_t* p = g.picture.at(x, y);
     return std::vector<int>{p[0], p[1], p[2]};
@@ -182,6 +182,7 @@ TEST(Pictures, KernelTilesShowTheSignedWeightsOnOneStatedScale) {
   EXPECT_EQ(rgb(2, 1), (std::vector<int>{33, 102, 172}));   // -2: the blue end
   EXPECT_EQ(rgb(1, 2), (std::vector<int>{247, 247, 247}));  // 0: white
   EXPECT_EQ(rgb(0, 0), (std::vector<int>{255, 255, 255}));  // the gap
+  EXPECT_EQ(rgb(4, 1), (std::vector<int>{140, 175, 210}));  // -1: halfway from blue to white, rounded
   EXPECT_NE(g.caption.find("-2"), std::string::npos) << g.caption;
 }
 
@@ -210,10 +211,10 @@ TEST(Pictures, FeatureGridSharesOneScaleOverAllMaps) {
     viz::colormap(viz::Colormap::Heat, t, c);
     return std::vector<uint8_t>(c, c + 3);
   };
-  EXPECT_EQ(px(2), color(0.f));     // 0
-  EXPECT_EQ(px(3), color(0.25f));   // 1 of [0, 4]
-  EXPECT_EQ(px(6), color(0.5f));    // 2: the second map is not rescaled to its own range
-  EXPECT_EQ(px(7), color(1.f));     // 4
+  EXPECT_EQ(px(2), color(0.f));    // 0
+  EXPECT_EQ(px(3), color(0.25f));  // 1 of [0, 4]
+  EXPECT_EQ(px(6), color(0.5f));   // 2: the second map is not rescaled to its own range
+  EXPECT_EQ(px(7), color(1.f));    // 4
   EXPECT_EQ(color(0.5f), (std::vector<uint8_t>{188, 55, 84}));
 }
 
@@ -227,8 +228,7 @@ TEST(Pictures, PngRoundTripsThroughTheDecoder) {
   ASSERT_EQ(img.height, 2);
   for (int64_t y = 0; y < 2; ++y)
     for (int64_t x = 0; x < 3; ++x)
-      for (int64_t c = 0; c < 3; ++c)
-        EXPECT_EQ(std::lround(img.data[(c * 2 + y) * 3 + x] * 255), p.at(x, y)[c]);
+      for (int64_t c = 0; c < 3; ++c) EXPECT_EQ(std::lround(img.data[(c * 2 + y) * 3 + x] * 255), p.at(x, y)[c]);
   EXPECT_EQ(viz::base64("Man"), "TWFu");
   EXPECT_EQ(viz::base64("Ma"), "TWE=");
   EXPECT_EQ(viz::base64("M"), "TQ==");

@@ -45,11 +45,13 @@ void add_common(CLI::App* s, VisualizeOptions& o) {
 
 Command add_visualize(CLI::App& app) {
   auto o = std::make_shared<VisualizeOptions>();
-  auto* v = app.add_subcommand("visualize", "What a CNN sees: kernels, feature maps, edge detectors, saliency maps "
-                                            "(PNG pictures and an index.html)");
+  auto* v = app.add_subcommand("visualize",
+                               "What a CNN sees: kernels, feature maps, edge detectors, saliency maps "
+                               "(PNG pictures and an index.html)");
   v->require_subcommand(1);
-  auto* k = v->add_subcommand("kernels", "The filters of the first Conv2d (in color for RGB input), or of --layer "
-                                         "per input channel");
+  auto* k = v->add_subcommand("kernels",
+                              "The filters of the first Conv2d (in color for RGB input), or of --layer "
+                              "per input channel");
   add_checkpoint(k, *o);
   k->add_option("-l,--layer", o->layer, "A Conv2d layer by name, e.g. 3 or features.0 (default: the first)");
   add_common(k, *o);
@@ -61,8 +63,9 @@ Command add_visualize(CLI::App& app) {
   auto* e = v->add_subcommand("edges", "Hand-set vertical and horizontal 3x3 edge detectors applied to an image");
   e->add_option("image", o->image, "Image file (read as gray)")->required();
   add_common(e, *o);
-  auto* s = v->add_subcommand("saliency", "Vanilla gradient, guided backpropagation and Grad-CAM of a class score, "
-                                          "overlaid on the image");
+  auto* s = v->add_subcommand("saliency",
+                              "Vanilla gradient, guided backpropagation and Grad-CAM of a class score, "
+                              "overlaid on the image");
   add_checkpoint(s, *o);
   s->add_option("image", o->image, "Image file (preprocessed as in training)")->required();
   s->add_option("-k,--class", o->cls, "Class to explain (default: the predicted one)")->check(CLI::NonNegativeNumber);

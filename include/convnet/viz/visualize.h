@@ -29,16 +29,17 @@ std::string last_conv_layer(nn::Module& model);
 struct KernelGrid {
   Picture picture;
   std::string layer;
-  Shape weight;  // (OC, C/groups, KH, KW)
-  Scale scale;   // the shared scale (when not per_filter)
+  Shape weight;             // (OC, C/groups, KH, KW)
+  Scale scale;              // the shared scale (when not per_filter)
   bool per_filter = false;  // every filter scaled to its own [min, max] (RGB first layers)
   Colormap colormap = Colormap::Diverging;
   std::string caption;  // how to read the picture: layout and scale, in words
 };
 // One tile per filter, `zoom` pixels per weight. A 3-channel layer (RGB input): each
-// filter in color, scaled to its own [min, max] (the AlexNet picture). Otherwise one tile
-// per (filter, input channel) pair, filters in rows, channels in columns, on one shared
-// symmetric scale [-m, m] through the diverging colormap (0 is white).
+// filter in color, scaled to its own [min, max] (the AlexNet picture). Otherwise on one
+// shared symmetric scale [-m, m] through the diverging colormap (0 is white): one input
+// channel, one tile per filter in an about square grid; more, one tile per (filter, input
+// channel) pair, filters in rows, channels in columns (at most 64 of each).
 KernelGrid kernel_grid(nn::Module& model, const std::string& layer, int64_t zoom = 8, bool rgb_if_possible = true);
 
 // ---- activations -----------------------------------------------------------------------
