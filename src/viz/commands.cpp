@@ -21,6 +21,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// DIR/index.json (docs/formats.md).
+constexpr const char* kIndexFormat = "convnet-viz-index";
+constexpr int kIndexVersion = 1;
+
 const char* colormap_name(Colormap cm) {
   switch (cm) {
     case Colormap::Gray:
@@ -70,7 +74,8 @@ float quantile(const Tensor& t, double q) {
 }
 
 VisualizeResult finish(const std::string& dir, std::vector<IndexEntry> pictures, std::vector<std::string> notes) {
-  add_to_index(dir, pictures);
+  const std::string warning = add_to_index(dir, pictures);
+  if (!warning.empty()) notes.push_back("warning: " + warning);
   return {std::move(pictures), std::move(notes), (fs::path(dir) / "index.html").string()};
 }
 
@@ -129,14 +134,18 @@ std::string index_html(const std::vector<IndexEntry>& entries) {
   return h.str();
 }
 
-void add_to_index(const std::string& dir, const std::vector<IndexEntry>& entries) {
+std::string add_to_index(const std::string& dir, const std::vector<IndexEntry>& entries) {
+  std::string warning;
   fs::create_directories(dir);
   const fs::path manifest = fs::path(dir) / "index.json";
   std::vector<IndexEntry> all;
   if (fs::exists(manifest)) {
     try {
       std::ifstream in(manifest);
-      for (const auto& j : nlohmann::json::parse(in)) {
+      const nlohmann::json doc = nlohmann::json::parse(in);
+      if (doc.value("format", "") != kIndexFormat || doc.value("version", 0) > kIndexVersion)
+        throw std::runtime_error("not a convnet-viz-index of version 1 or older");
+      for (const auto& j : doc.at("entries")) {
         IndexEntry e;
         e.file = j.at("file"), e.title = j.at("title"), e.text = j.at("text");
         if (j.contains("legend")) {
@@ -147,8 +156,8 @@ void add_to_index(const std::string& dir, const std::vector<IndexEntry>& entries
       }
     } catch (const std::exception& ex) {
       // A damaged manifest only loses the older entries of the page, never the pictures.
-      std::fprintf(stderr, "convnet: warning: ignoring '%s' (%s); index.html lists only the new pictures\n",
-                   manifest.c_str(), ex.what());
+      warning =
+          detail::cat("ignoring '", manifest.string(), "' (", ex.what(), "); index.html lists only the new pictures");
       all.clear();
     }
   }
@@ -169,8 +178,10 @@ void add_to_index(const std::string& dir, const std::vector<IndexEntry>& entries
     }
     arr.push_back(j);
   }
-  train::write_file_atomic(manifest.string(), arr.dump(1) + "\n");
+  const nlohmann::json doc = {{"format", kIndexFormat}, {"version", kIndexVersion}, {"entries", arr}};
+  train::write_file_atomic(manifest.string(), doc.dump(1) + "\n");
   train::write_file_atomic((fs::path(dir) / "index.html").string(), index_html(all));
+  return warning;
 }
 
 // ---- the subcommands ---------------------------------------------------------------------

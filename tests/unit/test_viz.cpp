@@ -93,6 +93,24 @@ TEST(GuidedRelu, PassesOnlyPositiveGradientsWhereTheInputWasPositive) {
   EXPECT_FALSE(ops::guided_relu_enabled());
   y.backward(gy);  // recorded under the guard: guided even though the guard is gone
   EXPECT_EQ(x.grad().to_vector(), (std::vector<float>{0.f, 0.f, 2.f, 0.f}));
+  // relu6 likewise: its own mask (0 < x < 6), then only positive gradients.
+  Tensor z = Tensor::from_vector({4}, {-1.f, 2.f, 7.f, 5.f});
+  z.requires_grad_(true);
+  {
+    ops::GuidedReluGuard guide;
+    y = ops::relu6(z);
+  }
+  y.backward(Tensor::from_vector({4}, {1.f, -1.f, 2.f, 3.f}));
+  EXPECT_EQ(z.grad().to_vector(), (std::vector<float>{0.f, 0.f, 0.f, 3.f}));
+  // Other activations are not touched by the guard.
+  Tensor t = Tensor::from_vector({1}, {0.f});
+  t.requires_grad_(true);
+  {
+    ops::GuidedReluGuard guide;
+    y = ops::tanh(t);
+  }
+  y.backward(Tensor::from_vector({1}, {-2.f}));
+  EXPECT_EQ(t.grad().item(), -2.f);
 }
 
 TEST(Saliency, InputGradientOfALinearModelIsItsWeightRow) {
@@ -240,7 +258,7 @@ TEST(IndexPage, KeepsPicturesOfEarlierCommandsAndStatesScales) {
   fs::remove_all(dir);
   viz::IndexEntry a{"a.png", "First", "one", true, {viz::Colormap::Heat, -1.5f, 2.5f}};
   viz::IndexEntry b{"b.png", "Second", "two", false, {}};
-  viz::add_to_index(dir.string(), {a});
+  EXPECT_EQ(viz::add_to_index(dir.string(), {a}), "");
   viz::add_to_index(dir.string(), {b});
   a.text = "one again";
   viz::add_to_index(dir.string(), {a});
@@ -252,4 +270,15 @@ TEST(IndexPage, KeepsPicturesOfEarlierCommandsAndStatesScales) {
   EXPECT_NE(html.find("-1.5"), std::string::npos);
   EXPECT_NE(html.find("2.5"), std::string::npos);
   EXPECT_TRUE(fs::exists(dir / "colorbar-heat.png"));
+  std::ifstream mi(dir / "index.json");
+  const std::string manifest((std::istreambuf_iterator<char>(mi)), std::istreambuf_iterator<char>());
+  EXPECT_NE(manifest.find("\"format\": \"convnet-viz-index\""), std::string::npos) << manifest;
+  EXPECT_NE(manifest.find("\"version\": 1"), std::string::npos) << manifest;
+  // A manifest from something else loses the old entries, never the new picture.
+  std::ofstream(dir / "index.json") << "[1, 2, 3]";
+  EXPECT_NE(viz::add_to_index(dir.string(), {b}).find("index.json"), std::string::npos);
+  std::ifstream in2(dir / "index.html");
+  const std::string html2((std::istreambuf_iterator<char>(in2)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(html2.find("a.png"), std::string::npos);
+  EXPECT_NE(html2.find("src=\"b.png\""), std::string::npos);
 }

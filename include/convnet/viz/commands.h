@@ -28,9 +28,10 @@ struct IndexEntry {
 
 // Adds (or, by file name, replaces) entries in <dir>/index.json and rewrites
 // <dir>/index.html from it, so pictures of several commands share one page. Writes the
-// color-bar pictures the legends use (colorbar-<name>.png).
-void add_to_index(const std::string& dir, const std::vector<IndexEntry>& entries);
-// The page itself (entries in order), for tests and for the report.
+// color-bar pictures the legends use (colorbar-<name>.png). Returns a warning (empty when
+// none): an index.json that is not ours is replaced, losing only the older entries.
+std::string add_to_index(const std::string& dir, const std::vector<IndexEntry>& entries);
+// The page itself (entries in order).
 std::string index_html(const std::vector<IndexEntry>& entries);
 
 struct VisualizeResult {
