@@ -113,6 +113,7 @@ TEST_F(Visualize, UnknownLayerListsTheValidOnes) {
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("unknown layer 'conv1'"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("0 (Conv2d), 1 (ReLU), 2 (MaxPool2d), 3 (Conv2d)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("convnet visualize features --help"), std::string::npos) << r.out;
   r = run_cli("visualize kernels -c " + run() + " --layer 2 -o " + (dir_ / "bad").string());
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("layer '2' is a MaxPool2d, not a Conv2d; the convolution layers are: 0, 3"), std::string::npos)

@@ -26,7 +26,9 @@ int main(int argc, char** argv) {
       return c.run();
     } catch (const convnet::Error& e) {
       std::fprintf(stderr, "\nconvnet: error: %s\n", e.what());
-      std::fprintf(stderr, "(run `convnet %s --help` for the options)\n", c.app->get_name().c_str());
+      std::string name = c.app->get_name();  // with the nested subcommand ("visualize saliency")
+      for (const auto* sub : c.app->get_subcommands()) name += " " + sub->get_name();
+      std::fprintf(stderr, "(run `convnet %s --help` for the options)\n", name.c_str());
       return 1;
     } catch (const std::exception& e) {
       std::fprintf(stderr, "\nconvnet: internal error: %s\n", e.what());
