@@ -10,6 +10,7 @@ PKGS=(
   python3 python3-numpy python3-torch python3-torchvision
   dataset-fashion-mnist
   libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx libonnx-testdata
+  chromium  # headless browser: the e2e test opens `convnet report`'s page
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -55,6 +55,15 @@ Image decode_image(const std::string& path, int64_t channels) {
   return img;
 }
 
+ImageInfo image_info(const std::string& path) {
+  int w = 0, h = 0, n = 0;
+  if (!stbi_info(path.c_str(), &w, &h, &n)) {
+    const char* why = stbi_failure_reason();
+    throw Error(detail::cat("cannot decode image '", path, "': ", why ? why : "unknown error"));
+  }
+  return {n, h, w};
+}
+
 namespace {
 
 // PIL's resampling weights along one axis (Imaging/Resample.c, precompute_coeffs) for the

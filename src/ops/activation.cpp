@@ -10,18 +10,29 @@ namespace convnet::ops {
 
 namespace {
 
+thread_local bool g_guided_relu = false;
+
 // y = f(x) through the kernels "<name>_fwd" / "<name>_bwd". The backward keeps x (an
 // input of the node anyway) and y's data (detached, so the graph does not own itself).
-Tensor activation(const char* name, const Tensor& x, float a) {
+// guided: the backward passes on only the positive part of gy (see GuidedReluGuard).
+Tensor activation(const char* name, const Tensor& x, float a, bool guided = false) {
   CONVNET_CHECK(x.defined(), name, ": input must be defined");
   const std::string key = name;
   // Elementwise, so any layout will do: y keeps x's (see Tensor::block()).
   Tensor y = Tensor::empty_blocked(x.shape(), x.block());
   kernels::call<kernels::ActFwdFn<float>>(key + "_fwd", x.numel(), a, x.raw_data(), y.raw_data());
-  autograd::record(y, name, {x}, [key, a, x, yd = y.detach()](const Tensor& gy_in) {
+  autograd::record(y, guided ? "guided_relu" : name, {x}, [key, a, x, yd = y.detach(), guided](const Tensor& gy_in) {
     // x, y and gy in one layout: x's now (it may have been converted since the forward).
     const int32_t layout = x.block();
-    const Tensor gy = gy_in.to_block(layout), y_same = yd.to_block(layout);
+    Tensor gy = gy_in.to_block(layout);
+    const Tensor y_same = yd.to_block(layout);
+    if (guided) {  // max(gy, 0), then the ordinary mask [x > 0]: the mask and the clamp commute
+      Tensor g = Tensor::empty_blocked(gy.shape(), layout);
+      const float* s = gy.raw_data();
+      float* d = g.raw_data();
+      for (int64_t i = 0; i < gy.numel(); ++i) d[i] = s[i] > 0.f ? s[i] : 0.f;
+      gy = g;
+    }
     Tensor gx = Tensor::empty_blocked(x.shape(), layout);
     kernels::call<kernels::ActBwdFn<float>>(key + "_bwd", x.numel(), a, x.raw_data(), y_same.raw_data(), gy.raw_data(),
                                             gx.raw_data());
@@ -32,14 +43,24 @@ Tensor activation(const char* name, const Tensor& x, float a) {
 
 }  // namespace
 
+GuidedReluGuard::GuidedReluGuard() : prev_(g_guided_relu) {
+  g_guided_relu = true;
+}
+GuidedReluGuard::~GuidedReluGuard() {
+  g_guided_relu = prev_;
+}
+bool guided_relu_enabled() {
+  return g_guided_relu;
+}
+
 Tensor relu(const Tensor& x) {
-  return activation("relu", x, 0.f);
+  return activation("relu", x, 0.f, g_guided_relu);
 }
 Tensor leaky_relu(const Tensor& x, double negative_slope) {
   return activation("leaky_relu", x, static_cast<float>(negative_slope));
 }
 Tensor relu6(const Tensor& x) {
-  return activation("relu6", x, 0.f);
+  return activation("relu6", x, 0.f, g_guided_relu);
 }
 Tensor tanh(const Tensor& x) {
   return activation("tanh", x, 0.f);

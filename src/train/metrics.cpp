@@ -10,23 +10,8 @@
 #include "convnet/core/error.h"
 #include "convnet/ops/softmax.h"
 #include "convnet/train/checkpoint.h"
+#include "convnet/viz/picture.h"
 #include "json_io.h"
-
-// The one definition of stb_image_write's implementation in the library (the data side
-// defines only the reader, stb_image). STATIC keeps its symbols private to this file, so
-// it cannot clash with Debian's libstb or any other copy.
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#endif
-#define STB_IMAGE_WRITE_STATIC
-#define STB_IMAGE_WRITE_IMPLEMENTATION
-#include <stb/stb_image_write.h>
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
 
 namespace convnet::train {
 
@@ -154,8 +139,8 @@ void write_confusion_png(const std::string& path, const EvalResult& r) {
   const int K = static_cast<int>(r.num_classes);
   CONVNET_CHECK(K > 0, "confusion matrix: nothing was evaluated, no picture for '", path, "'");
   const int cell = std::clamp(640 / K, 4, 40);
-  const int side = K * cell + K + 1;                                          // cells and 1-pixel grid lines
-  std::vector<unsigned char> img(static_cast<size_t>(side) * side * 3, 160);  // grid gray
+  const int side = K * cell + K + 1;  // cells and 1-pixel grid lines
+  viz::Picture img(side, side, 160);  // grid gray
   for (int t = 0; t < K; ++t) {
     int64_t total = 0;
     for (int p = 0; p < K; ++p) total += r.confusion[t * K + p];
@@ -166,19 +151,10 @@ void write_confusion_png(const std::string& path, const EvalResult& r) {
                                     static_cast<unsigned char>(255 - v * (255 - 48)),
                                     static_cast<unsigned char>(255 - v * (255 - 107))};
       for (int y = 0; y < cell; ++y)
-        for (int x = 0; x < cell; ++x) {
-          const size_t at = (static_cast<size_t>(1 + t * (cell + 1) + y) * side + 1 + p * (cell + 1) + x) * 3;
-          std::memcpy(&img[at], rgb, 3);
-        }
+        for (int x = 0; x < cell; ++x) std::memcpy(img.at(1 + p * (cell + 1) + x, 1 + t * (cell + 1) + y), rgb, 3);
     }
   }
-  std::string png;
-  auto sink = [](void* ctx, void* data, int size) {
-    static_cast<std::string*>(ctx)->append(static_cast<const char*>(data), static_cast<size_t>(size));
-  };
-  CONVNET_CHECK(stbi_write_png_to_func(sink, &png, side, side, 3, img.data(), side * 3) != 0,
-                "confusion matrix: PNG encoding failed for '", path, "'");
-  write_file_atomic(path, png);
+  viz::write_png(path, img);
 }
 
 std::string metrics_jsonl(const std::vector<EpochStats>& history) {

@@ -121,7 +121,7 @@ std::string line_chart_svg(const std::string& title, const std::string& x_label,
   return o;
 }
 
-void write_training_plots(const std::string& run_dir, const std::vector<EpochStats>& h) {
+std::vector<std::pair<std::string, std::string>> training_plot_svgs(const std::vector<EpochStats>& h) {
   std::vector<double> x, tl, vl, ta, va, lr;
   for (const auto& e : h) {
     x.push_back(static_cast<double>(e.epoch));
@@ -130,15 +130,16 @@ void write_training_plots(const std::string& run_dir, const std::vector<EpochSta
     lr.push_back(e.lr);
   }
   const std::string blue = "#1f77b4", orange = "#ff7f0e", green = "#2ca02c";
-  namespace fs = std::filesystem;
-  write_file_atomic(
-      (fs::path(run_dir) / "loss.svg").string(),
-      line_chart_svg("Loss", "epoch", "cross entropy", x, {{"train", tl, blue}, {"validation", vl, orange}}));
-  write_file_atomic(
-      (fs::path(run_dir) / "accuracy.svg").string(),
-      line_chart_svg("Accuracy", "epoch", "accuracy (%)", x, {{"train", ta, blue}, {"validation", va, orange}}));
-  write_file_atomic((fs::path(run_dir) / "lr.svg").string(),
-                    line_chart_svg("Learning rate", "epoch", "learning rate (epoch start)", x, {{"lr", lr, green}}));
+  return {{"loss.svg",
+           line_chart_svg("Loss", "epoch", "cross entropy", x, {{"train", tl, blue}, {"validation", vl, orange}})},
+          {"accuracy.svg",
+           line_chart_svg("Accuracy", "epoch", "accuracy (%)", x, {{"train", ta, blue}, {"validation", va, orange}})},
+          {"lr.svg", line_chart_svg("Learning rate", "epoch", "learning rate (epoch start)", x, {{"lr", lr, green}})}};
+}
+
+void write_training_plots(const std::string& run_dir, const std::vector<EpochStats>& h) {
+  for (const auto& [name, svg] : training_plot_svgs(h))
+    write_file_atomic((std::filesystem::path(run_dir) / name).string(), svg);
 }
 
 }  // namespace convnet::train

@@ -2,13 +2,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
-#include <numeric>
 
 #include "commands.h"
 #include "convnet/core/error.h"
 #include "convnet/core/threads.h"
-#include "convnet/data/datasets.h"
 #include "convnet/train/checkpoint.h"
+#include "convnet/train/inputs.h"
 #include "convnet/train/metrics.h"
 
 namespace convnet::cli {
@@ -20,51 +19,11 @@ struct EvalOptions {
   int threads = 0;
 };
 
-// The split to evaluate, built as the training run built it (same spec, same held-out
-// validation images for "val"), normalized with the checkpoint's statistics.
-data::Dataset load_split(const train::Checkpoint& ck, const EvalOptions& o) {
-  const train::TrainConfig& c = ck.config;
-  data::DatasetSpec spec;
-  spec.kind = o.dataset.empty() ? c.dataset : o.dataset;
-  spec.dir = o.data_dir.empty() ? c.data_dir : o.data_dir;
-  spec.image_size = c.image_size;
-  spec.resize_mode = c.resize_mode;
-  spec.grayscale = c.grayscale;
-  spec.classes = c.classes;
-  data::Dataset d;
-  if (o.split == "test") {
-    d = data::load_dataset(spec, false);
-  } else {
-    d = data::load_dataset(spec, true);
-    if (c.limit_train > 0 && c.limit_train < d.size()) {
-      std::vector<int64_t> first(static_cast<size_t>(c.limit_train));
-      std::iota(first.begin(), first.end(), int64_t{0});
-      d = data::select(d, first);
-    }
-    if (o.split == "val") {
-      CONVNET_CHECK(c.val_split > 0, "checkpoint '", ck.path,
-                    "' was trained without --val-split, so it has no validation split; use --split test");
-      d = data::train_val_split(d, c.val_split, c.seed).second;
-    } else if (c.val_split > 0) {
-      d = data::train_val_split(d, c.val_split, c.seed).first;
-    }
-  }
-  const auto& a = ck.model_args;
-  CONVNET_CHECK(d.images.size(1) == a.in_channels && d.images.size(2) == a.input_size, "the ", o.split, " split of ",
-                spec.kind, " has images of shape ", shape_str(d.images.shape()), " but checkpoint '", ck.path,
-                "' expects ", a.in_channels, "x", a.input_size, "x", a.input_size);
-  CONVNET_CHECK(static_cast<int64_t>(d.class_names.size()) <= a.num_classes, "the ", o.split, " split of ", spec.kind,
-                " has ", d.class_names.size(), " classes but checkpoint '", ck.path, "' was trained on ",
-                a.num_classes);
-  data::normalize(d, ck.mean, ck.std);
-  return d;
-}
-
 int run_eval(const EvalOptions& o) {
   if (o.threads > 0) set_num_threads(o.threads);
   const train::Checkpoint ck = train::load_checkpoint(o.checkpoint);
   auto model = train::model_from_checkpoint(ck);
-  const data::Dataset d = load_split(ck, o);
+  const data::Dataset d = train::load_checkpoint_split(ck, o.split, o.dataset, o.data_dir);
   const bool flip = (o.tta.empty() ? ck.config.tta : o.tta) == "flip";
   std::printf("checkpoint %s: %s after epoch %lld, %lld classes\n", ck.path.c_str(), ck.config.model.c_str(),
               (long long)ck.epoch, (long long)ck.model_args.num_classes);

@@ -8,8 +8,8 @@
 #include "commands.h"
 #include "convnet/core/error.h"
 #include "convnet/core/threads.h"
-#include "convnet/data/image.h"
 #include "convnet/train/checkpoint.h"
+#include "convnet/train/inputs.h"
 #include "convnet/train/metrics.h"
 
 namespace convnet::cli {
@@ -26,27 +26,19 @@ int run_predict(const PredictOptions& o) {
   if (o.threads > 0) set_num_threads(o.threads);
   const train::Checkpoint ck = train::load_checkpoint(o.checkpoint);
   auto model = train::model_from_checkpoint(ck);
-  const auto& a = ck.model_args;
   const bool flip = (o.tta.empty() ? ck.config.tta : o.tta) == "flip";
   int failures = 0;
   for (const auto& path : o.images) {
     Tensor x;
     try {
       // The deterministic preprocessing of training: channels, size, then normalization.
-      x = data::load_image(path, a.in_channels, a.input_size, ck.config.resize_mode);
+      x = train::load_input_image(ck, path).input;
     } catch (const Error& e) {
       std::fprintf(stderr, "convnet: error: %s\n", e.what());
       ++failures;
       continue;
     }
-    CONVNET_CHECK(x.dim() == 3 && x.size(0) == a.in_channels && x.size(1) == a.input_size && x.size(2) == a.input_size,
-                  "'", path, "' gives an image of shape ", shape_str(x.shape()), "; checkpoint '", ck.path,
-                  "' expects ", a.in_channels, "x", a.input_size, "x", a.input_size);
-    const int64_t plane = x.size(1) * x.size(2);
-    float* p = x.data();
-    for (int64_t c = 0; c < a.in_channels; ++c)
-      for (int64_t i = 0; i < plane; ++i) p[c * plane + i] = (p[c * plane + i] - ck.mean[c]) / ck.std[c];
-    Tensor probs = train::predict_proba(*model, x.reshape({1, x.size(0), x.size(1), x.size(2)}), flip);
+    Tensor probs = train::predict_proba(*model, x, flip);
     const int64_t K = probs.size(1);
     std::vector<int64_t> order(static_cast<size_t>(K));
     std::iota(order.begin(), order.end(), int64_t{0});

@@ -12,8 +12,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(CONVNET_VERSION));
   using namespace convnet::cli;
-  std::vector<Command> commands = {add_train(app),   add_eval(app),  add_predict(app), add_bench(app),
-                                   add_summary(app), add_infer(app), add_models(app)};
+  std::vector<Command> commands = {add_train(app),  add_eval(app),      add_predict(app),
+                                   add_bench(app),  add_summary(app),   add_infer(app),
+                                   add_models(app), add_visualize(app), add_report(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -25,7 +26,9 @@ int main(int argc, char** argv) {
       return c.run();
     } catch (const convnet::Error& e) {
       std::fprintf(stderr, "\nconvnet: error: %s\n", e.what());
-      std::fprintf(stderr, "(run `convnet %s --help` for the options)\n", c.app->get_name().c_str());
+      std::string name = c.app->get_name();  // with the nested subcommand ("visualize saliency")
+      for (const auto* sub : c.app->get_subcommands()) name += " " + sub->get_name();
+      std::fprintf(stderr, "(run `convnet %s --help` for the options)\n", name.c_str());
       return 1;
     } catch (const std::exception& e) {
       std::fprintf(stderr, "\nconvnet: internal error: %s\n", e.what());

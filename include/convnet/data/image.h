@@ -21,6 +21,13 @@ struct Image {
 // Throws convnet::Error naming the file and stb's reason when it cannot be decoded.
 Image decode_image(const std::string& path, int64_t channels);
 
+// The size and channel count stored in the file (1 gray, 2 gray + alpha, 3 RGB, 4 RGBA),
+// read from its header without decoding. Throws convnet::Error as decode_image does.
+struct ImageInfo {
+  int64_t channels = 0, height = 0, width = 0;
+};
+ImageInfo image_info(const std::string& path);
+
 // Resize to (out_h, out_w) with PIL's bilinear filter (a triangle filter whose support
 // widens when shrinking, i.e. antialiased; when enlarging it equals bilinear interpolation
 // with align_corners = False and clamped edges). This is what torchvision's Resize does.

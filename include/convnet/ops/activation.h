@@ -16,4 +16,22 @@ Tensor relu6(const Tensor& x);
 Tensor tanh(const Tensor& x);
 Tensor sigmoid(const Tensor& x);
 
+// Guided backpropagation (Springenberg et al. 2015, "Striving for simplicity"): while a
+// guard is alive on this thread, relu and relu6 record a backward that also drops the
+// negative gradients, gx = [x > 0] * max(gy, 0) (relu6: [0 < x < 6] * max(gy, 0)), the
+// same as a PyTorch backward hook on nn.ReLU that returns clamp(grad_input, min=0).
+// The mode is read when the forward pass records the op, so the guard must cover the
+// forward; the backward may run later. Nothing else changes (forward values, other ops).
+class GuidedReluGuard {
+ public:
+  GuidedReluGuard();
+  ~GuidedReluGuard();
+  GuidedReluGuard(const GuidedReluGuard&) = delete;
+  GuidedReluGuard& operator=(const GuidedReluGuard&) = delete;
+
+ private:
+  bool prev_;
+};
+bool guided_relu_enabled();
+
 }  // namespace convnet::ops

@@ -1,6 +1,7 @@
 #pragma once
 // Standalone SVG line charts (no script, no external style): the learning curves of a run.
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "convnet/train/trainer.h"
@@ -20,6 +21,8 @@ std::string line_chart_svg(const std::string& title, const std::string& x_label,
 
 // Writes loss.svg (train and validation loss), accuracy.svg (train and validation
 // accuracy, %) and lr.svg (learning rate at the start of each epoch) into run_dir.
+// The same charts as {file name, SVG text} pairs (for pages that inline them).
+std::vector<std::pair<std::string, std::string>> training_plot_svgs(const std::vector<EpochStats>& history);
 void write_training_plots(const std::string& run_dir, const std::vector<EpochStats>& history);
 
 }  // namespace convnet::train
