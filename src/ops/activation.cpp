@@ -2,6 +2,7 @@
 #include "convnet/ops/activation.h"
 
 #include "convnet/autograd/autograd.h"
+#include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
 #include "kernels/activation.h"
 #include "kernels/registry.h"
@@ -22,6 +23,7 @@ Tensor activation(const char* name, const Tensor& x, float a) {
     kernels::call<kernels::ActBwdFn<float>>(key + "_bwd", x.numel(), a, x.data(), yd.data(), gy.data(), gx.data());
     return std::vector<Tensor>{gx};
   });
+  if (trace::active()) trace::record(name, {x}, y, {.floats = {{"alpha", a}}});
   return y;
 }
 
