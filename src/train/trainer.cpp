@@ -24,6 +24,7 @@
 #include "convnet/optim/lr_scheduler.h"
 #include "convnet/optim/sgd.h"
 #include "convnet/train/checkpoint.h"
+#include "convnet/train/finetune.h"
 #include "convnet/train/metrics.h"
 #include "convnet/train/plot_svg.h"
 #include "json_io.h"
@@ -280,6 +281,11 @@ void validate(const TrainConfig& c) {
   CONVNET_CHECK(c.tta == "none" || c.tta == "flip", "unknown test-time augmentation '", c.tta,
                 "'; choose none or flip");
   if (!c.augment.empty()) data::Augment::parse(c.augment);  // throws naming the bad item
+  CONVNET_CHECK(c.finetune_checkpoint.empty() || c.finetune_weights.empty(),
+                "fine-tuning takes one source: a checkpoint or a weights file, not both");
+  CONVNET_CHECK(c.bn_stats == "frozen" || c.bn_stats == "adapt", "--bn-stats must be frozen or adapt, got '",
+                c.bn_stats, "'");
+  CONVNET_CHECK(c.train_last >= -1, "--train-last must be a number of layers >= 1, got ", c.train_last);
 }
 
 TrainConfig resume_config(const std::string& ckpt, const TrainConfig& given,
@@ -337,6 +343,9 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
   margs.num_classes = static_cast<int64_t>(d.train.class_names.size());
   if (margs.num_classes == 0)
     margs.num_classes = d.train.size() ? *std::max_element(d.train.labels.begin(), d.train.labels.end()) + 1 : 1;
+  CONVNET_CHECK(c.num_classes == 0 || c.num_classes == margs.num_classes, "--num-classes ", c.num_classes,
+                " does not match the data, which has ", margs.num_classes,
+                " classes; select them with --classes (e.g. --classes 5,6,7,8,9)");
   margs.in_channels = d.train.images.size(1);
   margs.input_size = d.train.images.size(2);
   if (ck) {
@@ -350,7 +359,22 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
   }
 
   manual_seed(c.seed);
-  nn::ModulePtr model = models::create(c.model, margs);
+  // Fine-tuning starts from the pretrained weights with a new head; a resumed fine-tuning
+  // run is an ordinary model of the new size whose weights come from its checkpoint.
+  const bool finetune = !c.finetune_checkpoint.empty() || !c.finetune_weights.empty();
+  nn::ModulePtr model;
+  if (finetune && !ck) {
+    std::string note;
+    model = pretrained_model(c, margs, note);
+    info(note);
+  } else {
+    model = models::create(c.model, margs);
+  }
+  std::optional<FreezePlan> plan;
+  if (finetune) {
+    plan = apply_freezing(*model, find_head(*model, margs.num_classes), c.train_last, c.freeze, c.bn_stats);
+    info(plan->describe());
+  }
   nn::ModulePtr ema;
   if (c.ema > 0) {
     // A second instance must not draw from the default generator: that would shift
@@ -432,6 +456,7 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
   for (int64_t epoch = start_epoch; epoch <= c.epochs; ++epoch) {
     const auto te = Clock::now();
     model->train();
+    if (plan) keep_frozen_bn_in_eval(*model, *plan);
     loader.start_epoch(epoch - 1);
     data::Batch b;
     double loss_sum = 0;

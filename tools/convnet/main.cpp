@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   using namespace convnet::cli;
   std::vector<Command> commands = {add_train(app),   add_eval(app),  add_predict(app), add_bench(app),
                                    add_summary(app), add_infer(app), add_models(app),
-                                   add_export(app)};
+                                   add_export(app), add_finetune(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
