@@ -3,6 +3,7 @@
 // values (graph input and output, op outputs, initializers for parameters and buffers,
 // Constant nodes for other tensors) and writes the model.
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <unordered_map>
 
@@ -171,7 +172,8 @@ std::vector<std::string> onnx_exportable_ops() {
   return out;
 }
 
-std::string export_onnx_bytes(nn::Module& model, const Shape& input_shape, const OnnxExportOptions& o) {
+namespace {
+onnx::ModelProto build_model(nn::Module& model, const Shape& input_shape, const OnnxExportOptions& o) {
   CONVNET_CHECK(o.opset == 13, "ONNX export: opset ", o.opset, " is not supported (the exporter writes opset 13)");
   CONVNET_CHECK(!input_shape.empty(), "ONNX export: the input shape must not be empty");
   for (int64_t d : input_shape) CONVNET_CHECK(d > 0, "ONNX export: input shape ", shape_str(input_shape), " has a non-positive dimension");
@@ -219,18 +221,62 @@ std::string export_onnx_bytes(nn::Module& model, const Shape& input_shape, const
   set_shape(*g.add_input(), o.input_name, input_shape, o.dynamic_batch);
   set_shape(*g.add_output(), o.output_name, y.shape(), o.dynamic_batch && y.dim() >= 1);
 
-  std::string bytes;
-  CONVNET_CHECK(m.SerializeToString(&bytes), "ONNX export: protobuf serialization failed (model over 2 GiB?)");
-  return bytes;
+  return m;
 }
 
-void export_onnx(nn::Module& model, const Shape& input_shape, const std::string& path, const OnnxExportOptions& o) {
-  const std::string bytes = export_onnx_bytes(model, input_shape, o);
+void write_file(const std::string& path, const std::string& bytes) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   CONVNET_CHECK(f, "ONNX export: cannot open '", path, "' for writing");
   f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   f.close();
   CONVNET_CHECK(f, "ONNX export: writing '", path, "' failed");
+}
+
+std::string serialize(const onnx::ModelProto& m) {
+  std::string bytes;
+  CONVNET_CHECK(m.SerializeToString(&bytes), "ONNX export: protobuf serialization failed (a model over 2 GiB needs "
+                                             "external data)");
+  return bytes;
+}
+
+// Moves the bytes of every initializer of 1 KiB or more into `data` (ONNX external data:
+// location relative to the model's directory, offsets aligned to 4 KiB as onnx does).
+void externalize(onnx::ModelProto& m, const std::string& location, std::string& data) {
+  for (auto& t : *m.mutable_graph()->mutable_initializer()) {
+    if (t.raw_data().size() < 1024) continue;
+    data.resize((data.size() + 4095) / 4096 * 4096, '\0');
+    const size_t offset = data.size();
+    data += t.raw_data();
+    t.clear_raw_data();
+    t.set_data_location(onnx::TensorProto::EXTERNAL);
+    auto add = [&](const char* k, const std::string& v) {
+      auto* e = t.add_external_data();
+      e->set_key(k);
+      e->set_value(v);
+    };
+    add("location", location);
+    add("offset", std::to_string(offset));
+    add("length", std::to_string(data.size() - offset));
+  }
+}
+}  // namespace
+
+std::string export_onnx_bytes(nn::Module& model, const Shape& input_shape, const OnnxExportOptions& o) {
+  CONVNET_CHECK(o.external_data.empty(), "ONNX export: external data needs a file path (use export_onnx)");
+  return serialize(build_model(model, input_shape, o));
+}
+
+void export_onnx(nn::Module& model, const Shape& input_shape, const std::string& path, const OnnxExportOptions& o) {
+  onnx::ModelProto m = build_model(model, input_shape, o);
+  if (!o.external_data.empty()) {
+    CONVNET_CHECK(o.external_data.find('/') == std::string::npos && o.external_data != "." && o.external_data != "..",
+                  "ONNX export: external data '", o.external_data,
+                  "' must be a file name (it is written beside the model)");
+    std::string data;
+    externalize(m, o.external_data, data);
+    write_file((std::filesystem::path(path).parent_path() / o.external_data).string(), data);
+  }
+  write_file(path, serialize(m));
 }
 
 }  // namespace convnet::io

@@ -1,5 +1,6 @@
 // convnet export
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -17,7 +18,7 @@ namespace {
 struct ExportOptions {
   std::string checkpoint, model, weights, onnx;
   int64_t num_classes = 0, in_channels = 3, input_size = 0, batch = 1;
-  bool static_batch = false, strict = true;
+  bool static_batch = false, strict = true, external = false;
 };
 
 // Not given: the rows of the last parameter of the model that the weights file has (the
@@ -36,6 +37,7 @@ int run_export(const ExportOptions& o) {
   std::string model_name;
   io::OnnxExportOptions eo;
   eo.dynamic_batch = !o.static_batch;
+  if (o.external) eo.external_data = std::filesystem::path(o.onnx).filename().string() + ".data";
   if (!o.checkpoint.empty()) {
     const train::Checkpoint ck = train::load_checkpoint(o.checkpoint);
     net = train::model_from_checkpoint(ck);
@@ -97,6 +99,8 @@ Command add_export(CLI::App& app) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   ex->add_flag("--static-batch", o->static_batch, "Declare the traced batch size instead of a dynamic one");
+  ex->add_flag("--external-data", o->external,
+               "Write the weights to OUT.onnx.data beside the model (ONNX external data; needed over 2 GiB)");
   ex->add_option("--strict", o->strict, "Require every weight in --weights to match the model")->capture_default_str();
   return {ex, [o] { return run_export(*o); }};
 }

@@ -148,6 +148,10 @@ void add_training_options(CLI::App* tr, train::TrainConfig& cfg) {
   tr->add_option("--limit-train", cfg.limit_train, "Use only the first N training images (0 = all)")
       ->check(CLI::NonNegativeNumber)
       ->group("Data");
+  tr->add_option("--per-class", cfg.per_class,
+                 "Use only N training images of each class, a random choice fixed by --seed (0 = all)")
+      ->check(CLI::NonNegativeNumber)
+      ->group("Data");
 
   tr->add_option("-e,--epochs", cfg.epochs, "Number of epochs")->capture_default_str()->check(CLI::PositiveNumber);
   tr->add_option("-b,--batch-size", cfg.batch_size, "Mini-batch size")

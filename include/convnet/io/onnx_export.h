@@ -39,6 +39,10 @@ struct OnnxExportOptions {
   bool dynamic_batch = true;
   std::string graph_name = "convnet";
   std::map<std::string, std::string> metadata;  // ModelProto.metadata_props (class names, normalization, ...)
+  // A file name: initializers of 1 KiB or more are written to this file beside the model
+  // (ONNX external data) instead of inside it -- for models over protobuf's 2 GiB, and
+  // tools that need not read the weights. "" = everything in the .onnx file.
+  std::string external_data;
 };
 
 // The serialized ModelProto. The module's train/eval state is restored afterwards.

@@ -56,6 +56,7 @@ struct TrainConfig {
   uint64_t seed = 0;
   int threads = 0;          // 0 = all cores
   int64_t limit_train = 0;  // use only the first N training images (0 = all)
+  int64_t per_class = 0;    // use only N training images of each class, a seeded choice (0 = all)
   int64_t eval_batch_size = 1000;
   // Fine-tuning (`convnet finetune`, see finetune.h and docs/finetune.md): start from a
   // pretrained `model` with a new classifier head for this dataset's classes and train only
