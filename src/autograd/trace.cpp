@@ -8,7 +8,9 @@ namespace {
 thread_local Tracer* g_tracer = nullptr;
 }
 
-int64_t Attrs::i(const std::string& name) const { return v(name).at(0); }
+int64_t Attrs::i(const std::string& name) const {
+  return v(name).at(0);
+}
 const std::vector<int64_t>& Attrs::v(const std::string& name) const {
   auto it = ints.find(name);
   CONVNET_CHECK(it != ints.end() && !it->second.empty(), "trace: op has no integer attribute '", name, "'");
@@ -20,7 +22,9 @@ double Attrs::f(const std::string& name) const {
   return it->second;
 }
 
-bool active() { return g_tracer != nullptr; }
+bool active() {
+  return g_tracer != nullptr;
+}
 
 void record(const char* type, std::vector<Tensor> inputs, const Tensor& out, Attrs attrs) {
   if (!g_tracer) return;
@@ -37,7 +41,9 @@ Tracer::Tracer() {
   CONVNET_CHECK(g_tracer == nullptr, "trace: a Tracer is already active on this thread");
   g_tracer = this;
 }
-Tracer::~Tracer() { g_tracer = nullptr; }
+Tracer::~Tracer() {
+  g_tracer = nullptr;
+}
 
 Scope::Scope(const std::string& name) {
   if (!g_tracer) return;

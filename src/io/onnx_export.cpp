@@ -39,7 +39,9 @@ void set_shape(onnx::ValueInfoProto& v, const std::string& name, const Shape& s,
 }
 
 // "layer1.0.conv1" -> "/layer1.0.conv1" (torch.onnx.export names nodes by module path too).
-std::string scope_prefix(const std::string& scope) { return scope.empty() ? "" : "/" + scope; }
+std::string scope_prefix(const std::string& scope) {
+  return scope.empty() ? "" : "/" + scope;
+}
 
 class Writer final : public Emit {
  public:
@@ -59,8 +61,8 @@ class Writer final : public Emit {
     tmp_count_ = 0;
     const auto& table = emitters();
     auto it = table.find(op.type);
-    CONVNET_CHECK(it != table.end(), "ONNX export: ", label(), " cannot be exported (exportable ops: ",
-                  exportable_list(), ")");
+    CONVNET_CHECK(it != table.end(), "ONNX export: ", label(),
+                  " cannot be exported (exportable ops: ", exportable_list(), ")");
     it->second(*this);
     values_[op.output.impl()] = out();
   }
@@ -90,7 +92,9 @@ class Writer final : public Emit {
     return out_name_;
   }
 
-  std::string tmp(const std::string& hint) override { return node_base_ + "/" + hint + "_" + std::to_string(tmp_count_++); }
+  std::string tmp(const std::string& hint) override {
+    return node_base_ + "/" + hint + "_" + std::to_string(tmp_count_++);
+  }
 
   std::string const_floats(const std::string& hint, const std::vector<float>& v, const Shape& dims) override {
     onnx::TensorProto t;
@@ -176,7 +180,8 @@ namespace {
 onnx::ModelProto build_model(nn::Module& model, const Shape& input_shape, const OnnxExportOptions& o) {
   CONVNET_CHECK(o.opset == 13, "ONNX export: opset ", o.opset, " is not supported (the exporter writes opset 13)");
   CONVNET_CHECK(!input_shape.empty(), "ONNX export: the input shape must not be empty");
-  for (int64_t d : input_shape) CONVNET_CHECK(d > 0, "ONNX export: input shape ", shape_str(input_shape), " has a non-positive dimension");
+  for (int64_t d : input_shape)
+    CONVNET_CHECK(d > 0, "ONNX export: input shape ", shape_str(input_shape), " has a non-positive dimension");
 
   onnx::ModelProto m;
   m.set_ir_version(kIrVersion);
@@ -234,8 +239,9 @@ void write_file(const std::string& path, const std::string& bytes) {
 
 std::string serialize(const onnx::ModelProto& m) {
   std::string bytes;
-  CONVNET_CHECK(m.SerializeToString(&bytes), "ONNX export: protobuf serialization failed (a model over 2 GiB needs "
-                                             "external data)");
+  CONVNET_CHECK(m.SerializeToString(&bytes),
+                "ONNX export: protobuf serialization failed (a model over 2 GiB needs "
+                "external data)");
   return bytes;
 }
 

@@ -33,8 +33,12 @@ void set_attr(onnx::NodeProto& n, const std::string& name, const std::vector<int
 
 namespace {
 
-const Shape& in_shape(Emit& e, size_t i = 0) { return e.op().inputs.at(i).shape(); }
-const Shape& out_shape(Emit& e) { return e.op().output.shape(); }
+const Shape& in_shape(Emit& e, size_t i = 0) {
+  return e.op().inputs.at(i).shape();
+}
+const Shape& out_shape(Emit& e) {
+  return e.op().output.shape();
+}
 
 // A node with one input and one output, as Relu.
 Emitter unary(const char* type) {
@@ -219,8 +223,7 @@ const std::map<std::string, Emitter>& emitters() {
     t["sub"] = binary("Sub");
     t["mul"] = binary("Mul");
     t["mul_scalar"] = [](Emit& e) {
-      e.node("Mul", {e.in(0), e.const_floats("scalar", {static_cast<float>(e.op().attrs.f("scalar"))}, {})},
-             {e.out()});
+      e.node("Mul", {e.in(0), e.const_floats("scalar", {static_cast<float>(e.op().attrs.f("scalar"))}, {})}, {e.out()});
     };
     t["concat"] = [](Emit& e) {
       std::vector<std::string> ins;

@@ -4,8 +4,8 @@
 #include "convnet/core/error.h"
 #include "convnet/models/resnet.h"
 #include "convnet/nn/init.h"
-#include "convnet/ops/pad.h"
 #include "convnet/ops/elementwise.h"
+#include "convnet/ops/pad.h"
 #include "convnet/ops/pool2d.h"
 #include "models/families.h"
 

@@ -35,8 +35,8 @@ Conv2d::Conv2d(int64_t in, int64_t out, int64_t k, int64_t stride, Padding paddi
 void Conv2d::reset_parameters(Generator& gen) { init::default_weight_init_(weight, bias, gen); }
 void Conv2d::replace_output(int64_t out, Generator& gen) {
   CONVNET_CHECK(out > 0, label(), ": out_channels must be positive, got ", out);
-  CONVNET_CHECK(opt_.args.groups == 1, label(), ": only an ungrouped convolution can get a new output size (groups=",
-                opt_.args.groups, ")");
+  CONVNET_CHECK(opt_.args.groups == 1, label(),
+                ": only an ungrouped convolution can get a new output size (groups=", opt_.args.groups, ")");
   opt_.out_channels = out;
   weight = Tensor::empty({out, opt_.in_channels, opt_.kernel[0], opt_.kernel[1]}).requires_grad_(true);
   set_parameter("weight", weight);

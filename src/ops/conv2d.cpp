@@ -100,8 +100,10 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   });
   if (trace::active())
     trace::record("conv2d", {x, weight, bias}, y,
-                  {.ints = {{"stride", {g.SH, g.SW}}, {"pads", {g.PH, g.PW, pad_b, pad_r}},
-                            {"dilation", {g.DH, g.DW}}, {"groups", {G}}}});
+                  {.ints = {{"stride", {g.SH, g.SW}},
+                            {"pads", {g.PH, g.PW, pad_b, pad_r}},
+                            {"dilation", {g.DH, g.DW}},
+                            {"groups", {G}}}});
   return y;
 }
 

@@ -113,8 +113,11 @@ Tensor max_pool2d(const Tensor& x, const Pool2dArgs& a, const std::string& layer
   });
   if (trace::active())
     trace::record("max_pool2d", {x}, y,
-                  {.ints = {{"kernel", {g.KH, g.KW}}, {"stride", {g.SH, g.SW}}, {"pads", {g.PH, g.PW, g.PH, g.PW}},
-                            {"dilation", {g.DH, g.DW}}, {"ceil_mode", {a.ceil_mode ? 1 : 0}},
+                  {.ints = {{"kernel", {g.KH, g.KW}},
+                            {"stride", {g.SH, g.SW}},
+                            {"pads", {g.PH, g.PW, g.PH, g.PW}},
+                            {"dilation", {g.DH, g.DW}},
+                            {"ceil_mode", {a.ceil_mode ? 1 : 0}},
                             {"count_include_pad", {a.count_include_pad ? 1 : 0}}}});
   return y;
 }
@@ -130,8 +133,11 @@ Tensor avg_pool2d(const Tensor& x, const Pool2dArgs& a, const std::string& layer
   });
   if (trace::active())
     trace::record("avg_pool2d", {x}, y,
-                  {.ints = {{"kernel", {g.KH, g.KW}}, {"stride", {g.SH, g.SW}}, {"pads", {g.PH, g.PW, g.PH, g.PW}},
-                            {"dilation", {g.DH, g.DW}}, {"ceil_mode", {a.ceil_mode ? 1 : 0}},
+                  {.ints = {{"kernel", {g.KH, g.KW}},
+                            {"stride", {g.SH, g.SW}},
+                            {"pads", {g.PH, g.PW, g.PH, g.PW}},
+                            {"dilation", {g.DH, g.DW}},
+                            {"ceil_mode", {a.ceil_mode ? 1 : 0}},
                             {"count_include_pad", {a.count_include_pad ? 1 : 0}}}});
   return y;
 }

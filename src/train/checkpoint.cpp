@@ -25,11 +25,12 @@ namespace fs = std::filesystem;
 #define CONVNET_TRAIN_CONFIG_FIELDS(X)                                                                                 \
   X(model)                                                                                                             \
   X(dataset)                                                                                                           \
-  X(data_dir) X(image_size) X(resize_mode) X(grayscale) X(classes) X(val_split) X(augment) X(mixup) X(cutmix)          \
-      X(label_smoothing) X(workers) X(epochs) X(batch_size) X(optimizer) X(lr) X(momentum) X(nesterov) X(weight_decay) \
-          X(schedule) X(step_size) X(milestones) X(gamma) X(pct_start) X(warmup) X(clip_grad_norm) X(ema) X(tta)       \
-              X(seed) X(threads) X(limit_train) X(eval_batch_size) X(out) X(resume)              \
-                  X(finetune_checkpoint) X(finetune_weights) X(train_last) X(freeze) X(bn_stats) X(num_classes) X(per_class)
+  X(data_dir)                                                                                                          \
+  X(image_size) X(resize_mode) X(grayscale) X(classes) X(val_split) X(augment) X(mixup) X(cutmix) X(label_smoothing)   \
+      X(workers) X(epochs) X(batch_size) X(optimizer) X(lr) X(momentum) X(nesterov) X(weight_decay) X(schedule)        \
+          X(step_size) X(milestones) X(gamma) X(pct_start) X(warmup) X(clip_grad_norm) X(ema) X(tta) X(seed)           \
+              X(threads) X(limit_train) X(eval_batch_size) X(out) X(resume) X(finetune_checkpoint) X(finetune_weights) \
+                  X(train_last) X(freeze) X(bn_stats) X(num_classes) X(per_class)
 #define CONVNET_EPOCH_FIELDS(X) \
   X(epoch) X(train_loss) X(train_acc) X(val_loss) X(val_acc) X(lr) X(seconds) X(images_per_second) X(best)
 

@@ -117,8 +117,8 @@ FreezePlan apply_freezing(nn::Module& m, const std::string& head, int64_t train_
   CONVNET_CHECK(std::find(plan.layers.begin(), plan.layers.end(), head) != plan.layers.end(), "fine-tuning: head '",
                 head, "' is not a layer with parameters");
   const auto L = static_cast<int64_t>(layers.size());
-  CONVNET_CHECK(train_last <= L, "--train-last ", train_last, ": the model has only ", L,
-                " parameterized layers (", join(plan.layers, 12), ")");
+  CONVNET_CHECK(train_last <= L, "--train-last ", train_last, ": the model has only ", L, " parameterized layers (",
+                join(plan.layers, 12), ")");
 
   // Which layers train before the freeze patterns: the last K, all, or the head only
   // (all when only --freeze is given: the patterns then say what to freeze).
@@ -138,8 +138,8 @@ FreezePlan apply_freezing(nn::Module& m, const std::string& head, int64_t train_
     if (matched == 0) {
       std::vector<std::string> names;
       for (const auto& [n, p] : params) names.push_back(n);
-      throw Error("--freeze '" + pattern + "' matches no parameter; the parameters are named like " +
-                  join(names, 6) + " ('*' matches any characters, dots included)");
+      throw Error("--freeze '" + pattern + "' matches no parameter; the parameters are named like " + join(names, 6) +
+                  " ('*' matches any characters, dots included)");
     }
   }
   for (const auto& [n, p] : params) {

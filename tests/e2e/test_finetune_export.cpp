@@ -83,8 +83,8 @@ TEST(CliFinetuneExport, PretrainFinetuneEvalExport) {
   EXPECT_TRUE(fs::file_size(d / "r20.onnx") > 1000000);  // 0.27 M float parameters
 
   // Mistakes.
-  const std::string base = "finetune --checkpoint " + (d / "pre") + " --classes 5,6 --limit-train 100" + kSmall +
-                           "--out " + (d / "bad");
+  const std::string base =
+      "finetune --checkpoint " + (d / "pre") + " --classes 5,6 --limit-train 100" + kSmall + "--out " + (d / "bad");
   r = run_cli(base + " --freeze 'layer9.*'");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("--freeze 'layer9.*' matches no parameter"), std::string::npos) << r.out;

@@ -97,8 +97,7 @@ TEST_P(ExportZoo, CheckerAcceptsAndReimportGivesTheLogits) {
   // onnx.checker with full_check (strict shape inference) and the output shape.
   const std::string report = run_python("onnx_check.py " + path);
   EXPECT_NE(report.find("OK " + path), std::string::npos) << report;
-  EXPECT_NE(report.find("input=[batch,3," + std::to_string(size) + "," + std::to_string(size) + "]"),
-            std::string::npos)
+  EXPECT_NE(report.find("input=[batch,3," + std::to_string(size) + "," + std::to_string(size) + "]"), std::string::npos)
       << report;
   EXPECT_NE(report.find("output=[batch,5] inferred=[batch,5]"), std::string::npos) << report;
 
@@ -136,7 +135,7 @@ class Mixed : public nn::Module {
     fc = register_module("fc", std::make_shared<nn::Linear>(4 * 4 * 4, 3));
   }
   Tensor forward(const Tensor& x) override {
-    Tensor r = ops::add(x, (*conv)(x));                     // residual
+    Tensor r = ops::add(x, (*conv)(x));                       // residual
     Tensor c = ops::concat({r, ops::leaky_relu(x, 0.2)}, 1);  // (N, 4, 4, 4)
     Tensor y = (*fc)(ops::mul(c, 0.5f).flatten(1));
     return ops::sigmoid(y);
@@ -201,28 +200,40 @@ class Summed : public nn::Module {
 
 TEST(ExportErrors, UntracedOpIsNamed) {
   Untraced m;
-  expect_error([&] { io::export_onnx_bytes(m, {1, 2, 3, 3}); },
-               {"ONNX export", "op 'relu'", "computed by 'mse_loss'", "not traced"});
+  expect_error(
+      [&] {
+        io::export_onnx_bytes(m, {1, 2, 3, 3});
+      },
+      {"ONNX export", "op 'relu'", "computed by 'mse_loss'", "not traced"});
 }
 
 TEST(ExportErrors, OpWithoutEmitterIsNamed) {
   Summed m;
-  expect_error([&] { io::export_onnx_bytes(m, {1, 2, 3, 3}); }, {"ONNX export", "op 'sum'", "cannot be exported",
-                                                                 "exportable ops:", "conv2d"});
+  expect_error(
+      [&] {
+        io::export_onnx_bytes(m, {1, 2, 3, 3});
+      },
+      {"ONNX export", "op 'sum'", "cannot be exported", "exportable ops:", "conv2d"});
 }
 
 TEST(ExportErrors, BatchNormWithoutRunningStats) {
   nn::Sequential s;
   s.add("conv", std::make_shared<nn::Conv2d>(1, 2, 3));
   s.add("bn", std::make_shared<nn::BatchNorm2d>(2, 1e-5, 0.1, true, /*track=*/false));
-  expect_error([&] { io::export_onnx_bytes(s, {2, 1, 5, 5}); },
-               {"ONNX export", "op 'batch_norm' in layer 'bn'", "batch statistics", "running statistics"});
+  expect_error(
+      [&] {
+        io::export_onnx_bytes(s, {2, 1, 5, 5});
+      },
+      {"ONNX export", "op 'batch_norm' in layer 'bn'", "batch statistics", "running statistics"});
 }
 
 TEST(ExportErrors, UnwritableFileAndBadShape) {
   nn::Sequential s;
   s.add("relu", std::make_shared<nn::ReLU>());
-  expect_error([&] { io::export_onnx(s, {1, 2}, "/nonexistent-dir/x.onnx"); },
-               {"cannot open '/nonexistent-dir/x.onnx'"});
+  expect_error(
+      [&] {
+        io::export_onnx(s, {1, 2}, "/nonexistent-dir/x.onnx");
+      },
+      {"cannot open '/nonexistent-dir/x.onnx'"});
   expect_error([&] { io::export_onnx_bytes(s, {1, 0, 3}); }, {"non-positive dimension", "(1, 0, 3)"});
 }

@@ -107,8 +107,8 @@ TEST(Finetune, TrainLastKFreezesTheRightLayers) {
   auto plan = train::apply_freezing(*l, "11", 3, {}, "frozen");
   EXPECT_EQ(plan.layers, (std::vector<std::string>{"0", "3", "7", "9", "11"}));
   EXPECT_EQ(plan.trainable_layers, (std::vector<std::string>{"7", "9", "11"}));
-  EXPECT_EQ(trainable_names(*l), (std::set<std::string>{"7.weight", "7.bias", "9.weight", "9.bias", "11.weight",
-                                                        "11.bias"}));
+  EXPECT_EQ(trainable_names(*l),
+            (std::set<std::string>{"7.weight", "7.bias", "9.weight", "9.bias", "11.weight", "11.bias"}));
   EXPECT_EQ(plan.frozen_count, 6 * 25 + 6 + 16 * 6 * 25 + 16);
   EXPECT_EQ(plan.trainable_count, l->num_parameters() - plan.frozen_count);
 

@@ -47,7 +47,8 @@ int run_export(const ExportOptions& o) {
     eo.metadata["normalize_mean"] = nlohmann::json(ck.mean).dump();
     eo.metadata["normalize_std"] = nlohmann::json(ck.std).dump();
   } else {
-    if (o.model.empty()) throw Error("export needs --checkpoint CKPT, or --model NAME (with optional --weights W.safetensors)");
+    if (o.model.empty())
+      throw Error("export needs --checkpoint CKPT, or --model NAME (with optional --weights W.safetensors)");
     model_name = o.model;
     const auto& info = models::info(o.model);
     a.in_channels = o.in_channels;

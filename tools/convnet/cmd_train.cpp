@@ -6,10 +6,10 @@
 #include <set>
 
 #include "commands.h"
-#include "train_cli.h"
 #include "convnet/data/datasets.h"
 #include "convnet/train/checkpoint.h"
 #include "convnet/train/trainer.h"
+#include "train_cli.h"
 
 namespace convnet::cli {
 
@@ -107,7 +107,6 @@ int run_training(const TrainCli& t) {
 }
 
 void add_training_options(CLI::App* tr, train::TrainConfig& cfg) {
-
   std::string kinds;
   for (const auto& k : data::dataset_kinds()) kinds += (kinds.empty() ? "" : ", ") + k;
   tr->add_option("--dataset", cfg.dataset, "Dataset kind: " + kinds)->capture_default_str()->group("Data");

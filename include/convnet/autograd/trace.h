@@ -21,8 +21,8 @@ namespace convnet::trace {
 
 // The arguments of an op that are not tensors: integer lists and real numbers by name.
 struct Attrs {
-  std::map<std::string, std::vector<int64_t>> ints;
-  std::map<std::string, double> floats;
+  std::map<std::string, std::vector<int64_t>> ints = {};  // "= {}": designated initializers may omit it
+  std::map<std::string, double> floats = {};
   int64_t i(const std::string& name) const;  // ints[name][0]; throws when absent
   const std::vector<int64_t>& v(const std::string& name) const;
   double f(const std::string& name) const;

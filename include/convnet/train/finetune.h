@@ -37,13 +37,13 @@ std::string find_head(nn::Module& m, int64_t num_classes);
 void replace_head(nn::Module& m, const std::string& path, int64_t num_classes, Generator& gen = default_generator());
 
 struct FreezePlan {
-  std::string head;                             // path of the classifier head
-  std::vector<std::string> layers;              // parameterized layers, in order
-  std::vector<std::string> trainable_layers;    // those with a trainable parameter
-  std::vector<std::string> frozen_parameters;   // names
-  std::vector<std::string> frozen_batchnorms;   // BatchNorm layers kept in eval (bn_stats frozen)
+  std::string head;                               // path of the classifier head
+  std::vector<std::string> layers;                // parameterized layers, in order
+  std::vector<std::string> trainable_layers;      // those with a trainable parameter
+  std::vector<std::string> frozen_parameters;     // names
+  std::vector<std::string> frozen_batchnorms;     // BatchNorm layers kept in eval (bn_stats frozen)
   int64_t trainable_count = 0, frozen_count = 0;  // parameter elements
-  std::string describe() const;                 // the summary `convnet finetune` prints
+  std::string describe() const;                   // the summary `convnet finetune` prints
 };
 
 // Decides and applies requires_grad for every parameter (see the header comment).
