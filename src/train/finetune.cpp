@@ -2,9 +2,11 @@
 #include "convnet/train/finetune.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "convnet/core/error.h"
+#include "convnet/io/onnx.h"
 #include "convnet/io/safetensors.h"
 #include "convnet/io/weights.h"
 #include "convnet/nn/layers.h"
@@ -49,6 +51,36 @@ int64_t classes_in(const std::string& model, models::ModelArgs a, const io::Safe
   return a.num_classes;
 }
 
+// A layer: a module with parameters of its own, or for an imported ONNX graph a node
+// with the parameters it reads first.
+struct Layer {
+  std::string name;
+  std::vector<std::pair<std::string, Tensor>> params;  // full names
+  bool batchnorm = false;
+};
+
+std::vector<Layer> layers_of(nn::Module& m) {
+  std::vector<Layer> out;
+  if (auto* g = dynamic_cast<io::OnnxModel*>(&m)) {
+    std::map<std::string, Tensor> named;
+    for (auto& [n, p] : m.named_parameters()) named[n] = p;
+    for (const auto& grp : g->parameter_groups()) {
+      Layer l{grp.node, {}, grp.op_type == "BatchNormalization"};
+      for (const auto& n : grp.params) l.params.emplace_back(n, named.at(n));
+      out.push_back(std::move(l));
+    }
+    return out;
+  }
+  for (auto& [path, mod] : m.named_modules()) {
+    auto own = mod->named_parameters(false);
+    if (own.empty()) continue;
+    Layer l{path, {}, dynamic_cast<nn::BatchNorm*>(mod) != nullptr};
+    for (auto& [n, p] : own) l.params.emplace_back(path.empty() ? n : path + "." + n, p);
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
 }  // namespace
 
 bool glob_match(const std::string& p, const std::string& s) {
@@ -70,6 +102,13 @@ bool glob_match(const std::string& p, const std::string& s) {
 }
 
 std::string find_head(nn::Module& m, int64_t num_classes) {
+  if (auto* g = dynamic_cast<io::OnnxModel*>(&m)) {
+    const auto [node, out] = g->head();
+    CONVNET_CHECK(out == num_classes, "fine-tuning: the last Gemm/Conv node '", node, "' of ONNX model '", g->source(),
+                  "' has ", out, " outputs, not the ", num_classes,
+                  " classes of the pretrained model, so it is not the classifier head");
+    return node;
+  }
   std::string last_linear, last_conv;
   bool conv_after_linear = false, any_linear = false;
   for (auto& [path, mod] : m.named_modules()) {
@@ -95,6 +134,7 @@ std::string find_head(nn::Module& m, int64_t num_classes) {
 }
 
 void replace_head(nn::Module& m, const std::string& path, int64_t num_classes, Generator& gen) {
+  if (auto* g = dynamic_cast<io::OnnxModel*>(&m)) return g->replace_head(num_classes, gen);
   for (auto& [p, mod] : m.named_modules()) {
     if (p != path) continue;
     if (auto* l = dynamic_cast<nn::Linear*>(mod)) return l->replace_output(num_classes, gen);
@@ -111,9 +151,8 @@ FreezePlan apply_freezing(nn::Module& m, const std::string& head, int64_t train_
   CONVNET_CHECK(train_last >= -1, "--train-last must be a number of layers >= 1, got ", train_last);
   FreezePlan plan;
   plan.head = head;
-  std::vector<std::pair<std::string, nn::Module*>> layers;
-  for (auto& [path, mod] : m.named_modules())
-    if (!mod->named_parameters(false).empty()) layers.emplace_back(path, mod), plan.layers.push_back(path);
+  const std::vector<Layer> layers = layers_of(m);
+  for (const auto& l : layers) plan.layers.push_back(l.name);
   CONVNET_CHECK(std::find(plan.layers.begin(), plan.layers.end(), head) != plan.layers.end(), "fine-tuning: head '",
                 head, "' is not a layer with parameters");
   const auto L = static_cast<int64_t>(layers.size());
@@ -126,8 +165,8 @@ FreezePlan apply_freezing(nn::Module& m, const std::string& head, int64_t train_
   if (train_last > 0) first_trainable = L - train_last;
   if (train_last == -1 || (train_last == 0 && !freeze.empty())) first_trainable = 0;
   for (int64_t i = 0; i < L; ++i) {
-    const bool on = i >= first_trainable || (train_last == 0 && freeze.empty() && layers[i].first == head);
-    for (auto& [n, p] : layers[i].second->named_parameters(false))
+    const bool on = i >= first_trainable || (train_last == 0 && freeze.empty() && layers[i].name == head);
+    for (auto [n, p] : layers[i].params)
       if (p.defined()) p.requires_grad_(on);
   }
   const auto params = m.named_parameters();
@@ -151,19 +190,19 @@ FreezePlan apply_freezing(nn::Module& m, const std::string& head, int64_t train_
   }
   CONVNET_CHECK(plan.trainable_count > 0, "fine-tuning: every parameter is frozen (--train-last ", train_last,
                 ", --freeze patterns); nothing would train");
-  for (auto& [path, mod] : layers) {
+  for (const auto& l : layers) {
     bool any = false, all_frozen = true;
-    for (auto& [n, p] : mod->named_parameters(false))
+    for (const auto& [n, p] : l.params)
       if (p.defined()) any = true, all_frozen = all_frozen && !p.requires_grad();
-    if (!all_frozen) plan.trainable_layers.push_back(path);
-    if (bn_stats == "frozen" && any && all_frozen && dynamic_cast<nn::BatchNorm*>(mod))
-      plan.frozen_batchnorms.push_back(path);
+    if (!all_frozen) plan.trainable_layers.push_back(l.name);
+    if (bn_stats == "frozen" && any && all_frozen && l.batchnorm) plan.frozen_batchnorms.push_back(l.name);
   }
   return plan;
 }
 
 void keep_frozen_bn_in_eval(nn::Module& m, const FreezePlan& plan) {
   if (plan.frozen_batchnorms.empty()) return;
+  if (auto* g = dynamic_cast<io::OnnxModel*>(&m)) return g->keep_in_eval(plan.frozen_batchnorms);
   const std::set<std::string> keep(plan.frozen_batchnorms.begin(), plan.frozen_batchnorms.end());
   for (auto& [path, mod] : m.named_modules())
     if (keep.count(path)) mod->eval();
@@ -181,9 +220,25 @@ std::string FreezePlan::describe() const {
   return s;
 }
 
+nn::ModulePtr create_model(const TrainConfig& c, const models::ModelArgs& a) {
+  if (c.finetune_onnx.empty()) return models::create(c.model, a);
+  auto g = io::load_onnx(c.finetune_onnx);
+  if (g->head().second != a.num_classes) g->replace_head(a.num_classes, default_generator());
+  return g;
+}
+
 nn::ModulePtr pretrained_model(const TrainConfig& c, const models::ModelArgs& args, std::string& note) {
-  CONVNET_CHECK(c.finetune_checkpoint.empty() != c.finetune_weights.empty(),
-                "fine-tuning needs exactly one source: a checkpoint or a weights file");
+  const int sources = !c.finetune_checkpoint.empty() + !c.finetune_weights.empty() + !c.finetune_onnx.empty();
+  CONVNET_CHECK(sources == 1, "fine-tuning needs exactly one source: a checkpoint, a weights file or an ONNX model");
+  if (!c.finetune_onnx.empty()) {
+    auto g = io::load_onnx(c.finetune_onnx);
+    const auto [head, K] = g->head();
+    g->replace_head(args.num_classes, default_generator());
+    note = "pretrained: ONNX model '" + c.finetune_onnx + "' (" + std::to_string(g->num_nodes()) + " nodes, " +
+           std::to_string(K) + " classes); head '" + head + "' replaced: " + std::to_string(K) + " -> " +
+           std::to_string(args.num_classes) + " outputs, freshly initialized";
+    return g;
+  }
   nn::ModulePtr m;
   models::ModelArgs a = args;
   if (!c.finetune_checkpoint.empty()) {

@@ -269,7 +269,7 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
 }
 
 void validate(const TrainConfig& c) {
-  models::create(c.model, {});  // throws with the list of known models
+  if (c.finetune_onnx.empty()) models::create(c.model, {});  // throws with the list of known models
   CONVNET_CHECK(c.optimizer == "sgd" || c.optimizer == "adam" || c.optimizer == "adamw", "unknown optimizer '",
                 c.optimizer, "'; choose sgd, adam or adamw");
   CONVNET_CHECK(c.schedule == "constant" || c.schedule == "step" || c.schedule == "multistep" ||
@@ -299,8 +299,8 @@ void validate(const TrainConfig& c) {
   CONVNET_CHECK(c.tta == "none" || c.tta == "flip", "unknown test-time augmentation '", c.tta,
                 "'; choose none or flip");
   if (!c.augment.empty()) data::Augment::parse(c.augment);  // throws naming the bad item
-  CONVNET_CHECK(c.finetune_checkpoint.empty() || c.finetune_weights.empty(),
-                "fine-tuning takes one source: a checkpoint or a weights file, not both");
+  CONVNET_CHECK(!c.finetune_checkpoint.empty() + !c.finetune_weights.empty() + !c.finetune_onnx.empty() <= 1,
+                "fine-tuning takes one source: a checkpoint, a weights file or an ONNX model");
   CONVNET_CHECK(c.bn_stats == "frozen" || c.bn_stats == "adapt", "--bn-stats must be frozen or adapt, got '",
                 c.bn_stats, "'");
   CONVNET_CHECK(c.train_last >= -1, "--train-last must be a number of layers >= 1, got ", c.train_last);
@@ -379,14 +379,14 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
   manual_seed(c.seed);
   // Fine-tuning starts from the pretrained weights with a new head; a resumed fine-tuning
   // run is an ordinary model of the new size whose weights come from its checkpoint.
-  const bool finetune = !c.finetune_checkpoint.empty() || !c.finetune_weights.empty();
+  const bool finetune = !c.finetune_checkpoint.empty() || !c.finetune_weights.empty() || !c.finetune_onnx.empty();
   nn::ModulePtr model;
   if (finetune && !ck) {
     std::string note;
     model = pretrained_model(c, margs, note);
     info(note);
   } else {
-    model = models::create(c.model, margs);
+    model = create_model(c, margs);
   }
   std::optional<FreezePlan> plan;
   if (finetune) {
@@ -398,7 +398,7 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
     // A second instance must not draw from the default generator: that would shift
     // every later random number (dropout) away from the same run without EMA.
     const auto state = default_generator().state();
-    ema = models::create(c.model, margs);
+    ema = create_model(c, margs);
     default_generator().set_state(state);
     copy_state(*ema, *model);
   }

@@ -78,6 +78,21 @@ TEST(CliFinetuneExport, PretrainFinetuneEvalExport) {
   Tensor x = Tensor::randn({3, 1, 28, 28}, gen);
   EXPECT_TRUE(all_close((*back)(x), (*net)(x), 0, 1e-5));
 
+  // From an ONNX model: the pretrained checkpoint exported, then fine-tuned as a graph.
+  r = run_cli("export --checkpoint " + (d / "pre") + " --onnx " + (d / "pre.onnx"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = run_cli(std::string("finetune --onnx ") + (d / "pre.onnx") +
+              " --classes 5,6 --limit-train 600 --train-last 2 --epochs 3 --optimizer adam --lr 0.003 "
+              "--schedule constant --threads 2 --workers 1 --seed 1 --out " +
+              (d / "ft_onnx"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("head '/11/Gemm' replaced: 5 -> 2 outputs"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("trainable layers (2 of 5): /9/Gemm, /11/Gemm"), std::string::npos) << r.out;
+  EXPECT_GT(final_accuracy(r.out), 0.8) << r.out;
+  r = run_cli("eval --checkpoint " + (d / "ft_onnx"));  // rebuilt from the ONNX file
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("2 classes"), std::string::npos) << r.out;
+
   r = run_cli("export --model resnet20 --in-channels 1 --input-size 28 --onnx " + (d / "r20.onnx"));
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_TRUE(fs::file_size(d / "r20.onnx") > 1000000);  // 0.27 M float parameters

@@ -7,6 +7,8 @@
 #include "convnet/autograd/autograd.h"
 #include "convnet/core/profiler.h"
 #include "convnet/core/rng.h"
+#include "convnet/io/onnx.h"
+#include "convnet/io/onnx_export.h"
 #include "convnet/models/registry.h"
 #include "convnet/nn/layers.h"
 #include "convnet/ops/loss.h"
@@ -200,4 +202,35 @@ TEST(Finetune, Errors) {
                {"--train-last 6: the model has only 5 parameterized layers (0, 3, 7, 9, 11)"});
   expect_error([&] { train::apply_freezing(*l, "11", 0, {"*"}, "frozen"); }, {"every parameter is frozen"});
   expect_error([&] { train::apply_freezing(*l, "11", 0, {}, "maybe"); }, {"--bn-stats must be frozen or adapt"});
+}
+
+// An imported ONNX graph (here: resnet20_b exported by io::export_onnx) fine-tunes the same
+// way: its layers are the nodes that read parameters, its head the last Gemm, its frozen
+// BatchNormalization nodes keep their statistics.
+TEST(Finetune, OnnxGraph) {
+  for (const std::string mode : {"frozen", "adapt"}) {
+    manual_seed(4);
+    auto zoo = models::create("resnet20_b", {.num_classes = 10, .in_channels = 1});
+    auto g = io::OnnxModel::load_from_bytes(io::export_onnx_bytes(*zoo, {1, 1, 8, 8}), "resnet20_b.onnx");
+    EXPECT_EQ(g->head(), (std::pair<std::string, int64_t>{"/fc/Gemm", 10}));
+    EXPECT_EQ(train::find_head(*g, 10), "/fc/Gemm");
+    Generator gen(4);
+    train::replace_head(*g, "/fc/Gemm", 3, gen);
+    EXPECT_EQ(g->head().second, 3);
+    EXPECT_EQ(g->state_dict().at("fc.weight").shape(), (Shape{3, 64}));
+    auto plan = train::apply_freezing(*g, "/fc/Gemm", 2, {}, mode);
+    EXPECT_EQ(plan.layers.size(), 43u);  // 21 Conv, 21 BatchNormalization, 1 Gemm
+    EXPECT_EQ(plan.trainable_layers, (std::vector<std::string>{"/layer3.2.bn2/BatchNormalization", "/fc/Gemm"}));
+    const auto before = snapshot(*g);
+    train_steps(*g, plan, 2, {4, 1, 8, 8}, 3);
+    const auto after = snapshot(*g);
+    for (auto& [n, p] : g->named_parameters())
+      if (!p.requires_grad()) {
+        EXPECT_EQ(after.at(n), before.at(n)) << n;
+      }
+    EXPECT_NE(after.at("fc.weight"), before.at("fc.weight"));
+    EXPECT_EQ(after.at("bn1.running_mean") == before.at("bn1.running_mean"), mode == "frozen") << mode;
+    // The trainable BatchNorm adapts either way.
+    EXPECT_NE(after.at("layer3.2.bn2.running_mean"), before.at("layer3.2.bn2.running_mean")) << mode;
+  }
 }

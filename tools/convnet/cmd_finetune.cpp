@@ -1,6 +1,7 @@
 // convnet finetune: `convnet train` from pretrained weights with a new classifier head and
 // frozen layers (the library side is train/finetune.h; the options of train are shared).
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "commands.h"
@@ -19,8 +20,14 @@ struct FinetuneCli {
 int run_finetune(FinetuneCli& f) {
   train::TrainConfig& cfg = f.t.cfg;
   if (cfg.resume.empty()) {
-    CONVNET_CHECK(!cfg.finetune_checkpoint.empty() || !cfg.finetune_weights.empty(),
-                  "finetune needs pretrained weights: --checkpoint CKPT, or --weights W.safetensors with --model NAME");
+    CONVNET_CHECK(!cfg.finetune_checkpoint.empty() || !cfg.finetune_weights.empty() || !cfg.finetune_onnx.empty(),
+                  "finetune needs pretrained weights: --checkpoint CKPT, --weights W.safetensors with --model NAME, "
+                  "or --onnx M.onnx");
+    if (!cfg.finetune_onnx.empty()) {
+      // Stored in full, so that eval, predict, export and --resume find the graph.
+      cfg.finetune_onnx = std::filesystem::absolute(cfg.finetune_onnx).string();
+      cfg.model = "onnx";
+    }
     if (!cfg.finetune_checkpoint.empty()) {
       // The model is the checkpoint's; its path is stored in full so a resumed run finds it.
       const train::Checkpoint ck = train::load_checkpoint(cfg.finetune_checkpoint);
@@ -56,6 +63,14 @@ Command add_finetune(CLI::App& app) {
                     ->group("Fine-tuning");
   weights->needs(model);
   model->needs(weights);
+  ft->add_option("--onnx", cfg.finetune_onnx,
+                 "Pretrained ONNX model (weights included; its last Gemm or Conv is the head). Checkpoints "
+                 "refer to this file, which must stay where it is")
+      ->check(CLI::ExistingFile)
+      ->excludes(ckpt)
+      ->excludes(weights)
+      ->excludes(model)
+      ->group("Fine-tuning");
   ft->add_option("--num-classes", cfg.num_classes,
                  "Classes of the new head; must equal the data's (default: the data's, e.g. from --classes)")
       ->check(CLI::PositiveNumber)

@@ -9,7 +9,8 @@
 //      model with num_classes = N, and eval/predict load its checkpoints as any other).
 //   2. plan_freezing() + apply(): which parameters train. A "layer" is a module with
 //      parameters of its own (Conv2d, Linear, BatchNorm), in the order the model registers
-//      them, which for the zoo is the order of the forward pass. By default only the head
+//      them, which for the zoo is the order of the forward pass; in an imported ONNX graph,
+//      a node with the parameters it reads first, in run order. By default only the head
 //      trains; train_last = K trains the last K layers; -1 all of them; `freeze` globs
 //      ('*' any run of characters, '?' one) then freeze the parameters they match.
 //      Frozen parameters have requires_grad = false, so autograd records no backward for
@@ -57,8 +58,13 @@ void keep_frozen_bn_in_eval(nn::Module& m, const FreezePlan& plan);
 // fnmatch-like: '*' matches any run of characters (dots included), '?' one character.
 bool glob_match(const std::string& pattern, const std::string& name);
 
+// The model a training configuration describes with `args`: the zoo model c.model, or
+// for c.finetune_onnx the ONNX graph (its weights) with its head resized to
+// args.num_classes (train, EMA copies, and model_from_checkpoint for eval/predict/export).
+nn::ModulePtr create_model(const TrainConfig& c, const models::ModelArgs& args);
+
 // Step 1 for train(): the pretrained model of c.finetune_checkpoint or c.finetune_weights
-// (model c.model), built for the data's channels and input size, with a new head of
+// (model c.model), or the graph of c.finetune_onnx, built for the data's channels and input size, with a new head of
 // `args.num_classes` outputs. `note` receives one line saying what was loaded.
 nn::ModulePtr pretrained_model(const TrainConfig& c, const models::ModelArgs& args, std::string& note);
 

@@ -63,6 +63,7 @@ struct TrainConfig {
   // part of it. Active when one of the two sources is set.
   std::string finetune_checkpoint;  // a checkpoint (file or run directory) of `model`
   std::string finetune_weights;     // or a weights file (safetensors, state_dict names) of `model`
+  std::string finetune_onnx;        // or an ONNX model (weights included; `model` is then "onnx")
   int64_t train_last = 0;           // train the last K parameterized layers; 0 = the head only; -1 = all
   std::vector<std::string> freeze;  // also freeze the parameters whose names match these globs
   std::string bn_stats = "frozen";  // frozen: BatchNorm layers of frozen parts stay in eval mode | adapt
