@@ -4,8 +4,9 @@
     onnx_check.py FILE.onnx...
 
 For each file: onnx.checker.check_model(path, full_check=True) (which runs strict shape
-inference with type checks), and reports the opset, the declared input and output shapes and the inferred output shape, one line per
-file:  OK <file> opset=13 input=[batch,3,32,32] output=[batch,5] inferred=[batch,5]
+inference with type checks), and reports the opset, the declared input and output shapes,
+the inferred output shape and the metadata, one line per file:
+       OK <file> opset=13 input=[batch,3,32,32] output=[batch,5] inferred=[batch,5] metadata={k=v,...}
 or     FAIL <file>: <message>
 Always exits 0 after the last file; the C++ test reads the lines.
 """
@@ -39,8 +40,9 @@ def check(path):
     produced = {o for n in inferred.graph.node for o in n.output}
     assert out_name in produced, "no node produces the graph output %r" % out_name
     inferred_out = [v for v in inferred.graph.output if v.name == out_name][0]
-    return "opset=%d input=%s output=%s inferred=%s" % (
-        opset[0], dims(model.graph.input[0]), dims(model.graph.output[0]), dims(inferred_out))
+    meta = ",".join("%s=%s" % (p.key, p.value) for p in model.metadata_props)
+    return "opset=%d input=%s output=%s inferred=%s metadata={%s}" % (
+        opset[0], dims(model.graph.input[0]), dims(model.graph.output[0]), dims(inferred_out), meta)
 
 
 for path in sys.argv[1:]:

@@ -69,6 +69,7 @@ TEST(CliFinetuneExport, PretrainFinetuneEvalExport) {
   const std::string check = run_python("onnx_check.py " + (d / "ft.onnx"));
   EXPECT_NE(check.find("OK "), std::string::npos) << check;
   EXPECT_NE(check.find("output=[batch,2] inferred=[batch,2]"), std::string::npos) << check;
+  EXPECT_NE(check.find("class_names=[\"Sandal\",\"Shirt\"]"), std::string::npos) << check;
   auto net = train::model_from_checkpoint(ck);
   auto back = io::load_onnx(d / "ft.onnx");
   net->eval();

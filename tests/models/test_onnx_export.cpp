@@ -177,6 +177,7 @@ TEST(ExportOps, StaticBatchAndMetadata) {
   EXPECT_EQ(back->outputs()[0].name, "probs");
   const std::string report = run_python("onnx_check.py " + (dir / "s.onnx"));
   EXPECT_NE(report.find("input=[2,2,4,4] output=[2,3]"), std::string::npos) << report;
+  EXPECT_NE(report.find("metadata={class_names=[\"a\",\"b\",\"c\"]}"), std::string::npos) << report;
 }
 
 // ---- errors ------------------------------------------------------------------------------
