@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "convnet/autograd/autograd.h"
+#include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
 #include "convnet/core/profiler.h"
 #include "convnet/core/rng.h"
@@ -214,6 +215,7 @@ Tensor Tensor::reshape(const Shape& new_shape) const {
   autograd::record(out, "reshape", {*this}, [in_shape](const Tensor& g) {
     return std::vector<Tensor>{g.reshape(in_shape)};
   });
+  if (trace::active()) trace::record("reshape", {*this}, out);
   return out;
 }
 

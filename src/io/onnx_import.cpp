@@ -18,22 +18,6 @@ namespace convnet::io {
 
 using namespace onnx_impl;
 
-struct OnnxModel::Graph {
-  struct Step {
-    std::string label;    // "node 'name' (Op)", for errors
-    std::vector<int> in;  // slot per input, -1 for an omitted optional input
-    std::vector<int> out;
-    Kernel fn;
-    std::vector<int> release;  // slots no later step reads: freed after this step
-  };
-  std::string source;
-  int64_t opset = 0;
-  std::vector<OnnxValue> fixed;  // initializers (the registered tensors) and constants; others empty
-  std::vector<OnnxTensorInfo> inputs, outputs;
-  std::vector<int> input_slots, output_slots;
-  std::vector<Step> steps;
-};
-
 namespace onnx_impl {
 const BuilderTable& builders() {
   static const BuilderTable table = [] {
@@ -326,6 +310,9 @@ std::shared_ptr<OnnxModel> OnnxModel::load_from_bytes(const std::string& bytes, 
     const onnx::NodeProto& n = g.node(i);
     Graph::Step s;
     s.label = node_label(n, i);
+    s.name = n.name();
+    s.op_type = n.op_type();
+    if (s.op_type == "Gemm") s.gemm_trans_b = NodeView(n, opset, s.label, {}).get_int("transB", 0) != 0;
     for (const auto& name : n.input()) s.in.push_back(slot(name));
     for (const auto& name : n.output()) s.out.push_back(slot(name));
     s.fn = std::move(kernel);
@@ -381,14 +368,14 @@ std::vector<OnnxValue> OnnxModel::run(const std::vector<OnnxValue>& in) {
     check_input(G.inputs[i], in[i], G.source);
     values[G.input_slots[i]] = in[i];
   }
-  const RunCtx ctx{is_training()};
+  const RunCtx ctx{is_training()}, eval_ctx{false};
   Inputs args;
   for (const auto& s : G.steps) {
     args.clear();
     for (int k : s.in) args.push_back(k < 0 ? nullptr : &values[k]);
     std::vector<OnnxValue> outs;
     try {
-      outs = s.fn(args, ctx);
+      outs = s.fn(args, s.force_eval ? eval_ctx : ctx);
     } catch (const Error& e) {
       throw Error("ONNX model '" + G.source + "', " + s.label + ": " + e.what());
     }

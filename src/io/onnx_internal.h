@@ -63,6 +63,35 @@ class NodeView {
 };
 
 using Builder = std::function<Kernel(const NodeView& node)>;
+
+}  // namespace convnet::io::onnx_impl
+
+namespace convnet::io {
+// The compiled graph of an OnnxModel (built by onnx_import.cpp, adjusted for fine-tuning
+// by onnx_finetune.cpp).
+struct OnnxModel::Graph {
+  struct Step {
+    std::string label;    // "node 'name' (Op)", for errors
+    std::vector<int> in;  // slot per input, -1 for an omitted optional input
+    std::vector<int> out;
+    onnx_impl::Kernel fn;
+    std::vector<int> release;  // slots no later step reads: freed after this step
+    std::string name;          // the node's name ("" if unnamed) and operator, for fine-tuning
+    std::string op_type;
+    bool gemm_trans_b = false;  // Gemm: B is (N, K), as torch's Linear weight
+    bool force_eval = false;    // runs with eval semantics even in train mode (frozen BatchNorm)
+  };
+  std::string source;
+  int64_t opset = 0;
+  std::vector<OnnxValue> fixed;  // initializers (the registered tensors) and constants; others empty
+  std::vector<OnnxTensorInfo> inputs, outputs;
+  std::vector<int> input_slots, output_slots;
+  std::vector<Step> steps;
+};
+
+}  // namespace convnet::io
+
+namespace convnet::io::onnx_impl {
 using BuilderTable = std::map<std::string, Builder>;
 
 // Each operator file adds its builders to the table.

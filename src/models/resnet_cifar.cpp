@@ -4,8 +4,8 @@
 #include "convnet/core/error.h"
 #include "convnet/models/resnet.h"
 #include "convnet/nn/init.h"
-#include "convnet/ops/concat.h"
 #include "convnet/ops/elementwise.h"
+#include "convnet/ops/pad.h"
 #include "convnet/ops/pool2d.h"
 #include "models/families.h"
 
@@ -32,9 +32,9 @@ Tensor ZeroPadShortcut::forward(const Tensor& x) {
     y = ops::avg_pool2d(y, p, label());
   }
   if (out_channels == in_channels) return y;
-  // The new channels are zeros: constants, so they carry no gradient.
-  Tensor zeros = Tensor::zeros({y.size(0), out_channels - in_channels, y.size(2), y.size(3)});
-  return ops::concat({y, zeros}, 1, label());
+  // The new channels are zeros (as the reference implementations' F.pad over channels): a
+  // pad of the channel dimension, so the shortcut stays one op of the input at any batch size.
+  return ops::constant_pad(y, {{0, 0}, {0, out_channels - in_channels}, {0, 0}, {0, 0}}, 0.f, label());
 }
 
 std::string ZeroPadShortcut::extra_repr() const {

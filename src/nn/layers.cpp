@@ -33,6 +33,19 @@ Conv2d::Conv2d(int64_t in, int64_t out, int64_t k, int64_t stride, Padding paddi
                bool bias)
     : Conv2d(Conv2dOptions(in, out, k).stride(stride).padding(padding).dilation(dilation).groups(groups).bias(bias)) {}
 void Conv2d::reset_parameters(Generator& gen) { init::default_weight_init_(weight, bias, gen); }
+void Conv2d::replace_output(int64_t out, Generator& gen) {
+  CONVNET_CHECK(out > 0, label(), ": out_channels must be positive, got ", out);
+  CONVNET_CHECK(opt_.args.groups == 1, label(),
+                ": only an ungrouped convolution can get a new output size (groups=", opt_.args.groups, ")");
+  opt_.out_channels = out;
+  weight = Tensor::empty({out, opt_.in_channels, opt_.kernel[0], opt_.kernel[1]}).requires_grad_(true);
+  set_parameter("weight", weight);
+  if (opt_.with_bias) {
+    bias = Tensor::empty({out}).requires_grad_(true);
+    set_parameter("bias", bias);
+  }
+  reset_parameters(gen);
+}
 Tensor Conv2d::forward(const Tensor& x) { return ops::conv2d(x, weight, bias, opt_.args, label()); }
 std::string Conv2d::extra_repr() const {
   std::string s = std::to_string(opt_.in_channels) + ", " + std::to_string(opt_.out_channels) +
@@ -53,6 +66,17 @@ Linear::Linear(int64_t in, int64_t out, bool with_bias) : in_features(in), out_f
   reset_parameters();
 }
 void Linear::reset_parameters(Generator& gen) { init::default_weight_init_(weight, bias, gen); }
+void Linear::replace_output(int64_t out, Generator& gen) {
+  CONVNET_CHECK(out > 0, label(), ": out_features must be positive, got ", out);
+  out_features = out;
+  weight = Tensor::empty({out, in_features}).requires_grad_(true);
+  set_parameter("weight", weight);
+  if (bias.defined()) {
+    bias = Tensor::empty({out}).requires_grad_(true);
+    set_parameter("bias", bias);
+  }
+  reset_parameters(gen);
+}
 Tensor Linear::forward(const Tensor& x) { return ops::linear(x, weight, bias, label()); }
 std::string Linear::extra_repr() const {
   return "in_features=" + std::to_string(in_features) + ", out_features=" + std::to_string(out_features) +

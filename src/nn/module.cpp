@@ -1,5 +1,6 @@
 #include "convnet/nn/module.h"
 
+#include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
 
 namespace convnet::nn {
@@ -12,6 +13,7 @@ std::string join(const std::string& prefix, const std::string& name) {
 }  // namespace
 
 Tensor Module::operator()(const Tensor& x) {
+  trace::Scope scope(path_);  // names the ops of this call when tracing (ONNX export)
   Tensor y = forward(x);
   if (!forward_hooks_.empty()) {
     auto hooks = forward_hooks_;  // a hook may remove itself

@@ -2,6 +2,7 @@
 #include "convnet/ops/activation.h"
 
 #include "convnet/autograd/autograd.h"
+#include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
 #include "kernels/activation.h"
 #include "kernels/registry.h"
@@ -38,6 +39,7 @@ Tensor activation(const char* name, const Tensor& x, float a, bool guided = fals
                                             gx.raw_data());
     return std::vector<Tensor>{gx};
   });
+  if (trace::active()) trace::record(name, {x}, y, {.floats = {{"alpha", a}}});
   return y;
 }
 

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "convnet/autograd/autograd.h"
+#include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
 #include "kernels/batch_norm.h"
 #include "kernels/registry.h"
@@ -85,6 +86,9 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
             gw.defined() ? gw.data() : nullptr, gb.defined() ? gb.data() : nullptr);
         return std::vector<Tensor>{gx, gw, gb};
       });
+  if (trace::active())
+    trace::record("batch_norm", {x, weight, bias, running_mean, running_var}, y,
+                  {.ints = {{"batch_stats", {batch_stats ? 1 : 0}}}, .floats = {{"eps", eps}, {"momentum", momentum}}});
   return y;
 }
 

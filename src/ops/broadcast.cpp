@@ -3,6 +3,7 @@
 #include "convnet/ops/broadcast.h"
 
 #include "convnet/autograd/autograd.h"
+#include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
 #include "kernels/registry.h"
 #include "kernels/strided.h"
@@ -51,6 +52,7 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape, const std::string& laye
                                                                        shape_numel(in), g.data(), gx.data());
     return std::vector<Tensor>{gx};
   });
+  if (trace::active()) trace::record("broadcast_to", {x}, y);
   return y;
 }
 

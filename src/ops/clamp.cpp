@@ -3,6 +3,7 @@
 #include "convnet/ops/clamp.h"
 
 #include "convnet/autograd/autograd.h"
+#include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
 #include "kernels/clamp.h"
 #include "kernels/registry.h"
@@ -21,6 +22,7 @@ Tensor clamp(const Tensor& x, double lo, double hi, const std::string& layer) {
     kernels::get<kernels::ClampBwdFn<float>>("clamp_bwd")(x.numel(), flo, fhi, x.data(), g.data(), gx.data());
     return std::vector<Tensor>{gx};
   });
+  if (trace::active()) trace::record("clamp", {x}, y, {.floats = {{"min", lo}, {"max", hi}}});
   return y;
 }
 

@@ -3,6 +3,7 @@
 #include "convnet/ops/concat.h"
 
 #include "convnet/autograd/autograd.h"
+#include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
 #include "kernels/elementwise.h"
 #include "kernels/registry.h"
@@ -55,6 +56,7 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t dim, const std::string& lay
     kernels::call<kernels::ConcatBwdFn<float>>("concat_bwd", outer, inner, count, sizes.data(), g.data(), gptrs.data());
     return grads;
   });
+  if (trace::active()) trace::record("concat", xs, y, {.ints = {{"dim", {d}}}});
   return y;
 }
 

@@ -1,6 +1,7 @@
 #include "convnet/ops/conv2d.h"
 
 #include "convnet/autograd/autograd.h"
+#include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
 #include "convnet/ops/output_size.h"
 #include "kernels/conv2d.h"
@@ -122,6 +123,12 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
     }
     return std::vector<Tensor>{gx, gw, gb};
   });
+  if (trace::active())
+    trace::record("conv2d", {x, weight, bias}, y,
+                  {.ints = {{"stride", {g.SH, g.SW}},
+                            {"pads", {g.PH, g.PW, pad_b, pad_r}},
+                            {"dilation", {g.DH, g.DW}},
+                            {"groups", {G}}}});
   return y;
 }
 

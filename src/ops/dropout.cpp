@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "convnet/autograd/autograd.h"
+#include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
 
 namespace convnet::ops {
@@ -27,6 +28,7 @@ Tensor apply_mask(const Tensor& x, const Tensor& mask, const char* op) {
     for (int64_t i = 0; i < gy.numel(); ++i) po[i] = pg[i] * pm[i];
     return std::vector<Tensor>{gx};
   });
+  if (trace::active()) trace::record(op, {x}, y);
   return y;
 }
 

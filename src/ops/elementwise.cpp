@@ -4,6 +4,7 @@
 #include "convnet/ops/elementwise.h"
 
 #include "convnet/autograd/autograd.h"
+#include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
 #include "kernels/elementwise.h"
 #include "kernels/registry.h"
@@ -41,6 +42,7 @@ Tensor add(const Tensor& a, const Tensor& b, const std::string& layer) {
   Tensor y = binary("add", a, b);
   // The same gradient goes to both inputs; autograd copies before accumulating into it.
   autograd::record(y, "add", {a, b}, [](const Tensor& g) { return std::vector<Tensor>{g, g}; });
+  if (trace::active()) trace::record("add", {a, b}, y);
   return y;
 }
 
@@ -50,6 +52,7 @@ Tensor sub(const Tensor& a, const Tensor& b) {
   autograd::record(y, "sub", {a, b}, [need_b = b.requires_grad()](const Tensor& g) {
     return std::vector<Tensor>{g, need_b ? scaled(g, -1.f) : Tensor()};
   });
+  if (trace::active()) trace::record("sub", {a, b}, y);
   return y;
 }
 
@@ -60,6 +63,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
     return std::vector<Tensor>{a.requires_grad() ? binary("mul", g, b) : Tensor(),
                                b.requires_grad() ? binary("mul", g, a) : Tensor()};
   });
+  if (trace::active()) trace::record("mul", {a, b}, y);
   return y;
 }
 
@@ -67,6 +71,7 @@ Tensor mul(const Tensor& a, float s) {
   CONVNET_CHECK(a.defined(), "mul: operand must be defined");
   Tensor y = scaled(a, s);
   autograd::record(y, "mul", {a}, [s](const Tensor& g) { return std::vector<Tensor>{scaled(g, s)}; });
+  if (trace::active()) trace::record("mul_scalar", {a}, y, {.floats = {{"scalar", s}}});
   return y;
 }
 
@@ -76,6 +81,7 @@ Tensor sum(const Tensor& x) {
   kernels::call<kernels::SumFn<float>>("sum", x.numel(), x.raw_data(), y.data());  // any layout: a sum of all
   autograd::record(y, "sum", {x},
                    [shape = x.shape()](const Tensor& g) { return std::vector<Tensor>{Tensor::full(shape, g.item())}; });
+  if (trace::active()) trace::record("sum", {x}, y);
   return y;
 }
 
@@ -88,6 +94,7 @@ Tensor mean(const Tensor& x) {
   autograd::record(y, "mean", {x}, [shape = x.shape(), n](const Tensor& g) {
     return std::vector<Tensor>{Tensor::full(shape, g.item() / static_cast<float>(n))};
   });
+  if (trace::active()) trace::record("mean", {x}, y);
   return y;
 }
 

@@ -7,6 +7,7 @@
 #include "convnet/ops/linear.h"
 
 #include "convnet/autograd/autograd.h"
+#include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
 #include "convnet/core/profiler.h"
 #include "kernels/gemm.h"
@@ -69,6 +70,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const s
     }
     return std::vector<Tensor>{gx, gw, gb};
   });
+  if (trace::active()) trace::record("linear", {x, weight, bias}, y);
   return y;
 }
 

@@ -3,6 +3,7 @@
 #include "convnet/ops/pad.h"
 
 #include "convnet/autograd/autograd.h"
+#include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
 #include "kernels/pad.h"
 #include "kernels/registry.h"
@@ -34,6 +35,12 @@ Tensor constant_pad(const Tensor& x, const std::vector<std::array<int64_t, 2>>& 
                                                                gx.data());
     return std::vector<Tensor>{gx};
   });
+  if (trace::active()) {
+    std::vector<int64_t> flat;  // ONNX order: all begins, then all ends
+    for (const auto& p : pads) flat.push_back(p[0]);
+    for (const auto& p : pads) flat.push_back(p[1]);
+    trace::record("constant_pad", {x}, y, {.ints = {{"pads", flat}}, .floats = {{"value", value}}});
+  }
   return y;
 }
 

@@ -4,6 +4,7 @@
 #include "convnet/ops/permute.h"
 
 #include "convnet/autograd/autograd.h"
+#include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
 #include "kernels/registry.h"
 #include "kernels/strided.h"
@@ -44,6 +45,7 @@ Tensor permute(const Tensor& x, const std::vector<int64_t>& dims, const std::str
                                                                        shape_numel(in), g.data(), gx.data());
     return std::vector<Tensor>{gx};
   });
+  if (trace::active()) trace::record("permute", {x}, y, {.ints = {{"dims", dims}}});
   return y;
 }
 

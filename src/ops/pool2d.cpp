@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "convnet/autograd/autograd.h"
+#include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
 #include "convnet/ops/output_size.h"
 #include "kernels/pool2d.h"
@@ -74,6 +75,7 @@ Tensor adaptive_avg(const Tensor& x, std::array<int64_t, 2> out, const std::stri
     kernels::call<kernels::AdaptiveAvgPool2dBwdFn<float>>("adaptive_avg_pool2d_bwd", g, gy.data(), gx.data());
     return std::vector<Tensor>{gx};
   });
+  if (trace::active()) trace::record(node, {x}, y);
   return y;
 }
 
@@ -90,6 +92,7 @@ Tensor adaptive_max(const Tensor& x, std::array<int64_t, 2> out, const std::stri
                                                           gx.data());
     return std::vector<Tensor>{gx};
   });
+  if (trace::active()) trace::record(node, {x}, y);
   return y;
 }
 
@@ -112,6 +115,14 @@ Tensor max_pool2d(const Tensor& x, const Pool2dArgs& a, const std::string& layer
     kernels::call<kernels::MaxPool2dBwdFn<float>>("max_pool2d_bwd", g, gy.raw_data(), argmax->data(), gx.raw_data());
     return std::vector<Tensor>{gx};
   });
+  if (trace::active())
+    trace::record("max_pool2d", {x}, y,
+                  {.ints = {{"kernel", {g.KH, g.KW}},
+                            {"stride", {g.SH, g.SW}},
+                            {"pads", {g.PH, g.PW, g.PH, g.PW}},
+                            {"dilation", {g.DH, g.DW}},
+                            {"ceil_mode", {a.ceil_mode ? 1 : 0}},
+                            {"count_include_pad", {a.count_include_pad ? 1 : 0}}}});
   return y;
 }
 
@@ -124,6 +135,14 @@ Tensor avg_pool2d(const Tensor& x, const Pool2dArgs& a, const std::string& layer
     kernels::call<kernels::AvgPool2dBwdFn<float>>("avg_pool2d_bwd", g, gy.data(), gx.data());
     return std::vector<Tensor>{gx};
   });
+  if (trace::active())
+    trace::record("avg_pool2d", {x}, y,
+                  {.ints = {{"kernel", {g.KH, g.KW}},
+                            {"stride", {g.SH, g.SW}},
+                            {"pads", {g.PH, g.PW, g.PH, g.PW}},
+                            {"dilation", {g.DH, g.DW}},
+                            {"ceil_mode", {a.ceil_mode ? 1 : 0}},
+                            {"count_include_pad", {a.count_include_pad ? 1 : 0}}}});
   return y;
 }
 

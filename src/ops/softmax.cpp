@@ -3,6 +3,7 @@
 #include "convnet/ops/softmax.h"
 
 #include "convnet/autograd/autograd.h"
+#include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
 #include "kernels/registry.h"
 #include "kernels/softmax.h"
@@ -29,6 +30,7 @@ Tensor softmax_like(const char* name, const Tensor& x, int64_t dim) {
     kernels::call<kernels::SoftmaxBwdFn<float>>(key + "_bwd", g, yd.data(), gy.data(), gx.data());
     return std::vector<Tensor>{gx};
   });
+  if (trace::active()) trace::record(name, {x}, y, {.ints = {{"dim", {d}}}});
   return y;
 }
 

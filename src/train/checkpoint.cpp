@@ -13,6 +13,7 @@
 
 #include "convnet/core/error.h"
 #include "convnet/io/safetensors.h"
+#include "convnet/train/finetune.h"
 #include "json_io.h"
 
 namespace convnet::train {
@@ -22,13 +23,16 @@ namespace fs = std::filesystem;
 
 // ---- JSON forms of the config and the epoch statistics ------------------------------------
 // One list of fields per struct, so writer and reader cannot drift apart.
-#define CONVNET_TRAIN_CONFIG_FIELDS(X)                                                                                 \
-  X(model)                                                                                                             \
-  X(dataset)                                                                                                           \
-  X(data_dir) X(image_size) X(resize_mode) X(grayscale) X(classes) X(val_split) X(augment) X(mixup) X(cutmix)          \
-      X(label_smoothing) X(workers) X(epochs) X(batch_size) X(optimizer) X(lr) X(momentum) X(nesterov) X(weight_decay) \
-          X(schedule) X(step_size) X(milestones) X(gamma) X(pct_start) X(warmup) X(clip_grad_norm) X(ema) X(tta)       \
-              X(seed) X(threads) X(limit_train) X(eval_batch_size) X(out) X(resume)
+#define CONVNET_TRAIN_CONFIG_FIELDS(X)                                                                            \
+  X(model)                                                                                                        \
+  X(dataset)                                                                                                      \
+  X(data_dir)                                                                                                     \
+  X(image_size)                                                                                                   \
+  X(resize_mode) X(grayscale) X(classes) X(val_split) X(augment) X(mixup) X(cutmix) X(label_smoothing) X(workers) \
+      X(epochs) X(batch_size) X(optimizer) X(lr) X(momentum) X(nesterov) X(weight_decay) X(schedule) X(step_size) \
+          X(milestones) X(gamma) X(pct_start) X(warmup) X(clip_grad_norm) X(ema) X(tta) X(seed) X(threads)        \
+              X(limit_train) X(eval_batch_size) X(out) X(resume) X(finetune_checkpoint) X(finetune_weights)       \
+                  X(finetune_onnx) X(train_last) X(freeze) X(bn_stats) X(num_classes) X(per_class)
 #define CONVNET_EPOCH_FIELDS(X) \
   X(epoch) X(train_loss) X(train_acc) X(val_loss) X(val_acc) X(lr) X(seconds) X(images_per_second) X(best)
 
@@ -342,7 +346,7 @@ void load_weights_into(nn::Module& m, const std::map<std::string, Tensor>& weigh
 nn::ModulePtr model_from_checkpoint(const Checkpoint& c) {
   nn::ModulePtr m;
   try {
-    m = models::create(c.config.model, c.model_args);
+    m = create_model(c.config, c.model_args);  // a zoo model, or a fine-tuned ONNX graph
   } catch (const Error& e) {
     throw Error("checkpoint '" + c.path + "' names a model that cannot be built: " + e.what());
   }

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <numeric>
 #include <optional>
@@ -24,6 +25,7 @@
 #include "convnet/optim/lr_scheduler.h"
 #include "convnet/optim/sgd.h"
 #include "convnet/train/checkpoint.h"
+#include "convnet/train/finetune.h"
 #include "convnet/train/metrics.h"
 #include "convnet/train/plot_svg.h"
 #include "json_io.h"
@@ -113,6 +115,23 @@ RunData load_run_data(const TrainConfig& c, const data::ChannelStats* stats,
     std::vector<int64_t> first(static_cast<size_t>(c.limit_train));
     std::iota(first.begin(), first.end(), int64_t{0});
     d.train = data::select(d.train, first);
+  }
+  if (c.per_class > 0) {
+    // A small labelled set (fine-tuning studies): N images of each class, drawn by a
+    // generator of its own so the choice depends on the seed only.
+    Generator gen(c.seed ^ 0x9e3779b97f4a7c15ull);
+    std::map<int64_t, std::vector<int64_t>> by_class;
+    for (int64_t i = 0; i < d.train.size(); ++i) by_class[d.train.labels[static_cast<size_t>(i)]].push_back(i);
+    std::vector<int64_t> keep;
+    for (auto& [label, idx] : by_class) {
+      for (size_t i = idx.size(); i > 1; --i) std::swap(idx[i - 1], idx[gen.randint(i)]);  // Fisher-Yates
+      const size_t n = std::min(idx.size(), static_cast<size_t>(c.per_class));
+      keep.insert(keep.end(), idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+    std::sort(keep.begin(), keep.end());
+    d.train = data::select(d.train, keep);
+    info("training on " + std::to_string(d.train.size()) + " images: " + std::to_string(c.per_class) +
+         " per class (--per-class, seed " + std::to_string(c.seed) + ")");
   }
   try {
     d.test = data::load_dataset(spec, false, &warnings);
@@ -250,7 +269,7 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
 }
 
 void validate(const TrainConfig& c) {
-  models::create(c.model, {});  // throws with the list of known models
+  if (c.finetune_onnx.empty()) models::create(c.model, {});  // throws with the list of known models
   CONVNET_CHECK(c.optimizer == "sgd" || c.optimizer == "adam" || c.optimizer == "adamw", "unknown optimizer '",
                 c.optimizer, "'; choose sgd, adam or adamw");
   CONVNET_CHECK(c.schedule == "constant" || c.schedule == "step" || c.schedule == "multistep" ||
@@ -280,6 +299,11 @@ void validate(const TrainConfig& c) {
   CONVNET_CHECK(c.tta == "none" || c.tta == "flip", "unknown test-time augmentation '", c.tta,
                 "'; choose none or flip");
   if (!c.augment.empty()) data::Augment::parse(c.augment);  // throws naming the bad item
+  CONVNET_CHECK(!c.finetune_checkpoint.empty() + !c.finetune_weights.empty() + !c.finetune_onnx.empty() <= 1,
+                "fine-tuning takes one source: a checkpoint, a weights file or an ONNX model");
+  CONVNET_CHECK(c.bn_stats == "frozen" || c.bn_stats == "adapt", "--bn-stats must be frozen or adapt, got '",
+                c.bn_stats, "'");
+  CONVNET_CHECK(c.train_last >= -1, "--train-last must be a number of layers >= 1, got ", c.train_last);
 }
 
 TrainConfig resume_config(const std::string& ckpt, const TrainConfig& given,
@@ -337,6 +361,9 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
   margs.num_classes = static_cast<int64_t>(d.train.class_names.size());
   if (margs.num_classes == 0)
     margs.num_classes = d.train.size() ? *std::max_element(d.train.labels.begin(), d.train.labels.end()) + 1 : 1;
+  CONVNET_CHECK(c.num_classes == 0 || c.num_classes == margs.num_classes, "--num-classes ", c.num_classes,
+                " does not match the data, which has ", margs.num_classes,
+                " classes; select them with --classes (e.g. --classes 5,6,7,8,9)");
   margs.in_channels = d.train.images.size(1);
   margs.input_size = d.train.images.size(2);
   if (ck) {
@@ -350,13 +377,28 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
   }
 
   manual_seed(c.seed);
-  nn::ModulePtr model = models::create(c.model, margs);
+  // Fine-tuning starts from the pretrained weights with a new head; a resumed fine-tuning
+  // run is an ordinary model of the new size whose weights come from its checkpoint.
+  const bool finetune = !c.finetune_checkpoint.empty() || !c.finetune_weights.empty() || !c.finetune_onnx.empty();
+  nn::ModulePtr model;
+  if (finetune && !ck) {
+    std::string note;
+    model = pretrained_model(c, margs, note);
+    info(note);
+  } else {
+    model = create_model(c, margs);
+  }
+  std::optional<FreezePlan> plan;
+  if (finetune) {
+    plan = apply_freezing(*model, find_head(*model, margs.num_classes), c.train_last, c.freeze, c.bn_stats);
+    info(plan->describe());
+  }
   nn::ModulePtr ema;
   if (c.ema > 0) {
     // A second instance must not draw from the default generator: that would shift
     // every later random number (dropout) away from the same run without EMA.
     const auto state = default_generator().state();
-    ema = models::create(c.model, margs);
+    ema = create_model(c, margs);
     default_generator().set_state(state);
     copy_state(*ema, *model);
   }
@@ -432,6 +474,7 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
   for (int64_t epoch = start_epoch; epoch <= c.epochs; ++epoch) {
     const auto te = Clock::now();
     model->train();
+    if (plan) keep_frozen_bn_in_eval(*model, *plan);
     loader.start_epoch(epoch - 1);
     data::Batch b;
     double loss_sum = 0;

@@ -9,6 +9,7 @@
 #include "convnet/data/datasets.h"
 #include "convnet/train/checkpoint.h"
 #include "convnet/train/trainer.h"
+#include "train_cli.h"
 
 namespace convnet::cli {
 
@@ -48,11 +49,6 @@ struct Progress {
   }
 };
 
-struct TrainCli {
-  train::TrainConfig cfg;
-  CLI::App* app = nullptr;
-};
-
 // The TrainConfig fields given on the command line: each option's long name with '_'
 // for '-', which is how the checkpoint's configuration spells them.
 std::set<std::string> explicitly_set(const CLI::App& app) {
@@ -67,7 +63,9 @@ std::set<std::string> explicitly_set(const CLI::App& app) {
   return s;
 }
 
-int run_train(TrainCli& t) {
+}  // namespace
+
+int run_training(const TrainCli& t) {
   train::TrainConfig cfg = t.cfg;
   if (!cfg.resume.empty()) cfg = train::resume_config(cfg.resume, cfg, explicitly_set(*t.app));
   // Validation is on the test set unless part of the training set is held out: the
@@ -108,18 +106,7 @@ int run_train(TrainCli& t) {
   return 0;
 }
 
-}  // namespace
-
-Command add_train(CLI::App& app) {
-  auto t = std::make_shared<TrainCli>();
-  train::TrainConfig& cfg = t->cfg;
-  auto* tr = app.add_subcommand(
-      "train",
-      "Train a model from the zoo (default: LeNet-5 on Fashion-MNIST); checkpoints, metrics and plots go to "
-      "a run directory");
-  t->app = tr;
-  tr->add_option("-m,--model", cfg.model, "Model name (see `convnet models`)")->capture_default_str();
-
+void add_training_options(CLI::App* tr, train::TrainConfig& cfg) {
   std::string kinds;
   for (const auto& k : data::dataset_kinds()) kinds += (kinds.empty() ? "" : ", ") + k;
   tr->add_option("--dataset", cfg.dataset, "Dataset kind: " + kinds)->capture_default_str()->group("Data");
@@ -158,6 +145,10 @@ Command add_train(CLI::App& app) {
       ->check(CLI::NonNegativeNumber)
       ->group("Data");
   tr->add_option("--limit-train", cfg.limit_train, "Use only the first N training images (0 = all)")
+      ->check(CLI::NonNegativeNumber)
+      ->group("Data");
+  tr->add_option("--per-class", cfg.per_class,
+                 "Use only N training images of each class, a random choice fixed by --seed (0 = all)")
       ->check(CLI::NonNegativeNumber)
       ->group("Data");
 
@@ -219,8 +210,18 @@ Command add_train(CLI::App& app) {
                  "Continue the run of this checkpoint or run directory (its last.safetensors) with its configuration; "
                  "the result is bit-identical to an uninterrupted run with the same --threads")
       ->group("Checkpoints");
+}
 
-  return {tr, [t] { return run_train(*t); }};
+Command add_train(CLI::App& app) {
+  auto t = std::make_shared<TrainCli>();
+  auto* tr = app.add_subcommand(
+      "train",
+      "Train a model from the zoo (default: LeNet-5 on Fashion-MNIST); checkpoints, metrics and plots go to "
+      "a run directory");
+  t->app = tr;
+  tr->add_option("-m,--model", t->cfg.model, "Model name (see `convnet models`)")->capture_default_str();
+  add_training_options(tr, t->cfg);
+  return {tr, [t] { return run_training(*t); }};
 }
 
 }  // namespace convnet::cli

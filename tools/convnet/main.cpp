@@ -12,9 +12,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(CONVNET_VERSION));
   using namespace convnet::cli;
-  std::vector<Command> commands = {add_train(app),  add_eval(app),      add_predict(app),
-                                   add_bench(app),  add_summary(app),   add_infer(app),
-                                   add_models(app), add_visualize(app), add_report(app)};
+  std::vector<Command> commands = {add_train(app),     add_eval(app),   add_predict(app),  add_bench(app),
+                                   add_summary(app),   add_infer(app),  add_models(app),   add_export(app),
+                                   add_finetune(app),  add_visualize(app), add_report(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -34,6 +34,19 @@ class NoGradGuard {
   bool prev_;
 };
 
+// While alive, graphs are recorded even inside a NoGradGuard (tracing for export needs
+// autograd to name the ops it cannot trace).
+class EnableGradGuard {
+ public:
+  EnableGradGuard();
+  ~EnableGradGuard();
+  EnableGradGuard(const EnableGradGuard&) = delete;
+  EnableGradGuard& operator=(const EnableGradGuard&) = delete;
+
+ private:
+  bool prev_;
+};
+
 namespace autograd {
 // True when grad mode is on and at least one input requires a gradient.
 bool needs_grad(std::initializer_list<const Tensor*> inputs);

@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "convnet/core/rng.h"
 #include "convnet/core/tensor.h"
 #include "convnet/nn/module.h"
 
@@ -80,7 +81,25 @@ class OnnxModel : public nn::Module {
   const std::string& source() const;
   int64_t num_nodes() const;  // after folding Identity/Constant nodes into constants
 
-  struct Graph;  // the compiled graph (src/io/onnx_import.cpp)
+  // ---- fine-tuning (train/finetune.h; src/io/onnx_finetune.cpp) ----------------------
+  struct ParamGroup {
+    std::string node;                 // the node's name (its label when unnamed)
+    std::string op_type;              // "Conv", "Gemm", "BatchNormalization", ...
+    std::vector<std::string> params;  // the parameters this node is the first to read
+  };
+  // One group per node that reads parameters, in run order: the graph's "layers".
+  std::vector<ParamGroup> parameter_groups() const;
+  // The classifier head: the last Gemm or Conv node whose weight is a parameter, and its
+  // number of outputs. Throws when there is none.
+  std::pair<std::string, int64_t> head() const;
+  // Gives the head freshly initialized weight and bias (PyTorch's default for Linear and
+  // Conv2d, uniform in +-1/sqrt(fan_in)) with `num_classes` outputs, same names.
+  void replace_head(int64_t num_classes, Generator& gen);
+  // The BatchNormalization nodes named here normalize with, and keep, their running
+  // statistics in train mode too (frozen layers of a fine-tuned graph).
+  void keep_in_eval(const std::vector<std::string>& nodes);
+
+  struct Graph;  // the compiled graph (src/io/onnx_internal.h)
 
  private:
   OnnxModel() = default;

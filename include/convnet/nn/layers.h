@@ -38,6 +38,9 @@ class Conv2d : public Module {
   std::string type_name() const override { return "Conv2d"; }
   std::string extra_repr() const override;
   void reset_parameters(Generator& gen = default_generator());
+  // Becomes a freshly initialized layer with `out_channels` outputs (a new classifier head
+  // for fine-tuning); requires: groups == 1. The new weight and bias require gradients.
+  void replace_output(int64_t out_channels, Generator& gen = default_generator());
   const Conv2dOptions& options() const { return opt_; }
   Tensor weight, bias;
 
@@ -52,6 +55,9 @@ class Linear : public Module {
   std::string type_name() const override { return "Linear"; }
   std::string extra_repr() const override;
   void reset_parameters(Generator& gen = default_generator());
+  // Becomes a freshly initialized Linear(in_features, out_features) (a new classifier
+  // head for fine-tuning); the new weight and bias require gradients.
+  void replace_output(int64_t out_features, Generator& gen = default_generator());
   int64_t in_features, out_features;
   Tensor weight, bias;
 };

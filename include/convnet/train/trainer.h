@@ -56,7 +56,18 @@ struct TrainConfig {
   uint64_t seed = 0;
   int threads = 0;          // 0 = all cores
   int64_t limit_train = 0;  // use only the first N training images (0 = all)
+  int64_t per_class = 0;    // use only N training images of each class, a seeded choice (0 = all)
   int64_t eval_batch_size = 1000;
+  // Fine-tuning (`convnet finetune`, see finetune.h and docs/finetune.md): start from a
+  // pretrained `model` with a new classifier head for this dataset's classes and train only
+  // part of it. Active when one of the two sources is set.
+  std::string finetune_checkpoint;  // a checkpoint (file or run directory) of `model`
+  std::string finetune_weights;     // or a weights file (safetensors, state_dict names) of `model`
+  std::string finetune_onnx;        // or an ONNX model (weights included; `model` is then "onnx")
+  int64_t train_last = 0;           // train the last K parameterized layers; 0 = the head only; -1 = all
+  std::vector<std::string> freeze;  // also freeze the parameters whose names match these globs
+  std::string bn_stats = "frozen";  // frozen: BatchNorm layers of frozen parts stay in eval mode | adapt
+  int64_t num_classes = 0;          // the classes the data must have (0 = whatever it has)
   // Run directory and resumption.
   std::string out;     // run directory (empty = runs/<model>-<timestamp>)
   std::string resume;  // checkpoint file or run directory to continue from (empty = new run)

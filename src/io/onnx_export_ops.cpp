@@ -1,0 +1,250 @@
+// ONNX export: one emitter per traced op type (trace names as the ops record them), each
+// writing the ONNX nodes (opset 13) that compute the op in eval mode.
+#include <cmath>
+#include <limits>
+
+#include "convnet/core/error.h"
+#include "io/onnx_export_internal.h"
+
+namespace convnet::io::export_impl {
+
+std::string Emit::label() const {
+  return "op '" + op().type + "'" + (op().scope.empty() ? "" : " in layer '" + op().scope + "'");
+}
+
+void set_attr(onnx::NodeProto& n, const std::string& name, int64_t v) {
+  auto* a = n.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INT);
+  a->set_i(v);
+}
+void set_attr(onnx::NodeProto& n, const std::string& name, float v) {
+  auto* a = n.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::FLOAT);
+  a->set_f(v);
+}
+void set_attr(onnx::NodeProto& n, const std::string& name, const std::vector<int64_t>& v) {
+  auto* a = n.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::INTS);
+  for (int64_t x : v) a->add_ints(x);
+}
+
+namespace {
+
+const Shape& in_shape(Emit& e, size_t i = 0) {
+  return e.op().inputs.at(i).shape();
+}
+const Shape& out_shape(Emit& e) {
+  return e.op().output.shape();
+}
+
+// A node with one input and one output, as Relu.
+Emitter unary(const char* type) {
+  return [type](Emit& e) { e.node(type, {e.in(0)}, {e.out()}); };
+}
+Emitter binary(const char* type) {
+  return [type](Emit& e) { e.node(type, {e.in(0), e.in(1)}, {e.out()}); };
+}
+
+void conv2d(Emit& e) {
+  const auto& a = e.op().attrs;
+  const Shape& w = in_shape(e, 1);
+  std::vector<std::string> ins{e.in(0), e.in(1)};
+  if (e.op().inputs[2].defined()) ins.push_back(e.in(2));
+  auto& n = e.node("Conv", ins, {e.out()});
+  set_attr(n, "kernel_shape", std::vector<int64_t>{w[2], w[3]});
+  set_attr(n, "strides", a.v("stride"));
+  set_attr(n, "pads", a.v("pads"));  // (top, left, bottom, right): ONNX's begins then ends
+  set_attr(n, "dilations", a.v("dilation"));
+  set_attr(n, "group", a.i("groups"));
+}
+
+// y = x W^T + b: Gemm for a 2-D x; otherwise MatMul with W^T (and Add b), which ONNX
+// broadcasts over the leading dimensions.
+void linear(Emit& e) {
+  const bool has_bias = e.op().inputs[2].defined();
+  if (in_shape(e).size() == 2) {
+    std::vector<std::string> ins{e.in(0), e.in(1)};
+    if (has_bias) ins.push_back(e.in(2));
+    set_attr(e.node("Gemm", ins, {e.out()}), "transB", int64_t{1});
+    return;
+  }
+  const std::string wt = e.tmp("weight_t");
+  set_attr(e.node("Transpose", {e.in(1)}, {wt}), "perm", std::vector<int64_t>{1, 0});
+  if (!has_bias) {
+    e.node("MatMul", {e.in(0), wt}, {e.out()});
+    return;
+  }
+  const std::string mm = e.tmp("matmul");
+  e.node("MatMul", {e.in(0), wt}, {mm});
+  e.node("Add", {mm, e.in(2)}, {e.out()});
+}
+
+void batch_norm(Emit& e) {
+  const auto& a = e.op().attrs;
+  CONVNET_CHECK(a.i("batch_stats") == 0, "ONNX export: ", e.label(),
+                " normalizes with batch statistics (a BatchNorm without running statistics, "
+                "track_running_stats=false); only BatchNorm with running statistics can be exported");
+  const int64_t C = in_shape(e)[1];
+  auto param = [&](size_t i, float fill, const char* hint) {
+    return e.op().inputs[i].defined() ? e.in(i) : e.const_floats(hint, std::vector<float>(C, fill), {C});
+  };
+  auto& n = e.node("BatchNormalization", {e.in(0), param(1, 1.f, "scale"), param(2, 0.f, "bias"), e.in(3), e.in(4)},
+                   {e.out()});
+  set_attr(n, "epsilon", static_cast<float>(a.f("eps")));
+  // ONNX: running = momentum * running + (1 - momentum) * batch; PyTorch weighs the batch by its momentum.
+  set_attr(n, "momentum", static_cast<float>(1.0 - a.f("momentum")));
+}
+
+// ONNX's pooling output size (opset 13): floor or ceil of (in + pads - dilated kernel) / s + 1,
+// without PyTorch's rule that a ceil_mode window must start inside the input.
+int64_t onnx_pool_size(int64_t in, int64_t k, int64_t s, int64_t pb, int64_t pe, int64_t d, bool ceil_mode) {
+  const int64_t span = in + pb + pe - ((k - 1) * d + 1);
+  return (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+}
+
+Emitter pool(const char* type, bool is_max) {
+  return [type, is_max](Emit& e) {
+    const auto& a = e.op().attrs;
+    const auto &k = a.v("kernel"), &s = a.v("stride"), &p = a.v("pads"), &d = a.v("dilation");
+    const bool ceil_mode = a.i("ceil_mode") != 0;
+    const Shape &x = in_shape(e), &y = out_shape(e);
+    for (int i = 0; i < 2; ++i) {
+      const int64_t want = onnx_pool_size(x[2 + i], k[i], s[i], p[i], p[2 + i], d[i], ceil_mode);
+      CONVNET_CHECK(want == y[2 + i], "ONNX export: ", e.label(), ": ONNX's ", type, " would give ",
+                    i == 0 ? "height " : "width ", want, " where this model gives ", y[2 + i],
+                    " (ceil_mode with a last window that starts in the padding); input of shape ", shape_str(x));
+    }
+    auto& n = e.node(type, {e.in(0)}, {e.out()});
+    set_attr(n, "kernel_shape", k);
+    set_attr(n, "strides", s);
+    set_attr(n, "pads", p);
+    if (ceil_mode) set_attr(n, "ceil_mode", int64_t{1});
+    if (is_max && (d[0] != 1 || d[1] != 1)) set_attr(n, "dilations", d);
+    if (!is_max) set_attr(n, "count_include_pad", a.i("count_include_pad"));
+  };
+}
+
+// Adaptive pooling has no ONNX operator; the output size is fixed by the traced input:
+// global pooling for 1x1, a plain pooling when the windows tile the input evenly, and for
+// average pooling otherwise a product with the constant (H*W, OH*OW) averaging matrix.
+Emitter adaptive(bool is_max) {
+  return [is_max](Emit& e) {
+    const Shape &x = in_shape(e), &y = out_shape(e);
+    const int64_t H = x[2], W = x[3], OH = y[2], OW = y[3];
+    if (OH == 1 && OW == 1) {
+      e.node(is_max ? "GlobalMaxPool" : "GlobalAveragePool", {e.in(0)}, {e.out()});
+      return;
+    }
+    if (H % OH == 0 && W % OW == 0) {
+      auto& n = e.node(is_max ? "MaxPool" : "AveragePool", {e.in(0)}, {e.out()});
+      set_attr(n, "kernel_shape", std::vector<int64_t>{H / OH, W / OW});
+      set_attr(n, "strides", std::vector<int64_t>{H / OH, W / OW});
+      return;
+    }
+    CONVNET_CHECK(!is_max, "ONNX export: ", e.label(), ": adaptive max pooling from ", H, "x", W, " to ", OH, "x", OW,
+                  " has overlapping or uneven windows, which ONNX cannot express; export at an input size where ",
+                  "the size before this layer is a multiple of ", OH, "x", OW);
+    // Window rows floor(oh*H/OH) .. ceil((oh+1)*H/OH) - 1, as ops/pool2d.h.
+    std::vector<float> m(static_cast<size_t>(H * W * OH * OW), 0.f);
+    for (int64_t oh = 0; oh < OH; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        const int64_t h0 = oh * H / OH, h1 = ((oh + 1) * H + OH - 1) / OH;
+        const int64_t w0 = ow * W / OW, w1 = ((ow + 1) * W + OW - 1) / OW;
+        const float inv = 1.f / static_cast<float>((h1 - h0) * (w1 - w0));
+        for (int64_t h = h0; h < h1; ++h)
+          for (int64_t w = w0; w < w1; ++w) m[static_cast<size_t>((h * W + w) * OH * OW + oh * OW + ow)] = inv;
+      }
+    const std::string flat = e.tmp("flat"), pooled = e.tmp("pooled");
+    e.node("Reshape", {e.in(0), e.const_ints("flat_shape", {0, 0, -1}, {3})}, {flat});
+    e.node("MatMul", {flat, e.const_floats("window_means", m, {H * W, OH * OW})}, {pooled});
+    e.node("Reshape", {pooled, e.const_ints("out_shape", {0, 0, OH, OW}, {4})}, {e.out()});
+  };
+}
+
+// Clip with the bounds as scalar inputs (opset >= 11); an infinite bound is left out.
+void clip(Emit& e, double lo, double hi) {
+  std::vector<std::string> ins{e.in(0)};
+  ins.push_back(std::isinf(lo) ? "" : e.const_floats("min", {static_cast<float>(lo)}, {}));
+  if (!std::isinf(hi)) ins.push_back(e.const_floats("max", {static_cast<float>(hi)}, {}));
+  if (ins.back().empty()) ins.pop_back();
+  e.node("Clip", ins, {e.out()});
+}
+
+// A reshape that keeps the batch dimension: Flatten(axis) when the result is
+// (prod of the first `axis` dims, the rest); else Reshape with 0 (copy) for the batch.
+void reshape(Emit& e) {
+  const Shape &x = in_shape(e), &y = out_shape(e);
+  if (y.size() == 2 && !x.empty()) {
+    int64_t lead = 1;
+    for (size_t k = 1; k <= x.size(); ++k) {
+      lead *= x[k - 1];
+      if (lead == y[0]) {
+        set_attr(e.node("Flatten", {e.in(0)}, {e.out()}), "axis", static_cast<int64_t>(k));
+        return;
+      }
+    }
+  }
+  std::vector<int64_t> s(y.begin(), y.end());
+  if (!x.empty() && !y.empty() && x[0] == y[0]) s[0] = 0;  // ONNX Reshape: 0 copies the input's size
+  e.node("Reshape", {e.in(0), e.const_ints("shape", s, {static_cast<int64_t>(s.size())})}, {e.out()});
+}
+
+void constant_pad(Emit& e) {
+  const auto& p = e.op().attrs.v("pads");
+  const std::string pads = e.const_ints("pads", p, {static_cast<int64_t>(p.size())});
+  const std::string value = e.const_floats("value", {static_cast<float>(e.op().attrs.f("value"))}, {});
+  e.node("Pad", {e.in(0), pads, value}, {e.out()});  // mode "constant", the default
+}
+
+}  // namespace
+
+const std::map<std::string, Emitter>& emitters() {
+  static const std::map<std::string, Emitter> table = [] {
+    std::map<std::string, Emitter> t;
+    t["conv2d"] = conv2d;
+    t["linear"] = linear;
+    t["batch_norm"] = batch_norm;
+    t["max_pool2d"] = pool("MaxPool", true);
+    t["avg_pool2d"] = pool("AveragePool", false);
+    t["adaptive_avg_pool2d"] = t["global_avg_pool2d"] = adaptive(false);
+    t["adaptive_max_pool2d"] = t["global_max_pool2d"] = adaptive(true);
+    t["relu"] = unary("Relu");
+    t["tanh"] = unary("Tanh");
+    t["sigmoid"] = unary("Sigmoid");
+    t["leaky_relu"] = [](Emit& e) {
+      set_attr(e.node("LeakyRelu", {e.in(0)}, {e.out()}), "alpha", static_cast<float>(e.op().attrs.f("alpha")));
+    };
+    t["relu6"] = [](Emit& e) { clip(e, 0.0, 6.0); };
+    t["clamp"] = [](Emit& e) { clip(e, e.op().attrs.f("min"), e.op().attrs.f("max")); };
+    t["add"] = binary("Add");
+    t["sub"] = binary("Sub");
+    t["mul"] = binary("Mul");
+    t["mul_scalar"] = [](Emit& e) {
+      e.node("Mul", {e.in(0), e.const_floats("scalar", {static_cast<float>(e.op().attrs.f("scalar"))}, {})}, {e.out()});
+    };
+    t["concat"] = [](Emit& e) {
+      std::vector<std::string> ins;
+      for (size_t i = 0; i < e.op().inputs.size(); ++i) ins.push_back(e.in(i));
+      set_attr(e.node("Concat", ins, {e.out()}), "axis", e.op().attrs.i("dim"));
+    };
+    t["reshape"] = reshape;
+    t["softmax"] = [](Emit& e) { set_attr(e.node("Softmax", {e.in(0)}, {e.out()}), "axis", e.op().attrs.i("dim")); };
+    t["log_softmax"] = [](Emit& e) {
+      set_attr(e.node("LogSoftmax", {e.in(0)}, {e.out()}), "axis", e.op().attrs.i("dim"));
+    };
+    t["constant_pad"] = constant_pad;
+    t["permute"] = [](Emit& e) { set_attr(e.node("Transpose", {e.in(0)}, {e.out()}), "perm", e.op().attrs.v("dims")); };
+    t["broadcast_to"] = [](Emit& e) {
+      const Shape& y = out_shape(e);
+      e.node("Expand", {e.in(0), e.const_ints("shape", {y.begin(), y.end()}, {static_cast<int64_t>(y.size())})},
+             {e.out()});
+    };
+    return t;
+  }();
+  return table;
+}
+
+}  // namespace convnet::io::export_impl
