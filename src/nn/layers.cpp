@@ -1,5 +1,6 @@
 #include "convnet/nn/layers.h"
 
+#include "convnet/autograd/autograd.h"
 #include "convnet/core/error.h"
 #include "convnet/nn/init.h"
 #include "convnet/ops/activation.h"
@@ -45,6 +46,23 @@ void Conv2d::replace_output(int64_t out, Generator& gen) {
     set_parameter("bias", bias);
   }
   reset_parameters(gen);
+}
+void Conv2d::fold_affine(const std::vector<double>& scale, const std::vector<double>& shift) {
+  const int64_t oc = opt_.out_channels;
+  CONVNET_CHECK(static_cast<int64_t>(scale.size()) == oc && static_cast<int64_t>(shift.size()) == oc, label(),
+                ": fold_affine needs ", oc, " scales and shifts, got ", scale.size(), " and ", shift.size());
+  NoGradGuard no_grad;
+  if (!bias.defined()) {
+    bias = register_parameter("bias", Tensor::zeros({oc}), weight.requires_grad());
+    opt_.with_bias = true;
+  }
+  float* w = weight.data();
+  float* b = bias.data();
+  const int64_t per = weight.numel() / oc;
+  for (int64_t c = 0; c < oc; ++c) {
+    for (int64_t i = 0; i < per; ++i) w[c * per + i] = static_cast<float>(w[c * per + i] * scale[c]);
+    b[c] = static_cast<float>(b[c] * scale[c] + shift[c]);
+  }
 }
 Tensor Conv2d::forward(const Tensor& x) { return ops::conv2d(x, weight, bias, opt_.args, label()); }
 std::string Conv2d::extra_repr() const {
@@ -103,6 +121,11 @@ Tensor BatchNorm::forward(const Tensor& x) {
   else
     CONVNET_CHECK(x.dim() == 2 || x.dim() == 3, label(), ": expected 2-D (N, C) or 3-D (N, C, L) input, got input of shape ",
                   shape_str(x.shape()));
+  if (folded()) {
+    CONVNET_CHECK(!training_, label(), ": folded into ", folded_into_,
+                  " for inference (nn::fold_batch_norms); a folded network cannot train");
+    return x;
+  }
   const bool use_batch_stats = training_ || !running_mean.defined();
   if (training_ && num_batches_tracked.defined()) num_batches_tracked.data()[0] += 1.f;
   return ops::batch_norm(x, running_mean, running_var, weight, bias, use_batch_stats, momentum, eps, label());

@@ -10,6 +10,7 @@
 #include "convnet/core/rng.h"
 #include "convnet/core/threads.h"
 #include "convnet/models/registry.h"
+#include "convnet/nn/fuse.h"
 #include "convnet/ops/loss.h"
 #include "convnet/optim/sgd.h"
 
@@ -27,6 +28,9 @@ BenchResult benchmark(const BenchConfig& c) {
   auto model = models::create(c.model, a);
   Generator gen(0);
   Tensor x = Tensor::randn({c.batch, a.in_channels, a.input_size, a.input_size}, gen);
+  // Inference runs the network as a deployment would: BatchNorm folded into the
+  // convolutions before it (nn/fuse.h); --no-fold measures the unfolded network.
+  if (c.mode == "infer" && c.fold_batch_norm) nn::fold_batch_norms(*model, x.shape());
   std::vector<int64_t> y(c.batch);
   for (auto& v : y) v = static_cast<int64_t>(gen.randint(a.num_classes));
   optim::SGDOptions o;

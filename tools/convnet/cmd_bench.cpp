@@ -21,6 +21,9 @@ Command add_bench(CLI::App& app) {
   bn->add_option("--mode", bc.mode, "train or infer")->capture_default_str()->check(CLI::IsMember({"train", "infer"}));
   bn->add_option("--seconds", bc.seconds, "Measuring time per run")->capture_default_str()->check(CLI::PositiveNumber);
   bn->add_flag("--profile", bc.profile, "Print a per-op time breakdown of a step after the JSON line");
+  bn->add_flag("!--no-fold", bc.fold_batch_norm,
+               "infer: keep BatchNorm layers as they are (by default each one that directly follows a convolution is "
+               "folded into it)");
 
   return {bn, [bcp] {
             const train::BenchConfig& c = *bcp;

@@ -3,6 +3,7 @@
 // Constructors mirror torch.nn's argument order and defaults.
 #include <array>
 #include <string>
+#include <vector>
 
 #include "convnet/core/rng.h"
 #include "convnet/nn/module.h"
@@ -41,6 +42,9 @@ class Conv2d : public Module {
   // Becomes a freshly initialized layer with `out_channels` outputs (a new classifier head
   // for fine-tuning); requires: groups == 1. The new weight and bias require gradients.
   void replace_output(int64_t out_channels, Generator& gen = default_generator());
+  // Output channel c becomes scale[c] * (conv(x)[c]) + shift[c]: the weights are scaled in
+  // place and a bias is added where there was none (BatchNorm folding, nn/fuse.h).
+  void fold_affine(const std::vector<double>& scale, const std::vector<double>& shift);
   const Conv2dOptions& options() const { return opt_; }
   Tensor weight, bias;
 
@@ -74,9 +78,14 @@ class BatchNorm : public Module {
   int64_t num_features;
   double eps, momentum;
   Tensor weight, bias, running_mean, running_var, num_batches_tracked;
+  // Folded into the convolution at `conv_path` (nn/fuse.h): an identity from now on, for
+  // inference only (forward() in training mode throws).
+  void mark_folded(const std::string& conv_path) { folded_into_ = conv_path; }
+  bool folded() const { return !folded_into_.empty(); }
 
  private:
   int spatial_dims_;
+  std::string folded_into_;
 };
 class BatchNorm1d : public BatchNorm {
  public:

@@ -20,6 +20,8 @@ struct BenchConfig {
   int64_t input_size = 0;
   // Time every kernel call during the measured steps (adds a little overhead per call).
   bool profile = false;
+  // infer: fold BatchNorm into the preceding convolutions first (nn::fold_batch_norms).
+  bool fold_batch_norm = true;
 };
 
 struct BenchResult {
