@@ -96,6 +96,16 @@ Tensor adaptive_max(const Tensor& x, std::array<int64_t, 2> out, const std::stri
   return y;
 }
 
+// What the trace (ONNX export) needs to know of a pooling window.
+trace::Attrs pool_attrs(const kernels::Pool2dGeom& g, const Pool2dArgs& a) {
+  return {.ints = {{"kernel", {g.KH, g.KW}},
+                   {"stride", {g.SH, g.SW}},
+                   {"pads", {g.PH, g.PW, g.PH, g.PW}},
+                   {"dilation", {g.DH, g.DW}},
+                   {"ceil_mode", {a.ceil_mode ? 1 : 0}},
+                   {"count_include_pad", {a.count_include_pad ? 1 : 0}}}};
+}
+
 }  // namespace
 
 Tensor max_pool2d(const Tensor& x, const Pool2dArgs& a, const std::string& layer) {
@@ -115,14 +125,7 @@ Tensor max_pool2d(const Tensor& x, const Pool2dArgs& a, const std::string& layer
     kernels::call<kernels::MaxPool2dBwdFn<float>>("max_pool2d_bwd", g, gy.raw_data(), argmax->data(), gx.raw_data());
     return std::vector<Tensor>{gx};
   });
-  if (trace::active())
-    trace::record("max_pool2d", {x}, y,
-                  {.ints = {{"kernel", {g.KH, g.KW}},
-                            {"stride", {g.SH, g.SW}},
-                            {"pads", {g.PH, g.PW, g.PH, g.PW}},
-                            {"dilation", {g.DH, g.DW}},
-                            {"ceil_mode", {a.ceil_mode ? 1 : 0}},
-                            {"count_include_pad", {a.count_include_pad ? 1 : 0}}}});
+  if (trace::active()) trace::record("max_pool2d", {x}, y, pool_attrs(g, a));
   return y;
 }
 
@@ -135,14 +138,7 @@ Tensor avg_pool2d(const Tensor& x, const Pool2dArgs& a, const std::string& layer
     kernels::call<kernels::AvgPool2dBwdFn<float>>("avg_pool2d_bwd", g, gy.data(), gx.data());
     return std::vector<Tensor>{gx};
   });
-  if (trace::active())
-    trace::record("avg_pool2d", {x}, y,
-                  {.ints = {{"kernel", {g.KH, g.KW}},
-                            {"stride", {g.SH, g.SW}},
-                            {"pads", {g.PH, g.PW, g.PH, g.PW}},
-                            {"dilation", {g.DH, g.DW}},
-                            {"ceil_mode", {a.ceil_mode ? 1 : 0}},
-                            {"count_include_pad", {a.count_include_pad ? 1 : 0}}}});
+  if (trace::active()) trace::record("avg_pool2d", {x}, y, pool_attrs(g, a));
   return y;
 }
 

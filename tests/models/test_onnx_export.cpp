@@ -4,7 +4,6 @@
 // python3-onnx) accepts every file; io::load_onnx reads it back with the same parameter
 // names, and at batch 2 (the batch is dynamic) the imported graph gives the model's logits
 // within 1e-5 of their scale. Export errors name the layer and the op.
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -31,17 +30,6 @@ using namespace convnet::testing;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& tag)
-      : path(fs::temp_directory_path() / ("convnet_export_" + tag + "_" + std::to_string(getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
 // Running statistics away from (0, 1), so that exporting them wrongly shows in the logits.
 void randomize_buffers(nn::Module& m, Generator& gen) {
@@ -81,7 +69,7 @@ TEST_P(ExportZoo, CheckerAcceptsAndReimportGivesTheLogits) {
   randomize_buffers(*net, gen);
   net->train();  // export must switch to eval itself and restore the mode
 
-  TempDir dir(name);
+  TempDir dir("export_" + name);
   const std::string path = dir / (name + ".onnx");
   // The big ones (VGG's classifier alone is 400 MB) keep their weights beside the model, so
   // that the checker need not read them; our importer reads them back.
@@ -149,7 +137,7 @@ class Mixed : public nn::Module {
 TEST(ExportOps, NonModuleOpsAndDynamicBatch) {
   manual_seed(3);
   Mixed m;
-  TempDir dir("mixed");
+  TempDir dir("export_mixed");
   io::export_onnx(m, {1, 2, 4, 4}, dir / "m.onnx");
   auto back = io::load_onnx(dir / "m.onnx");
   Generator gen(1);
@@ -168,7 +156,7 @@ TEST(ExportOps, StaticBatchAndMetadata) {
   o.input_name = "images";
   o.output_name = "probs";
   o.metadata["class_names"] = "[\"a\",\"b\",\"c\"]";
-  TempDir dir("static");
+  TempDir dir("export_static");
   io::export_onnx(m, {2, 2, 4, 4}, dir / "s.onnx", o);
   auto back = io::load_onnx(dir / "s.onnx");
   ASSERT_EQ(back->inputs().size(), 1u);

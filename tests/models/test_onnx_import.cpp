@@ -4,7 +4,6 @@
 // running statistics); a small CNN covers the operators the classifiers do not use and a
 // dynamic batch size. Bad files fail with messages that name the file and the node.
 // Fixtures are written on demand by python/onnx_fixture.py and deleted after use.
-#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -24,18 +23,6 @@ namespace fs = std::filesystem;
 namespace {
 
 void onnx_fixture(const std::string& args) { run_python("onnx_fixture.py " + args); }
-
-// A fresh temporary directory per test (ctest may run tests in parallel), removed after.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& tag)
-      : path(fs::temp_directory_path() / ("convnet_onnx_" + tag + "_" + std::to_string(getpid()))) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
 
 std::map<std::string, Tensor> params_of(const nn::Module& m) {
   std::map<std::string, Tensor> out;
@@ -62,7 +49,7 @@ const std::vector<Case> kCases = {{"resnet18", 64, 2, 13},     {"vgg11_bn", 224,
 
 TEST_P(OnnxTorchvision, LogitsMatchTorchvision) {
   const Case& c = GetParam();
-  TempDir dir(c.model + std::to_string(c.opset));
+  TempDir dir("onnx_" + c.model + std::to_string(c.opset));
   onnx_fixture("model " + c.model + " " + (dir / "m") + " --size " + std::to_string(c.size) + " --batch " +
              std::to_string(c.batch) + " --opset " + std::to_string(c.opset));
   auto net = io::load_onnx(dir / "m.onnx");
@@ -89,7 +76,7 @@ INSTANTIATE_TEST_SUITE_P(Torchvision, OnnxTorchvision, ::testing::ValuesIn(kCase
 // training=PRESERVE keeps BatchNormalization nodes with torchvision's names: the imported
 // graph then fine-tunes like the original (batch statistics, running-stat updates, grads).
 TEST(OnnxImport, PreservedBatchNormTrainsLikeTorchvision) {
-  TempDir dir("preserve");
+  TempDir dir("onnx_preserve");
   onnx_fixture("model resnet18 " + (dir / "m") + " --preserve");
   auto net = io::load_onnx(dir / "m.onnx");
   auto f = load_fixture(dir / "m.safetensors");
@@ -142,7 +129,7 @@ TEST(OnnxImport, PreservedBatchNormTrainsLikeTorchvision) {
 class OnnxSmall : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new TempDir("small");
+    dir_ = new TempDir("onnx_small");
     onnx_fixture("small " + dir_->path.string());
   }
   static void TearDownTestSuite() {

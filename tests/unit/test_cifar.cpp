@@ -1,7 +1,6 @@
 // CIFAR-10 / CIFAR-100 binary files: tiny files written here in the published record layout
 // (label byte(s), then 1024 R, 1024 G, 1024 B bytes of a row-major 32x32 image), read back
 // pixel by pixel; the class-name files; every error by its message.
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -15,6 +14,8 @@
 
 using namespace convnet;
 using namespace convnet::data;
+using convnet::testing::TempDir;
+using convnet::testing::test_name;
 using convnet::testing::expect_error;
 namespace fs = std::filesystem;
 
@@ -50,13 +51,8 @@ void write_text(const fs::path& p, const std::string& s) {
 
 class Cifar : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("convnet_cifar_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  TempDir tmp_{"cifar_" + test_name()};
+  const fs::path& dir_ = tmp_.path;
 
   // CIFAR-10 under dir_/cifar-10-batches-bin: batch b (1..5) holds records with ids 10 b,
   // 10 b + 1 (labels kTrainLabels in that order), the test batch ids 100, 101, 102 (labels
@@ -91,7 +87,6 @@ class Cifar : public ::testing::Test {
     ASSERT_EQ(d.images.at({n, 2, 31, 31}), pixel(id, 2, 31, 31) / 255.f);
   }
 
-  fs::path dir_;
 };
 
 }  // namespace

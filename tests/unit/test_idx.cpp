@@ -5,7 +5,6 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include "convnet/core/error.h"
 #include "convnet/data/idx.h"
@@ -14,6 +13,8 @@
 using namespace convnet;
 using namespace convnet::data;
 using convnet::testing::expect_error;
+using convnet::testing::TempDir;
+using convnet::testing::test_name;
 namespace fs = std::filesystem;
 
 namespace {
@@ -45,13 +46,8 @@ Bytes labels_bytes(uint32_t n, const Bytes& labels, uint32_t magic = 0x00000801)
 // A fresh directory per test, removed at the end.
 class IdxTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("convnet_idx_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  TempDir tmp_{"idx_" + test_name()};
+  const fs::path& dir_ = tmp_.path;
 
   std::string write(const std::string& name, const Bytes& b, bool gz = false) {
     const std::string path = (dir_ / name).string();
@@ -66,7 +62,6 @@ class IdxTest : public ::testing::Test {
     return path;
   }
 
-  fs::path dir_;
 };
 
 // 3 images of 2x3 pixels: pixel k of image i is 40*i + k (and 255 for the last one).

@@ -2,7 +2,6 @@
 // back; the class folder layout; PIL-compatible grayscale, bilinear resize and center crop
 // against values worked out by hand; bad files, empty folders and mismatched sizes by the
 // text of their warnings and errors.
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -27,6 +26,8 @@
 using namespace convnet;
 using namespace convnet::data;
 using convnet::testing::expect_error;
+using convnet::testing::TempDir;
+using convnet::testing::test_name;
 namespace fs = std::filesystem;
 
 namespace {
@@ -65,14 +66,8 @@ bool mentions(const std::vector<std::string>& warnings, const std::string& what)
 
 class ImageFolder : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = fs::temp_directory_path() / ("convnet_imgf_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
+  TempDir tmp_{"imgf_" + test_name()};
+  const fs::path& dir_ = tmp_.path;
 };
 
 // A smooth 8x8 RGB picture (JPEG reproduces smooth content closely at quality 100).

@@ -1,5 +1,7 @@
 #include "util/test_util.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <sys/wait.h>
@@ -134,6 +136,21 @@ void expect_error(const std::function<void()>& fn, const std::vector<std::string
     return;
   }
   ADD_FAILURE() << "expected convnet::Error";
+}
+
+TempDir::TempDir(const std::string& tag)
+    : path(std::filesystem::temp_directory_path() / ("convnet_" + tag + "_" + std::to_string(::getpid()))) {
+  std::filesystem::remove_all(path);
+  std::filesystem::create_directories(path);
+}
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+}
+
+std::string test_name() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  return info ? info->name() : "none";
 }
 
 }  // namespace convnet::testing

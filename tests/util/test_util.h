@@ -2,6 +2,7 @@
 // Shared test helpers: PyTorch fixtures, tensor comparison, finite differences.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -52,5 +53,18 @@ double final_accuracy(const std::string& out);
 
 // Expects `fn` to throw convnet::Error whose message contains every one of `parts`.
 void expect_error(const std::function<void()>& fn, const std::vector<std::string>& parts);
+
+// A fresh temporary directory convnet_<tag>_<pid>, removed at the end of its scope
+// (ctest runs test executables in parallel, so the pid keeps them apart).
+struct TempDir {
+  std::filesystem::path path;
+  explicit TempDir(const std::string& tag);
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string operator/(const std::string& name) const { return (path / name).string(); }
+};
+// The current gtest's name, for per-test directories: TempDir(prefix + test_name()).
+std::string test_name();
 
 }  // namespace convnet::testing
