@@ -6,10 +6,15 @@
 
 eval: weights ("param.<key>"), "input", "logits" in eval mode.
 train: also "g", "grad.<param>" = d sum(logits * g) / d param, "after.<buffer>" = BatchNorm
-running statistics after the forward pass. Dropout is disabled (p = 0) in train mode so
+running statistics after the forward pass, all computed in float64; and in the "config"
+metadata, "torch_f32": how far PyTorch's own float32 gradients are from those float64 ones
+(the largest per-tensor relative L2 error, the whole-network one, and the largest
+elementwise error relative to its tensor's largest magnitude), so the C++ test can show
+its own error beside what float32 can reach at all. Dropout is disabled (p = 0) in train mode so
 that both sides compute the same function; the C++ side does the same.
 """
 import argparse
+import copy
 import json
 import os
 import sys
@@ -52,11 +57,18 @@ def main():
     t = {'param.' + k: v.clone() for k, v in model.state_dict().items()}
     x = torch.randn((a.batch, 3, a.size, a.size), generator=gen)
     t['input'] = x
+    config = {'name': name, 'mode': a.mode}
     if a.mode == 'eval':
         model.eval()
         with torch.no_grad():
             t['logits'] = model(x)
     else:
+        # PyTorch in float32 on the same weights and input, to measure float32's own error.
+        model32 = copy.deepcopy(model).float()
+        model32.train()
+        for mod in model32.modules():
+            if isinstance(mod, torch.nn.Dropout):
+                mod.p = 0.0
         # The reference runs in float64: float32 PyTorch itself is not within 1e-3 of the
         # exact gradients of deep nets (GoogLeNet, DenseNet), so it cannot be the oracle.
         model = model.double()
@@ -74,7 +86,23 @@ def main():
             t['grad.' + k] = p.grad.float()
         for k, b in model.named_buffers():
             t['after.' + k] = b.float() if b.is_floating_point() else b.clone()
-    safetensors_io.save(path, t, {'config': json.dumps({'name': name, 'mode': a.mode})})
+        (model32(x.float()) * g.float()).sum().backward()
+        err2 = ref2 = 0.0
+        worst_l2 = worst_elem = 0.0
+        grads64 = {k: p.grad for k, p in model.named_parameters()}
+        top = max(float(v.abs().max()) for v in grads64.values())
+        for k, p in model32.named_parameters():
+            ref = grads64[k]
+            e = p.grad.double() - ref
+            err2 += float((e * e).sum())
+            ref2 += float((ref * ref).sum())
+            if float(ref.abs().max()) < 1e-6 * top:
+                continue  # analytically zero (a conv bias before BatchNorm): no relative error
+            worst_l2 = max(worst_l2, float(e.norm() / (ref.norm() + 1e-30)))
+            worst_elem = max(worst_elem, float(e.abs().max() / (ref.abs().max() + 1e-30)))
+        config['torch_f32'] = {'tensor_l2': worst_l2, 'network_l2': (err2 / ref2) ** 0.5,
+                               'elementwise': worst_elem}
+    safetensors_io.save(path, t, {'config': json.dumps(config)})
 
 
 if __name__ == '__main__':
