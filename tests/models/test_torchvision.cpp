@@ -159,7 +159,9 @@ void check_model(const std::string& name, const std::string& mode) {
               pt.at("elementwise").get<double>());
   EXPECT_LE(ours.tensor_l2, b.tensor_l2) << "worst tensor: " << ours.worst_l2_tensor;
   EXPECT_LE(ours.network_l2, b.network_l2);
-  if (b.elementwise > 0) EXPECT_LE(ours.elementwise, b.elementwise) << "worst tensor: " << ours.worst_elem_tensor;
+  if (b.elementwise > 0) {
+    EXPECT_LE(ours.elementwise, b.elementwise) << "worst tensor: " << ours.worst_elem_tensor;
+  }
   EXPECT_LE(ours.zero_grad_abs, 1e-5) << "an analytically zero gradient is not: " << ours.worst_zero_tensor;
   for (auto& [n, b] : net->named_buffers()) {
     SCOPED_TRACE("buffer " + n);
