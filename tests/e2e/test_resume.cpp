@@ -296,6 +296,24 @@ TEST(Resume, DivergenceStopsNamingTheStepAndTheLastGoodCheckpoint) {
   fs::remove_all(d);
 }
 
+// The gradient norm is checked every step, not only with --clip-grad-norm: an Inf gradient
+// under a finite loss stops the run before the update, and the weights of the last
+// checkpoint are those of epoch 1.
+TEST(Resume, InfiniteGradientStopsTheRunBeforeTheStepWithoutClipping) {
+  if (!fs::exists(kData)) GTEST_SKIP() << "dataset-fashion-mnist is not installed at " << kData;
+  const fs::path d = fresh_dir("infgrad");
+  auto r = run("train --model lenet5 --limit-train 1000 --epochs 3 --threads 2 --out " + d.string(),
+               {{"CONVNET_TEST_INF_GRAD_AT", "2:5"}});
+  EXPECT_EQ(r.status, 1) << r.out;
+  for (const std::string& s :
+       std::vector<std::string>{"training diverged at epoch 2, step 5 of 8", "the gradient norm is inf",
+                                (d / "last.safetensors").string() + " (epoch 1), left intact"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
+  EXPECT_EQ(r.out.find("the loss is"), std::string::npos) << r.out;
+  EXPECT_EQ(train::load_checkpoint(d.string()).epoch, 1);
+  fs::remove_all(d);
+}
+
 TEST(Resume, MismatchedMissingAndCorruptCheckpointsAreNamed) {
   if (!fs::exists(kData)) GTEST_SKIP() << "dataset-fashion-mnist is not installed at " << kData;
   const fs::path d = fresh_dir("mismatch");

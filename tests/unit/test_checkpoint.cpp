@@ -228,6 +228,20 @@ TEST(Metrics, ClipGradNormMatchesPyTorchsDefinition) {
   EXPECT_FLOAT_EQ(b.grad().data()[0], 12 * coef);
 }
 
+TEST(Metrics, GradNormIsTheClipNormAndSeesEveryNonFiniteElement) {
+  Tensor a = Tensor::zeros({2}), big = Tensor::zeros({200001});
+  a.set_grad(Tensor::from_vector({2}, {3, 4}));
+  std::vector<float> g(200001, 0.f);
+  g[7] = 12;
+  big.set_grad(Tensor::from_vector({200001}, g));  // over the threading threshold
+  EXPECT_NEAR(train::grad_norm({a, big}), 13, 1e-5);
+  EXPECT_EQ(a.grad().data()[0], 3);  // untouched
+  for (const float bad : {INFINITY, -INFINITY, NAN}) {
+    big.grad().data()[199999] = bad;
+    EXPECT_FALSE(std::isfinite(train::grad_norm({a, big}))) << bad;
+  }
+}
+
 TEST(Plots, StandaloneSvgWithOnePointPerFiniteValue) {
   const std::string svg =
       train::line_chart_svg("a < b & c", "epoch", "loss", {1, 2, 3, 4},

@@ -124,6 +124,10 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb = {});
 // min(1, max_norm / (total + 1e-6)), total = the 2-norm of the per-parameter 2-norms;
 // returns total (not finite: the gradients are left as they are).
 double clip_grad_norm(const std::vector<Tensor>& params, double max_norm);
+// The total 2-norm of the defined gradients of `params`, as clip_grad_norm computes it, without
+// changing them: Inf or NaN when any gradient element is not finite. The trainer checks it
+// every step, so no update is ever taken from a non-finite gradient.
+double grad_norm(const std::vector<Tensor>& params);
 
 // Top-1 accuracy of `model` in eval mode, without recording a graph (d already normalized).
 double evaluate(nn::Module& model, const data::Dataset& d, int64_t batch_size = 1000);
