@@ -23,7 +23,7 @@ demo: build
 	./$(BUILD)/convnet train
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+	./scripts/run-tests.sh $(BUILD) -j$(JOBS)
 
 bench: build
 	./scripts/bench_vs_pytorch.sh --build $(BUILD)

@@ -13,6 +13,10 @@
 
 namespace convnet::testing {
 
+// The exit code of a test executable in which a test was skipped and none failed
+// (tests/util/test_main.cpp); ctest counts it as a skip.
+inline constexpr int kSkipExitCode = 77;
+
 // Fixtures written by python/gen_fixtures.py (PyTorch 1.13) into CONVNET_FIXTURE_DIR.
 std::string fixture_dir();
 // All fixture files whose name starts with `prefix` (sorted). Fails the test if none.

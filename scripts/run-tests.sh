@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# `make test`: runs ctest in the build directory and fails if any test was skipped, unless
+# CONVNET_ALLOW_SKIPS=1. A test skips when something it needs is missing (Fashion-MNIST,
+# chromium, libonnx-testdata): on CI that is a missing install step, and it must not pass
+# as green.
+#   scripts/run-tests.sh BUILD_DIR [ctest arguments...]
+set -uo pipefail
+build=${1:?usage: run-tests.sh BUILD_DIR [ctest args]}
+shift
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+(cd "$build" && ctest --output-on-failure "$@") 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+[ "$rc" -ne 0 ] && exit "$rc"
+skipped=$(grep -E '^[[:space:]]*[0-9]+ - .*\(Skipped\)' "$log" | sed -E 's/^[[:space:]]*[0-9]+ - ([^ ]+).*/\1/' | sort -u)
+if [ -n "$skipped" ]; then
+  n=$(echo "$skipped" | wc -l)
+  # gtest prints "file:line: Skipped" and then the reason; ctest keeps every test's output.
+  grep -h -A1 ': Skipped$' "$build"/Testing/Temporary/LastTest*.log 2>/dev/null | grep -v -e '^--$' -e ': Skipped$' |
+    sort | uniq -c | sed 's/^/run-tests: skipped because: /'
+  if [ "${CONVNET_ALLOW_SKIPS:-0}" = "1" ]; then
+    echo "run-tests: $n test executable(s) skipped, allowed by CONVNET_ALLOW_SKIPS=1:" $skipped
+  else
+    echo "run-tests: FAILED: $n test executable(s) skipped :" $skipped
+    echo "run-tests: scripts/install-deps.sh installs what they need; CONVNET_ALLOW_SKIPS=1 accepts the skips"
+    exit 1
+  fi
+fi
+exit 0
