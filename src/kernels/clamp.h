@@ -18,7 +18,4 @@ template <class T>
 void clamp_bwd(int64_t n, T lo, T hi, const T* x, const T* gy, T* gx);
 }  // namespace ref
 
-// Registered on first use by ops/clamp.cpp (idempotent).
-void register_ref_clamp();
-
 }  // namespace convnet::kernels

@@ -26,7 +26,4 @@ void constant_pad_bwd(int64_t rank, const int64_t* in_shape, const int64_t* out_
                       const T* gy, T* gx);
 }  // namespace ref
 
-// Registered on first use by ops/pad.cpp (idempotent).
-void register_ref_pad();
-
 }  // namespace convnet::kernels

@@ -14,23 +14,44 @@ struct Pool2dGeom {
   int64_t DH, DW;          // dilation (max only; 1 for avg)
   int64_t OH, OW;          // output
   bool count_include_pad;  // avg only
-  // Layout of x, y, argmax, gy, gx (max pooling only; average pooling is always plain):
-  // 0 = plain, B > 0 = channel-blocked (N, C/B, H, W, B) (see Tensor::block()). argmax
-  // holds the index ih*W + iw within the (H, W) plane in either layout.
+  // Layout of x, y, argmax, gy, gx: 0 = plain, B > 0 = channel-blocked (N, C/B, H, W, B)
+  // (see Tensor::block()). argmax holds the index ih*W + iw within the (H, W) plane in
+  // either layout.
   int64_t B = 0;
 };
 
-// Where value hw (an index in an (H, W) plane of HW values) of plane nc = n*C + c lives.
+// Where value hw (an index in an (H, W) plane of HW values) of plane nc = n*C + c lives,
+// in the plain layout (B = 0) or channel-blocked by B.
+inline int64_t plane_at(int64_t C, int64_t B, int64_t nc, int64_t hw, int64_t HW) {
+  if (B == 0) return nc * HW + hw;
+  const int64_t n = nc / C, c = nc % C;
+  return ((n * (C / B) + c / B) * HW + hw) * B + c % B;
+}
 inline int64_t pool_at(const Pool2dGeom& g, int64_t nc, int64_t hw, int64_t HW) {
-  if (g.B == 0) return nc * HW + hw;
-  const int64_t n = nc / g.C, c = nc % g.C;
-  return ((n * (g.C / g.B) + c / g.B) * HW + hw) * g.B + c % g.B;
+  return plane_at(g.C, g.B, nc, hw, HW);
 }
 
 struct AdaptivePool2dGeom {
   int64_t N, C, H, W;  // input
   int64_t OH, OW;      // output
+  int64_t B = 0;       // layout of x, y, gy, gx: 0 = plain, B > 0 = channel-blocked (average pooling only)
 };
+
+// Window of average pooling along one axis, as PyTorch: the window [o*s - p, o*s - p + k) is
+// first clipped to the padded input [-p, in + p) (with ceil_mode the last one may stick out),
+// which gives the count_include_pad divisor, then to the input [0, in).
+struct AvgSpan {
+  int64_t begin, end;  // in-input part [begin, end)
+  int64_t padded;      // length of the part inside the padded input
+};
+inline AvgSpan avg_span(int64_t o, int64_t in, int64_t k, int64_t s, int64_t p) {
+  const int64_t b = o * s - p;
+  const int64_t e = b + k < in + p ? b + k : in + p;
+  return {b > 0 ? b : 0, e < in ? e : in, e - b};
+}
+inline int64_t avg_divisor(const Pool2dGeom& g, const AvgSpan& h, const AvgSpan& w) {
+  return g.count_include_pad ? h.padded * w.padded : (h.end - h.begin) * (w.end - w.begin);
+}
 
 // y: (N, C, OH, OW); argmax: (N, C, OH, OW) or null when no gradient is needed.
 template <class T>

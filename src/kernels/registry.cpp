@@ -35,6 +35,9 @@ void ensure_registered() {
     register_ref_softmax();
     register_ref_loss();
     register_ref_elementwise();
+    register_ref_pad();
+    register_ref_clamp();
+    register_ref_strided();
     register_cpu_conv2d();
     register_cpu_gemm();
     register_cpu_activation();
@@ -86,6 +89,14 @@ std::vector<Variant> variants(const std::string& op) {
   ensure_registered();
   auto it = state().table.find(op);
   return it == state().table.end() ? std::vector<Variant>{} : it->second;
+}
+
+std::vector<std::string> registered_ops() {
+  ensure_registered();
+  std::vector<std::string> ops;
+  for (const auto& [op, v] : state().table)
+    if (!v.empty()) ops.push_back(op);
+  return ops;
 }
 
 void force_backend(const std::string& backend) { state().forced = backend; }

@@ -24,6 +24,8 @@ struct Variant {
 void add_variant(const std::string& op, const std::string& backend, int priority, AnyFn fn);
 AnyFn find_variant(const std::string& op);  // throws if the op has no kernel
 std::vector<Variant> variants(const std::string& op);
+// Every op key that has at least one kernel, sorted (for the tests that check coverage).
+std::vector<std::string> registered_ops();
 // The backend of the kernel find_variant(op) returns ("" when there is none).
 std::string selected_backend(const std::string& op);
 void force_backend(const std::string& backend);  // "" = automatic
@@ -63,6 +65,9 @@ void register_ref_activation();
 void register_ref_softmax();
 void register_ref_loss();
 void register_ref_elementwise();
+void register_ref_pad();
+void register_ref_clamp();
+void register_ref_strided();
 void register_cpu_conv2d();
 void register_cpu_gemm();
 void register_cpu_activation();

@@ -27,7 +27,4 @@ void strided_copy_bwd(int64_t rank, const int64_t* out_shape, const int64_t* str
                       T* gx);
 }  // namespace ref
 
-// Registered on first use by ops/broadcast.cpp and ops/permute.cpp (idempotent).
-void register_ref_strided();
-
 }  // namespace convnet::kernels

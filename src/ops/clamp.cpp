@@ -13,7 +13,6 @@ namespace convnet::ops {
 Tensor clamp(const Tensor& x, double lo, double hi, const std::string& layer) {
   CONVNET_CHECK(x.defined(), layer, ": input must be defined");
   CONVNET_CHECK(!(lo > hi), layer, ": min ", lo, " is greater than max ", hi);
-  kernels::register_ref_clamp();
   const auto flo = static_cast<float>(lo), fhi = static_cast<float>(hi);
   Tensor y = Tensor::empty(x.shape());
   kernels::get<kernels::ClampFwdFn<float>>("clamp_fwd")(x.numel(), flo, fhi, x.data(), y.data());

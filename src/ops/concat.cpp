@@ -30,30 +30,40 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t dim, const std::string& lay
                     " (all dimensions but dim ", d, " must be equal)");
   }
 
+  // Channel concatenation of tensors that are all channel-blocked by the same B (see
+  // Tensor::block()) stays blocked: in (N, C/B, H, W, B) it is a concatenation of the C/B
+  // blocks, the same copy with other sizes. GoogLeNet's and DenseNet's concats between
+  // convolutions then cost no layout conversion.
+  int32_t B = d == 1 && rank == 4 ? x0.block() : 0;
+  for (const Tensor& x : xs) B = x.block() == B ? B : 0;
   int64_t outer = 1, inner = 1, total = 0;
   for (int64_t k = 0; k < d; ++k) outer *= x0.shape()[k];
   for (int64_t k = d + 1; k < rank; ++k) inner *= x0.shape()[k];
+  if (B) inner *= B;
   std::vector<int64_t> sizes;
   std::vector<const float*> ptrs;
   for (const Tensor& x : xs) {
-    sizes.push_back(x.shape()[d]);
-    ptrs.push_back(x.data());
+    sizes.push_back(x.shape()[d] / (B ? B : 1));
+    ptrs.push_back(B ? x.raw_data() : x.data());
     total += x.shape()[d];
   }
   Shape out_shape = x0.shape();
   out_shape[d] = total;
-  Tensor y = Tensor::empty(out_shape);
+  Tensor y = B ? Tensor::empty_blocked(out_shape, B) : Tensor::empty(out_shape);
   const auto count = static_cast<int64_t>(xs.size());
-  kernels::call<kernels::ConcatFwdFn<float>>("concat_fwd", outer, inner, count, sizes.data(), ptrs.data(), y.data());
-  autograd::record(y, "concat", xs, [xs, sizes, outer, inner, count](const Tensor& g) {
+  kernels::call<kernels::ConcatFwdFn<float>>("concat_fwd", outer, inner, count, sizes.data(), ptrs.data(),
+                                             B ? y.raw_data() : y.data());
+  autograd::record(y, "concat", xs, [xs, sizes, outer, inner, count, B](const Tensor& g_in) {
+    const Tensor g = B ? g_in.to_block(B) : g_in;
     std::vector<Tensor> grads(xs.size());
     std::vector<float*> gptrs(xs.size(), nullptr);
     for (size_t i = 0; i < xs.size(); ++i)
       if (xs[i].requires_grad()) {
-        grads[i] = Tensor::empty(xs[i].shape());
-        gptrs[i] = grads[i].data();
+        grads[i] = B ? Tensor::empty_blocked(xs[i].shape(), B) : Tensor::empty(xs[i].shape());
+        gptrs[i] = B ? grads[i].raw_data() : grads[i].data();
       }
-    kernels::call<kernels::ConcatBwdFn<float>>("concat_bwd", outer, inner, count, sizes.data(), g.data(), gptrs.data());
+    kernels::call<kernels::ConcatBwdFn<float>>("concat_bwd", outer, inner, count, sizes.data(),
+                                               B ? g.raw_data() : g.data(), gptrs.data());
     return grads;
   });
   if (trace::active()) trace::record("concat", xs, y, {.ints = {{"dim", {d}}}});

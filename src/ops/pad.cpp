@@ -25,7 +25,6 @@ Tensor constant_pad(const Tensor& x, const std::vector<std::array<int64_t, 2>>& 
     CONVNET_CHECK(out[k] >= 0, layer, ": padding (", pads[k][0], ", ", pads[k][1], ") of dimension ", k,
                   " of an input of shape ", shape_str(x.shape()), " gives a negative size ", out[k]);
   }
-  kernels::register_ref_pad();
   Tensor y = Tensor::empty(out);
   kernels::get<kernels::PadFwdFn<float>>("constant_pad_fwd")(rank, x.shape().data(), out.data(), begin.data(), value,
                                                              x.data(), y.data());

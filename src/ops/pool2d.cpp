@@ -67,12 +67,16 @@ kernels::AdaptivePool2dGeom adaptive_geom(const Tensor& x, std::array<int64_t, 2
 }
 
 Tensor adaptive_avg(const Tensor& x, std::array<int64_t, 2> out, const std::string& layer, const char* node) {
-  const kernels::AdaptivePool2dGeom g = adaptive_geom(x, out, layer);
-  Tensor y = Tensor::empty({g.N, g.C, g.OH, g.OW});
-  kernels::call<kernels::AdaptiveAvgPool2dFwdFn<float>>("adaptive_avg_pool2d_fwd", g, x.data(), y.data());
-  autograd::record(y, node, {x}, [g, shape = x.shape()](const Tensor& gy) {
-    Tensor gx = Tensor::empty(shape);
-    kernels::call<kernels::AdaptiveAvgPool2dBwdFn<float>>("adaptive_avg_pool2d_bwd", g, gy.data(), gx.data());
+  kernels::AdaptivePool2dGeom g = adaptive_geom(x, out, layer);
+  g.B = x.block();  // in x's layout, plain or channel-blocked, as max_pool2d
+  const auto B = static_cast<int32_t>(g.B);
+  Tensor y = Tensor::empty_blocked({g.N, g.C, g.OH, g.OW}, B);
+  kernels::call<kernels::AdaptiveAvgPool2dFwdFn<float>>("adaptive_avg_pool2d_fwd", g, x.raw_data(), y.raw_data());
+  autograd::record(y, node, {x}, [g, B, shape = x.shape()](const Tensor& gy_in) {
+    const Tensor gy = gy_in.to_block(B);
+    Tensor gx = Tensor::empty_blocked(shape, B);
+    kernels::call<kernels::AdaptiveAvgPool2dBwdFn<float>>("adaptive_avg_pool2d_bwd", g, gy.raw_data(),
+                                                          gx.raw_data());
     return std::vector<Tensor>{gx};
   });
   if (trace::active()) trace::record(node, {x}, y);
@@ -130,12 +134,15 @@ Tensor max_pool2d(const Tensor& x, const Pool2dArgs& a, const std::string& layer
 }
 
 Tensor avg_pool2d(const Tensor& x, const Pool2dArgs& a, const std::string& layer) {
-  const kernels::Pool2dGeom g = pool_geom(x, a, /*is_max=*/false, layer);
-  Tensor y = Tensor::empty({g.N, g.C, g.OH, g.OW});
-  kernels::call<kernels::AvgPool2dFwdFn<float>>("avg_pool2d_fwd", g, x.data(), y.data());
-  autograd::record(y, "avg_pool2d", {x}, [g, shape = x.shape()](const Tensor& gy) {
-    Tensor gx = Tensor::empty(shape);
-    kernels::call<kernels::AvgPool2dBwdFn<float>>("avg_pool2d_bwd", g, gy.data(), gx.data());
+  kernels::Pool2dGeom g = pool_geom(x, a, /*is_max=*/false, layer);
+  g.B = x.block();  // in x's layout, plain or channel-blocked, as max_pool2d
+  const auto B = static_cast<int32_t>(g.B);
+  Tensor y = Tensor::empty_blocked({g.N, g.C, g.OH, g.OW}, B);
+  kernels::call<kernels::AvgPool2dFwdFn<float>>("avg_pool2d_fwd", g, x.raw_data(), y.raw_data());
+  autograd::record(y, "avg_pool2d", {x}, [g, B, shape = x.shape()](const Tensor& gy_in) {
+    const Tensor gy = gy_in.to_block(B);
+    Tensor gx = Tensor::empty_blocked(shape, B);
+    kernels::call<kernels::AvgPool2dBwdFn<float>>("avg_pool2d_bwd", g, gy.raw_data(), gx.raw_data());
     return std::vector<Tensor>{gx};
   });
   if (trace::active()) trace::record("avg_pool2d", {x}, y, pool_attrs(g, a));

@@ -67,6 +67,7 @@ BenchResult benchmark(const BenchConfig& c) {
   r.images_per_s = static_cast<double>(n * c.batch) / elapsed;
   r.steps = n;
   r.threads = get_num_threads();
+  r.input_size = a.input_size;
   r.step_ms = elapsed * 1e3 / static_cast<double>(n);
   if (c.profile) r.profile = profiler::rows();
   rusage ru{};

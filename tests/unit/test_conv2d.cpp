@@ -9,6 +9,7 @@
 #include "kernels/conv2d.h"
 #include "kernels/registry.h"
 #include "util/test_util.h"
+#include "util/variants.h"
 
 using namespace convnet;
 using namespace convnet::testing;
@@ -76,10 +77,15 @@ TEST(Conv2dGradcheck, ReferenceBackwardMatchesFiniteDifferences) {
 }
 
 TEST(Conv2dVariants, EveryRegisteredKernelMatchesReference) {
-  auto fwd = kernels::variants("conv2d_fwd");
-  auto bwd_d = kernels::variants("conv2d_bwd_data");
-  auto bwd_w = kernels::variants("conv2d_bwd_weight");
-  ASSERT_GE(fwd.size(), 2u) << "expected a fast conv2d kernel besides the reference";
+  // Each non-reference forward kernel with the backward kernels of its own backend (no
+  // fallback: a backend without its backward kernels fails here).
+  const auto fwd = convnet::testing::fast_variants("conv2d_fwd");
+  std::vector<kernels::Variant> bwd_d, bwd_w;
+  for (const auto& v : fwd) {
+    bwd_d.push_back(convnet::testing::partner("conv2d_bwd_data", v.backend));
+    bwd_w.push_back(convnet::testing::partner("conv2d_bwd_weight", v.backend));
+    ASSERT_TRUE(bwd_d.back().fn && bwd_w.back().fn) << v.backend;
+  }
   std::vector<Cfg> grid = kGrid;
   grid.insert(grid.end(), kBigGrid.begin(), kBigGrid.end());
   for (size_t ci = 0; ci < grid.size(); ++ci) {
@@ -109,8 +115,10 @@ TEST(Conv2dVariants, EveryRegisteredKernelMatchesReference) {
       kernels::cast<kernels::Conv2dFwdFn<float>>(fwd[vi])(g, x.data(), w.data(), nullptr, y_nb.data());
       for (size_t i = 0; i < ny; ++i) y_nb[i] += b[(i / (g.OH * g.OW)) % g.OC];
       EXPECT_TRUE(close(y_nb, y_ref));
+      for (const char* k : {"conv2d_fwd", "conv2d_bwd_data", "conv2d_bwd_weight"}) convnet::testing::count_compared(k);
     }
   }
+  convnet::testing::expect_compared({"conv2d_fwd", "conv2d_bwd_data", "conv2d_bwd_weight"});
 }
 
 TEST(Conv2dShapes, OutputSizeRuleAndSamePadding) {

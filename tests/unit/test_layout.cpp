@@ -10,6 +10,7 @@
 #include "convnet/nn/layers.h"
 #include "convnet/nn/sequential.h"
 #include "convnet/ops/activation.h"
+#include "convnet/ops/concat.h"
 #include "convnet/ops/batch_norm.h"
 #include "convnet/ops/conv2d.h"
 #include "convnet/ops/elementwise.h"
@@ -18,6 +19,7 @@
 #include "kernels/conv2d.h"
 #include "kernels/registry.h"
 #include "util/test_util.h"
+#include "util/variants.h"
 
 using namespace convnet;
 using namespace convnet::testing;
@@ -88,21 +90,13 @@ TEST(Layout, Conv2dBlockedKernelsMatchReference) {
       {2, 16, 8, 8, 32, 1, 2, 0, 1, 1},  {2, 16, 9, 9, 16, 3, 1, 2, 2, 1}, {2, 32, 5, 5, 32, 3, 1, 1, 1, 2},
       {2, 16, 6, 6, 16, 3, 1, 1, 1, 16}, {1, 3, 8, 8, 16, 3, 1, 1, 1, 1},  // plain-only input (3 channels)
   };
-  for (const auto& fwd : kernels::variants("conv2d_fwd_blocked")) {
-    if (fwd.backend == "ref") continue;
-    const auto block_of = [&] {
-      for (const auto& v : kernels::variants("conv2d_block"))
-        if (v.backend == fwd.backend) return kernels::cast<kernels::Conv2dBlockFn>(v)();
-      return int32_t{0};
-    };
-    const int32_t B = block_of();
+  for (const auto& fwd : convnet::testing::fast_variants("conv2d_fwd_blocked")) {
+    const kernels::Variant blk = convnet::testing::partner("conv2d_block", fwd.backend);
+    const kernels::Variant bd = convnet::testing::partner("conv2d_bwd_data_blocked", fwd.backend);
+    const kernels::Variant bw = convnet::testing::partner("conv2d_bwd_weight_blocked", fwd.backend);
+    ASSERT_TRUE(blk.fn && bd.fn && bw.fn) << fwd.backend;
+    const int32_t B = kernels::cast<kernels::Conv2dBlockFn>(blk)();
     if (B == 0) continue;  // this machine's CPU gives the backend no blocked layout
-    kernels::Variant bd, bw;
-    for (const auto& v : kernels::variants("conv2d_bwd_data_blocked"))
-      if (v.backend == fwd.backend) bd = v;
-    for (const auto& v : kernels::variants("conv2d_bwd_weight_blocked"))
-      if (v.backend == fwd.backend) bw = v;
-    ASSERT_TRUE(bd.fn && bw.fn);
     int blocked_cases = 0;
     for (size_t ci = 0; ci < grid.size(); ++ci) {
       const Cfg& c = grid[ci];
@@ -139,19 +133,25 @@ TEST(Layout, Conv2dBlockedKernelsMatchReference) {
           EXPECT_TRUE(close(gw, gw_ref));
           EXPECT_TRUE(close(gb, gb_ref));
           blocked_cases += xb > 0 || yb > 0;
+          for (const char* k : {"conv2d_block", "conv2d_fwd_blocked", "conv2d_bwd_data_blocked",
+                                "conv2d_bwd_weight_blocked"})
+            convnet::testing::count_compared(k);
         }
     }
     EXPECT_GT(blocked_cases, 20) << fwd.backend;
   }
+  convnet::testing::expect_compared(
+      {"conv2d_block", "conv2d_fwd_blocked", "conv2d_bwd_data_blocked", "conv2d_bwd_weight_blocked"});
 }
 
 namespace {
 
 // A residual network on every layout-aware op: conv (with and without bias, strided,
-// grouped), batch norm, relu, add, then max pooling, global pooling and a linear head.
+// grouped), batch norm, relu, add, channel concatenation, then max pooling (2x2 and 3x3/1),
+// average pooling, global pooling and a linear head.
 struct Net {
   nn::Conv2d c1{nn::Conv2dOptions(3, 16, 3).padding(1)}, c2{nn::Conv2dOptions(16, 16, 3).padding(1).bias(false)},
-      c3{nn::Conv2dOptions(16, 32, 3).stride(2).padding(1).bias(false).groups(2)};
+      c3{nn::Conv2dOptions(32, 32, 3).stride(2).padding(1).bias(false).groups(2)};
   nn::BatchNorm2d b1{16}, b2{16}, b3{32};
   nn::Linear fc{32, 5};
   int32_t seen_block = -1;  // the layout the first conv's output came in
@@ -161,8 +161,10 @@ struct Net {
     Tensor h = ops::relu(b1(a));
     if (peek) h.data();  // a non-layout-aware reader in the middle of the graph
     Tensor r = ops::relu(ops::add(b2(c2(h)), h));
-    Tensor p = ops::max_pool2d(ops::tanh(b3(c3(r))), Pool2dArgs{{2, 2}, {2, 2}});
-    return fc(ops::global_avg_pool2d(p).flatten());
+    Tensor cat = ops::concat({r, ops::max_pool2d(h, Pool2dArgs{{3, 3}, {1, 1}, {1, 1}})}, 1);
+    Tensor p = ops::max_pool2d(ops::tanh(b3(c3(cat))), Pool2dArgs{{2, 2}, {2, 2}});
+    Tensor q = ops::avg_pool2d(p, Pool2dArgs{{3, 3}, {1, 1}, {1, 1}, {1, 1}, false, false});
+    return fc(ops::global_avg_pool2d(ops::add(p, q)).flatten());
   }
   std::vector<Tensor> params() {
     std::vector<Tensor> ps;

@@ -18,6 +18,12 @@ Command add_bench(CLI::App& app) {
   bn->add_option("-j,--threads", bc.threads, "Threads (0 = all cores)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  bn->add_option("--input-size", bc.input_size, "Input height = width (0 = 28 for LeNet, else 32)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 4096));
+  bn->add_option("--in-channels", bc.in_channels, "Input channels (0 = 1 for LeNet, else 3)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 4096));
   bn->add_option("--mode", bc.mode, "train or infer")->capture_default_str()->check(CLI::IsMember({"train", "infer"}));
   bn->add_option("--seconds", bc.seconds, "Measuring time per run")->capture_default_str()->check(CLI::PositiveNumber);
   bn->add_flag("--profile", bc.profile, "Print a per-op time breakdown of a step after the JSON line");
@@ -29,9 +35,10 @@ Command add_bench(CLI::App& app) {
             const train::BenchConfig& c = *bcp;
             auto r = train::benchmark(c);
             std::printf(
-                "{\"impl\": \"convnet-%s\", \"model\": \"%s\", \"mode\": \"%s\", \"batch\": %lld, \"threads\": %d, "
+                "{\"impl\": \"convnet-%s\", \"model\": \"%s\", \"mode\": \"%s\", \"batch\": %lld, \"input_size\": %lld, "
+                "\"threads\": %d, "
                 "\"images_per_s\": %.1f, \"peak_rss_mb\": %.1f}\n",
-                CONVNET_VERSION, c.model.c_str(), c.mode.c_str(), (long long)c.batch, r.threads, r.images_per_s,
+                CONVNET_VERSION, c.model.c_str(), c.mode.c_str(), (long long)c.batch, (long long)r.input_size, r.threads, r.images_per_s,
                 r.peak_rss_mb);
             if (c.profile) std::printf("%s", train::format_profile(r).c_str());
             return 0;

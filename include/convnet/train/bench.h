@@ -28,6 +28,7 @@ struct BenchResult {
   double images_per_s = 0;
   int64_t steps = 0;
   int threads = 0;
+  int64_t input_size = 0;  // the H = W that was measured
   double peak_rss_mb = 0;  // peak resident memory of the process (getrusage ru_maxrss)
   double step_ms = 0;      // mean wall time of one measured step
   std::vector<profiler::Row> profile;  // per op, over all measured steps (when profiling)

@@ -1,8 +1,13 @@
-// 2-D pooling on the CPU: every (n, c) plane is pooled on its own, so the planes are
-// split over the threads and each plane runs the reference loop (kernels/ref/pool2d.cpp)
-// on a one-plane geometry. Max pooling's argmax is an index within the plane, so the
-// reference's indices are already right. Identical results to the reference, by design.
-// The common 2x2 stride-2 max pooling (LeNet, VGG) has its own loop.
+// 2-D pooling on the CPU, threaded over (n, c) planes or (n, c/B) channel blocks.
+// - max pooling: 2x2 stride 2 (LeNet, VGG) has its own AVX-512 loops; every other window
+//   (ResNet's and GoogLeNet's 3x3/2 with padding, dilation, ceil_mode) runs a branch-free
+//   window loop, over 16 channels at once in the channel-blocked layout.
+// - average pooling: plain and channel-blocked, with the window spans and divisors worked
+//   out once per output row and column instead of per element.
+// - adaptive average pooling: the same, with global pooling (ResNet's head) as a plain sum.
+// - adaptive max pooling: the reference loop per plane (no zoo model uses it).
+// Results are bit-identical to the reference (same summation order, same tie and NaN rule),
+// so the tests compare them exactly.
 // GCC 12 reports its own avx512fintrin.h (the _mm512_undefined_* behind some intrinsics)
 // as "may be used uninitialized"; a known false positive.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -10,8 +15,10 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "kernels/cpu/parallel.h"
 #include "kernels/registry.h"
@@ -152,17 +159,295 @@ void max_2x2_plane(const Pool2dGeom& g, const float* x, float* y, int64_t* argma
   }
 }
 
+// Window bounds along one axis: the taps k in [k0, k1) whose input index o*s - p + k*d
+// lies in [0, in). Computed once per output row (or column), so the window loops carry no
+// bound checks.
+struct Taps {
+  int64_t k0, k1, i0;  // i0: the input index of tap 0
+};
+Taps taps(int64_t o, int64_t in, int64_t k, int64_t s, int64_t p, int64_t d) {
+  const int64_t i0 = o * s - p;
+  int64_t k0 = 0, k1 = k;
+  while (k0 < k1 && i0 + k0 * d < 0) ++k0;
+  while (k1 > k0 && i0 + (k1 - 1) * d >= in) --k1;
+  return {k0, k1, i0};
+}
+
+// Any max-pooling window on one (H, W) plane, with the reference's rule: the first
+// in-window element starts the maximum, a later one wins if strictly greater or NaN.
+// Branch-free comparisons: on real data the reference's branch mispredicts.
+CONVNET_SIMD void max_window_plane(const Pool2dGeom& g, const float* x, float* y, int64_t* argmax) {
+  for (int64_t oh = 0; oh < g.OH; ++oh) {
+    const Taps th = taps(oh, g.H, g.KH, g.SH, g.PH, g.DH);
+    for (int64_t ow = 0; ow < g.OW; ++ow) {
+      const Taps tw = taps(ow, g.W, g.KW, g.SW, g.PW, g.DW);
+      float best = -__builtin_inff();
+      int64_t bi = -1;  // stays -1 only for a window entirely in the padding
+      if (th.k0 < th.k1 && tw.k0 < tw.k1) {
+        bi = (th.i0 + th.k0 * g.DH) * g.W + tw.i0 + tw.k0 * g.DW;
+        best = x[bi];
+        for (int64_t kh = th.k0; kh < th.k1; ++kh) {
+          const int64_t row = (th.i0 + kh * g.DH) * g.W + tw.i0;
+          for (int64_t kw = tw.k0; kw < tw.k1; ++kw) {
+            const int64_t i = row + kw * g.DW;
+            const float v = x[i];
+            const bool t = (v > best) | (v != v);
+            best = t ? v : best;
+            bi = t ? i : bi;
+          }
+        }
+      }
+      y[oh * g.OW + ow] = best;
+      if (argmax) argmax[oh * g.OW + ow] = bi;
+    }
+  }
+}
+
+// The same on one (n, c/B) block of a channel-blocked tensor: B planes side by side, so
+// every window tap is B contiguous values, compared lane by lane (vectorized by the
+// compiler; the tap's plane index is the same for every lane).
+template <int B>
+CONVNET_SIMD void max_window_block(const Pool2dGeom& g, const float* x, float* y, int64_t* argmax) {
+  for (int64_t oh = 0; oh < g.OH; ++oh) {
+    const Taps th = taps(oh, g.H, g.KH, g.SH, g.PH, g.DH);
+    for (int64_t ow = 0; ow < g.OW; ++ow) {
+      const Taps tw = taps(ow, g.W, g.KW, g.SW, g.PW, g.DW);
+      float best[B];
+      int32_t bi[B];
+      for (int l = 0; l < B; ++l) best[l] = -__builtin_inff(), bi[l] = -1;
+      if (th.k0 < th.k1 && tw.k0 < tw.k1) {
+        const int32_t i0 = static_cast<int32_t>((th.i0 + th.k0 * g.DH) * g.W + tw.i0 + tw.k0 * g.DW);
+        for (int l = 0; l < B; ++l) best[l] = x[i0 * B + l], bi[l] = i0;
+        for (int64_t kh = th.k0; kh < th.k1; ++kh) {
+          const int64_t row = (th.i0 + kh * g.DH) * g.W + tw.i0;
+          for (int64_t kw = tw.k0; kw < tw.k1; ++kw) {
+            const int32_t i = static_cast<int32_t>(row + kw * g.DW);
+            const float* v = x + static_cast<int64_t>(i) * B;
+            for (int l = 0; l < B; ++l) {
+              const bool t = (v[l] > best[l]) | (v[l] != v[l]);
+              best[l] = t ? v[l] : best[l];
+              bi[l] = t ? i : bi[l];
+            }
+          }
+        }
+      }
+      const int64_t o = (oh * g.OW + ow) * B;
+      for (int l = 0; l < B; ++l) y[o + l] = best[l];
+      if (argmax)
+        for (int l = 0; l < B; ++l) argmax[o + l] = bi[l];
+    }
+  }
+}
+
+#ifdef CONVNET_HAVE_AVX512_POOL
+// max_window_block<16> in AVX-512: one vector per tap, the plane index broadcast into a
+// vector of int32 indices; the same rule per lane.
+__attribute__((target("avx512f"))) void max_window_block16(const Pool2dGeom& g, const float* x, float* y,
+                                                          int64_t* argmax) {
+  for (int64_t oh = 0; oh < g.OH; ++oh) {
+    const Taps th = taps(oh, g.H, g.KH, g.SH, g.PH, g.DH);
+    for (int64_t ow = 0; ow < g.OW; ++ow) {
+      const Taps tw = taps(ow, g.W, g.KW, g.SW, g.PW, g.DW);
+      __m512 best = _mm512_set1_ps(-__builtin_inff());
+      __m512i bi = _mm512_set1_epi32(-1);
+      if (th.k0 < th.k1 && tw.k0 < tw.k1) {
+        const int32_t i0 = static_cast<int32_t>((th.i0 + th.k0 * g.DH) * g.W + tw.i0 + tw.k0 * g.DW);
+        best = _mm512_loadu_ps(x + static_cast<int64_t>(i0) * 16);
+        bi = _mm512_set1_epi32(i0);
+        for (int64_t kh = th.k0; kh < th.k1; ++kh) {
+          const int64_t row = (th.i0 + kh * g.DH) * g.W + tw.i0;
+          for (int64_t kw = tw.k0; kw < tw.k1; ++kw) {
+            const int64_t i = row + kw * g.DW;
+            const __m512 v = _mm512_loadu_ps(x + i * 16);
+            const __mmask16 t = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+            best = _mm512_mask_mov_ps(best, t, v);
+            bi = _mm512_mask_mov_epi32(bi, t, _mm512_set1_epi32(static_cast<int32_t>(i)));
+          }
+        }
+      }
+      const int64_t o = (oh * g.OW + ow) * 16;
+      _mm512_storeu_ps(y + o, best);
+      if (argmax) {
+        _mm512_storeu_si512(argmax + o, _mm512_cvtepi32_epi64(_mm512_castsi512_si256(bi)));
+        _mm512_storeu_si512(argmax + o + 8, _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(bi, 1)));
+      }
+    }
+  }
+}
+#endif
+
+#ifdef CONVNET_HAVE_AVX512_POOL
+// max_window_plane in AVX-512 for horizontal stride 1 or 2 without dilation (GoogLeNet's
+// 3x3/1 branch pools, ResNet's 3x3/2 stem on plain tensors): 16 outputs of a row at once
+// where their windows lie inside the row horizontally, each tap one (masked) load, with
+// stride 2 taking the even elements of two loads; the scalar loop does the border columns.
+__attribute__((target("avx512f"))) void max_window_plane_avx512(const Pool2dGeom& g, const float* x, float* y,
+                                                               int64_t* argmax) {
+  const int64_t S = g.SW;
+  // Outputs whose window is inside [0, W) horizontally: ow*S - PW >= 0, ow*S - PW + KW <= W.
+  const int64_t lo = std::min(g.OW, (g.PW + S - 1) / S);
+  const int64_t hi = std::max(lo, std::min(g.OW, g.W - g.KW + g.PW >= 0 ? (g.W - g.KW + g.PW) / S + 1 : 0));
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i lane_s = _mm512_mullo_epi32(lane, _mm512_set1_epi32(static_cast<int32_t>(S)));
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  alignas(64) int32_t idx[16];
+  for (int64_t oh = 0; oh < g.OH; ++oh) {
+    const Taps th = taps(oh, g.H, g.KH, g.SH, g.PH, g.DH);
+    float* yr = y + oh * g.OW;
+    int64_t* ar = argmax ? argmax + oh * g.OW : nullptr;
+    // Border columns (and the whole row when no window has an input row) the scalar way.
+    auto scalar = [&](int64_t ow0, int64_t ow1) {
+      for (int64_t ow = ow0; ow < ow1; ++ow) {
+        const Taps tw = taps(ow, g.W, g.KW, g.SW, g.PW, g.DW);
+        float best = -__builtin_inff();
+        int64_t bi = -1;
+        if (th.k0 < th.k1 && tw.k0 < tw.k1) {
+          bi = (th.i0 + th.k0 * g.DH) * g.W + tw.i0 + tw.k0 * g.DW;
+          best = x[bi];
+          for (int64_t kh = th.k0; kh < th.k1; ++kh)
+            for (int64_t kw = tw.k0; kw < tw.k1; ++kw) {
+              const int64_t i = (th.i0 + kh * g.DH) * g.W + tw.i0 + kw * g.DW;
+              const bool t = (x[i] > best) | (x[i] != x[i]);
+              best = t ? x[i] : best;
+              bi = t ? i : bi;
+            }
+        }
+        yr[ow] = best;
+        if (ar) ar[ow] = bi;
+      }
+    };
+    if (th.k0 >= th.k1) {
+      scalar(0, g.OW);
+      continue;
+    }
+    scalar(0, lo);
+    for (int64_t ow = lo; ow < hi; ow += 16) {
+      const int64_t n = std::min<int64_t>(16, hi - ow);
+      const __mmask16 mout = static_cast<__mmask16>((1u << n) - 1);
+      __m512 best = _mm512_setzero_ps();
+      __m512i bi = _mm512_setzero_si512();
+      bool first = true;
+      for (int64_t kh = th.k0; kh < th.k1; ++kh)
+        for (int64_t kw = 0; kw < g.KW; ++kw) {
+          const int64_t base = (th.i0 + kh * g.DH) * g.W + ow * S - g.PW + kw;
+          __m512 v;
+          if (S == 1) {
+            v = _mm512_maskz_loadu_ps(mout, x + base);
+          } else {  // S == 2: elements base, base + 2, ..., of 2n - 1 values
+            const int64_t need = 2 * n - 1, l = std::min<int64_t>(need, 16), h = need - l;
+            const __m512 a = _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << l) - 1), x + base);
+            const __m512 b = _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << h) - 1), x + base + 16);
+            v = _mm512_permutex2var_ps(a, even, b);
+          }
+          const __m512i i = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int32_t>(base)), lane_s);
+          if (first) {
+            best = v, bi = i, first = false;
+            continue;
+          }
+          const __mmask16 t = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+          best = _mm512_mask_mov_ps(best, t, v);
+          bi = _mm512_mask_mov_epi32(bi, t, i);
+        }
+      _mm512_mask_storeu_ps(yr + ow, mout, best);
+      if (ar) {
+        _mm512_store_si512(idx, bi);
+        for (int64_t j = 0; j < n; ++j) ar[ow + j] = idx[j];
+      }
+    }
+    scalar(hi, g.OW);
+  }
+}
+#endif
+
+void max_window_blocked(const Pool2dGeom& g, const float* x, float* y, int64_t* argmax) {
+#ifdef CONVNET_HAVE_AVX512_POOL
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  if (g.B == 16 && avx512) return max_window_block16(g, x, y, argmax);
+#endif
+  if (g.B == 16) return max_window_block<16>(g, x, y, argmax);
+  if (g.B == 8) return max_window_block<8>(g, x, y, argmax);
+  ref::max_pool2d_fwd<float>(g, x, y, argmax);  // no other block size is made
+}
+
+// Average pooling of one (n, c/B) block (B = 1: one plain plane): per output, the sum of
+// its window's B-lane vectors in the reference's order (row by row), divided by the
+// divisor: bit-identical to the reference, vectorized across the B lanes.
+std::vector<AvgSpan> avg_spans(int64_t out, int64_t in, int64_t k, int64_t s, int64_t p) {
+  std::vector<AvgSpan> v(static_cast<size_t>(out));
+  for (int64_t o = 0; o < out; ++o) v[static_cast<size_t>(o)] = avg_span(o, in, k, s, p);
+  return v;
+}
+std::vector<AvgSpan> adaptive_spans(int64_t out, int64_t in) {
+  std::vector<AvgSpan> v(static_cast<size_t>(out));
+  for (int64_t o = 0; o < out; ++o) {
+    const int64_t b = adaptive_start(o, in, out), e = adaptive_end(o, in, out);
+    v[static_cast<size_t>(o)] = {b, e, e - b};
+  }
+  return v;
+}
+// The adaptive geometry as a pooling one whose divisor is the window size.
+Pool2dGeom adaptive_as_pool(const AdaptivePool2dGeom& g) {
+  Pool2dGeom p{};
+  p.N = g.N, p.C = g.C, p.H = g.H, p.W = g.W, p.OH = g.OH, p.OW = g.OW, p.B = g.B;
+  p.count_include_pad = false;
+  return p;
+}
+
+template <int B>
+CONVNET_SIMD void avg_block(const Pool2dGeom& g, const std::vector<AvgSpan>& hs, const std::vector<AvgSpan>& ws,
+                            const float* x, float* y) {
+  for (int64_t oh = 0; oh < g.OH; ++oh) {
+    const AvgSpan& h = hs[static_cast<size_t>(oh)];
+    for (int64_t ow = 0; ow < g.OW; ++ow) {
+      const AvgSpan& w = ws[static_cast<size_t>(ow)];
+      float acc[B] = {};
+      for (int64_t ih = h.begin; ih < h.end; ++ih)
+        for (int64_t iw = w.begin; iw < w.end; ++iw) {
+          const float* v = x + (ih * g.W + iw) * B;
+          for (int l = 0; l < B; ++l) acc[l] += v[l];
+        }
+      float* o = y + (oh * g.OW + ow) * B;
+      const bool empty = h.begin >= h.end || w.begin >= w.end;  // only in the padding: 0, as PyTorch
+      const auto div = static_cast<float>(avg_divisor(g, h, w));
+      for (int l = 0; l < B; ++l) o[l] = empty ? 0.f : acc[l] / div;
+    }
+  }
+}
+
+template <int B>
+CONVNET_SIMD void avg_block_bwd(const Pool2dGeom& g, const std::vector<AvgSpan>& hs, const std::vector<AvgSpan>& ws,
+                                const float* gy, float* gx) {
+  std::memset(gx, 0, sizeof(float) * static_cast<size_t>(g.H * g.W * B));
+  for (int64_t oh = 0; oh < g.OH; ++oh) {
+    const AvgSpan& h = hs[static_cast<size_t>(oh)];
+    for (int64_t ow = 0; ow < g.OW; ++ow) {
+      const AvgSpan& w = ws[static_cast<size_t>(ow)];
+      if (h.begin >= h.end || w.begin >= w.end) continue;
+      const auto div = static_cast<float>(avg_divisor(g, h, w));
+      float share[B];
+      for (int l = 0; l < B; ++l) share[l] = gy[(oh * g.OW + ow) * B + l] / div;
+      for (int64_t ih = h.begin; ih < h.end; ++ih)
+        for (int64_t iw = w.begin; iw < w.end; ++iw) {
+          float* v = gx + (ih * g.W + iw) * B;
+          for (int l = 0; l < B; ++l) v[l] += share[l];
+        }
+    }
+  }
+}
+
 }  // namespace
 
 void max_pool2d_fwd(const Pool2dGeom& g, const float* x, float* y, int64_t* argmax) {
   const int64_t in = g.H * g.W, out = g.OH * g.OW;
+  // The vector loops keep plane indices in 32 bits.
+  if (in >= (int64_t{1} << 31)) return ref::max_pool2d_fwd<float>(g, x, y, argmax);
   if (g.B) {
-    // Channel-blocked: per (n, c/B) block, 2x2/2 windows of 16 channels at once where the
-    // CPU allows, else the reference loop on the block.
+    // Channel-blocked: per (n, c/B) block, 2x2/2 windows of 16 channels at once with
+    // AVX-512 where the CPU has it, else the general window loop on the block.
     const Pool2dGeom p = one_block(g);
     bool fast = false;
 #ifdef CONVNET_HAVE_AVX512_POOL
-    fast = g.B == 16 && is_2x2_s2(g) && g.H * g.W < (int64_t{1} << 30) && __builtin_cpu_supports("avx512f");
+    fast = g.B == 16 && is_2x2_s2(g) && __builtin_cpu_supports("avx512f");
 #endif
     parallel_for(g.N * (g.C / g.B), in * g.B, [&](int64_t blk) {
       const float* xb = x + blk * in * g.B;
@@ -171,17 +456,25 @@ void max_pool2d_fwd(const Pool2dGeom& g, const float* x, float* y, int64_t* argm
 #ifdef CONVNET_HAVE_AVX512_POOL
       if (fast) return max_2x2_block16(p, xb, yb, ab);
 #endif
-      ref::max_pool2d_fwd<float>(p, xb, yb, ab);
+      max_window_blocked(p, xb, yb, ab);
     });
     return;
   }
   const Pool2dGeom p = one_plane(g);
   const bool fast = is_2x2_s2(g);
+  bool vector_plane = false;
+#ifdef CONVNET_HAVE_AVX512_POOL
+  vector_plane = (g.SW == 1 || g.SW == 2) && g.DW == 1 && __builtin_cpu_supports("avx512f");
+#else
+  auto max_window_plane_avx512 = max_window_plane;
+#endif
   parallel_for(g.N * g.C, in, [&](int64_t nc) {
     if (fast)
       max_2x2_plane(p, x + nc * in, y + nc * out, argmax ? argmax + nc * out : nullptr);
+    else if (vector_plane)
+      max_window_plane_avx512(p, x + nc * in, y + nc * out, argmax ? argmax + nc * out : nullptr);
     else
-      ref::max_pool2d_fwd<float>(p, x + nc * in, y + nc * out, argmax ? argmax + nc * out : nullptr);
+      max_window_plane(p, x + nc * in, y + nc * out, argmax ? argmax + nc * out : nullptr);
   });
 }
 
@@ -202,15 +495,27 @@ void max_pool2d_bwd(const Pool2dGeom& g, const float* gy, const int64_t* argmax,
 }
 
 void avg_pool2d_fwd(const Pool2dGeom& g, const float* x, float* y) {
-  const Pool2dGeom p = one_plane(g);
-  const int64_t in = g.H * g.W, out = g.OH * g.OW;
-  parallel_for(g.N * g.C, in, [&](int64_t nc) { ref::avg_pool2d_fwd<float>(p, x + nc * in, y + nc * out); });
+  const std::vector<AvgSpan> hs = avg_spans(g.OH, g.H, g.KH, g.SH, g.PH), ws = avg_spans(g.OW, g.W, g.KW, g.SW, g.PW);
+  const int64_t B = g.B ? g.B : 1, in = g.H * g.W * B, out = g.OH * g.OW * B;
+  parallel_for(g.N * g.C / B, in, [&](int64_t blk) {
+    const float* xb = x + blk * in;
+    float* yb = y + blk * out;
+    if (B == 16) return avg_block<16>(g, hs, ws, xb, yb);
+    if (B == 8) return avg_block<8>(g, hs, ws, xb, yb);
+    avg_block<1>(g, hs, ws, xb, yb);
+  });
 }
 
 void avg_pool2d_bwd(const Pool2dGeom& g, const float* gy, float* gx) {
-  const Pool2dGeom p = one_plane(g);
-  const int64_t in = g.H * g.W, out = g.OH * g.OW;
-  parallel_for(g.N * g.C, in, [&](int64_t nc) { ref::avg_pool2d_bwd<float>(p, gy + nc * out, gx + nc * in); });
+  const std::vector<AvgSpan> hs = avg_spans(g.OH, g.H, g.KH, g.SH, g.PH), ws = avg_spans(g.OW, g.W, g.KW, g.SW, g.PW);
+  const int64_t B = g.B ? g.B : 1, in = g.H * g.W * B, out = g.OH * g.OW * B;
+  parallel_for(g.N * g.C / B, in, [&](int64_t blk) {
+    const float* gyb = gy + blk * out;
+    float* gxb = gx + blk * in;
+    if (B == 16) return avg_block_bwd<16>(g, hs, ws, gyb, gxb);
+    if (B == 8) return avg_block_bwd<8>(g, hs, ws, gyb, gxb);
+    avg_block_bwd<1>(g, hs, ws, gyb, gxb);
+  });
 }
 
 void adaptive_max_pool2d_fwd(const AdaptivePool2dGeom& g, const float* x, float* y, int64_t* argmax) {
@@ -229,16 +534,32 @@ void adaptive_max_pool2d_bwd(const AdaptivePool2dGeom& g, const float* gy, const
   });
 }
 
+// Adaptive average pooling is average pooling with per-output windows that need no
+// padding: the same block loops, with spans from adaptive_start/adaptive_end.
 void adaptive_avg_pool2d_fwd(const AdaptivePool2dGeom& g, const float* x, float* y) {
-  const AdaptivePool2dGeom p = one_plane(g);
-  const int64_t in = g.H * g.W, out = g.OH * g.OW;
-  parallel_for(g.N * g.C, in, [&](int64_t nc) { ref::adaptive_avg_pool2d_fwd<float>(p, x + nc * in, y + nc * out); });
+  const Pool2dGeom p = adaptive_as_pool(g);
+  const std::vector<AvgSpan> hs = adaptive_spans(g.OH, g.H), ws = adaptive_spans(g.OW, g.W);
+  const int64_t B = g.B ? g.B : 1, in = g.H * g.W * B, out = g.OH * g.OW * B;
+  parallel_for(g.N * g.C / B, in, [&](int64_t blk) {
+    const float* xb = x + blk * in;
+    float* yb = y + blk * out;
+    if (B == 16) return avg_block<16>(p, hs, ws, xb, yb);
+    if (B == 8) return avg_block<8>(p, hs, ws, xb, yb);
+    avg_block<1>(p, hs, ws, xb, yb);
+  });
 }
 
 void adaptive_avg_pool2d_bwd(const AdaptivePool2dGeom& g, const float* gy, float* gx) {
-  const AdaptivePool2dGeom p = one_plane(g);
-  const int64_t in = g.H * g.W, out = g.OH * g.OW;
-  parallel_for(g.N * g.C, in, [&](int64_t nc) { ref::adaptive_avg_pool2d_bwd<float>(p, gy + nc * out, gx + nc * in); });
+  const Pool2dGeom p = adaptive_as_pool(g);
+  const std::vector<AvgSpan> hs = adaptive_spans(g.OH, g.H), ws = adaptive_spans(g.OW, g.W);
+  const int64_t B = g.B ? g.B : 1, in = g.H * g.W * B, out = g.OH * g.OW * B;
+  parallel_for(g.N * g.C / B, in, [&](int64_t blk) {
+    const float* gyb = gy + blk * out;
+    float* gxb = gx + blk * in;
+    if (B == 16) return avg_block_bwd<16>(p, hs, ws, gyb, gxb);
+    if (B == 8) return avg_block_bwd<8>(p, hs, ws, gyb, gxb);
+    avg_block_bwd<1>(p, hs, ws, gyb, gxb);
+  });
 }
 
 }  // namespace convnet::kernels::cpu

@@ -2,7 +2,6 @@
 // std::min/max so that a NaN input stays NaN, as in PyTorch.
 #include "kernels/clamp.h"
 
-#include <mutex>
 
 #include "kernels/registry.h"
 
@@ -29,10 +28,7 @@ INSTANTIATE(double)
 
 namespace convnet::kernels {
 void register_ref_clamp() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    add<ClampFwdFn<float>>("clamp_fwd", "ref", 0, &ref::clamp_fwd<float>);
-    add<ClampBwdFn<float>>("clamp_bwd", "ref", 0, &ref::clamp_bwd<float>);
-  });
+  add<ClampFwdFn<float>>("clamp_fwd", "ref", 0, &ref::clamp_fwd<float>);
+  add<ClampBwdFn<float>>("clamp_bwd", "ref", 0, &ref::clamp_bwd<float>);
 }
 }  // namespace convnet::kernels

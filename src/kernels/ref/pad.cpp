@@ -2,7 +2,6 @@
 // from (if any), by an odometer over the output index.
 #include "kernels/pad.h"
 
-#include <mutex>
 #include <vector>
 
 #include "kernels/registry.h"
@@ -60,10 +59,7 @@ INSTANTIATE(double)
 
 namespace convnet::kernels {
 void register_ref_pad() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    add<PadFwdFn<float>>("constant_pad_fwd", "ref", 0, &ref::constant_pad_fwd<float>);
-    add<PadBwdFn<float>>("constant_pad_bwd", "ref", 0, &ref::constant_pad_bwd<float>);
-  });
+  add<PadFwdFn<float>>("constant_pad_fwd", "ref", 0, &ref::constant_pad_fwd<float>);
+  add<PadBwdFn<float>>("constant_pad_bwd", "ref", 0, &ref::constant_pad_bwd<float>);
 }
 }  // namespace convnet::kernels

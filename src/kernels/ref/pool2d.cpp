@@ -11,23 +11,6 @@
 
 namespace convnet::kernels::ref {
 
-namespace {
-// Window bounds of average pooling along one axis, as PyTorch: the window [o*s - p, o*s - p + k)
-// is first clipped to the padded input [-p, in + p) (with ceil_mode the last one may stick out),
-// which gives the count_include_pad divisor, then to the input [0, in).
-struct AvgSpan {
-  int64_t begin, end;  // in-input part [begin, end)
-  int64_t padded;      // length of the part inside the padded input
-};
-AvgSpan avg_span(int64_t o, int64_t in, int64_t k, int64_t s, int64_t p) {
-  const int64_t b = o * s - p;
-  const int64_t e = std::min(b + k, in + p);
-  return {std::max<int64_t>(b, 0), std::min(e, in), e - b};
-}
-int64_t avg_divisor(const Pool2dGeom& g, const AvgSpan& h, const AvgSpan& w) {
-  return g.count_include_pad ? h.padded * w.padded : (h.end - h.begin) * (w.end - w.begin);
-}
-}  // namespace
 
 // y[n,c,oh,ow] = max_{kh,kw} x[n, c, oh*SH - PH + kh*DH, ow*SW - PW + kw*DW], padding = -inf.
 // The first maximum in row-major window order wins (a later element must be strictly
@@ -73,18 +56,18 @@ void max_pool2d_bwd(const Pool2dGeom& g, const T* gy, const int64_t* argmax, T* 
 // y[n,c,oh,ow] = (sum of x over the in-input part of the window) / divisor (see avg_span).
 template <class T>
 void avg_pool2d_fwd(const Pool2dGeom& g, const T* x, T* y) {
+  const int64_t HW = g.H * g.W, OHW = g.OH * g.OW;
   for (int64_t nc = 0; nc < g.N * g.C; ++nc) {
-    const T* xp = x + nc * g.H * g.W;
     for (int64_t oh = 0; oh < g.OH; ++oh) {
       const AvgSpan h = avg_span(oh, g.H, g.KH, g.SH, g.PH);
       for (int64_t ow = 0; ow < g.OW; ++ow) {
         const AvgSpan w = avg_span(ow, g.W, g.KW, g.SW, g.PW);
         T acc = 0;
         for (int64_t ih = h.begin; ih < h.end; ++ih)
-          for (int64_t iw = w.begin; iw < w.end; ++iw) acc += xp[ih * g.W + iw];
+          for (int64_t iw = w.begin; iw < w.end; ++iw) acc += x[pool_at(g, nc, ih * g.W + iw, HW)];
         const int64_t div = avg_divisor(g, h, w);
         // An empty window (possible only in the padding) averages to 0, as PyTorch.
-        y[(nc * g.OH + oh) * g.OW + ow] = h.begin < h.end && w.begin < w.end ? acc / T(div) : T(0);
+        y[pool_at(g, nc, oh * g.OW + ow, OHW)] = h.begin < h.end && w.begin < w.end ? acc / T(div) : T(0);
       }
     }
   }
@@ -93,17 +76,17 @@ void avg_pool2d_fwd(const Pool2dGeom& g, const T* x, T* y) {
 // dL/dx[n,c,ih,iw] = sum over the windows that contain (ih, iw) of gy / divisor.
 template <class T>
 void avg_pool2d_bwd(const Pool2dGeom& g, const T* gy, T* gx) {
-  std::fill(gx, gx + g.N * g.C * g.H * g.W, T(0));
+  const int64_t HW = g.H * g.W, OHW = g.OH * g.OW;
+  std::fill(gx, gx + g.N * g.C * HW, T(0));
   for (int64_t nc = 0; nc < g.N * g.C; ++nc) {
-    T* gp = gx + nc * g.H * g.W;
     for (int64_t oh = 0; oh < g.OH; ++oh) {
       const AvgSpan h = avg_span(oh, g.H, g.KH, g.SH, g.PH);
       for (int64_t ow = 0; ow < g.OW; ++ow) {
         const AvgSpan w = avg_span(ow, g.W, g.KW, g.SW, g.PW);
         if (h.begin >= h.end || w.begin >= w.end) continue;
-        const T share = gy[(nc * g.OH + oh) * g.OW + ow] / T(avg_divisor(g, h, w));
+        const T share = gy[pool_at(g, nc, oh * g.OW + ow, OHW)] / T(avg_divisor(g, h, w));
         for (int64_t ih = h.begin; ih < h.end; ++ih)
-          for (int64_t iw = w.begin; iw < w.end; ++iw) gp[ih * g.W + iw] += share;
+          for (int64_t iw = w.begin; iw < w.end; ++iw) gx[pool_at(g, nc, ih * g.W + iw, HW)] += share;
       }
     }
   }
@@ -144,16 +127,16 @@ void adaptive_max_pool2d_bwd(const AdaptivePool2dGeom& g, const T* gy, const int
 // y[n,c,oh,ow] = mean of x[n, c, h0:h1, w0:w1] (windows as adaptive_max_pool2d_fwd).
 template <class T>
 void adaptive_avg_pool2d_fwd(const AdaptivePool2dGeom& g, const T* x, T* y) {
+  const int64_t HW = g.H * g.W, OHW = g.OH * g.OW;
   for (int64_t nc = 0; nc < g.N * g.C; ++nc) {
-    const T* xp = x + nc * g.H * g.W;
     for (int64_t oh = 0; oh < g.OH; ++oh) {
       const int64_t h0 = adaptive_start(oh, g.H, g.OH), h1 = adaptive_end(oh, g.H, g.OH);
       for (int64_t ow = 0; ow < g.OW; ++ow) {
         const int64_t w0 = adaptive_start(ow, g.W, g.OW), w1 = adaptive_end(ow, g.W, g.OW);
         T acc = 0;
         for (int64_t ih = h0; ih < h1; ++ih)
-          for (int64_t iw = w0; iw < w1; ++iw) acc += xp[ih * g.W + iw];
-        y[(nc * g.OH + oh) * g.OW + ow] = acc / T((h1 - h0) * (w1 - w0));
+          for (int64_t iw = w0; iw < w1; ++iw) acc += x[plane_at(g.C, g.B, nc, ih * g.W + iw, HW)];
+        y[plane_at(g.C, g.B, nc, oh * g.OW + ow, OHW)] = acc / T((h1 - h0) * (w1 - w0));
       }
     }
   }
@@ -162,16 +145,16 @@ void adaptive_avg_pool2d_fwd(const AdaptivePool2dGeom& g, const T* x, T* y) {
 // dL/dx[n,c,ih,iw] = sum over the windows that contain (ih, iw) of gy / window size.
 template <class T>
 void adaptive_avg_pool2d_bwd(const AdaptivePool2dGeom& g, const T* gy, T* gx) {
-  std::fill(gx, gx + g.N * g.C * g.H * g.W, T(0));
+  const int64_t HW = g.H * g.W, OHW = g.OH * g.OW;
+  std::fill(gx, gx + g.N * g.C * HW, T(0));
   for (int64_t nc = 0; nc < g.N * g.C; ++nc) {
-    T* gp = gx + nc * g.H * g.W;
     for (int64_t oh = 0; oh < g.OH; ++oh) {
       const int64_t h0 = adaptive_start(oh, g.H, g.OH), h1 = adaptive_end(oh, g.H, g.OH);
       for (int64_t ow = 0; ow < g.OW; ++ow) {
         const int64_t w0 = adaptive_start(ow, g.W, g.OW), w1 = adaptive_end(ow, g.W, g.OW);
-        const T share = gy[(nc * g.OH + oh) * g.OW + ow] / T((h1 - h0) * (w1 - w0));
+        const T share = gy[plane_at(g.C, g.B, nc, oh * g.OW + ow, OHW)] / T((h1 - h0) * (w1 - w0));
         for (int64_t ih = h0; ih < h1; ++ih)
-          for (int64_t iw = w0; iw < w1; ++iw) gp[ih * g.W + iw] += share;
+          for (int64_t iw = w0; iw < w1; ++iw) gx[plane_at(g.C, g.B, nc, ih * g.W + iw, HW)] += share;
       }
     }
   }

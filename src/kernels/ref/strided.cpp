@@ -2,7 +2,6 @@
 // odometer over out_shape, keeping the source offset sum_k o_k * strides[k] up to date.
 #include "kernels/strided.h"
 
-#include <mutex>
 #include <vector>
 
 #include "kernels/registry.h"
@@ -56,10 +55,7 @@ INSTANTIATE(double)
 
 namespace convnet::kernels {
 void register_ref_strided() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    add<StridedCopyFn<float>>("strided_copy", "ref", 0, &ref::strided_copy<float>);
-    add<StridedCopyBwdFn<float>>("strided_copy_bwd", "ref", 0, &ref::strided_copy_bwd<float>);
-  });
+  add<StridedCopyFn<float>>("strided_copy", "ref", 0, &ref::strided_copy<float>);
+  add<StridedCopyBwdFn<float>>("strided_copy_bwd", "ref", 0, &ref::strided_copy_bwd<float>);
 }
 }  // namespace convnet::kernels

@@ -1,0 +1,39 @@
+#pragma once
+// Helpers for the tests that compare every registered kernel variant with its reference
+// twin (test_kernel_variants.cpp, test_conv2d.cpp, test_gemm_variants.cpp,
+// test_layout.cpp). They never fall back: a backend that registered a forward kernel but
+// not its backward one fails the test instead of being compared with the reference, and a
+// test that compared nothing fails too (expect_compared).
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "kernels/registry.h"
+
+namespace convnet::testing {
+
+// The variants of `key` other than the reference one.
+std::vector<kernels::Variant> fast_variants(const std::string& key);
+// The "ref" variant of `key`; a test failure (and a null kernel) if there is none.
+kernels::Variant reference_variant(const std::string& key);
+// The variant of `key` that `backend` registered; a test failure (and a null kernel) if
+// that backend has none: a family's kernels are compared backend by backend.
+kernels::Variant partner(const std::string& key, const std::string& backend);
+
+// How the README's "Backends" table describes each kernel key on the CPU:
+//   Fast         "fast": an own vectorized / threaded kernel or a library (oneDNN, OpenBLAS);
+//   ThreadedRef  "threaded reference": the reference loop on sub-problems split over threads;
+//   Reference    "reference": only the reference kernel.
+// Read from README.md at test time, so the words and the registry cannot drift apart.
+enum class KernelKind { Fast, ThreadedRef, Reference };
+std::map<std::string, KernelKind> readme_kernel_table();
+
+// Counts comparisons of a non-reference variant per key; expect_compared(keys) fails for
+// each key that the README says has a non-reference kernel and that was compared zero
+// times (a loop over variants that ran zero times proves nothing).
+void count_compared(const std::string& key);
+void expect_compared(const std::vector<std::string>& keys);
+
+}  // namespace convnet::testing
