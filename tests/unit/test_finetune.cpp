@@ -2,6 +2,7 @@
 // freezing by --train-last / --freeze, frozen parameters bit-identical after optimizer
 // steps, BatchNorm statistics kept or adapted, the backward skipping frozen work (counted
 // with the profiler's per-kernel call counts), and the error messages.
+#include <map>
 #include <set>
 
 #include "convnet/autograd/autograd.h"
@@ -50,11 +51,6 @@ void train_steps(nn::Module& m, const train::FreezePlan& plan, int steps, const 
   }
 }
 
-int64_t calls(const std::string& name) {
-  for (const auto& r : profiler::rows())
-    if (r.name == name) return r.calls;
-  return 0;
-}
 
 }  // namespace
 
@@ -169,31 +165,75 @@ TEST(Finetune, BatchNormStatisticsFrozenOrAdapting) {
   }
 }
 
-// Frozen layers cost no backward work: the profiler counts every kernel call by name.
+// Frozen layers cost no backward work: the profiler counts every kernel call by name, and
+// every backward kernel (every "*_bwd*" row: convolutions, linear layers, BatchNorm,
+// activations, pooling, the loss) is counted, not only the parameterized layers'.
+// Expected counts are derived from the architecture in the comments.
+std::map<std::string, int64_t> backward_calls(nn::Module& m, const Tensor& x, const Labels& y) {
+  Tensor loss = ops::cross_entropy(m(x), y);
+  profiler::reset();
+  profiler::enable(true);
+  loss.backward();
+  profiler::enable(false);
+  std::map<std::string, int64_t> out;
+  for (const auto& r : profiler::rows()) {
+    if (r.name.find("_bwd") == std::string::npos) continue;
+    std::string n = r.name;  // a convolution runs on the plain or the channel-blocked key
+    if (const auto p = n.find("_blocked"); p != std::string::npos) n.erase(p);
+    out[n] += r.calls;
+  }
+  return out;
+}
+
 TEST(Finetune, BackwardSkipsFrozenLayers) {
-  auto count_backward = [](int64_t train_last) {
+  // lenet5: conv1 relu pool conv2 relu pool flatten fc1 relu fc2 relu fc3 (layers 0 3 7 9 11).
+  auto count = [](int64_t train_last) {
     manual_seed(3);
     auto l = models::create("lenet5", {.num_classes = 10, .in_channels = 1});
-    auto plan = train::apply_freezing(*l, "11", train_last, {}, "frozen");
+    train::apply_freezing(*l, "11", train_last, {}, "frozen");
     Generator gen(3);
-    Tensor x = Tensor::randn({8, 1, 28, 28}, gen);
-    Tensor loss = ops::cross_entropy((*l)(x), Labels{0, 1, 2, 3, 4, 5, 6, 7});
-    profiler::reset();
-    profiler::enable(true);
-    loss.backward();
-    profiler::enable(false);
-    // A convolution backward runs on the plain or the channel-blocked kernel key.
-    auto conv = [](const std::string& k) { return calls(k) + calls(k + "_blocked"); };
-    return std::array<int64_t, 3>{conv("conv2d_bwd_weight"), conv("conv2d_bwd_data"), calls("linear_bwd")};
+    return backward_calls(*l, Tensor::randn({8, 1, 28, 28}, gen), Labels{0, 1, 2, 3, 4, 5, 6, 7});
   };
-  // Head only: one Linear backward, nothing below it.
-  EXPECT_EQ(count_backward(0), (std::array<int64_t, 3>{0, 0, 1}));
-  // The classifier (3 Linear): no convolution backward at all.
-  EXPECT_EQ(count_backward(3), (std::array<int64_t, 3>{0, 0, 3}));
-  // conv2 too: its weight gradient, but no data gradient (conv1 is frozen, the input needs none).
-  EXPECT_EQ(count_backward(4), (std::array<int64_t, 3>{1, 0, 3}));
-  // Everything: both weight gradients, and the data gradient of conv2 only.
-  EXPECT_EQ(count_backward(-1), (std::array<int64_t, 3>{2, 1, 3}));
+  using Calls = std::map<std::string, int64_t>;
+  // Head only: the loss and fc3's weight gradient; its input needs no gradient, so the ReLU
+  // before it runs no backward.
+  EXPECT_EQ(count(0), (Calls{{"cross_entropy_bwd", 1}, {"linear_bwd", 1}}));
+  // The classifier (3 Linear): the two ReLUs between them, nothing below fc1.
+  EXPECT_EQ(count(3), (Calls{{"cross_entropy_bwd", 1}, {"linear_bwd", 3}, {"relu_bwd", 2}}));
+  // conv2 too: through the second pool and ReLU to its weight gradient, but no data
+  // gradient (conv1 is frozen and the input needs none).
+  EXPECT_EQ(count(4), (Calls{{"conv2d_bwd_weight", 1},
+                             {"cross_entropy_bwd", 1},
+                             {"linear_bwd", 3},
+                             {"max_pool2d_bwd", 1},
+                             {"relu_bwd", 3}}));
+  // Everything: both weight gradients, the data gradient of conv2 only, every ReLU and pool.
+  EXPECT_EQ(count(-1), (Calls{{"conv2d_bwd_data", 1},
+                              {"conv2d_bwd_weight", 2},
+                              {"cross_entropy_bwd", 1},
+                              {"linear_bwd", 3},
+                              {"max_pool2d_bwd", 2},
+                              {"relu_bwd", 4}}));
+}
+
+// A BatchNorm model: resnet20 with --train-last 2 trains layer3.2.bn2 and fc. Backward runs
+// the loss, fc, the global pooling, the block's final ReLU and bn2's parameter gradients;
+// conv2 below bn2 is frozen and nothing under it trains, so no convolution, no other
+// BatchNorm and no other ReLU runs backward.
+TEST(Finetune, BackwardSkipsFrozenLayersOfAResNet) {
+  manual_seed(5);
+  auto r = models::create("resnet20", {.num_classes = 10, .in_channels = 3});
+  const auto plan = train::apply_freezing(*r, "fc", 2, {}, "frozen");
+  ASSERT_EQ(plan.trainable_layers, (std::vector<std::string>{"layer3.2.bn2", "fc"}));
+  r->train();
+  train::keep_frozen_bn_in_eval(*r, plan);
+  Generator gen(5);
+  const auto got = backward_calls(*r, Tensor::randn({4, 3, 32, 32}, gen), Labels{0, 1, 2, 3});
+  EXPECT_EQ(got, (std::map<std::string, int64_t>{{"adaptive_avg_pool2d_bwd", 1},
+                                                 {"batch_norm_bwd", 1},
+                                                 {"cross_entropy_bwd", 1},
+                                                 {"linear_bwd", 1},
+                                                 {"relu_bwd", 1}}));
 }
 
 TEST(Finetune, Errors) {
