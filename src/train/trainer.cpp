@@ -183,22 +183,6 @@ std::string default_run_dir(const std::string& model) {
   return dir;
 }
 
-// ema = decay * ema + (1 - decay) * w for parameters; buffers (BatchNorm running
-// statistics) are copied, since averaging them would describe no network's activations.
-void update_ema(nn::Module& ema, const nn::Module& model, double decay) {
-  auto p_ema = ema.named_parameters(), b_ema = ema.named_buffers();
-  const auto p = model.named_parameters(), b = model.named_buffers();
-  const float d = static_cast<float>(decay), od = static_cast<float>(1.0 - decay);
-  for (size_t i = 0; i < p.size(); ++i) {
-    float* e = p_ema[i].second.data();
-    const float* w = p[i].second.data();
-    for (int64_t j = 0, n = p[i].second.numel(); j < n; ++j) e[j] = d * e[j] + od * w[j];
-  }
-  for (size_t i = 0; i < b.size(); ++i) {
-    b_ema[i].second.copy_(b[i].second);
-  }
-}
-
 void copy_state(nn::Module& dst, const nn::Module& src) {
   auto d = dst.state_dict();
   for (const auto& [k, t] : src.state_dict()) d.at(k).copy_(t);
@@ -244,6 +228,22 @@ std::string plain(const nlohmann::json& v) {
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
 }  // namespace
+
+// ema = decay * ema + (1 - decay) * w for parameters; buffers (BatchNorm running
+// statistics) are copied, since averaging them would describe no network's activations.
+void update_ema(nn::Module& ema, const nn::Module& model, double decay) {
+  auto p_ema = ema.named_parameters(), b_ema = ema.named_buffers();
+  const auto p = model.named_parameters(), b = model.named_buffers();
+  const float d = static_cast<float>(decay), od = static_cast<float>(1.0 - decay);
+  for (size_t i = 0; i < p.size(); ++i) {
+    float* e = p_ema[i].second.data();
+    const float* w = p[i].second.data();
+    for (int64_t j = 0, n = p[i].second.numel(); j < n; ++j) e[j] = d * e[j] + od * w[j];
+  }
+  for (size_t i = 0; i < b.size(); ++i) {
+    b_ema[i].second.copy_(b[i].second);
+  }
+}
 
 double grad_norm(const std::vector<Tensor>& params) {
   // torch.nn.utils.clip_grad_norm_ (1.13): the 2-norm of the per-parameter 2-norms, each

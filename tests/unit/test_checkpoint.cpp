@@ -10,11 +10,14 @@
 #include <fstream>
 
 #include "convnet/models/registry.h"
+#include "convnet/nn/layers.h"
+#include "convnet/nn/sequential.h"
 #include "convnet/ops/softmax.h"
 #include "convnet/optim/sgd.h"
 #include "convnet/train/checkpoint.h"
 #include "convnet/train/metrics.h"
 #include "convnet/train/plot_svg.h"
+#include "convnet/train/trainer.h"
 #include "util/test_util.h"
 
 using namespace convnet;
@@ -240,6 +243,52 @@ TEST(Metrics, GradNormIsTheClipNormAndSeesEveryNonFiniteElement) {
     big.grad().data()[199999] = bad;
     EXPECT_FALSE(std::isfinite(train::grad_norm({a, big}))) << bad;
   }
+}
+
+// --ema on a BatchNorm model, by hand: parameters e <- d e + (1 - d) w (twice: e2 = d^2 e0 +
+// (1 - d^2) w for a constant w), buffers copied from the model, not averaged.
+TEST(Metrics, EmaStepAveragesParametersAndCopiesBuffers) {
+  auto make = [] {
+    auto s = std::make_shared<nn::Sequential>();
+    s->add(std::make_shared<nn::Conv2d>(nn::Conv2dOptions(1, 2, 1)));
+    s->add(std::make_shared<nn::BatchNorm2d>(2));
+    return s;
+  };
+  auto model = make(), ema = make();
+  auto fill = [](nn::Module& m, double base, double step) {
+    double v = base;
+    for (auto& [n, p] : m.named_parameters())
+      for (int64_t i = 0; i < p.numel(); ++i, v += step) p.data()[i] = static_cast<float>(v);
+  };
+  fill(*model, 2.0, -0.5);  // w = 2, 1.5, 1, ...
+  fill(*ema, 0.0, 0.25);    // e = 0, 0.25, 0.5, ...
+  auto buffers = model->named_buffers();
+  const std::vector<float> mean = {0.25f, -0.5f}, var = {2.f, 3.f};
+  for (auto& [n, b] : buffers) {
+    if (n.find("running_mean") != std::string::npos) std::copy(mean.begin(), mean.end(), b.data());
+    if (n.find("running_var") != std::string::npos) std::copy(var.begin(), var.end(), b.data());
+  }
+  const double d = 0.9;
+  train::update_ema(*ema, *model, d);
+  train::update_ema(*ema, *model, d);
+  double w = 2.0, e0 = 0.0;
+  int64_t checked = 0;
+  for (auto& [n, p] : ema->named_parameters())
+    for (int64_t i = 0; i < p.numel(); ++i, w -= 0.5, e0 += 0.25, ++checked)
+      EXPECT_NEAR(p.data()[i], d * d * e0 + (1 - d * d) * w, 1e-6) << n << "[" << i << "]";
+  EXPECT_EQ(checked, 2 + 2 + 2 + 2);  // conv weight and bias, BN weight and bias
+  int64_t buffers_checked = 0;
+  for (auto& [n, b] : ema->named_buffers()) {
+    if (n.find("running_mean") != std::string::npos) {
+      EXPECT_EQ(b.to_vector(), mean);
+      ++buffers_checked;
+    }
+    if (n.find("running_var") != std::string::npos) {
+      EXPECT_EQ(b.to_vector(), var);
+      ++buffers_checked;
+    }
+  }
+  EXPECT_EQ(buffers_checked, 2);
 }
 
 TEST(Plots, StandaloneSvgWithOnePointPerFiniteValue) {

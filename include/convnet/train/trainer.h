@@ -129,6 +129,12 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm);
 // every step, so no update is ever taken from a non-finite gradient.
 double grad_norm(const std::vector<Tensor>& params);
 
+// One step of the exponential moving average of weights (--ema): every parameter of `ema`
+// becomes decay * ema + (1 - decay) * model's, in float32; buffers (BatchNorm running
+// statistics) are copied from `model`, since an average of them describes no network's
+// activations. Both modules must be the same architecture (same parameter order).
+void update_ema(nn::Module& ema, const nn::Module& model, double decay);
+
 // Top-1 accuracy of `model` in eval mode, without recording a graph (d already normalized).
 double evaluate(nn::Module& model, const data::Dataset& d, int64_t batch_size = 1000);
 
