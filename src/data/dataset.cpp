@@ -1,7 +1,9 @@
 #include "convnet/data/dataset.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
 
 #include "convnet/core/error.h"
 #include "convnet/core/rng.h"
@@ -104,6 +106,25 @@ std::pair<Dataset, Dataset> train_val_split(const Dataset& d, double val_fractio
   CONVNET_CHECK(!tr.empty() && !va.empty(), "train_val_split: splitting ", d.size(), " samples with val_fraction ",
                 val_fraction, " leaves ", tr.size(), " for training and ", va.size(), " for validation");
   return {select(d, tr), select(d, va)};
+}
+
+Dataset per_class_subset(const Dataset& d, int64_t n, uint64_t seed) {
+  check_images(d, "per_class_subset");
+  CONVNET_CHECK(n >= 1, "per_class_subset: the number per class must be at least 1, got ", n);
+  std::map<int64_t, std::vector<int64_t>> by_class;  // label order, so the draws are reproducible
+  for (int64_t i = 0; i < d.size(); ++i) {
+    CONVNET_CHECK(d.labels[i] >= 0, "per_class_subset: label ", d.labels[i], " of sample ", i, " is negative");
+    by_class[d.labels[i]].push_back(i);
+  }
+  Generator gen(seed);
+  std::vector<int64_t> keep;
+  for (auto& [label, idx] : by_class) {
+    for (size_t i = idx.size(); i > 1; --i) std::swap(idx[i - 1], idx[gen.randint(i)]);
+    const size_t k = std::min(idx.size(), static_cast<size_t>(n));
+    keep.insert(keep.end(), idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(k));
+  }
+  std::sort(keep.begin(), keep.end());
+  return select(d, keep);
 }
 
 ChannelStats channel_stats(const Dataset& d) {

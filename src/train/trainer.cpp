@@ -117,19 +117,9 @@ RunData load_run_data(const TrainConfig& c, const data::ChannelStats* stats,
     d.train = data::select(d.train, first);
   }
   if (c.per_class > 0) {
-    // A small labelled set (fine-tuning studies): N images of each class, drawn by a
-    // generator of its own so the choice depends on the seed only.
-    Generator gen(c.seed ^ 0x9e3779b97f4a7c15ull);
-    std::map<int64_t, std::vector<int64_t>> by_class;
-    for (int64_t i = 0; i < d.train.size(); ++i) by_class[d.train.labels[static_cast<size_t>(i)]].push_back(i);
-    std::vector<int64_t> keep;
-    for (auto& [label, idx] : by_class) {
-      for (size_t i = idx.size(); i > 1; --i) std::swap(idx[i - 1], idx[gen.randint(i)]);  // Fisher-Yates
-      const size_t n = std::min(idx.size(), static_cast<size_t>(c.per_class));
-      keep.insert(keep.end(), idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(n));
-    }
-    std::sort(keep.begin(), keep.end());
-    d.train = data::select(d.train, keep);
+    // A small labelled set (fine-tuning studies), drawn by a generator of its own so the
+    // choice depends on the seed only.
+    d.train = data::per_class_subset(d.train, c.per_class, c.seed ^ 0x9e3779b97f4a7c15ull);
     info("training on " + std::to_string(d.train.size()) + " images: " + std::to_string(c.per_class) +
          " per class (--per-class, seed " + std::to_string(c.seed) + ")");
   }

@@ -63,6 +63,42 @@ TEST(Dataset, SubsetClassesRemapsInTheGivenOrder) {
   expect_error([&] { subset_classes(d, {}); }, {"subset_classes", "no classes"});
 }
 
+// --per-class N: exactly N of each class (all of a smaller class), the images travelling
+// with their labels, the same choice for the same seed, another for another seed, and the
+// N-subset inside the (N + k)-subset.
+TEST(Dataset, PerClassSubsetIsExactSeededAndNested) {
+  // 12 of class 0, 3 of class 1, 7 of class 2, interleaved.
+  std::vector<int64_t> labels;
+  for (int i = 0; i < 12; ++i) labels.push_back(0);
+  for (int i = 0; i < 3; ++i) labels.insert(labels.begin() + 4 * i + 1, 1);
+  for (int i = 0; i < 7; ++i) labels.insert(labels.begin() + 3 * i + 2, 2);
+  const Dataset d = make(labels, {"a", "b", "c"});
+  auto counts = [](const Dataset& s) {
+    std::vector<int64_t> c(3, 0);
+    for (int64_t y : s.labels) ++c[y];
+    return c;
+  };
+  const Dataset s5 = per_class_subset(d, 5, 42);
+  EXPECT_EQ(counts(s5), (std::vector<int64_t>{5, 3, 5}));
+  const auto chosen = ids(s5);
+  EXPECT_TRUE(std::is_sorted(chosen.begin(), chosen.end()));  // the original order
+  for (int64_t i = 0; i < s5.size(); ++i) EXPECT_EQ(s5.labels[i], labels[chosen[i]]) << "sample " << chosen[i];
+  EXPECT_EQ(ids(per_class_subset(d, 5, 42)), chosen);  // seeded: the same again
+  EXPECT_NE(ids(per_class_subset(d, 5, 43)), chosen);  // another seed, another choice
+  const auto s8 = ids(per_class_subset(d, 8, 42));
+  EXPECT_EQ(counts(per_class_subset(d, 8, 42)), (std::vector<int64_t>{8, 3, 7}));
+  EXPECT_TRUE(std::includes(s8.begin(), s8.end(), chosen.begin(), chosen.end()));
+  // Not the first N of each class: a shuffle, not a prefix (12 choose 5 ways for class 0).
+  std::vector<int64_t> first_zeros;
+  for (int64_t i = 0; i < d.size() && first_zeros.size() < 5; ++i)
+    if (labels[i] == 0) first_zeros.push_back(i);
+  std::vector<int64_t> zeros;
+  for (int64_t i = 0; i < s5.size(); ++i)
+    if (s5.labels[i] == 0) zeros.push_back(chosen[i]);
+  EXPECT_NE(zeros, first_zeros);
+  expect_error([&] { per_class_subset(d, 0, 1); }, {"per_class_subset", "at least 1", "got 0"});
+}
+
 TEST(Dataset, TrainValSplitIsSeededAndStratified) {
   // 30 samples of class 0, 10 of class 1, interleaved.
   std::vector<int64_t> labels;

@@ -38,6 +38,13 @@ Dataset subset_classes(const Dataset& d, const std::vector<int64_t>& classes);
 // requires: 0 < val_fraction < 1, and both sets end up non-empty.
 std::pair<Dataset, Dataset> train_val_split(const Dataset& d, double val_fraction, uint64_t seed);
 
+// A small labelled set (--per-class, fine-tuning studies): `n` samples of each class (all
+// of a class that has fewer), chosen by a Fisher-Yates shuffle of each class's samples, in
+// label order, from Generator(seed): the choice depends on the labels and the seed only,
+// and the n-subset is part of the (n + k)-subset of the same seed. Sample order is kept.
+// requires: n >= 1, labels non-negative.
+Dataset per_class_subset(const Dataset& d, int64_t n, uint64_t seed);
+
 // Per-channel mean and (population, ddof = 0) standard deviation over every pixel of every
 // image, accumulated in double: the values to pass to Normalize.
 struct ChannelStats {
