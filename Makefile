@@ -30,7 +30,7 @@ bench: build
 
 transfer-study: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j$(JOBS) --target convnet
-	./scripts/transfer_study.sh --build $(BUILD)
+	./scripts/transfer_study.sh --build $(BUILD) --update-docs
 
 clean:
 	rm -rf $(BUILD)

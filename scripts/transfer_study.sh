@@ -8,9 +8,11 @@
 #   top3     fine-tune the last 3 parameterized layers (the three Linear layers)
 #   all      fine-tune every layer, starting from the pretrained weights
 # Each is tested on all 5000 test images of classes 5-9. Prints a Markdown table and
-# writes it to OUT/results.md.
+# writes it to OUT/results.md; with --update-docs also to docs/transfer_study.md, which is
+# the table README.md shows (between its transfer-study markers; a test keeps the two equal).
 #
 #   scripts/transfer_study.sh [--build build] [--out runs/transfer-study] [--seeds "0 1 2"] [--threads 2]
+#                             [--pretrain-epochs 5] [--epochs 30] [--update-docs]
 set -euo pipefail
 
 BUILD=build
@@ -19,12 +21,16 @@ SEEDS="0 1 2"
 THREADS=2
 PRETRAIN_EPOCHS=5
 EPOCHS=30
+UPDATE_DOCS=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --build) BUILD=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --seeds) SEEDS=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
+    --pretrain-epochs) PRETRAIN_EPOCHS=$2; shift 2 ;;
+    --epochs) EPOCHS=$2; shift 2 ;;
+    --update-docs) UPDATE_DOCS=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -82,5 +88,21 @@ done
     done
     echo "| $name | $params | $accs | $(awk -v s="$sum" -v n="$n" 'BEGIN{printf "%.2f%%", s/n}') |"
   done
+  echo
+  echo "The pretrained LeNet-5 reaches $(acc "$OUT/pretrain.log")% on the test images of classes 0-4."
 } | tee "$OUT/results.md"
 echo "($(( $(date +%s) - start )) s; logs and checkpoints in $OUT)"
+if [[ $UPDATE_DOCS == 1 ]]; then
+  here=$(cd "$(dirname "$0")/.." && pwd)
+  cp "$OUT/results.md" "$here/docs/transfer_study.md"
+  # README.md shows the same table between its markers.
+  python3 - "$here/README.md" "$OUT/results.md" <<'PY'
+import sys
+readme, table = sys.argv[1], open(sys.argv[2]).read()
+s = open(readme).read()
+b, e = '<!-- transfer-study results: begin -->\n', '<!-- transfer-study results: end -->'
+i, j = s.index(b) + len(b), s.index(e)
+open(readme, 'w').write(s[:i] + table + s[j:])
+PY
+  echo "updated docs/transfer_study.md and the table in README.md"
+fi
