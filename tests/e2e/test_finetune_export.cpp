@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "convnet/autograd/autograd.h"
 #include "convnet/io/onnx.h"
@@ -70,6 +71,19 @@ TEST(CliFinetuneExport, PretrainFinetuneEvalExport) {
   EXPECT_NE(check.find("OK "), std::string::npos) << check;
   EXPECT_NE(check.find("output=[batch,2] inferred=[batch,2]"), std::string::npos) << check;
   EXPECT_NE(check.find("class_names=[\"Sandal\",\"Shirt\"]"), std::string::npos) << check;
+  // The normalization a deployment must apply: Fashion-MNIST's (mean 0.2860, std 0.3530,
+  // the statistics of its training set that every run of this recipe uses).
+  auto meta_values = [&](const std::string& key) {
+    const size_t at = check.find(key + "=[");
+    if (at == std::string::npos) return std::vector<double>{};
+    const size_t b = at + key.size() + 1;
+    return nlohmann::json::parse(check.substr(b, check.find(']', b) - b + 1)).get<std::vector<double>>();
+  };
+  const auto mean = meta_values("normalize_mean"), stdev = meta_values("normalize_std");
+  ASSERT_EQ(mean.size(), 1u) << check;
+  ASSERT_EQ(stdev.size(), 1u) << check;
+  EXPECT_NEAR(mean[0], 0.2860, 1e-6);
+  EXPECT_NEAR(stdev[0], 0.3530, 1e-6);
   auto net = train::model_from_checkpoint(ck);
   auto back = io::load_onnx(d / "ft.onnx");
   net->eval();
