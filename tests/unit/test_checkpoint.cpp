@@ -8,7 +8,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
 
+#include "convnet/core/error.h"
 #include "convnet/models/registry.h"
 #include "convnet/nn/layers.h"
 #include "convnet/nn/sequential.h"
@@ -173,6 +176,56 @@ TEST(Checkpoint, AWriterKilledMidWriteNeverLeavesAHalfFileUnderTheRealName) {
   train::save_checkpoint(path, c);
   EXPECT_EQ(train::load_checkpoint(path).epoch, 7);
   EXPECT_FALSE(fs::exists(path + ".tmp"));
+  fs::remove_all(d);
+}
+
+// --resume keeps the run's configuration: every option of TrainConfig but the few that do
+// not change the result is refused when it differs from the checkpoint's, each by name, and
+// those few (--workers among them) are taken. The options come from the config's own JSON
+// field list, so a new option is covered without a new line here.
+TEST(Checkpoint, ResumeRefusesEveryChangedOptionButTheFreeOnes) {
+  const fs::path d = temp_dir("resume_opts");
+  nn::ModulePtr net;
+  std::unique_ptr<optim::SGD> opt;
+  train::Checkpoint c = sample_checkpoint(net, opt);
+  const std::string path = (d / "last.safetensors").string();
+  train::save_checkpoint(path, c);
+  const nlohmann::json stored = nlohmann::json::parse(train::config_to_json(c.config));
+  const std::set<std::string> free = {"epochs", "threads", "workers", "data_dir", "out", "eval_batch_size", "resume"};
+  int refused = 0;
+  for (const auto& [key, value] : stored.items()) {
+    SCOPED_TRACE("option " + key);
+    nlohmann::json changed = stored;
+    // A different value of the same JSON type.
+    if (value.is_boolean()) changed[key] = !value.get<bool>();
+    else if (value.is_number_unsigned()) changed[key] = value.get<uint64_t>() == 3 ? 4 : 3;
+    else if (value.is_number_integer()) changed[key] = value.get<int64_t>() + 3;
+    else if (value.is_number_float()) changed[key] = value.get<double>() * 0.5 + 0.25;
+    else if (value.is_string()) changed[key] = value.get<std::string>() + "x";
+    else if (value.is_array()) changed[key].push_back(value.empty() ? nlohmann::json(1) : value.back());
+    else FAIL() << "unexpected JSON type of " << key << ": " << value.dump();
+    train::TrainConfig given;
+    try {
+      given = train::config_from_json(changed.dump(), "the test's config");
+    } catch (const convnet::Error&) {  // an empty list of strings (--freeze): a string element instead
+      changed[key] = nlohmann::json::array({"x"});
+      given = train::config_from_json(changed.dump(), "the test's config");
+    }
+    if (free.count(key)) {
+      const train::TrainConfig r = train::resume_config(path, given, {key});
+      if (key == "resume") EXPECT_EQ(r.resume, path);  // always the checkpoint resumed from
+      else EXPECT_EQ(nlohmann::json::parse(train::config_to_json(r))[key], changed[key]);
+      continue;
+    }
+    std::string flag = "--" + key;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    expect_error([&] { train::resume_config(path, given, {key}); },
+                 {flag + " ", "does not match checkpoint", "which was trained with " + flag});
+    ++refused;
+  }
+  EXPECT_GT(refused, 30);  // TrainConfig has about 45 options
+  // Options given with the stored value are fine, and unset ones keep the stored value.
+  EXPECT_EQ(train::resume_config(path, c.config, {"lr", "model"}).lr, c.config.lr);
   fs::remove_all(d);
 }
 
