@@ -148,22 +148,11 @@ const std::string kRecipe =
     "train --model lenet5 --limit-train 3000 --val-split 0.1 --epochs 3 --batch-size 32 --threads 2 --workers 2 "
     "--seed 5 --augment crop:2,flip --ema 0.9 --label-smoothing 0.1 --clip-grad-norm 5";
 
-}  // namespace
-
-TEST(Resume, KilledMidEpochAndResumedIsBitIdentical) {
-  if (!fs::exists(kData)) GTEST_SKIP() << "dataset-fashion-mnist is not installed at " << kData;
-  const fs::path a = fresh_dir("resume_a"), b = fresh_dir("resume_b");
-
-  // (a) uninterrupted
-  auto ra = run(kRecipe + " --out " + a.string());
-  ASSERT_EQ(ra.status, 0) << ra.out;
-  EXPECT_NE(ra.out.find("final test accuracy: "), std::string::npos) << ra.out;
-  EXPECT_NE(ra.out.find("validation: 300 images held out"), std::string::npos) << ra.out;
-
-  // (b) killed with SIGKILL once epoch 2 is under way (its epoch-1 checkpoint is then on disk);
-  // 10 ms per step (timing only) leave about 0.6 s between the first progress line of epoch
-  // 2 and its end, however fast the machine.
-  Child c = spawn(kRecipe + " --out " + b.string(), {{"CONVNET_TEST_STEP_DELAY_MS", "10"}});
+// Runs `recipe` into `b`, kills it with SIGKILL once epoch 2 is under way (its epoch-1
+// checkpoint is then on disk; 10 ms per step (timing only) leave about 0.6 s between the
+// first progress line of epoch 2 and its end, however fast the machine), and resumes it.
+void kill_in_epoch_2_and_resume(const std::string& recipe, const fs::path& b) {
+  Child c = spawn(recipe + " --out " + b.string(), {{"CONVNET_TEST_STEP_DELAY_MS", "10"}});
   std::string out;
   char buf[4096];
   ssize_t n;
@@ -189,6 +178,22 @@ TEST(Resume, KilledMidEpochAndResumedIsBitIdentical) {
   EXPECT_NE(rr.out.find("resumed from"), std::string::npos) << rr.out;
   EXPECT_EQ(rr.out.find("epoch 1/3"), std::string::npos) << "epoch 1 was trained again:\n" << rr.out;
   EXPECT_NE(rr.out.find("epoch 3/3"), std::string::npos) << rr.out;
+}
+
+}  // namespace
+
+TEST(Resume, KilledMidEpochAndResumedIsBitIdentical) {
+  if (!fs::exists(kData)) GTEST_SKIP() << "dataset-fashion-mnist is not installed at " << kData;
+  const fs::path a = fresh_dir("resume_a"), b = fresh_dir("resume_b");
+
+  // (a) uninterrupted
+  auto ra = run(kRecipe + " --out " + a.string());
+  ASSERT_EQ(ra.status, 0) << ra.out;
+  EXPECT_NE(ra.out.find("final test accuracy: "), std::string::npos) << ra.out;
+  EXPECT_NE(ra.out.find("validation: 300 images held out"), std::string::npos) << ra.out;
+
+  // (b) killed with SIGKILL once epoch 2 is under way, then resumed.
+  kill_in_epoch_2_and_resume(kRecipe, b);
 
   expect_same_tensors(a / "last.safetensors", b / "last.safetensors");
   expect_same_tensors(a / "best.safetensors", b / "best.safetensors");
@@ -294,6 +299,31 @@ TEST(Resume, DivergenceStopsNamingTheStepAndTheLastGoodCheckpoint) {
     EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
   EXPECT_EQ(train::load_checkpoint(d.string()).epoch, 1);
   fs::remove_all(d);
+}
+
+// The other half of the training state: Adam's moments and step count, the warmup's
+// position, and the MixUp/CutMix draws (mixing ratio, box, which of the two per batch).
+TEST(Resume, AdamMixupCutmixWarmupResumedIsBitIdentical) {
+  if (!fs::exists(kData)) GTEST_SKIP() << "dataset-fashion-mnist is not installed at " << kData;
+  const fs::path a = fresh_dir("resume_adam_a"), b = fresh_dir("resume_adam_b");
+  const std::string recipe =
+      "train --model lenet5 --limit-train 2000 --epochs 3 --batch-size 32 --threads 2 --workers 2 --seed 9 "
+      "--optimizer adam --lr 0.002 --warmup 1 --schedule cosine --mixup 0.2 --cutmix 1.0";
+  auto ra = run(recipe + " --out " + a.string());
+  ASSERT_EQ(ra.status, 0) << ra.out;
+  kill_in_epoch_2_and_resume(recipe, b);
+  expect_same_tensors(a / "last.safetensors", b / "last.safetensors");
+  const auto ca = train::load_checkpoint(a.string()), cb = train::load_checkpoint(b.string());
+  ASSERT_EQ(ca.history.size(), 3u);
+  ASSERT_EQ(cb.history.size(), 3u);
+  for (size_t e = 0; e < 3; ++e) {
+    EXPECT_EQ(ca.history[e].train_loss, cb.history[e].train_loss) << "epoch " << e + 1;
+    EXPECT_EQ(ca.history[e].val_acc, cb.history[e].val_acc) << "epoch " << e + 1;
+    EXPECT_EQ(ca.history[e].lr, cb.history[e].lr) << "epoch " << e + 1;
+  }
+  EXPECT_EQ(ca.config.optimizer, "adam");
+  fs::remove_all(a);
+  fs::remove_all(b);
 }
 
 // The gradient norm is checked every step, not only with --clip-grad-norm: an Inf gradient
