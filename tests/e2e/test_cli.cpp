@@ -50,8 +50,12 @@ TEST(Cli, BadFlagsAndValuesExitNonZeroWithAMessage) {
   r = run_cli("train --model lenet9");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("unknown model 'lenet9'"), std::string::npos) << r.out;
+  // No command at all: the usage, naming every command, and a failure exit status.
   r = run_cli("");
   EXPECT_NE(r.status, 0);
+  for (const char* s : {"Usage:", "convnet: a command is required", "train", "eval", "predict", "bench", "summary",
+                        "infer", "models", "export", "finetune", "visualize", "report"})
+    EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
 }
 
 TEST(Cli, MissingDatasetSaysWhatToInstall) {

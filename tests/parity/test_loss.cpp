@@ -35,18 +35,24 @@ Tensor as_loss_shape(const Tensor& t, Reduction r) {
 
 }  // namespace
 
+// Cross-entropy with labels has a CPU kernel besides the reference one: both against PyTorch.
 TEST(LossParity, CrossEntropyWithLabels) {
-  for (const auto& file : fixture_files("loss_ce_")) {
-    SCOPED_TRACE(file);
-    auto f = load_fixture(file);
-    auto cfg = fixture_config(f);
-    Tensor x = fixture_tensor(f, "x").clone().requires_grad_();
-    Tensor y = ops::cross_entropy(x, labels_of(fixture_tensor(f, "target")), reduction_of(cfg),
-                                  cfg["label_smoothing"].get<double>());
-    EXPECT_TRUE(all_close(y, as_loss_shape(fixture_tensor(f, "out"), reduction_of(cfg)), 1e-5, 1e-5));
-    y.backward(as_loss_shape(fixture_tensor(f, "g"), reduction_of(cfg)));
-    EXPECT_TRUE(all_close(x.grad(), fixture_tensor(f, "grad_x"), 1e-4, 1e-6));
+  for (const char* backend : {"", "ref"}) {
+    kernels::force_backend(backend);
+    SCOPED_TRACE(std::string("backend ") + (*backend ? backend : "default"));
+    for (const auto& file : fixture_files("loss_ce_")) {
+      SCOPED_TRACE(file);
+      auto f = load_fixture(file);
+      auto cfg = fixture_config(f);
+      Tensor x = fixture_tensor(f, "x").clone().requires_grad_();
+      Tensor y = ops::cross_entropy(x, labels_of(fixture_tensor(f, "target")), reduction_of(cfg),
+                                    cfg["label_smoothing"].get<double>());
+      EXPECT_TRUE(all_close(y, as_loss_shape(fixture_tensor(f, "out"), reduction_of(cfg)), 1e-5, 1e-5));
+      y.backward(as_loss_shape(fixture_tensor(f, "g"), reduction_of(cfg)));
+      EXPECT_TRUE(all_close(x.grad(), fixture_tensor(f, "grad_x"), 1e-4, 1e-6));
+    }
   }
+  kernels::force_backend("");
 }
 
 TEST(LossParity, CrossEntropyWithProbabilities) {
@@ -90,18 +96,4 @@ TEST(LossParity, MseLoss) {
     EXPECT_TRUE(all_close(x.grad(), fixture_tensor(f, "grad_input"), 1e-5, 1e-6));
     EXPECT_TRUE(all_close(t.grad(), fixture_tensor(f, "grad_target"), 1e-5, 1e-6));
   }
-}
-
-// The losses have only reference kernels today; forcing "ref" must give the same answers.
-TEST(LossParity, ReferenceBackendMatchesPyTorch) {
-  kernels::force_backend("ref");
-  for (const auto& file : fixture_files("loss_ce_")) {
-    SCOPED_TRACE(file);
-    auto f = load_fixture(file);
-    auto cfg = fixture_config(f);
-    Tensor y = ops::cross_entropy(fixture_tensor(f, "x"), labels_of(fixture_tensor(f, "target")), reduction_of(cfg),
-                                  cfg["label_smoothing"].get<double>());
-    EXPECT_TRUE(all_close(y, as_loss_shape(fixture_tensor(f, "out"), reduction_of(cfg)), 1e-5, 1e-5));
-  }
-  kernels::force_backend("");
 }

@@ -9,12 +9,18 @@
 int main(int argc, char** argv) {
   CLI::App app{"convnet: build, train, evaluate and inspect convolutional neural networks (version " CONVNET_VERSION
                ")"};
+  app.name("convnet");
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(CONVNET_VERSION));
   using namespace convnet::cli;
   std::vector<Command> commands = {add_train(app),     add_eval(app),   add_predict(app),  add_bench(app),
                                    add_summary(app),   add_infer(app),  add_models(app),   add_export(app),
                                    add_finetune(app),  add_visualize(app), add_report(app)};
+  if (argc == 1) {  // no command: the usage with every command, on stderr, and a failure
+    std::fprintf(stderr, "%s\nconvnet: a command is required (the list above; `convnet COMMAND --help` for one)\n",
+                 app.help().c_str());
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
