@@ -24,6 +24,7 @@ torch.onnx.export (torch 1.13) exports AdaptiveAvgPool2d only when the output si
 the input size, so alexnet (6x6) and vgg11_bn (7x7) need their 224x224 inputs.
 """
 import argparse
+import copy
 import os
 import sys
 import warnings
@@ -131,7 +132,16 @@ def small_fixtures(out):
     with torch.no_grad():
         logits = mix(x)
     export(mix, x, os.path.join(out, 'mix.onnx'), 13, dynamic_batch=True)
-    safetensors_io.save(os.path.join(out, 'mix.safetensors'), {'input': x, 'logits': logits})
+    # The gradients the imported graph must give, in eval mode (the graph was exported in
+    # eval form), from float64: d sum(logits * g) / d param for every parameter.
+    m64 = copy.deepcopy(mix).double().eval()
+    logits64 = m64(x.double())
+    g = torch.randn(logits64.shape, generator=gen, dtype=torch.float64)
+    (logits64 * g).sum().backward()
+    t = {'input': x, 'logits': logits, 'g': g.float()}
+    for k, p in m64.named_parameters():
+        t['grad.' + k] = p.grad.float()
+    safetensors_io.save(os.path.join(out, 'mix.safetensors'), t)
 
     write_model(os.path.join(out, 'dropout.onnx'),
                 [helper.make_node('Dropout', ['x', 'ratio'], ['y'], name='drop')],

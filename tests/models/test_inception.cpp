@@ -6,6 +6,7 @@
 #include <map>
 
 #include "convnet/core/rng.h"
+#include "convnet/io/weights.h"
 #include "convnet/models/densenet.h"
 #include "convnet/models/googlenet.h"
 #include "convnet/models/registry.h"
@@ -288,10 +289,43 @@ TEST(DenseNetBC, EveryDenseLayerAddsGrowthRateChannels) {
   // Dense connectivity: the block's input is passed through unchanged as its first channels.
   for (int64_t c : {0, 57, 107})
     for (int64_t h : {0, 3}) EXPECT_EQ(block_out.at({1, c, h, 2}), block_in.at({1, c, h, 2}));
-  // Every parameter gets a gradient through the concatenations.
+  // Every parameter gets a gradient through the concatenations (its value is checked by
+  // DenseNetBC.LogitsAndGradientsMatchPyTorch).
   y.backward(Tensor::ones(y.shape()));
   for (auto& [name, p] : net->named_parameters()) {
     ASSERT_TRUE(p.grad().defined()) << name;
   }
   EXPECT_GT(moments(net->state_dict()["features.conv0.weight"].grad()).std, 0.0);
+}
+
+// The same network in PyTorch (python/densenet_bc_fixture.py: torchvision's DenseNet with
+// the CIFAR stem, loaded here by state_dict name, strictly), in float64 and eval mode:
+// logits, and every parameter's gradient elementwise through the 48 concatenations, the
+// transitions' average pooling and the global pooling, within 1e-4 of the tensor's scale.
+TEST(DenseNetBC, LogitsAndGradientsMatchPyTorch) {
+  TempDir dir("densenet_bc");
+  run_python("densenet_bc_fixture.py " + (dir / "f.safetensors"));
+  const auto f = load_fixture(dir / "f.safetensors");
+  io::SafeTensors weights;
+  for (const auto& [k, v] : f.tensors)
+    if (k.rfind("param.", 0) == 0) weights.tensors[k.substr(6)] = v, weights.dtypes[k.substr(6)] = f.dtypes.at(k);
+  auto net = models::create("densenet_bc_100_12", args(3));
+  io::load_state_dict(*net, weights, /*strict=*/true, "densenet_bc_100_12");
+  net->eval();
+  Tensor y = (*net)(fixture_tensor(f, "input"));
+  const Tensor& logits = fixture_tensor(f, "logits");
+  double lscale = 0;
+  for (float v : logits.to_vector()) lscale = std::max(lscale, static_cast<double>(std::abs(v)));
+  EXPECT_TRUE(all_close(y, logits, 1e-4, 1e-5 * lscale));
+  y.backward(fixture_tensor(f, "g"));
+  int checked = 0;
+  for (auto& [n, p] : net->named_parameters()) {
+    SCOPED_TRACE("grad of " + n);
+    const Tensor& ref = fixture_tensor(f, "grad." + n);
+    double scale = 0;
+    for (float v : ref.to_vector()) scale = std::max(scale, static_cast<double>(std::abs(v)));
+    EXPECT_TRUE(all_close(p.grad(), ref, 1e-4, 1e-4 * scale));
+    ++checked;
+  }
+  EXPECT_EQ(checked, 1 + 48 * 6 + 2 * 3 + 2 + 2);  // conv0, dense layers, transitions, norm5, classifier
 }

@@ -2,7 +2,6 @@
 // std::min/max so that a NaN input stays NaN, as in PyTorch.
 #include "kernels/clamp.h"
 
-
 #include "kernels/registry.h"
 
 namespace convnet::kernels::ref {
