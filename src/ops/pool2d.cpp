@@ -75,8 +75,7 @@ Tensor adaptive_avg(const Tensor& x, std::array<int64_t, 2> out, const std::stri
   autograd::record(y, node, {x}, [g, B, shape = x.shape()](const Tensor& gy_in) {
     const Tensor gy = gy_in.to_block(B);
     Tensor gx = Tensor::empty_blocked(shape, B);
-    kernels::call<kernels::AdaptiveAvgPool2dBwdFn<float>>("adaptive_avg_pool2d_bwd", g, gy.raw_data(),
-                                                          gx.raw_data());
+    kernels::call<kernels::AdaptiveAvgPool2dBwdFn<float>>("adaptive_avg_pool2d_bwd", g, gy.raw_data(), gx.raw_data());
     return std::vector<Tensor>{gx};
   });
   if (trace::active()) trace::record(node, {x}, y);

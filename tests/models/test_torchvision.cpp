@@ -118,7 +118,8 @@ io::SafeTensors strip(const io::SafeTensors& f, const std::string& prefix) {
 }
 
 void check_model(const std::string& name, const std::string& mode) {
-  const auto path = std::filesystem::temp_directory_path() / ("convnet_tv_" + name + "_" + mode + "_" + std::to_string(getpid()) + ".safetensors");
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("convnet_tv_" + name + "_" + mode + "_" + std::to_string(getpid()) + ".safetensors");
   run_python("torchvision_fixture.py " + name + " " + path.string() + " --mode " + mode +
              (mode == "train" ? " --size " + std::to_string(kTrainSize) : ""));
   auto f = load_fixture(path.string());
@@ -152,11 +153,12 @@ void check_model(const std::string& name, const std::string& mode) {
   const auto cfg = fixture_config(f);
   const auto& pt = cfg.at("torch_f32");
   const GradBounds& b = bounds_for(name);
-  std::printf("%s gradient error vs float64: per tensor L2 %.2e (bound %.1e), network L2 %.2e (bound %.1e), "
-              "elementwise %.2e (bound %.1e), zero gradients %.1e; PyTorch float32: %.2e, %.2e, %.2e\n",
-              name.c_str(), ours.tensor_l2, b.tensor_l2, ours.network_l2, b.network_l2, ours.elementwise,
-              b.elementwise, ours.zero_grad_abs, pt.at("tensor_l2").get<double>(), pt.at("network_l2").get<double>(),
-              pt.at("elementwise").get<double>());
+  std::printf(
+      "%s gradient error vs float64: per tensor L2 %.2e (bound %.1e), network L2 %.2e (bound %.1e), "
+      "elementwise %.2e (bound %.1e), zero gradients %.1e; PyTorch float32: %.2e, %.2e, %.2e\n",
+      name.c_str(), ours.tensor_l2, b.tensor_l2, ours.network_l2, b.network_l2, ours.elementwise, b.elementwise,
+      ours.zero_grad_abs, pt.at("tensor_l2").get<double>(), pt.at("network_l2").get<double>(),
+      pt.at("elementwise").get<double>());
   EXPECT_LE(ours.tensor_l2, b.tensor_l2) << "worst tensor: " << ours.worst_l2_tensor;
   EXPECT_LE(ours.network_l2, b.network_l2);
   if (b.elementwise > 0) {

@@ -197,13 +197,20 @@ TEST(Checkpoint, ResumeRefusesEveryChangedOptionButTheFreeOnes) {
     SCOPED_TRACE("option " + key);
     nlohmann::json changed = stored;
     // A different value of the same JSON type.
-    if (value.is_boolean()) changed[key] = !value.get<bool>();
-    else if (value.is_number_unsigned()) changed[key] = value.get<uint64_t>() == 3 ? 4 : 3;
-    else if (value.is_number_integer()) changed[key] = value.get<int64_t>() + 3;
-    else if (value.is_number_float()) changed[key] = value.get<double>() * 0.5 + 0.25;
-    else if (value.is_string()) changed[key] = value.get<std::string>() + "x";
-    else if (value.is_array()) changed[key].push_back(value.empty() ? nlohmann::json(1) : value.back());
-    else FAIL() << "unexpected JSON type of " << key << ": " << value.dump();
+    if (value.is_boolean())
+      changed[key] = !value.get<bool>();
+    else if (value.is_number_unsigned())
+      changed[key] = value.get<uint64_t>() == 3 ? 4 : 3;
+    else if (value.is_number_integer())
+      changed[key] = value.get<int64_t>() + 3;
+    else if (value.is_number_float())
+      changed[key] = value.get<double>() * 0.5 + 0.25;
+    else if (value.is_string())
+      changed[key] = value.get<std::string>() + "x";
+    else if (value.is_array())
+      changed[key].push_back(value.empty() ? nlohmann::json(1) : value.back());
+    else
+      FAIL() << "unexpected JSON type of " << key << ": " << value.dump();
     train::TrainConfig given;
     try {
       given = train::config_from_json(changed.dump(), "the test's config");
@@ -213,8 +220,10 @@ TEST(Checkpoint, ResumeRefusesEveryChangedOptionButTheFreeOnes) {
     }
     if (free.count(key)) {
       const train::TrainConfig r = train::resume_config(path, given, {key});
-      if (key == "resume") EXPECT_EQ(r.resume, path);  // always the checkpoint resumed from
-      else EXPECT_EQ(nlohmann::json::parse(train::config_to_json(r))[key], changed[key]);
+      if (key == "resume")
+        EXPECT_EQ(r.resume, path);  // always the checkpoint resumed from
+      else
+        EXPECT_EQ(nlohmann::json::parse(train::config_to_json(r))[key], changed[key]);
       continue;
     }
     std::string flag = "--" + key;

@@ -51,7 +51,6 @@ void train_steps(nn::Module& m, const train::FreezePlan& plan, int steps, const 
   }
 }
 
-
 }  // namespace
 
 TEST(Finetune, GlobMatch) {

@@ -10,8 +10,8 @@
 #include "convnet/nn/layers.h"
 #include "convnet/nn/sequential.h"
 #include "convnet/ops/activation.h"
-#include "convnet/ops/concat.h"
 #include "convnet/ops/batch_norm.h"
+#include "convnet/ops/concat.h"
 #include "convnet/ops/conv2d.h"
 #include "convnet/ops/elementwise.h"
 #include "convnet/ops/output_size.h"
@@ -133,8 +133,8 @@ TEST(Layout, Conv2dBlockedKernelsMatchReference) {
           EXPECT_TRUE(close(gw, gw_ref));
           EXPECT_TRUE(close(gb, gb_ref));
           blocked_cases += xb > 0 || yb > 0;
-          for (const char* k : {"conv2d_block", "conv2d_fwd_blocked", "conv2d_bwd_data_blocked",
-                                "conv2d_bwd_weight_blocked"})
+          for (const char* k :
+               {"conv2d_block", "conv2d_fwd_blocked", "conv2d_bwd_data_blocked", "conv2d_bwd_weight_blocked"})
             convnet::testing::count_compared(k);
         }
     }

@@ -13,7 +13,9 @@ std::vector<kernels::Variant> fast_variants(const std::string& key) {
   return out;
 }
 
-kernels::Variant reference_variant(const std::string& key) { return partner(key, "ref"); }
+kernels::Variant reference_variant(const std::string& key) {
+  return partner(key, "ref");
+}
 
 kernels::Variant partner(const std::string& key, const std::string& backend) {
   for (const auto& v : kernels::variants(key))
@@ -35,8 +37,9 @@ std::map<std::string, KernelKind> readme_kernel_table() {
     std::smatch m;
     if (!std::regex_search(line, m, row)) continue;
     const std::string keys = m[1], kind = m[2];
-    const KernelKind k =
-        kind == "fast" ? KernelKind::Fast : kind == "threaded reference" ? KernelKind::ThreadedRef : KernelKind::Reference;
+    const KernelKind k = kind == "fast"                 ? KernelKind::Fast
+                         : kind == "threaded reference" ? KernelKind::ThreadedRef
+                                                        : KernelKind::Reference;
     for (auto it = std::sregex_iterator(keys.begin(), keys.end(), key); it != std::sregex_iterator(); ++it) {
       const std::string name = (*it)[1];
       EXPECT_EQ(table.count(name), 0u) << "README.md lists kernel key '" << name << "' twice";
@@ -53,7 +56,9 @@ std::map<std::string, int>& compared() {
 }
 }  // namespace
 
-void count_compared(const std::string& key) { ++compared()[key]; }
+void count_compared(const std::string& key) {
+  ++compared()[key];
+}
 
 void expect_compared(const std::vector<std::string>& keys) {
   const auto table = readme_kernel_table();

@@ -35,11 +35,12 @@ Command add_bench(CLI::App& app) {
             const train::BenchConfig& c = *bcp;
             auto r = train::benchmark(c);
             std::printf(
-                "{\"impl\": \"convnet-%s\", \"model\": \"%s\", \"mode\": \"%s\", \"batch\": %lld, \"input_size\": %lld, "
+                "{\"impl\": \"convnet-%s\", \"model\": \"%s\", \"mode\": \"%s\", \"batch\": %lld, \"input_size\": "
+                "%lld, "
                 "\"threads\": %d, "
                 "\"images_per_s\": %.1f, \"peak_rss_mb\": %.1f}\n",
-                CONVNET_VERSION, c.model.c_str(), c.mode.c_str(), (long long)c.batch, (long long)r.input_size, r.threads, r.images_per_s,
-                r.peak_rss_mb);
+                CONVNET_VERSION, c.model.c_str(), c.mode.c_str(), (long long)c.batch, (long long)r.input_size,
+                r.threads, r.images_per_s, r.peak_rss_mb);
             if (c.profile) std::printf("%s", train::format_profile(r).c_str());
             return 0;
           }};

@@ -68,7 +68,9 @@ Command add_eval(CLI::App& app) {
   ev->add_option("--split", o->split, "test, train, or val (the images --val-split held out in training)")
       ->capture_default_str()
       ->check(CLI::IsMember({"test", "train", "val"}));
-  ev->add_option("--tta", o->tta, "Test-time augmentation: none | flip (the mean of the softmax probabilities of the image and its mirror image; default: as in training)")
+  ev->add_option("--tta", o->tta,
+                 "Test-time augmentation: none | flip (the mean of the softmax probabilities of the image and its "
+                 "mirror image; default: as in training)")
       ->check(CLI::IsMember({"none", "flip"}));
   ev->add_option("-b,--batch-size", o->batch_size, "Evaluation batch size")
       ->capture_default_str()

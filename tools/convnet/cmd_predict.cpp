@@ -75,7 +75,9 @@ Command add_predict(CLI::App& app) {
   pr->add_option("-k,--top", o->top, "How many classes to print per image")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  pr->add_option("--tta", o->tta, "Test-time augmentation: none | flip (the mean of the softmax probabilities of the image and its mirror image; default: as in training)")
+  pr->add_option("--tta", o->tta,
+                 "Test-time augmentation: none | flip (the mean of the softmax probabilities of the image and its "
+                 "mirror image; default: as in training)")
       ->check(CLI::IsMember({"none", "flip"}));
   pr->add_option("-j,--threads", o->threads, "Threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   return {pr, [o] { return run_predict(*o); }};

@@ -192,7 +192,9 @@ void add_training_options(CLI::App* tr, train::TrainConfig& cfg) {
                  "Keep an exponential moving average of the weights with this decay (e.g. 0.999); it is what is "
                  "evaluated and saved")
       ->check(CLI::Range(0.0, 0.999999999));
-  tr->add_option("--tta", cfg.tta, "Test-time augmentation at evaluation: none | flip (the mean of the softmax probabilities of the image and its mirror image)")
+  tr->add_option("--tta", cfg.tta,
+                 "Test-time augmentation at evaluation: none | flip (the mean of the softmax probabilities of the "
+                 "image and its mirror image)")
       ->capture_default_str()
       ->check(CLI::IsMember({"none", "flip"}));
   tr->add_option("--seed", cfg.seed, "Random seed (initialization, split, shuffling, augmentation, dropout)")

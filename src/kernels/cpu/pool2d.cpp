@@ -243,7 +243,7 @@ CONVNET_SIMD void max_window_block(const Pool2dGeom& g, const float* x, float* y
 // max_window_block<16> in AVX-512: one vector per tap, the plane index broadcast into a
 // vector of int32 indices; the same rule per lane.
 __attribute__((target("avx512f"))) void max_window_block16(const Pool2dGeom& g, const float* x, float* y,
-                                                          int64_t* argmax) {
+                                                           int64_t* argmax) {
   for (int64_t oh = 0; oh < g.OH; ++oh) {
     const Taps th = taps(oh, g.H, g.KH, g.SH, g.PH, g.DH);
     for (int64_t ow = 0; ow < g.OW; ++ow) {
@@ -282,7 +282,7 @@ __attribute__((target("avx512f"))) void max_window_block16(const Pool2dGeom& g, 
 // where their windows lie inside the row horizontally, each tap one (masked) load, with
 // stride 2 taking the even elements of two loads; the scalar loop does the border columns.
 __attribute__((target("avx512f"))) void max_window_plane_avx512(const Pool2dGeom& g, const float* x, float* y,
-                                                               int64_t* argmax) {
+                                                                int64_t* argmax) {
   const int64_t S = g.SW;
   // Outputs whose window is inside [0, W) horizontally: ow*S - PW >= 0, ow*S - PW + KW <= W.
   const int64_t lo = std::min(g.OW, (g.PW + S - 1) / S);

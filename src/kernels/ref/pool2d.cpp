@@ -11,7 +11,6 @@
 
 namespace convnet::kernels::ref {
 
-
 // y[n,c,oh,ow] = max_{kh,kw} x[n, c, oh*SH - PH + kh*DH, ow*SW - PW + kw*DW], padding = -inf.
 // The first maximum in row-major window order wins (a later element must be strictly
 // greater); NaN propagates. Both as PyTorch, so the gradient goes to the same element.
