@@ -21,7 +21,7 @@ Tensor add_grads(const Tensor& a, const Tensor& b) {
   const bool same = a.block() == b.block();
   const Tensor pa = same ? a : a.to_block(0), pb = same ? b : b.to_block(0);
   Tensor out = Tensor::empty_blocked(a.shape(), pa.block());
-  kernels::get<kernels::BinaryFn<float>>("add")(a.numel(), pa.raw_data(), pb.raw_data(), out.raw_data());
+  kernels::keys::add.get()(a.numel(), pa.raw_data(), pb.raw_data(), out.raw_data());
   return out;
 }
 }  // namespace
@@ -104,7 +104,7 @@ void Tensor::backward(const Tensor& grad_output) const {
         profiler::Scope scope("autograd_accumulate");
         Tensor acc(t->grad);  // in place: the add kernels allow y == a
         const Tensor gs = g.to_block(acc.block());
-        kernels::get<kernels::BinaryFn<float>>("add")(acc.numel(), acc.raw_data(), gs.raw_data(), acc.raw_data());
+        kernels::keys::add.get()(acc.numel(), acc.raw_data(), gs.raw_data(), acc.raw_data());
       } else
         t->grad = g.clone().impl_ptr();
       continue;

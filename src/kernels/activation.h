@@ -4,6 +4,7 @@
 // slope of leaky_relu; unused by the others). Kernels trust the op.
 //   keys: relu_fwd, relu_bwd, leaky_relu_fwd, leaky_relu_bwd, relu6_fwd, relu6_bwd, tanh_fwd, tanh_bwd, sigmoid_fwd, sigmoid_bwd
 #include <cstdint>
+#include "kernels/registry.h"
 
 namespace convnet::kernels {
 
@@ -37,5 +38,20 @@ void sigmoid_fwd(int64_t n, T a, const T* x, T* y);
 template <class T>
 void sigmoid_bwd(int64_t n, T a, const T* x, const T* y, const T* gy, T* gx);
 }  // namespace ref
+
+
+// The keys (kernels/registry.h): one per kernel of this interface.
+namespace keys {
+inline Kernel<ActFwdFn<float>> relu_fwd{"relu_fwd"};
+inline Kernel<ActBwdFn<float>> relu_bwd{"relu_bwd"};
+inline Kernel<ActFwdFn<float>> leaky_relu_fwd{"leaky_relu_fwd"};
+inline Kernel<ActBwdFn<float>> leaky_relu_bwd{"leaky_relu_bwd"};
+inline Kernel<ActFwdFn<float>> relu6_fwd{"relu6_fwd"};
+inline Kernel<ActBwdFn<float>> relu6_bwd{"relu6_bwd"};
+inline Kernel<ActFwdFn<float>> tanh_fwd{"tanh_fwd"};
+inline Kernel<ActBwdFn<float>> tanh_bwd{"tanh_bwd"};
+inline Kernel<ActFwdFn<float>> sigmoid_fwd{"sigmoid_fwd"};
+inline Kernel<ActBwdFn<float>> sigmoid_bwd{"sigmoid_bwd"};
+}  // namespace keys
 
 }  // namespace convnet::kernels

@@ -2,6 +2,7 @@
 // Kernel interface of batch normalization. Kernels trust the op: shapes are already checked.
 // x is seen as (N, C, S): S is the product of the dims after the channel dim (1 for (N, C)).
 #include <cstdint>
+#include "kernels/registry.h"
 
 namespace convnet::kernels {
 
@@ -38,5 +39,13 @@ template <class T>
 void batch_norm_bwd(const BatchNormGeom& g, const T* x, const T* gy, const T* mean, const T* var, const T* w,
                     double eps, bool batch_stats, T* gx, T* gw, T* gb);
 }  // namespace ref
+
+
+// The keys (kernels/registry.h): one per kernel of this interface.
+namespace keys {
+inline Kernel<BatchNormFwdTrainFn<float>> batch_norm_fwd_train{"batch_norm_fwd_train"};
+inline Kernel<BatchNormFwdEvalFn<float>> batch_norm_fwd_eval{"batch_norm_fwd_eval"};
+inline Kernel<BatchNormBwdFn<float>> batch_norm_bwd{"batch_norm_bwd"};
+}  // namespace keys
 
 }  // namespace convnet::kernels

@@ -1,6 +1,7 @@
 #pragma once
 // Kernel interface of conv2d. Kernels trust the op: shapes are already checked.
 #include <cstdint>
+#include "kernels/registry.h"
 
 namespace convnet::kernels {
 
@@ -65,5 +66,17 @@ void conv2d_fwd(const Conv2dGeom& g, const float* x, const float* w, const float
 void conv2d_bwd_data(const Conv2dGeom& g, const float* gy, const float* w, float* gx);
 void conv2d_bwd_weight(const Conv2dGeom& g, const float* x, const float* gy, float* gw, float* gb);
 }  // namespace cpu
+
+
+// The keys (kernels/registry.h): one per kernel of this interface.
+namespace keys {
+inline Kernel<Conv2dBlockFn> conv2d_block{"conv2d_block"};
+inline Kernel<Conv2dFwdBlockedFn<float>> conv2d_fwd_blocked{"conv2d_fwd_blocked"};
+inline Kernel<Conv2dBwdDataBlockedFn<float>> conv2d_bwd_data_blocked{"conv2d_bwd_data_blocked"};
+inline Kernel<Conv2dBwdWeightBlockedFn<float>> conv2d_bwd_weight_blocked{"conv2d_bwd_weight_blocked"};
+inline Kernel<Conv2dFwdFn<float>> conv2d_fwd{"conv2d_fwd"};
+inline Kernel<Conv2dBwdDataFn<float>> conv2d_bwd_data{"conv2d_bwd_data"};
+inline Kernel<Conv2dBwdWeightFn<float>> conv2d_bwd_weight{"conv2d_bwd_weight"};
+}  // namespace keys
 
 }  // namespace convnet::kernels

@@ -3,6 +3,7 @@
 // the op: operands have n elements each (same shape), pointers may alias only y == a/b.
 //   keys: add, sub, mul (BinaryFn), scale (ScaleFn), sum (SumFn), concat_fwd, concat_bwd
 #include <cstdint>
+#include "kernels/registry.h"
 
 namespace convnet::kernels {
 
@@ -41,5 +42,17 @@ void concat_fwd(int64_t outer, int64_t inner, int64_t count, const int64_t* size
 template <class T>
 void concat_bwd(int64_t outer, int64_t inner, int64_t count, const int64_t* sizes, const T* gy, T* const* gxs);
 }  // namespace ref
+
+
+// The keys (kernels/registry.h): one per kernel of this interface.
+namespace keys {
+inline Kernel<BinaryFn<float>> add{"add"};
+inline Kernel<BinaryFn<float>> sub{"sub"};
+inline Kernel<BinaryFn<float>> mul{"mul"};
+inline Kernel<ScaleFn<float>> scale{"scale"};
+inline Kernel<SumFn<float>> sum{"sum"};
+inline Kernel<ConcatFwdFn<float>> concat_fwd{"concat_fwd"};
+inline Kernel<ConcatBwdFn<float>> concat_bwd{"concat_bwd"};
+}  // namespace keys
 
 }  // namespace convnet::kernels

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "convnet/ops/loss.h"
+#include "kernels/registry.h"
 
 namespace convnet::kernels {
 
@@ -62,5 +63,18 @@ void mse_loss_fwd(int64_t n, const T* x, const T* y, Reduction r, T* loss);
 template <class T>
 void mse_loss_bwd(int64_t n, const T* x, const T* y, Reduction r, const T* gy, T* gx, T* gt);
 }  // namespace ref
+
+
+// The keys (kernels/registry.h): one per kernel of this interface.
+namespace keys {
+inline Kernel<CrossEntropyFwdFn<float>> cross_entropy_fwd{"cross_entropy_fwd"};
+inline Kernel<CrossEntropyBwdFn<float>> cross_entropy_bwd{"cross_entropy_bwd"};
+inline Kernel<SoftCrossEntropyFwdFn<float>> soft_cross_entropy_fwd{"soft_cross_entropy_fwd"};
+inline Kernel<SoftCrossEntropyBwdFn<float>> soft_cross_entropy_bwd{"soft_cross_entropy_bwd"};
+inline Kernel<NllLossFwdFn<float>> nll_loss_fwd{"nll_loss_fwd"};
+inline Kernel<NllLossBwdFn<float>> nll_loss_bwd{"nll_loss_bwd"};
+inline Kernel<MseLossFwdFn<float>> mse_loss_fwd{"mse_loss_fwd"};
+inline Kernel<MseLossBwdFn<float>> mse_loss_bwd{"mse_loss_bwd"};
+}  // namespace keys
 
 }  // namespace convnet::kernels

@@ -6,6 +6,7 @@
 //   keys: constant_pad_fwd (PadFwdFn), constant_pad_bwd (PadBwdFn)
 // Kernels trust the op: out_shape_k = in_shape_k + begin_k + end_k >= 0.
 #include <cstdint>
+#include "kernels/registry.h"
 
 namespace convnet::kernels {
 
@@ -25,5 +26,12 @@ template <class T>
 void constant_pad_bwd(int64_t rank, const int64_t* in_shape, const int64_t* out_shape, const int64_t* begin,
                       const T* gy, T* gx);
 }  // namespace ref
+
+
+// The keys (kernels/registry.h): one per kernel of this interface.
+namespace keys {
+inline Kernel<PadFwdFn<float>> constant_pad_fwd{"constant_pad_fwd"};
+inline Kernel<PadBwdFn<float>> constant_pad_bwd{"constant_pad_bwd"};
+}  // namespace keys
 
 }  // namespace convnet::kernels

@@ -3,6 +3,7 @@
 // Max pooling records, per output element, the flat index ih*W + iw of its maximum
 // within the (H, W) plane (PyTorch's "indices"); backward scatters through it.
 #include <cstdint>
+#include "kernels/registry.h"
 
 namespace convnet::kernels {
 
@@ -99,5 +100,18 @@ void adaptive_avg_pool2d_fwd(const AdaptivePool2dGeom& g, const T* x, T* y);
 template <class T>
 void adaptive_avg_pool2d_bwd(const AdaptivePool2dGeom& g, const T* gy, T* gx);
 }  // namespace ref
+
+
+// The keys (kernels/registry.h): one per kernel of this interface.
+namespace keys {
+inline Kernel<MaxPool2dFwdFn<float>> max_pool2d_fwd{"max_pool2d_fwd"};
+inline Kernel<MaxPool2dBwdFn<float>> max_pool2d_bwd{"max_pool2d_bwd"};
+inline Kernel<AvgPool2dFwdFn<float>> avg_pool2d_fwd{"avg_pool2d_fwd"};
+inline Kernel<AvgPool2dBwdFn<float>> avg_pool2d_bwd{"avg_pool2d_bwd"};
+inline Kernel<AdaptiveMaxPool2dFwdFn<float>> adaptive_max_pool2d_fwd{"adaptive_max_pool2d_fwd"};
+inline Kernel<AdaptiveMaxPool2dBwdFn<float>> adaptive_max_pool2d_bwd{"adaptive_max_pool2d_bwd"};
+inline Kernel<AdaptiveAvgPool2dFwdFn<float>> adaptive_avg_pool2d_fwd{"adaptive_avg_pool2d_fwd"};
+inline Kernel<AdaptiveAvgPool2dBwdFn<float>> adaptive_avg_pool2d_bwd{"adaptive_avg_pool2d_bwd"};
+}  // namespace keys
 
 }  // namespace convnet::kernels

@@ -1,27 +1,28 @@
 #include "kernels/registry.h"
 
-#include <algorithm>
 #include <cstdlib>
-#include <map>
-#include <mutex>
-
-#include "convnet/core/error.h"
 
 namespace convnet::kernels {
 
 namespace {
-struct State {
-  std::map<std::string, std::vector<Variant>> table;
-  std::string forced;
-};
-
-State& state() {
-  static State* s = [] {
-    auto* st = new State;
-    if (const char* env = std::getenv("CONVNET_BACKEND")) st->forced = env;
-    return st;
+std::vector<const KernelBase*>& kernel_list() {
+  static std::vector<const KernelBase*> list;
+  return list;
+}
+std::string& forced() {
+  static std::string f = [] {
+    const char* env = std::getenv("CONVNET_BACKEND");
+    return std::string(env ? env : "");
   }();
-  return *s;
+  return f;
+}
+}  // namespace
+
+KernelBase::KernelBase(const char* name, DType dtype) : name_(name), dtype_(dtype) { kernel_list().push_back(this); }
+
+const std::vector<const KernelBase*>& all_kernels() {
+  ensure_registered();
+  return kernel_list();
 }
 
 void ensure_registered() {
@@ -49,57 +50,8 @@ void ensure_registered() {
     register_onednn_conv2d();
   });
 }
-}  // namespace
 
-void add_variant(const std::string& op, const std::string& backend, int priority, AnyFn fn) {
-  auto& v = state().table[op];
-  v.push_back({backend, priority, fn});
-  std::stable_sort(v.begin(), v.end(), [](const Variant& a, const Variant& b) { return a.priority > b.priority; });
-}
-
-namespace {
-// The variant find_variant(op) picks, or null.
-const Variant* select(const std::string& op) {
-  ensure_registered();
-  auto it = state().table.find(op);
-  if (it == state().table.end() || it->second.empty()) return nullptr;
-  const std::string& forced = state().forced;
-  if (!forced.empty()) {
-    for (const auto& v : it->second)
-      if (v.backend == forced) return &v;
-    for (const auto& v : it->second)
-      if (v.backend == "ref") return &v;
-  }
-  return &it->second.front();
-}
-}  // namespace
-
-AnyFn find_variant(const std::string& op) {
-  const Variant* v = select(op);
-  CONVNET_CHECK(v != nullptr, "kernel registry: no kernel for op '", op, "'");
-  return v->fn;
-}
-
-std::string selected_backend(const std::string& op) {
-  const Variant* v = select(op);
-  return v ? v->backend : std::string();
-}
-
-std::vector<Variant> variants(const std::string& op) {
-  ensure_registered();
-  auto it = state().table.find(op);
-  return it == state().table.end() ? std::vector<Variant>{} : it->second;
-}
-
-std::vector<std::string> registered_ops() {
-  ensure_registered();
-  std::vector<std::string> ops;
-  for (const auto& [op, v] : state().table)
-    if (!v.empty()) ops.push_back(op);
-  return ops;
-}
-
-void force_backend(const std::string& backend) { state().forced = backend; }
-std::string forced_backend() { return state().forced; }
+void force_backend(const std::string& backend) { forced() = backend; }
+const std::string& forced_backend() { return forced(); }
 
 }  // namespace convnet::kernels

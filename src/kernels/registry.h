@@ -1,62 +1,147 @@
 #pragma once
-// Kernel registry: every kernel is registered under an op key ("conv2d_fwd") by a
-// backend ("ref", "cpu", ...) with a priority. Ops ask for the key and get the
-// highest-priority variant, unless a backend is forced: CONVNET_BACKEND=ref in the
-// environment, or force_backend() from code (tests). The reference backend registers
-// every key, so forcing "ref" always works; a forced backend that lacks a key falls
-// back to "ref".
+// The kernel registry, with typed keys.
+//
+// Every kernel signature has one key object, declared once next to its interface in
+// kernels/<op>.h, in namespace kernels::keys:
+//
+//   inline Kernel<ActFwdFn<float>> relu_fwd{"relu_fwd"};
+//
+// A backend registers its variants in its registration function (one per family and
+// backend, all called from registry.cpp: the one way to register a kernel):
+//
+//   keys::relu_fwd.add("cpu", 10, &cpu::relu_fwd);       // another signature: no compile
+//
+// and an op calls the selected variant like a function, timed under the key's name when
+// the profiler is on (convnet bench --profile):
+//
+//   kernels::keys::relu_fwd(n, a, x, y);                  // wrong arguments: no compile
+//
+// Selection: the variant of the highest priority for the device, unless a backend is
+// forced (CONVNET_BACKEND=ref in the environment, or force_backend() from code): then that
+// backend's variant, else the reference ("ref") one, which every key has. The element type
+// is part of the signature (a bf16 kernel is another key), the device a column of the table.
+#include <functional>
+#include <mutex>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "convnet/core/dtype.h"
+#include "convnet/core/error.h"
 #include "convnet/core/profiler.h"
 
 namespace convnet::kernels {
 
-using AnyFn = void (*)();
+// Registers every backend's kernels, once (explicit calls: a static library drops
+// unreferenced objects, so self-registering globals would silently vanish).
+void ensure_registered();
+void force_backend(const std::string& backend);  // "" = automatic
+const std::string& forced_backend();
 
+// The type-erased view of a key, for tests and tools (which kernels exist, which backends
+// registered one, which one runs).
+class KernelBase {
+ public:
+  const char* name() const { return name_; }
+  DType dtype() const { return dtype_; }
+  virtual std::vector<std::string> backends(Device::Type dev = Device::Type::cpu) const = 0;
+  virtual std::string selected_backend(Device::Type dev = Device::Type::cpu) const = 0;
+
+ protected:
+  KernelBase(const char* name, DType dtype);
+  ~KernelBase() = default;
+
+ private:
+  const char* name_;
+  DType dtype_;
+};
+// Every key, in declaration order.
+const std::vector<const KernelBase*>& all_kernels();
+
+template <class Fn>
 struct Variant {
   std::string backend;
-  int priority;
-  AnyFn fn;
+  int priority = 0;
+  Fn* fn = nullptr;
+  Device::Type device = Device::Type::cpu;
 };
 
-void add_variant(const std::string& op, const std::string& backend, int priority, AnyFn fn);
-AnyFn find_variant(const std::string& op);  // throws if the op has no kernel
-std::vector<Variant> variants(const std::string& op);
-// Every op key that has at least one kernel, sorted (for the tests that check coverage).
-std::vector<std::string> registered_ops();
-// The backend of the kernel find_variant(op) returns ("" when there is none).
-std::string selected_backend(const std::string& op);
-void force_backend(const std::string& backend);  // "" = automatic
-std::string forced_backend();
+template <class Fn>
+class Kernel final : public KernelBase {
+ public:
+  explicit Kernel(const char* name, DType dtype = DType::float32) : KernelBase(name, dtype) {}
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
 
-template <class Fn>
-void add(const std::string& op, const std::string& backend, int priority, Fn* fn) {
-  add_variant(op, backend, priority, reinterpret_cast<AnyFn>(fn));
-}
-template <class Fn>
-Fn* get(const std::string& op) {
-  return reinterpret_cast<Fn*>(find_variant(op));
-}
-// get<Fn>(op)(args...), timed under `op` when the profiler is on (convnet bench --profile).
-template <class Fn, class... Args>
-void call(const std::string& op, Args&&... args) {
-  Fn* fn = get<Fn>(op);
-  if (!profiler::enabled()) {
-    fn(std::forward<Args>(args)...);
-    return;
+  void add(const std::string& backend, int priority, Fn* fn, Device::Type dev = Device::Type::cpu) {
+    std::lock_guard<std::mutex> lock(mu_);
+    table_.push_back({backend, priority, fn, dev});
+    // Highest priority first; equal priorities keep their registration order.
+    for (size_t i = table_.size() - 1; i > 0 && table_[i - 1].priority < table_[i].priority; --i)
+      std::swap(table_[i - 1], table_[i]);
   }
-  profiler::Scope scope(op.c_str());
-  fn(std::forward<Args>(args)...);
-}
-template <class Fn>
-Fn* cast(const Variant& v) {
-  return reinterpret_cast<Fn*>(v.fn);
-}
 
-// One registration function per kernel family and backend; registry.cpp calls them all
-// on first use (explicit calls, because a static library drops unreferenced objects).
+  // Every registered variant for `dev`, highest priority first.
+  std::vector<Variant<Fn>> variants(Device::Type dev = Device::Type::cpu) const {
+    ensure_registered();
+    std::vector<Variant<Fn>> out;
+    for (const auto& v : table_)
+      if (v.device == dev) out.push_back(v);
+    return out;
+  }
+
+  // The variant an op gets (see the header comment); throws if there is none.
+  const Variant<Fn>& select(Device::Type dev = Device::Type::cpu) const {
+    ensure_registered();
+    const std::string& forced = forced_backend();
+    const Variant<Fn>* best = nullptr;
+    const Variant<Fn>* ref = nullptr;
+    for (const auto& v : table_) {
+      if (v.device != dev) continue;
+      if (!best) best = &v;
+      if (v.backend == "ref" && !ref) ref = &v;
+      if (!forced.empty() && v.backend == forced) return v;
+    }
+    if (!forced.empty() && ref) return *ref;
+    CONVNET_CHECK(best != nullptr, "kernel registry: no kernel '", name(), "' (", dtype_name(dtype()), ") for ",
+                  dev == Device::Type::cpu ? "the cpu" : "cuda");
+    return *best;
+  }
+  Fn* get(Device::Type dev = Device::Type::cpu) const { return select(dev).fn; }
+
+  // Calls the selected CPU variant. Arguments that do not fit the signature do not compile.
+  template <class... Args>
+    requires std::is_invocable_v<Fn*, Args...>
+  void operator()(Args&&... args) const {
+    Fn* fn = get();
+    if (!profiler::enabled()) {
+      fn(std::forward<Args>(args)...);
+      return;
+    }
+    profiler::Scope scope(name());
+    fn(std::forward<Args>(args)...);
+  }
+  // The same, returning the kernel's result (for the few kernels that answer a question).
+  template <class... Args>
+    requires std::is_invocable_v<Fn*, Args...>
+  auto value(Args&&... args) const {
+    return get()(std::forward<Args>(args)...);
+  }
+
+  std::vector<std::string> backends(Device::Type dev = Device::Type::cpu) const override {
+    std::vector<std::string> out;
+    for (const auto& v : variants(dev)) out.push_back(v.backend);
+    return out;
+  }
+  std::string selected_backend(Device::Type dev = Device::Type::cpu) const override { return select(dev).backend; }
+
+ private:
+  std::vector<Variant<Fn>> table_;
+  std::mutex mu_;
+};
+
+// One registration function per kernel family and backend; ensure_registered() calls them.
 void register_ref_conv2d();
 void register_ref_gemm();
 void register_ref_pool();

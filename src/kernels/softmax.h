@@ -5,6 +5,7 @@
 // (dim = 1 of (N, C, H, W): outer = N, D = C, inner = H*W; dim = -1 of (N, K): inner = 1.)
 //   keys: softmax_fwd, softmax_bwd, log_softmax_fwd, log_softmax_bwd
 #include <cstdint>
+#include "kernels/registry.h"
 
 namespace convnet::kernels {
 
@@ -31,5 +32,14 @@ void log_softmax_fwd(const SoftmaxGeom& g, const T* x, T* y);
 template <class T>
 void log_softmax_bwd(const SoftmaxGeom& g, const T* y, const T* gy, T* gx);
 }  // namespace ref
+
+
+// The keys (kernels/registry.h): one per kernel of this interface.
+namespace keys {
+inline Kernel<SoftmaxFwdFn<float>> softmax_fwd{"softmax_fwd"};
+inline Kernel<SoftmaxBwdFn<float>> softmax_bwd{"softmax_bwd"};
+inline Kernel<SoftmaxFwdFn<float>> log_softmax_fwd{"log_softmax_fwd"};
+inline Kernel<SoftmaxBwdFn<float>> log_softmax_bwd{"log_softmax_bwd"};
+}  // namespace keys
 
 }  // namespace convnet::kernels

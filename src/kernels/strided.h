@@ -7,6 +7,7 @@
 //   keys: strided_copy (StridedCopyFn), strided_copy_bwd (StridedCopyBwdFn)
 // Kernels trust the op: strides address inside x, rank >= 0 (rank 0: one element).
 #include <cstdint>
+#include "kernels/registry.h"
 
 namespace convnet::kernels {
 
@@ -26,5 +27,12 @@ template <class T>
 void strided_copy_bwd(int64_t rank, const int64_t* out_shape, const int64_t* strides, int64_t x_numel, const T* gy,
                       T* gx);
 }  // namespace ref
+
+
+// The keys (kernels/registry.h): one per kernel of this interface.
+namespace keys {
+inline Kernel<StridedCopyFn<float>> strided_copy{"strided_copy"};
+inline Kernel<StridedCopyBwdFn<float>> strided_copy_bwd{"strided_copy_bwd"};
+}  // namespace keys
 
 }  // namespace convnet::kernels

@@ -16,13 +16,15 @@ thread_local bool g_guided_relu = false;
 // y = f(x) through the kernels "<name>_fwd" / "<name>_bwd". The backward keeps x (an
 // input of the node anyway) and y's data (detached, so the graph does not own itself).
 // guided: the backward passes on only the positive part of gy (see GuidedReluGuard).
-Tensor activation(const char* name, const Tensor& x, float a, bool guided = false) {
+using ActFwd = kernels::Kernel<kernels::ActFwdFn<float>>;
+using ActBwd = kernels::Kernel<kernels::ActBwdFn<float>>;
+
+Tensor activation(const char* name, ActFwd& fwd, ActBwd& bwd, const Tensor& x, float a, bool guided = false) {
   CONVNET_CHECK(x.defined(), name, ": input must be defined");
-  const std::string key = name;
   // Elementwise, so any layout will do: y keeps x's (see Tensor::block()).
   Tensor y = Tensor::empty_blocked(x.shape(), x.block());
-  kernels::call<kernels::ActFwdFn<float>>(key + "_fwd", x.numel(), a, x.raw_data(), y.raw_data());
-  autograd::record(y, guided ? "guided_relu" : name, {x}, [key, a, x, yd = y.detach(), guided](const Tensor& gy_in) {
+  fwd(x.numel(), a, x.raw_data(), y.raw_data());
+  autograd::record(y, guided ? "guided_relu" : name, {x}, [&bwd, a, x, yd = y.detach(), guided](const Tensor& gy_in) {
     // x, y and gy in one layout: x's now (it may have been converted since the forward).
     const int32_t layout = x.block();
     Tensor gy = gy_in.to_block(layout);
@@ -35,8 +37,7 @@ Tensor activation(const char* name, const Tensor& x, float a, bool guided = fals
       gy = g;
     }
     Tensor gx = Tensor::empty_blocked(x.shape(), layout);
-    kernels::call<kernels::ActBwdFn<float>>(key + "_bwd", x.numel(), a, x.raw_data(), y_same.raw_data(), gy.raw_data(),
-                                            gx.raw_data());
+    bwd(x.numel(), a, x.raw_data(), y_same.raw_data(), gy.raw_data(), gx.raw_data());
     return std::vector<Tensor>{gx};
   });
   if (trace::active()) trace::record(name, {x}, y, {.floats = {{"alpha", a}}});
@@ -56,19 +57,19 @@ bool guided_relu_enabled() {
 }
 
 Tensor relu(const Tensor& x) {
-  return activation("relu", x, 0.f, g_guided_relu);
+  return activation("relu", kernels::keys::relu_fwd, kernels::keys::relu_bwd, x, 0.f, g_guided_relu);
 }
 Tensor leaky_relu(const Tensor& x, double negative_slope) {
-  return activation("leaky_relu", x, static_cast<float>(negative_slope));
+  return activation("leaky_relu", kernels::keys::leaky_relu_fwd, kernels::keys::leaky_relu_bwd, x, static_cast<float>(negative_slope));
 }
 Tensor relu6(const Tensor& x) {
-  return activation("relu6", x, 0.f, g_guided_relu);
+  return activation("relu6", kernels::keys::relu6_fwd, kernels::keys::relu6_bwd, x, 0.f, g_guided_relu);
 }
 Tensor tanh(const Tensor& x) {
-  return activation("tanh", x, 0.f);
+  return activation("tanh", kernels::keys::tanh_fwd, kernels::keys::tanh_bwd, x, 0.f);
 }
 Tensor sigmoid(const Tensor& x) {
-  return activation("sigmoid", x, 0.f);
+  return activation("sigmoid", kernels::keys::sigmoid_fwd, kernels::keys::sigmoid_bwd, x, 0.f);
 }
 
 }  // namespace convnet::ops

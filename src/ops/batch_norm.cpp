@@ -50,7 +50,7 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
   if (batch_stats) {
     mean = Tensor::empty({g.C});
     var = Tensor::empty({g.C});
-    kernels::call<kernels::BatchNormFwdTrainFn<float>>("batch_norm_fwd_train", g, x.raw_data(), w, b, eps, y.raw_data(),
+    kernels::keys::batch_norm_fwd_train(g, x.raw_data(), w, b, eps, y.raw_data(),
                                                        mean.data(), var.data());
     if (training && running_mean.defined()) {
       // The running variance estimates the population's: unbiased, M/(M-1) times the batch's.
@@ -66,7 +66,7 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
     // Copies: a later training step updates the running statistics in place before this backward.
     mean = running_mean.clone();
     var = running_var.clone();
-    kernels::call<kernels::BatchNormFwdEvalFn<float>>("batch_norm_fwd_eval", g, x.raw_data(), mean.data(), var.data(),
+    kernels::keys::batch_norm_fwd_eval(g, x.raw_data(), mean.data(), var.data(),
                                                       w, b, eps, y.raw_data());
   }
 
@@ -80,8 +80,7 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
         if (x.requires_grad()) gx = Tensor::empty_blocked(x.shape(), static_cast<int32_t>(gb_geom.B));
         if (weight.defined() && weight.requires_grad()) gw = Tensor::empty(weight.shape());
         if (bias.defined() && bias.requires_grad()) gb = Tensor::empty(bias.shape());
-        kernels::call<kernels::BatchNormBwdFn<float>>(
-            "batch_norm_bwd", gb_geom, x.raw_data(), gy.raw_data(), mean.data(), var.data(),
+        kernels::keys::batch_norm_bwd(gb_geom, x.raw_data(), gy.raw_data(), mean.data(), var.data(),
             weight.defined() ? weight.data() : nullptr, eps, batch_stats, gx.defined() ? gx.raw_data() : nullptr,
             gw.defined() ? gw.data() : nullptr, gb.defined() ? gb.data() : nullptr);
         return std::vector<Tensor>{gx, gw, gb};

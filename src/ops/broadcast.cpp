@@ -44,10 +44,10 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape, const std::string& laye
     stride *= d;
   }
   Tensor y = Tensor::empty(shape);
-  kernels::get<kernels::StridedCopyFn<float>>("strided_copy")(rank, shape.data(), strides.data(), x.data(), y.data());
+  kernels::keys::strided_copy.get()(rank, shape.data(), strides.data(), x.data(), y.data());
   autograd::record(y, "broadcast_to", {x}, [in, shape, strides, rank](const Tensor& g) {
     Tensor gx = Tensor::empty(in);
-    kernels::get<kernels::StridedCopyBwdFn<float>>("strided_copy_bwd")(rank, shape.data(), strides.data(),
+    kernels::keys::strided_copy_bwd.get()(rank, shape.data(), strides.data(),
                                                                        shape_numel(in), g.data(), gx.data());
     return std::vector<Tensor>{gx};
   });

@@ -15,10 +15,10 @@ Tensor clamp(const Tensor& x, double lo, double hi, const std::string& layer) {
   CONVNET_CHECK(!(lo > hi), layer, ": min ", lo, " is greater than max ", hi);
   const auto flo = static_cast<float>(lo), fhi = static_cast<float>(hi);
   Tensor y = Tensor::empty(x.shape());
-  kernels::get<kernels::ClampFwdFn<float>>("clamp_fwd")(x.numel(), flo, fhi, x.data(), y.data());
+  kernels::keys::clamp_fwd.get()(x.numel(), flo, fhi, x.data(), y.data());
   autograd::record(y, "clamp", {x}, [x, flo, fhi](const Tensor& g) {
     Tensor gx = Tensor::empty(x.shape());
-    kernels::get<kernels::ClampBwdFn<float>>("clamp_bwd")(x.numel(), flo, fhi, x.data(), g.data(), gx.data());
+    kernels::keys::clamp_bwd.get()(x.numel(), flo, fhi, x.data(), g.data(), gx.data());
     return std::vector<Tensor>{gx};
   });
   if (trace::active()) trace::record("clamp", {x}, y, {.floats = {{"min", lo}, {"max", hi}}});

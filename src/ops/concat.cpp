@@ -51,7 +51,7 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t dim, const std::string& lay
   out_shape[d] = total;
   Tensor y = B ? Tensor::empty_blocked(out_shape, B) : Tensor::empty(out_shape);
   const auto count = static_cast<int64_t>(xs.size());
-  kernels::call<kernels::ConcatFwdFn<float>>("concat_fwd", outer, inner, count, sizes.data(), ptrs.data(),
+  kernels::keys::concat_fwd(outer, inner, count, sizes.data(), ptrs.data(),
                                              B ? y.raw_data() : y.data());
   autograd::record(y, "concat", xs, [xs, sizes, outer, inner, count, B](const Tensor& g_in) {
     const Tensor g = B ? g_in.to_block(B) : g_in;
@@ -62,7 +62,7 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t dim, const std::string& lay
         grads[i] = B ? Tensor::empty_blocked(xs[i].shape(), B) : Tensor::empty(xs[i].shape());
         gptrs[i] = B ? grads[i].raw_data() : grads[i].data();
       }
-    kernels::call<kernels::ConcatBwdFn<float>>("concat_bwd", outer, inner, count, sizes.data(),
+    kernels::keys::concat_bwd(outer, inner, count, sizes.data(),
                                                B ? g.raw_data() : g.data(), gptrs.data());
     return grads;
   });

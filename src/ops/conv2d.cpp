@@ -83,29 +83,29 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   // so the next layer (batch norm, activation, conv) can go on without a reorder; anything
   // else reads y through data(), which converts it back to plain NCHW. With a plain-only
   // backend (ref, im2col) and a plain x everything stays plain, on the plain kernel keys.
-  const int32_t block = kernels::get<kernels::Conv2dBlockFn>("conv2d_block")();
+  const int32_t block = kernels::keys::conv2d_block.get()();
   const int32_t xb = x.block(), yb = block > 0 && g.OC % block == 0 ? block : 0;
   const bool layouts = block > 0 || xb > 0;
   const float* bp = bias.defined() ? bias.data() : nullptr;
   Tensor y = Tensor::empty_blocked({g.N, g.OC, g.OH, g.OW}, yb);
   if (layouts)
-    kernels::call<kernels::Conv2dFwdBlockedFn<float>>("conv2d_fwd_blocked", g, x.raw_data(), xb, weight.data(), bp,
+    kernels::keys::conv2d_fwd_blocked(g, x.raw_data(), xb, weight.data(), bp,
                                                       y.raw_data(), yb);
   else
-    kernels::call<kernels::Conv2dFwdFn<float>>("conv2d_fwd", g, x.data(), weight.data(), bp, y.data());
+    kernels::keys::conv2d_fwd(g, x.data(), weight.data(), bp, y.data());
   autograd::record(y, "conv2d", {x, weight, bias}, [x, weight, bias, g](const Tensor& gy) {
     // x may have been converted to plain since the forward (someone read its data()).
     const int32_t xb = x.block(), gyb = gy.block();
-    const bool layouts = xb > 0 || gyb > 0 || kernels::get<kernels::Conv2dBlockFn>("conv2d_block")() > 0;
+    const bool layouts = xb > 0 || gyb > 0 || kernels::keys::conv2d_block.get()() > 0;
     Tensor gx, gw, gb;
     if (x.requires_grad()) {
       // The gradient of x in x's layout: it meets x's producer's backward there.
       gx = Tensor::empty_blocked(x.shape(), xb);
       if (layouts)
-        kernels::call<kernels::Conv2dBwdDataBlockedFn<float>>("conv2d_bwd_data_blocked", g, gy.raw_data(), gyb,
+        kernels::keys::conv2d_bwd_data_blocked(g, gy.raw_data(), gyb,
                                                               weight.data(), gx.raw_data(), xb);
       else
-        kernels::call<kernels::Conv2dBwdDataFn<float>>("conv2d_bwd_data", g, gy.data(), weight.data(), gx.data());
+        kernels::keys::conv2d_bwd_data(g, gy.data(), weight.data(), gx.data());
     }
     const bool need_b = bias.defined() && bias.requires_grad();
     if (weight.requires_grad() || need_b) {
@@ -114,10 +114,10 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
       if (need_b) gb = Tensor::empty(bias.shape());
       float* gbp = need_b ? gb.data() : nullptr;
       if (layouts)
-        kernels::call<kernels::Conv2dBwdWeightBlockedFn<float>>("conv2d_bwd_weight_blocked", g, x.raw_data(), xb,
+        kernels::keys::conv2d_bwd_weight_blocked(g, x.raw_data(), xb,
                                                                 gy.raw_data(), gyb, gw_full.data(), gbp);
       else
-        kernels::call<kernels::Conv2dBwdWeightFn<float>>("conv2d_bwd_weight", g, x.data(), gy.data(), gw_full.data(),
+        kernels::keys::conv2d_bwd_weight(g, x.data(), gy.data(), gw_full.data(),
                                                          gbp);
       if (weight.requires_grad()) gw = gw_full;
     }

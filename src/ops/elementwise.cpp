@@ -21,17 +21,17 @@ void check_same_shape(const std::string& op, const Tensor& a, const Tensor& b) {
 
 // Elementwise, so any layout will do as long as both operands share it (see
 // Tensor::block()): y keeps it; operands in different layouts are read as plain.
-Tensor binary(const char* key, const Tensor& a, const Tensor& b) {
+Tensor binary(kernels::Kernel<kernels::BinaryFn<float>>& kernel, const Tensor& a, const Tensor& b) {
   const bool same = a.block() == b.block();
   const Tensor pa = same ? a : a.to_block(0), pb = same ? b : b.to_block(0);
   Tensor y = Tensor::empty_blocked(a.shape(), pa.block());
-  kernels::call<kernels::BinaryFn<float>>(key, a.numel(), pa.raw_data(), pb.raw_data(), y.raw_data());
+  kernel(a.numel(), pa.raw_data(), pb.raw_data(), y.raw_data());
   return y;
 }
 
 Tensor scaled(const Tensor& x, float s) {
   Tensor y = Tensor::empty_blocked(x.shape(), x.block());
-  kernels::call<kernels::ScaleFn<float>>("scale", x.numel(), s, x.raw_data(), y.raw_data());
+  kernels::keys::scale(x.numel(), s, x.raw_data(), y.raw_data());
   return y;
 }
 
@@ -39,7 +39,7 @@ Tensor scaled(const Tensor& x, float s) {
 
 Tensor add(const Tensor& a, const Tensor& b, const std::string& layer) {
   check_same_shape(layer, a, b);
-  Tensor y = binary("add", a, b);
+  Tensor y = binary(kernels::keys::add, a, b);
   // The same gradient goes to both inputs; autograd copies before accumulating into it.
   autograd::record(y, "add", {a, b}, [](const Tensor& g) { return std::vector<Tensor>{g, g}; });
   if (trace::active()) trace::record("add", {a, b}, y);
@@ -48,7 +48,7 @@ Tensor add(const Tensor& a, const Tensor& b, const std::string& layer) {
 
 Tensor sub(const Tensor& a, const Tensor& b) {
   check_same_shape("sub", a, b);
-  Tensor y = binary("sub", a, b);
+  Tensor y = binary(kernels::keys::sub, a, b);
   autograd::record(y, "sub", {a, b}, [need_b = b.requires_grad()](const Tensor& g) {
     return std::vector<Tensor>{g, need_b ? scaled(g, -1.f) : Tensor()};
   });
@@ -58,10 +58,10 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 
 Tensor mul(const Tensor& a, const Tensor& b) {
   check_same_shape("mul", a, b);
-  Tensor y = binary("mul", a, b);
+  Tensor y = binary(kernels::keys::mul, a, b);
   autograd::record(y, "mul", {a, b}, [a, b](const Tensor& g) {
-    return std::vector<Tensor>{a.requires_grad() ? binary("mul", g, b) : Tensor(),
-                               b.requires_grad() ? binary("mul", g, a) : Tensor()};
+    return std::vector<Tensor>{a.requires_grad() ? binary(kernels::keys::mul, g, b) : Tensor(),
+                               b.requires_grad() ? binary(kernels::keys::mul, g, a) : Tensor()};
   });
   if (trace::active()) trace::record("mul", {a, b}, y);
   return y;
@@ -78,7 +78,7 @@ Tensor mul(const Tensor& a, float s) {
 Tensor sum(const Tensor& x) {
   CONVNET_CHECK(x.defined(), "sum: input must be defined");
   Tensor y = Tensor::zeros({});
-  kernels::call<kernels::SumFn<float>>("sum", x.numel(), x.raw_data(), y.data());  // any layout: a sum of all
+  kernels::keys::sum(x.numel(), x.raw_data(), y.data());  // any layout: a sum of all
   autograd::record(y, "sum", {x},
                    [shape = x.shape()](const Tensor& g) { return std::vector<Tensor>{Tensor::full(shape, g.item())}; });
   if (trace::active()) trace::record("sum", {x}, y);
@@ -89,7 +89,7 @@ Tensor mean(const Tensor& x) {
   CONVNET_CHECK(x.defined(), "mean: input must be defined");
   const int64_t n = x.numel();
   Tensor s = Tensor::zeros({});
-  kernels::call<kernels::SumFn<float>>("sum", n, x.raw_data(), s.data());  // any layout: a sum of all
+  kernels::keys::sum(n, x.raw_data(), s.data());  // any layout: a sum of all
   Tensor y = scaled(s, 1.f / static_cast<float>(n));  // n = 0 gives NaN, as torch.mean
   autograd::record(y, "mean", {x}, [shape = x.shape(), n](const Tensor& g) {
     return std::vector<Tensor>{Tensor::full(shape, g.item() / static_cast<float>(n))};

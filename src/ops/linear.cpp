@@ -37,7 +37,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const s
   // Every element of y is written by a GEMM below unless a dimension is empty.
   const bool full = M > 0 && OUT > 0 && IN > 0;
   Tensor y = full ? Tensor::empty(out_shape) : Tensor::zeros(out_shape);
-  auto* gemm = kernels::get<kernels::GemmFn<float>>("gemm");
+  auto* gemm = kernels::keys::gemm.get();
   if (bias.defined() && M > 0 && OUT > 0) {
     // Every row starts as b (the rank-1 product 1 b^T), then beta = 1 adds X W^T onto it.
     const Tensor ones = Tensor::ones({M});
@@ -48,7 +48,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const s
 
   autograd::record(y, "linear", {x, weight, bias}, [x, weight, bias, M, IN, OUT](const Tensor& gy) {
     profiler::Scope scope("linear_bwd");
-    auto* gemm = kernels::get<kernels::GemmFn<float>>("gemm");
+    auto* gemm = kernels::keys::gemm.get();
     const bool full = M > 0 && IN > 0 && OUT > 0;
     Tensor gx, gw, gb;
     if (x.requires_grad()) {

@@ -37,11 +37,11 @@ Tensor nll_loss(const Tensor& log_probs, const Labels& target, Reduction r) {
   check_labels("nll_loss", "log_probs", log_probs, target);
   const int64_t N = log_probs.size(0), K = log_probs.size(1);
   Tensor loss = loss_output(N, r);
-  kernels::call<kernels::NllLossFwdFn<float>>("nll_loss_fwd", N, K, log_probs.data(), target.data(), r, loss.data());
+  kernels::keys::nll_loss_fwd(N, K, log_probs.data(), target.data(), r, loss.data());
   auto t = std::make_shared<const Labels>(target);
   autograd::record(loss, "nll_loss", {log_probs}, [t, N, K, r](const Tensor& gy) {
     Tensor gx = Tensor::empty({N, K});
-    kernels::call<kernels::NllLossBwdFn<float>>("nll_loss_bwd", N, K, t->data(), r, gy.data(), gx.data());
+    kernels::keys::nll_loss_bwd(N, K, t->data(), r, gy.data(), gx.data());
     return std::vector<Tensor>{gx};
   });
   return loss;
@@ -55,12 +55,12 @@ Tensor cross_entropy(const Tensor& logits, const Labels& target, Reduction r, do
   const float eps = static_cast<float>(label_smoothing);
   Tensor loss = loss_output(N, r);
   Tensor lse = Tensor::empty({N});
-  kernels::call<kernels::CrossEntropyFwdFn<float>>("cross_entropy_fwd", N, K, logits.data(), target.data(), eps, r,
+  kernels::keys::cross_entropy_fwd(N, K, logits.data(), target.data(), eps, r,
                                                                        loss.data(), lse.data());
   auto t = std::make_shared<const Labels>(target);
   autograd::record(loss, "cross_entropy", {logits}, [logits, t, lse, eps, N, K, r](const Tensor& gy) {
     Tensor gx = Tensor::empty({N, K});
-    kernels::call<kernels::CrossEntropyBwdFn<float>>("cross_entropy_bwd", N, K, logits.data(), t->data(), eps,
+    kernels::keys::cross_entropy_bwd(N, K, logits.data(), t->data(), eps,
                                                                          lse.data(), r, gy.data(), gx.data());
     return std::vector<Tensor>{gx};
   });
@@ -83,15 +83,13 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target_probs, Reduction
   const int64_t N = logits.size(0), K = logits.size(1);
   Tensor loss = loss_output(N, r);
   Tensor lse = Tensor::empty({N});
-  kernels::call<kernels::SoftCrossEntropyFwdFn<float>>("soft_cross_entropy_fwd", 
-      N, K, logits.data(), target_probs.data(), r, loss.data(), lse.data());
+  kernels::keys::soft_cross_entropy_fwd(N, K, logits.data(), target_probs.data(), r, loss.data(), lse.data());
   autograd::record(loss, "cross_entropy", {logits, target_probs},
                    [logits, target_probs, lse, N, K, r](const Tensor& gy) {
                      Tensor gx, gp;
                      if (logits.requires_grad()) gx = Tensor::empty({N, K});
                      if (target_probs.requires_grad()) gp = Tensor::empty({N, K});
-                     kernels::call<kernels::SoftCrossEntropyBwdFn<float>>("soft_cross_entropy_bwd", 
-                         N, K, logits.data(), target_probs.data(), lse.data(), r, gy.data(),
+                     kernels::keys::soft_cross_entropy_bwd(N, K, logits.data(), target_probs.data(), lse.data(), r, gy.data(),
                          gx.defined() ? gx.data() : nullptr, gp.defined() ? gp.data() : nullptr);
                      return std::vector<Tensor>{gx, gp};
                    });
@@ -104,12 +102,12 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction r) {
                 " and target of shape ", shape_str(target.shape()), " must have the same shape");
   const int64_t n = input.numel();
   Tensor loss = r == Reduction::None ? Tensor::zeros(input.shape()) : Tensor::zeros({});
-  kernels::call<kernels::MseLossFwdFn<float>>("mse_loss_fwd", n, input.data(), target.data(), r, loss.data());
+  kernels::keys::mse_loss_fwd(n, input.data(), target.data(), r, loss.data());
   autograd::record(loss, "mse_loss", {input, target}, [input, target, n, r](const Tensor& gy) {
     Tensor gx, gt;
     if (input.requires_grad()) gx = Tensor::empty(input.shape());
     if (target.requires_grad()) gt = Tensor::empty(target.shape());
-    kernels::call<kernels::MseLossBwdFn<float>>("mse_loss_bwd", n, input.data(), target.data(), r, gy.data(),
+    kernels::keys::mse_loss_bwd(n, input.data(), target.data(), r, gy.data(),
                                                                gx.defined() ? gx.data() : nullptr,
                                                                gt.defined() ? gt.data() : nullptr);
     return std::vector<Tensor>{gx, gt};

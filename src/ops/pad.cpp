@@ -26,11 +26,11 @@ Tensor constant_pad(const Tensor& x, const std::vector<std::array<int64_t, 2>>& 
                   " of an input of shape ", shape_str(x.shape()), " gives a negative size ", out[k]);
   }
   Tensor y = Tensor::empty(out);
-  kernels::get<kernels::PadFwdFn<float>>("constant_pad_fwd")(rank, x.shape().data(), out.data(), begin.data(), value,
+  kernels::keys::constant_pad_fwd.get()(rank, x.shape().data(), out.data(), begin.data(), value,
                                                              x.data(), y.data());
   autograd::record(y, "constant_pad", {x}, [in = x.shape(), out, begin, rank](const Tensor& g) {
     Tensor gx = Tensor::empty(in);
-    kernels::get<kernels::PadBwdFn<float>>("constant_pad_bwd")(rank, in.data(), out.data(), begin.data(), g.data(),
+    kernels::keys::constant_pad_bwd.get()(rank, in.data(), out.data(), begin.data(), g.data(),
                                                                gx.data());
     return std::vector<Tensor>{gx};
   });

@@ -37,10 +37,10 @@ Tensor permute(const Tensor& x, const std::vector<int64_t>& dims, const std::str
     strides[k] = in_strides[d];
   }
   Tensor y = Tensor::empty(out);
-  kernels::get<kernels::StridedCopyFn<float>>("strided_copy")(rank, out.data(), strides.data(), x.data(), y.data());
+  kernels::keys::strided_copy.get()(rank, out.data(), strides.data(), x.data(), y.data());
   autograd::record(y, "permute", {x}, [in = x.shape(), out, strides, rank](const Tensor& g) {
     Tensor gx = Tensor::empty(in);
-    kernels::get<kernels::StridedCopyBwdFn<float>>("strided_copy_bwd")(rank, out.data(), strides.data(),
+    kernels::keys::strided_copy_bwd.get()(rank, out.data(), strides.data(),
                                                                        shape_numel(in), g.data(), gx.data());
     return std::vector<Tensor>{gx};
   });

@@ -71,11 +71,11 @@ Tensor adaptive_avg(const Tensor& x, std::array<int64_t, 2> out, const std::stri
   g.B = x.block();  // in x's layout, plain or channel-blocked, as max_pool2d
   const auto B = static_cast<int32_t>(g.B);
   Tensor y = Tensor::empty_blocked({g.N, g.C, g.OH, g.OW}, B);
-  kernels::call<kernels::AdaptiveAvgPool2dFwdFn<float>>("adaptive_avg_pool2d_fwd", g, x.raw_data(), y.raw_data());
+  kernels::keys::adaptive_avg_pool2d_fwd(g, x.raw_data(), y.raw_data());
   autograd::record(y, node, {x}, [g, B, shape = x.shape()](const Tensor& gy_in) {
     const Tensor gy = gy_in.to_block(B);
     Tensor gx = Tensor::empty_blocked(shape, B);
-    kernels::call<kernels::AdaptiveAvgPool2dBwdFn<float>>("adaptive_avg_pool2d_bwd", g, gy.raw_data(), gx.raw_data());
+    kernels::keys::adaptive_avg_pool2d_bwd(g, gy.raw_data(), gx.raw_data());
     return std::vector<Tensor>{gx};
   });
   if (trace::active()) trace::record(node, {x}, y);
@@ -87,11 +87,11 @@ Tensor adaptive_max(const Tensor& x, std::array<int64_t, 2> out, const std::stri
   Tensor y = Tensor::empty({g.N, g.C, g.OH, g.OW});
   const bool grad = autograd::needs_grad({&x});
   auto argmax = std::make_shared<std::vector<int64_t>>(grad ? y.numel() : 0);
-  kernels::call<kernels::AdaptiveMaxPool2dFwdFn<float>>("adaptive_max_pool2d_fwd", g, x.data(), y.data(),
+  kernels::keys::adaptive_max_pool2d_fwd(g, x.data(), y.data(),
                                                         grad ? argmax->data() : nullptr);
   autograd::record(y, node, {x}, [g, argmax, shape = x.shape()](const Tensor& gy) {
     Tensor gx = Tensor::empty(shape);
-    kernels::call<kernels::AdaptiveMaxPool2dBwdFn<float>>("adaptive_max_pool2d_bwd", g, gy.data(), argmax->data(),
+    kernels::keys::adaptive_max_pool2d_bwd(g, gy.data(), argmax->data(),
                                                           gx.data());
     return std::vector<Tensor>{gx};
   });
@@ -119,13 +119,13 @@ Tensor max_pool2d(const Tensor& x, const Pool2dArgs& a, const std::string& layer
   // The argmax indices are the only state backward needs; skip them for inference.
   const bool grad = autograd::needs_grad({&x});
   auto argmax = std::make_shared<std::vector<int64_t>>(grad ? y.numel() : 0);
-  kernels::call<kernels::MaxPool2dFwdFn<float>>("max_pool2d_fwd", g, x.raw_data(), y.raw_data(),
+  kernels::keys::max_pool2d_fwd(g, x.raw_data(), y.raw_data(),
                                                 grad ? argmax->data() : nullptr);
   autograd::record(y, "max_pool2d", {x}, [g, argmax, shape = x.shape()](const Tensor& gy_in) {
     // The indices are laid out like y was: gy and gx in that layout.
     const Tensor gy = gy_in.to_block(static_cast<int32_t>(g.B));
     Tensor gx = Tensor::empty_blocked(shape, static_cast<int32_t>(g.B));
-    kernels::call<kernels::MaxPool2dBwdFn<float>>("max_pool2d_bwd", g, gy.raw_data(), argmax->data(), gx.raw_data());
+    kernels::keys::max_pool2d_bwd(g, gy.raw_data(), argmax->data(), gx.raw_data());
     return std::vector<Tensor>{gx};
   });
   if (trace::active()) trace::record("max_pool2d", {x}, y, pool_attrs(g, a));
@@ -137,11 +137,11 @@ Tensor avg_pool2d(const Tensor& x, const Pool2dArgs& a, const std::string& layer
   g.B = x.block();  // in x's layout, plain or channel-blocked, as max_pool2d
   const auto B = static_cast<int32_t>(g.B);
   Tensor y = Tensor::empty_blocked({g.N, g.C, g.OH, g.OW}, B);
-  kernels::call<kernels::AvgPool2dFwdFn<float>>("avg_pool2d_fwd", g, x.raw_data(), y.raw_data());
+  kernels::keys::avg_pool2d_fwd(g, x.raw_data(), y.raw_data());
   autograd::record(y, "avg_pool2d", {x}, [g, B, shape = x.shape()](const Tensor& gy_in) {
     const Tensor gy = gy_in.to_block(B);
     Tensor gx = Tensor::empty_blocked(shape, B);
-    kernels::call<kernels::AvgPool2dBwdFn<float>>("avg_pool2d_bwd", g, gy.raw_data(), gx.raw_data());
+    kernels::keys::avg_pool2d_bwd(g, gy.raw_data(), gx.raw_data());
     return std::vector<Tensor>{gx};
   });
   if (trace::active()) trace::record("avg_pool2d", {x}, y, pool_attrs(g, a));

@@ -12,7 +12,8 @@ namespace convnet::ops {
 
 namespace {
 
-Tensor softmax_like(const char* name, const Tensor& x, int64_t dim) {
+Tensor softmax_like(const char* name, kernels::Kernel<kernels::SoftmaxFwdFn<float>>& fwd,
+                    kernels::Kernel<kernels::SoftmaxBwdFn<float>>& bwd, const Tensor& x, int64_t dim) {
   CONVNET_CHECK(x.defined(), name, ": input must be defined");
   // A 0-d tensor behaves as one of shape (1), as in PyTorch (dim 0 or -1).
   const int64_t rank = x.dim(), r = rank == 0 ? 1 : rank;
@@ -22,12 +23,11 @@ Tensor softmax_like(const char* name, const Tensor& x, int64_t dim) {
   kernels::SoftmaxGeom g{1, rank == 0 ? 1 : x.shape()[d], 1};
   for (int64_t k = 0; k < d; ++k) g.outer *= x.shape()[k];
   for (int64_t k = d + 1; k < rank; ++k) g.inner *= x.shape()[k];
-  const std::string key = name;
   Tensor y = Tensor::empty(x.shape());
-  kernels::call<kernels::SoftmaxFwdFn<float>>(key + "_fwd", g, x.data(), y.data());
-  autograd::record(y, name, {x}, [key, g, yd = y.detach()](const Tensor& gy) {
+  fwd(g, x.data(), y.data());
+  autograd::record(y, name, {x}, [&bwd, g, yd = y.detach()](const Tensor& gy) {
     Tensor gx = Tensor::empty(yd.shape());
-    kernels::call<kernels::SoftmaxBwdFn<float>>(key + "_bwd", g, yd.data(), gy.data(), gx.data());
+    bwd(g, yd.data(), gy.data(), gx.data());
     return std::vector<Tensor>{gx};
   });
   if (trace::active()) trace::record(name, {x}, y, {.ints = {{"dim", {d}}}});
@@ -37,10 +37,10 @@ Tensor softmax_like(const char* name, const Tensor& x, int64_t dim) {
 }  // namespace
 
 Tensor softmax(const Tensor& x, int64_t dim) {
-  return softmax_like("softmax", x, dim);
+  return softmax_like("softmax", kernels::keys::softmax_fwd, kernels::keys::softmax_bwd, x, dim);
 }
 Tensor log_softmax(const Tensor& x, int64_t dim) {
-  return softmax_like("log_softmax", x, dim);
+  return softmax_like("log_softmax", kernels::keys::log_softmax_fwd, kernels::keys::log_softmax_bwd, x, dim);
 }
 
 }  // namespace convnet::ops

@@ -79,11 +79,12 @@ TEST(Conv2dGradcheck, ReferenceBackwardMatchesFiniteDifferences) {
 TEST(Conv2dVariants, EveryRegisteredKernelMatchesReference) {
   // Each non-reference forward kernel with the backward kernels of its own backend (no
   // fallback: a backend without its backward kernels fails here).
-  const auto fwd = convnet::testing::fast_variants("conv2d_fwd");
-  std::vector<kernels::Variant> bwd_d, bwd_w;
+  const auto fwd = convnet::testing::fast_variants(kernels::keys::conv2d_fwd);
+  std::vector<kernels::Variant<kernels::Conv2dBwdDataFn<float>>> bwd_d;
+  std::vector<kernels::Variant<kernels::Conv2dBwdWeightFn<float>>> bwd_w;
   for (const auto& v : fwd) {
-    bwd_d.push_back(convnet::testing::partner("conv2d_bwd_data", v.backend));
-    bwd_w.push_back(convnet::testing::partner("conv2d_bwd_weight", v.backend));
+    bwd_d.push_back(convnet::testing::partner(kernels::keys::conv2d_bwd_data, v.backend));
+    bwd_w.push_back(convnet::testing::partner(kernels::keys::conv2d_bwd_weight, v.backend));
     ASSERT_TRUE(bwd_d.back().fn && bwd_w.back().fn) << v.backend;
   }
   std::vector<Cfg> grid = kGrid;
@@ -103,22 +104,22 @@ TEST(Conv2dVariants, EveryRegisteredKernelMatchesReference) {
     for (size_t vi = 0; vi < fwd.size(); ++vi) {
       SCOPED_TRACE("config " + std::to_string(ci) + " backend " + fwd[vi].backend);
       std::vector<float> y(ny, NAN), gx(nx, NAN), gw(nw, NAN), gb(g.OC, NAN);
-      kernels::cast<kernels::Conv2dFwdFn<float>>(fwd[vi])(g, x.data(), w.data(), b.data(), y.data());
-      kernels::cast<kernels::Conv2dBwdDataFn<float>>(bwd_d[vi])(g, gy.data(), w.data(), gx.data());
-      kernels::cast<kernels::Conv2dBwdWeightFn<float>>(bwd_w[vi])(g, x.data(), gy.data(), gw.data(), gb.data());
+      fwd[vi].fn(g, x.data(), w.data(), b.data(), y.data());
+      bwd_d[vi].fn(g, gy.data(), w.data(), gx.data());
+      bwd_w[vi].fn(g, x.data(), gy.data(), gw.data(), gb.data());
       EXPECT_TRUE(close(y, y_ref));
       EXPECT_TRUE(close(gx, gx_ref));
       EXPECT_TRUE(close(gw, gw_ref));
       EXPECT_TRUE(close(gb, gb_ref));
       // Without bias the output must equal the biased one minus the bias.
       std::vector<float> y_nb(ny);
-      kernels::cast<kernels::Conv2dFwdFn<float>>(fwd[vi])(g, x.data(), w.data(), nullptr, y_nb.data());
+      fwd[vi].fn(g, x.data(), w.data(), nullptr, y_nb.data());
       for (size_t i = 0; i < ny; ++i) y_nb[i] += b[(i / (g.OH * g.OW)) % g.OC];
       EXPECT_TRUE(close(y_nb, y_ref));
-      for (const char* k : {"conv2d_fwd", "conv2d_bwd_data", "conv2d_bwd_weight"}) convnet::testing::count_compared(k);
+      for (const kernels::KernelBase* k : std::initializer_list<const kernels::KernelBase*>{&kernels::keys::conv2d_fwd, &kernels::keys::conv2d_bwd_data, &kernels::keys::conv2d_bwd_weight}) convnet::testing::count_compared(*k);
     }
   }
-  convnet::testing::expect_compared({"conv2d_fwd", "conv2d_bwd_data", "conv2d_bwd_weight"});
+  convnet::testing::expect_compared({&kernels::keys::conv2d_fwd, &kernels::keys::conv2d_bwd_data, &kernels::keys::conv2d_bwd_weight});
 }
 
 TEST(Conv2dShapes, OutputSizeRuleAndSamePadding) {

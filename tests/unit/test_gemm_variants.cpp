@@ -27,7 +27,7 @@ std::vector<float> to_float(const std::vector<double>& v) {
 }  // namespace
 
 TEST(GemmVariants, EveryRegisteredKernelMatchesReference) {
-  const auto vars = convnet::testing::fast_variants("gemm");  // against ref::gemm below
+  const auto vars = convnet::testing::fast_variants(kernels::keys::gemm);  // against ref::gemm below
   const std::vector<std::pair<float, float>> alpha_beta = {{1.f, 0.f}, {1.f, 1.f}, {0.5f, -2.f}, {-1.5f, 0.25f}};
   int cases = 0;
   for (size_t si = 0; si < kSizes.size(); ++si) {
@@ -53,7 +53,7 @@ TEST(GemmVariants, EveryRegisteredKernelMatchesReference) {
           if (beta == 0.f)
             for (int64_t m = 0; m < M; ++m)
               for (int64_t n = 0; n < N; ++n) C[m * ldc + n] = NAN;
-          kernels::cast<kernels::GemmFn<float>>(v)(ta, tb, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, C.data(),
+          v.fn(ta, tb, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, C.data(),
                                                    ldc);
           // Padding columns of C are never written.
           for (int64_t m = 0; m < M; ++m)
@@ -63,13 +63,13 @@ TEST(GemmVariants, EveryRegisteredKernelMatchesReference) {
           EXPECT_TRUE(all_close(std::vector<double>(C.begin(), C.end()),
                                 std::vector<double>(C_ref.begin(), C_ref.end()), 1e-5, atol));
           ++cases;
-          convnet::testing::count_compared("gemm");
+          convnet::testing::count_compared(kernels::keys::gemm);
         }
       }
     }
   }
   EXPECT_GT(cases, 0);
-  convnet::testing::expect_compared({"gemm"});
+  convnet::testing::expect_compared({&kernels::keys::gemm});
 }
 
 TEST(GemmReference, SmallProductByHand) {
@@ -77,10 +77,10 @@ TEST(GemmReference, SmallProductByHand) {
   // A B^T = [[17, 23], [39, 53]], A^T B^T = [[23, 31], [34, 46]].
   const float A[] = {1, 2, 3, 4}, B[] = {5, 6, 7, 8};
   const std::vector<std::vector<float>> want = {{19, 22, 43, 50}, {26, 30, 38, 44}, {17, 23, 39, 53}, {23, 31, 34, 46}};
-  for (const auto& v : kernels::variants("gemm"))
+  for (const auto& v : kernels::keys::gemm.variants())
     for (int t = 0; t < 4; ++t) {
       std::vector<float> C = {1, 1, 1, 1};
-      kernels::cast<kernels::GemmFn<float>>(v)(t & 1, t & 2, 2, 2, 2, 2.f, A, 2, B, 2, 10.f, C.data(), 2);
+      v.fn(t & 1, t & 2, 2, 2, 2, 2.f, A, 2, B, 2, 10.f, C.data(), 2);
       for (int i = 0; i < 4; ++i) EXPECT_EQ(C[i], 2 * want[t][i] + 10) << v.backend << " t=" << t << " i=" << i;
     }
 }

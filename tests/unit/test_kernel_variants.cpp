@@ -30,7 +30,7 @@ using convnet::testing::expect_compared;
 using convnet::testing::fast_variants;
 using convnet::testing::partner;
 using convnet::testing::random_doubles;
-using convnet::testing::reference_variant;
+using convnet::testing::reference;
 
 namespace {
 
@@ -63,14 +63,23 @@ const std::vector<int64_t> kLengths = {1, 7, 16, 17, 1000, 32768, 65536 + 5, 300
 }  // namespace
 
 TEST(KernelVariants, Activations) {
-  std::vector<std::string> keys;
-  for (const char* name : {"relu", "leaky_relu", "relu6", "tanh", "sigmoid"}) {
-    const std::string fk = std::string(name) + "_fwd", bk = std::string(name) + "_bwd";
-    keys.push_back(fk), keys.push_back(bk);
-    const auto rf = cast<ActFwdFn<float>>(reference_variant(fk));
-    const auto rb = cast<ActBwdFn<float>>(reference_variant(bk));
+  struct Pair {
+    const char* name;
+    Kernel<ActFwdFn<float>>& fk;
+    Kernel<ActBwdFn<float>>& bk;
+  };
+  const Pair pairs[] = {{"relu", keys::relu_fwd, keys::relu_bwd},
+                        {"leaky_relu", keys::leaky_relu_fwd, keys::leaky_relu_bwd},
+                        {"relu6", keys::relu6_fwd, keys::relu6_bwd},
+                        {"tanh", keys::tanh_fwd, keys::tanh_bwd},
+                        {"sigmoid", keys::sigmoid_fwd, keys::sigmoid_bwd}};
+  std::vector<const KernelBase*> all;
+  for (const auto& [name, fk, bk] : pairs) {
+    all.push_back(&fk), all.push_back(&bk);
+    const auto rf = reference(fk);
+    const auto rb = reference(bk);
     for (const auto& v : fast_variants(fk)) {
-      const Variant vb = partner(bk, v.backend);
+      const auto vb = partner(bk, v.backend);
       if (!vb.fn) continue;
       for (int64_t n : kLengths) {
         SCOPED_TRACE(std::string(name) + " backend " + v.backend + " n=" + std::to_string(n));
@@ -81,58 +90,59 @@ TEST(KernelVariants, Activations) {
         std::vector<float> y_ref(n), gx_ref(n), y(n, 1e30f), gx(n, 1e30f);
         rf(n, a, x.data(), y_ref.data());
         rb(n, a, x.data(), y_ref.data(), gy.data(), gx_ref.data());
-        cast<ActFwdFn<float>>(v)(n, a, x.data(), y.data());
-        cast<ActBwdFn<float>>(vb)(n, a, x.data(), y_ref.data(), gy.data(), gx.data());
+        v.fn(n, a, x.data(), y.data());
+        vb.fn(n, a, x.data(), y_ref.data(), gy.data(), gx.data());
         EXPECT_TRUE(close_nan(y, y_ref));
         EXPECT_TRUE(close_nan(gx, gx_ref));
         count_compared(fk), count_compared(bk);
       }
     }
   }
-  expect_compared(keys);
+  expect_compared(all);
 }
 
 TEST(KernelVariants, ElementwiseAndSum) {
-  for (const char* key : {"add", "sub", "mul"}) {
-    const auto r = cast<BinaryFn<float>>(reference_variant(key));
+  for (Kernel<BinaryFn<float>>* k : {&keys::add, &keys::sub, &keys::mul}) {
+    auto& key = *k;
+    const auto r = reference(key);
     for (const auto& v : fast_variants(key)) {
       for (int64_t n : kLengths) {
-        SCOPED_TRACE(std::string(key) + " backend " + v.backend + " n=" + std::to_string(n));
+        SCOPED_TRACE(std::string(key.name()) + " backend " + v.backend + " n=" + std::to_string(n));
         auto a = rnd(n, 3 * n), b = rnd(n, 3 * n + 1);
         std::vector<float> y_ref(n), y(n, 1e30f);
         r(n, a.data(), b.data(), y_ref.data());
-        cast<BinaryFn<float>>(v)(n, a.data(), b.data(), y.data());
+        v.fn(n, a.data(), b.data(), y.data());
         EXPECT_TRUE(close(y, y_ref, 0, 0));
         // In place (y == a), as autograd accumulates gradients.
-        cast<BinaryFn<float>>(v)(n, a.data(), b.data(), a.data());
+        v.fn(n, a.data(), b.data(), a.data());
         EXPECT_TRUE(close(a, y_ref, 0, 0));
         count_compared(key);
       }
     }
   }
-  const auto rs = cast<ScaleFn<float>>(reference_variant("scale"));
-  for (const auto& v : fast_variants("scale")) {
+  const auto rs = reference(keys::scale);
+  for (const auto& v : fast_variants(keys::scale)) {
     for (int64_t n : kLengths) {
       auto x = rnd(n, n + 5);
       std::vector<float> y_ref(n), y(n);
       rs(n, -1.5f, x.data(), y_ref.data());
-      cast<ScaleFn<float>>(v)(n, -1.5f, x.data(), y.data());
+      v.fn(n, -1.5f, x.data(), y.data());
       EXPECT_TRUE(close(y, y_ref, 0, 0)) << v.backend << " n=" << n;
-      count_compared("scale");
+      count_compared(keys::scale);
     }
   }
-  const auto rsum = cast<SumFn<float>>(reference_variant("sum"));
-  for (const auto& v : fast_variants("sum")) {
+  const auto rsum = reference(keys::sum);
+  for (const auto& v : fast_variants(keys::sum)) {
     for (int64_t n : kLengths) {
       auto x = rnd(n, n + 6);
       float s_ref = 0, s = 0;
       rsum(n, x.data(), &s_ref);
-      cast<SumFn<float>>(v)(n, x.data(), &s);
+      v.fn(n, x.data(), &s);
       EXPECT_NEAR(s, s_ref, 1e-5 * std::sqrt(static_cast<double>(n)) + 1e-6) << v.backend << " n=" << n;
-      count_compared("sum");
+      count_compared(keys::sum);
     }
   }
-  expect_compared({"add", "sub", "mul", "scale", "sum"});
+  expect_compared({&keys::add, &keys::sub, &keys::mul, &keys::scale, &keys::sum});
 }
 
 TEST(KernelVariants, Concat) {
@@ -141,10 +151,10 @@ TEST(KernelVariants, Concat) {
     std::vector<int64_t> sizes;
   };
   const std::vector<Case> cases = {{1, 1, {1}}, {3, 5, {2, 1, 4}}, {64, 196, {32, 64, 16}}, {2, 4096, {7, 9}}};
-  const auto rf = cast<ConcatFwdFn<float>>(reference_variant("concat_fwd"));
-  const auto rb = cast<ConcatBwdFn<float>>(reference_variant("concat_bwd"));
-  for (const auto& v : fast_variants("concat_fwd")) {
-    const Variant vb = partner("concat_bwd", v.backend);
+  const auto rf = reference(keys::concat_fwd);
+  const auto rb = reference(keys::concat_bwd);
+  for (const auto& v : fast_variants(keys::concat_fwd)) {
+    const auto vb = partner(keys::concat_bwd, v.backend);
     if (!vb.fn) continue;
     for (const auto& c : cases) {
       const auto count = static_cast<int64_t>(c.sizes.size());
@@ -159,7 +169,7 @@ TEST(KernelVariants, Concat) {
       const int64_t ny = c.outer * total * c.inner;
       std::vector<float> y_ref(ny), y(ny);
       rf(c.outer, c.inner, count, c.sizes.data(), ptrs.data(), y_ref.data());
-      cast<ConcatFwdFn<float>>(v)(c.outer, c.inner, count, c.sizes.data(), ptrs.data(), y.data());
+      v.fn(c.outer, c.inner, count, c.sizes.data(), ptrs.data(), y.data());
       EXPECT_TRUE(close(y, y_ref, 0, 0)) << v.backend;
       std::vector<std::vector<float>> g_ref(count), g(count);
       std::vector<float*> gr, gp;
@@ -171,23 +181,24 @@ TEST(KernelVariants, Concat) {
         gp.push_back(i == 1 ? nullptr : g[i].data());
       }
       rb(c.outer, c.inner, count, c.sizes.data(), y.data(), gr.data());
-      cast<ConcatBwdFn<float>>(vb)(c.outer, c.inner, count, c.sizes.data(), y.data(), gp.data());
+      vb.fn(c.outer, c.inner, count, c.sizes.data(), y.data(), gp.data());
       for (int64_t i = 0; i < count; ++i) EXPECT_TRUE(close(g[i], g_ref[i], 0, 0)) << v.backend << " input " << i;
-      count_compared("concat_fwd"), count_compared("concat_bwd");
+      count_compared(keys::concat_fwd), count_compared(keys::concat_bwd);
     }
   }
-  expect_compared({"concat_fwd", "concat_bwd"});
+  expect_compared({&keys::concat_fwd, &keys::concat_bwd});
 }
 
 TEST(KernelVariants, BatchNorm) {
   // N, C, S: BatchNorm1d (S = 1), one channel, RGB, odd sizes, resnet-sized.
   const std::vector<BatchNormGeom> geoms = {{2, 1, 1},  {4, 3, 1},    {5, 3, 7},      {3, 16, 33},
                                             {8, 5, 64}, {64, 16, 64}, {16, 64, 1024}, {128, 10, 1}};
-  const auto rft = cast<BatchNormFwdTrainFn<float>>(reference_variant("batch_norm_fwd_train"));
-  const auto rfe = cast<BatchNormFwdEvalFn<float>>(reference_variant("batch_norm_fwd_eval"));
-  const auto rbw = cast<BatchNormBwdFn<float>>(reference_variant("batch_norm_bwd"));
-  for (const auto& v : fast_variants("batch_norm_fwd_train")) {
-    const Variant ve = partner("batch_norm_fwd_eval", v.backend), vb = partner("batch_norm_bwd", v.backend);
+  const auto rft = reference(keys::batch_norm_fwd_train);
+  const auto rfe = reference(keys::batch_norm_fwd_eval);
+  const auto rbw = reference(keys::batch_norm_bwd);
+  for (const auto& v : fast_variants(keys::batch_norm_fwd_train)) {
+    const auto ve = partner(keys::batch_norm_fwd_eval, v.backend);
+    const auto vb = partner(keys::batch_norm_bwd, v.backend);
     if (!ve.fn || !vb.fn) continue;
     for (size_t gi = 0; gi < geoms.size() * 3; ++gi) {
       // Each geometry plain, and channel-blocked by 8 and 16 where the channels fill blocks.
@@ -206,35 +217,35 @@ TEST(KernelVariants, BatchNorm) {
         const float* pb = affine ? b.data() : nullptr;
         std::vector<float> y_ref(n), m_ref(g.C), v_ref(g.C), y(n), m(g.C), var(g.C);
         rft(g, x.data(), pw, pb, 1e-5, y_ref.data(), m_ref.data(), v_ref.data());
-        cast<BatchNormFwdTrainFn<float>>(v)(g, x.data(), pw, pb, 1e-5, y.data(), m.data(), var.data());
+        v.fn(g, x.data(), pw, pb, 1e-5, y.data(), m.data(), var.data());
         EXPECT_TRUE(close(y, y_ref));
         EXPECT_TRUE(close(m, m_ref));
         EXPECT_TRUE(close(var, v_ref));
         // Eval with given statistics.
         rfe(g, x.data(), m_ref.data(), v_ref.data(), pw, pb, 1e-5, y_ref.data());
-        cast<BatchNormFwdEvalFn<float>>(ve)(g, x.data(), m_ref.data(), v_ref.data(), pw, pb, 1e-5, y.data());
+        ve.fn(g, x.data(), m_ref.data(), v_ref.data(), pw, pb, 1e-5, y.data());
         EXPECT_TRUE(close(y, y_ref));
         for (bool batch_stats : {true, false}) {
           SCOPED_TRACE(batch_stats ? "batch statistics" : "given statistics");
           std::vector<float> gx_ref(n), gw_ref(g.C), gb_ref(g.C), gx(n), gw(g.C), gb(g.C);
           rbw(g, x.data(), gy.data(), m_ref.data(), v_ref.data(), pw, 1e-5, batch_stats, gx_ref.data(), gw_ref.data(),
               gb_ref.data());
-          cast<BatchNormBwdFn<float>>(vb)(g, x.data(), gy.data(), m_ref.data(), v_ref.data(), pw, 1e-5, batch_stats,
+          vb.fn(g, x.data(), gy.data(), m_ref.data(), v_ref.data(), pw, 1e-5, batch_stats,
                                           gx.data(), gw.data(), gb.data());
           EXPECT_TRUE(close(gx, gx_ref));
           EXPECT_TRUE(close(gw, gw_ref));
           EXPECT_TRUE(close(gb, gb_ref));
           // Only the input gradient wanted (frozen affine parameters).
           std::vector<float> gx2(n);
-          cast<BatchNormBwdFn<float>>(vb)(g, x.data(), gy.data(), m_ref.data(), v_ref.data(), pw, 1e-5, batch_stats,
+          vb.fn(g, x.data(), gy.data(), m_ref.data(), v_ref.data(), pw, 1e-5, batch_stats,
                                           gx2.data(), nullptr, nullptr);
           EXPECT_TRUE(close(gx2, gx_ref));
         }
-        count_compared("batch_norm_fwd_train"), count_compared("batch_norm_fwd_eval"), count_compared("batch_norm_bwd");
+        count_compared(keys::batch_norm_fwd_train), count_compared(keys::batch_norm_fwd_eval), count_compared(keys::batch_norm_bwd);
       }
     }
   }
-  expect_compared({"batch_norm_fwd_train", "batch_norm_fwd_eval", "batch_norm_bwd"});
+  expect_compared({&keys::batch_norm_fwd_train, &keys::batch_norm_fwd_eval, &keys::batch_norm_bwd});
 }
 
 namespace {
@@ -279,10 +290,10 @@ TEST(KernelVariants, Pooling) {
     if (ceil && (o - 1) * s >= in + p) --o;
     return o;
   };
-  const auto rmf = cast<MaxPool2dFwdFn<float>>(reference_variant("max_pool2d_fwd"));
-  const auto rmb = cast<MaxPool2dBwdFn<float>>(reference_variant("max_pool2d_bwd"));
-  const auto raf = cast<AvgPool2dFwdFn<float>>(reference_variant("avg_pool2d_fwd"));
-  const auto rab = cast<AvgPool2dBwdFn<float>>(reference_variant("avg_pool2d_bwd"));
+  const auto rmf = reference(keys::max_pool2d_fwd);
+  const auto rmb = reference(keys::max_pool2d_bwd);
+  const auto raf = reference(keys::avg_pool2d_fwd);
+  const auto rab = reference(keys::avg_pool2d_bwd);
   for (size_t ci = 0; ci < cfgs.size(); ++ci) {
     const Cfg& c = cfgs[ci];
     Pool2dGeom g{c.N, c.C, c.H, c.W, c.KH, c.KW, c.SH, c.SW, c.PH, c.PW, c.DH, c.DW, 0, 0, c.include_pad};
@@ -298,50 +309,50 @@ TEST(KernelVariants, Pooling) {
       if (B && c.C % B) continue;
       g.B = B;  // pooling takes channel-blocked layouts too
       const auto bx = blocked(x, g.N, g.C, g.H * g.W, B), bgy = blocked(gy, g.N, g.C, g.OH * g.OW, B);
-      for (const auto& v : fast_variants("max_pool2d_fwd")) {
-        const Variant vb = partner("max_pool2d_bwd", v.backend);
+      for (const auto& v : fast_variants(keys::max_pool2d_fwd)) {
+        const auto vb = partner(keys::max_pool2d_bwd, v.backend);
         if (!vb.fn) continue;
         SCOPED_TRACE("max backend " + v.backend + " config " + std::to_string(ci) + " block " + std::to_string(B));
         std::vector<float> y_ref(ny), y(ny), gx_ref(nx), gx(nx, 1e30f);
         std::vector<int64_t> am_ref(ny), am(ny);
         rmf(g, bx.data(), y_ref.data(), am_ref.data());
-        cast<MaxPool2dFwdFn<float>>(v)(g, bx.data(), y.data(), am.data());
+        v.fn(g, bx.data(), y.data(), am.data());
         EXPECT_TRUE(close_nan(y, y_ref));
         EXPECT_EQ(am, am_ref);
         std::vector<float> y_noidx(ny);
-        cast<MaxPool2dFwdFn<float>>(v)(g, bx.data(), y_noidx.data(), nullptr);  // inference: no indices
+        v.fn(g, bx.data(), y_noidx.data(), nullptr);  // inference: no indices
         EXPECT_TRUE(close_nan(y_noidx, y_ref));
         rmb(g, bgy.data(), am_ref.data(), gx_ref.data());
-        cast<MaxPool2dBwdFn<float>>(vb)(g, bgy.data(), am_ref.data(), gx.data());
+        vb.fn(g, bgy.data(), am_ref.data(), gx.data());
         EXPECT_TRUE(close(gx, gx_ref));
-        count_compared("max_pool2d_fwd"), count_compared("max_pool2d_bwd");
+        count_compared(keys::max_pool2d_fwd), count_compared(keys::max_pool2d_bwd);
       }
       if (c.DH != 1 || c.DW != 1) continue;  // avg pooling has no dilation
       auto ax = bx;
       for (auto& e : ax)
         if (std::isnan(e)) e = 0.5f;
-      for (const auto& v : fast_variants("avg_pool2d_fwd")) {
-        const Variant vb = partner("avg_pool2d_bwd", v.backend);
+      for (const auto& v : fast_variants(keys::avg_pool2d_fwd)) {
+        const auto vb = partner(keys::avg_pool2d_bwd, v.backend);
         if (!vb.fn) continue;
         SCOPED_TRACE("avg backend " + v.backend + " config " + std::to_string(ci) + " block " + std::to_string(B));
         std::vector<float> y_ref(ny), y(ny), gx_ref(nx), gx(nx, 1e30f);
         raf(g, ax.data(), y_ref.data());
-        cast<AvgPool2dFwdFn<float>>(v)(g, ax.data(), y.data());
+        v.fn(g, ax.data(), y.data());
         EXPECT_TRUE(close(y, y_ref, 0, 0));  // the same sums in the same order: bit-identical
         rab(g, bgy.data(), gx_ref.data());
-        cast<AvgPool2dBwdFn<float>>(vb)(g, bgy.data(), gx.data());
+        vb.fn(g, bgy.data(), gx.data());
         EXPECT_TRUE(close(gx, gx_ref, 0, 0));
-        count_compared("avg_pool2d_fwd"), count_compared("avg_pool2d_bwd");
+        count_compared(keys::avg_pool2d_fwd), count_compared(keys::avg_pool2d_bwd);
       }
     }
   }
   // Adaptive pooling: overlapping windows, global (ResNet's head), and 7x7 from 14x14.
   const std::vector<AdaptivePool2dGeom> ag = {
       {2, 3, 7, 5, 3, 2}, {128, 64, 8, 8, 1, 1}, {4, 8, 14, 14, 7, 7}, {2, 32, 7, 7, 1, 1}, {2, 16, 9, 5, 4, 3}};
-  const auto raaf = cast<AdaptiveAvgPool2dFwdFn<float>>(reference_variant("adaptive_avg_pool2d_fwd"));
-  const auto raab = cast<AdaptiveAvgPool2dBwdFn<float>>(reference_variant("adaptive_avg_pool2d_bwd"));
-  const auto ramf = cast<AdaptiveMaxPool2dFwdFn<float>>(reference_variant("adaptive_max_pool2d_fwd"));
-  const auto ramb = cast<AdaptiveMaxPool2dBwdFn<float>>(reference_variant("adaptive_max_pool2d_bwd"));
+  const auto raaf = reference(keys::adaptive_avg_pool2d_fwd);
+  const auto raab = reference(keys::adaptive_avg_pool2d_bwd);
+  const auto ramf = reference(keys::adaptive_max_pool2d_fwd);
+  const auto ramb = reference(keys::adaptive_max_pool2d_bwd);
   for (size_t gi = 0; gi < ag.size(); ++gi) {
     AdaptivePool2dGeom g = ag[gi];
     const int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.C * g.OH * g.OW;
@@ -350,50 +361,55 @@ TEST(KernelVariants, Pooling) {
       if (B && g.C % B) continue;
       g.B = B;  // average pooling takes channel-blocked layouts
       const auto bx = blocked(x, g.N, g.C, g.H * g.W, B), bgy = blocked(gy, g.N, g.C, g.OH * g.OW, B);
-      for (const auto& v : fast_variants("adaptive_avg_pool2d_fwd")) {
-        const Variant vb = partner("adaptive_avg_pool2d_bwd", v.backend);
+      for (const auto& v : fast_variants(keys::adaptive_avg_pool2d_fwd)) {
+        const auto vb = partner(keys::adaptive_avg_pool2d_bwd, v.backend);
         if (!vb.fn) continue;
         SCOPED_TRACE("adaptive avg backend " + v.backend + " geom " + std::to_string(gi) + " block " +
                      std::to_string(B));
         std::vector<float> y_ref(ny), y(ny), gx_ref(nx), gx(nx);
         raaf(g, bx.data(), y_ref.data());
-        cast<AdaptiveAvgPool2dFwdFn<float>>(v)(g, bx.data(), y.data());
+        v.fn(g, bx.data(), y.data());
         EXPECT_TRUE(close(y, y_ref, 0, 0));
         raab(g, bgy.data(), gx_ref.data());
-        cast<AdaptiveAvgPool2dBwdFn<float>>(vb)(g, bgy.data(), gx.data());
+        vb.fn(g, bgy.data(), gx.data());
         EXPECT_TRUE(close(gx, gx_ref, 0, 0));
-        count_compared("adaptive_avg_pool2d_fwd"), count_compared("adaptive_avg_pool2d_bwd");
+        count_compared(keys::adaptive_avg_pool2d_fwd), count_compared(keys::adaptive_avg_pool2d_bwd);
       }
     }
     g.B = 0;  // adaptive max pooling is plain only
-    for (const auto& v : fast_variants("adaptive_max_pool2d_fwd")) {
-      const Variant vb = partner("adaptive_max_pool2d_bwd", v.backend);
+    for (const auto& v : fast_variants(keys::adaptive_max_pool2d_fwd)) {
+      const auto vb = partner(keys::adaptive_max_pool2d_bwd, v.backend);
       if (!vb.fn) continue;
       SCOPED_TRACE("adaptive max backend " + v.backend + " geom " + std::to_string(gi));
       std::vector<float> y_ref(ny), y(ny), gx_ref(nx), gx(nx);
       std::vector<int64_t> am_ref(ny), am(ny);
       ramf(g, x.data(), y_ref.data(), am_ref.data());
-      cast<AdaptiveMaxPool2dFwdFn<float>>(v)(g, x.data(), y.data(), am.data());
+      v.fn(g, x.data(), y.data(), am.data());
       EXPECT_TRUE(close(y, y_ref));
       EXPECT_EQ(am, am_ref);
       ramb(g, gy.data(), am_ref.data(), gx_ref.data());
-      cast<AdaptiveMaxPool2dBwdFn<float>>(vb)(g, gy.data(), am_ref.data(), gx.data());
+      vb.fn(g, gy.data(), am_ref.data(), gx.data());
       EXPECT_TRUE(close(gx, gx_ref));
-      count_compared("adaptive_max_pool2d_fwd"), count_compared("adaptive_max_pool2d_bwd");
+      count_compared(keys::adaptive_max_pool2d_fwd), count_compared(keys::adaptive_max_pool2d_bwd);
     }
   }
-  expect_compared({"max_pool2d_fwd", "max_pool2d_bwd", "avg_pool2d_fwd", "avg_pool2d_bwd", "adaptive_avg_pool2d_fwd",
-                   "adaptive_avg_pool2d_bwd", "adaptive_max_pool2d_fwd", "adaptive_max_pool2d_bwd"});
+  expect_compared({&keys::max_pool2d_fwd, &keys::max_pool2d_bwd, &keys::avg_pool2d_fwd, &keys::avg_pool2d_bwd, &keys::adaptive_avg_pool2d_fwd, &keys::adaptive_avg_pool2d_bwd, &keys::adaptive_max_pool2d_fwd, &keys::adaptive_max_pool2d_bwd});
 }
 
 TEST(KernelVariants, Softmax) {
   const std::vector<SoftmaxGeom> geoms = {{1, 1, 1}, {4, 10, 1}, {3, 7, 5}, {128, 1000, 1}, {2, 16, 1024}};
-  for (const char* name : {"softmax", "log_softmax"}) {
-    const std::string fk = std::string(name) + "_fwd", bk = std::string(name) + "_bwd";
-    const auto rf = cast<SoftmaxFwdFn<float>>(reference_variant(fk));
-    const auto rb = cast<SoftmaxBwdFn<float>>(reference_variant(bk));
+  struct Pair {
+    const char* name;
+    Kernel<SoftmaxFwdFn<float>>& fk;
+    Kernel<SoftmaxBwdFn<float>>& bk;
+  };
+  const Pair pairs[] = {{"softmax", keys::softmax_fwd, keys::softmax_bwd},
+                        {"log_softmax", keys::log_softmax_fwd, keys::log_softmax_bwd}};
+  for (const auto& [name, fk, bk] : pairs) {
+    const auto rf = reference(fk);
+    const auto rb = reference(bk);
     for (const auto& v : fast_variants(fk)) {
-      const Variant vb = partner(bk, v.backend);
+      const auto vb = partner(bk, v.backend);
       if (!vb.fn) continue;
       for (size_t gi = 0; gi < geoms.size(); ++gi) {
         SCOPED_TRACE(std::string(name) + " backend " + v.backend + " geom " + std::to_string(gi));
@@ -402,24 +418,24 @@ TEST(KernelVariants, Softmax) {
         auto x = rnd(n, 900 + gi, 20.f), gy = rnd(n, 950 + gi);
         std::vector<float> y_ref(n), y(n), gx_ref(n), gx(n);
         rf(g, x.data(), y_ref.data());
-        cast<SoftmaxFwdFn<float>>(v)(g, x.data(), y.data());
+        v.fn(g, x.data(), y.data());
         EXPECT_TRUE(close(y, y_ref, 1e-4, 1e-6));
         rb(g, y_ref.data(), gy.data(), gx_ref.data());
-        cast<SoftmaxBwdFn<float>>(vb)(g, y_ref.data(), gy.data(), gx.data());
+        vb.fn(g, y_ref.data(), gy.data(), gx.data());
         EXPECT_TRUE(close(gx, gx_ref, 1e-4, 1e-6));
         count_compared(fk), count_compared(bk);
       }
     }
   }
-  expect_compared({"softmax_fwd", "softmax_bwd", "log_softmax_fwd", "log_softmax_bwd"});
+  expect_compared({&keys::softmax_fwd, &keys::softmax_bwd, &keys::log_softmax_fwd, &keys::log_softmax_bwd});
 }
 
 TEST(KernelVariants, CrossEntropy) {
   const std::vector<std::pair<int64_t, int64_t>> sizes = {{1, 1}, {4, 10}, {128, 10}, {300, 1000}};
-  const auto rf = cast<CrossEntropyFwdFn<float>>(reference_variant("cross_entropy_fwd"));
-  const auto rb = cast<CrossEntropyBwdFn<float>>(reference_variant("cross_entropy_bwd"));
-  for (const auto& v : fast_variants("cross_entropy_fwd")) {
-    const Variant vb = partner("cross_entropy_bwd", v.backend);
+  const auto rf = reference(keys::cross_entropy_fwd);
+  const auto rb = reference(keys::cross_entropy_bwd);
+  for (const auto& v : fast_variants(keys::cross_entropy_fwd)) {
+    const auto vb = partner(keys::cross_entropy_bwd, v.backend);
     if (!vb.fn) continue;
     for (const auto& [N, K] : sizes)
       for (Reduction r : {Reduction::None, Reduction::Mean, Reduction::Sum})
@@ -432,16 +448,16 @@ TEST(KernelVariants, CrossEntropy) {
           const int64_t nl = r == Reduction::None ? N : 1;
           std::vector<float> l_ref(nl), l(nl), lse_ref(N), lse(N), gy = rnd(nl, 77), gx_ref(N * K), gx(N * K);
           rf(N, K, x.data(), t.data(), eps, r, l_ref.data(), lse_ref.data());
-          cast<CrossEntropyFwdFn<float>>(v)(N, K, x.data(), t.data(), eps, r, l.data(), lse.data());
+          v.fn(N, K, x.data(), t.data(), eps, r, l.data(), lse.data());
           EXPECT_TRUE(close(l, l_ref));
           EXPECT_TRUE(close(lse, lse_ref));
           rb(N, K, x.data(), t.data(), eps, lse_ref.data(), r, gy.data(), gx_ref.data());
-          cast<CrossEntropyBwdFn<float>>(vb)(N, K, x.data(), t.data(), eps, lse_ref.data(), r, gy.data(), gx.data());
+          vb.fn(N, K, x.data(), t.data(), eps, lse_ref.data(), r, gy.data(), gx.data());
           EXPECT_TRUE(close(gx, gx_ref, 1e-4, 1e-6));
-          count_compared("cross_entropy_fwd"), count_compared("cross_entropy_bwd");
+          count_compared(keys::cross_entropy_fwd), count_compared(keys::cross_entropy_bwd);
         }
   }
-  expect_compared({"cross_entropy_fwd", "cross_entropy_bwd"});
+  expect_compared({&keys::cross_entropy_fwd, &keys::cross_entropy_bwd});
 }
 
 namespace {
@@ -508,20 +524,41 @@ const std::map<std::string, std::string> kComparedBy = {
 };
 }  // namespace
 
+namespace {
+// Kernels by name, and how many non-reference variants each has.
+std::map<std::string, const KernelBase*> kernels_by_name() {
+  std::map<std::string, const KernelBase*> m;
+  for (const KernelBase* k : all_kernels()) {
+    EXPECT_EQ(m.count(k->name()), 0u) << "two kernel keys are named '" << k->name() << "'";
+    m[k->name()] = k;
+  }
+  return m;
+}
+size_t fast_count(const KernelBase& k) {
+  size_t n = 0;
+  for (const auto& b : k.backends()) n += b != "ref";
+  return n;
+}
+}  // namespace
+
 // Every registered key is named by a comparing test (or declared reference-only, and
 // then has no fast kernel), and is in the README's Backends table.
 TEST(KernelVariants, EveryRegisteredKeyIsComparedByATest) {
-  for (const auto& key : registered_ops()) {
+  const auto by_name = kernels_by_name();
+  for (const auto& [key, k] : by_name) {
     auto it = kComparedBy.find(key);
     EXPECT_NE(it, kComparedBy.end()) << "kernel key '" << key
                                      << "' is registered but no test compares its variants (add it to kComparedBy "
                                         "and to a test that compares every variant with the reference)";
     if (it != kComparedBy.end() && it->second.empty()) {
-      EXPECT_TRUE(fast_variants(key).empty()) << "'" << key << "' has a fast kernel now: compare it with the reference";
+      EXPECT_EQ(fast_count(*k), 0u) << "'" << key << "' has a fast kernel now: compare it with the reference";
     }
   }
-  for (const auto& [key, test] : kComparedBy)
-    EXPECT_FALSE(variants(key).empty()) << "kComparedBy names '" << key << "', which has no kernel";
+  for (const auto& [key, test] : kComparedBy) {
+    auto it = by_name.find(key);
+    EXPECT_TRUE(it != by_name.end() && !it->second->backends().empty())
+        << "kComparedBy names '" << key << "', which has no kernel";
+  }
 }
 
 // The README's Backends table against the registry: every key listed, and a key called
@@ -529,15 +566,21 @@ TEST(KernelVariants, EveryRegisteredKeyIsComparedByATest) {
 TEST(KernelVariants, ReadmeBackendsTableMatchesTheRegistry) {
   const auto table = convnet::testing::readme_kernel_table();
   ASSERT_FALSE(table.empty()) << "no kernel table found in README.md";
-  for (const auto& key : registered_ops())
+  const auto by_name = kernels_by_name();
+  for (const auto& [key, k] : by_name)
     EXPECT_EQ(table.count(key), 1u) << "kernel key '" << key << "' is missing from README.md's Backends table";
   for (const auto& [key, kind] : table) {
-    EXPECT_FALSE(variants(key).empty()) << "README.md lists '" << key << "', which has no kernel";
-    if (kind == convnet::testing::KernelKind::Reference)
-      EXPECT_TRUE(fast_variants(key).empty()) << "README.md says '" << key << "' runs the reference, but it has "
-                                              << fast_variants(key).size() << " other kernel(s)";
-    else
-      EXPECT_FALSE(fast_variants(key).empty())
+    auto it = by_name.find(key);
+    if (it == by_name.end()) {
+      ADD_FAILURE() << "README.md lists '" << key << "', which has no kernel";
+      continue;
+    }
+    if (kind == convnet::testing::KernelKind::Reference) {
+      EXPECT_EQ(fast_count(*it->second), 0u) << "README.md says '" << key << "' runs the reference, but it has "
+                                             << fast_count(*it->second) << " other kernel(s)";
+    } else {
+      EXPECT_GT(fast_count(*it->second), 0u)
           << "README.md says '" << key << "' has a fast or threaded kernel, but only the reference is registered";
+    }
   }
 }

@@ -90,12 +90,12 @@ TEST(Layout, Conv2dBlockedKernelsMatchReference) {
       {2, 16, 8, 8, 32, 1, 2, 0, 1, 1},  {2, 16, 9, 9, 16, 3, 1, 2, 2, 1}, {2, 32, 5, 5, 32, 3, 1, 1, 1, 2},
       {2, 16, 6, 6, 16, 3, 1, 1, 1, 16}, {1, 3, 8, 8, 16, 3, 1, 1, 1, 1},  // plain-only input (3 channels)
   };
-  for (const auto& fwd : convnet::testing::fast_variants("conv2d_fwd_blocked")) {
-    const kernels::Variant blk = convnet::testing::partner("conv2d_block", fwd.backend);
-    const kernels::Variant bd = convnet::testing::partner("conv2d_bwd_data_blocked", fwd.backend);
-    const kernels::Variant bw = convnet::testing::partner("conv2d_bwd_weight_blocked", fwd.backend);
+  for (const auto& fwd : convnet::testing::fast_variants(kernels::keys::conv2d_fwd_blocked)) {
+    const auto blk = convnet::testing::partner(kernels::keys::conv2d_block, fwd.backend);
+    const auto bd = convnet::testing::partner(kernels::keys::conv2d_bwd_data_blocked, fwd.backend);
+    const auto bw = convnet::testing::partner(kernels::keys::conv2d_bwd_weight_blocked, fwd.backend);
     ASSERT_TRUE(blk.fn && bd.fn && bw.fn) << fwd.backend;
-    const int32_t B = kernels::cast<kernels::Conv2dBlockFn>(blk)();
+    const int32_t B = blk.fn();
     if (B == 0) continue;  // this machine's CPU gives the backend no blocked layout
     int blocked_cases = 0;
     for (size_t ci = 0; ci < grid.size(); ++ci) {
@@ -118,9 +118,9 @@ TEST(Layout, Conv2dBlockedKernelsMatchReference) {
           std::vector<float> bx(nx), bgy(ny), y(ny), gx(nx), gw(nw, NAN), gb(g.OC, NAN), py(ny), pgx(nx);
           kernels::to_blocked_layout(x.data(), bx.data(), g.N, g.C, g.H * g.W, xb);
           kernels::to_blocked_layout(gy.data(), bgy.data(), g.N, g.OC, g.OH * g.OW, yb);
-          kernels::cast<kernels::Conv2dFwdBlockedFn<float>>(fwd)(g, bx.data(), xb, w.data(), b.data(), y.data(), yb);
-          kernels::cast<kernels::Conv2dBwdDataBlockedFn<float>>(bd)(g, bgy.data(), yb, w.data(), gx.data(), xb);
-          kernels::cast<kernels::Conv2dBwdWeightBlockedFn<float>>(bw)(g, bx.data(), xb, bgy.data(), yb, gw.data(),
+          fwd.fn(g, bx.data(), xb, w.data(), b.data(), y.data(), yb);
+          bd.fn(g, bgy.data(), yb, w.data(), gx.data(), xb);
+          bw.fn(g, bx.data(), xb, bgy.data(), yb, gw.data(),
                                                                       gb.data());
           kernels::to_plain_layout(y.data(), py.data(), g.N, g.OC, g.OH * g.OW, yb);
           kernels::to_plain_layout(gx.data(), pgx.data(), g.N, g.C, g.H * g.W, xb);
@@ -133,15 +133,15 @@ TEST(Layout, Conv2dBlockedKernelsMatchReference) {
           EXPECT_TRUE(close(gw, gw_ref));
           EXPECT_TRUE(close(gb, gb_ref));
           blocked_cases += xb > 0 || yb > 0;
-          for (const char* k :
-               {"conv2d_block", "conv2d_fwd_blocked", "conv2d_bwd_data_blocked", "conv2d_bwd_weight_blocked"})
-            convnet::testing::count_compared(k);
+          for (const kernels::KernelBase* k : std::initializer_list<const kernels::KernelBase*>{
+                   &kernels::keys::conv2d_block, &kernels::keys::conv2d_fwd_blocked,
+                   &kernels::keys::conv2d_bwd_data_blocked, &kernels::keys::conv2d_bwd_weight_blocked})
+            convnet::testing::count_compared(*k);
         }
     }
     EXPECT_GT(blocked_cases, 20) << fwd.backend;
   }
-  convnet::testing::expect_compared(
-      {"conv2d_block", "conv2d_fwd_blocked", "conv2d_bwd_data_blocked", "conv2d_bwd_weight_blocked"});
+  convnet::testing::expect_compared({&kernels::keys::conv2d_block, &kernels::keys::conv2d_fwd_blocked, &kernels::keys::conv2d_bwd_data_blocked, &kernels::keys::conv2d_bwd_weight_blocked});
 }
 
 namespace {
@@ -190,7 +190,7 @@ TEST(Layout, NetworkMatchesPlainReferenceForwardAndBackward) {
       Tensor xi = x.clone().requires_grad_();
       Tensor y = net.forward(xi, peek);
       // The default backend really runs blocked where the CPU allows; the reference never.
-      EXPECT_EQ(net.seen_block, kernels::get<kernels::Conv2dBlockFn>("conv2d_block")());
+      EXPECT_EQ(net.seen_block, kernels::keys::conv2d_block.get()());
       if (std::string(backend) == "ref") {
         EXPECT_EQ(net.seen_block, 0);
       }

@@ -6,25 +6,6 @@
 
 namespace convnet::testing {
 
-std::vector<kernels::Variant> fast_variants(const std::string& key) {
-  std::vector<kernels::Variant> out;
-  for (const auto& v : kernels::variants(key))
-    if (v.backend != "ref") out.push_back(v);
-  return out;
-}
-
-kernels::Variant reference_variant(const std::string& key) {
-  return partner(key, "ref");
-}
-
-kernels::Variant partner(const std::string& key, const std::string& backend) {
-  for (const auto& v : kernels::variants(key))
-    if (v.backend == backend) return v;
-  ADD_FAILURE() << "backend '" << backend << "' registered no kernel for '" << key
-                << "' (a family's kernels are compared backend by backend, never against the reference)";
-  return {backend, 0, nullptr};
-}
-
 std::map<std::string, KernelKind> readme_kernel_table() {
   std::ifstream f(std::string(CONVNET_SOURCE_DIR) + "/README.md");
   EXPECT_TRUE(f.good()) << "cannot read README.md in " << CONVNET_SOURCE_DIR;
@@ -56,13 +37,14 @@ std::map<std::string, int>& compared() {
 }
 }  // namespace
 
-void count_compared(const std::string& key) {
-  ++compared()[key];
+void count_compared(const kernels::KernelBase& key) {
+  ++compared()[key.name()];
 }
 
-void expect_compared(const std::vector<std::string>& keys) {
+void expect_compared(const std::vector<const kernels::KernelBase*>& keys) {
   const auto table = readme_kernel_table();
-  for (const auto& k : keys) {
+  for (const auto* key : keys) {
+    const std::string k = key->name();
     auto it = table.find(k);
     EXPECT_NE(it, table.end()) << "kernel key '" << k << "' is not in README.md's Backends table";
     if (it == table.end() || it->second == KernelKind::Reference) continue;

@@ -15,12 +15,28 @@
 namespace convnet::testing {
 
 // The variants of `key` other than the reference one.
-std::vector<kernels::Variant> fast_variants(const std::string& key);
-// The "ref" variant of `key`; a test failure (and a null kernel) if there is none.
-kernels::Variant reference_variant(const std::string& key);
+template <class Fn>
+std::vector<kernels::Variant<Fn>> fast_variants(const kernels::Kernel<Fn>& key) {
+  std::vector<kernels::Variant<Fn>> out;
+  for (const auto& v : key.variants())
+    if (v.backend != "ref") out.push_back(v);
+  return out;
+}
 // The variant of `key` that `backend` registered; a test failure (and a null kernel) if
 // that backend has none: a family's kernels are compared backend by backend.
-kernels::Variant partner(const std::string& key, const std::string& backend);
+template <class Fn>
+kernels::Variant<Fn> partner(const kernels::Kernel<Fn>& key, const std::string& backend) {
+  for (const auto& v : key.variants())
+    if (v.backend == backend) return v;
+  ADD_FAILURE() << "backend '" << backend << "' registered no kernel for '" << key.name()
+                << "' (a family's kernels are compared backend by backend, never against the reference)";
+  return {backend, 0, nullptr};
+}
+// The "ref" variant's kernel of `key`; a test failure (and null) if there is none.
+template <class Fn>
+Fn* reference(const kernels::Kernel<Fn>& key) {
+  return partner(key, "ref").fn;
+}
 
 // How the README's "Backends" table describes each kernel key on the CPU:
 //   Fast         "fast": an own vectorized / threaded kernel or a library (oneDNN, OpenBLAS);
@@ -33,7 +49,7 @@ std::map<std::string, KernelKind> readme_kernel_table();
 // Counts comparisons of a non-reference variant per key; expect_compared(keys) fails for
 // each key that the README says has a non-reference kernel and that was compared zero
 // times (a loop over variants that ran zero times proves nothing).
-void count_compared(const std::string& key);
-void expect_compared(const std::vector<std::string>& keys);
+void count_compared(const kernels::KernelBase& key);
+void expect_compared(const std::vector<const kernels::KernelBase*>& keys);
 
 }  // namespace convnet::testing

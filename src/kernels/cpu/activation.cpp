@@ -90,15 +90,15 @@ void sigmoid_bwd(int64_t n, float, const float*, const float* y, const float* gy
 
 namespace convnet::kernels {
 void register_cpu_activation() {
-  add<ActFwdFn<float>>("relu_fwd", "cpu", 10, &cpu::relu_fwd);
-  add<ActBwdFn<float>>("relu_bwd", "cpu", 10, &cpu::relu_bwd);
-  add<ActFwdFn<float>>("leaky_relu_fwd", "cpu", 10, &cpu::leaky_relu_fwd);
-  add<ActBwdFn<float>>("leaky_relu_bwd", "cpu", 10, &cpu::leaky_relu_bwd);
-  add<ActFwdFn<float>>("relu6_fwd", "cpu", 10, &cpu::relu6_fwd);
-  add<ActBwdFn<float>>("relu6_bwd", "cpu", 10, &cpu::relu6_bwd);
-  add<ActFwdFn<float>>("tanh_fwd", "cpu", 10, &cpu::tanh_fwd);
-  add<ActBwdFn<float>>("tanh_bwd", "cpu", 10, &cpu::tanh_bwd);
-  add<ActFwdFn<float>>("sigmoid_fwd", "cpu", 10, &cpu::sigmoid_fwd);
-  add<ActBwdFn<float>>("sigmoid_bwd", "cpu", 10, &cpu::sigmoid_bwd);
+  keys::relu_fwd.add("cpu", 10, &cpu::relu_fwd);
+  keys::relu_bwd.add("cpu", 10, &cpu::relu_bwd);
+  keys::leaky_relu_fwd.add("cpu", 10, &cpu::leaky_relu_fwd);
+  keys::leaky_relu_bwd.add("cpu", 10, &cpu::leaky_relu_bwd);
+  keys::relu6_fwd.add("cpu", 10, &cpu::relu6_fwd);
+  keys::relu6_bwd.add("cpu", 10, &cpu::relu6_bwd);
+  keys::tanh_fwd.add("cpu", 10, &cpu::tanh_fwd);
+  keys::tanh_bwd.add("cpu", 10, &cpu::tanh_bwd);
+  keys::sigmoid_fwd.add("cpu", 10, &cpu::sigmoid_fwd);
+  keys::sigmoid_bwd.add("cpu", 10, &cpu::sigmoid_bwd);
 }
 }  // namespace convnet::kernels

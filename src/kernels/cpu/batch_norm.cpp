@@ -312,8 +312,8 @@ void batch_norm_bwd(const BatchNormGeom& g, const float* x, const float* gy, con
 
 namespace convnet::kernels {
 void register_cpu_batch_norm() {
-  add<BatchNormFwdTrainFn<float>>("batch_norm_fwd_train", "cpu", 10, &cpu::batch_norm_fwd_train);
-  add<BatchNormFwdEvalFn<float>>("batch_norm_fwd_eval", "cpu", 10, &cpu::batch_norm_fwd_eval);
-  add<BatchNormBwdFn<float>>("batch_norm_bwd", "cpu", 10, &cpu::batch_norm_bwd);
+  keys::batch_norm_fwd_train.add("cpu", 10, &cpu::batch_norm_fwd_train);
+  keys::batch_norm_fwd_eval.add("cpu", 10, &cpu::batch_norm_fwd_eval);
+  keys::batch_norm_bwd.add("cpu", 10, &cpu::batch_norm_bwd);
 }
 }  // namespace convnet::kernels

@@ -182,8 +182,8 @@ void conv2d_bwd_weight(const Conv2dGeom& g, const float* x, const float* gy, flo
 
 namespace convnet::kernels {
 void register_cpu_conv2d() {
-  add<Conv2dFwdFn<float>>("conv2d_fwd", "cpu", 10, &cpu::conv2d_fwd);
-  add<Conv2dBwdDataFn<float>>("conv2d_bwd_data", "cpu", 10, &cpu::conv2d_bwd_data);
-  add<Conv2dBwdWeightFn<float>>("conv2d_bwd_weight", "cpu", 10, &cpu::conv2d_bwd_weight);
+  keys::conv2d_fwd.add("cpu", 10, &cpu::conv2d_fwd);
+  keys::conv2d_bwd_data.add("cpu", 10, &cpu::conv2d_bwd_data);
+  keys::conv2d_bwd_weight.add("cpu", 10, &cpu::conv2d_bwd_weight);
 }
 }  // namespace convnet::kernels

@@ -213,12 +213,12 @@ void conv2d_bwd_weight(const Conv2dGeom& g, const float* x, const float* gy, flo
 
 namespace convnet::kernels {
 void register_onednn_conv2d() {
-  add<Conv2dBlockFn>("conv2d_block", "onednn", 20, &onednn::preferred_block);
-  add<Conv2dFwdBlockedFn<float>>("conv2d_fwd_blocked", "onednn", 20, &onednn::conv2d_fwd_blocked);
-  add<Conv2dBwdDataBlockedFn<float>>("conv2d_bwd_data_blocked", "onednn", 20, &onednn::conv2d_bwd_data_blocked);
-  add<Conv2dBwdWeightBlockedFn<float>>("conv2d_bwd_weight_blocked", "onednn", 20, &onednn::conv2d_bwd_weight_blocked);
-  add<Conv2dFwdFn<float>>("conv2d_fwd", "onednn", 20, &onednn::conv2d_fwd);
-  add<Conv2dBwdDataFn<float>>("conv2d_bwd_data", "onednn", 20, &onednn::conv2d_bwd_data);
-  add<Conv2dBwdWeightFn<float>>("conv2d_bwd_weight", "onednn", 20, &onednn::conv2d_bwd_weight);
+  keys::conv2d_block.add("onednn", 20, &onednn::preferred_block);
+  keys::conv2d_fwd_blocked.add("onednn", 20, &onednn::conv2d_fwd_blocked);
+  keys::conv2d_bwd_data_blocked.add("onednn", 20, &onednn::conv2d_bwd_data_blocked);
+  keys::conv2d_bwd_weight_blocked.add("onednn", 20, &onednn::conv2d_bwd_weight_blocked);
+  keys::conv2d_fwd.add("onednn", 20, &onednn::conv2d_fwd);
+  keys::conv2d_bwd_data.add("onednn", 20, &onednn::conv2d_bwd_data);
+  keys::conv2d_bwd_weight.add("onednn", 20, &onednn::conv2d_bwd_weight);
 }
 }  // namespace convnet::kernels

@@ -108,12 +108,12 @@ void concat_bwd(int64_t outer, int64_t inner, int64_t count, const int64_t* size
 
 namespace convnet::kernels {
 void register_cpu_elementwise() {
-  add<BinaryFn<float>>("add", "cpu", 10, &cpu::add);
-  add<BinaryFn<float>>("sub", "cpu", 10, &cpu::sub);
-  add<BinaryFn<float>>("mul", "cpu", 10, &cpu::mul);
-  add<ScaleFn<float>>("scale", "cpu", 10, &cpu::scale);
-  add<SumFn<float>>("sum", "cpu", 10, &cpu::sum);
-  add<ConcatFwdFn<float>>("concat_fwd", "cpu", 10, &cpu::concat_fwd);
-  add<ConcatBwdFn<float>>("concat_bwd", "cpu", 10, &cpu::concat_bwd);
+  keys::add.add("cpu", 10, &cpu::add);
+  keys::sub.add("cpu", 10, &cpu::sub);
+  keys::mul.add("cpu", 10, &cpu::mul);
+  keys::scale.add("cpu", 10, &cpu::scale);
+  keys::sum.add("cpu", 10, &cpu::sum);
+  keys::concat_fwd.add("cpu", 10, &cpu::concat_fwd);
+  keys::concat_bwd.add("cpu", 10, &cpu::concat_bwd);
 }
 }  // namespace convnet::kernels

@@ -39,5 +39,5 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const 
 }  // namespace convnet::kernels::cpu
 
 namespace convnet::kernels {
-void register_cpu_gemm() { add<GemmFn<float>>("gemm", "cpu", 10, &cpu::gemm); }
+void register_cpu_gemm() { keys::gemm.add("cpu", 10, &cpu::gemm); }
 }  // namespace convnet::kernels

@@ -45,7 +45,7 @@ void cross_entropy_bwd(int64_t N, int64_t K, const float* x, const int64_t* targ
 
 namespace convnet::kernels {
 void register_cpu_loss() {
-  add<CrossEntropyFwdFn<float>>("cross_entropy_fwd", "cpu", 10, &cpu::cross_entropy_fwd);
-  add<CrossEntropyBwdFn<float>>("cross_entropy_bwd", "cpu", 10, &cpu::cross_entropy_bwd);
+  keys::cross_entropy_fwd.add("cpu", 10, &cpu::cross_entropy_fwd);
+  keys::cross_entropy_bwd.add("cpu", 10, &cpu::cross_entropy_bwd);
 }
 }  // namespace convnet::kernels

@@ -566,13 +566,13 @@ void adaptive_avg_pool2d_bwd(const AdaptivePool2dGeom& g, const float* gy, float
 
 namespace convnet::kernels {
 void register_cpu_pool() {
-  add<MaxPool2dFwdFn<float>>("max_pool2d_fwd", "cpu", 10, &cpu::max_pool2d_fwd);
-  add<MaxPool2dBwdFn<float>>("max_pool2d_bwd", "cpu", 10, &cpu::max_pool2d_bwd);
-  add<AvgPool2dFwdFn<float>>("avg_pool2d_fwd", "cpu", 10, &cpu::avg_pool2d_fwd);
-  add<AvgPool2dBwdFn<float>>("avg_pool2d_bwd", "cpu", 10, &cpu::avg_pool2d_bwd);
-  add<AdaptiveMaxPool2dFwdFn<float>>("adaptive_max_pool2d_fwd", "cpu", 10, &cpu::adaptive_max_pool2d_fwd);
-  add<AdaptiveMaxPool2dBwdFn<float>>("adaptive_max_pool2d_bwd", "cpu", 10, &cpu::adaptive_max_pool2d_bwd);
-  add<AdaptiveAvgPool2dFwdFn<float>>("adaptive_avg_pool2d_fwd", "cpu", 10, &cpu::adaptive_avg_pool2d_fwd);
-  add<AdaptiveAvgPool2dBwdFn<float>>("adaptive_avg_pool2d_bwd", "cpu", 10, &cpu::adaptive_avg_pool2d_bwd);
+  keys::max_pool2d_fwd.add("cpu", 10, &cpu::max_pool2d_fwd);
+  keys::max_pool2d_bwd.add("cpu", 10, &cpu::max_pool2d_bwd);
+  keys::avg_pool2d_fwd.add("cpu", 10, &cpu::avg_pool2d_fwd);
+  keys::avg_pool2d_bwd.add("cpu", 10, &cpu::avg_pool2d_bwd);
+  keys::adaptive_max_pool2d_fwd.add("cpu", 10, &cpu::adaptive_max_pool2d_fwd);
+  keys::adaptive_max_pool2d_bwd.add("cpu", 10, &cpu::adaptive_max_pool2d_bwd);
+  keys::adaptive_avg_pool2d_fwd.add("cpu", 10, &cpu::adaptive_avg_pool2d_fwd);
+  keys::adaptive_avg_pool2d_bwd.add("cpu", 10, &cpu::adaptive_avg_pool2d_bwd);
 }
 }  // namespace convnet::kernels

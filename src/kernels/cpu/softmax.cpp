@@ -33,9 +33,9 @@ void log_softmax_bwd(const SoftmaxGeom& g, const float* y, const float* gy, floa
 
 namespace convnet::kernels {
 void register_cpu_softmax() {
-  add<SoftmaxFwdFn<float>>("softmax_fwd", "cpu", 10, &cpu::softmax_fwd);
-  add<SoftmaxBwdFn<float>>("softmax_bwd", "cpu", 10, &cpu::softmax_bwd);
-  add<SoftmaxFwdFn<float>>("log_softmax_fwd", "cpu", 10, &cpu::log_softmax_fwd);
-  add<SoftmaxBwdFn<float>>("log_softmax_bwd", "cpu", 10, &cpu::log_softmax_bwd);
+  keys::softmax_fwd.add("cpu", 10, &cpu::softmax_fwd);
+  keys::softmax_bwd.add("cpu", 10, &cpu::softmax_bwd);
+  keys::log_softmax_fwd.add("cpu", 10, &cpu::log_softmax_fwd);
+  keys::log_softmax_bwd.add("cpu", 10, &cpu::log_softmax_bwd);
 }
 }  // namespace convnet::kernels

@@ -87,15 +87,15 @@ INSTANTIATE(double)
 
 namespace convnet::kernels {
 void register_ref_activation() {
-  add<ActFwdFn<float>>("relu_fwd", "ref", 0, &ref::relu_fwd<float>);
-  add<ActBwdFn<float>>("relu_bwd", "ref", 0, &ref::relu_bwd<float>);
-  add<ActFwdFn<float>>("leaky_relu_fwd", "ref", 0, &ref::leaky_relu_fwd<float>);
-  add<ActBwdFn<float>>("leaky_relu_bwd", "ref", 0, &ref::leaky_relu_bwd<float>);
-  add<ActFwdFn<float>>("relu6_fwd", "ref", 0, &ref::relu6_fwd<float>);
-  add<ActBwdFn<float>>("relu6_bwd", "ref", 0, &ref::relu6_bwd<float>);
-  add<ActFwdFn<float>>("tanh_fwd", "ref", 0, &ref::tanh_fwd<float>);
-  add<ActBwdFn<float>>("tanh_bwd", "ref", 0, &ref::tanh_bwd<float>);
-  add<ActFwdFn<float>>("sigmoid_fwd", "ref", 0, &ref::sigmoid_fwd<float>);
-  add<ActBwdFn<float>>("sigmoid_bwd", "ref", 0, &ref::sigmoid_bwd<float>);
+  keys::relu_fwd.add("ref", 0, &ref::relu_fwd<float>);
+  keys::relu_bwd.add("ref", 0, &ref::relu_bwd<float>);
+  keys::leaky_relu_fwd.add("ref", 0, &ref::leaky_relu_fwd<float>);
+  keys::leaky_relu_bwd.add("ref", 0, &ref::leaky_relu_bwd<float>);
+  keys::relu6_fwd.add("ref", 0, &ref::relu6_fwd<float>);
+  keys::relu6_bwd.add("ref", 0, &ref::relu6_bwd<float>);
+  keys::tanh_fwd.add("ref", 0, &ref::tanh_fwd<float>);
+  keys::tanh_bwd.add("ref", 0, &ref::tanh_bwd<float>);
+  keys::sigmoid_fwd.add("ref", 0, &ref::sigmoid_fwd<float>);
+  keys::sigmoid_bwd.add("ref", 0, &ref::sigmoid_bwd<float>);
 }
 }  // namespace convnet::kernels

@@ -101,8 +101,8 @@ INSTANTIATE(double)
 
 namespace convnet::kernels {
 void register_ref_batch_norm() {
-  add<BatchNormFwdTrainFn<float>>("batch_norm_fwd_train", "ref", 0, &ref::batch_norm_fwd_train<float>);
-  add<BatchNormFwdEvalFn<float>>("batch_norm_fwd_eval", "ref", 0, &ref::batch_norm_fwd_eval<float>);
-  add<BatchNormBwdFn<float>>("batch_norm_bwd", "ref", 0, &ref::batch_norm_bwd<float>);
+  keys::batch_norm_fwd_train.add("ref", 0, &ref::batch_norm_fwd_train<float>);
+  keys::batch_norm_fwd_eval.add("ref", 0, &ref::batch_norm_fwd_eval<float>);
+  keys::batch_norm_bwd.add("ref", 0, &ref::batch_norm_bwd<float>);
 }
 }  // namespace convnet::kernels

@@ -27,7 +27,7 @@ INSTANTIATE(double)
 
 namespace convnet::kernels {
 void register_ref_clamp() {
-  add<ClampFwdFn<float>>("clamp_fwd", "ref", 0, &ref::clamp_fwd<float>);
-  add<ClampBwdFn<float>>("clamp_bwd", "ref", 0, &ref::clamp_bwd<float>);
+  keys::clamp_fwd.add("ref", 0, &ref::clamp_fwd<float>);
+  keys::clamp_bwd.add("ref", 0, &ref::clamp_bwd<float>);
 }
 }  // namespace convnet::kernels

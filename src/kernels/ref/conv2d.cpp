@@ -156,12 +156,12 @@ int32_t conv2d_block() {
 }  // namespace ref
 
 void register_ref_conv2d() {
-  add<Conv2dFwdBlockedFn<float>>("conv2d_fwd_blocked", "ref", 0, &ref::conv2d_fwd_blocked);
-  add<Conv2dBwdDataBlockedFn<float>>("conv2d_bwd_data_blocked", "ref", 0, &ref::conv2d_bwd_data_blocked);
-  add<Conv2dBwdWeightBlockedFn<float>>("conv2d_bwd_weight_blocked", "ref", 0, &ref::conv2d_bwd_weight_blocked);
-  add<Conv2dBlockFn>("conv2d_block", "ref", 0, &ref::conv2d_block);
-  add<Conv2dFwdFn<float>>("conv2d_fwd", "ref", 0, &ref::conv2d_fwd<float>);
-  add<Conv2dBwdDataFn<float>>("conv2d_bwd_data", "ref", 0, &ref::conv2d_bwd_data<float>);
-  add<Conv2dBwdWeightFn<float>>("conv2d_bwd_weight", "ref", 0, &ref::conv2d_bwd_weight<float>);
+  keys::conv2d_fwd_blocked.add("ref", 0, &ref::conv2d_fwd_blocked);
+  keys::conv2d_bwd_data_blocked.add("ref", 0, &ref::conv2d_bwd_data_blocked);
+  keys::conv2d_bwd_weight_blocked.add("ref", 0, &ref::conv2d_bwd_weight_blocked);
+  keys::conv2d_block.add("ref", 0, &ref::conv2d_block);
+  keys::conv2d_fwd.add("ref", 0, &ref::conv2d_fwd<float>);
+  keys::conv2d_bwd_data.add("ref", 0, &ref::conv2d_bwd_data<float>);
+  keys::conv2d_bwd_weight.add("ref", 0, &ref::conv2d_bwd_weight<float>);
 }
 }  // namespace convnet::kernels

@@ -79,12 +79,12 @@ INSTANTIATE(double)
 
 namespace convnet::kernels {
 void register_ref_elementwise() {
-  add<BinaryFn<float>>("add", "ref", 0, &ref::add<float>);
-  add<BinaryFn<float>>("sub", "ref", 0, &ref::sub<float>);
-  add<BinaryFn<float>>("mul", "ref", 0, &ref::mul<float>);
-  add<ScaleFn<float>>("scale", "ref", 0, &ref::scale<float>);
-  add<SumFn<float>>("sum", "ref", 0, &ref::sum<float>);
-  add<ConcatFwdFn<float>>("concat_fwd", "ref", 0, &ref::concat_fwd<float>);
-  add<ConcatBwdFn<float>>("concat_bwd", "ref", 0, &ref::concat_bwd<float>);
+  keys::add.add("ref", 0, &ref::add<float>);
+  keys::sub.add("ref", 0, &ref::sub<float>);
+  keys::mul.add("ref", 0, &ref::mul<float>);
+  keys::scale.add("ref", 0, &ref::scale<float>);
+  keys::sum.add("ref", 0, &ref::sum<float>);
+  keys::concat_fwd.add("ref", 0, &ref::concat_fwd<float>);
+  keys::concat_bwd.add("ref", 0, &ref::concat_bwd<float>);
 }
 }  // namespace convnet::kernels

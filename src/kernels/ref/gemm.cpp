@@ -24,5 +24,5 @@ template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const 
 }  // namespace convnet::kernels::ref
 
 namespace convnet::kernels {
-void register_ref_gemm() { add<GemmFn<float>>("gemm", "ref", 0, &ref::gemm<float>); }
+void register_ref_gemm() { keys::gemm.add("ref", 0, &ref::gemm<float>); }
 }  // namespace convnet::kernels

@@ -146,13 +146,13 @@ INSTANTIATE(double)
 
 namespace convnet::kernels {
 void register_ref_loss() {
-  add<CrossEntropyFwdFn<float>>("cross_entropy_fwd", "ref", 0, &ref::cross_entropy_fwd<float>);
-  add<CrossEntropyBwdFn<float>>("cross_entropy_bwd", "ref", 0, &ref::cross_entropy_bwd<float>);
-  add<SoftCrossEntropyFwdFn<float>>("soft_cross_entropy_fwd", "ref", 0, &ref::soft_cross_entropy_fwd<float>);
-  add<SoftCrossEntropyBwdFn<float>>("soft_cross_entropy_bwd", "ref", 0, &ref::soft_cross_entropy_bwd<float>);
-  add<NllLossFwdFn<float>>("nll_loss_fwd", "ref", 0, &ref::nll_loss_fwd<float>);
-  add<NllLossBwdFn<float>>("nll_loss_bwd", "ref", 0, &ref::nll_loss_bwd<float>);
-  add<MseLossFwdFn<float>>("mse_loss_fwd", "ref", 0, &ref::mse_loss_fwd<float>);
-  add<MseLossBwdFn<float>>("mse_loss_bwd", "ref", 0, &ref::mse_loss_bwd<float>);
+  keys::cross_entropy_fwd.add("ref", 0, &ref::cross_entropy_fwd<float>);
+  keys::cross_entropy_bwd.add("ref", 0, &ref::cross_entropy_bwd<float>);
+  keys::soft_cross_entropy_fwd.add("ref", 0, &ref::soft_cross_entropy_fwd<float>);
+  keys::soft_cross_entropy_bwd.add("ref", 0, &ref::soft_cross_entropy_bwd<float>);
+  keys::nll_loss_fwd.add("ref", 0, &ref::nll_loss_fwd<float>);
+  keys::nll_loss_bwd.add("ref", 0, &ref::nll_loss_bwd<float>);
+  keys::mse_loss_fwd.add("ref", 0, &ref::mse_loss_fwd<float>);
+  keys::mse_loss_bwd.add("ref", 0, &ref::mse_loss_bwd<float>);
 }
 }  // namespace convnet::kernels

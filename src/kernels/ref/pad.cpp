@@ -59,7 +59,7 @@ INSTANTIATE(double)
 
 namespace convnet::kernels {
 void register_ref_pad() {
-  add<PadFwdFn<float>>("constant_pad_fwd", "ref", 0, &ref::constant_pad_fwd<float>);
-  add<PadBwdFn<float>>("constant_pad_bwd", "ref", 0, &ref::constant_pad_bwd<float>);
+  keys::constant_pad_fwd.add("ref", 0, &ref::constant_pad_fwd<float>);
+  keys::constant_pad_bwd.add("ref", 0, &ref::constant_pad_bwd<float>);
 }
 }  // namespace convnet::kernels

@@ -176,13 +176,13 @@ INSTANTIATE(double)
 
 namespace convnet::kernels {
 void register_ref_pool() {
-  add<MaxPool2dFwdFn<float>>("max_pool2d_fwd", "ref", 0, &ref::max_pool2d_fwd<float>);
-  add<MaxPool2dBwdFn<float>>("max_pool2d_bwd", "ref", 0, &ref::max_pool2d_bwd<float>);
-  add<AvgPool2dFwdFn<float>>("avg_pool2d_fwd", "ref", 0, &ref::avg_pool2d_fwd<float>);
-  add<AvgPool2dBwdFn<float>>("avg_pool2d_bwd", "ref", 0, &ref::avg_pool2d_bwd<float>);
-  add<AdaptiveMaxPool2dFwdFn<float>>("adaptive_max_pool2d_fwd", "ref", 0, &ref::adaptive_max_pool2d_fwd<float>);
-  add<AdaptiveMaxPool2dBwdFn<float>>("adaptive_max_pool2d_bwd", "ref", 0, &ref::adaptive_max_pool2d_bwd<float>);
-  add<AdaptiveAvgPool2dFwdFn<float>>("adaptive_avg_pool2d_fwd", "ref", 0, &ref::adaptive_avg_pool2d_fwd<float>);
-  add<AdaptiveAvgPool2dBwdFn<float>>("adaptive_avg_pool2d_bwd", "ref", 0, &ref::adaptive_avg_pool2d_bwd<float>);
+  keys::max_pool2d_fwd.add("ref", 0, &ref::max_pool2d_fwd<float>);
+  keys::max_pool2d_bwd.add("ref", 0, &ref::max_pool2d_bwd<float>);
+  keys::avg_pool2d_fwd.add("ref", 0, &ref::avg_pool2d_fwd<float>);
+  keys::avg_pool2d_bwd.add("ref", 0, &ref::avg_pool2d_bwd<float>);
+  keys::adaptive_max_pool2d_fwd.add("ref", 0, &ref::adaptive_max_pool2d_fwd<float>);
+  keys::adaptive_max_pool2d_bwd.add("ref", 0, &ref::adaptive_max_pool2d_bwd<float>);
+  keys::adaptive_avg_pool2d_fwd.add("ref", 0, &ref::adaptive_avg_pool2d_fwd<float>);
+  keys::adaptive_avg_pool2d_bwd.add("ref", 0, &ref::adaptive_avg_pool2d_bwd<float>);
 }
 }  // namespace convnet::kernels

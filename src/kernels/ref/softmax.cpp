@@ -85,9 +85,9 @@ INSTANTIATE(double)
 
 namespace convnet::kernels {
 void register_ref_softmax() {
-  add<SoftmaxFwdFn<float>>("softmax_fwd", "ref", 0, &ref::softmax_fwd<float>);
-  add<SoftmaxBwdFn<float>>("softmax_bwd", "ref", 0, &ref::softmax_bwd<float>);
-  add<SoftmaxFwdFn<float>>("log_softmax_fwd", "ref", 0, &ref::log_softmax_fwd<float>);
-  add<SoftmaxBwdFn<float>>("log_softmax_bwd", "ref", 0, &ref::log_softmax_bwd<float>);
+  keys::softmax_fwd.add("ref", 0, &ref::softmax_fwd<float>);
+  keys::softmax_bwd.add("ref", 0, &ref::softmax_bwd<float>);
+  keys::log_softmax_fwd.add("ref", 0, &ref::log_softmax_fwd<float>);
+  keys::log_softmax_bwd.add("ref", 0, &ref::log_softmax_bwd<float>);
 }
 }  // namespace convnet::kernels

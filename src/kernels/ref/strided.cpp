@@ -55,7 +55,7 @@ INSTANTIATE(double)
 
 namespace convnet::kernels {
 void register_ref_strided() {
-  add<StridedCopyFn<float>>("strided_copy", "ref", 0, &ref::strided_copy<float>);
-  add<StridedCopyBwdFn<float>>("strided_copy_bwd", "ref", 0, &ref::strided_copy_bwd<float>);
+  keys::strided_copy.add("ref", 0, &ref::strided_copy<float>);
+  keys::strided_copy_bwd.add("ref", 0, &ref::strided_copy_bwd<float>);
 }
 }  // namespace convnet::kernels
