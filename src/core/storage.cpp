@@ -12,7 +12,10 @@
 // resident: the rounding costs address space, rarely memory.
 #include "convnet/core/storage.h"
 
+#include "convnet/core/error.h"
+
 #include <cstdlib>
+#include <string>
 #include <cstring>
 #include <limits>
 #include <mutex>
@@ -34,7 +37,7 @@ size_t size_class(size_t bytes) {
   return (bytes + step - 1) / step * step;
 }
 
-class CachingAllocator {
+class CachingAllocator final : public memory::Allocator {
  public:
   CachingAllocator() {
     if (const char* env = std::getenv("CONVNET_CACHE_MB")) limit_ = static_cast<int64_t>(std::atoll(env)) << 20;
@@ -43,7 +46,7 @@ class CachingAllocator {
     poison_ = std::getenv("CONVNET_POISON_EMPTY") != nullptr;
   }
 
-  void* allocate(size_t bytes) {
+  void* allocate(size_t bytes) override {
     const size_t cls = size_class(bytes == 0 ? 1 : bytes);
     void* p = nullptr;
     {
@@ -64,12 +67,15 @@ class CachingAllocator {
       p = std::aligned_alloc(kAlign, cls);
       if (!p) {
         // Out of memory: give the cache back and try once more before failing.
-        memory::empty_cache();
+        empty_cache();
         p = std::aligned_alloc(kAlign, cls);
         if (!p) {
-          std::lock_guard<std::mutex> lock(mu_);
-          stats_.live_bytes -= static_cast<int64_t>(cls);
-          throw std::bad_alloc();
+          {
+            std::lock_guard<std::mutex> lock(mu_);
+            stats_.live_bytes -= static_cast<int64_t>(cls);
+          }
+          throw Error("out of memory: could not allocate " + std::to_string(bytes) + " bytes on the cpu (" +
+                      std::to_string(stats().live_bytes >> 20) + " MiB held by tensors)");
         }
       }
     }
@@ -80,7 +86,7 @@ class CachingAllocator {
     return p;
   }
 
-  void release(void* p, size_t bytes) {
+  void release(void* p, size_t bytes) override {
     const size_t cls = size_class(bytes == 0 ? 1 : bytes);
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -94,7 +100,7 @@ class CachingAllocator {
     std::free(p);
   }
 
-  void empty() {
+  void empty_cache() override {
     std::unordered_map<size_t, std::vector<void*>> drop;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -105,15 +111,15 @@ class CachingAllocator {
       for (void* p : list) std::free(p);
   }
 
-  void set_limit(int64_t bytes) {
+  void set_cache_limit(int64_t bytes) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
       limit_ = bytes;
     }
-    empty();
+    empty_cache();
   }
 
-  memory::Stats stats() {
+  memory::Stats stats() override {
     std::lock_guard<std::mutex> lock(mu_);
     return stats_;
   }
@@ -132,29 +138,48 @@ class CachingAllocator {
 };
 
 // Never destroyed: tensors held by static objects may be freed after main() returns.
-CachingAllocator& allocator() {
+CachingAllocator& cpu_allocator() {
   static CachingAllocator* a = new CachingAllocator;
   return *a;
 }
 
+using Factory = memory::Allocator* (*)(int);
+Factory& cuda_factory() {
+  static Factory f = nullptr;
+  return f;
+}
+
 }  // namespace
 
-Storage::Storage(size_t numel)
-    : data_(static_cast<float*>(allocator().allocate(numel * sizeof(float)))), numel_(numel) {}
-Storage::~Storage() {
-  allocator().release(data_, numel_ * sizeof(float));
-}
-
 namespace memory {
+Allocator& allocator(const Device& device) {
+  if (device.is_cpu()) return cpu_allocator();
+  Factory f = cuda_factory();
+  CONVNET_CHECK(f != nullptr, "no allocator for ", device_name(device),
+                ": this build of convnet has no CUDA support (configure with CUDA found)");
+  return *f(device.index);
+}
+void register_allocator(Device::Type type, Allocator* (*for_index)(int index)) {
+  CONVNET_CHECK(type == Device::Type::cuda, "register_allocator: the cpu allocator is built in");
+  cuda_factory() = for_index;
+}
 Stats stats() {
-  return allocator().stats();
+  return cpu_allocator().stats();
 }
 void empty_cache() {
-  allocator().empty();
+  cpu_allocator().empty_cache();
 }
 void set_cache_limit(int64_t bytes) {
-  allocator().set_limit(bytes);
+  cpu_allocator().set_cache_limit(bytes);
 }
 }  // namespace memory
+
+Storage::Storage(size_t bytes, Device device)
+    : bytes_(bytes), device_(device), alloc_(&memory::allocator(device)) {
+  data_ = alloc_->allocate(bytes);
+}
+Storage::~Storage() {
+  alloc_->release(data_, bytes_);
+}
 
 }  // namespace convnet

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
+#include <type_traits>
 
 #include "convnet/autograd/autograd.h"
 #include "convnet/autograd/trace.h"
@@ -13,11 +14,14 @@
 namespace convnet {
 
 namespace {
-std::shared_ptr<TensorImpl> make_impl(const Shape& shape) {
+std::shared_ptr<TensorImpl> make_impl(const Shape& shape, DType dtype = DType::float32,
+                                      const Device& device = Device::cpu()) {
   for (int64_t d : shape) CONVNET_CHECK(d >= 0, "Tensor: negative dimension in shape ", shape_str(shape));
   auto impl = std::make_shared<TensorImpl>();
   impl->shape = shape;
-  impl->storage = std::make_shared<Storage>(static_cast<size_t>(shape_numel(shape)));
+  impl->dtype = dtype;
+  impl->device = device;
+  impl->storage = std::make_shared<Storage>(static_cast<size_t>(shape_numel(shape) * dtype_size(dtype)), device);
   return impl;
 }
 const TensorImpl& checked(const std::shared_ptr<TensorImpl>& p) {
@@ -27,6 +31,7 @@ const TensorImpl& checked(const std::shared_ptr<TensorImpl>& p) {
 }  // namespace
 
 Tensor Tensor::empty(const Shape& shape) { return Tensor(make_impl(shape)); }
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) { return Tensor(make_impl(shape, dtype, device)); }
 Tensor Tensor::zeros(const Shape& shape) { return full(shape, 0.f); }
 Tensor Tensor::ones(const Shape& shape) { return full(shape, 1.f); }
 Tensor Tensor::full(const Shape& shape, float value) {
@@ -62,6 +67,65 @@ int64_t Tensor::size(int64_t d) const {
   return shape()[dd];
 }
 int64_t Tensor::numel() const { return shape_numel(shape()); }
+DType Tensor::dtype() const { return checked(impl_).dtype; }
+Device Tensor::device() const { return checked(impl_).device; }
+
+void Tensor::expect_cpu_float(const char* what) const {
+  const auto& impl = checked(impl_);
+  CONVNET_CHECK(impl.dtype == DType::float32 && impl.device.is_cpu(), what,
+                ": expected a float32 tensor on the cpu, got ", dtype_name(impl.dtype), " on ",
+                device_name(impl.device), impl.device.is_cpu() ? " (convert it with .to(DType::float32))"
+                                                               : " (its elements are readable on the host only after "
+                                                                 ".to(Device::cpu()))");
+}
+
+namespace {
+template <class T>
+constexpr DType dtype_of() {
+  if constexpr (std::is_same_v<T, float>) return DType::float32;
+  if constexpr (std::is_same_v<T, bf16_t>) return DType::bfloat16;
+  if constexpr (std::is_same_v<T, f16_t>) return DType::float16;
+  if constexpr (std::is_same_v<T, int64_t>) return DType::int64;
+  if constexpr (std::is_same_v<T, int32_t>) return DType::int32;
+  if constexpr (std::is_same_v<T, uint8_t>) return DType::uint8;
+}
+}  // namespace
+
+template <class T>
+T* Tensor::data_as() {
+  if constexpr (std::is_same_v<T, float>) {
+    return data();
+  } else {
+    auto& impl = const_cast<TensorImpl&>(checked(impl_));
+    const bool ok = impl.dtype == dtype_of<T>() || (std::is_same_v<T, uint8_t> && impl.dtype == DType::bool_);
+    CONVNET_CHECK(ok && impl.device.is_cpu(), "Tensor::data_as<", dtype_name(dtype_of<T>()), ">: the tensor is ",
+                  dtype_name(impl.dtype), " on ", device_name(impl.device));
+    return static_cast<T*>(impl.storage->raw()) + impl.offset;
+  }
+}
+template <class T>
+const T* Tensor::data_as() const {
+  return const_cast<Tensor*>(this)->data_as<T>();
+}
+template float* Tensor::data_as<float>();
+template bf16_t* Tensor::data_as<bf16_t>();
+template f16_t* Tensor::data_as<f16_t>();
+template int64_t* Tensor::data_as<int64_t>();
+template int32_t* Tensor::data_as<int32_t>();
+template uint8_t* Tensor::data_as<uint8_t>();
+template const float* Tensor::data_as<float>() const;
+template const bf16_t* Tensor::data_as<bf16_t>() const;
+template const f16_t* Tensor::data_as<f16_t>() const;
+template const int64_t* Tensor::data_as<int64_t>() const;
+template const int32_t* Tensor::data_as<int32_t>() const;
+template const uint8_t* Tensor::data_as<uint8_t>() const;
+
+void* Tensor::raw_ptr() {
+  auto& impl = const_cast<TensorImpl&>(checked(impl_));
+  if (impl.dtype == DType::float32 && impl.device.is_cpu()) return data();  // plain layout
+  return static_cast<char*>(impl.storage->raw()) + impl.offset * dtype_size(impl.dtype);
+}
+const void* Tensor::raw_ptr() const { return const_cast<Tensor*>(this)->raw_ptr(); }
 
 // ---- layouts ------------------------------------------------------------------------
 
@@ -106,10 +170,12 @@ int32_t Tensor::block() const {
 }
 
 float* Tensor::raw_data() {
+  expect_cpu_float("Tensor::raw_data");
   auto& impl = const_cast<TensorImpl&>(checked(impl_));
   return impl.storage->data() + impl.offset;
 }
 const float* Tensor::raw_data() const {
+  expect_cpu_float("Tensor::raw_data");
   const auto& impl = checked(impl_);
   return impl.storage->data() + impl.offset;
 }
@@ -138,13 +204,14 @@ Tensor Tensor::to_block(int32_t b) const {
 }
 
 float* Tensor::data() {
+  expect_cpu_float("Tensor::data");
   auto& impl = const_cast<TensorImpl&>(checked(impl_));
   if (impl.block.load(std::memory_order_acquire) != 0) {
     // Convert in place: the impl gets a plain copy of its data; views (detach()) made
     // before keep the blocked storage and their own layout tag.
     std::lock_guard<std::mutex> lock(layout_mutex());
     if (const int32_t b = impl.block.load(std::memory_order_relaxed); b != 0) {
-      auto plain = std::make_shared<Storage>(static_cast<size_t>(shape_numel(impl.shape)));
+      auto plain = std::make_shared<Storage>(static_cast<size_t>(shape_numel(impl.shape)) * sizeof(float));
       const Shape& s = impl.shape;
       convert(impl.storage->data() + impl.offset, plain->data(), s[0], s[1], s[2] * s[3], b, /*to_plain=*/true);
       impl.storage = std::move(plain);
@@ -184,7 +251,16 @@ void Tensor::fill_(float v) { std::fill(data(), data() + numel(), v); }
 void Tensor::copy_(const Tensor& src) {
   CONVNET_CHECK(src.numel() == numel(), "Tensor::copy_: source of shape ", shape_str(src.shape()),
                 " does not fit destination of shape ", shape_str(shape()));
-  std::memcpy(data(), src.data(), sizeof(float) * numel());
+  CONVNET_CHECK(src.device() == device() && device().is_cpu(), "Tensor::copy_: source on ", device_name(src.device()),
+                ", destination on ", device_name(device()), "; copy between devices with .to(device)");
+  if (dtype() == DType::float32 && src.dtype() == DType::float32) {
+    std::memcpy(data(), src.data(), sizeof(float) * numel());
+  } else if (dtype() == src.dtype()) {
+    std::memcpy(raw_ptr(), src.raw_ptr(), static_cast<size_t>(numel() * dtype_size(dtype())));
+  } else {
+    const Tensor c = src.to(dtype());
+    std::memcpy(raw_ptr(), c.raw_ptr(), static_cast<size_t>(numel() * dtype_size(dtype())));
+  }
 }
 
 Tensor Tensor::reshape(const Shape& new_shape) const {
@@ -205,11 +281,13 @@ Tensor Tensor::reshape(const Shape& new_shape) const {
   }
   CONVNET_CHECK(shape_numel(s) == numel(), "reshape: shape ", shape_str(new_shape), " is invalid for input of shape ",
                 shape_str(shape()), " (", numel(), " elements)");
-  data();  // a view shares the storage, so it must be plain row-major first
+  if (dtype() == DType::float32 && device().is_cpu()) data();  // a view shares the storage: plain row-major first
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = impl_->storage;
   impl->offset = impl_->offset;
   impl->shape = s;
+  impl->dtype = impl_->dtype;
+  impl->device = impl_->device;
   Tensor out(impl);
   const Shape in_shape = shape();
   autograd::record(out, "reshape", {*this}, [in_shape](const Tensor& g) {
@@ -231,7 +309,7 @@ Tensor Tensor::flatten(int64_t start_dim) const {
 }
 
 Tensor Tensor::clone() const {
-  Tensor t = empty(shape());
+  Tensor t = empty(shape(), dtype(), device());
   t.copy_(*this);
   return t;
 }
@@ -242,8 +320,22 @@ Tensor Tensor::detach() const {
   impl->storage = checked(impl_).storage;
   impl->offset = impl_->offset;
   impl->shape = impl_->shape;
+  impl->dtype = impl_->dtype;
+  impl->device = impl_->device;
   impl->block.store(impl_->block.load(std::memory_order_relaxed), std::memory_order_relaxed);
   return Tensor(impl);
+}
+
+void Tensor::set_data_(const Tensor& src) {
+  auto& impl = const_cast<TensorImpl&>(checked(impl_));
+  const auto& from = checked(src.impl_ptr());
+  std::lock_guard<std::mutex> lock(layout_mutex());
+  impl.storage = from.storage;
+  impl.offset = from.offset;
+  impl.shape = from.shape;
+  impl.dtype = from.dtype;
+  impl.device = from.device;
+  impl.block.store(from.block.load(std::memory_order_relaxed), std::memory_order_relaxed);
 }
 
 bool Tensor::requires_grad() const { return impl_ && impl_->requires_grad; }

@@ -17,8 +17,39 @@ namespace {
 int64_t dtype_size(const std::string& dt) {
   if (dt == "F32" || dt == "I32") return 4;
   if (dt == "F64" || dt == "I64") return 8;
+  if (dt == "BF16" || dt == "F16") return 2;
   if (dt == "U8" || dt == "I8" || dt == "BOOL") return 1;
   return 0;
+}
+
+// The safetensors name of a tensor dtype, and the dtype a stored one is kept as.
+const char* st_name(DType t) {
+  switch (t) {
+    case DType::float32:
+      return "F32";
+    case DType::bfloat16:
+      return "BF16";
+    case DType::float16:
+      return "F16";
+    case DType::int64:
+      return "I64";
+    case DType::int32:
+      return "I32";
+    case DType::uint8:
+      return "U8";
+    case DType::bool_:
+      return "BOOL";
+  }
+  return "?";
+}
+bool kept_as(const std::string& dt, DType& out) {
+  for (DType t : {DType::float32, DType::bfloat16, DType::float16, DType::int64, DType::int32, DType::uint8,
+                  DType::bool_})
+    if (dt == st_name(t)) {
+      out = t;
+      return true;
+    }
+  return false;  // F64, I8: converted to float32
 }
 
 float convert(const std::string& dt, const char* p) {
@@ -27,11 +58,16 @@ float convert(const std::string& dt, const char* p) {
   if (dt == "I64") { int64_t v; std::memcpy(&v, p, 8); return static_cast<float>(v); }
   if (dt == "I32") { int32_t v; std::memcpy(&v, p, 4); return static_cast<float>(v); }
   if (dt == "I8") return static_cast<float>(static_cast<int8_t>(*p));
+  if (dt == "BF16" || dt == "F16") {
+    uint16_t b;
+    std::memcpy(&b, p, 2);
+    return dt == "BF16" ? from_bf16({b}) : from_f16({b});
+  }
   return static_cast<float>(static_cast<uint8_t>(*p));
 }
 }  // namespace
 
-SafeTensors load_safetensors(const std::string& path) {
+SafeTensors load_safetensors(const std::string& path, bool keep_dtypes) {
   std::ifstream f(path, std::ios::binary);
   CONVNET_CHECK(f.good(), "safetensors: cannot open '", path, "' (no such file or not readable)");
   f.seekg(0, std::ios::end);
@@ -81,7 +117,7 @@ SafeTensors load_safetensors(const std::string& path) {
     const std::string dt = info["dtype"].get<std::string>();
     const int64_t es = dtype_size(dt);
     CONVNET_CHECK(es > 0, "safetensors: '", path, "': tensor '", name, "' has unsupported dtype ", dt,
-                  " (supported: F32, F64, I64, I32, I8, U8, BOOL)");
+                  " (supported: F32, F64, BF16, F16, I64, I32, I8, U8, BOOL)");
     Shape shape = info["shape"].get<Shape>();
     const int64_t b = info["data_offsets"][0].get<int64_t>(), e = info["data_offsets"][1].get<int64_t>();
     CONVNET_CHECK(b >= 0 && e >= b && e <= data_size, "safetensors: '", path, "': tensor '", name, "' data_offsets [",
@@ -91,12 +127,19 @@ SafeTensors load_safetensors(const std::string& path) {
                   e - b);
     ranges.emplace_back(b, e);
     range_names.push_back(name);
-    Tensor t = Tensor::empty(shape);
-    float* p = t.data();
-    if (dt == "F32") {
-      std::memcpy(p, data.data() + b, static_cast<size_t>(e - b));
+    DType keep;
+    Tensor t;
+    if (keep_dtypes && kept_as(dt, keep)) {
+      t = Tensor::empty(shape, keep);
+      if (e > b) std::memcpy(t.raw_ptr(), data.data() + b, static_cast<size_t>(e - b));
     } else {
-      for (int64_t i = 0; i < t.numel(); ++i) p[i] = convert(dt, data.data() + b + i * es);
+      t = Tensor::empty(shape);
+      float* p = t.data();
+      if (dt == "F32") {
+        if (e > b) std::memcpy(p, data.data() + b, static_cast<size_t>(e - b));
+      } else {
+        for (int64_t i = 0; i < t.numel(); ++i) p[i] = convert(dt, data.data() + b + i * es);
+      }
     }
     out.tensors.emplace(name, t);
     out.dtypes.emplace(name, dt);
@@ -121,8 +164,10 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
   nlohmann::json j = nlohmann::json::object();
   int64_t off = 0;
   for (const auto& [name, t] : tensors) {
-    const int64_t bytes = t.numel() * 4;
-    j[name] = {{"dtype", "F32"}, {"shape", t.shape()}, {"data_offsets", {off, off + bytes}}};
+    CONVNET_CHECK(t.device().is_cpu(), "safetensors: tensor '", name, "' for '", path, "' is on ",
+                  device_name(t.device()), "; move it to the cpu first");
+    const int64_t bytes = t.numel() * convnet::dtype_size(t.dtype());
+    j[name] = {{"dtype", st_name(t.dtype())}, {"shape", t.shape()}, {"data_offsets", {off, off + bytes}}};
     off += bytes;
   }
   if (!metadata.empty()) j["__metadata__"] = metadata;
@@ -137,8 +182,10 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
   unsigned char len_bytes[8];
   for (int i = 0; i < 8; ++i) len_bytes[i] = static_cast<unsigned char>((hlen >> (8 * i)) & 0xff);
   bool ok = std::fwrite(len_bytes, 1, 8, f) == 8 && std::fwrite(header.data(), 1, header.size(), f) == header.size();
-  for (const auto& [name, t] : tensors)
-    ok = ok && std::fwrite(t.data(), sizeof(float), static_cast<size_t>(t.numel()), f) == static_cast<size_t>(t.numel());
+  for (const auto& [name, t] : tensors) {
+    const auto bytes = static_cast<size_t>(t.numel() * convnet::dtype_size(t.dtype()));
+    ok = ok && (bytes == 0 || std::fwrite(t.raw_ptr(), 1, bytes, f) == bytes);
+  }
   ok = ok && std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
   ok = (std::fclose(f) == 0) && ok;
   if (!ok) std::remove(tmp.c_str());

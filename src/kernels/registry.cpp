@@ -39,6 +39,7 @@ void ensure_registered() {
     register_ref_pad();
     register_ref_clamp();
     register_ref_strided();
+    register_ref_convert();
     register_cpu_conv2d();
     register_cpu_gemm();
     register_cpu_activation();
@@ -48,6 +49,7 @@ void ensure_registered() {
     register_cpu_softmax();
     register_cpu_loss();
     register_onednn_conv2d();
+    register_cpu_convert();
   });
 }
 

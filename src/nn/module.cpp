@@ -1,5 +1,7 @@
 #include "convnet/nn/module.h"
 
+#include "convnet/autograd/autograd.h"
+
 #include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
 
@@ -36,6 +38,31 @@ Tensor Module::register_parameter(const std::string& name, Tensor t, bool requir
   if (t.defined()) t.requires_grad_(requires_grad);
   params_.emplace_back(name, std::move(t));
   return params_.back().second;
+}
+
+Module& Module::to(DType dtype) {
+  CONVNET_CHECK(is_floating(dtype), type_name(), ".to(", dtype_name(dtype),
+                "): parameters and buffers convert to a floating dtype only");
+  auto convert = [&](Tensor& t) {
+    if (!t.defined() || !is_floating(t.dtype()) || t.dtype() == dtype) return;
+    t.zero_grad();
+    NoGradGuard g;
+    t.set_data_(t.to(dtype));
+  };
+  for (auto& [n, p] : named_parameters()) convert(p);
+  for (auto& [n, b] : named_buffers()) convert(b);
+  return *this;
+}
+
+Module& Module::to(const Device& device) {
+  auto move = [&](Tensor& t) {
+    if (!t.defined() || t.device() == device) return;
+    t.zero_grad();
+    t.set_data_(t.to(device));
+  };
+  for (auto& [n, p] : named_parameters()) move(p);
+  for (auto& [n, b] : named_buffers()) move(b);
+  return *this;
 }
 
 Tensor Module::register_buffer(const std::string& name, Tensor t) {

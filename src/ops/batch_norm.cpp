@@ -5,6 +5,7 @@
 #include "convnet/autograd/autograd.h"
 #include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
+#include "ops/checks.h"
 #include "kernels/batch_norm.h"
 #include "kernels/registry.h"
 
@@ -23,6 +24,8 @@ void check_channel_param(const Tensor& t, const char* name, const Tensor& x, con
 Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, const Tensor& weight, const Tensor& bias,
                   bool training, double momentum, double eps, const std::string& layer) {
   CONVNET_CHECK(x.defined(), layer, ": input must be defined");
+  check_operands(layer, {{"input", &x}, {"weight", &weight}, {"bias", &bias}, {"running_mean", &running_mean},
+                         {"running_var", &running_var}});
   CONVNET_CHECK(x.dim() >= 2, layer, ": expected input of shape (N, C), (N, C, L) or (N, C, H, W), got input of shape ",
                 shape_str(x.shape()));
   check_channel_param(weight, "weight", x, layer);

@@ -5,6 +5,7 @@
 #include "convnet/autograd/autograd.h"
 #include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
+#include "ops/checks.h"
 #include "kernels/elementwise.h"
 #include "kernels/registry.h"
 
@@ -12,7 +13,11 @@ namespace convnet::ops {
 
 Tensor concat(const std::vector<Tensor>& xs, int64_t dim, const std::string& layer) {
   CONVNET_CHECK(!xs.empty(), layer, ": expected at least one tensor to concatenate");
-  for (size_t i = 0; i < xs.size(); ++i) CONVNET_CHECK(xs[i].defined(), layer, ": tensor ", i, " is undefined");
+  for (size_t i = 0; i < xs.size(); ++i) {
+    CONVNET_CHECK(xs[i].defined(), layer, ": tensor ", i, " is undefined");
+    const std::string name = "tensor " + std::to_string(i);
+    check_operands(layer, {{"tensor 0", &xs[0]}, {name.c_str(), &xs[i]}});
+  }
   const Tensor& x0 = xs[0];
   const int64_t rank = x0.dim();
   CONVNET_CHECK(rank >= 1, layer, ": zero-dimensional tensors cannot be concatenated, tensor 0 has shape ",

@@ -3,6 +3,7 @@
 #include "convnet/autograd/autograd.h"
 #include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
+#include "ops/checks.h"
 #include "convnet/ops/output_size.h"
 #include "kernels/conv2d.h"
 #include "kernels/registry.h"
@@ -28,6 +29,7 @@ namespace ops {
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dArgs& a, const std::string& layer) {
   CONVNET_CHECK(x.defined() && weight.defined(), layer, ": input and weight must be defined");
+  check_operands(layer, {{"input", &x}, {"weight", &weight}, {"bias", &bias}});
   CONVNET_CHECK(x.dim() == 4, layer, ": expected a 4-D input (N, C, H, W), got input of shape ", shape_str(x.shape()));
   CONVNET_CHECK(weight.dim() == 4, layer, ": expected a 4-D weight (OC, C/groups, KH, KW), got weight of shape ",
                 shape_str(weight.shape()));

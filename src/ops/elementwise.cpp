@@ -6,6 +6,7 @@
 #include "convnet/autograd/autograd.h"
 #include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
+#include "ops/checks.h"
 #include "kernels/elementwise.h"
 #include "kernels/registry.h"
 
@@ -15,6 +16,7 @@ namespace {
 
 void check_same_shape(const std::string& op, const Tensor& a, const Tensor& b) {
   CONVNET_CHECK(a.defined() && b.defined(), op, ": both operands must be defined");
+  check_operands(op, {{"a", &a}, {"b", &b}});
   CONVNET_CHECK(a.shape() == b.shape(), op, ": expected tensors of the same shape, got ", shape_str(a.shape()), " and ",
                 shape_str(b.shape()));
 }

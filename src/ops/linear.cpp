@@ -9,6 +9,7 @@
 #include "convnet/autograd/autograd.h"
 #include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
+#include "ops/checks.h"
 #include "convnet/core/profiler.h"
 #include "kernels/gemm.h"
 #include "kernels/registry.h"
@@ -17,6 +18,7 @@ namespace convnet::ops {
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const std::string& layer) {
   CONVNET_CHECK(x.defined() && weight.defined(), layer, ": input and weight must be defined");
+  check_operands(layer, {{"input", &x}, {"weight", &weight}, {"bias", &bias}});
   CONVNET_CHECK(weight.dim() == 2, layer, ": expected a 2-D weight (out_features, in_features), got weight of shape ",
                 shape_str(weight.shape()));
   CONVNET_CHECK(x.dim() >= 1, layer, ": expected an input with at least 1 dimension (*, ", weight.size(1),

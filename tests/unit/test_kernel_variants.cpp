@@ -8,12 +8,14 @@
 // non-reference kernel of a key the README's Backends table calls fast or threaded, and the
 // last tests check that table against the registry.
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <map>
 
 #include "kernels/activation.h"
 #include "kernels/batch_norm.h"
+#include "kernels/convert.h"
 #include "kernels/elementwise.h"
 #include "kernels/loss.h"
 #include "kernels/pool2d.h"
@@ -396,6 +398,39 @@ TEST(KernelVariants, Pooling) {
   expect_compared({&keys::max_pool2d_fwd, &keys::max_pool2d_bwd, &keys::avg_pool2d_fwd, &keys::avg_pool2d_bwd, &keys::adaptive_avg_pool2d_fwd, &keys::adaptive_avg_pool2d_bwd, &keys::adaptive_max_pool2d_fwd, &keys::adaptive_max_pool2d_bwd});
 }
 
+TEST(KernelVariants, Convert) {
+  const DType all[] = {DType::float32, DType::bfloat16, DType::float16, DType::int64,
+                       DType::int32,   DType::uint8,    DType::bool_};
+  for (const auto& v : fast_variants(keys::convert)) {
+    for (const DType from : all)
+      for (const DType to : all) {
+        if (from == to) continue;
+        for (int64_t n : kLengths) {
+          SCOPED_TRACE(std::string("convert ") + dtype_name(from) + " -> " + dtype_name(to) + " backend " + v.backend +
+                       " n=" + std::to_string(n));
+          // Source values: float32 data with NaN, inf and rounding ties, converted to `from`
+          // by the reference (so every source dtype gets its own valid bit patterns).
+          auto f = rnd(n, n + 17, 300.f);
+          if (n > 4) f[1] = NAN, f[2] = INFINITY, f[3] = 1.00390625f, f[4] = -0.f;
+          for (auto& e : f)
+            if (!is_floating(from) && !std::isfinite(e)) e = 7.f;
+          if (from == DType::uint8 || to == DType::uint8)
+            for (auto& e : f) e = std::abs(e) < 255.f ? std::abs(e) : 3.f;  // uint8's range
+          std::vector<char> x(static_cast<size_t>(n * dtype_size(from))), y_ref(n * dtype_size(to)), y(y_ref.size(), 9);
+          if (from == DType::float32)
+            std::memcpy(x.data(), f.data(), x.size());
+          else
+            ref::convert(n, DType::float32, f.data(), from, x.data());
+          reference(keys::convert)(n, from, x.data(), to, y_ref.data());
+          v.fn(n, from, x.data(), to, y.data());
+          EXPECT_EQ(std::memcmp(y.data(), y_ref.data(), y.size()), 0);
+          count_compared(keys::convert);
+        }
+      }
+  }
+  expect_compared({&keys::convert});
+}
+
 TEST(KernelVariants, Softmax) {
   const std::vector<SoftmaxGeom> geoms = {{1, 1, 1}, {4, 10, 1}, {3, 7, 5}, {128, 1000, 1}, {2, 16, 1024}};
   struct Pair {
@@ -499,6 +534,7 @@ const std::map<std::string, std::string> kComparedBy = {
     {"log_softmax_bwd", "KernelVariants.Softmax"},
     {"cross_entropy_fwd", "KernelVariants.CrossEntropy"},
     {"cross_entropy_bwd", "KernelVariants.CrossEntropy"},
+    {"convert", "KernelVariants.Convert"},
     {"conv2d_fwd", "unit_test_conv2d Conv2dVariants"},
     {"conv2d_bwd_data", "unit_test_conv2d Conv2dVariants"},
     {"conv2d_bwd_weight", "unit_test_conv2d Conv2dVariants"},

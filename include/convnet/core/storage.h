@@ -1,28 +1,16 @@
 #pragma once
-// Storage: the float buffer behind one or more tensors (views share it). Buffers come
-// from a size-bucketed caching allocator: a freed buffer goes back to a free list of its
-// size class and the next request of that class reuses it, so a training loop, which
-// asks for the same sizes every step, stops paying for page faults and the kernel's
-// zero-filling of fresh pages after its first step. New buffers are NOT initialized.
+// Storage: the bytes behind one or more tensors (views share it), on one device. Buffers
+// come from that device's allocator (memory::allocator(device)). The CPU's is a
+// size-bucketed caching allocator: a freed buffer goes back to a free list of its size
+// class and the next request of that class reuses it, so a training loop, which asks for
+// the same sizes every step, stops paying for page faults and the kernel's zero-filling of
+// fresh pages after its first step. New buffers are NOT initialized.
 #include <cstddef>
 #include <cstdint>
 
+#include "convnet/core/dtype.h"
+
 namespace convnet {
-
-class Storage {
- public:
-  explicit Storage(size_t numel);  // uninitialized, 64-byte aligned
-  ~Storage();
-  Storage(const Storage&) = delete;
-  Storage& operator=(const Storage&) = delete;
-  float* data() { return data_; }
-  const float* data() const { return data_; }
-  size_t size() const { return numel_; }
-
- private:
-  float* data_;
-  size_t numel_;
-};
 
 namespace memory {
 struct Stats {
@@ -32,12 +20,51 @@ struct Stats {
   int64_t system_allocs = 0;  // buffers obtained from the system (cache misses)
   int64_t reuses = 0;         // requests served from the cache
 };
+
+// One device's memory. allocate() throws convnet::Error naming the bytes asked for when
+// the device is out of memory (after giving its cache back and trying once more).
+class Allocator {
+ public:
+  virtual ~Allocator() = default;
+  virtual void* allocate(size_t bytes) = 0;  // 64-byte aligned, uninitialized
+  virtual void release(void* p, size_t bytes) = 0;
+  virtual Stats stats() = 0;
+  virtual void empty_cache() = 0;  // returns every cached free buffer to the system
+  // Largest number of bytes the cache keeps in free buffers; 0 turns caching off.
+  virtual void set_cache_limit(int64_t bytes) = 0;
+};
+// The allocator of `device`: the CPU's caching allocator (limit 2 GiB, or the
+// environment's CONVNET_CACHE_MB), a GPU backend's for CUDA devices; throws for a device
+// this build has no backend for.
+Allocator& allocator(const Device& device);
+// A backend registers its device type's allocator once, at start-up.
+void register_allocator(Device::Type type, Allocator* (*for_index)(int index));
+
+// The CPU allocator's, as before devices existed.
 Stats stats();
-// Returns every cached free buffer to the system.
 void empty_cache();
-// Largest number of bytes the cache keeps in free buffers (default 2 GiB, or the
-// environment's CONVNET_CACHE_MB); 0 turns caching off.
 void set_cache_limit(int64_t bytes);
 }  // namespace memory
+
+class Storage {
+ public:
+  explicit Storage(size_t bytes, Device device = Device::cpu());  // uninitialized, 64-byte aligned
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+  void* raw() { return data_; }
+  const void* raw() const { return data_; }
+  // The bytes as float32 (what the CPU kernels of a float32 tensor read).
+  float* data() { return static_cast<float*>(data_); }
+  const float* data() const { return static_cast<const float*>(data_); }
+  size_t bytes() const { return bytes_; }
+  const Device& device() const { return device_; }
+
+ private:
+  void* data_;
+  size_t bytes_;
+  Device device_;
+  memory::Allocator* alloc_;
+};
 
 }  // namespace convnet

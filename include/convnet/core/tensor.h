@@ -1,7 +1,11 @@
 #pragma once
-// Tensor: a float32, contiguous, row-major (NCHW for images) array that can take part
-// in define-by-run autograd. A Tensor is a cheap handle: copies share the same data,
-// as in PyTorch. reshape()/view()/detach() share storage; clone() copies.
+// Tensor: a contiguous, row-major (NCHW for images) array of one DType on one Device that
+// can take part in define-by-run autograd. A Tensor is a cheap handle: copies share the
+// same data, as in PyTorch. reshape()/view()/detach() share storage; clone() copies.
+// The default is float32 on the CPU; to(DType) and to(Device) convert (core/dtype.h).
+// Elements are reachable only on their device and as their own type: data() is the
+// float32 elements of a CPU tensor, and anything else is an error that says what the
+// tensor is, never a silent conversion or copy.
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -9,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "convnet/core/dtype.h"
 #include "convnet/core/shape.h"
 #include "convnet/core/storage.h"
 
@@ -24,6 +29,8 @@ struct TensorImpl {
   std::shared_ptr<Storage> storage;
   int64_t offset = 0;  // in elements; views of a storage start here
   Shape shape;
+  DType dtype = DType::float32;
+  Device device;
   // Physical layout of `storage` (see Tensor::block()): 0 = plain row-major; B > 0 = a 4-D
   // tensor stored channel-blocked. Atomic because data() on a const tensor may convert it.
   std::atomic<int32_t> block{0};
@@ -39,7 +46,8 @@ class Tensor {
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
   // ---- construction -------------------------------------------------------------
-  static Tensor empty(const Shape& shape);  // uninitialized (as torch.empty)
+  static Tensor empty(const Shape& shape);  // uninitialized float32 on the CPU (as torch.empty)
+  static Tensor empty(const Shape& shape, DType dtype, Device device = Device::cpu());
   static Tensor zeros(const Shape& shape);
   static Tensor ones(const Shape& shape);
   static Tensor full(const Shape& shape, float value);
@@ -54,8 +62,21 @@ class Tensor {
   int64_t dim() const { return static_cast<int64_t>(shape().size()); }
   int64_t size(int64_t d) const;  // negative d counts from the end
   int64_t numel() const;
+  DType dtype() const;
+  Device device() const;
+  // The float32 elements of a CPU tensor (converted to the plain layout first, see
+  // block()); throws for another dtype or device, naming both.
   float* data();
   const float* data() const;
+  // The elements as T, which must be the tensor's element type (float, bf16_t, f16_t,
+  // int64_t, int32_t, uint8_t; bool tensors as uint8_t), on the CPU.
+  template <class T>
+  T* data_as();
+  template <class T>
+  const T* data_as() const;
+  // The bytes, on whatever device: for kernels of that device only.
+  void* raw_ptr();
+  const void* raw_ptr() const;
   // Element access for tests and small tools: t.at({n, c, h, w}).
   float& at(std::initializer_list<int64_t> idx);
   float at(std::initializer_list<int64_t> idx) const;
@@ -70,6 +91,17 @@ class Tensor {
   Tensor flatten(int64_t start_dim = 1) const;
   Tensor clone() const;   // a copy of the data, not attached to the graph
   Tensor detach() const;  // same data, not attached to the graph
+  // A copy in another dtype (rounded to nearest even for bf16/fp16, truncated toward 0
+  // for the integer types, x != 0 for bool), recorded by autograd between floating types
+  // (the gradient is converted back); this tensor itself when the dtype is already `dtype`.
+  Tensor to(DType dtype) const;
+  // This tensor on another device; this tensor itself on its own device. Throws, naming
+  // the devices, where this build or machine has no such device.
+  Tensor to(const Device& device) const;
+  // Makes this tensor's data that of `src` (shape, dtype, device and storage), keeping its
+  // identity: every handle to it sees the change, as `param.data = src` in PyTorch
+  // (Module::to uses it). Not recorded by autograd.
+  void set_data_(const Tensor& src);
 
   // ---- autograd -----------------------------------------------------------------
   bool requires_grad() const;
@@ -104,6 +136,10 @@ class Tensor {
   Tensor to_block(int32_t block) const;
 
   TensorImpl* impl() const { return impl_.get(); }
+  // The float32-on-CPU check of data(), raw_data() and the element accessors, for ops
+  // that want their own name in the message: "<what>: expected a float32 tensor on the
+  // cpu, got bfloat16 on cpu".
+  void expect_cpu_float(const char* what) const;
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
 
  private:

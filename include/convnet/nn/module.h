@@ -40,6 +40,12 @@ class Module {
   // Parameters and buffers by name (torchvision-compatible keys).
   std::map<std::string, Tensor> state_dict() const;
 
+  // Converts every floating parameter and buffer (integer buffers keep their dtype) to
+  // `dtype`, or moves every parameter and buffer to `device`, in place: the handles held by
+  // the layers see the change, as torch.nn.Module.to. Gradients are dropped. Returns *this.
+  Module& to(DType dtype);
+  Module& to(const Device& device);
+
   void train(bool on = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }

@@ -37,7 +37,7 @@ dnnl::memory::desc activation_md(const dims& d, int32_t block);
 class Temp {
  public:
   Temp() = default;
-  explicit Temp(size_t bytes) : buf_(bytes ? std::make_unique<Storage>((bytes + 3) / 4) : nullptr) {}
+  explicit Temp(size_t bytes) : buf_(bytes ? std::make_unique<Storage>(bytes) : nullptr) {}
   void* get() const { return buf_ ? buf_->data() : nullptr; }
 
  private:
