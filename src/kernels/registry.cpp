@@ -40,6 +40,7 @@ void ensure_registered() {
     register_ref_clamp();
     register_ref_strided();
     register_ref_convert();
+    register_ref_optim();
     register_cpu_conv2d();
     register_cpu_gemm();
     register_cpu_activation();
@@ -50,6 +51,7 @@ void ensure_registered() {
     register_cpu_loss();
     register_onednn_conv2d();
     register_cpu_convert();
+    register_cpu_optim();
   });
 }
 

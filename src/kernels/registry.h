@@ -154,6 +154,7 @@ void register_ref_pad();
 void register_ref_clamp();
 void register_ref_strided();
 void register_ref_convert();
+void register_ref_optim();
 void register_cpu_conv2d();
 void register_cpu_gemm();
 void register_cpu_activation();
@@ -164,5 +165,6 @@ void register_cpu_softmax();
 void register_cpu_loss();
 void register_onednn_conv2d();
 void register_cpu_convert();
+void register_cpu_optim();
 
 }  // namespace convnet::kernels

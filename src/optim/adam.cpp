@@ -2,6 +2,8 @@
 // in float32, in the same order of operations, so a run matches PyTorch's to rounding.
 #include "convnet/optim/adam.h"
 
+#include "kernels/optim.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -36,10 +38,16 @@ void Adam::step() {
   NoGradGuard no_grad;
   const double lr = lr_, b1 = o_.beta1, b2 = o_.beta2;
   // PyTorch's Python floats become float32 scalars in the in-place tensor ops.
-  const float wd = static_cast<float>(o_.weight_decay), decay = static_cast<float>(1 - lr * o_.weight_decay);
-  const float fb1 = static_cast<float>(b1), fb2 = static_cast<float>(b2);
-  const float one_b1 = static_cast<float>(1 - b1), one_b2 = static_cast<float>(1 - b2);
-  const float eps = static_cast<float>(o_.eps);
+  kernels::AdamArgs a{};
+  a.weight_decay = static_cast<float>(o_.weight_decay), a.decay = static_cast<float>(1 - lr * o_.weight_decay);
+  a.beta1 = static_cast<float>(b1), a.beta2 = static_cast<float>(b2);
+  a.one_b1 = static_cast<float>(1 - b1), a.one_b2 = static_cast<float>(1 - b2);
+  a.eps = static_cast<float>(o_.eps);
+  a.decoupled = decoupled_, a.use_wd = o_.weight_decay != 0, a.amsgrad = o_.amsgrad;
+  std::vector<int64_t> n;
+  std::vector<float*> w, m, v, vmax;
+  std::vector<const float*> g;
+  std::vector<float> neg_step, bc2_sqrt;
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor& p = params_[i];
     const Tensor grad = p.grad();
@@ -55,36 +63,19 @@ void Adam::step() {
     }
     State& s = *state_[i];
     s.step += 1;
-    const int64_t n = p.numel();
-    float* w = p.data();
-    const float* g0 = grad.data();
-    std::vector<float> g(g0, g0 + n);
-    if (decoupled_) {
-      for (int64_t k = 0; k < n; ++k) w[k] = w[k] * decay;
-    } else if (o_.weight_decay != 0) {
-      for (int64_t k = 0; k < n; ++k) g[k] = g[k] + wd * w[k];
-    }
-    float* m = s.exp_avg.data();
-    float* v = s.exp_avg_sq.data();
-    for (int64_t k = 0; k < n; ++k) {
-      m[k] = m[k] * fb1 + one_b1 * g[k];
-      v[k] = v[k] * fb2 + one_b2 * g[k] * g[k];
-    }
     const double step = s.step;
     const double bias_correction1 = 1 - std::pow(b1, step), bias_correction2 = 1 - std::pow(b2, step);
-    const float neg_step_size = static_cast<float>(-(lr / bias_correction1));
-    const float bc2_sqrt = static_cast<float>(std::sqrt(bias_correction2));
-    const float* vv = v;
-    if (o_.amsgrad) {
-      float* vmax = s.max_exp_avg_sq.data();
-      for (int64_t k = 0; k < n; ++k) vmax[k] = std::max(vmax[k], v[k]);
-      vv = vmax;
-    }
-    for (int64_t k = 0; k < n; ++k) {
-      const float denom = std::sqrt(vv[k]) / bc2_sqrt + eps;
-      w[k] = w[k] + neg_step_size * m[k] / denom;
-    }
+    neg_step.push_back(static_cast<float>(-(lr / bias_correction1)));
+    bc2_sqrt.push_back(static_cast<float>(std::sqrt(bias_correction2)));
+    n.push_back(p.numel());
+    w.push_back(p.data());
+    g.push_back(grad.data());
+    m.push_back(s.exp_avg.data());
+    v.push_back(s.exp_avg_sq.data());
+    vmax.push_back(o_.amsgrad ? s.max_exp_avg_sq.data() : nullptr);
   }
+  kernels::keys::adam_step(static_cast<int64_t>(n.size()), n.data(), w.data(), g.data(), m.data(), v.data(),
+                           vmax.data(), neg_step.data(), bc2_sqrt.data(), a);
 }
 
 std::map<std::string, Tensor> Adam::state_dict() const {

@@ -4,7 +4,7 @@
 
 #include "convnet/autograd/autograd.h"
 #include "convnet/core/error.h"
-#include "convnet/core/profiler.h"
+#include "kernels/optim.h"
 
 namespace convnet::optim {
 
@@ -24,37 +24,32 @@ void SGD::set_momentum(double m) {
 
 void SGD::step() {
   NoGradGuard no_grad;
-  profiler::Scope scope("sgd_step");
   // PyTorch's Python floats become float32 scalars in the in-place tensor ops.
-  const float wd = static_cast<float>(o_.weight_decay), mom = static_cast<float>(o_.momentum);
-  const float damp1 = static_cast<float>(1 - o_.dampening), neg_lr = static_cast<float>(-lr_);
-  const bool use_wd = o_.weight_decay != 0, use_mom = o_.momentum != 0, nesterov = o_.nesterov;
+  kernels::SgdArgs a{};
+  a.neg_lr = static_cast<float>(-lr_), a.weight_decay = static_cast<float>(o_.weight_decay);
+  a.momentum = static_cast<float>(o_.momentum), a.dampening1 = static_cast<float>(1 - o_.dampening);
+  a.use_wd = o_.weight_decay != 0, a.use_momentum = o_.momentum != 0, a.nesterov = o_.nesterov;
+  // One fused update over every parameter that has a gradient.
+  std::vector<int64_t> n;
+  std::vector<float*> w, b;
+  std::vector<const float*> g;
+  std::vector<uint8_t> first;
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor& p = params_[i];
     const Tensor grad = p.grad();
     if (!grad.defined()) continue;
     CONVNET_CHECK(grad.numel() == p.numel(), "SGD: gradient of shape ", shape_str(grad.shape()),
                   " does not match parameter ", i, " of shape ", shape_str(p.shape()));
-    const int64_t n = p.numel();
-    float* w = p.data();
-    const float* g = grad.data();
     // First momentum step: buf = d_p, without dampening (PyTorch's clone).
-    const bool first = use_mom && !buf_[i];
-    if (first) buf_[i] = Tensor::empty(p.shape());
-    float* b = use_mom ? buf_[i]->data() : nullptr;
-    // The update of each element only reads and writes that element: one fused pass, in
-    // PyTorch's order of float operations, split over the threads for large parameters.
-#pragma omp parallel for schedule(static) if (n > (1 << 16))
-    for (int64_t k = 0; k < n; ++k) {
-      float d = g[k];  // d_p = grad + weight_decay * p (grad itself is never modified)
-      if (use_wd) d = d + wd * w[k];
-      if (use_mom) {
-        b[k] = first ? d : b[k] * mom + damp1 * d;
-        d = nesterov ? d + mom * b[k] : b[k];
-      }
-      w[k] = w[k] + neg_lr * d;
-    }
+    const bool is_first = a.use_momentum && !buf_[i];
+    if (is_first) buf_[i] = Tensor::empty(p.shape());
+    n.push_back(p.numel());
+    w.push_back(p.data());
+    g.push_back(grad.data());
+    b.push_back(a.use_momentum ? buf_[i]->data() : nullptr);
+    first.push_back(is_first);
   }
+  kernels::keys::sgd_step(static_cast<int64_t>(n.size()), n.data(), w.data(), g.data(), b.data(), first.data(), a);
 }
 
 std::map<std::string, Tensor> SGD::state_dict() const {

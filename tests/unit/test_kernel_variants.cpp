@@ -18,6 +18,7 @@
 #include "kernels/convert.h"
 #include "kernels/elementwise.h"
 #include "kernels/loss.h"
+#include "kernels/optim.h"
 #include "kernels/pool2d.h"
 #include "kernels/registry.h"
 #include "kernels/softmax.h"
@@ -431,6 +432,65 @@ TEST(KernelVariants, Convert) {
   expect_compared({&keys::convert});
 }
 
+// The fused optimizer updates over a group of tensors of very different sizes (the cpu
+// kernel splits the concatenated group over the threads, across tensor boundaries):
+// bit-identical to the reference for every option.
+TEST(KernelVariants, OptimizerSteps) {
+  const std::vector<int64_t> sizes = {1, 7, 300001, 16, 65536 + 5, 3};
+  auto group = [&](uint64_t seed, float scale) {
+    std::vector<std::vector<float>> v;
+    for (size_t t = 0; t < sizes.size(); ++t) v.push_back(rnd(sizes[t], seed + t, scale));
+    return v;
+  };
+  auto ptrs = [](std::vector<std::vector<float>>& v) {
+    std::vector<float*> p;
+    for (auto& e : v) p.push_back(e.data());
+    return p;
+  };
+  const auto count = static_cast<int64_t>(sizes.size());
+  for (const auto& var : fast_variants(keys::sgd_step))
+    for (int opt = 0; opt < 8; ++opt) {
+      SCOPED_TRACE("sgd backend " + var.backend + " options " + std::to_string(opt));
+      SgdArgs a{-0.05f, (opt & 1) ? 5e-4f : 0.f, (opt & 2) ? 0.9f : 0.f, (opt & 4) ? 1.f : 0.75f,
+                (opt & 1) != 0, (opt & 2) != 0, (opt & 6) == 6};
+      auto w_ref = group(10, 1.f), g = group(20, 1.f), b_ref = group(30, 1.f);
+      auto w = w_ref, b = b_ref;
+      std::vector<const float*> gp;
+      for (auto& e : g) gp.push_back(e.data());
+      const std::vector<uint8_t> first = {1, 0, 1, 0, 0, 1};
+      reference(keys::sgd_step)(count, sizes.data(), ptrs(w_ref).data(), gp.data(), ptrs(b_ref).data(), first.data(), a);
+      var.fn(count, sizes.data(), ptrs(w).data(), gp.data(), ptrs(b).data(), first.data(), a);
+      EXPECT_EQ(w, w_ref);
+      EXPECT_EQ(b, b_ref);
+      count_compared(keys::sgd_step);
+    }
+  for (const auto& var : fast_variants(keys::adam_step))
+    for (int opt = 0; opt < 4; ++opt) {
+      SCOPED_TRACE("adam backend " + var.backend + " options " + std::to_string(opt));
+      AdamArgs a{0.9f, 0.999f, 0.1f, 0.001f, 1e-8f, 0.01f, 1.f - 1e-3f * 0.01f, (opt & 1) != 0, true, (opt & 2) != 0};
+      auto w_ref = group(40, 1.f), g = group(50, 1.f), m_ref = group(60, 0.1f), v_ref = group(70, 0.01f),
+           vm_ref = group(80, 0.01f);
+      for (auto* vv : {&v_ref, &vm_ref})
+        for (auto& e : *vv)
+          for (auto& x : e) x = std::abs(x);  // second moments are non-negative
+      auto w = w_ref, m = m_ref, v = v_ref, vm = vm_ref;
+      std::vector<const float*> gp;
+      for (auto& e : g) gp.push_back(e.data());
+      std::vector<float> neg_step, bc2;
+      for (int64_t t = 0; t < count; ++t) neg_step.push_back(-1e-3f * (t + 1)), bc2.push_back(0.03f * (t + 1));
+      reference(keys::adam_step)(count, sizes.data(), ptrs(w_ref).data(), gp.data(), ptrs(m_ref).data(),
+                                 ptrs(v_ref).data(), ptrs(vm_ref).data(), neg_step.data(), bc2.data(), a);
+      var.fn(count, sizes.data(), ptrs(w).data(), gp.data(), ptrs(m).data(), ptrs(v).data(), ptrs(vm).data(),
+             neg_step.data(), bc2.data(), a);
+      EXPECT_EQ(w, w_ref);
+      EXPECT_EQ(m, m_ref);
+      EXPECT_EQ(v, v_ref);
+      EXPECT_EQ(vm, vm_ref);
+      count_compared(keys::adam_step);
+    }
+  expect_compared({&keys::sgd_step, &keys::adam_step});
+}
+
 TEST(KernelVariants, Softmax) {
   const std::vector<SoftmaxGeom> geoms = {{1, 1, 1}, {4, 10, 1}, {3, 7, 5}, {128, 1000, 1}, {2, 16, 1024}};
   struct Pair {
@@ -535,6 +595,8 @@ const std::map<std::string, std::string> kComparedBy = {
     {"cross_entropy_fwd", "KernelVariants.CrossEntropy"},
     {"cross_entropy_bwd", "KernelVariants.CrossEntropy"},
     {"convert", "KernelVariants.Convert"},
+    {"sgd_step", "KernelVariants.OptimizerSteps"},
+    {"adam_step", "KernelVariants.OptimizerSteps"},
     {"conv2d_fwd", "unit_test_conv2d Conv2dVariants"},
     {"conv2d_bwd_data", "unit_test_conv2d Conv2dVariants"},
     {"conv2d_bwd_weight", "unit_test_conv2d Conv2dVariants"},
