@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "convnet/core/error.h"
+#include "kernels/vector.h"
 
 namespace convnet::data {
 
@@ -75,11 +76,8 @@ Tensor mixup(Tensor& x, const std::vector<int64_t>& y, int64_t K, double alpha, 
   const double lam = sample_beta(alpha, alpha, gen);
   const int64_t N = x.size(0), S = x.numel() / std::max<int64_t>(N, 1);
   const std::vector<int64_t> perm = randperm(N, gen);
-  const std::vector<float> src = x.to_vector();  // the unmixed batch: x[perm[i]] may already be mixed
-  float* d = x.data();
-  const auto l = static_cast<float>(lam), m = static_cast<float>(1 - lam);
-  for (int64_t i = 0; i < N; ++i)
-    for (int64_t k = 0; k < S; ++k) d[i * S + k] = l * src[i * S + k] + m * src[perm[i] * S + k];
+  const Tensor src = x.clone();  // the unmixed batch: x[perm[i]] may already be mixed
+  kernels::keys::mix_rows(N, S, static_cast<float>(lam), perm.data(), src.data(), x.data());
   if (info) *info = MixInfo{lam, perm, false, 0, 0, 0, 0};
   return mixed_one_hot(y, perm, lam, K);
 }
@@ -98,13 +96,8 @@ Tensor cutmix(Tensor& x, const std::vector<int64_t>& y, int64_t K, double alpha,
   const int64_t y0 = std::clamp<int64_t>(cy - ch / 2, 0, H), y1 = std::clamp<int64_t>(cy + ch / 2, 0, H);
   const int64_t x0 = std::clamp<int64_t>(cx - cw / 2, 0, W), x1 = std::clamp<int64_t>(cx + cw / 2, 0, W);
   lam = 1 - static_cast<double>((y1 - y0) * (x1 - x0)) / static_cast<double>(H * W);
-  const std::vector<float> src = x.to_vector();
-  float* d = x.data();
-  for (int64_t i = 0; i < N; ++i)
-    for (int64_t c = 0; c < C; ++c)
-      for (int64_t yy = y0; yy < y1; ++yy)
-        for (int64_t xx = x0; xx < x1; ++xx)
-          d[((i * C + c) * H + yy) * W + xx] = src[((perm[i] * C + c) * H + yy) * W + xx];
+  const Tensor src = x.clone();
+  kernels::keys::cutmix_paste(N, C, H, W, y0, y1, x0, x1, perm.data(), src.data(), x.data());
   if (info) *info = MixInfo{lam, perm, true, y0, x0, y1 - y0, x1 - x0};
   return mixed_one_hot(y, perm, lam, K);
 }

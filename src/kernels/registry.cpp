@@ -41,6 +41,7 @@ void ensure_registered() {
     register_ref_strided();
     register_ref_convert();
     register_ref_optim();
+    register_ref_vector();
     register_cpu_conv2d();
     register_cpu_gemm();
     register_cpu_activation();
@@ -52,6 +53,7 @@ void ensure_registered() {
     register_onednn_conv2d();
     register_cpu_convert();
     register_cpu_optim();
+    register_cpu_vector();
   });
 }
 

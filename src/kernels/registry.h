@@ -155,6 +155,7 @@ void register_ref_clamp();
 void register_ref_strided();
 void register_ref_convert();
 void register_ref_optim();
+void register_ref_vector();
 void register_cpu_conv2d();
 void register_cpu_gemm();
 void register_cpu_activation();
@@ -166,5 +167,6 @@ void register_cpu_loss();
 void register_onednn_conv2d();
 void register_cpu_convert();
 void register_cpu_optim();
+void register_cpu_vector();
 
 }  // namespace convnet::kernels

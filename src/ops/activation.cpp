@@ -1,10 +1,13 @@
 // Activations: elementwise, any shape; one dispatch helper for all of them.
 #include "convnet/ops/activation.h"
 
+#include <limits>
+
 #include "convnet/autograd/autograd.h"
 #include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
 #include "kernels/activation.h"
+#include "kernels/clamp.h"
 #include "kernels/registry.h"
 
 namespace convnet::ops {
@@ -31,9 +34,7 @@ Tensor activation(const char* name, ActFwd& fwd, ActBwd& bwd, const Tensor& x, f
     const Tensor y_same = yd.to_block(layout);
     if (guided) {  // max(gy, 0), then the ordinary mask [x > 0]: the mask and the clamp commute
       Tensor g = Tensor::empty_blocked(gy.shape(), layout);
-      const float* s = gy.raw_data();
-      float* d = g.raw_data();
-      for (int64_t i = 0; i < gy.numel(); ++i) d[i] = s[i] > 0.f ? s[i] : 0.f;
+      kernels::keys::clamp_fwd(gy.numel(), 0.f, std::numeric_limits<float>::infinity(), gy.raw_data(), g.raw_data());
       gy = g;
     }
     Tensor gx = Tensor::empty_blocked(x.shape(), layout);

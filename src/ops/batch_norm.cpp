@@ -7,6 +7,7 @@
 #include "convnet/core/error.h"
 #include "ops/checks.h"
 #include "kernels/batch_norm.h"
+#include "kernels/vector.h"
 #include "kernels/registry.h"
 
 namespace convnet::ops {
@@ -57,13 +58,9 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
                                                        mean.data(), var.data());
     if (training && running_mean.defined()) {
       // The running variance estimates the population's: unbiased, M/(M-1) times the batch's.
-      float* rm = running_mean.data();
-      float* rv = running_var.data();
       const double unbias = static_cast<double>(M) / static_cast<double>(M - 1);
-      for (int64_t c = 0; c < g.C; ++c) {
-        rm[c] = static_cast<float>((1 - momentum) * rm[c] + momentum * mean.data()[c]);
-        rv[c] = static_cast<float>((1 - momentum) * rv[c] + momentum * var.data()[c] * unbias);
-      }
+      kernels::keys::batch_norm_update_stats(g.C, momentum, unbias, mean.data(), var.data(), running_mean.data(),
+                                             running_var.data());
     }
   } else {
     // Copies: a later training step updates the running statistics in place before this backward.

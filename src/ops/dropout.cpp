@@ -1,10 +1,14 @@
 #include "convnet/ops/dropout.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "convnet/autograd/autograd.h"
 #include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
+#include "convnet/core/rng.h"
+#include "kernels/elementwise.h"
+#include "kernels/vector.h"
 
 namespace convnet::ops {
 
@@ -16,20 +20,24 @@ void check_p(double p, const char* op) {
 // y = x * mask, mask holding 0 or 1/(1-p) per element; dy/dx is the same mask.
 Tensor apply_mask(const Tensor& x, const Tensor& mask, const char* op) {
   Tensor y = Tensor::empty(x.shape());
-  const float* px = x.data();
-  const float* pm = mask.data();
-  float* py = y.data();
-  for (int64_t i = 0; i < x.numel(); ++i) py[i] = px[i] * pm[i];
+  kernels::keys::mul(x.numel(), x.data(), mask.data(), y.data());
   autograd::record(y, op, {x}, [mask](const Tensor& gy) {
     Tensor gx = Tensor::empty(gy.shape());
-    const float* pg = gy.data();
-    const float* pm = mask.data();
-    float* po = gx.data();
-    for (int64_t i = 0; i < gy.numel(); ++i) po[i] = pg[i] * pm[i];
+    kernels::keys::mul(gy.numel(), gy.data(), mask.data(), gx.data());
     return std::vector<Tensor>{gx};
   });
   if (trace::active()) trace::record(op, {x}, y);
   return y;
+}
+
+// The mask of elements (group 1) or of whole planes (group H*W): one 64-bit draw of `gen`
+// seeds the counter-based generator of the dropout_mask kernel (kernels/vector.h), so the
+// mask does not depend on the thread count or device, and gen advances by one draw.
+Tensor make_mask(const Tensor& x, int64_t group, double p, float scale, Generator& gen) {
+  Tensor mask = Tensor::empty(x.shape());
+  kernels::keys::dropout_mask(mask.numel(), std::max<int64_t>(group, 1), static_cast<float>(p), gen.next_u64(), scale,
+                              mask.data());
+  return mask;
 }
 
 // Survivors are scaled by 1/(1-p) so E[y] = x; with p == 1 nothing survives and the scale is moot
@@ -43,11 +51,7 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
   check_p(p, "dropout");
   CONVNET_CHECK(x.defined(), "dropout: input must be defined");
   if (!training || p == 0) return x;
-  const float scale = keep_scale(p);
-  Tensor mask = Tensor::empty(x.shape());
-  float* m = mask.data();
-  for (int64_t i = 0; i < mask.numel(); ++i) m[i] = gen.bernoulli(static_cast<float>(p)) ? 0.f : scale;
-  return apply_mask(x, mask, "dropout");
+  return apply_mask(x, make_mask(x, 1, p, keep_scale(p), gen), "dropout");
 }
 
 Tensor dropout2d(const Tensor& x, double p, bool training, Generator& gen) {
@@ -57,16 +61,10 @@ Tensor dropout2d(const Tensor& x, double p, bool training, Generator& gen) {
                 "dropout2d: expected input of shape (N, C, H, W) or (N, C, L), got input of shape ",
                 shape_str(x.shape()));
   if (!training || p == 0) return x;
-  const float scale = keep_scale(p);
   const int64_t planes = x.size(0) * x.size(1), plane = planes ? x.numel() / planes : 0;
   // Neighbouring pixels of a feature map are correlated, so dropping single ones barely
   // regularizes; dropout2d drops whole (n, c) feature maps (Tompson et al., 2015).
-  Tensor mask = Tensor::empty(x.shape());
-  float* m = mask.data();
-  for (int64_t k = 0; k < planes; ++k) {
-    const float v = gen.bernoulli(static_cast<float>(p)) ? 0.f : scale;
-    for (int64_t i = 0; i < plane; ++i) m[k * plane + i] = v;
-  }
+  const Tensor mask = make_mask(x, plane, p, keep_scale(p), gen);
   return apply_mask(x, mask, "dropout2d");
 }
 

@@ -29,6 +29,8 @@
 #include "convnet/train/metrics.h"
 #include "convnet/train/plot_svg.h"
 #include "json_io.h"
+#include "kernels/elementwise.h"
+#include "kernels/vector.h"
 
 namespace convnet::train {
 
@@ -41,15 +43,8 @@ double seconds_since(Clock::time_point t0) {
 }
 
 int64_t correct_count(const Tensor& logits, const std::vector<int64_t>& y) {
-  const int64_t N = logits.size(0), K = logits.size(1);
-  const float* p = logits.data();
   int64_t correct = 0;
-  for (int64_t n = 0; n < N; ++n) {
-    int64_t best = 0;
-    for (int64_t k = 1; k < K; ++k)
-      if (p[n * K + k] > p[n * K + best]) best = k;
-    correct += best == y[n];
-  }
+  kernels::keys::count_correct(logits.size(0), logits.size(1), logits.data(), y.data(), &correct);
   return correct;
 }
 
@@ -180,9 +175,10 @@ void copy_state(nn::Module& dst, const nn::Module& src) {
 
 bool all_finite(const nn::Module& m) {
   for (const auto& [name, t] : m.state_dict()) {
-    const float* p = t.data();
-    for (int64_t i = 0, n = t.numel(); i < n; ++i)
-      if (!std::isfinite(p[i])) return false;
+    if (t.dtype() != DType::float32) continue;  // integer buffers (counters) are always finite
+    double s = 0;  // float32 squares cannot overflow a double: not finite means NaN or Inf
+    kernels::keys::sum_squares(t.numel(), t.data(), &s);
+    if (!std::isfinite(s)) return false;
   }
   return true;
 }
@@ -225,28 +221,20 @@ void update_ema(nn::Module& ema, const nn::Module& model, double decay) {
   auto p_ema = ema.named_parameters(), b_ema = ema.named_buffers();
   const auto p = model.named_parameters(), b = model.named_buffers();
   const float d = static_cast<float>(decay), od = static_cast<float>(1.0 - decay);
-  for (size_t i = 0; i < p.size(); ++i) {
-    float* e = p_ema[i].second.data();
-    const float* w = p[i].second.data();
-    for (int64_t j = 0, n = p[i].second.numel(); j < n; ++j) e[j] = d * e[j] + od * w[j];
-  }
-  for (size_t i = 0; i < b.size(); ++i) {
-    b_ema[i].second.copy_(b[i].second);
-  }
+  for (size_t i = 0; i < p.size(); ++i)
+    kernels::keys::axpby(p[i].second.numel(), d, p_ema[i].second.data(), od, p[i].second.data());
+  for (size_t i = 0; i < b.size(); ++i) b_ema[i].second.copy_(b[i].second);
 }
 
 double grad_norm(const std::vector<Tensor>& params) {
   // torch.nn.utils.clip_grad_norm_ (1.13): the 2-norm of the per-parameter 2-norms, each
-  // rounded to float32 as PyTorch does. Threaded: vgg11_bn_cifar has 9.2M gradients.
+  // rounded to float32 as PyTorch does.
   double sq = 0;
   for (const auto& p : params) {
     Tensor g = p.grad();
     if (!g.defined()) continue;
     double s = 0;
-    const float* v = g.data();
-    const int64_t n = g.numel();
-#pragma omp parallel for simd reduction(+ : s) if (n > 65536)
-    for (int64_t i = 0; i < n; ++i) s += static_cast<double>(v[i]) * v[i];
+    kernels::keys::sum_squares(g.numel(), g.data(), &s);
     const float norm = static_cast<float>(std::sqrt(s));
     sq += static_cast<double>(norm) * norm;
   }
@@ -262,8 +250,7 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
     for (const auto& p : params) {
       Tensor g = p.grad();
       if (!g.defined()) continue;
-      float* v = g.data();
-      for (int64_t i = 0, n = g.numel(); i < n; ++i) v[i] *= coef;
+      kernels::keys::scale(g.numel(), coef, g.data(), g.data());
     }
   return total;
 }
@@ -490,8 +477,9 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
         Tensor q = b.y_soft;
         if (eps > 0) {  // smoothing of soft targets: (1 - e) q + e / K, as PyTorch does
           q = q.clone();
-          const float k = static_cast<float>(q.size(1));
-          for (int64_t i = 0; i < q.numel(); ++i) q.data()[i] = (1 - eps) * q.data()[i] + eps / k;
+          const auto k = static_cast<double>(q.size(1));
+          kernels::keys::affine(q.numel(), static_cast<float>(1 - eps), q.data(), static_cast<float>(eps / k),
+                                q.data());
         }
         loss = ops::cross_entropy(logits, q);
       } else {

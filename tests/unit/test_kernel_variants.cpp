@@ -22,6 +22,7 @@
 #include "kernels/pool2d.h"
 #include "kernels/registry.h"
 #include "kernels/softmax.h"
+#include "kernels/vector.h"
 #include "util/test_util.h"
 #include "util/variants.h"
 
@@ -491,6 +492,45 @@ TEST(KernelVariants, OptimizerSteps) {
   expect_compared({&keys::sgd_step, &keys::adam_step});
 }
 
+// The vector operations with a CPU kernel: sum_squares within rounding of the summation
+// order, axpby and affine within one rounding (the AVX2/AVX-512 clones fuse a * y + b * x
+// into FMAs), the dropout mask bit-identical whatever the thread count.
+TEST(KernelVariants, VectorOps) {
+  for (int64_t n : kLengths) {
+    auto x = rnd(n, n + 31, 3.f), y0 = rnd(n, n + 32);
+    for (const auto& v : fast_variants(keys::sum_squares)) {
+      double r = 0, s = 0;
+      reference(keys::sum_squares)(n, x.data(), &r);
+      v.fn(n, x.data(), &s);
+      EXPECT_NEAR(s, r, 1e-12 * r + 1e-30) << v.backend << " n=" << n;
+      count_compared(keys::sum_squares);
+    }
+    for (const auto& v : fast_variants(keys::axpby)) {
+      auto yr = y0, y = y0;
+      reference(keys::axpby)(n, 0.999f, yr.data(), 0.001f, x.data());
+      v.fn(n, 0.999f, y.data(), 0.001f, x.data());
+      EXPECT_TRUE(close(y, yr, 1e-6, 1e-7)) << v.backend << " n=" << n;
+      count_compared(keys::axpby);
+    }
+    for (const auto& v : fast_variants(keys::affine)) {
+      std::vector<float> yr(n), y(n);
+      reference(keys::affine)(n, 0.9f, x.data(), 0.01f, yr.data());
+      v.fn(n, 0.9f, x.data(), 0.01f, y.data());
+      EXPECT_TRUE(close(y, yr, 1e-6, 1e-7)) << v.backend << " n=" << n;
+      count_compared(keys::affine);
+    }
+    for (const auto& v : fast_variants(keys::dropout_mask))
+      for (int64_t group : {int64_t{1}, int64_t{49}}) {
+        std::vector<float> mr(n), m(n);
+        reference(keys::dropout_mask)(n, group, 0.3f, 12345, 1.f / 0.7f, mr.data());
+        v.fn(n, group, 0.3f, 12345, 1.f / 0.7f, m.data());
+        EXPECT_EQ(m, mr) << v.backend << " n=" << n << " group " << group;
+        count_compared(keys::dropout_mask);
+      }
+  }
+  expect_compared({&keys::sum_squares, &keys::axpby, &keys::affine, &keys::dropout_mask});
+}
+
 TEST(KernelVariants, Softmax) {
   const std::vector<SoftmaxGeom> geoms = {{1, 1, 1}, {4, 10, 1}, {3, 7, 5}, {128, 1000, 1}, {2, 16, 1024}};
   struct Pair {
@@ -597,6 +637,14 @@ const std::map<std::string, std::string> kComparedBy = {
     {"convert", "KernelVariants.Convert"},
     {"sgd_step", "KernelVariants.OptimizerSteps"},
     {"adam_step", "KernelVariants.OptimizerSteps"},
+    {"sum_squares", "KernelVariants.VectorOps"},
+    {"axpby", "KernelVariants.VectorOps"},
+    {"affine", "KernelVariants.VectorOps"},
+    {"dropout_mask", "KernelVariants.VectorOps"},
+    {"batch_norm_update_stats", ""},
+    {"count_correct", ""},
+    {"mix_rows", ""},
+    {"cutmix_paste", ""},
     {"conv2d_fwd", "unit_test_conv2d Conv2dVariants"},
     {"conv2d_bwd_data", "unit_test_conv2d Conv2dVariants"},
     {"conv2d_bwd_weight", "unit_test_conv2d Conv2dVariants"},
