@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <variant>
 
 #include "convnet/core/error.h"
 #include "convnet/io/safetensors.h"
@@ -22,17 +23,8 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 // ---- JSON forms of the config and the epoch statistics ------------------------------------
-// One list of fields per struct, so writer and reader cannot drift apart.
-#define CONVNET_TRAIN_CONFIG_FIELDS(X)                                                                            \
-  X(model)                                                                                                        \
-  X(dataset)                                                                                                      \
-  X(data_dir)                                                                                                     \
-  X(image_size)                                                                                                   \
-  X(resize_mode) X(grayscale) X(classes) X(val_split) X(augment) X(mixup) X(cutmix) X(label_smoothing) X(workers) \
-      X(epochs) X(batch_size) X(optimizer) X(lr) X(momentum) X(nesterov) X(weight_decay) X(schedule) X(step_size) \
-          X(milestones) X(gamma) X(pct_start) X(warmup) X(clip_grad_norm) X(ema) X(tta) X(seed) X(threads)        \
-              X(limit_train) X(eval_batch_size) X(out) X(resume) X(finetune_checkpoint) X(finetune_weights)       \
-                  X(finetune_onnx) X(train_last) X(freeze) X(bn_stats) X(num_classes) X(per_class)
+// One list of fields per struct (the options of train/options.h for the configuration), so
+// writer and reader cannot drift apart.
 #define CONVNET_EPOCH_FIELDS(X) \
   X(epoch) X(train_loss) X(train_acc) X(val_loss) X(val_acc) X(lr) X(seconds) X(images_per_second) X(best)
 
@@ -40,11 +32,16 @@ namespace fs = std::filesystem;
 #define CONVNET_FROM_JSON(f) \
   if (j.contains(#f)) j.at(#f).get_to(c.f);
 
+// The configuration is flat in JSON, one key per option of train/options.h (the same keys
+// as before the options had sections, so older checkpoints read as they were written).
 void to_json(json& j, const TrainConfig& c) {
-  CONVNET_TRAIN_CONFIG_FIELDS(CONVNET_TO_JSON)
+  j = json::object();
+  auto& m = const_cast<TrainConfig&>(c);
+  for (const OptionInfo& o : train_options()) std::visit([&](auto ref) { j[o.key] = ref(m); }, o.ref);
 }
 void from_json(const json& j, TrainConfig& c) {
-  CONVNET_TRAIN_CONFIG_FIELDS(CONVNET_FROM_JSON)
+  for (const OptionInfo& o : train_options())
+    if (j.contains(o.key)) std::visit([&](auto ref) { j.at(o.key).get_to(ref(c)); }, o.ref);
 }
 void to_json(json& j, const EpochStats& c) {
   CONVNET_EPOCH_FIELDS(CONVNET_TO_JSON)
@@ -192,7 +189,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& c, bool with_tra
   json meta = json::object();
   meta["format"] = "convnet-checkpoint";
   meta["format_version"] = std::to_string(kCheckpointVersion);
-  meta["model"] = c.config.model;
+  meta["model"] = c.config.model.model;
   meta["model_args"] = json{{"num_classes", c.model_args.num_classes},
                             {"in_channels", c.model_args.in_channels},
                             {"input_size", c.model_args.input_size}}
@@ -200,10 +197,10 @@ void save_checkpoint(const std::string& path, const Checkpoint& c, bool with_tra
   meta["class_names"] = json(c.class_names).dump();
   meta["normalize"] = json{{"mean", c.mean}, {"std", c.std}}.dump();
   const TrainConfig& k = c.config;
-  meta["dataset"] = json{{"kind", k.dataset},          {"dir", k.data_dir},
-                         {"image_size", k.image_size}, {"resize_mode", k.resize_mode},
-                         {"grayscale", k.grayscale},   {"classes", k.classes},
-                         {"val_split", k.val_split},   {"limit_train", k.limit_train}}
+  meta["dataset"] = json{{"kind", k.data.dataset},          {"dir", k.data.data_dir},
+                         {"image_size", k.data.image_size}, {"resize_mode", k.data.resize_mode},
+                         {"grayscale", k.data.grayscale},   {"classes", k.data.classes},
+                         {"val_split", k.data.val_split},   {"limit_train", k.data.limit_train}}
                         .dump();
   meta["config"] = json(c.config).dump();
   meta["epoch"] = std::to_string(c.epoch);
@@ -278,8 +275,8 @@ Checkpoint load_checkpoint(const std::string& path_or_dir) {
     CONVNET_CHECK(c.version >= 1 && c.version <= kCheckpointVersion, "checkpoint '", path, "' has format version ",
                   c.version, "; this build of convnet reads versions 1 to ", kCheckpointVersion);
     c.config = json::parse(meta("config")).get<TrainConfig>();
-    CONVNET_CHECK(c.config.model == meta("model"), "checkpoint '", path, "': the model '", meta("model"),
-                  "' differs from the configuration's '", c.config.model, "'");
+    CONVNET_CHECK(c.config.model.model == meta("model"), "checkpoint '", path, "': the model '", meta("model"),
+                  "' differs from the configuration's '", c.config.model.model, "'");
     const json a = json::parse(meta("model_args"));
     c.model_args.num_classes = a.at("num_classes").get<int64_t>();
     c.model_args.in_channels = a.at("in_channels").get<int64_t>();
@@ -350,7 +347,7 @@ nn::ModulePtr model_from_checkpoint(const Checkpoint& c) {
   } catch (const Error& e) {
     throw Error("checkpoint '" + c.path + "' names a model that cannot be built: " + e.what());
   }
-  load_weights_into(*m, c.weights, c.path, c.config.model);
+  load_weights_into(*m, c.weights, c.path, c.config.model.model);
   return m;
 }
 

@@ -221,45 +221,46 @@ std::string FreezePlan::describe() const {
 }
 
 nn::ModulePtr create_model(const TrainConfig& c, const models::ModelArgs& a) {
-  if (c.finetune_onnx.empty()) return models::create(c.model, a);
-  auto g = io::load_onnx(c.finetune_onnx);
+  if (c.model.finetune_onnx.empty()) return models::create(c.model.model, a);
+  auto g = io::load_onnx(c.model.finetune_onnx);
   if (g->head().second != a.num_classes) g->replace_head(a.num_classes, default_generator());
   return g;
 }
 
 nn::ModulePtr pretrained_model(const TrainConfig& c, const models::ModelArgs& args, std::string& note) {
-  const int sources = !c.finetune_checkpoint.empty() + !c.finetune_weights.empty() + !c.finetune_onnx.empty();
+  const int sources =
+      !c.model.finetune_checkpoint.empty() + !c.model.finetune_weights.empty() + !c.model.finetune_onnx.empty();
   CONVNET_CHECK(sources == 1, "fine-tuning needs exactly one source: a checkpoint, a weights file or an ONNX model");
-  if (!c.finetune_onnx.empty()) {
-    auto g = io::load_onnx(c.finetune_onnx);
+  if (!c.model.finetune_onnx.empty()) {
+    auto g = io::load_onnx(c.model.finetune_onnx);
     const auto [head, K] = g->head();
     g->replace_head(args.num_classes, default_generator());
-    note = "pretrained: ONNX model '" + c.finetune_onnx + "' (" + std::to_string(g->num_nodes()) + " nodes, " +
+    note = "pretrained: ONNX model '" + c.model.finetune_onnx + "' (" + std::to_string(g->num_nodes()) + " nodes, " +
            std::to_string(K) + " classes); head '" + head + "' replaced: " + std::to_string(K) + " -> " +
            std::to_string(args.num_classes) + " outputs, freshly initialized";
     return g;
   }
   nn::ModulePtr m;
   models::ModelArgs a = args;
-  if (!c.finetune_checkpoint.empty()) {
-    const Checkpoint ck = load_checkpoint(c.finetune_checkpoint);
-    CONVNET_CHECK(ck.config.model == c.model, "checkpoint '", ck.path, "' holds model '", ck.config.model, "', not '",
-                  c.model, "'");
+  if (!c.model.finetune_checkpoint.empty()) {
+    const Checkpoint ck = load_checkpoint(c.model.finetune_checkpoint);
+    CONVNET_CHECK(ck.config.model.model == c.model.model, "checkpoint '", ck.path, "' holds model '",
+                  ck.config.model.model, "', not '", c.model.model, "'");
     CONVNET_CHECK(ck.model_args.in_channels == args.in_channels, "checkpoint '", ck.path, "' was trained on ",
                   ck.model_args.in_channels, "-channel images, but the data has ", args.in_channels,
                   " channels; check --dataset and --grayscale");
     a.num_classes = ck.model_args.num_classes;
-    m = models::create(c.model, a);
-    load_weights_into(*m, ck.weights, ck.path, c.model);
-    note = "pretrained: checkpoint '" + ck.path + "' (" + c.model + ", " + std::to_string(a.num_classes) +
+    m = models::create(c.model.model, a);
+    load_weights_into(*m, ck.weights, ck.path, c.model.model);
+    note = "pretrained: checkpoint '" + ck.path + "' (" + c.model.model + ", " + std::to_string(a.num_classes) +
            " classes, epoch " + std::to_string(ck.epoch) + ")";
   } else {
-    const io::SafeTensors w = io::load_safetensors(c.finetune_weights);
-    a.num_classes = classes_in(c.model, a, w);
-    m = models::create(c.model, a);
-    io::load_state_dict(*m, w, /*strict=*/true, c.finetune_weights);
-    note = "pretrained: weights '" + c.finetune_weights + "' (" + c.model + ", " + std::to_string(a.num_classes) +
-           " classes)";
+    const io::SafeTensors w = io::load_safetensors(c.model.finetune_weights);
+    a.num_classes = classes_in(c.model.model, a, w);
+    m = models::create(c.model.model, a);
+    io::load_state_dict(*m, w, /*strict=*/true, c.model.finetune_weights);
+    note = "pretrained: weights '" + c.model.finetune_weights + "' (" + c.model.model + ", " +
+           std::to_string(a.num_classes) + " classes)";
   }
   const std::string head = find_head(*m, a.num_classes);
   replace_head(*m, head, args.num_classes);

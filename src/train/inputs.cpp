@@ -29,7 +29,7 @@ InputImage load_input_image(const Checkpoint& ck, const std::string& path) {
   const auto& a = ck.model_args;
   const data::ImageInfo info = data::image_info(path);
   InputImage r;
-  r.pixels = data::load_image(path, a.in_channels, a.input_size, ck.config.resize_mode);
+  r.pixels = data::load_image(path, a.in_channels, a.input_size, ck.config.data.resize_mode);
   const Tensor& x = r.pixels;
   CONVNET_CHECK(x.dim() == 3 && x.size(0) == a.in_channels && (a.input_size == 0 || x.size(1) == a.input_size) &&
                     (a.input_size == 0 || x.size(2) == a.input_size),
@@ -43,7 +43,7 @@ InputImage load_input_image(const Checkpoint& ck, const std::string& path) {
   if (!same_channels) what += std::string("converted to ") + channel_word(a.in_channels);
   if (info.height != x.size(1) || info.width != x.size(2))
     what += detail::cat(what.empty() ? "" : ", ", "resized from ", info.height, "x", info.width, " to ", x.size(1), "x",
-                        x.size(2), " (", ck.config.resize_mode, ")");
+                        x.size(2), " (", ck.config.data.resize_mode, ")");
   if (!what.empty())
     r.conversion = detail::cat("'", path, "' is ", info.channels, "x", info.height, "x", info.width, " (",
                                channel_word(info.channels), "); the model expects ", a.in_channels, "x", x.size(1), "x",
@@ -64,28 +64,28 @@ data::Dataset load_checkpoint_split(const Checkpoint& ck, const std::string& spl
   CONVNET_CHECK(split == "test" || split == "train" || split == "val", "unknown split '", split,
                 "'; expected test, train or val");
   data::DatasetSpec spec;
-  spec.kind = dataset.empty() ? c.dataset : dataset;
-  spec.dir = data_dir.empty() ? c.data_dir : data_dir;
-  spec.image_size = c.image_size;
-  spec.resize_mode = c.resize_mode;
-  spec.grayscale = c.grayscale;
-  spec.classes = c.classes;
+  spec.kind = dataset.empty() ? c.data.dataset : dataset;
+  spec.dir = data_dir.empty() ? c.data.data_dir : data_dir;
+  spec.image_size = c.data.image_size;
+  spec.resize_mode = c.data.resize_mode;
+  spec.grayscale = c.data.grayscale;
+  spec.classes = c.data.classes;
   data::Dataset d;
   if (split == "test") {
     d = data::load_dataset(spec, false);
   } else {
     d = data::load_dataset(spec, true);
-    if (c.limit_train > 0 && c.limit_train < d.size()) {
-      std::vector<int64_t> first(static_cast<size_t>(c.limit_train));
+    if (c.data.limit_train > 0 && c.data.limit_train < d.size()) {
+      std::vector<int64_t> first(static_cast<size_t>(c.data.limit_train));
       std::iota(first.begin(), first.end(), int64_t{0});
       d = data::select(d, first);
     }
     if (split == "val") {
-      CONVNET_CHECK(c.val_split > 0, "checkpoint '", ck.path,
+      CONVNET_CHECK(c.data.val_split > 0, "checkpoint '", ck.path,
                     "' was trained without --val-split, so it has no validation split; use --split test");
-      d = data::train_val_split(d, c.val_split, c.seed).second;
-    } else if (c.val_split > 0) {
-      d = data::train_val_split(d, c.val_split, c.seed).first;
+      d = data::train_val_split(d, c.data.val_split, c.compute.seed).second;
+    } else if (c.data.val_split > 0) {
+      d = data::train_val_split(d, c.data.val_split, c.compute.seed).first;
     }
   }
   const auto& a = ck.model_args;

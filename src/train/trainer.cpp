@@ -12,6 +12,8 @@
 #include <numeric>
 #include <optional>
 #include <thread>
+#include <type_traits>
+#include <variant>
 
 #include "convnet/autograd/autograd.h"
 #include "convnet/core/error.h"
@@ -49,14 +51,15 @@ int64_t correct_count(const Tensor& logits, const std::vector<int64_t>& y) {
 }
 
 std::unique_ptr<optim::Optimizer> make_optimizer(const TrainConfig& c, std::vector<Tensor> params) {
-  if (c.optimizer == "sgd") {
+  if (c.optim.optimizer == "sgd") {
     optim::SGDOptions o;
-    o.lr = c.lr, o.momentum = c.momentum, o.nesterov = c.nesterov && c.momentum > 0, o.weight_decay = c.weight_decay;
+    o.lr = c.optim.lr, o.momentum = c.optim.momentum, o.nesterov = c.optim.nesterov && c.optim.momentum > 0,
+    o.weight_decay = c.optim.weight_decay;
     return std::make_unique<optim::SGD>(std::move(params), o);
   }
   optim::AdamOptions o;
-  o.lr = c.lr, o.weight_decay = c.weight_decay;
-  if (c.optimizer == "adam") return std::make_unique<optim::Adam>(std::move(params), o);
+  o.lr = c.optim.lr, o.weight_decay = c.optim.weight_decay;
+  if (c.optim.optimizer == "adam") return std::make_unique<optim::Adam>(std::move(params), o);
   return std::make_unique<optim::AdamW>(std::move(params), o);
 }
 
@@ -65,22 +68,23 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const TrainConfig& c, std::vect
 // (LinearWarmup), as SequentialLR([LinearLR, schedule]) does in PyTorch.
 std::unique_ptr<optim::LRScheduler> make_schedule(const TrainConfig& c, optim::Optimizer& opt,
                                                   int64_t steps_per_epoch) {
-  const int64_t epochs = std::max<int64_t>(1, c.epochs - c.warmup);
+  const int64_t epochs = std::max<int64_t>(1, c.optim.epochs - c.sched.warmup);
   const int64_t total = epochs * steps_per_epoch;
   std::unique_ptr<optim::LRScheduler> s;
-  if (c.schedule == "onecycle") {
-    s = std::make_unique<optim::OneCycleLR>(opt, c.lr, total, c.pct_start);
-  } else if (c.schedule == "cosine") {
+  if (c.sched.schedule == "onecycle") {
+    s = std::make_unique<optim::OneCycleLR>(opt, c.optim.lr, total, c.sched.pct_start);
+  } else if (c.sched.schedule == "cosine") {
     s = std::make_unique<optim::CosineAnnealingLR>(opt, total);
-  } else if (c.schedule == "step") {
-    const int64_t every = c.step_size > 0 ? c.step_size : std::max<int64_t>(1, epochs / 3);
-    s = std::make_unique<optim::StepLR>(opt, every * steps_per_epoch, c.gamma);
-  } else if (c.schedule == "multistep") {
+  } else if (c.sched.schedule == "step") {
+    const int64_t every = c.sched.step_size > 0 ? c.sched.step_size : std::max<int64_t>(1, epochs / 3);
+    s = std::make_unique<optim::StepLR>(opt, every * steps_per_epoch, c.sched.gamma);
+  } else if (c.sched.schedule == "multistep") {
     std::vector<int64_t> m;
-    for (int64_t e : c.milestones) m.push_back(std::max<int64_t>(0, e - c.warmup) * steps_per_epoch);
-    s = std::make_unique<optim::MultiStepLR>(opt, m, c.gamma);
+    for (int64_t e : c.sched.milestones) m.push_back(std::max<int64_t>(0, e - c.sched.warmup) * steps_per_epoch);
+    s = std::make_unique<optim::MultiStepLR>(opt, m, c.sched.gamma);
   }
-  if (c.warmup > 0) s = std::make_unique<optim::LinearWarmup>(opt, c.warmup * steps_per_epoch, std::move(s));
+  if (c.sched.warmup > 0)
+    s = std::make_unique<optim::LinearWarmup>(opt, c.sched.warmup * steps_per_epoch, std::move(s));
   return s;  // null: constant
 }
 
@@ -97,53 +101,53 @@ struct RunData {
 RunData load_run_data(const TrainConfig& c, const data::ChannelStats* stats,
                       const std::function<void(const std::string&)>& info) {
   data::DatasetSpec spec;
-  spec.kind = c.dataset;
-  spec.dir = c.data_dir;
-  spec.image_size = c.image_size;
-  spec.resize_mode = c.resize_mode;
-  spec.grayscale = c.grayscale;
-  spec.classes = c.classes;
+  spec.kind = c.data.dataset;
+  spec.dir = c.data.data_dir;
+  spec.image_size = c.data.image_size;
+  spec.resize_mode = c.data.resize_mode;
+  spec.grayscale = c.data.grayscale;
+  spec.classes = c.data.classes;
   std::vector<std::string> warnings;
   RunData d;
   d.train = data::load_dataset(spec, true, &warnings);
-  if (c.limit_train > 0 && c.limit_train < d.train.size()) {
-    std::vector<int64_t> first(static_cast<size_t>(c.limit_train));
+  if (c.data.limit_train > 0 && c.data.limit_train < d.train.size()) {
+    std::vector<int64_t> first(static_cast<size_t>(c.data.limit_train));
     std::iota(first.begin(), first.end(), int64_t{0});
     d.train = data::select(d.train, first);
   }
-  if (c.per_class > 0) {
+  if (c.data.per_class > 0) {
     // A small labelled set (fine-tuning studies), drawn by a generator of its own so the
     // choice depends on the seed only.
-    d.train = data::per_class_subset(d.train, c.per_class, c.seed ^ 0x9e3779b97f4a7c15ull);
-    info("training on " + std::to_string(d.train.size()) + " images: " + std::to_string(c.per_class) +
-         " per class (--per-class, seed " + std::to_string(c.seed) + ")");
+    d.train = data::per_class_subset(d.train, c.data.per_class, c.compute.seed ^ 0x9e3779b97f4a7c15ull);
+    info("training on " + std::to_string(d.train.size()) + " images: " + std::to_string(c.data.per_class) +
+         " per class (--per-class, seed " + std::to_string(c.compute.seed) + ")");
   }
   try {
     d.test = data::load_dataset(spec, false, &warnings);
   } catch (const Error& e) {
     // A folder dataset may come without a test split; a held-out validation split then
     // stands in for it. Without one there is nothing to validate on.
-    if (c.val_split <= 0) throw;
+    if (c.data.val_split <= 0) throw;
     d.has_test = false;
     info(std::string("no test split (") + e.what() + "); reporting the validation split only");
   }
   for (const auto& w : warnings) info("warning: " + w);
-  if (c.val_split > 0) {
-    auto [tr, va] = data::train_val_split(d.train, c.val_split, c.seed);
+  if (c.data.val_split > 0) {
+    auto [tr, va] = data::train_val_split(d.train, c.data.val_split, c.compute.seed);
     d.train = std::move(tr);
     d.val = std::move(va);
     d.val_is_test = false;
     char frac[32];
-    std::snprintf(frac, sizeof frac, "%g", c.val_split);
+    std::snprintf(frac, sizeof frac, "%g", c.data.val_split);
     info("validation: " + std::to_string(d.val.size()) + " images held out of the training set (--val-split " + frac +
-         ", stratified, seed " + std::to_string(c.seed) + "); training on " + std::to_string(d.train.size()));
+         ", stratified, seed " + std::to_string(c.compute.seed) + "); training on " + std::to_string(d.train.size()));
   } else {
     info("validation: the test set (" + std::to_string(d.test.size()) +
          " images); --val-split F holds out part of the training set instead");
   }
   if (stats) {
     d.mean = stats->mean, d.std = stats->std;
-  } else if (c.dataset == "fashion-mnist") {
+  } else if (c.data.dataset == "fashion-mnist") {
     // The statistics of the Fashion-MNIST training set, as in the PyTorch peer.
     d.mean = {0.2860f}, d.std = {0.3530f};
   } else {
@@ -204,12 +208,6 @@ void step_delay_hook() {
   if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 }
 
-std::string option_name(const std::string& field) {
-  std::string s = "--" + field;
-  std::replace(s.begin(), s.end(), '_', '-');
-  return s;
-}
-
 std::string plain(const nlohmann::json& v) {
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
@@ -255,67 +253,101 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
   return total;
 }
 
+namespace {
+std::string num(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%g", v);
+  return b;
+}
+// One option's Check (train/options.h), with a message naming its flag.
+template <class T>
+void check_value(const OptionInfo& o, const T& v) {
+  const Check& k = o.check;
+  const std::string flag = option_flag(o);
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (k.kind != Check::one_of) return;
+    const std::string choices = k.choices;
+    size_t b = 0;
+    std::string list;
+    bool ok = false;
+    while (b <= choices.size()) {
+      const size_t e = std::min(choices.find('|', b), choices.size());
+      const std::string c = choices.substr(b, e - b);
+      ok = ok || c == v;
+      list += (list.empty() ? "" : ", ") + c;
+      b = e + 1;
+    }
+    CONVNET_CHECK(ok, flag, ": unknown value '", v, "'; choose ", list);
+  } else if constexpr (std::is_arithmetic_v<T>) {
+    const auto x = static_cast<double>(v);
+    switch (k.kind) {
+      case Check::at_least:
+        CONVNET_CHECK(x >= k.lo, flag, " must be at least ", num(k.lo), ", got ", num(x));
+        break;
+      case Check::above:
+        CONVNET_CHECK(x > k.lo, flag, " must be greater than ", num(k.lo), ", got ", num(x));
+        break;
+      case Check::range:
+        CONVNET_CHECK(x >= k.lo && x <= k.hi, flag, " must be in [", num(k.lo), ", ", num(k.hi), "], got ", num(x));
+        break;
+      case Check::below_one:
+        CONVNET_CHECK(x >= 0 && x < 1, flag, " must be in [0, 1), got ", num(x));
+        break;
+      default:
+        break;
+    }
+  } else if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
+    for (int64_t e : v) check_value(o, e);
+  }
+}
+}  // namespace
+
 void validate(const TrainConfig& c) {
-  if (c.finetune_onnx.empty()) models::create(c.model, {});  // throws with the list of known models
-  CONVNET_CHECK(c.optimizer == "sgd" || c.optimizer == "adam" || c.optimizer == "adamw", "unknown optimizer '",
-                c.optimizer, "'; choose sgd, adam or adamw");
-  CONVNET_CHECK(c.schedule == "constant" || c.schedule == "step" || c.schedule == "multistep" ||
-                    c.schedule == "cosine" || c.schedule == "onecycle",
-                "unknown schedule '", c.schedule, "'; choose constant, step, multistep, cosine or onecycle");
+  // Every option's own check, from its declaration in train/options.h.
+  for (const OptionInfo& o : train_options())
+    std::visit([&](auto ref) { check_value(o, ref(const_cast<TrainConfig&>(c))); }, o.ref);
+  // What relates options to each other or to the library's lists.
+  if (c.model.finetune_onnx.empty()) models::create(c.model.model, {});  // throws with the list of known models
   const auto& kinds = data::dataset_kinds();
-  CONVNET_CHECK(std::find(kinds.begin(), kinds.end(), c.dataset) != kinds.end(), "unknown dataset kind '", c.dataset,
-                "'; see `convnet train --help` for --dataset");
-  CONVNET_CHECK(c.epochs >= 1, "epochs must be at least 1, got ", c.epochs);
-  CONVNET_CHECK(c.batch_size >= 1, "batch size must be at least 1, got ", c.batch_size);
-  CONVNET_CHECK(c.eval_batch_size >= 1, "evaluation batch size must be at least 1, got ", c.eval_batch_size);
-  CONVNET_CHECK(c.lr > 0, "learning rate must be positive, got ", c.lr);
-  CONVNET_CHECK(c.momentum >= 0 && c.momentum < 1, "momentum must be in [0, 1), got ", c.momentum);
-  CONVNET_CHECK(c.weight_decay >= 0, "weight decay must be non-negative, got ", c.weight_decay);
-  CONVNET_CHECK(c.threads >= 0, "threads must be non-negative (0 = all cores), got ", c.threads);
-  CONVNET_CHECK(c.workers >= 0, "workers must be non-negative, got ", c.workers);
-  CONVNET_CHECK(c.schedule != "multistep" || !c.milestones.empty(), "schedule multistep needs --milestones");
-  CONVNET_CHECK(c.val_split >= 0 && c.val_split < 1, "--val-split must be in [0, 1), got ", c.val_split);
-  CONVNET_CHECK(c.warmup >= 0 && c.warmup < c.epochs, "--warmup must be in [0, epochs) = [0, ", c.epochs, "), got ",
-                c.warmup);
-  CONVNET_CHECK(c.ema == 0 || (c.ema > 0 && c.ema < 1), "--ema must be a decay in (0, 1) such as 0.999, got ", c.ema);
-  CONVNET_CHECK(c.clip_grad_norm >= 0, "--clip-grad-norm must be non-negative (0 = off), got ", c.clip_grad_norm);
-  CONVNET_CHECK(c.label_smoothing >= 0 && c.label_smoothing <= 1, "--label-smoothing must be in [0, 1], got ",
-                c.label_smoothing);
-  CONVNET_CHECK(c.mixup >= 0 && c.cutmix >= 0, "--mixup and --cutmix take alpha >= 0 (0 = off), got ", c.mixup, " and ",
-                c.cutmix);
-  CONVNET_CHECK(c.tta == "none" || c.tta == "flip", "unknown test-time augmentation '", c.tta,
-                "'; choose none or flip");
-  if (!c.augment.empty()) data::Augment::parse(c.augment);  // throws naming the bad item
-  CONVNET_CHECK(!c.finetune_checkpoint.empty() + !c.finetune_weights.empty() + !c.finetune_onnx.empty() <= 1,
-                "fine-tuning takes one source: a checkpoint, a weights file or an ONNX model");
-  CONVNET_CHECK(c.bn_stats == "frozen" || c.bn_stats == "adapt", "--bn-stats must be frozen or adapt, got '",
-                c.bn_stats, "'");
-  CONVNET_CHECK(c.train_last >= -1, "--train-last must be a number of layers >= 1, got ", c.train_last);
+  CONVNET_CHECK(std::find(kinds.begin(), kinds.end(), c.data.dataset) != kinds.end(), "unknown dataset kind '",
+                c.data.dataset, "'; see `convnet train --help` for --dataset");
+  CONVNET_CHECK(c.sched.schedule != "multistep" || !c.sched.milestones.empty(),
+                "schedule multistep needs --milestones");
+  CONVNET_CHECK(c.sched.warmup < c.optim.epochs, "--warmup must be in [0, epochs) = [0, ", c.optim.epochs, "), got ",
+                c.sched.warmup);
+  if (!c.aug.augment.empty()) data::Augment::parse(c.aug.augment);  // throws naming the bad item
+  CONVNET_CHECK(
+      !c.model.finetune_checkpoint.empty() + !c.model.finetune_weights.empty() + !c.model.finetune_onnx.empty() <= 1,
+      "fine-tuning takes one source: a checkpoint, a weights file or an ONNX model");
+  parse_device(c.compute.device);  // throws for an unknown device, or CUDA on a build without it
+  CONVNET_CHECK(c.compute.precision == "fp32", "--precision ", c.compute.precision,
+                ": mixed-precision training is not implemented yet; this build trains in fp32 only");
 }
 
 TrainConfig resume_config(const std::string& ckpt, const TrainConfig& given,
                           const std::set<std::string>& explicitly_set) {
   const Checkpoint ck = load_checkpoint(ckpt);
   nlohmann::json stored = ck.config, g = given;
-  // What may change without changing the result (threads: bit-identical only with the
-  // same count; epochs: extends or shortens the run, and its schedule).
-  static const std::set<std::string> free = {"epochs", "threads",         "workers", "data_dir",
-                                             "out",    "eval_batch_size", "resume"};
-  for (const auto& k : explicitly_set) {
-    if (!g.contains(k)) continue;
-    if (free.count(k)) {
+  std::string free_flags;
+  for (const OptionInfo& o : train_options())
+    if (o.free_on_resume && std::string(o.key) != "resume")
+      free_flags += (free_flags.empty() ? "" : ", ") + option_flag(o);
+  for (const OptionInfo& o : train_options()) {
+    const std::string k = o.key;
+    if (!explicitly_set.count(k) || !g.contains(k)) continue;
+    if (o.free_on_resume) {
       stored[k] = g[k];
     } else if (!stored.contains(k) || stored[k] != g[k]) {
-      throw Error(option_name(k) + " " + plain(g[k]) + " does not match checkpoint '" + ck.path +
-                  "', which was trained with " + option_name(k) + " " +
+      throw Error(option_flag(o) + " " + plain(g[k]) + " does not match checkpoint '" + ck.path +
+                  "', which was trained with " + option_flag(o) + " " +
                   (stored.contains(k) ? plain(stored[k]) : std::string("(unset)")) +
-                  "; a resumed run keeps its configuration (only --epochs, --threads, --workers, --data-dir, "
-                  "--out and --eval-batch-size may change); start a new run to change it");
+                  "; a resumed run keeps its configuration (only " + free_flags + " may change); start a new run " +
+                  "to change it");
     }
   }
   TrainConfig r = stored.get<TrainConfig>();
-  r.resume = ck.path;
-  if (!explicitly_set.count("out")) r.out = fs::path(ck.path).parent_path().string();
+  r.ckpt.resume = ck.path;
+  if (!explicitly_set.count("out")) r.ckpt.out = fs::path(ck.path).parent_path().string();
   return r;
 }
 
@@ -326,19 +358,19 @@ double evaluate(nn::Module& model, const data::Dataset& d, int64_t batch_size) {
 TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
   TrainConfig c = cfg;
   validate(c);
-  if (c.threads > 0) set_num_threads(c.threads);
+  if (c.compute.threads > 0) set_num_threads(c.compute.threads);
   auto info = [&](const std::string& s) {
     if (cb.on_info) cb.on_info(s);
   };
   const auto t0 = Clock::now();
 
   std::optional<Checkpoint> ck;
-  if (!c.resume.empty()) {
-    ck = load_checkpoint(c.resume);
+  if (!c.ckpt.resume.empty()) {
+    ck = load_checkpoint(c.ckpt.resume);
     CONVNET_CHECK(ck->has_train_state, "checkpoint '", ck->path,
                   "' holds weights only (as best.safetensors does); resume from the run's ", kLastCheckpoint);
-    CONVNET_CHECK(ck->config.model == c.model, "checkpoint '", ck->path, "' was trained with model '", ck->config.model,
-                  "', not '", c.model, "'; it cannot be resumed as another model");
+    CONVNET_CHECK(ck->config.model.model == c.model.model, "checkpoint '", ck->path, "' was trained with model '",
+                  ck->config.model.model, "', not '", c.model.model, "'; it cannot be resumed as another model");
   }
 
   std::optional<data::ChannelStats> stats;
@@ -348,8 +380,8 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
   margs.num_classes = static_cast<int64_t>(d.train.class_names.size());
   if (margs.num_classes == 0)
     margs.num_classes = d.train.size() ? *std::max_element(d.train.labels.begin(), d.train.labels.end()) + 1 : 1;
-  CONVNET_CHECK(c.num_classes == 0 || c.num_classes == margs.num_classes, "--num-classes ", c.num_classes,
-                " does not match the data, which has ", margs.num_classes,
+  CONVNET_CHECK(c.model.num_classes == 0 || c.model.num_classes == margs.num_classes, "--num-classes ",
+                c.model.num_classes, " does not match the data, which has ", margs.num_classes,
                 " classes; select them with --classes (e.g. --classes 5,6,7,8,9)");
   margs.in_channels = d.train.images.size(1);
   margs.input_size = d.train.images.size(2);
@@ -363,10 +395,11 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
         " images; check --dataset, --data-dir, --classes and --image-size");
   }
 
-  manual_seed(c.seed);
+  manual_seed(c.compute.seed);
   // Fine-tuning starts from the pretrained weights with a new head; a resumed fine-tuning
   // run is an ordinary model of the new size whose weights come from its checkpoint.
-  const bool finetune = !c.finetune_checkpoint.empty() || !c.finetune_weights.empty() || !c.finetune_onnx.empty();
+  const bool finetune =
+      !c.model.finetune_checkpoint.empty() || !c.model.finetune_weights.empty() || !c.model.finetune_onnx.empty();
   nn::ModulePtr model;
   if (finetune && !ck) {
     std::string note;
@@ -377,11 +410,12 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
   }
   std::optional<FreezePlan> plan;
   if (finetune) {
-    plan = apply_freezing(*model, find_head(*model, margs.num_classes), c.train_last, c.freeze, c.bn_stats);
+    plan = apply_freezing(*model, find_head(*model, margs.num_classes), c.model.train_last, c.model.freeze,
+                          c.model.bn_stats);
     info(plan->describe());
   }
   nn::ModulePtr ema;
-  if (c.ema > 0) {
+  if (c.optim.ema > 0) {
     // A second instance must not draw from the default generator: that would shift
     // every later random number (dropout) away from the same run without EMA.
     const auto state = default_generator().state();
@@ -393,10 +427,10 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
   auto opt = make_optimizer(c, model->trainable_parameters());
 
   data::LoaderOptions lo;
-  lo.batch_size = c.batch_size, lo.shuffle = true, lo.seed = c.seed, lo.workers = c.workers;
-  if (!c.augment.empty()) lo.augment = data::Augment::parse(c.augment);
+  lo.batch_size = c.optim.batch_size, lo.shuffle = true, lo.seed = c.compute.seed, lo.workers = c.data.workers;
+  if (!c.aug.augment.empty()) lo.augment = data::Augment::parse(c.aug.augment);
   lo.mean = d.mean, lo.std = d.std;
-  lo.mixup_alpha = c.mixup, lo.cutmix_alpha = c.cutmix, lo.num_classes = margs.num_classes;
+  lo.mixup_alpha = c.aug.mixup, lo.cutmix_alpha = c.aug.cutmix, lo.num_classes = margs.num_classes;
   data::DataLoader loader(d.train, lo);
   const int64_t steps = loader.num_batches();
   auto sched = make_schedule(c, *opt, steps);
@@ -407,10 +441,10 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
   int64_t best_epoch = 0, start_epoch = 1, global_step = 0;
   if (ck) {
     if (ema) {
-      load_weights_into(*model, ck->train_weights, ck->path, c.model);
-      load_weights_into(*ema, ck->weights, ck->path, c.model);
+      load_weights_into(*model, ck->train_weights, ck->path, c.model.model);
+      load_weights_into(*ema, ck->weights, ck->path, c.model.model);
     } else {
-      load_weights_into(*model, ck->weights, ck->path, c.model);
+      load_weights_into(*model, ck->weights, ck->path, c.model.model);
     }
     try {
       opt->load_state_dict(ck->optimizer);
@@ -424,10 +458,10 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
     best_acc = ck->best_val_acc, best_epoch = ck->best_epoch;
     start_epoch = ck->epoch + 1;
     info("resumed from '" + ck->path + "' after epoch " + std::to_string(ck->epoch) + " of " +
-         std::to_string(c.epochs));
+         std::to_string(c.optim.epochs));
   }
 
-  const std::string run_dir = !c.out.empty() ? c.out : default_run_dir(c.model);
+  const std::string run_dir = !c.ckpt.out.empty() ? c.ckpt.out : default_run_dir(c.model.model);
   {
     std::error_code ec;
     fs::create_directories(run_dir, ec);
@@ -451,14 +485,14 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
 
   Checkpoint out;
   out.config = c;
-  out.config.resume.clear();
-  out.config.out = run_dir;
+  out.config.ckpt.resume.clear();
+  out.config.ckpt.out = run_dir;
   out.model_args = margs;
   out.class_names = d.train.class_names;
   out.mean = d.mean, out.std = d.std;
 
-  const double eps = c.label_smoothing;
-  for (int64_t epoch = start_epoch; epoch <= c.epochs; ++epoch) {
+  const double eps = c.optim.label_smoothing;
+  for (int64_t epoch = start_epoch; epoch <= c.optim.epochs; ++epoch) {
     const auto te = Clock::now();
     model->train();
     if (plan) keep_frozen_bn_in_eval(*model, *plan);
@@ -495,15 +529,16 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
         model->trainable_parameters().front().grad().data()[0] = INFINITY;
       // Every step, clipping or not: a finite loss can still have an Inf gradient (an
       // overflow in backward), and one such update ruins every weight it touches.
-      const double norm = c.clip_grad_norm > 0 ? clip_grad_norm(model->trainable_parameters(), c.clip_grad_norm)
-                                               : grad_norm(model->trainable_parameters());
+      const double norm = c.optim.clip_grad_norm > 0
+                              ? clip_grad_norm(model->trainable_parameters(), c.optim.clip_grad_norm)
+                              : grad_norm(model->trainable_parameters());
       if (!std::isfinite(norm))
         diverged(epoch, "step " + std::to_string(step) + " of " + std::to_string(steps) + ": the gradient norm is " +
                             std::to_string(norm));
       opt->step();
       if (sched) sched->step();
       ++global_step;
-      if (ema) update_ema(*ema, *model, c.ema);
+      if (ema) update_ema(*ema, *model, c.optim.ema);
       const int64_t n = b.x.size(0);
       loss_sum += l * static_cast<double>(n);
       seen += n;
@@ -514,7 +549,7 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
     const double train_secs = seconds_since(te);
     if (!all_finite(*model) || (ema && !all_finite(*ema)))
       diverged(epoch, "after its last step: the weights hold NaN or Inf");
-    const EvalResult v = evaluate_full(eval_model, d.val, c.eval_batch_size, c.tta == "flip");
+    const EvalResult v = evaluate_full(eval_model, d.val, c.data.eval_batch_size, c.aug.tta == "flip");
     EpochStats e;
     e.epoch = epoch;
     e.train_loss = loss_sum / static_cast<double>(seen);
@@ -550,10 +585,10 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
   r.has_test = d.has_test;
   r.best_val_acc = best_acc, r.best_epoch = best_epoch;
   if (d.has_test) {
-    if (d.val_is_test && !history.empty() && history.back().epoch == c.epochs)
+    if (d.val_is_test && !history.empty() && history.back().epoch == c.optim.epochs)
       r.test_acc = history.back().val_acc;  // just measured, same weights and TTA
     else
-      r.test_acc = evaluate_full(eval_model, d.test, c.eval_batch_size, c.tta == "flip").top1;
+      r.test_acc = evaluate_full(eval_model, d.test, c.data.eval_batch_size, c.aug.tta == "flip").top1;
   } else {
     r.test_acc = history.empty() ? 0 : history.back().val_acc;
   }

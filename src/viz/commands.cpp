@@ -195,7 +195,7 @@ VisualizeResult visualize_kernels(const train::Checkpoint& ck, nn::Module& model
   fs::create_directories(out_dir);
   IndexEntry e;
   e.file = "kernels-" + file_part(name) + ".png";
-  e.title = detail::cat("Kernels of layer ", name, " (weight ", shape_str(g.weight), ") of ", ck.config.model);
+  e.title = detail::cat("Kernels of layer ", name, " (weight ", shape_str(g.weight), ") of ", ck.config.model.model);
   e.text = g.caption + ".";
   if (!g.per_filter) {
     e.has_legend = true;

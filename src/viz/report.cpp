@@ -162,7 +162,7 @@ ReportResult write_report(const std::string& run_dir, const ReportOptions& o) {
   auto model = train::model_from_checkpoint(ck);
   const data::Dataset d = train::load_checkpoint_split(ck, o.split, "", o.data_dir);
   const auto names = ck.class_names.empty() ? d.class_names : ck.class_names;
-  const bool flip = ck.config.tta == "flip";
+  const bool flip = ck.config.aug.tta == "flip";
   const train::EvalResult ev = train::evaluate_full(*model, d, o.batch_size, flip);
   res.top1 = ev.top1, res.top5 = ev.top5, res.evaluated = ev.n;
 
@@ -239,17 +239,17 @@ ReportResult write_report(const std::string& run_dir, const ReportOptions& o) {
        " return false; };</script>\n</head><body>\n"
     << "<div id=\"status\" data-status=\"loading\">report-loading</div>\n"
     << "<h1>Training run " << html_escape(run_name) << "</h1>\n<table class=\"stats\">"
-    << "<tr><td>model</td><td><b>" << html_escape(ck.config.model) << "</b> (" << ck.model_args.in_channels << "x" << H
-    << "x" << W << " in, " << ck.model_args.num_classes << " classes, " << summary.total_params
+    << "<tr><td>model</td><td><b>" << html_escape(ck.config.model.model) << "</b> (" << ck.model_args.in_channels << "x"
+    << H << "x" << W << " in, " << ck.model_args.num_classes << " classes, " << summary.total_params
     << " parameters)</td></tr>"
-    << "<tr><td>data</td><td>" << html_escape(ck.config.dataset) << ", " << o.split << " split, " << ev.n
+    << "<tr><td>data</td><td>" << html_escape(ck.config.data.dataset) << ", " << o.split << " split, " << ev.n
     << " images</td></tr><tr><td>checkpoint</td><td>" << html_escape(fs::path(ck.path).filename().string())
     << " after epoch " << ck.epoch << " of " << last.epoch << "</td></tr>"
     << "<tr><td>top-1 accuracy</td><td><b>" << fmt("%.2f%%", 100 * ev.top1) << "</b></td></tr>"
     << "<tr><td>top-5 accuracy</td><td>" << fmt("%.2f%%", 100 * ev.top5) << "</td></tr>"
     << "<tr><td>mean cross entropy</td><td>" << fmt("%.4f", ev.loss) << "</td></tr>"
-    << "<tr><td>recipe</td><td>" << html_escape(ck.config.optimizer) << ", lr " << ck.config.lr << ", "
-    << html_escape(ck.config.schedule) << " schedule, batch " << ck.config.batch_size << ", " << last.epoch
+    << "<tr><td>recipe</td><td>" << html_escape(ck.config.optim.optimizer) << ", lr " << ck.config.optim.lr << ", "
+    << html_escape(ck.config.sched.schedule) << " schedule, batch " << ck.config.optim.batch_size << ", " << last.epoch
     << " epochs</td></tr></table>\n";
   h << "<h2>Learning curves</h2>\n<div class=\"charts curves\">";
   for (const auto& [file, svg] : train::training_plot_svgs(last.history)) h << inline_svg(svg);

@@ -7,6 +7,7 @@
 #include <regex>
 #include <string>
 
+#include "convnet/train/options.h"
 #include "util/test_util.h"
 
 using namespace convnet::testing;
@@ -96,4 +97,58 @@ TEST(Cli, ShortTrainingRunLearnsFashionMnist) {
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("epoch 1/1"), std::string::npos) << r.out;
   EXPECT_GE(final_accuracy(r.out), 0.80) << r.out;
+}
+
+// The options of train/options.h are the CLI's: each one is in the help of the command that
+// takes it, and each value its check refuses is refused on the command line, naming the flag.
+TEST(Cli, EveryTableOptionIsOnTheCommandLineWithItsCheck) {
+  using convnet::train::Check;
+  const auto train_help = run_cli("train --help").out;
+  const auto finetune_help = run_cli("finetune --help").out;
+  int checked = 0;
+  for (const convnet::train::OptionInfo& o : convnet::train::train_options()) {
+    const std::string flag = convnet::train::option_flag(o);
+    SCOPED_TRACE(flag);
+    EXPECT_NE(finetune_help.find(flag), std::string::npos);
+    EXPECT_EQ(train_help.find(flag) != std::string::npos, !o.finetune_only);
+    std::string bad;
+    switch (o.check.kind) {
+      case Check::at_least:
+        bad = std::to_string(static_cast<long long>(o.check.lo) - 1);
+        break;
+      case Check::above:
+        bad = std::to_string(o.check.lo);
+        break;
+      case Check::range:
+        bad = std::to_string(static_cast<long long>(o.check.hi) + 1);
+        break;
+      case Check::below_one:
+        bad = "1";
+        break;
+      case Check::one_of:
+        bad = "nope";
+        break;
+      default:
+        continue;
+    }
+    const auto r = run_cli(std::string(o.finetune_only ? "finetune " : "train ") + flag + " " + bad);
+    EXPECT_NE(r.status, 0) << r.out;
+    EXPECT_NE(r.out.find(flag), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(bad), std::string::npos) << r.out;
+    ++checked;
+  }
+  EXPECT_GT(checked, 25);
+  // What the option checks cannot know: precisions not built yet, devices not in this build.
+  auto r = run_cli("train --precision bf16 --epochs 1");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("--precision bf16: mixed-precision training is not implemented yet"), std::string::npos)
+      << r.out;
+#ifndef CONVNET_HAS_CUDA
+  r = run_cli("train --device cuda --epochs 1");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("no CUDA support"), std::string::npos) << r.out;
+#endif
+  r = run_cli("train --device tpu --epochs 1");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("tpu"), std::string::npos) << r.out;
 }

@@ -53,7 +53,7 @@ TEST(CliFinetuneExport, PretrainFinetuneEvalExport) {
   EXPECT_NE(r.out.find("Sandal"), std::string::npos) << r.out;
   const auto ck = train::load_checkpoint(d / "ft");
   EXPECT_EQ(ck.model_args.num_classes, 2);
-  EXPECT_EQ(ck.config.train_last, 2);
+  EXPECT_EQ(ck.config.model.train_last, 2);
   EXPECT_EQ(ck.class_names, (std::vector<std::string>{"Sandal", "Shirt"}));
 
   // From a weights file (best.safetensors holds weights only), freezing by pattern.

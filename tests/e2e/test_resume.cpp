@@ -321,7 +321,7 @@ TEST(Resume, AdamMixupCutmixWarmupResumedIsBitIdentical) {
     EXPECT_EQ(ca.history[e].val_acc, cb.history[e].val_acc) << "epoch " << e + 1;
     EXPECT_EQ(ca.history[e].lr, cb.history[e].lr) << "epoch " << e + 1;
   }
-  EXPECT_EQ(ca.config.optimizer, "adam");
+  EXPECT_EQ(ca.config.optim.optimizer, "adam");
   fs::remove_all(a);
   fs::remove_all(b);
 }

@@ -46,11 +46,11 @@ train::Checkpoint sample_checkpoint(nn::ModulePtr& net, std::unique_ptr<optim::S
   for (auto& p : net->parameters()) p.set_grad(Tensor::full(p.shape(), 0.25f));
   opt->step();
   train::Checkpoint c;
-  c.config.model = "lenet5";
-  c.config.lr = 0.0123456789;
-  c.config.classes = {3, 5};
-  c.config.augment = "crop:4,flip";
-  c.config.seed = 0xFFFFFFFFFFFFFFFFull;  // survives JSON exactly
+  c.config.model.model = "lenet5";
+  c.config.optim.lr = 0.0123456789;
+  c.config.data.classes = {3, 5};
+  c.config.aug.augment = "crop:4,flip";
+  c.config.compute.seed = 0xFFFFFFFFFFFFFFFFull;  // survives JSON exactly
   c.model_args = a;
   c.model_args.input_size = 28;
   c.class_names = {"a \"quoted\" name", "b"};
@@ -94,11 +94,11 @@ TEST(Checkpoint, RoundTripKeepsEveryFieldExactly) {
   const auto r = train::load_checkpoint(d.string());  // a run directory means its last.safetensors
   EXPECT_EQ(r.path, (d / "last.safetensors").string());
   EXPECT_EQ(r.version, train::kCheckpointVersion);
-  EXPECT_EQ(r.config.model, "lenet5");
-  EXPECT_EQ(r.config.lr, 0.0123456789);
-  EXPECT_EQ(r.config.classes, (std::vector<int64_t>{3, 5}));
-  EXPECT_EQ(r.config.augment, "crop:4,flip");
-  EXPECT_EQ(r.config.seed, 0xFFFFFFFFFFFFFFFFull);
+  EXPECT_EQ(r.config.model.model, "lenet5");
+  EXPECT_EQ(r.config.optim.lr, 0.0123456789);
+  EXPECT_EQ(r.config.data.classes, (std::vector<int64_t>{3, 5}));
+  EXPECT_EQ(r.config.aug.augment, "crop:4,flip");
+  EXPECT_EQ(r.config.compute.seed, 0xFFFFFFFFFFFFFFFFull);
   EXPECT_EQ(r.model_args.num_classes, 10);
   EXPECT_EQ(r.model_args.input_size, 28);
   EXPECT_EQ(r.class_names, c.class_names);
@@ -191,7 +191,8 @@ TEST(Checkpoint, ResumeRefusesEveryChangedOptionButTheFreeOnes) {
   const std::string path = (d / "last.safetensors").string();
   train::save_checkpoint(path, c);
   const nlohmann::json stored = nlohmann::json::parse(train::config_to_json(c.config));
-  const std::set<std::string> free = {"epochs", "threads", "workers", "data_dir", "out", "eval_batch_size", "resume"};
+  const std::set<std::string> free = {"epochs", "threads",         "workers", "data_dir",
+                                      "out",    "eval_batch_size", "resume",  "device"};
   int refused = 0;
   for (const auto& [key, value] : stored.items()) {
     SCOPED_TRACE("option " + key);
@@ -221,20 +222,23 @@ TEST(Checkpoint, ResumeRefusesEveryChangedOptionButTheFreeOnes) {
     if (free.count(key)) {
       const train::TrainConfig r = train::resume_config(path, given, {key});
       if (key == "resume")
-        EXPECT_EQ(r.resume, path);  // always the checkpoint resumed from
+        EXPECT_EQ(r.ckpt.resume, path);  // always the checkpoint resumed from
       else
         EXPECT_EQ(nlohmann::json::parse(train::config_to_json(r))[key], changed[key]);
       continue;
     }
-    std::string flag = "--" + key;
-    std::replace(flag.begin(), flag.end(), '_', '-');
+    // The message names the flag the user types (--checkpoint for finetune_checkpoint).
+    std::string flag;
+    for (const train::OptionInfo& o : train::train_options())
+      if (o.key == key) flag = train::option_flag(o);
+    ASSERT_FALSE(flag.empty()) << key << " is in the JSON but not in the option table";
     expect_error([&] { train::resume_config(path, given, {key}); },
                  {flag + " ", "does not match checkpoint", "which was trained with " + flag});
     ++refused;
   }
   EXPECT_GT(refused, 30);  // TrainConfig has about 45 options
   // Options given with the stored value are fine, and unset ones keep the stored value.
-  EXPECT_EQ(train::resume_config(path, c.config, {"lr", "model"}).lr, c.config.lr);
+  EXPECT_EQ(train::resume_config(path, c.config, {"lr", "model"}).optim.lr, c.config.optim.lr);
   fs::remove_all(d);
 }
 

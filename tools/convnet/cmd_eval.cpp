@@ -24,11 +24,11 @@ int run_eval(const EvalOptions& o) {
   const train::Checkpoint ck = train::load_checkpoint(o.checkpoint);
   auto model = train::model_from_checkpoint(ck);
   const data::Dataset d = train::load_checkpoint_split(ck, o.split, o.dataset, o.data_dir);
-  const bool flip = (o.tta.empty() ? ck.config.tta : o.tta) == "flip";
-  std::printf("checkpoint %s: %s after epoch %lld, %lld classes\n", ck.path.c_str(), ck.config.model.c_str(),
+  const bool flip = (o.tta.empty() ? ck.config.aug.tta : o.tta) == "flip";
+  std::printf("checkpoint %s: %s after epoch %lld, %lld classes\n", ck.path.c_str(), ck.config.model.model.c_str(),
               (long long)ck.epoch, (long long)ck.model_args.num_classes);
   std::printf("evaluating on the %s split of %s (%lld images)%s\n", o.split.c_str(),
-              (o.dataset.empty() ? ck.config.dataset : o.dataset).c_str(), (long long)d.size(),
+              (o.dataset.empty() ? ck.config.data.dataset : o.dataset).c_str(), (long long)d.size(),
               flip ? " with flip test-time augmentation" : "");
   const train::EvalResult r = train::evaluate_full(*model, d, o.batch_size, flip);
   std::printf("top-1 accuracy: %.2f%%\ntop-5 accuracy: %.2f%%\nmean cross entropy: %.4f\n", 100 * r.top1, 100 * r.top5,

@@ -42,7 +42,7 @@ int run_export(const ExportOptions& o) {
     const train::Checkpoint ck = train::load_checkpoint(o.checkpoint);
     net = train::model_from_checkpoint(ck);
     a = ck.model_args;
-    model_name = ck.config.model;
+    model_name = ck.config.model.model;
     eo.metadata["class_names"] = nlohmann::json(ck.class_names).dump();
     eo.metadata["normalize_mean"] = nlohmann::json(ck.mean).dump();
     eo.metadata["normalize_std"] = nlohmann::json(ck.std).dump();

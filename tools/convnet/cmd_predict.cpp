@@ -26,7 +26,7 @@ int run_predict(const PredictOptions& o) {
   if (o.threads > 0) set_num_threads(o.threads);
   const train::Checkpoint ck = train::load_checkpoint(o.checkpoint);
   auto model = train::model_from_checkpoint(ck);
-  const bool flip = (o.tta.empty() ? ck.config.tta : o.tta) == "flip";
+  const bool flip = (o.tta.empty() ? ck.config.aug.tta : o.tta) == "flip";
   int failures = 0;
   for (const auto& path : o.images) {
     Tensor x;

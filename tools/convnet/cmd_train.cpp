@@ -2,8 +2,12 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <set>
+#include <stdexcept>
+#include <type_traits>
+#include <variant>
 
 #include "commands.h"
 #include "convnet/data/datasets.h"
@@ -49,17 +53,11 @@ struct Progress {
   }
 };
 
-// The TrainConfig fields given on the command line: each option's long name with '_'
-// for '-', which is how the checkpoint's configuration spells them.
-std::set<std::string> explicitly_set(const CLI::App& app) {
+// The options given on the command line, by their keys in the checkpoint's configuration.
+std::set<std::string> explicitly_set(const TrainCli& t) {
   std::set<std::string> s;
-  for (const CLI::Option* o : app.get_options()) {
-    if (o->count() == 0 || o->get_lnames().empty()) continue;
-    std::string n = o->get_lnames().front();
-    for (char& ch : n)
-      if (ch == '-') ch = '_';
-    s.insert(n);
-  }
+  for (const auto& [opt, key] : t.keys)
+    if (opt->count() > 0) s.insert(key);
   return s;
 }
 
@@ -67,10 +65,10 @@ std::set<std::string> explicitly_set(const CLI::App& app) {
 
 int run_training(const TrainCli& t) {
   train::TrainConfig cfg = t.cfg;
-  if (!cfg.resume.empty()) cfg = train::resume_config(cfg.resume, cfg, explicitly_set(*t.app));
+  if (!cfg.ckpt.resume.empty()) cfg = train::resume_config(cfg.ckpt.resume, cfg, explicitly_set(t));
   // Validation is on the test set unless part of the training set is held out: the
   // per-epoch line says which.
-  const char* val_name = cfg.val_split > 0 ? "val" : "test";
+  const char* val_name = cfg.data.val_split > 0 ? "val" : "test";
   Progress progress;
   train::Callbacks cb;
   cb.on_step = [&](const train::StepInfo& s) { progress.step(s); };
@@ -83,16 +81,18 @@ int run_training(const TrainCli& t) {
     progress.epoch_done();
     std::printf(
         "epoch %lld/%lld  train loss %.4f  train acc %s  %s loss %.4f  %s acc %s%s  lr %.4g  %.0f img/s  %.1fs\n",
-        (long long)e.epoch, (long long)cfg.epochs, e.train_loss, fmt("%.2f%%", 100 * e.train_acc).c_str(), val_name,
-        e.val_loss, val_name, fmt("%.2f%%", 100 * e.val_acc).c_str(), e.best ? " (best)" : "", e.lr,
+        (long long)e.epoch, (long long)cfg.optim.epochs, e.train_loss, fmt("%.2f%%", 100 * e.train_acc).c_str(),
+        val_name, e.val_loss, val_name, fmt("%.2f%%", 100 * e.val_acc).c_str(), e.best ? " (best)" : "", e.lr,
         e.images_per_second, e.seconds);
     std::fflush(stdout);
   };
-  const std::string where = cfg.dataset + (cfg.data_dir.empty() ? "" : " " + cfg.data_dir);
-  const std::string warmup = cfg.warmup > 0 ? " after " + std::to_string(cfg.warmup) + " warmup epochs" : "";
-  std::printf("training %s on %s: %lld epochs, batch %lld, %s lr %.4g, schedule %s%s, seed %llu\n", cfg.model.c_str(),
-              where.c_str(), (long long)cfg.epochs, (long long)cfg.batch_size, cfg.optimizer.c_str(), cfg.lr,
-              cfg.schedule.c_str(), warmup.c_str(), (unsigned long long)cfg.seed);
+  const std::string where = cfg.data.dataset + (cfg.data.data_dir.empty() ? "" : " " + cfg.data.data_dir);
+  const std::string warmup =
+      cfg.sched.warmup > 0 ? " after " + std::to_string(cfg.sched.warmup) + " warmup epochs" : "";
+  std::printf("training %s on %s: %lld epochs, batch %lld, %s lr %.4g, schedule %s%s, seed %llu\n",
+              cfg.model.model.c_str(), where.c_str(), (long long)cfg.optim.epochs, (long long)cfg.optim.batch_size,
+              cfg.optim.optimizer.c_str(), cfg.optim.lr, cfg.sched.schedule.c_str(), warmup.c_str(),
+              (unsigned long long)cfg.compute.seed);
   std::fflush(stdout);
   auto result = train::train(cfg, cb);
   std::printf("checkpoints: %s/%s (last), %s/%s (best validation accuracy %.2f%%, epoch %lld)\n",
@@ -102,116 +102,106 @@ int run_training(const TrainCli& t) {
     std::printf("no test split; final validation accuracy: %.2f%%\n", 100 * result.test_acc);
   else
     std::printf("final test accuracy: %.2f%%  (%s, %lld epochs, wall time %.1f s)\n", 100 * result.test_acc,
-                cfg.model.c_str(), (long long)cfg.epochs, result.seconds);
+                cfg.model.model.c_str(), (long long)cfg.optim.epochs, result.seconds);
   return 0;
 }
 
-void add_training_options(CLI::App* tr, train::TrainConfig& cfg) {
+namespace {
+// The CLI11 form of an option's Check (train::validate checks the same again, for the library).
+CLI::Validator validator(const train::Check& k) {
+  using train::Check;
+  auto num = [](double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%g", v);
+    return std::string(b);
+  };
+  std::string desc;
+  switch (k.kind) {
+    case Check::at_least:
+      desc = ">= " + num(k.lo);
+      break;
+    case Check::above:
+      desc = "> " + num(k.lo);
+      break;
+    case Check::range:
+      desc = "in [" + num(k.lo) + ", " + num(k.hi) + "]";
+      break;
+    case Check::below_one:
+      desc = "in [0, 1)";
+      break;
+    case Check::one_of:
+      desc = k.choices;
+      break;
+    default:
+      break;
+  }
+  return CLI::Validator(
+      [k, desc](std::string& s) -> std::string {
+        if (k.kind == Check::one_of) {
+          const std::string all = std::string("|") + k.choices + "|";
+          if (all.find("|" + s + "|") == std::string::npos) return s + " is not one of " + desc;
+          return {};
+        }
+        double x = 0;
+        try {
+          size_t used = 0;
+          x = std::stod(s, &used);
+          if (used != s.size()) throw std::invalid_argument(s);
+        } catch (const std::exception&) {
+          return s + " is not a number";
+        }
+        bool ok = true;
+        switch (k.kind) {
+          case Check::at_least:
+            ok = x >= k.lo;
+            break;
+          case Check::above:
+            ok = x > k.lo;
+            break;
+          case Check::range:
+            ok = x >= k.lo && x <= k.hi;
+            break;
+          case Check::below_one:
+            ok = x >= 0 && x < 1;
+            break;
+          default:
+            break;
+        }
+        return ok ? std::string() : s + " is not " + desc;
+      },
+      k.kind == Check::one_of ? "{" + desc + "}" : desc);
+}
+}  // namespace
+
+std::map<std::string, CLI::Option*> add_training_options(TrainCli& t, bool finetune) {
+  std::map<std::string, CLI::Option*> made;
   std::string kinds;
   for (const auto& k : data::dataset_kinds()) kinds += (kinds.empty() ? "" : ", ") + k;
-  tr->add_option("--dataset", cfg.dataset, "Dataset kind: " + kinds)->capture_default_str()->group("Data");
-  tr->add_option("-d,--data-dir", cfg.data_dir,
-                 "Dataset directory (default for fashion-mnist: /usr/share/datasets/fashion-mnist, where Debian's "
-                 "dataset-fashion-mnist installs it; idx files may be gzip'd)")
-      ->group("Data");
-  tr->add_option("--image-size", cfg.image_size, "folder datasets: resize images to this size (0 = keep)")
-      ->check(CLI::NonNegativeNumber)
-      ->group("Data");
-  tr->add_option("--resize-mode", cfg.resize_mode, "folder datasets: resize | center-crop")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"resize", "center-crop"}))
-      ->group("Data");
-  tr->add_flag("--grayscale", cfg.grayscale, "folder datasets: load images with 1 channel")->group("Data");
-  tr->add_option("--classes", cfg.classes, "Train on these classes only, e.g. 3,5 (relabelled 0..k-1 in this order)")
-      ->delimiter(',')
-      ->check(CLI::NonNegativeNumber)
-      ->group("Data");
-  tr->add_option("--val-split", cfg.val_split,
-                 "Hold out this fraction of the training set for validation (0 = validate on the test set)")
-      ->check(CLI::Range(0.0, 0.99))
-      ->group("Data");
-  tr->add_option("--augment", cfg.augment,
-                 "Augmentation, e.g. crop:4,flip (items: crop:P flip[:P] rotate:D affine:T[:S0:S1] "
-                 "jitter:B[:C[:S]] erasing[:P])")
-      ->group("Data");
-  tr->add_option("--mixup", cfg.mixup, "MixUp with Beta(A, A) (0 = off; e.g. 0.2)")
-      ->check(CLI::NonNegativeNumber)
-      ->group("Data");
-  tr->add_option("--cutmix", cfg.cutmix, "CutMix with Beta(A, A) (0 = off; e.g. 1.0)")
-      ->check(CLI::NonNegativeNumber)
-      ->group("Data");
-  tr->add_option("--workers", cfg.workers, "Data-loader threads (the result does not depend on it)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber)
-      ->group("Data");
-  tr->add_option("--limit-train", cfg.limit_train, "Use only the first N training images (0 = all)")
-      ->check(CLI::NonNegativeNumber)
-      ->group("Data");
-  tr->add_option("--per-class", cfg.per_class,
-                 "Use only N training images of each class, a random choice fixed by --seed (0 = all)")
-      ->check(CLI::NonNegativeNumber)
-      ->group("Data");
-
-  tr->add_option("-e,--epochs", cfg.epochs, "Number of epochs")->capture_default_str()->check(CLI::PositiveNumber);
-  tr->add_option("-b,--batch-size", cfg.batch_size, "Mini-batch size")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  tr->add_option("--optimizer", cfg.optimizer, "Optimizer")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"sgd", "adam", "adamw"}));
-  tr->add_option("--lr", cfg.lr, "Learning rate (the peak rate for onecycle)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  tr->add_option("--momentum", cfg.momentum, "SGD momentum")->capture_default_str()->check(CLI::Range(0.0, 0.999999));
-  tr->add_flag("--nesterov,!--no-nesterov", cfg.nesterov, "Nesterov momentum (SGD)")->capture_default_str();
-  tr->add_option("--weight-decay", cfg.weight_decay, "Weight decay (L2 for sgd/adam, decoupled for adamw)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  tr->add_option("--schedule", cfg.schedule, "Learning-rate schedule")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"constant", "step", "multistep", "cosine", "onecycle"}));
-  tr->add_option("--step-size", cfg.step_size, "step schedule: epochs between decays (default epochs/3)")
-      ->check(CLI::NonNegativeNumber);
-  tr->add_option("--milestones", cfg.milestones, "multistep schedule: epochs at which the rate decays")->delimiter(',');
-  tr->add_option("--gamma", cfg.gamma, "step/multistep decay factor")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  tr->add_option("--pct-start", cfg.pct_start, "onecycle: fraction of steps spent increasing the rate")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
-  tr->add_option("--warmup", cfg.warmup,
-                 "Epochs of linear warmup (from 1/3 of the rate) before the schedule, which then runs over the "
-                 "remaining epochs")
-      ->check(CLI::NonNegativeNumber);
-  tr->add_option("--label-smoothing", cfg.label_smoothing, "Label smoothing epsilon of the cross entropy")
-      ->check(CLI::Range(0.0, 1.0));
-  tr->add_option("--clip-grad-norm", cfg.clip_grad_norm,
-                 "Clip the total 2-norm of the gradients to MAX (torch.nn.utils.clip_grad_norm_; 0 = off)")
-      ->check(CLI::NonNegativeNumber);
-  tr->add_option("--ema", cfg.ema,
-                 "Keep an exponential moving average of the weights with this decay (e.g. 0.999); it is what is "
-                 "evaluated and saved")
-      ->check(CLI::Range(0.0, 0.999999999));
-  tr->add_option("--tta", cfg.tta,
-                 "Test-time augmentation at evaluation: none | flip (the mean of the softmax probabilities of the "
-                 "image and its mirror image)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"none", "flip"}));
-  tr->add_option("--seed", cfg.seed, "Random seed (initialization, split, shuffling, augmentation, dropout)")
-      ->capture_default_str();
-  tr->add_option("-j,--threads", cfg.threads, "Threads (0 = all cores)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  tr->add_option("--eval-batch-size", cfg.eval_batch_size, "Batch size of evaluation")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  tr->add_option("-o,--out", cfg.out,
-                 "Run directory for checkpoints, metrics.jsonl and plots (default runs/<model>-<time>)")
-      ->group("Checkpoints");
-  tr->add_option("--resume", cfg.resume,
-                 "Continue the run of this checkpoint or run directory (its last.safetensors) with its configuration; "
-                 "the result is bit-identical to an uninterrupted run with the same --threads")
-      ->group("Checkpoints");
+  for (const train::OptionInfo& o : train::train_options()) {
+    if (o.finetune_only && !finetune) continue;
+    if (std::string(o.flags).empty()) continue;
+    std::string help = o.help;
+    if (std::string(o.key) == "dataset") help = "Dataset kind: " + kinds;
+    CLI::Option* opt = std::visit(
+        [&](auto ref) -> CLI::Option* {
+          auto& field = ref(t.cfg);
+          using T = std::decay_t<decltype(field)>;
+          if constexpr (std::is_same_v<T, bool>) {
+            // No default shown: CLI11 prints a negatable flag's as that of its negation.
+            return t.app->add_flag(o.flags, field, help + (field ? " (default: on)" : ""));
+          } else {
+            CLI::Option* r = t.app->add_option(o.flags, field, help);
+            if constexpr (std::is_same_v<T, std::vector<int64_t>>) r->delimiter(',');
+            if (o.check.kind != train::Check::none) r->check(validator(o.check));
+            return r->capture_default_str();
+          }
+        },
+        o.ref);
+    opt->group(finetune && o.finetune_only ? "Fine-tuning" : o.section);
+    t.keys[opt] = o.key;
+    made[o.key] = opt;
+  }
+  return made;
 }
 
 Command add_train(CLI::App& app) {
@@ -221,8 +211,7 @@ Command add_train(CLI::App& app) {
       "Train a model from the zoo (default: LeNet-5 on Fashion-MNIST); checkpoints, metrics and plots go to "
       "a run directory");
   t->app = tr;
-  tr->add_option("-m,--model", t->cfg.model, "Model name (see `convnet models`)")->capture_default_str();
-  add_training_options(tr, t->cfg);
+  add_training_options(*t, false);
   return {tr, [t] { return run_training(*t); }};
 }
 

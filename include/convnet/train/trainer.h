@@ -19,59 +19,9 @@
 
 #include "convnet/data/dataset.h"
 #include "convnet/nn/module.h"
+#include "convnet/train/options.h"
 
 namespace convnet::train {
-
-struct TrainConfig {
-  std::string model = "lenet5";
-  // Data (data::DatasetSpec, plus what the loader does with it).
-  std::string dataset = "fashion-mnist";  // a kind of data::load_dataset
-  std::string data_dir;                   // empty = the kind's default directory
-  int64_t image_size = 0;                 // folder: resize to this size (0 = keep)
-  std::string resize_mode = "resize";     // folder: resize | center-crop
-  bool grayscale = false;                 // folder: load as 1 channel
-  std::vector<int64_t> classes;           // optional subset of class indices (remapped to 0..k-1)
-  double val_split = 0;                   // fraction of the training set held out (0 = validate on the test set)
-  std::string augment;                    // data::Augment spec, e.g. "crop:4,flip" (empty = none)
-  double mixup = 0, cutmix = 0;           // Beta(alpha, alpha) parameters (0 = off)
-  double label_smoothing = 0;
-  int workers = 2;  // data-loader threads (do not change the result)
-  // Optimization.
-  int64_t epochs = 10;
-  int64_t batch_size = 128;
-  std::string optimizer = "sgd";  // sgd | adam | adamw
-  double lr = 0.05;
-  double momentum = 0.9;
-  bool nesterov = true;
-  double weight_decay = 5e-4;
-  std::string schedule = "onecycle";  // constant | step | multistep | cosine | onecycle
-  int64_t step_size = 0;              // step: epochs per decay (0 = epochs/3)
-  std::vector<int64_t> milestones;    // multistep: epochs
-  double gamma = 0.1;
-  double pct_start = 0.15;    // onecycle warm-up fraction
-  int64_t warmup = 0;         // epochs of linear warmup before the schedule (LinearWarmup)
-  double clip_grad_norm = 0;  // max total 2-norm of the gradients (0 = no clipping)
-  double ema = 0;             // decay of the exponential moving average of weights (0 = off)
-  std::string tta = "none";   // test-time augmentation at evaluation: none | flip
-  uint64_t seed = 0;
-  int threads = 0;          // 0 = all cores
-  int64_t limit_train = 0;  // use only the first N training images (0 = all)
-  int64_t per_class = 0;    // use only N training images of each class, a seeded choice (0 = all)
-  int64_t eval_batch_size = 1000;
-  // Fine-tuning (`convnet finetune`, see finetune.h and docs/finetune.md): start from a
-  // pretrained `model` with a new classifier head for this dataset's classes and train only
-  // part of it. Active when one of the two sources is set.
-  std::string finetune_checkpoint;  // a checkpoint (file or run directory) of `model`
-  std::string finetune_weights;     // or a weights file (safetensors, state_dict names) of `model`
-  std::string finetune_onnx;        // or an ONNX model (weights included; `model` is then "onnx")
-  int64_t train_last = 0;           // train the last K parameterized layers; 0 = the head only; -1 = all
-  std::vector<std::string> freeze;  // also freeze the parameters whose names match these globs
-  std::string bn_stats = "frozen";  // frozen: BatchNorm layers of frozen parts stay in eval mode | adapt
-  int64_t num_classes = 0;          // the classes the data must have (0 = whatever it has)
-  // Run directory and resumption.
-  std::string out;     // run directory (empty = runs/<model>-<timestamp>)
-  std::string resume;  // checkpoint file or run directory to continue from (empty = new run)
-};
 
 struct StepInfo {
   int64_t epoch, step, steps_per_epoch;
