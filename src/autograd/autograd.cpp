@@ -15,13 +15,12 @@ thread_local bool g_grad_enabled = true;
 
 // Sum of two gradients as a new tensor: gradients handed around by backward
 // functions may share storage (add passes its gradient to both inputs).
-// Both in one layout (see Tensor::block()): the common one, else plain.
+// In a's layout (core/layout.h), b read in it.
 Tensor add_grads(const Tensor& a, const Tensor& b) {
   profiler::Scope scope("autograd_accumulate");
-  const bool same = a.block() == b.block();
-  const Tensor pa = same ? a : a.to_block(0), pb = same ? b : b.to_block(0);
-  Tensor out = Tensor::empty_blocked(a.shape(), pa.block());
-  kernels::keys::add.get()(a.numel(), pa.raw_data(), pb.raw_data(), out.raw_data());
+  const Tensor pb = b.in_layout(a.layout());
+  Tensor out = Tensor::empty_like(a);
+  kernels::keys::add.get()(a.numel(), a.raw_data(), pb.raw_data(), out.raw_data());
   return out;
 }
 }  // namespace
@@ -103,7 +102,7 @@ void Tensor::backward(const Tensor& grad_output) const {
       if (t->grad) {
         profiler::Scope scope("autograd_accumulate");
         Tensor acc(t->grad);  // in place: the add kernels allow y == a
-        const Tensor gs = g.to_block(acc.block());
+        const Tensor gs = g.in_layout(acc.layout());
         kernels::keys::add.get()(acc.numel(), acc.raw_data(), gs.raw_data(), acc.raw_data());
       } else
         t->grad = g.clone().impl_ptr();

@@ -15,12 +15,15 @@ namespace convnet {
 
 namespace {
 std::shared_ptr<TensorImpl> make_impl(const Shape& shape, DType dtype = DType::float32,
-                                      const Device& device = Device::cpu()) {
+                                      const Device& device = Device::cpu(), const Layout* layout = nullptr) {
   for (int64_t d : shape) CONVNET_CHECK(d >= 0, "Tensor: negative dimension in shape ", shape_str(shape));
+  CONVNET_CHECK(!layout || layout->fits(shape), "Tensor: shape ", shape_str(shape), " cannot be stored in layout ",
+                layout ? layout->name() : "");
   auto impl = std::make_shared<TensorImpl>();
   impl->shape = shape;
   impl->dtype = dtype;
   impl->device = device;
+  impl->layout.store(layout, std::memory_order_relaxed);
   impl->storage = std::make_shared<Storage>(static_cast<size_t>(shape_numel(shape) * dtype_size(dtype)), device);
   return impl;
 }
@@ -28,10 +31,37 @@ const TensorImpl& checked(const std::shared_ptr<TensorImpl>& p) {
   CONVNET_CHECK(p != nullptr, "Tensor: use of an undefined tensor");
   return *p;
 }
+// Guards a tensor's (storage, layout) pair while it is rewritten row-major.
+std::mutex& layout_mutex() {
+  static std::mutex m;
+  return m;
+}
+// Rewrites a tensor stored in a backend layout row-major, in place: the impl gets a plain
+// copy; handles made before with detach() keep the old storage and its layout.
+void make_plain(TensorImpl& impl) {
+  if (!impl.layout.load(std::memory_order_acquire)) return;
+  std::lock_guard<std::mutex> lock(layout_mutex());
+  const Layout* l = impl.layout.load(std::memory_order_relaxed);
+  if (!l) return;
+  const size_t esz = static_cast<size_t>(dtype_size(impl.dtype));
+  auto plain = std::make_shared<Storage>(static_cast<size_t>(shape_numel(impl.shape)) * esz, impl.device);
+  l->to_plain(impl.shape, impl.dtype, static_cast<const char*>(impl.storage->raw()) + impl.offset * esz, plain->raw());
+  impl.storage = std::move(plain);
+  impl.offset = 0;
+  impl.layout.store(nullptr, std::memory_order_release);
+}
 }  // namespace
 
 Tensor Tensor::empty(const Shape& shape) { return Tensor(make_impl(shape)); }
-Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) { return Tensor(make_impl(shape, dtype, device)); }
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device, const Layout* layout) {
+  return Tensor(make_impl(shape, dtype, device, layout));
+}
+Tensor Tensor::empty_like(const Tensor& t) {
+  return empty_like(t, t.shape());
+}
+Tensor Tensor::empty_like(const Tensor& t, const Shape& shape) {
+  return Tensor(make_impl(shape, t.dtype(), t.device(), t.layout()));
+}
 Tensor Tensor::zeros(const Shape& shape) { return full(shape, 0.f); }
 Tensor Tensor::ones(const Shape& shape) { return full(shape, 1.f); }
 Tensor Tensor::full(const Shape& shape, float value) {
@@ -100,6 +130,7 @@ T* Tensor::data_as() {
     const bool ok = impl.dtype == dtype_of<T>() || (std::is_same_v<T, uint8_t> && impl.dtype == DType::bool_);
     CONVNET_CHECK(ok && impl.device.is_cpu(), "Tensor::data_as<", dtype_name(dtype_of<T>()), ">: the tensor is ",
                   dtype_name(impl.dtype), " on ", device_name(impl.device));
+    make_plain(impl);
     return static_cast<T*>(impl.storage->raw()) + impl.offset;
   }
 }
@@ -122,103 +153,59 @@ template const uint8_t* Tensor::data_as<uint8_t>() const;
 
 void* Tensor::raw_ptr() {
   auto& impl = const_cast<TensorImpl&>(checked(impl_));
-  if (impl.dtype == DType::float32 && impl.device.is_cpu()) return data();  // plain layout
+  make_plain(impl);
   return static_cast<char*>(impl.storage->raw()) + impl.offset * dtype_size(impl.dtype);
 }
 const void* Tensor::raw_ptr() const { return const_cast<Tensor*>(this)->raw_ptr(); }
 
 // ---- layouts ------------------------------------------------------------------------
 
-namespace {
-
-// Element (n, c, s) of an (N, C, S) tensor: plain at (n C + c) S + s, blocked (block B) at
-// ((n C/B + c/B) S + s) B + c % B. Both conversions walk one (n, c/B) block of S*B values
-// at a time, B planes of S values on the plain side; blocks are split over the threads.
-void convert(const float* src, float* dst, int64_t N, int64_t C, int64_t S, int64_t B, bool to_plain) {
-  profiler::Scope scope(to_plain ? "layout_to_plain" : "layout_to_blocked");
-  const int64_t blocks = N * (C / B);
-#pragma omp parallel for schedule(static) if (blocks * S * B > (1 << 16))
-  for (int64_t nb = 0; nb < blocks; ++nb) {
-    const float* in = src + nb * S * B;
-    float* out = dst + nb * S * B;
-    if (to_plain) {
-      for (int64_t s = 0; s < S; ++s)
-        for (int64_t b = 0; b < B; ++b) out[b * S + s] = in[s * B + b];
-    } else {
-      for (int64_t b = 0; b < B; ++b)
-        for (int64_t s = 0; s < S; ++s) out[s * B + b] = in[b * S + s];
-    }
-  }
+const Layout* Tensor::layout() const {
+  return checked(impl_).layout.load(std::memory_order_acquire);
 }
 
-void check_blockable(const Shape& shape, int32_t block) {
-  CONVNET_CHECK(block >= 0, "Tensor: negative layout block ", block);
-  if (block == 0) return;
-  CONVNET_CHECK(shape.size() == 4 && shape[1] % block == 0, "Tensor: a channel-blocked layout (block ", block,
-                ") needs a 4-D tensor whose channels are a multiple of the block, got shape ", shape_str(shape));
-}
-
-std::mutex& layout_mutex() {
-  static std::mutex m;
-  return m;
-}
-
-}  // namespace
-
-int32_t Tensor::block() const {
-  return checked(impl_).block.load(std::memory_order_acquire);
-}
-
-float* Tensor::raw_data() {
-  expect_cpu_float("Tensor::raw_data");
+template <class T>
+T* Tensor::stored_as() {
   auto& impl = const_cast<TensorImpl&>(checked(impl_));
-  return impl.storage->data() + impl.offset;
+  const bool ok = impl.dtype == dtype_of<T>() || (std::is_same_v<T, uint8_t> && impl.dtype == DType::bool_);
+  CONVNET_CHECK(ok && impl.device.is_cpu(), "Tensor::stored_as<", dtype_name(dtype_of<T>()), ">: the tensor is ",
+                dtype_name(impl.dtype), " on ", device_name(impl.device));
+  return static_cast<T*>(impl.storage->raw()) + impl.offset;
 }
-const float* Tensor::raw_data() const {
-  expect_cpu_float("Tensor::raw_data");
-  const auto& impl = checked(impl_);
-  return impl.storage->data() + impl.offset;
+template <class T>
+const T* Tensor::stored_as() const {
+  return const_cast<Tensor*>(this)->stored_as<T>();
 }
+void* Tensor::stored_ptr() {
+  auto& impl = const_cast<TensorImpl&>(checked(impl_));
+  return static_cast<char*>(impl.storage->raw()) + impl.offset * dtype_size(impl.dtype);
+}
+const void* Tensor::stored_ptr() const {
+  return const_cast<Tensor*>(this)->stored_ptr();
+}
+template float* Tensor::stored_as<float>();
+template bf16_t* Tensor::stored_as<bf16_t>();
+template f16_t* Tensor::stored_as<f16_t>();
+template int64_t* Tensor::stored_as<int64_t>();
+template const float* Tensor::stored_as<float>() const;
+template const bf16_t* Tensor::stored_as<bf16_t>() const;
+template const f16_t* Tensor::stored_as<f16_t>() const;
+template const int64_t* Tensor::stored_as<int64_t>() const;
 
-Tensor Tensor::empty_blocked(const Shape& shape, int32_t block) {
-  check_blockable(shape, block);
-  Tensor t(make_impl(shape));
-  t.impl_->block.store(block, std::memory_order_relaxed);
-  return t;
-}
-
-Tensor Tensor::to_block(int32_t b) const {
-  const int32_t cur = block();
-  if (cur == b) return *this;
-  if (b == 0) {
-    Tensor t = detach();
-    t.data();  // converts t's own storage reference, not this tensor's
-    return t;
-  }
-  check_blockable(shape(), b);
-  const Tensor plain = cur == 0 ? *this : to_block(0);
-  Tensor t = empty_blocked(shape(), b);
-  const Shape& s = shape();
-  convert(plain.raw_data(), t.raw_data(), s[0], s[1], s[2] * s[3], b, /*to_plain=*/false);
+Tensor Tensor::in_layout(const Layout* l) const {
+  if (layout() == l) return *this;
+  Tensor plain = detach();
+  make_plain(*plain.impl_);  // rewrites the detached handle's storage, not this tensor's
+  if (!l) return plain;
+  Tensor t(make_impl(shape(), dtype(), device(), l));
+  l->from_plain(shape(), dtype(), plain.impl_->storage->raw(), t.impl_->storage->raw());
   return t;
 }
 
 float* Tensor::data() {
   expect_cpu_float("Tensor::data");
   auto& impl = const_cast<TensorImpl&>(checked(impl_));
-  if (impl.block.load(std::memory_order_acquire) != 0) {
-    // Convert in place: the impl gets a plain copy of its data; views (detach()) made
-    // before keep the blocked storage and their own layout tag.
-    std::lock_guard<std::mutex> lock(layout_mutex());
-    if (const int32_t b = impl.block.load(std::memory_order_relaxed); b != 0) {
-      auto plain = std::make_shared<Storage>(static_cast<size_t>(shape_numel(impl.shape)) * sizeof(float));
-      const Shape& s = impl.shape;
-      convert(impl.storage->data() + impl.offset, plain->data(), s[0], s[1], s[2] * s[3], b, /*to_plain=*/true);
-      impl.storage = std::move(plain);
-      impl.offset = 0;
-      impl.block.store(0, std::memory_order_release);
-    }
-  }
+  make_plain(impl);
   return impl.storage->data() + impl.offset;
 }
 const float* Tensor::data() const {
@@ -281,7 +268,7 @@ Tensor Tensor::reshape(const Shape& new_shape) const {
   }
   CONVNET_CHECK(shape_numel(s) == numel(), "reshape: shape ", shape_str(new_shape), " is invalid for input of shape ",
                 shape_str(shape()), " (", numel(), " elements)");
-  if (dtype() == DType::float32 && device().is_cpu()) data();  // a view shares the storage: plain row-major first
+  make_plain(const_cast<TensorImpl&>(checked(impl_)));  // a view shares the storage: row-major first
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = impl_->storage;
   impl->offset = impl_->offset;
@@ -316,13 +303,13 @@ Tensor Tensor::clone() const {
 
 Tensor Tensor::detach() const {
   auto impl = std::make_shared<TensorImpl>();
-  std::lock_guard<std::mutex> lock(layout_mutex());  // storage and layout tag as one pair
+  std::lock_guard<std::mutex> lock(layout_mutex());  // storage and layout as one pair
   impl->storage = checked(impl_).storage;
   impl->offset = impl_->offset;
   impl->shape = impl_->shape;
   impl->dtype = impl_->dtype;
   impl->device = impl_->device;
-  impl->block.store(impl_->block.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  impl->layout.store(impl_->layout.load(std::memory_order_relaxed), std::memory_order_relaxed);
   return Tensor(impl);
 }
 
@@ -335,7 +322,7 @@ void Tensor::set_data_(const Tensor& src) {
   impl.shape = from.shape;
   impl.dtype = from.dtype;
   impl.device = from.device;
-  impl.block.store(from.block.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  impl.layout.store(from.layout.load(std::memory_order_relaxed), std::memory_order_relaxed);
 }
 
 bool Tensor::requires_grad() const { return impl_ && impl_->requires_grad; }

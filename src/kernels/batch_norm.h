@@ -9,7 +9,7 @@ namespace convnet::kernels {
 struct BatchNormGeom {
   int64_t N, C, S;
   // Layout of x, y, gy, gx: 0 = plain (N, C, S); B > 0 = channel-blocked (N, C/B, S, B),
-  // element (n, c, s) at ((n C/B + c/B) S + s) B + c % B (see Tensor::block()).
+  // element (n, c, s) at ((n C/B + c/B) S + s) B + c % B (kernels/layout.h).
   int64_t B = 0;
 };
 

@@ -1,6 +1,9 @@
 #pragma once
 // Kernel interface of conv2d. Kernels trust the op: shapes are already checked.
 #include <cstdint>
+#include <vector>
+
+#include "convnet/core/layout.h"
 #include "kernels/registry.h"
 
 namespace convnet::kernels {
@@ -26,7 +29,7 @@ template <class T>
 using Conv2dBwdWeightFn = void(const Conv2dGeom&, const T* x, const T* gy, T* gw, T* gb);
 
 // The same with a layout per activation tensor: 0 = plain NCHW, B > 0 = channel-blocked
-// (N, C/B, H, W, B), see Tensor::block(). Weights and biases are always plain.
+// (N, C/B, H, W, B), see kernels/layout.h. Weights and biases are always plain.
 //   keys: conv2d_fwd_blocked, conv2d_bwd_data_blocked, conv2d_bwd_weight_blocked
 template <class T>
 using Conv2dFwdBlockedFn = void(const Conv2dGeom&, const T* x, int32_t x_block, const T* w, const T* b, T* y,
@@ -37,9 +40,11 @@ using Conv2dBwdDataBlockedFn = void(const Conv2dGeom&, const T* gy, int32_t gy_b
 template <class T>
 using Conv2dBwdWeightBlockedFn = void(const Conv2dGeom&, const T* x, int32_t x_block, const T* gy, int32_t gy_block,
                                       T* gw, T* gb);
-// key conv2d_block: the channel block the selected convolution computes in natively (the
-// layout its outputs should stay in); 0 = plain only.
-using Conv2dBlockFn = int32_t();
+// key conv2d_layout: the layout (kernels/layout.h) the selected convolution wants its output
+// in, for this geometry: its native one, so that the next layer (batch norm, activation,
+// conv) goes on without a reorder; null = plain. The op allocates y so and passes the
+// blocks of x and y (channel_block) to the *_blocked keys.
+using Conv2dLayoutFn = const Layout*(const Conv2dGeom&);
 
 namespace ref {
 template <class T> void conv2d_fwd(const Conv2dGeom& g, const T* x, const T* w, const T* b, T* y);
@@ -52,10 +57,11 @@ void conv2d_bwd_data_blocked(const Conv2dGeom& g, const float* gy, int32_t gy_bl
                              int32_t gx_block);
 void conv2d_bwd_weight_blocked(const Conv2dGeom& g, const float* x, int32_t x_block, const float* gy, int32_t gy_block,
                                float* gw, float* gb);
-int32_t conv2d_block();
+const Layout* conv2d_layout(const Conv2dGeom& g);
 }  // namespace ref
 
-// Channel-blocked layout (N, C/B, S, B) <-> plain (N, C, S); B = 0 copies.
+// Channel-blocked layout (N, C/B, S, B) <-> plain (N, C, S); B = 0 copies. The readable
+// forms (kernels/layout.h has the threaded ones).
 void to_plain_layout(const float* src, float* dst, int64_t N, int64_t C, int64_t S, int32_t B);
 void to_blocked_layout(const float* src, float* dst, int64_t N, int64_t C, int64_t S, int32_t B);
 
@@ -67,10 +73,39 @@ void conv2d_bwd_data(const Conv2dGeom& g, const float* gy, const float* w, float
 void conv2d_bwd_weight(const Conv2dGeom& g, const float* x, const float* gy, float* gw, float* gb);
 }  // namespace cpu
 
+// The blocked forms of a plain-only backend: the plain kernels on plain tensors; blocked
+// ones are rewritten plain around them (a backend whose conv2d_layout is null sees blocked
+// tensors only where another backend made them).
+template <Conv2dFwdFn<float>* Plain>
+void plain_conv2d_fwd(const Conv2dGeom& g, const float* x, int32_t xb, const float* w, const float* b, float* y,
+                      int32_t yb) {
+  if (xb == 0 && yb == 0) return Plain(g, x, w, b, y);
+  std::vector<float> px(g.N * g.C * g.H * g.W), py(g.N * g.OC * g.OH * g.OW);
+  to_plain_layout(x, px.data(), g.N, g.C, g.H * g.W, xb);
+  Plain(g, px.data(), w, b, py.data());
+  to_blocked_layout(py.data(), y, g.N, g.OC, g.OH * g.OW, yb);
+}
+template <Conv2dBwdDataFn<float>* Plain>
+void plain_conv2d_bwd_data(const Conv2dGeom& g, const float* gy, int32_t gyb, const float* w, float* gx, int32_t gxb) {
+  if (gyb == 0 && gxb == 0) return Plain(g, gy, w, gx);
+  std::vector<float> pgy(g.N * g.OC * g.OH * g.OW), pgx(g.N * g.C * g.H * g.W);
+  to_plain_layout(gy, pgy.data(), g.N, g.OC, g.OH * g.OW, gyb);
+  Plain(g, pgy.data(), w, pgx.data());
+  to_blocked_layout(pgx.data(), gx, g.N, g.C, g.H * g.W, gxb);
+}
+template <Conv2dBwdWeightFn<float>* Plain>
+void plain_conv2d_bwd_weight(const Conv2dGeom& g, const float* x, int32_t xb, const float* gy, int32_t gyb, float* gw,
+                             float* gb) {
+  if (xb == 0 && gyb == 0) return Plain(g, x, gy, gw, gb);
+  std::vector<float> px(g.N * g.C * g.H * g.W), pgy(g.N * g.OC * g.OH * g.OW);
+  to_plain_layout(x, px.data(), g.N, g.C, g.H * g.W, xb);
+  to_plain_layout(gy, pgy.data(), g.N, g.OC, g.OH * g.OW, gyb);
+  Plain(g, px.data(), pgy.data(), gw, gb);
+}
 
 // The keys (kernels/registry.h): one per kernel of this interface.
 namespace keys {
-inline Kernel<Conv2dBlockFn> conv2d_block{"conv2d_block"};
+inline Kernel<Conv2dLayoutFn> conv2d_layout{"conv2d_layout"};
 inline Kernel<Conv2dFwdBlockedFn<float>> conv2d_fwd_blocked{"conv2d_fwd_blocked"};
 inline Kernel<Conv2dBwdDataBlockedFn<float>> conv2d_bwd_data_blocked{"conv2d_bwd_data_blocked"};
 inline Kernel<Conv2dBwdWeightBlockedFn<float>> conv2d_bwd_weight_blocked{"conv2d_bwd_weight_blocked"};

@@ -16,7 +16,7 @@ struct Pool2dGeom {
   int64_t OH, OW;          // output
   bool count_include_pad;  // avg only
   // Layout of x, y, argmax, gy, gx: 0 = plain, B > 0 = channel-blocked (N, C/B, H, W, B)
-  // (see Tensor::block()). argmax holds the index ih*W + iw within the (H, W) plane in
+  // (kernels/layout.h). argmax holds the index ih*W + iw within the (H, W) plane in
   // either layout.
   int64_t B = 0;
 };

@@ -24,20 +24,20 @@ using ActBwd = kernels::Kernel<kernels::ActBwdFn<float>>;
 
 Tensor activation(const char* name, ActFwd& fwd, ActBwd& bwd, const Tensor& x, float a, bool guided = false) {
   CONVNET_CHECK(x.defined(), name, ": input must be defined");
-  // Elementwise, so any layout will do: y keeps x's (see Tensor::block()).
-  Tensor y = Tensor::empty_blocked(x.shape(), x.block());
+  // Elementwise, so any layout will do: y keeps x's (core/layout.h).
+  Tensor y = Tensor::empty_like(x);
   fwd(x.numel(), a, x.raw_data(), y.raw_data());
   autograd::record(y, guided ? "guided_relu" : name, {x}, [&bwd, a, x, yd = y.detach(), guided](const Tensor& gy_in) {
-    // x, y and gy in one layout: x's now (it may have been converted since the forward).
-    const int32_t layout = x.block();
-    Tensor gy = gy_in.to_block(layout);
-    const Tensor y_same = yd.to_block(layout);
+    // x, y and gy in one layout: x's now (it may have been rewritten since the forward).
+    const Layout* layout = x.layout();
+    Tensor gy = gy_in.in_layout(layout);
+    const Tensor y_same = yd.in_layout(layout);
     if (guided) {  // max(gy, 0), then the ordinary mask [x > 0]: the mask and the clamp commute
-      Tensor g = Tensor::empty_blocked(gy.shape(), layout);
+      Tensor g = Tensor::empty_like(gy);
       kernels::keys::clamp_fwd(gy.numel(), 0.f, std::numeric_limits<float>::infinity(), gy.raw_data(), g.raw_data());
       gy = g;
     }
-    Tensor gx = Tensor::empty_blocked(x.shape(), layout);
+    Tensor gx = Tensor::empty_like(gy);
     bwd(x.numel(), a, x.raw_data(), y_same.raw_data(), gy.raw_data(), gx.raw_data());
     return std::vector<Tensor>{gx};
   });

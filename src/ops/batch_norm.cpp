@@ -5,10 +5,11 @@
 #include "convnet/autograd/autograd.h"
 #include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
-#include "ops/checks.h"
 #include "kernels/batch_norm.h"
-#include "kernels/vector.h"
+#include "kernels/layout.h"
 #include "kernels/registry.h"
+#include "kernels/vector.h"
+#include "ops/checks.h"
 
 namespace convnet::ops {
 
@@ -47,9 +48,9 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
 
   const float* w = weight.defined() ? weight.data() : nullptr;
   const float* b = bias.defined() ? bias.data() : nullptr;
-  // y in x's layout (plain or channel-blocked, see Tensor::block()): the kernels take both.
-  g.B = x.block();
-  Tensor y = Tensor::empty_blocked(x.shape(), static_cast<int32_t>(g.B));
+  // y in x's layout (the kernels read it as g.B).
+  g.B = kernels::channel_block(x);
+  Tensor y = Tensor::empty_like(x);
   Tensor mean, var;  // the statistics y was normalized with; backward needs them
   if (batch_stats) {
     mean = Tensor::empty({g.C});
@@ -72,12 +73,12 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
 
   autograd::record(
       y, "batch_norm", {x, weight, bias}, [x, weight, bias, mean, var, g, eps, batch_stats](const Tensor& gy_in) {
-        // x's layout now (it may have been converted to plain since), gy in it.
+        // x's layout now (it may have been rewritten row-major since), gy in it.
         kernels::BatchNormGeom gb_geom = g;
-        gb_geom.B = x.block();
-        const Tensor gy = gy_in.to_block(static_cast<int32_t>(gb_geom.B));
+        gb_geom.B = kernels::channel_block(x);
+        const Tensor gy = gy_in.in_layout(x.layout());
         Tensor gx, gw, gb;
-        if (x.requires_grad()) gx = Tensor::empty_blocked(x.shape(), static_cast<int32_t>(gb_geom.B));
+        if (x.requires_grad()) gx = Tensor::empty_like(x);
         if (weight.defined() && weight.requires_grad()) gw = Tensor::empty(weight.shape());
         if (bias.defined() && bias.requires_grad()) gb = Tensor::empty(bias.shape());
         kernels::keys::batch_norm_bwd(gb_geom, x.raw_data(), gy.raw_data(), mean.data(), var.data(),

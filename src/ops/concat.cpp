@@ -5,9 +5,10 @@
 #include "convnet/autograd/autograd.h"
 #include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
-#include "ops/checks.h"
 #include "kernels/elementwise.h"
+#include "kernels/layout.h"
 #include "kernels/registry.h"
+#include "ops/checks.h"
 
 namespace convnet::ops {
 
@@ -35,40 +36,33 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t dim, const std::string& lay
                     " (all dimensions but dim ", d, " must be equal)");
   }
 
-  // Channel concatenation of tensors that are all channel-blocked by the same B (see
-  // Tensor::block()) stays blocked: in (N, C/B, H, W, B) it is a concatenation of the C/B
-  // blocks, the same copy with other sizes. GoogLeNet's and DenseNet's concats between
-  // convolutions then cost no layout conversion.
-  int32_t B = d == 1 && rank == 4 ? x0.block() : 0;
-  for (const Tensor& x : xs) B = x.block() == B ? B : 0;
-  int64_t outer = 1, inner = 1, total = 0;
-  for (int64_t k = 0; k < d; ++k) outer *= x0.shape()[k];
-  for (int64_t k = d + 1; k < rank; ++k) inner *= x0.shape()[k];
-  if (B) inner *= B;
-  std::vector<int64_t> sizes;
+  // The copy's geometry in the inputs' layout where the kernels can concatenate in it (a
+  // channel concat of blocked tensors: GoogLeNet's and DenseNet's cost no conversion), else
+  // row-major.
+  const kernels::ConcatGeom cg = kernels::concat_geom(xs, d);
+  int64_t total = 0;
+  std::vector<Tensor> in;
   std::vector<const float*> ptrs;
   for (const Tensor& x : xs) {
-    sizes.push_back(x.shape()[d] / (B ? B : 1));
-    ptrs.push_back(B ? x.raw_data() : x.data());
+    in.push_back(x.in_layout(cg.layout));
+    ptrs.push_back(in.back().raw_data());
     total += x.shape()[d];
   }
   Shape out_shape = x0.shape();
   out_shape[d] = total;
-  Tensor y = B ? Tensor::empty_blocked(out_shape, B) : Tensor::empty(out_shape);
+  Tensor y = Tensor::empty(out_shape, x0.dtype(), x0.device(), cg.layout);
   const auto count = static_cast<int64_t>(xs.size());
-  kernels::keys::concat_fwd(outer, inner, count, sizes.data(), ptrs.data(),
-                                             B ? y.raw_data() : y.data());
-  autograd::record(y, "concat", xs, [xs, sizes, outer, inner, count, B](const Tensor& g_in) {
-    const Tensor g = B ? g_in.to_block(B) : g_in;
+  kernels::keys::concat_fwd(cg.outer, cg.inner, count, cg.sizes.data(), ptrs.data(), y.raw_data());
+  autograd::record(y, "concat", xs, [xs, cg, count](const Tensor& g_in) {
+    const Tensor g = g_in.in_layout(cg.layout);
     std::vector<Tensor> grads(xs.size());
     std::vector<float*> gptrs(xs.size(), nullptr);
     for (size_t i = 0; i < xs.size(); ++i)
       if (xs[i].requires_grad()) {
-        grads[i] = B ? Tensor::empty_blocked(xs[i].shape(), B) : Tensor::empty(xs[i].shape());
-        gptrs[i] = B ? grads[i].raw_data() : grads[i].data();
+        grads[i] = Tensor::empty(xs[i].shape(), g.dtype(), g.device(), cg.layout);
+        gptrs[i] = grads[i].raw_data();
       }
-    kernels::keys::concat_bwd(outer, inner, count, sizes.data(),
-                                               B ? g.raw_data() : g.data(), gptrs.data());
+    kernels::keys::concat_bwd(cg.outer, cg.inner, count, cg.sizes.data(), g.raw_data(), gptrs.data());
     return grads;
   });
   if (trace::active()) trace::record("concat", xs, y, {.ints = {{"dim", {d}}}});

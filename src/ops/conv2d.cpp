@@ -3,10 +3,11 @@
 #include "convnet/autograd/autograd.h"
 #include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
-#include "ops/checks.h"
 #include "convnet/ops/output_size.h"
 #include "kernels/conv2d.h"
+#include "kernels/layout.h"
 #include "kernels/registry.h"
+#include "ops/checks.h"
 
 namespace convnet {
 
@@ -26,6 +27,12 @@ std::string Padding::str() const {
 }
 
 namespace ops {
+
+namespace {
+int32_t block(const Tensor& t) {
+  return static_cast<int32_t>(kernels::channel_block(t));
+}
+}  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dArgs& a, const std::string& layer) {
   CONVNET_CHECK(x.defined() && weight.defined(), layer, ": input and weight must be defined");
@@ -80,47 +87,29 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
                 "; input of shape ", shape_str(x.shape()), ", weight of shape ", shape_str(weight.shape()),
                 ", padding ", a.padding.str());
 
-  // Layouts: a backend that computes in a channel-blocked layout (oneDNN: nChw16c) reads x
-  // in whatever layout it comes and leaves y blocked when the channels fill whole blocks,
-  // so the next layer (batch norm, activation, conv) can go on without a reorder; anything
-  // else reads y through data(), which converts it back to plain NCHW. With a plain-only
-  // backend (ref, im2col) and a plain x everything stays plain, on the plain kernel keys.
-  const int32_t block = kernels::keys::conv2d_block.get()();
-  const int32_t xb = x.block(), yb = block > 0 && g.OC % block == 0 ? block : 0;
-  const bool layouts = block > 0 || xb > 0;
+  // Layouts: the backend says which one y should be in (kernels/layout.h; oneDNN's blocked
+  // nChw16c when the channels fill whole blocks), so that the next layer (batch norm,
+  // activation, conv) goes on without a reorder; x comes in whatever layout it has. The op
+  // passes the layouts on as the kernels' channel blocks.
+  const Tensor& w = weight;
   const float* bp = bias.defined() ? bias.data() : nullptr;
-  Tensor y = Tensor::empty_blocked({g.N, g.OC, g.OH, g.OW}, yb);
-  if (layouts)
-    kernels::keys::conv2d_fwd_blocked(g, x.raw_data(), xb, weight.data(), bp,
-                                                      y.raw_data(), yb);
-  else
-    kernels::keys::conv2d_fwd(g, x.data(), weight.data(), bp, y.data());
+  Tensor y = Tensor::empty({g.N, g.OC, g.OH, g.OW}, x.dtype(), x.device(), kernels::keys::conv2d_layout.value(g));
+  kernels::keys::conv2d_fwd_blocked(g, x.raw_data(), block(x), w.data(), bp, y.raw_data(), block(y));
   autograd::record(y, "conv2d", {x, weight, bias}, [x, weight, bias, g](const Tensor& gy) {
-    // x may have been converted to plain since the forward (someone read its data()).
-    const int32_t xb = x.block(), gyb = gy.block();
-    const bool layouts = xb > 0 || gyb > 0 || kernels::keys::conv2d_block.get()() > 0;
     Tensor gx, gw, gb;
     if (x.requires_grad()) {
-      // The gradient of x in x's layout: it meets x's producer's backward there.
-      gx = Tensor::empty_blocked(x.shape(), xb);
-      if (layouts)
-        kernels::keys::conv2d_bwd_data_blocked(g, gy.raw_data(), gyb,
-                                                              weight.data(), gx.raw_data(), xb);
-      else
-        kernels::keys::conv2d_bwd_data(g, gy.data(), weight.data(), gx.data());
+      // The gradient of x in x's layout (now: it may have been rewritten since the forward):
+      // it meets x's producer's backward there.
+      gx = Tensor::empty_like(x);
+      kernels::keys::conv2d_bwd_data_blocked(g, gy.raw_data(), block(gy), weight.data(), gx.raw_data(), block(gx));
     }
     const bool need_b = bias.defined() && bias.requires_grad();
     if (weight.requires_grad() || need_b) {
       // One pass computes both; a frozen weight with a trainable bias pays for the weight too.
       Tensor gw_full = Tensor::empty(weight.shape());
       if (need_b) gb = Tensor::empty(bias.shape());
-      float* gbp = need_b ? gb.data() : nullptr;
-      if (layouts)
-        kernels::keys::conv2d_bwd_weight_blocked(g, x.raw_data(), xb,
-                                                                gy.raw_data(), gyb, gw_full.data(), gbp);
-      else
-        kernels::keys::conv2d_bwd_weight(g, x.data(), gy.data(), gw_full.data(),
-                                                         gbp);
+      kernels::keys::conv2d_bwd_weight_blocked(g, x.raw_data(), block(x), gy.raw_data(), block(gy), gw_full.data(),
+                                               need_b ? gb.data() : nullptr);
       if (weight.requires_grad()) gw = gw_full;
     }
     return std::vector<Tensor>{gx, gw, gb};

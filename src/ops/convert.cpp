@@ -13,8 +13,10 @@ Tensor Tensor::to(DType dt) const {
   if (from == dt) return *this;
   CONVNET_CHECK(device().is_cpu(), "Tensor::to(", dtype_name(dt), "): the tensor is on ", device_name(device()),
                 ", which has no conversion kernel in this build");
-  Tensor y = empty(shape(), dt, device());
-  kernels::keys::convert(numel(), from, raw_ptr(), dt, y.raw_ptr());
+  // Elementwise, so in this tensor's layout (core/layout.h).
+  const Tensor x = detach();  // one (storage, layout) pair, whatever another thread does
+  Tensor y = empty(shape(), dt, device(), x.layout());
+  kernels::keys::convert(numel(), from, x.stored_ptr(), dt, y.stored_ptr());
   if (is_floating(from) && is_floating(dt))
     autograd::record(y, "to", {*this}, [from](const Tensor& g) { return std::vector<Tensor>{g.to(from)}; });
   return y;

@@ -21,18 +21,17 @@ void check_same_shape(const std::string& op, const Tensor& a, const Tensor& b) {
                 shape_str(b.shape()));
 }
 
-// Elementwise, so any layout will do as long as both operands share it (see
-// Tensor::block()): y keeps it; operands in different layouts are read as plain.
+// Elementwise, so any layout will do as long as both operands share it (core/layout.h):
+// b is read in a's, and y keeps it.
 Tensor binary(kernels::Kernel<kernels::BinaryFn<float>>& kernel, const Tensor& a, const Tensor& b) {
-  const bool same = a.block() == b.block();
-  const Tensor pa = same ? a : a.to_block(0), pb = same ? b : b.to_block(0);
-  Tensor y = Tensor::empty_blocked(a.shape(), pa.block());
-  kernel(a.numel(), pa.raw_data(), pb.raw_data(), y.raw_data());
+  const Tensor pb = b.in_layout(a.layout());
+  Tensor y = Tensor::empty_like(a);
+  kernel(a.numel(), a.raw_data(), pb.raw_data(), y.raw_data());
   return y;
 }
 
 Tensor scaled(const Tensor& x, float s) {
-  Tensor y = Tensor::empty_blocked(x.shape(), x.block());
+  Tensor y = Tensor::empty_like(x);
   kernels::keys::scale(x.numel(), s, x.raw_data(), y.raw_data());
   return y;
 }

@@ -7,6 +7,7 @@
 #include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
 #include "convnet/ops/output_size.h"
+#include "kernels/layout.h"
 #include "kernels/pool2d.h"
 #include "kernels/registry.h"
 
@@ -68,13 +69,12 @@ kernels::AdaptivePool2dGeom adaptive_geom(const Tensor& x, std::array<int64_t, 2
 
 Tensor adaptive_avg(const Tensor& x, std::array<int64_t, 2> out, const std::string& layer, const char* node) {
   kernels::AdaptivePool2dGeom g = adaptive_geom(x, out, layer);
-  g.B = x.block();  // in x's layout, plain or channel-blocked, as max_pool2d
-  const auto B = static_cast<int32_t>(g.B);
-  Tensor y = Tensor::empty_blocked({g.N, g.C, g.OH, g.OW}, B);
+  g.B = kernels::channel_block(x);  // in x's layout, as max_pool2d
+  Tensor y = Tensor::empty_like(x, {g.N, g.C, g.OH, g.OW});
   kernels::keys::adaptive_avg_pool2d_fwd(g, x.raw_data(), y.raw_data());
-  autograd::record(y, node, {x}, [g, B, shape = x.shape()](const Tensor& gy_in) {
-    const Tensor gy = gy_in.to_block(B);
-    Tensor gx = Tensor::empty_blocked(shape, B);
+  autograd::record(y, node, {x}, [g, xl = x.layout(), shape = x.shape()](const Tensor& gy_in) {
+    const Tensor gy = gy_in.in_layout(xl);
+    Tensor gx = Tensor::empty(shape, gy.dtype(), gy.device(), xl);
     kernels::keys::adaptive_avg_pool2d_bwd(g, gy.raw_data(), gx.raw_data());
     return std::vector<Tensor>{gx};
   });
@@ -113,18 +113,18 @@ trace::Attrs pool_attrs(const kernels::Pool2dGeom& g, const Pool2dArgs& a) {
 
 Tensor max_pool2d(const Tensor& x, const Pool2dArgs& a, const std::string& layer) {
   kernels::Pool2dGeom g = pool_geom(x, a, /*is_max=*/true, layer);
-  // y (and its indices) in x's layout, plain or channel-blocked (see Tensor::block()).
-  g.B = x.block();
-  Tensor y = Tensor::empty_blocked({g.N, g.C, g.OH, g.OW}, static_cast<int32_t>(g.B));
+  // y (and its indices) in x's layout (the kernels read it as g.B).
+  g.B = kernels::channel_block(x);
+  Tensor y = Tensor::empty_like(x, {g.N, g.C, g.OH, g.OW});
   // The argmax indices are the only state backward needs; skip them for inference.
   const bool grad = autograd::needs_grad({&x});
   auto argmax = std::make_shared<std::vector<int64_t>>(grad ? y.numel() : 0);
   kernels::keys::max_pool2d_fwd(g, x.raw_data(), y.raw_data(),
                                                 grad ? argmax->data() : nullptr);
-  autograd::record(y, "max_pool2d", {x}, [g, argmax, shape = x.shape()](const Tensor& gy_in) {
-    // The indices are laid out like y was: gy and gx in that layout.
-    const Tensor gy = gy_in.to_block(static_cast<int32_t>(g.B));
-    Tensor gx = Tensor::empty_blocked(shape, static_cast<int32_t>(g.B));
+  autograd::record(y, "max_pool2d", {x}, [g, argmax, xl = x.layout(), shape = x.shape()](const Tensor& gy_in) {
+    // The indices are laid out like y was (in x's layout): gy and gx in that layout.
+    const Tensor gy = gy_in.in_layout(xl);
+    Tensor gx = Tensor::empty(shape, gy.dtype(), gy.device(), xl);
     kernels::keys::max_pool2d_bwd(g, gy.raw_data(), argmax->data(), gx.raw_data());
     return std::vector<Tensor>{gx};
   });
@@ -134,13 +134,12 @@ Tensor max_pool2d(const Tensor& x, const Pool2dArgs& a, const std::string& layer
 
 Tensor avg_pool2d(const Tensor& x, const Pool2dArgs& a, const std::string& layer) {
   kernels::Pool2dGeom g = pool_geom(x, a, /*is_max=*/false, layer);
-  g.B = x.block();  // in x's layout, plain or channel-blocked, as max_pool2d
-  const auto B = static_cast<int32_t>(g.B);
-  Tensor y = Tensor::empty_blocked({g.N, g.C, g.OH, g.OW}, B);
+  g.B = kernels::channel_block(x);  // in x's layout, as max_pool2d
+  Tensor y = Tensor::empty_like(x, {g.N, g.C, g.OH, g.OW});
   kernels::keys::avg_pool2d_fwd(g, x.raw_data(), y.raw_data());
-  autograd::record(y, "avg_pool2d", {x}, [g, B, shape = x.shape()](const Tensor& gy_in) {
-    const Tensor gy = gy_in.to_block(B);
-    Tensor gx = Tensor::empty_blocked(shape, B);
+  autograd::record(y, "avg_pool2d", {x}, [g, xl = x.layout(), shape = x.shape()](const Tensor& gy_in) {
+    const Tensor gy = gy_in.in_layout(xl);
+    Tensor gx = Tensor::empty(shape, gy.dtype(), gy.device(), xl);
     kernels::keys::avg_pool2d_bwd(g, gy.raw_data(), gx.raw_data());
     return std::vector<Tensor>{gx};
   });

@@ -651,7 +651,7 @@ const std::map<std::string, std::string> kComparedBy = {
     {"conv2d_fwd_blocked", "unit_test_layout Layout.Conv2dBlockedKernelsMatchReference"},
     {"conv2d_bwd_data_blocked", "unit_test_layout Layout.Conv2dBlockedKernelsMatchReference"},
     {"conv2d_bwd_weight_blocked", "unit_test_layout Layout.Conv2dBlockedKernelsMatchReference"},
-    {"conv2d_block", "unit_test_layout Layout.Conv2dBlockedKernelsMatchReference"},
+    {"conv2d_layout", "unit_test_layout Layout.Conv2dBlockedKernelsMatchReference"},
     {"gemm", "unit_test_gemm_variants GemmVariants"},
     // Reference only (README: "reference"): nothing to compare, the coverage test checks
     // that no fast kernel appeared without a test.

@@ -1,5 +1,6 @@
-// Channel-blocked activations (Tensor::block()): the layout itself (conversions, views,
-// data() converting in place), the layout-aware conv2d kernels against the reference in
+// Backend layouts of activations (core/layout.h; the CPU's channel-blocked family,
+// kernels/layout.h): the layouts themselves (conversions in 4- and 2-byte elements, views,
+// data() rewriting in place), the layout-aware conv2d kernels against the reference in
 // every combination of input and output layout, and whole networks run with blocked
 // activations against the same networks on the plain reference kernels, forward and
 // backward, including tensors converted to plain in the middle of a graph.
@@ -17,6 +18,7 @@
 #include "convnet/ops/output_size.h"
 #include "convnet/ops/pool2d.h"
 #include "kernels/conv2d.h"
+#include "kernels/layout.h"
 #include "kernels/registry.h"
 #include "util/test_util.h"
 #include "util/variants.h"
@@ -49,9 +51,11 @@ std::vector<float> to_float(const std::vector<double>& v) {
 TEST(Layout, BlockedStorageOrderAndRoundTrip) {
   const Shape s = {2, 32, 3, 5};
   const Tensor plain = coded(s);
-  const Tensor b16 = plain.to_block(16);
-  ASSERT_EQ(b16.block(), 16);
-  EXPECT_EQ(plain.block(), 0);  // to_block() leaves its source alone
+  const Layout* l16 = kernels::channel_blocked(16);
+  const Tensor b16 = plain.in_layout(l16);
+  ASSERT_EQ(b16.layout(), l16);
+  EXPECT_EQ(plain.layout(), nullptr);  // in_layout() leaves its source alone
+  EXPECT_EQ(l16->name(), "nChw16c");
   // (N, C/16, H, W, 16): element (n, c, h, w) at (((n*2 + c/16)*3 + h)*5 + w)*16 + c%16.
   const float* raw = b16.raw_data();
   for (int64_t n = 0; n < 2; ++n)
@@ -59,24 +63,65 @@ TEST(Layout, BlockedStorageOrderAndRoundTrip) {
       for (int64_t h = 0; h < 3; ++h)
         for (int64_t w = 0; w < 5; ++w)
           ASSERT_EQ(raw[(((n * 2 + c / 16) * 3 + h) * 5 + w) * 16 + c % 16], code(n, c, h, w));
-  EXPECT_TRUE(all_close(b16.to_block(8).to_block(0), plain, 0, 0));
-  // data() converts in place and then reads plain; views made before keep their layout.
-  Tensor b = plain.to_block(8);
+  EXPECT_TRUE(all_close(b16.in_layout(kernels::channel_blocked(8)).in_layout(nullptr), plain, 0, 0));
+  // data() rewrites in place and then reads plain; views made before keep their layout.
+  Tensor b = plain.in_layout(kernels::channel_blocked(8));
   const Tensor view = b.detach();
   EXPECT_TRUE(all_close(b, plain, 0, 0));  // all_close reads data()
-  EXPECT_EQ(b.block(), 0);
-  EXPECT_EQ(view.block(), 8);
-  EXPECT_TRUE(all_close(view.to_block(0), plain, 0, 0));
+  EXPECT_EQ(b.layout(), nullptr);
+  EXPECT_EQ(view.layout(), kernels::channel_blocked(8));
+  EXPECT_TRUE(all_close(view.in_layout(nullptr), plain, 0, 0));
   // reshape/flatten/clone/to_vector see plain data.
-  Tensor b2 = plain.to_block(16);
+  Tensor b2 = plain.in_layout(l16);
   EXPECT_EQ(b2.flatten().to_vector(), plain.flatten().to_vector());
-  EXPECT_EQ(plain.to_block(16).clone().to_vector(), plain.to_vector());
-  EXPECT_EQ(plain.to_block(16).at({1, 17, 2, 4}), code(1, 17, 2, 4));
+  EXPECT_EQ(plain.in_layout(l16).clone().to_vector(), plain.to_vector());
+  EXPECT_EQ(plain.in_layout(l16).at({1, 17, 2, 4}), code(1, 17, 2, 4));
+}
+
+// Channels-last (NHWC) is the block of all channels, for any C, in any element size.
+TEST(Layout, ChannelsLastStorageOrderInFourAndTwoByteElements) {
+  const Shape s = {2, 5, 3, 4};
+  const Tensor plain = coded(s);
+  const Layout* cl = kernels::channels_last();
+  EXPECT_EQ(cl->name(), "nhwc");
+  const Tensor t = plain.in_layout(cl);
+  EXPECT_EQ(kernels::channel_block(t), 5);
+  for (int64_t n = 0; n < 2; ++n)
+    for (int64_t c = 0; c < 5; ++c)
+      for (int64_t h = 0; h < 3; ++h)
+        for (int64_t w = 0; w < 4; ++w) ASSERT_EQ(t.raw_data()[((n * 3 + h) * 4 + w) * 5 + c], code(n, c, h, w));
+  EXPECT_TRUE(all_close(t, plain, 0, 0));
+  // bfloat16 (small codes are exact in bf16): the same order, 2-byte elements.
+  Tensor small = Tensor::empty(s);
+  for (int64_t i = 0; i < small.numel(); ++i) small.data()[i] = static_cast<float>(i % 200);
+  const Tensor h = small.to(DType::bfloat16).in_layout(cl);
+  ASSERT_EQ(h.layout(), cl);
+  const bf16_t* hp = h.stored_as<bf16_t>();
+  for (int64_t n = 0; n < 2; ++n)
+    for (int64_t c = 0; c < 5; ++c)
+      for (int64_t p = 0; p < 12; ++p)
+        ASSERT_EQ(from_bf16(hp[(n * 12 + p) * 5 + c]), small.data()[(n * 5 + c) * 12 + p]);
+  // Elementwise conversion keeps the layout; reading the elements rewrites them row-major.
+  const Tensor back = h.to(DType::float32);
+  EXPECT_EQ(back.layout(), cl);
+  EXPECT_TRUE(all_close(back, small, 0, 0));
+  Tensor h2 = h.detach();
+  EXPECT_EQ(from_bf16(h2.data_as<bf16_t>()[7]), small.data()[7]);
+  EXPECT_EQ(h2.layout(), nullptr);
 }
 
 TEST(Layout, ChannelsMustFillTheBlocks) {
-  expect_error([] { Tensor::empty_blocked({2, 24, 3, 3}, 16); }, {"channel-blocked", "(2, 24, 3, 3)", "16"});
-  expect_error([] { Tensor::empty_blocked({2, 32}, 16); }, {"4-D", "(2, 32)"});
+  expect_error(
+      [] {
+        Tensor::empty({2, 24, 3, 3}, DType::float32, Device::cpu(), kernels::channel_blocked(16));
+      },
+      {"(2, 24, 3, 3)", "nChw16c"});
+  expect_error(
+      [] {
+        Tensor::empty({2, 32}, DType::float32, Device::cpu(), kernels::channel_blocked(16));
+      },
+      {"(2, 32)", "nChw16c"});
+  expect_error([] { kernels::channel_blocked(4); }, {"block 4"});
 }
 
 // conv2d_*_blocked of every backend against the reference, inputs and outputs in every
@@ -91,12 +136,14 @@ TEST(Layout, Conv2dBlockedKernelsMatchReference) {
       {2, 16, 6, 6, 16, 3, 1, 1, 1, 16}, {1, 3, 8, 8, 16, 3, 1, 1, 1, 1},  // plain-only input (3 channels)
   };
   for (const auto& fwd : convnet::testing::fast_variants(kernels::keys::conv2d_fwd_blocked)) {
-    const auto blk = convnet::testing::partner(kernels::keys::conv2d_block, fwd.backend);
+    const auto blk = convnet::testing::partner(kernels::keys::conv2d_layout, fwd.backend);
     const auto bd = convnet::testing::partner(kernels::keys::conv2d_bwd_data_blocked, fwd.backend);
     const auto bw = convnet::testing::partner(kernels::keys::conv2d_bwd_weight_blocked, fwd.backend);
     ASSERT_TRUE(blk.fn && bd.fn && bw.fn) << fwd.backend;
-    const int32_t B = blk.fn();
-    if (B == 0) continue;  // this machine's CPU gives the backend no blocked layout
+    // The layout the backend wants its outputs in: blocked (by the CPU's block) or plain.
+    kernels::Conv2dGeom probe{2, 16, 8, 8, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 8, 8};
+    const int64_t B = kernels::channel_block(blk.fn(probe), probe.OC);
+    EXPECT_TRUE(B == 0 || B == 8 || B == 16) << fwd.backend << " " << B;
     int blocked_cases = 0;
     for (size_t ci = 0; ci < grid.size(); ++ci) {
       const Cfg& c = grid[ci];
@@ -110,8 +157,10 @@ TEST(Layout, Conv2dBlockedKernelsMatchReference) {
       kernels::ref::conv2d_fwd<float>(g, x.data(), w.data(), b.data(), y_ref.data());
       kernels::ref::conv2d_bwd_data<float>(g, gy.data(), w.data(), gx_ref.data());
       kernels::ref::conv2d_bwd_weight<float>(g, x.data(), gy.data(), gw_ref.data(), gb_ref.data());
-      for (int32_t xb : {0, B})
-        for (int32_t yb : {0, B}) {
+      // Every layout of the family, whatever the backend produces itself: plain, blocks of 8
+      // and 16, and channels-last (the block of all channels).
+      for (int32_t xb : {0, 8, 16, static_cast<int32_t>(g.C)})
+        for (int32_t yb : {0, 8, 16, static_cast<int32_t>(g.OC)}) {
           if ((xb && g.C % xb) || (yb && g.OC % yb)) continue;
           SCOPED_TRACE(fwd.backend + " config " + std::to_string(ci) + " x block " + std::to_string(xb) + " y block " +
                        std::to_string(yb));
@@ -134,14 +183,16 @@ TEST(Layout, Conv2dBlockedKernelsMatchReference) {
           EXPECT_TRUE(close(gb, gb_ref));
           blocked_cases += xb > 0 || yb > 0;
           for (const kernels::KernelBase* k : std::initializer_list<const kernels::KernelBase*>{
-                   &kernels::keys::conv2d_block, &kernels::keys::conv2d_fwd_blocked,
+                   &kernels::keys::conv2d_layout, &kernels::keys::conv2d_fwd_blocked,
                    &kernels::keys::conv2d_bwd_data_blocked, &kernels::keys::conv2d_bwd_weight_blocked})
             convnet::testing::count_compared(*k);
         }
     }
     EXPECT_GT(blocked_cases, 20) << fwd.backend;
   }
-  convnet::testing::expect_compared({&kernels::keys::conv2d_block, &kernels::keys::conv2d_fwd_blocked, &kernels::keys::conv2d_bwd_data_blocked, &kernels::keys::conv2d_bwd_weight_blocked});
+  convnet::testing::expect_compared({&kernels::keys::conv2d_layout, &kernels::keys::conv2d_fwd_blocked,
+                                     &kernels::keys::conv2d_bwd_data_blocked,
+                                     &kernels::keys::conv2d_bwd_weight_blocked});
 }
 
 namespace {
@@ -154,10 +205,10 @@ struct Net {
       c3{nn::Conv2dOptions(32, 32, 3).stride(2).padding(1).bias(false).groups(2)};
   nn::BatchNorm2d b1{16}, b2{16}, b3{32};
   nn::Linear fc{32, 5};
-  int32_t seen_block = -1;  // the layout the first conv's output came in
+  const Layout* seen_layout = nullptr;  // the layout the first conv's output came in
   Tensor forward(const Tensor& x, bool peek) {
     Tensor a = c1(x);
-    seen_block = a.block();
+    seen_layout = a.layout();
     Tensor h = ops::relu(b1(a));
     if (peek) h.data();  // a non-layout-aware reader in the middle of the graph
     Tensor r = ops::relu(ops::add(b2(c2(h)), h));
@@ -190,9 +241,10 @@ TEST(Layout, NetworkMatchesPlainReferenceForwardAndBackward) {
       Tensor xi = x.clone().requires_grad_();
       Tensor y = net.forward(xi, peek);
       // The default backend really runs blocked where the CPU allows; the reference never.
-      EXPECT_EQ(net.seen_block, kernels::keys::conv2d_block.get()());
+      const kernels::Conv2dGeom c1{4, 3, 12, 12, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 12, 12};
+      EXPECT_EQ(net.seen_layout, kernels::keys::conv2d_layout.value(c1));
       if (std::string(backend) == "ref") {
-        EXPECT_EQ(net.seen_block, 0);
+        EXPECT_EQ(net.seen_layout, nullptr);
       }
       backward_with(y, g);
       outs.push_back(y.to_vector());

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "convnet/core/dtype.h"
+#include "convnet/core/layout.h"
 #include "convnet/core/shape.h"
 #include "convnet/core/storage.h"
 
@@ -31,9 +32,9 @@ struct TensorImpl {
   Shape shape;
   DType dtype = DType::float32;
   Device device;
-  // Physical layout of `storage` (see Tensor::block()): 0 = plain row-major; B > 0 = a 4-D
-  // tensor stored channel-blocked. Atomic because data() on a const tensor may convert it.
-  std::atomic<int32_t> block{0};
+  // A backend's arrangement of `storage` (core/layout.h); null = plain row-major. Atomic
+  // because reading the elements of a const tensor may convert it in place.
+  std::atomic<const Layout*> layout{nullptr};
   bool requires_grad = false;
   std::shared_ptr<TensorImpl> grad;  // accumulated gradient of a leaf
   std::shared_ptr<Node> grad_fn;     // the op that produced this tensor (non-leaf)
@@ -47,7 +48,10 @@ class Tensor {
 
   // ---- construction -------------------------------------------------------------
   static Tensor empty(const Shape& shape);  // uninitialized float32 on the CPU (as torch.empty)
-  static Tensor empty(const Shape& shape, DType dtype, Device device = Device::cpu());
+  static Tensor empty(const Shape& shape, DType dtype, Device device = Device::cpu(), const Layout* layout = nullptr);
+  // Uninitialized, with t's dtype, device and layout (the output of an elementwise kernel).
+  static Tensor empty_like(const Tensor& t);
+  static Tensor empty_like(const Tensor& t, const Shape& shape);  // another shape, same layout
   static Tensor zeros(const Shape& shape);
   static Tensor ones(const Shape& shape);
   static Tensor full(const Shape& shape, float value);
@@ -64,17 +68,17 @@ class Tensor {
   int64_t numel() const;
   DType dtype() const;
   Device device() const;
-  // The float32 elements of a CPU tensor (converted to the plain layout first, see
-  // block()); throws for another dtype or device, naming both.
+  // The float32 elements of a CPU tensor, row-major (rewritten from a backend layout first,
+  // see layout()); throws for another dtype or device, naming both.
   float* data();
   const float* data() const;
   // The elements as T, which must be the tensor's element type (float, bf16_t, f16_t,
-  // int64_t, int32_t, uint8_t; bool tensors as uint8_t), on the CPU.
+  // int64_t, int32_t, uint8_t; bool tensors as uint8_t), on the CPU, row-major.
   template <class T>
   T* data_as();
   template <class T>
   const T* data_as() const;
-  // The bytes, on whatever device: for kernels of that device only.
+  // The bytes, row-major, on whatever device: for kernels of that device only.
   void* raw_ptr();
   const void* raw_ptr() const;
   // Element access for tests and small tools: t.at({n, c, h, w}).
@@ -118,22 +122,24 @@ class Tensor {
   void register_hook(GradHook hook);
   const std::shared_ptr<Node>& grad_fn() const;
 
-  // ---- physical layout (for the CPU backends) ---------------------------------------
-  // 0: plain row-major, what data() always returns. B > 0: a 4-D (N, C, H, W) tensor with
-  // C % B == 0 stored channel-blocked, as (N, C/B, H, W, B) (oneDNN's nChw16c for B = 16):
-  // the layout oneDNN's convolutions compute in, so a network's activations and their
-  // gradients can go from one layout-aware kernel to the next without a reorder each time.
-  // data() (and everything built on it) first converts a blocked tensor in place to plain,
-  // so code that is not layout-aware never sees the blocked layout.
-  int32_t block() const;
-  // The storage as it is, blocked or not: for layout-aware kernels only.
-  float* raw_data();
-  const float* raw_data() const;
-  // Uninitialized, in the given layout (0: as empty()).
-  static Tensor empty_blocked(const Shape& shape, int32_t block);
-  // This tensor if it already has layout `block`, else a converted copy (not recorded by
-  // autograd: for kernels and backward functions).
-  Tensor to_block(int32_t block) const;
+  // ---- physical layout (core/layout.h) ---------------------------------------------
+  // The backend layout the elements are stored in; null = plain row-major, what data(),
+  // data_as<T>() and raw_ptr() always give: they first rewrite a tensor stored otherwise
+  // in place (every handle sees it), so code that is not a backend's never sees a layout.
+  const Layout* layout() const;
+  // The elements as they are stored, in whatever layout: for kernels only (checks the dtype
+  // and that the tensor is on the CPU).
+  template <class T>
+  T* stored_as();
+  template <class T>
+  const T* stored_as() const;
+  void* stored_ptr();  // the bytes as stored, on whatever device
+  const void* stored_ptr() const;
+  float* raw_data() { return stored_as<float>(); }
+  const float* raw_data() const { return stored_as<float>(); }
+  // This tensor if it is stored in `layout` already, else a copy stored so (not recorded by
+  // autograd: for ops that need two operands in one layout, and backward functions).
+  Tensor in_layout(const Layout* layout) const;
 
   TensorImpl* impl() const { return impl_.get(); }
   // The float32-on-CPU check of data(), raw_data() and the element accessors, for ops

@@ -183,6 +183,10 @@ void conv2d_bwd_weight(const Conv2dGeom& g, const float* x, const float* gy, flo
 namespace convnet::kernels {
 void register_cpu_conv2d() {
   keys::conv2d_fwd.add("cpu", 10, &cpu::conv2d_fwd);
+  keys::conv2d_layout.add("cpu", 10, &ref::conv2d_layout);  // computes plain: outputs plain
+  keys::conv2d_fwd_blocked.add("cpu", 10, &plain_conv2d_fwd<&cpu::conv2d_fwd>);
+  keys::conv2d_bwd_data_blocked.add("cpu", 10, &plain_conv2d_bwd_data<&cpu::conv2d_bwd_data>);
+  keys::conv2d_bwd_weight_blocked.add("cpu", 10, &plain_conv2d_bwd_weight<&cpu::conv2d_bwd_weight>);
   keys::conv2d_bwd_data.add("cpu", 10, &cpu::conv2d_bwd_data);
   keys::conv2d_bwd_weight.add("cpu", 10, &cpu::conv2d_bwd_weight);
 }

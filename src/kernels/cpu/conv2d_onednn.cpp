@@ -12,6 +12,7 @@
 
 #include "kernels/conv2d.h"
 #include "kernels/cpu/onednn_common.h"
+#include "kernels/layout.h"
 #include "kernels/registry.h"
 
 namespace convnet::kernels::onednn {
@@ -199,6 +200,12 @@ void conv2d_bwd_weight_blocked(const Conv2dGeom& g, const float* x, int32_t xb, 
   e->gw.finish(mgw, gw);
 }
 
+// Blocked by the CPU's preferred block when the output channels fill whole blocks.
+const Layout* conv2d_layout(const Conv2dGeom& g) {
+  const int32_t B = preferred_block();
+  return B > 0 && g.OC % B == 0 ? channel_blocked(B) : nullptr;
+}
+
 void conv2d_fwd(const Conv2dGeom& g, const float* x, const float* w, const float* b, float* y) {
   conv2d_fwd_blocked(g, x, 0, w, b, y, 0);
 }
@@ -213,7 +220,7 @@ void conv2d_bwd_weight(const Conv2dGeom& g, const float* x, const float* gy, flo
 
 namespace convnet::kernels {
 void register_onednn_conv2d() {
-  keys::conv2d_block.add("onednn", 20, &onednn::preferred_block);
+  keys::conv2d_layout.add("onednn", 20, &onednn::conv2d_layout);
   keys::conv2d_fwd_blocked.add("onednn", 20, &onednn::conv2d_fwd_blocked);
   keys::conv2d_bwd_data_blocked.add("onednn", 20, &onednn::conv2d_bwd_data_blocked);
   keys::conv2d_bwd_weight_blocked.add("onednn", 20, &onednn::conv2d_bwd_weight_blocked);

@@ -30,8 +30,9 @@ inline dnnl::memory::desc plain_md(const dims& d, tag t) {
 // this CPU (16 with AVX-512, 8 with AVX2), or 0: keep tensors plain. CONVNET_BLOCKED=0 in
 // the environment turns blocked activations off.
 int32_t preferred_block();
-// An activation tensor (N, C, H, W): plain NCHW (block 0) or channel-blocked nChw{block}c.
-dnnl::memory::desc activation_md(const dims& d, int32_t block);
+// An activation tensor (N, C, H, W): plain NCHW (block 0), channel-blocked nChw{block}c, or
+// channels-last NHWC (block C); see kernels/layout.h.
+dnnl::memory::desc activation_md(const dims& d, int32_t block, dt type = dt::f32);
 
 // A buffer for `md` (a reorder target or a scratchpad), released when it goes out of scope.
 class Temp {

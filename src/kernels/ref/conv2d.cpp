@@ -127,30 +127,21 @@ void to_blocked_layout(const float* src, float* dst, int64_t N, int64_t C, int64
 
 namespace ref {
 
+// The reference computes in plain NCHW only: blocked tensors are rewritten around it.
 void conv2d_fwd_blocked(const Conv2dGeom& g, const float* x, int32_t xb, const float* w, const float* b, float* y,
                         int32_t yb) {
-  std::vector<float> px(g.N * g.C * g.H * g.W), py(g.N * g.OC * g.OH * g.OW);
-  to_plain_layout(x, px.data(), g.N, g.C, g.H * g.W, xb);
-  conv2d_fwd<float>(g, px.data(), w, b, py.data());
-  to_blocked_layout(py.data(), y, g.N, g.OC, g.OH * g.OW, yb);
+  plain_conv2d_fwd<&conv2d_fwd<float>>(g, x, xb, w, b, y, yb);
 }
 void conv2d_bwd_data_blocked(const Conv2dGeom& g, const float* gy, int32_t gyb, const float* w, float* gx,
                              int32_t gxb) {
-  std::vector<float> pgy(g.N * g.OC * g.OH * g.OW), pgx(g.N * g.C * g.H * g.W);
-  to_plain_layout(gy, pgy.data(), g.N, g.OC, g.OH * g.OW, gyb);
-  conv2d_bwd_data<float>(g, pgy.data(), w, pgx.data());
-  to_blocked_layout(pgx.data(), gx, g.N, g.C, g.H * g.W, gxb);
+  plain_conv2d_bwd_data<&conv2d_bwd_data<float>>(g, gy, gyb, w, gx, gxb);
 }
 void conv2d_bwd_weight_blocked(const Conv2dGeom& g, const float* x, int32_t xb, const float* gy, int32_t gyb, float* gw,
                                float* gb) {
-  std::vector<float> px(g.N * g.C * g.H * g.W), pgy(g.N * g.OC * g.OH * g.OW);
-  to_plain_layout(x, px.data(), g.N, g.C, g.H * g.W, xb);
-  to_plain_layout(gy, pgy.data(), g.N, g.OC, g.OH * g.OW, gyb);
-  conv2d_bwd_weight<float>(g, px.data(), pgy.data(), gw, gb);
+  plain_conv2d_bwd_weight<&conv2d_bwd_weight<float>>(g, x, xb, gy, gyb, gw, gb);
 }
-// The reference computes in plain NCHW only.
-int32_t conv2d_block() {
-  return 0;
+const Layout* conv2d_layout(const Conv2dGeom&) {
+  return nullptr;
 }
 
 }  // namespace ref
@@ -159,7 +150,7 @@ void register_ref_conv2d() {
   keys::conv2d_fwd_blocked.add("ref", 0, &ref::conv2d_fwd_blocked);
   keys::conv2d_bwd_data_blocked.add("ref", 0, &ref::conv2d_bwd_data_blocked);
   keys::conv2d_bwd_weight_blocked.add("ref", 0, &ref::conv2d_bwd_weight_blocked);
-  keys::conv2d_block.add("ref", 0, &ref::conv2d_block);
+  keys::conv2d_layout.add("ref", 0, &ref::conv2d_layout);
   keys::conv2d_fwd.add("ref", 0, &ref::conv2d_fwd<float>);
   keys::conv2d_bwd_data.add("ref", 0, &ref::conv2d_bwd_data<float>);
   keys::conv2d_bwd_weight.add("ref", 0, &ref::conv2d_bwd_weight<float>);

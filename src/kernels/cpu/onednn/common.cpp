@@ -29,15 +29,16 @@ int32_t preferred_block() {
   return b;
 }
 
-dnnl::memory::desc activation_md(const dims& d, int32_t block) {
+dnnl::memory::desc activation_md(const dims& d, int32_t block, dt type) {
   switch (block) {
     case 0:
-      return plain_md(d, tag::nchw);
+      return dnnl::memory::desc(d, type, tag::nchw);
     case 8:
-      return plain_md(d, tag::nChw8c);
+      return dnnl::memory::desc(d, type, tag::nChw8c);
     case 16:
-      return plain_md(d, tag::nChw16c);
+      return dnnl::memory::desc(d, type, tag::nChw16c);
   }
+  if (block == d[1]) return dnnl::memory::desc(d, type, tag::nhwc);  // channels-last
   throw std::invalid_argument("oneDNN kernels: unsupported channel block " + std::to_string(block));
 }
 
