@@ -15,12 +15,18 @@ thread_local bool g_grad_enabled = true;
 
 // Sum of two gradients as a new tensor: gradients handed around by backward
 // functions may share storage (add passes its gradient to both inputs).
-// In a's layout (core/layout.h), b read in it.
+// In a's dtype and layout (core/layout.h), b read in them.
+void add_into(const Tensor& a, const Tensor& b, Tensor& out) {
+  const Tensor pb = b.to(a.dtype()).in_layout(a.layout());
+  kernels::with_floating(a.dtype(), [&]<class T>() {
+    kernels::keys::Elementwise<T>::add->get()(a.numel(), a.template stored_as<T>(), pb.template stored_as<T>(),
+                                              out.template stored_as<T>());
+  });
+}
 Tensor add_grads(const Tensor& a, const Tensor& b) {
   profiler::Scope scope("autograd_accumulate");
-  const Tensor pb = b.in_layout(a.layout());
   Tensor out = Tensor::empty_like(a);
-  kernels::keys::add.get()(a.numel(), a.raw_data(), pb.raw_data(), out.raw_data());
+  add_into(a, b, out);
   return out;
 }
 }  // namespace
@@ -102,8 +108,7 @@ void Tensor::backward(const Tensor& grad_output) const {
       if (t->grad) {
         profiler::Scope scope("autograd_accumulate");
         Tensor acc(t->grad);  // in place: the add kernels allow y == a
-        const Tensor gs = g.in_layout(acc.layout());
-        kernels::keys::add.get()(acc.numel(), acc.raw_data(), gs.raw_data(), acc.raw_data());
+        add_into(acc, g, acc);
       } else
         t->grad = g.clone().impl_ptr();
       continue;

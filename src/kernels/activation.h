@@ -39,6 +39,18 @@ template <class T>
 void sigmoid_bwd(int64_t n, T a, const T* x, const T* y, const T* gy, T* gx);
 }  // namespace ref
 
+// Reduced precision (T = bf16_t, f16_t): relu only, which the zoo's CNNs run between every
+// layer (the other activations compute in float32: their ops convert). gx = gy [x > 0].
+template <class T>
+using ReluFwdLowpFn = void(int64_t n, const T* x, T* y);
+template <class T>
+using ReluBwdLowpFn = void(int64_t n, const T* x, const T* gy, T* gx);
+namespace ref {
+template <class T>
+void relu_fwd_lowp(int64_t n, const T* x, T* y);
+template <class T>
+void relu_bwd_lowp(int64_t n, const T* x, const T* gy, T* gx);
+}  // namespace ref
 
 // The keys (kernels/registry.h): one per kernel of this interface.
 namespace keys {
@@ -52,6 +64,22 @@ inline Kernel<ActFwdFn<float>> tanh_fwd{"tanh_fwd"};
 inline Kernel<ActBwdFn<float>> tanh_bwd{"tanh_bwd"};
 inline Kernel<ActFwdFn<float>> sigmoid_fwd{"sigmoid_fwd"};
 inline Kernel<ActBwdFn<float>> sigmoid_bwd{"sigmoid_bwd"};
+inline Kernel<ReluFwdLowpFn<bf16_t>> relu_fwd_bf16{"relu_fwd_bf16", DType::bfloat16};
+inline Kernel<ReluBwdLowpFn<bf16_t>> relu_bwd_bf16{"relu_bwd_bf16", DType::bfloat16};
+inline Kernel<ReluFwdLowpFn<f16_t>> relu_fwd_f16{"relu_fwd_f16", DType::float16};
+inline Kernel<ReluBwdLowpFn<f16_t>> relu_bwd_f16{"relu_bwd_f16", DType::float16};
+template <class T>
+struct Relu;  // the keys of element type T
+template <>
+struct Relu<bf16_t> {
+  static constexpr auto* fwd = &relu_fwd_bf16;
+  static constexpr auto* bwd = &relu_bwd_bf16;
+};
+template <>
+struct Relu<f16_t> {
+  static constexpr auto* fwd = &relu_fwd_f16;
+  static constexpr auto* bwd = &relu_bwd_f16;
+};
 }  // namespace keys
 
 }  // namespace convnet::kernels

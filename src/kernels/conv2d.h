@@ -103,6 +103,30 @@ void plain_conv2d_bwd_weight(const Conv2dGeom& g, const float* x, int32_t xb, co
   Plain(g, px.data(), pgy.data(), gw, gb);
 }
 
+// Reduced precision (T = bf16_t, f16_t): the activations x, y, gy, gx in T, in any layout of
+// kernels/layout.h; the weights and bias stay float32 (the masters: a kernel rounds them to
+// T, as it computes), and so do their gradients. Accumulation is in float32.
+template <class T>
+using Conv2dFwdLowpFn = void(const Conv2dGeom&, const T* x, int32_t x_block, const float* w, const float* b, T* y,
+                             int32_t y_block);
+template <class T>
+using Conv2dBwdDataLowpFn = void(const Conv2dGeom&, const T* gy, int32_t gy_block, const float* w, T* gx,
+                                 int32_t gx_block);
+template <class T>
+using Conv2dBwdWeightLowpFn = void(const Conv2dGeom&, const T* x, int32_t x_block, const T* gy, int32_t gy_block,
+                                   float* gw, float* gb);
+namespace ref {
+// The twins: x / gy read as float32, w rounded to T and back, the float32 reference, the
+// activation outputs rounded to T.
+template <class T>
+void conv2d_fwd_lowp(const Conv2dGeom& g, const T* x, int32_t xb, const float* w, const float* b, T* y, int32_t yb);
+template <class T>
+void conv2d_bwd_data_lowp(const Conv2dGeom& g, const T* gy, int32_t gyb, const float* w, T* gx, int32_t gxb);
+template <class T>
+void conv2d_bwd_weight_lowp(const Conv2dGeom& g, const T* x, int32_t xb, const T* gy, int32_t gyb, float* gw,
+                            float* gb);
+}  // namespace ref
+
 // The keys (kernels/registry.h): one per kernel of this interface.
 namespace keys {
 inline Kernel<Conv2dLayoutFn> conv2d_layout{"conv2d_layout"};
@@ -112,6 +136,28 @@ inline Kernel<Conv2dBwdWeightBlockedFn<float>> conv2d_bwd_weight_blocked{"conv2d
 inline Kernel<Conv2dFwdFn<float>> conv2d_fwd{"conv2d_fwd"};
 inline Kernel<Conv2dBwdDataFn<float>> conv2d_bwd_data{"conv2d_bwd_data"};
 inline Kernel<Conv2dBwdWeightFn<float>> conv2d_bwd_weight{"conv2d_bwd_weight"};
+#define CONVNET_CONV_LOWP_KEYS(T, sfx, DT)                                                  \
+  inline Kernel<Conv2dLayoutFn> conv2d_layout_##sfx{"conv2d_layout_" #sfx, DT};             \
+  inline Kernel<Conv2dFwdLowpFn<T>> conv2d_fwd_##sfx{"conv2d_fwd_" #sfx, DT};               \
+  inline Kernel<Conv2dBwdDataLowpFn<T>> conv2d_bwd_data_##sfx{"conv2d_bwd_data_" #sfx, DT}; \
+  inline Kernel<Conv2dBwdWeightLowpFn<T>> conv2d_bwd_weight_##sfx{"conv2d_bwd_weight_" #sfx, DT};
+CONVNET_CONV_LOWP_KEYS(bf16_t, bf16, DType::bfloat16)
+CONVNET_CONV_LOWP_KEYS(f16_t, f16, DType::float16)
+#undef CONVNET_CONV_LOWP_KEYS
+template <class T>
+struct Conv2d;  // the keys of element type T (the float32 ones: the *_blocked keys)
+#define CONVNET_CONV_KEYS_OF(T, layout_key, fwd_key, bwd_data_key, bwd_weight_key) \
+  template <>                                                                      \
+  struct Conv2d<T> {                                                               \
+    static constexpr auto* layout = &layout_key;                                   \
+    static constexpr auto* fwd = &fwd_key;                                         \
+    static constexpr auto* bwd_data = &bwd_data_key;                               \
+    static constexpr auto* bwd_weight = &bwd_weight_key;                           \
+  };
+CONVNET_CONV_KEYS_OF(float, conv2d_layout, conv2d_fwd_blocked, conv2d_bwd_data_blocked, conv2d_bwd_weight_blocked)
+CONVNET_CONV_KEYS_OF(bf16_t, conv2d_layout_bf16, conv2d_fwd_bf16, conv2d_bwd_data_bf16, conv2d_bwd_weight_bf16)
+CONVNET_CONV_KEYS_OF(f16_t, conv2d_layout_f16, conv2d_fwd_f16, conv2d_bwd_data_f16, conv2d_bwd_weight_f16)
+#undef CONVNET_CONV_KEYS_OF
 }  // namespace keys
 
 }  // namespace convnet::kernels

@@ -41,6 +41,8 @@ template <class T>
 void concat_fwd(int64_t outer, int64_t inner, int64_t count, const int64_t* sizes, const T* const* xs, T* y);
 template <class T>
 void concat_bwd(int64_t outer, int64_t inner, int64_t count, const int64_t* sizes, const T* gy, T* const* gxs);
+template <class T>
+void add_lowp(int64_t n, const T* a, const T* b, T* y);  // T = bf16_t, f16_t: in float32, rounded
 }  // namespace ref
 
 
@@ -53,6 +55,34 @@ inline Kernel<ScaleFn<float>> scale{"scale"};
 inline Kernel<SumFn<float>> sum{"sum"};
 inline Kernel<ConcatFwdFn<float>> concat_fwd{"concat_fwd"};
 inline Kernel<ConcatBwdFn<float>> concat_bwd{"concat_bwd"};
+// Reduced precision (T = bf16_t, f16_t; the reference twins compute in float32 and round):
+// add (residual connections, gradient accumulation) and concat.
+inline Kernel<BinaryFn<bf16_t>> add_bf16{"add_bf16", DType::bfloat16};
+inline Kernel<BinaryFn<f16_t>> add_f16{"add_f16", DType::float16};
+inline Kernel<ConcatFwdFn<bf16_t>> concat_fwd_bf16{"concat_fwd_bf16", DType::bfloat16};
+inline Kernel<ConcatBwdFn<bf16_t>> concat_bwd_bf16{"concat_bwd_bf16", DType::bfloat16};
+inline Kernel<ConcatFwdFn<f16_t>> concat_fwd_f16{"concat_fwd_f16", DType::float16};
+inline Kernel<ConcatBwdFn<f16_t>> concat_bwd_f16{"concat_bwd_f16", DType::float16};
+template <class T>
+struct Elementwise;  // the keys of element type T
+template <>
+struct Elementwise<float> {
+  static constexpr auto* add = &keys::add;
+  static constexpr auto* concat_fwd = &keys::concat_fwd;
+  static constexpr auto* concat_bwd = &keys::concat_bwd;
+};
+template <>
+struct Elementwise<bf16_t> {
+  static constexpr auto* add = &add_bf16;
+  static constexpr auto* concat_fwd = &concat_fwd_bf16;
+  static constexpr auto* concat_bwd = &concat_bwd_bf16;
+};
+template <>
+struct Elementwise<f16_t> {
+  static constexpr auto* add = &add_f16;
+  static constexpr auto* concat_fwd = &concat_fwd_f16;
+  static constexpr auto* concat_bwd = &concat_bwd_f16;
+};
 }  // namespace keys
 
 }  // namespace convnet::kernels

@@ -99,8 +99,31 @@ template <class T>
 void adaptive_avg_pool2d_fwd(const AdaptivePool2dGeom& g, const T* x, T* y);
 template <class T>
 void adaptive_avg_pool2d_bwd(const AdaptivePool2dGeom& g, const T* gy, T* gx);
+// The reduced-precision twins (T = bf16_t, f16_t): in float32, outputs rounded.
+template <class T>
+void max_pool2d_fwd_lowp(const Pool2dGeom& g, const T* x, T* y, int64_t* argmax);
+template <class T>
+void max_pool2d_bwd_lowp(const Pool2dGeom& g, const T* gy, const int64_t* argmax, T* gx);
+template <class T>
+void avg_pool2d_fwd_lowp(const Pool2dGeom& g, const T* x, T* y);
+template <class T>
+void avg_pool2d_bwd_lowp(const Pool2dGeom& g, const T* gy, T* gx);
+template <class T>
+void adaptive_avg_pool2d_fwd_lowp(const AdaptivePool2dGeom& g, const T* x, T* y);
+template <class T>
+void adaptive_avg_pool2d_bwd_lowp(const AdaptivePool2dGeom& g, const T* gy, T* gx);
 }  // namespace ref
 
+// The float32 CPU kernels (kernels/cpu/pool2d.cpp), which the bfloat16 ones reuse for the
+// layouts they have no loops of their own for.
+namespace cpu {
+void max_pool2d_fwd(const Pool2dGeom& g, const float* x, float* y, int64_t* argmax);
+void max_pool2d_bwd(const Pool2dGeom& g, const float* gy, const int64_t* argmax, float* gx);
+void avg_pool2d_fwd(const Pool2dGeom& g, const float* x, float* y);
+void avg_pool2d_bwd(const Pool2dGeom& g, const float* gy, float* gx);
+void adaptive_avg_pool2d_fwd(const AdaptivePool2dGeom& g, const float* x, float* y);
+void adaptive_avg_pool2d_bwd(const AdaptivePool2dGeom& g, const float* gy, float* gx);
+}  // namespace cpu
 
 // The keys (kernels/registry.h): one per kernel of this interface.
 namespace keys {
@@ -112,6 +135,34 @@ inline Kernel<AdaptiveMaxPool2dFwdFn<float>> adaptive_max_pool2d_fwd{"adaptive_m
 inline Kernel<AdaptiveMaxPool2dBwdFn<float>> adaptive_max_pool2d_bwd{"adaptive_max_pool2d_bwd"};
 inline Kernel<AdaptiveAvgPool2dFwdFn<float>> adaptive_avg_pool2d_fwd{"adaptive_avg_pool2d_fwd"};
 inline Kernel<AdaptiveAvgPool2dBwdFn<float>> adaptive_avg_pool2d_bwd{"adaptive_avg_pool2d_bwd"};
+// Reduced precision (T = bf16_t, f16_t): max, average and adaptive average pooling (adaptive
+// max pooling computes in float32: its op converts).
+#define CONVNET_POOL_LOWP_KEYS(T, sfx, DT)                                                                     \
+  inline Kernel<MaxPool2dFwdFn<T>> max_pool2d_fwd_##sfx{"max_pool2d_fwd_" #sfx, DT};                           \
+  inline Kernel<MaxPool2dBwdFn<T>> max_pool2d_bwd_##sfx{"max_pool2d_bwd_" #sfx, DT};                           \
+  inline Kernel<AvgPool2dFwdFn<T>> avg_pool2d_fwd_##sfx{"avg_pool2d_fwd_" #sfx, DT};                           \
+  inline Kernel<AvgPool2dBwdFn<T>> avg_pool2d_bwd_##sfx{"avg_pool2d_bwd_" #sfx, DT};                           \
+  inline Kernel<AdaptiveAvgPool2dFwdFn<T>> adaptive_avg_pool2d_fwd_##sfx{"adaptive_avg_pool2d_fwd_" #sfx, DT}; \
+  inline Kernel<AdaptiveAvgPool2dBwdFn<T>> adaptive_avg_pool2d_bwd_##sfx{"adaptive_avg_pool2d_bwd_" #sfx, DT};
+CONVNET_POOL_LOWP_KEYS(bf16_t, bf16, DType::bfloat16)
+CONVNET_POOL_LOWP_KEYS(f16_t, f16, DType::float16)
+#undef CONVNET_POOL_LOWP_KEYS
+template <class T>
+struct Pool;  // the keys of element type T
+#define CONVNET_POOL_KEYS_OF(T, sfx)                                         \
+  template <>                                                                \
+  struct Pool<T> {                                                           \
+    static constexpr auto* max_fwd = &max_pool2d_fwd##sfx;                   \
+    static constexpr auto* max_bwd = &max_pool2d_bwd##sfx;                   \
+    static constexpr auto* avg_fwd = &avg_pool2d_fwd##sfx;                   \
+    static constexpr auto* avg_bwd = &avg_pool2d_bwd##sfx;                   \
+    static constexpr auto* adaptive_avg_fwd = &adaptive_avg_pool2d_fwd##sfx; \
+    static constexpr auto* adaptive_avg_bwd = &adaptive_avg_pool2d_bwd##sfx; \
+  };
+CONVNET_POOL_KEYS_OF(float, )
+CONVNET_POOL_KEYS_OF(bf16_t, _bf16)
+CONVNET_POOL_KEYS_OF(f16_t, _f16)
+#undef CONVNET_POOL_KEYS_OF
 }  // namespace keys
 
 }  // namespace convnet::kernels

@@ -54,6 +54,16 @@ void ensure_registered() {
     register_cpu_convert();
     register_cpu_optim();
     register_cpu_vector();
+    register_ref_conv2d_lowp();
+    register_ref_linear_lowp();
+    register_ref_batch_norm_lowp();
+    register_ref_pool_lowp();
+    register_ref_elementwise_lowp();
+    register_onednn_conv2d_lowp();
+    register_cpu_linear_lowp();
+    register_cpu_batch_norm_lowp();
+    register_cpu_pool_lowp();
+    register_cpu_elementwise_lowp();
   });
 }
 

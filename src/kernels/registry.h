@@ -141,6 +141,24 @@ class Kernel final : public KernelBase {
   std::mutex mu_;
 };
 
+// The element type of a floating dtype, for ops that pick a key per dtype:
+//   with_floating(x.dtype(), [&]<class T>() { keys::Relu<T>::fwd(...); });
+// (float32: float; bfloat16: bf16_t; float16: f16_t; throws for the others).
+template <class F>
+decltype(auto) with_floating(DType t, F&& f) {
+  switch (t) {
+    case DType::float32:
+      return f.template operator()<float>();
+    case DType::bfloat16:
+      return f.template operator()<bf16_t>();
+    case DType::float16:
+      return f.template operator()<f16_t>();
+    default:
+      break;
+  }
+  throw Error(std::string("kernel dispatch: ") + dtype_name(t) + " is not a floating dtype");
+}
+
 // One registration function per kernel family and backend; ensure_registered() calls them.
 void register_ref_conv2d();
 void register_ref_gemm();
@@ -168,5 +186,17 @@ void register_onednn_conv2d();
 void register_cpu_convert();
 void register_cpu_optim();
 void register_cpu_vector();
+// Reduced precision (bfloat16, float16): the reference twins of each family, and the fast
+// bfloat16 kernels.
+void register_ref_conv2d_lowp();
+void register_ref_linear_lowp();
+void register_ref_batch_norm_lowp();
+void register_ref_pool_lowp();
+void register_ref_elementwise_lowp();
+void register_onednn_conv2d_lowp();
+void register_cpu_linear_lowp();
+void register_cpu_batch_norm_lowp();
+void register_cpu_pool_lowp();
+void register_cpu_elementwise_lowp();
 
 }  // namespace convnet::kernels

@@ -2,6 +2,7 @@
 #include "convnet/ops/activation.h"
 
 #include <limits>
+#include <type_traits>
 
 #include "convnet/autograd/autograd.h"
 #include "convnet/autograd/trace.h"
@@ -9,6 +10,7 @@
 #include "kernels/activation.h"
 #include "kernels/clamp.h"
 #include "kernels/registry.h"
+#include "ops/checks.h"
 
 namespace convnet::ops {
 
@@ -22,8 +24,32 @@ thread_local bool g_guided_relu = false;
 using ActFwd = kernels::Kernel<kernels::ActFwdFn<float>>;
 using ActBwd = kernels::Kernel<kernels::ActBwdFn<float>>;
 
-Tensor activation(const char* name, ActFwd& fwd, ActBwd& bwd, const Tensor& x, float a, bool guided = false) {
-  CONVNET_CHECK(x.defined(), name, ": input must be defined");
+// relu on a reduced-precision x (ops/autocast.h): the relu_*_<T> kernels, y and gx in x's
+// dtype and layout.
+Tensor relu_reduced(const Tensor& x) {
+  Tensor y = Tensor::empty_like(x);
+  kernels::with_floating(x.dtype(), [&]<class T>() {
+    if constexpr (!std::is_same_v<T, float>)
+      (*kernels::keys::Relu<T>::fwd)(x.numel(), x.stored_as<T>(), y.stored_as<T>());
+  });
+  autograd::record(y, "relu", {x}, [x](const Tensor& gy_in) {
+    const Tensor gy = gy_in.to(x.dtype()).in_layout(x.layout());
+    Tensor gx = Tensor::empty_like(gy);
+    kernels::with_floating(x.dtype(), [&]<class T>() {
+      if constexpr (!std::is_same_v<T, float>)
+        (*kernels::keys::Relu<T>::bwd)(x.numel(), x.stored_as<T>(), gy.stored_as<T>(), gx.stored_as<T>());
+    });
+    return std::vector<Tensor>{gx};
+  });
+  if (trace::active()) trace::record("relu", {x}, y, {.floats = {{"alpha", 0.f}}});
+  return y;
+}
+
+Tensor activation(const char* name, ActFwd& fwd, ActBwd& bwd, const Tensor& x_arg, float a, bool guided = false) {
+  CONVNET_CHECK(x_arg.defined(), name, ": input must be defined");
+  // relu has reduced-precision kernels; the others (and guided relu) compute in float32.
+  if (is_reduced(x_arg.dtype()) && &fwd == &kernels::keys::relu_fwd && !guided) return relu_reduced(x_arg);
+  const Tensor x = as_fp32(x_arg);
   // Elementwise, so any layout will do: y keeps x's (core/layout.h).
   Tensor y = Tensor::empty_like(x);
   fwd(x.numel(), a, x.raw_data(), y.raw_data());

@@ -23,11 +23,26 @@ void check_channel_param(const Tensor& t, const char* name, const Tensor& x, con
 }
 }  // namespace
 
-Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, const Tensor& weight, const Tensor& bias,
-                  bool training, double momentum, double eps, const std::string& layer) {
+Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, const Tensor& weight_arg,
+                  const Tensor& bias_arg, bool training, double momentum, double eps, const std::string& layer) {
   CONVNET_CHECK(x.defined(), layer, ": input must be defined");
-  check_operands(layer, {{"input", &x}, {"weight", &weight}, {"bias", &bias}, {"running_mean", &running_mean},
-                         {"running_var", &running_var}});
+  // A reduced-precision input (ops/autocast.h) is normalized in its dtype, with float32
+  // parameters and statistics (the running ones are updated in place: float32 only).
+  const bool reduced = is_reduced(x.dtype());
+  if (!reduced) {
+    check_operands(layer, {{"input", &x},
+                           {"weight", &weight_arg},
+                           {"bias", &bias_arg},
+                           {"running_mean", &running_mean},
+                           {"running_var", &running_var}});
+  } else {
+    for (const Tensor* r : {&running_mean, &running_var})
+      CONVNET_CHECK(!r->defined() || (r->dtype() == DType::float32 && r->device() == x.device()), layer,
+                    ": the running statistics of a ", dtype_name(x.dtype()), " input must be float32 on ",
+                    device_name(x.device()), ", got ", dtype_name(r->dtype()), " on ", device_name(r->device()));
+  }
+  const Tensor weight = reduced ? param_fp32(layer, "weight", weight_arg, x) : weight_arg;
+  const Tensor bias = reduced ? param_fp32(layer, "bias", bias_arg, x) : bias_arg;
   CONVNET_CHECK(x.dim() >= 2, layer, ": expected input of shape (N, C), (N, C, L) or (N, C, H, W), got input of shape ",
                 shape_str(x.shape()));
   check_channel_param(weight, "weight", x, layer);
@@ -55,8 +70,10 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
   if (batch_stats) {
     mean = Tensor::empty({g.C});
     var = Tensor::empty({g.C});
-    kernels::keys::batch_norm_fwd_train(g, x.raw_data(), w, b, eps, y.raw_data(),
-                                                       mean.data(), var.data());
+    kernels::with_floating(x.dtype(), [&]<class T>() {
+      (*kernels::keys::BatchNorm<T>::fwd_train)(g, x.stored_as<T>(), w, b, eps, y.stored_as<T>(), mean.data(),
+                                                var.data());
+    });
     if (training && running_mean.defined()) {
       // The running variance estimates the population's: unbiased, M/(M-1) times the batch's.
       const double unbias = static_cast<double>(M) / static_cast<double>(M - 1);
@@ -67,8 +84,10 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
     // Copies: a later training step updates the running statistics in place before this backward.
     mean = running_mean.clone();
     var = running_var.clone();
-    kernels::keys::batch_norm_fwd_eval(g, x.raw_data(), mean.data(), var.data(),
-                                                      w, b, eps, y.raw_data());
+    kernels::with_floating(x.dtype(), [&]<class T>() {
+      (*kernels::keys::BatchNorm<T>::fwd_eval)(g, x.stored_as<T>(), mean.data(), var.data(), w, b, eps,
+                                               y.stored_as<T>());
+    });
   }
 
   autograd::record(
@@ -76,14 +95,17 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
         // x's layout now (it may have been rewritten row-major since), gy in it.
         kernels::BatchNormGeom gb_geom = g;
         gb_geom.B = kernels::channel_block(x);
-        const Tensor gy = gy_in.in_layout(x.layout());
+        const Tensor gy = gy_in.to(x.dtype()).in_layout(x.layout());
         Tensor gx, gw, gb;
         if (x.requires_grad()) gx = Tensor::empty_like(x);
         if (weight.defined() && weight.requires_grad()) gw = Tensor::empty(weight.shape());
         if (bias.defined() && bias.requires_grad()) gb = Tensor::empty(bias.shape());
-        kernels::keys::batch_norm_bwd(gb_geom, x.raw_data(), gy.raw_data(), mean.data(), var.data(),
-            weight.defined() ? weight.data() : nullptr, eps, batch_stats, gx.defined() ? gx.raw_data() : nullptr,
-            gw.defined() ? gw.data() : nullptr, gb.defined() ? gb.data() : nullptr);
+        kernels::with_floating(x.dtype(), [&]<class T>() {
+          (*kernels::keys::BatchNorm<T>::bwd)(gb_geom, x.stored_as<T>(), gy.stored_as<T>(), mean.data(), var.data(),
+                                              weight.defined() ? weight.data() : nullptr, eps, batch_stats,
+                                              gx.defined() ? gx.stored_as<T>() : nullptr,
+                                              gw.defined() ? gw.data() : nullptr, gb.defined() ? gb.data() : nullptr);
+        });
         return std::vector<Tensor>{gx, gw, gb};
       });
   if (trace::active())

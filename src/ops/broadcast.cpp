@@ -7,6 +7,7 @@
 #include "convnet/core/error.h"
 #include "kernels/registry.h"
 #include "kernels/strided.h"
+#include "ops/checks.h"
 
 namespace convnet::ops {
 
@@ -25,7 +26,8 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const std::string& layer)
   return out;
 }
 
-Tensor broadcast_to(const Tensor& x, const Shape& shape, const std::string& layer) {
+Tensor broadcast_to(const Tensor& x_arg, const Shape& shape, const std::string& layer) {
+  const Tensor x = as_fp32(x_arg);  // float32 kernels only (ops/autocast.h)
   CONVNET_CHECK(x.defined(), layer, ": input must be defined");
   const Shape& in = x.shape();
   if (in == shape) return x;

@@ -6,6 +6,7 @@
 
 #include "convnet/core/error.h"
 #include "convnet/core/tensor.h"
+#include "convnet/ops/autocast.h"
 
 namespace convnet::ops {
 
@@ -31,7 +32,36 @@ inline void check_operands(const std::string& op, std::initializer_list<std::pai
   const Tensor& t0 = *first->second;
   CONVNET_CHECK(t0.device().is_cpu(), op, ": no kernel for tensors on ", device_name(t0.device()), " in this build");
   CONVNET_CHECK(t0.dtype() == DType::float32, op, ": no kernel for ", dtype_name(t0.dtype()),
-                " tensors (ops compute in float32; reduced precision runs under convnet::autocast)");
+                " tensors (this op computes in float32; reduced precision runs under convnet::autocast, "
+                "ops/autocast.h)");
+}
+
+inline bool is_reduced(DType t) {
+  return t == DType::bfloat16 || t == DType::float16;
+}
+
+// The input of an op with float32 kernels only: a bfloat16 / float16 tensor cast to float32
+// (differentiably), as torch.autocast does for its float32 ops; anything else as it is.
+inline Tensor as_fp32(const Tensor& x) {
+  return x.defined() && is_reduced(x.dtype()) ? x.to(DType::float32) : x;
+}
+
+// The input of conv2d and linear: under an autocast guard, a floating input cast to the
+// guard's dtype (ops/autocast.h); else as it is.
+inline Tensor autocast_input(const Tensor& x) {
+  const DType t = autocast_dtype();
+  return t != DType::float32 && x.defined() && is_floating(x.dtype()) ? x.to(t) : x;
+}
+
+// The parameters (weight, bias, running statistics) of an op whose input x is in a reduced
+// precision: float32 on x's device (the masters), converted if they came in another
+// floating dtype (a model moved to bfloat16 with Module::to); `what` names them in errors.
+inline Tensor param_fp32(const std::string& op, const char* what, const Tensor& p, const Tensor& x) {
+  if (!p.defined()) return p;
+  CONVNET_CHECK(p.device() == x.device(), op, ": operands on two devices: input is on ", device_name(x.device()), ", ",
+                what, " is on ", device_name(p.device()));
+  CONVNET_CHECK(is_floating(p.dtype()), op, ": ", what, " is ", dtype_name(p.dtype()), ", not a floating dtype");
+  return p.to(DType::float32);
 }
 
 }  // namespace convnet::ops

@@ -7,10 +7,12 @@
 #include "convnet/core/error.h"
 #include "kernels/clamp.h"
 #include "kernels/registry.h"
+#include "ops/checks.h"
 
 namespace convnet::ops {
 
-Tensor clamp(const Tensor& x, double lo, double hi, const std::string& layer) {
+Tensor clamp(const Tensor& x_arg, double lo, double hi, const std::string& layer) {
+  const Tensor x = as_fp32(x_arg);  // float32 kernels only (ops/autocast.h)
   CONVNET_CHECK(x.defined(), layer, ": input must be defined");
   CONVNET_CHECK(!(lo > hi), layer, ": min ", lo, " is greater than max ", hi);
   const auto flo = static_cast<float>(lo), fhi = static_cast<float>(hi);

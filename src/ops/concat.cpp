@@ -12,12 +12,25 @@
 
 namespace convnet::ops {
 
-Tensor concat(const std::vector<Tensor>& xs, int64_t dim, const std::string& layer) {
-  CONVNET_CHECK(!xs.empty(), layer, ": expected at least one tensor to concatenate");
+Tensor concat(const std::vector<Tensor>& xs_arg, int64_t dim, const std::string& layer) {
+  CONVNET_CHECK(!xs_arg.empty(), layer, ": expected at least one tensor to concatenate");
+  // Tensors of one reduced precision concatenate in it (ops/autocast.h); under autocast,
+  // floating tensors of several dtypes in float32 (outside, two dtypes are an error).
+  bool one_reduced = true;
+  for (size_t i = 0; i < xs_arg.size(); ++i) {
+    CONVNET_CHECK(xs_arg[i].defined(), layer, ": tensor ", i, " is undefined");
+    one_reduced = one_reduced && is_reduced(xs_arg[i].dtype()) && xs_arg[i].dtype() == xs_arg[0].dtype();
+  }
+  const bool promote = !one_reduced && autocast_dtype() != DType::float32;
+  std::vector<Tensor> xs;
+  for (const Tensor& x : xs_arg) xs.push_back(promote ? as_fp32(x) : x);
   for (size_t i = 0; i < xs.size(); ++i) {
-    CONVNET_CHECK(xs[i].defined(), layer, ": tensor ", i, " is undefined");
     const std::string name = "tensor " + std::to_string(i);
-    check_operands(layer, {{"tensor 0", &xs[0]}, {name.c_str(), &xs[i]}});
+    if (one_reduced)
+      CONVNET_CHECK(xs[i].device() == xs[0].device(), layer, ": operands on two devices: tensor 0 is on ",
+                    device_name(xs[0].device()), ", ", name, " is on ", device_name(xs[i].device()));
+    else
+      check_operands(layer, {{"tensor 0", &xs[0]}, {name.c_str(), &xs[i]}});
   }
   const Tensor& x0 = xs[0];
   const int64_t rank = x0.dim();
@@ -42,27 +55,33 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t dim, const std::string& lay
   const kernels::ConcatGeom cg = kernels::concat_geom(xs, d);
   int64_t total = 0;
   std::vector<Tensor> in;
-  std::vector<const float*> ptrs;
   for (const Tensor& x : xs) {
     in.push_back(x.in_layout(cg.layout));
-    ptrs.push_back(in.back().raw_data());
     total += x.shape()[d];
   }
   Shape out_shape = x0.shape();
   out_shape[d] = total;
   Tensor y = Tensor::empty(out_shape, x0.dtype(), x0.device(), cg.layout);
   const auto count = static_cast<int64_t>(xs.size());
-  kernels::keys::concat_fwd(cg.outer, cg.inner, count, cg.sizes.data(), ptrs.data(), y.raw_data());
+  kernels::with_floating(x0.dtype(), [&]<class T>() {
+    std::vector<const T*> ptrs;
+    for (const Tensor& x : in) ptrs.push_back(x.stored_as<T>());
+    (*kernels::keys::Elementwise<T>::concat_fwd)(cg.outer, cg.inner, count, cg.sizes.data(), ptrs.data(),
+                                                 y.stored_as<T>());
+  });
   autograd::record(y, "concat", xs, [xs, cg, count](const Tensor& g_in) {
-    const Tensor g = g_in.in_layout(cg.layout);
+    const Tensor g = g_in.to(xs[0].dtype()).in_layout(cg.layout);
     std::vector<Tensor> grads(xs.size());
-    std::vector<float*> gptrs(xs.size(), nullptr);
-    for (size_t i = 0; i < xs.size(); ++i)
-      if (xs[i].requires_grad()) {
-        grads[i] = Tensor::empty(xs[i].shape(), g.dtype(), g.device(), cg.layout);
-        gptrs[i] = grads[i].raw_data();
-      }
-    kernels::keys::concat_bwd(cg.outer, cg.inner, count, cg.sizes.data(), g.raw_data(), gptrs.data());
+    kernels::with_floating(g.dtype(), [&]<class T>() {
+      std::vector<T*> gptrs(xs.size(), nullptr);
+      for (size_t i = 0; i < xs.size(); ++i)
+        if (xs[i].requires_grad()) {
+          grads[i] = Tensor::empty(xs[i].shape(), g.dtype(), g.device(), cg.layout);
+          gptrs[i] = grads[i].stored_as<T>();
+        }
+      (*kernels::keys::Elementwise<T>::concat_bwd)(cg.outer, cg.inner, count, cg.sizes.data(), g.stored_as<T>(),
+                                                   gptrs.data());
+    });
     return grads;
   });
   if (trace::active()) trace::record("concat", xs, y, {.ints = {{"dim", {d}}}});

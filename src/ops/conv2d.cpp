@@ -34,9 +34,16 @@ int32_t block(const Tensor& t) {
 }
 }  // namespace
 
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dArgs& a, const std::string& layer) {
-  CONVNET_CHECK(x.defined() && weight.defined(), layer, ": input and weight must be defined");
-  check_operands(layer, {{"input", &x}, {"weight", &weight}, {"bias", &bias}});
+Tensor conv2d(const Tensor& x_arg, const Tensor& weight_arg, const Tensor& bias_arg, const Conv2dArgs& a,
+              const std::string& layer) {
+  CONVNET_CHECK(x_arg.defined() && weight_arg.defined(), layer, ": input and weight must be defined");
+  // Precision (ops/autocast.h): under autocast the input in the guard's dtype; a reduced-
+  // precision input computes with the float32 weights, which the kernel rounds.
+  const Tensor x = autocast_input(x_arg);
+  const bool reduced = is_reduced(x.dtype());
+  if (!reduced) check_operands(layer, {{"input", &x}, {"weight", &weight_arg}, {"bias", &bias_arg}});
+  const Tensor weight = reduced ? param_fp32(layer, "weight", weight_arg, x) : weight_arg;
+  const Tensor bias = reduced ? param_fp32(layer, "bias", bias_arg, x) : bias_arg;
   CONVNET_CHECK(x.dim() == 4, layer, ": expected a 4-D input (N, C, H, W), got input of shape ", shape_str(x.shape()));
   CONVNET_CHECK(weight.dim() == 4, layer, ": expected a 4-D weight (OC, C/groups, KH, KW), got weight of shape ",
                 shape_str(weight.shape()));
@@ -91,27 +98,34 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   // nChw16c when the channels fill whole blocks), so that the next layer (batch norm,
   // activation, conv) goes on without a reorder; x comes in whatever layout it has. The op
   // passes the layouts on as the kernels' channel blocks.
-  const Tensor& w = weight;
   const float* bp = bias.defined() ? bias.data() : nullptr;
-  Tensor y = Tensor::empty({g.N, g.OC, g.OH, g.OW}, x.dtype(), x.device(), kernels::keys::conv2d_layout.value(g));
-  kernels::keys::conv2d_fwd_blocked(g, x.raw_data(), block(x), w.data(), bp, y.raw_data(), block(y));
-  autograd::record(y, "conv2d", {x, weight, bias}, [x, weight, bias, g](const Tensor& gy) {
+  Tensor y;
+  kernels::with_floating(x.dtype(), [&]<class T>() {
+    using K = kernels::keys::Conv2d<T>;
+    y = Tensor::empty({g.N, g.OC, g.OH, g.OW}, x.dtype(), x.device(), K::layout->value(g));
+    (*K::fwd)(g, x.stored_as<T>(), block(x), weight.data(), bp, y.stored_as<T>(), block(y));
+  });
+  autograd::record(y, "conv2d", {x, weight, bias}, [x, weight, bias, g](const Tensor& gy_arg) {
     Tensor gx, gw, gb;
-    if (x.requires_grad()) {
-      // The gradient of x in x's layout (now: it may have been rewritten since the forward):
-      // it meets x's producer's backward there.
-      gx = Tensor::empty_like(x);
-      kernels::keys::conv2d_bwd_data_blocked(g, gy.raw_data(), block(gy), weight.data(), gx.raw_data(), block(gx));
-    }
-    const bool need_b = bias.defined() && bias.requires_grad();
-    if (weight.requires_grad() || need_b) {
-      // One pass computes both; a frozen weight with a trainable bias pays for the weight too.
-      Tensor gw_full = Tensor::empty(weight.shape());
-      if (need_b) gb = Tensor::empty(bias.shape());
-      kernels::keys::conv2d_bwd_weight_blocked(g, x.raw_data(), block(x), gy.raw_data(), block(gy), gw_full.data(),
-                                               need_b ? gb.data() : nullptr);
-      if (weight.requires_grad()) gw = gw_full;
-    }
+    const Tensor gy = gy_arg.to(x.dtype());  // y's dtype
+    kernels::with_floating(x.dtype(), [&]<class T>() {
+      using K = kernels::keys::Conv2d<T>;
+      if (x.requires_grad()) {
+        // The gradient of x in x's layout (now: it may have been rewritten since the forward):
+        // it meets x's producer's backward there.
+        gx = Tensor::empty_like(x);
+        (*K::bwd_data)(g, gy.stored_as<T>(), block(gy), weight.data(), gx.stored_as<T>(), block(gx));
+      }
+      const bool need_b = bias.defined() && bias.requires_grad();
+      if (weight.requires_grad() || need_b) {
+        // One pass computes both; a frozen weight with a trainable bias pays for the weight too.
+        Tensor gw_full = Tensor::empty(weight.shape());
+        if (need_b) gb = Tensor::empty(bias.shape());
+        (*K::bwd_weight)(g, x.stored_as<T>(), block(x), gy.stored_as<T>(), block(gy), gw_full.data(),
+                         need_b ? gb.data() : nullptr);
+        if (weight.requires_grad()) gw = gw_full;
+      }
+    });
     return std::vector<Tensor>{gx, gw, gb};
   });
   if (trace::active())

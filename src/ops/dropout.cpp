@@ -9,6 +9,7 @@
 #include "convnet/core/rng.h"
 #include "kernels/elementwise.h"
 #include "kernels/vector.h"
+#include "ops/checks.h"
 
 namespace convnet::ops {
 
@@ -47,14 +48,16 @@ float keep_scale(double p) {
 }
 }  // namespace
 
-Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
+Tensor dropout(const Tensor& x_arg, double p, bool training, Generator& gen) {
+  const Tensor x = as_fp32(x_arg);  // float32 kernels only (ops/autocast.h)
   check_p(p, "dropout");
   CONVNET_CHECK(x.defined(), "dropout: input must be defined");
   if (!training || p == 0) return x;
   return apply_mask(x, make_mask(x, 1, p, keep_scale(p), gen), "dropout");
 }
 
-Tensor dropout2d(const Tensor& x, double p, bool training, Generator& gen) {
+Tensor dropout2d(const Tensor& x_arg, double p, bool training, Generator& gen) {
+  const Tensor x = as_fp32(x_arg);  // float32 kernels only (ops/autocast.h)
   check_p(p, "dropout2d");
   CONVNET_CHECK(x.defined(), "dropout2d: input must be defined");
   CONVNET_CHECK(x.dim() == 3 || x.dim() == 4,

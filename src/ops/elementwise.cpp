@@ -38,16 +38,38 @@ Tensor scaled(const Tensor& x, float s) {
 
 }  // namespace
 
-Tensor add(const Tensor& a, const Tensor& b, const std::string& layer) {
-  check_same_shape(layer, a, b);
-  Tensor y = binary(kernels::keys::add, a, b);
+Tensor add(const Tensor& a_arg, const Tensor& b_arg, const std::string& layer) {
+  // Two reduced-precision operands of one dtype add in it (residual connections under
+  // autocast). Under autocast, floating operands of two dtypes add in float32, as PyTorch
+  // promotes them (a shortcut that computed in float32 meets a bfloat16 branch); outside,
+  // two dtypes are an error that names both.
+  const bool same = a_arg.defined() && b_arg.defined() && a_arg.dtype() == b_arg.dtype();
+  const bool promote = !same && autocast_dtype() != DType::float32;
+  const Tensor a = promote ? as_fp32(a_arg) : a_arg, b = promote ? as_fp32(b_arg) : b_arg;
+  Tensor y;
+  if (same && is_reduced(a.dtype())) {
+    CONVNET_CHECK(a.shape() == b.shape(), layer, ": expected tensors of the same shape, got ", shape_str(a.shape()),
+                  " and ", shape_str(b.shape()));
+    CONVNET_CHECK(a.device() == b.device(), layer, ": operands on two devices: a is on ", device_name(a.device()),
+                  ", b is on ", device_name(b.device()));
+    const Tensor pb = b.in_layout(a.layout());
+    y = Tensor::empty_like(a);
+    kernels::with_floating(a.dtype(), [&]<class T>() {
+      (*kernels::keys::Elementwise<T>::add)(a.numel(), a.stored_as<T>(), pb.stored_as<T>(), y.stored_as<T>());
+    });
+  } else {
+    check_same_shape(layer, a, b);
+    y = binary(kernels::keys::add, a, b);
+  }
   // The same gradient goes to both inputs; autograd copies before accumulating into it.
   autograd::record(y, "add", {a, b}, [](const Tensor& g) { return std::vector<Tensor>{g, g}; });
   if (trace::active()) trace::record("add", {a, b}, y);
   return y;
 }
 
-Tensor sub(const Tensor& a, const Tensor& b) {
+Tensor sub(const Tensor& a_arg, const Tensor& b_arg) {
+  const Tensor a = as_fp32(a_arg);  // float32 kernels only (ops/autocast.h)
+  const Tensor b = as_fp32(b_arg);  // float32 kernels only (ops/autocast.h)
   check_same_shape("sub", a, b);
   Tensor y = binary(kernels::keys::sub, a, b);
   autograd::record(y, "sub", {a, b}, [need_b = b.requires_grad()](const Tensor& g) {
@@ -57,7 +79,9 @@ Tensor sub(const Tensor& a, const Tensor& b) {
   return y;
 }
 
-Tensor mul(const Tensor& a, const Tensor& b) {
+Tensor mul(const Tensor& a_arg, const Tensor& b_arg) {
+  const Tensor a = as_fp32(a_arg);  // float32 kernels only (ops/autocast.h)
+  const Tensor b = as_fp32(b_arg);  // float32 kernels only (ops/autocast.h)
   check_same_shape("mul", a, b);
   Tensor y = binary(kernels::keys::mul, a, b);
   autograd::record(y, "mul", {a, b}, [a, b](const Tensor& g) {
@@ -68,7 +92,8 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   return y;
 }
 
-Tensor mul(const Tensor& a, float s) {
+Tensor mul(const Tensor& a_arg, float s) {
+  const Tensor a = as_fp32(a_arg);  // float32 kernels only (ops/autocast.h)
   CONVNET_CHECK(a.defined(), "mul: operand must be defined");
   Tensor y = scaled(a, s);
   autograd::record(y, "mul", {a}, [s](const Tensor& g) { return std::vector<Tensor>{scaled(g, s)}; });
@@ -76,7 +101,8 @@ Tensor mul(const Tensor& a, float s) {
   return y;
 }
 
-Tensor sum(const Tensor& x) {
+Tensor sum(const Tensor& x_arg) {
+  const Tensor x = as_fp32(x_arg);  // float32 kernels only (ops/autocast.h)
   CONVNET_CHECK(x.defined(), "sum: input must be defined");
   Tensor y = Tensor::zeros({});
   kernels::keys::sum(x.numel(), x.raw_data(), y.data());  // any layout: a sum of all
@@ -86,7 +112,8 @@ Tensor sum(const Tensor& x) {
   return y;
 }
 
-Tensor mean(const Tensor& x) {
+Tensor mean(const Tensor& x_arg) {
+  const Tensor x = as_fp32(x_arg);  // float32 kernels only (ops/autocast.h)
   CONVNET_CHECK(x.defined(), "mean: input must be defined");
   const int64_t n = x.numel();
   Tensor s = Tensor::zeros({});

@@ -6,19 +6,58 @@
 //   dL/db = dY^T 1        column sums of dY, as a (1, M) x (M, out) GEMM with ones
 #include "convnet/ops/linear.h"
 
+#include <type_traits>
+
 #include "convnet/autograd/autograd.h"
 #include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
-#include "ops/checks.h"
 #include "convnet/core/profiler.h"
 #include "kernels/gemm.h"
+#include "kernels/linear.h"
 #include "kernels/registry.h"
+#include "ops/checks.h"
 
 namespace convnet::ops {
 
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const std::string& layer) {
-  CONVNET_CHECK(x.defined() && weight.defined(), layer, ": input and weight must be defined");
-  check_operands(layer, {{"input", &x}, {"weight", &weight}, {"bias", &bias}});
+namespace {
+// y = x W^T + b with x in a reduced precision T (ops/autocast.h): the linear_*_<T> kernels,
+// with the float32 weight and bias.
+Tensor linear_reduced(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t M, int64_t IN, int64_t OUT,
+                      const Shape& out_shape) {
+  Tensor y = Tensor::empty(out_shape, x.dtype(), x.device());
+  kernels::with_floating(x.dtype(), [&]<class T>() {
+    if constexpr (!std::is_same_v<T, float>)
+      (*kernels::keys::Linear<T>::fwd)(M, IN, OUT, x.data_as<T>(), weight.data(),
+                                       bias.defined() ? bias.data() : nullptr, y.data_as<T>());
+  });
+  autograd::record(y, "linear", {x, weight, bias}, [x, weight, bias, M, IN, OUT](const Tensor& gy_arg) {
+    const Tensor gy = gy_arg.to(x.dtype());
+    Tensor gx, gw, gb;
+    if (x.requires_grad()) gx = Tensor::empty(x.shape(), x.dtype(), x.device());
+    if (weight.requires_grad()) gw = Tensor::empty(weight.shape());
+    if (bias.defined() && bias.requires_grad()) gb = Tensor::empty(bias.shape());
+    kernels::with_floating(x.dtype(), [&]<class T>() {
+      if constexpr (!std::is_same_v<T, float>)
+        (*kernels::keys::Linear<T>::bwd)(M, IN, OUT, x.data_as<T>(), weight.data(), gy.data_as<T>(),
+                                         gx.defined() ? gx.data_as<T>() : nullptr, gw.defined() ? gw.data() : nullptr,
+                                         gb.defined() ? gb.data() : nullptr);
+    });
+    return std::vector<Tensor>{gx, gw, gb};
+  });
+  if (trace::active()) trace::record("linear", {x, weight, bias}, y);
+  return y;
+}
+}  // namespace
+
+Tensor linear(const Tensor& x_arg, const Tensor& weight_arg, const Tensor& bias_arg, const std::string& layer) {
+  CONVNET_CHECK(x_arg.defined() && weight_arg.defined(), layer, ": input and weight must be defined");
+  // Precision (ops/autocast.h), as conv2d: under autocast the input in the guard's dtype,
+  // computing with the float32 weights.
+  const Tensor x = autocast_input(x_arg);
+  const bool reduced = is_reduced(x.dtype());
+  if (!reduced) check_operands(layer, {{"input", &x}, {"weight", &weight_arg}, {"bias", &bias_arg}});
+  const Tensor weight = reduced ? param_fp32(layer, "weight", weight_arg, x) : weight_arg;
+  const Tensor bias = reduced ? param_fp32(layer, "bias", bias_arg, x) : bias_arg;
   CONVNET_CHECK(weight.dim() == 2, layer, ": expected a 2-D weight (out_features, in_features), got weight of shape ",
                 shape_str(weight.shape()));
   CONVNET_CHECK(x.dim() >= 1, layer, ": expected an input with at least 1 dimension (*, ", weight.size(1),
@@ -35,6 +74,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const s
   for (int64_t d = 0; d + 1 < x.dim(); ++d) M *= x.size(d);
   Shape out_shape = x.shape();
   out_shape.back() = OUT;
+  if (reduced) return linear_reduced(x, weight, bias, M, IN, OUT, out_shape);
   profiler::Scope scope("linear_fwd");
   // Every element of y is written by a GEMM below unless a dimension is empty.
   const bool full = M > 0 && OUT > 0 && IN > 0;

@@ -7,6 +7,7 @@
 #include "convnet/core/error.h"
 #include "kernels/loss.h"
 #include "kernels/registry.h"
+#include "ops/checks.h"
 
 namespace convnet::ops {
 
@@ -33,7 +34,8 @@ void check_labels(const char* op, const char* what, const Tensor& x, const Label
 
 }  // namespace
 
-Tensor nll_loss(const Tensor& log_probs, const Labels& target, Reduction r) {
+Tensor nll_loss(const Tensor& log_probs_arg, const Labels& target, Reduction r) {
+  const Tensor log_probs = as_fp32(log_probs_arg);  // float32 kernels only (ops/autocast.h)
   check_labels("nll_loss", "log_probs", log_probs, target);
   const int64_t N = log_probs.size(0), K = log_probs.size(1);
   Tensor loss = loss_output(N, r);
@@ -47,7 +49,8 @@ Tensor nll_loss(const Tensor& log_probs, const Labels& target, Reduction r) {
   return loss;
 }
 
-Tensor cross_entropy(const Tensor& logits, const Labels& target, Reduction r, double label_smoothing) {
+Tensor cross_entropy(const Tensor& logits_arg, const Labels& target, Reduction r, double label_smoothing) {
+  const Tensor logits = as_fp32(logits_arg);  // float32 kernels only (ops/autocast.h)
   check_labels("cross_entropy", "logits", logits, target);
   CONVNET_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0,
                 "cross_entropy: label_smoothing must be in [0, 1], got ", label_smoothing);
@@ -67,7 +70,9 @@ Tensor cross_entropy(const Tensor& logits, const Labels& target, Reduction r, do
   return loss;
 }
 
-Tensor cross_entropy(const Tensor& logits, const Tensor& target_probs, Reduction r) {
+Tensor cross_entropy(const Tensor& logits_arg, const Tensor& target_probs_arg, Reduction r) {
+  const Tensor logits = as_fp32(logits_arg);              // float32 kernels only (ops/autocast.h)
+  const Tensor target_probs = as_fp32(target_probs_arg);  // float32 kernels only (ops/autocast.h)
   CONVNET_CHECK(logits.defined() && target_probs.defined(), "cross_entropy: logits and target_probs must be defined");
   CONVNET_CHECK(logits.dim() == 2, "cross_entropy: expected logits of shape (N, K), got logits of shape ",
                 shape_str(logits.shape()));
@@ -96,7 +101,9 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target_probs, Reduction
   return loss;
 }
 
-Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction r) {
+Tensor mse_loss(const Tensor& input_arg, const Tensor& target_arg, Reduction r) {
+  const Tensor input = as_fp32(input_arg);    // float32 kernels only (ops/autocast.h)
+  const Tensor target = as_fp32(target_arg);  // float32 kernels only (ops/autocast.h)
   CONVNET_CHECK(input.defined() && target.defined(), "mse_loss: input and target must be defined");
   CONVNET_CHECK(input.shape() == target.shape(), "mse_loss: input of shape ", shape_str(input.shape()),
                 " and target of shape ", shape_str(target.shape()), " must have the same shape");

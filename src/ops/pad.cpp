@@ -7,11 +7,13 @@
 #include "convnet/core/error.h"
 #include "kernels/pad.h"
 #include "kernels/registry.h"
+#include "ops/checks.h"
 
 namespace convnet::ops {
 
-Tensor constant_pad(const Tensor& x, const std::vector<std::array<int64_t, 2>>& pads, float value,
+Tensor constant_pad(const Tensor& x_arg, const std::vector<std::array<int64_t, 2>>& pads, float value,
                     const std::string& layer) {
+  const Tensor x = as_fp32(x_arg);  // float32 kernels only (ops/autocast.h)
   CONVNET_CHECK(x.defined(), layer, ": input must be defined");
   const int64_t rank = x.dim();
   CONVNET_CHECK(static_cast<int64_t>(pads.size()) == rank, layer, ": got ", pads.size(),

@@ -8,6 +8,7 @@
 #include "convnet/core/error.h"
 #include "kernels/registry.h"
 #include "kernels/strided.h"
+#include "ops/checks.h"
 
 namespace convnet::ops {
 
@@ -19,7 +20,8 @@ std::string list_str(const std::vector<int64_t>& v) {
 }
 }  // namespace
 
-Tensor permute(const Tensor& x, const std::vector<int64_t>& dims, const std::string& layer) {
+Tensor permute(const Tensor& x_arg, const std::vector<int64_t>& dims, const std::string& layer) {
+  const Tensor x = as_fp32(x_arg);  // float32 kernels only (ops/autocast.h)
   CONVNET_CHECK(x.defined(), layer, ": input must be defined");
   const int64_t rank = x.dim();
   CONVNET_CHECK(static_cast<int64_t>(dims.size()) == rank, layer, ": dims ", list_str(dims), " has ", dims.size(),
@@ -48,7 +50,8 @@ Tensor permute(const Tensor& x, const std::vector<int64_t>& dims, const std::str
   return y;
 }
 
-Tensor transpose2d(const Tensor& x, const std::string& layer) {
+Tensor transpose2d(const Tensor& x_arg, const std::string& layer) {
+  const Tensor x = as_fp32(x_arg);  // float32 kernels only (ops/autocast.h)
   CONVNET_CHECK(x.defined() && x.dim() == 2, layer, ": expected a 2-D tensor, got ",
                 x.defined() ? shape_str(x.shape()) : std::string("an undefined tensor"));
   return permute(x, {1, 0}, layer);

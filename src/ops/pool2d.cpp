@@ -10,6 +10,7 @@
 #include "kernels/layout.h"
 #include "kernels/pool2d.h"
 #include "kernels/registry.h"
+#include "ops/checks.h"
 
 namespace convnet::ops {
 
@@ -71,18 +72,22 @@ Tensor adaptive_avg(const Tensor& x, std::array<int64_t, 2> out, const std::stri
   kernels::AdaptivePool2dGeom g = adaptive_geom(x, out, layer);
   g.B = kernels::channel_block(x);  // in x's layout, as max_pool2d
   Tensor y = Tensor::empty_like(x, {g.N, g.C, g.OH, g.OW});
-  kernels::keys::adaptive_avg_pool2d_fwd(g, x.raw_data(), y.raw_data());
-  autograd::record(y, node, {x}, [g, xl = x.layout(), shape = x.shape()](const Tensor& gy_in) {
-    const Tensor gy = gy_in.in_layout(xl);
-    Tensor gx = Tensor::empty(shape, gy.dtype(), gy.device(), xl);
-    kernels::keys::adaptive_avg_pool2d_bwd(g, gy.raw_data(), gx.raw_data());
+  kernels::with_floating(x.dtype(), [&]<class T>() {
+    (*kernels::keys::Pool<T>::adaptive_avg_fwd)(g, x.stored_as<T>(), y.stored_as<T>());
+  });
+  autograd::record(y, node, {x}, [g, xl = x.layout(), dt = x.dtype(), shape = x.shape()](const Tensor& gy_in) {
+    const Tensor gy = gy_in.to(dt).in_layout(xl);
+    Tensor gx = Tensor::empty(shape, dt, gy.device(), xl);
+    kernels::with_floating(
+        dt, [&]<class T>() { (*kernels::keys::Pool<T>::adaptive_avg_bwd)(g, gy.stored_as<T>(), gx.stored_as<T>()); });
     return std::vector<Tensor>{gx};
   });
   if (trace::active()) trace::record(node, {x}, y);
   return y;
 }
 
-Tensor adaptive_max(const Tensor& x, std::array<int64_t, 2> out, const std::string& layer, const char* node) {
+Tensor adaptive_max(const Tensor& x_arg, std::array<int64_t, 2> out, const std::string& layer, const char* node) {
+  const Tensor x = as_fp32(x_arg);  // float32 kernels only (ops/autocast.h)
   const kernels::AdaptivePool2dGeom g = adaptive_geom(x, out, layer);
   Tensor y = Tensor::empty({g.N, g.C, g.OH, g.OW});
   const bool grad = autograd::needs_grad({&x});
@@ -119,15 +124,19 @@ Tensor max_pool2d(const Tensor& x, const Pool2dArgs& a, const std::string& layer
   // The argmax indices are the only state backward needs; skip them for inference.
   const bool grad = autograd::needs_grad({&x});
   auto argmax = std::make_shared<std::vector<int64_t>>(grad ? y.numel() : 0);
-  kernels::keys::max_pool2d_fwd(g, x.raw_data(), y.raw_data(),
-                                                grad ? argmax->data() : nullptr);
-  autograd::record(y, "max_pool2d", {x}, [g, argmax, xl = x.layout(), shape = x.shape()](const Tensor& gy_in) {
-    // The indices are laid out like y was (in x's layout): gy and gx in that layout.
-    const Tensor gy = gy_in.in_layout(xl);
-    Tensor gx = Tensor::empty(shape, gy.dtype(), gy.device(), xl);
-    kernels::keys::max_pool2d_bwd(g, gy.raw_data(), argmax->data(), gx.raw_data());
-    return std::vector<Tensor>{gx};
+  kernels::with_floating(x.dtype(), [&]<class T>() {
+    (*kernels::keys::Pool<T>::max_fwd)(g, x.stored_as<T>(), y.stored_as<T>(), grad ? argmax->data() : nullptr);
   });
+  autograd::record(y, "max_pool2d", {x},
+                   [g, argmax, xl = x.layout(), dt = x.dtype(), shape = x.shape()](const Tensor& gy_in) {
+                     // The indices are laid out like y was (in x's layout): gy and gx in that layout.
+                     const Tensor gy = gy_in.to(dt).in_layout(xl);
+                     Tensor gx = Tensor::empty(shape, dt, gy.device(), xl);
+                     kernels::with_floating(dt, [&]<class T>() {
+                       (*kernels::keys::Pool<T>::max_bwd)(g, gy.stored_as<T>(), argmax->data(), gx.stored_as<T>());
+                     });
+                     return std::vector<Tensor>{gx};
+                   });
   if (trace::active()) trace::record("max_pool2d", {x}, y, pool_attrs(g, a));
   return y;
 }
@@ -136,11 +145,13 @@ Tensor avg_pool2d(const Tensor& x, const Pool2dArgs& a, const std::string& layer
   kernels::Pool2dGeom g = pool_geom(x, a, /*is_max=*/false, layer);
   g.B = kernels::channel_block(x);  // in x's layout, as max_pool2d
   Tensor y = Tensor::empty_like(x, {g.N, g.C, g.OH, g.OW});
-  kernels::keys::avg_pool2d_fwd(g, x.raw_data(), y.raw_data());
-  autograd::record(y, "avg_pool2d", {x}, [g, xl = x.layout(), shape = x.shape()](const Tensor& gy_in) {
-    const Tensor gy = gy_in.in_layout(xl);
-    Tensor gx = Tensor::empty(shape, gy.dtype(), gy.device(), xl);
-    kernels::keys::avg_pool2d_bwd(g, gy.raw_data(), gx.raw_data());
+  kernels::with_floating(x.dtype(),
+                         [&]<class T>() { (*kernels::keys::Pool<T>::avg_fwd)(g, x.stored_as<T>(), y.stored_as<T>()); });
+  autograd::record(y, "avg_pool2d", {x}, [g, xl = x.layout(), dt = x.dtype(), shape = x.shape()](const Tensor& gy_in) {
+    const Tensor gy = gy_in.to(dt).in_layout(xl);
+    Tensor gx = Tensor::empty(shape, dt, gy.device(), xl);
+    kernels::with_floating(
+        dt, [&]<class T>() { (*kernels::keys::Pool<T>::avg_bwd)(g, gy.stored_as<T>(), gx.stored_as<T>()); });
     return std::vector<Tensor>{gx};
   });
   if (trace::active()) trace::record("avg_pool2d", {x}, y, pool_attrs(g, a));

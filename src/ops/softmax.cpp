@@ -7,6 +7,7 @@
 #include "convnet/core/error.h"
 #include "kernels/registry.h"
 #include "kernels/softmax.h"
+#include "ops/checks.h"
 
 namespace convnet::ops {
 
@@ -36,10 +37,12 @@ Tensor softmax_like(const char* name, kernels::Kernel<kernels::SoftmaxFwdFn<floa
 
 }  // namespace
 
-Tensor softmax(const Tensor& x, int64_t dim) {
+Tensor softmax(const Tensor& x_arg, int64_t dim) {
+  const Tensor x = as_fp32(x_arg);  // float32 kernels only (ops/autocast.h)
   return softmax_like("softmax", kernels::keys::softmax_fwd, kernels::keys::softmax_bwd, x, dim);
 }
-Tensor log_softmax(const Tensor& x, int64_t dim) {
+Tensor log_softmax(const Tensor& x_arg, int64_t dim) {
+  const Tensor x = as_fp32(x_arg);  // float32 kernels only (ops/autocast.h)
   return softmax_like("log_softmax", kernels::keys::log_softmax_fwd, kernels::keys::log_softmax_bwd, x, dim);
 }
 

@@ -11,6 +11,7 @@
 #include "convnet/core/threads.h"
 #include "convnet/models/registry.h"
 #include "convnet/nn/fuse.h"
+#include "convnet/ops/autocast.h"
 #include "convnet/ops/loss.h"
 #include "convnet/optim/sgd.h"
 
@@ -19,6 +20,7 @@ namespace convnet::train {
 BenchResult benchmark(const BenchConfig& c) {
   CONVNET_CHECK(c.mode == "train" || c.mode == "infer", "bench: mode must be train or infer, got '", c.mode, "'");
   CONVNET_CHECK(c.batch >= 1, "bench: batch must be at least 1, got ", c.batch);
+  const DType compute = parse_precision(c.precision);
   if (c.threads > 0) set_num_threads(c.threads);
   manual_seed(0);
   models::ModelArgs a;
@@ -40,11 +42,17 @@ BenchResult benchmark(const BenchConfig& c) {
     if (c.mode == "train") {
       model->train();
       opt.zero_grad();
-      ops::cross_entropy((*model)(x), y).backward();
+      Tensor loss;
+      {
+        autocast ac(compute);
+        loss = ops::cross_entropy((*model)(x), y);
+      }
+      loss.backward();
       opt.step();
     } else {
       model->eval();
       NoGradGuard g;
+      autocast ac(compute);
       (*model)(x);
     }
   };

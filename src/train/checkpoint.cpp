@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -25,8 +26,10 @@ namespace fs = std::filesystem;
 // ---- JSON forms of the config and the epoch statistics ------------------------------------
 // One list of fields per struct (the options of train/options.h for the configuration), so
 // writer and reader cannot drift apart.
-#define CONVNET_EPOCH_FIELDS(X) \
-  X(epoch) X(train_loss) X(train_acc) X(val_loss) X(val_acc) X(lr) X(seconds) X(images_per_second) X(best)
+#define CONVNET_EPOCH_FIELDS(X)                                                                                 \
+  X(epoch)                                                                                                      \
+  X(train_loss) X(train_acc) X(val_loss) X(val_acc) X(lr) X(seconds) X(images_per_second) X(best) X(loss_scale) \
+      X(skipped_steps)
 
 #define CONVNET_TO_JSON(f) j[#f] = c.f;
 #define CONVNET_FROM_JSON(f) \
@@ -205,6 +208,8 @@ void save_checkpoint(const std::string& path, const Checkpoint& c, bool with_tra
   meta["config"] = json(c.config).dump();
   meta["epoch"] = std::to_string(c.epoch);
   meta["scheduler_step"] = std::to_string(c.scheduler_step);
+  if (c.loss_scale > 0)
+    meta["loss_scale"] = json{{"scale", c.loss_scale}, {"growth_tracker", c.loss_scale_growth_tracker}}.dump();
   meta["rng"] = rng_to_json(c.rng).dump();
   meta["history"] = json(c.history).dump();
   meta["best"] = json{{"val_acc", c.best_val_acc}, {"epoch", c.best_epoch}}.dump();
@@ -293,6 +298,13 @@ Checkpoint load_checkpoint(const std::string& path_or_dir) {
     c.best_val_acc = b.at("val_acc").get<double>();
     c.best_epoch = b.at("epoch").get<int64_t>();
     c.has_train_state = meta("train_state") == "true";
+    if (auto ls = st.metadata.find("loss_scale"); ls != st.metadata.end()) {
+      const json j = json::parse(ls->second);
+      c.loss_scale = j.at("scale").get<double>();
+      c.loss_scale_growth_tracker = j.at("growth_tracker").get<int64_t>();
+      CONVNET_CHECK(c.loss_scale > 0 && std::isfinite(c.loss_scale), "checkpoint '", path,
+                    "' has a malformed loss scale ", c.loss_scale);
+    }
     CONVNET_CHECK(c.mean.size() == c.std.size() && static_cast<int64_t>(c.mean.size()) == c.model_args.in_channels,
                   "checkpoint '", path, "' has malformed metadata: ", c.mean.size(), " normalization means and ",
                   c.std.size(), " stds for ", c.model_args.in_channels, " input channels");

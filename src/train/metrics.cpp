@@ -167,6 +167,7 @@ std::string metrics_jsonl(const std::vector<EpochStats>& history) {
     j["val_loss"] = e.val_loss, j["val_acc"] = e.val_acc;
     j["lr"] = e.lr, j["images_per_second"] = e.images_per_second, j["seconds"] = e.seconds;
     j["best"] = e.best;
+    if (e.loss_scale > 0) j["loss_scale"] = e.loss_scale, j["skipped_steps"] = e.skipped_steps;
     out += j.dump() + "\n";
   }
   return out;

@@ -22,8 +22,10 @@
 #include "convnet/data/dataloader.h"
 #include "convnet/data/datasets.h"
 #include "convnet/models/registry.h"
+#include "convnet/ops/autocast.h"
 #include "convnet/ops/loss.h"
 #include "convnet/optim/adam.h"
+#include "convnet/optim/grad_scaler.h"
 #include "convnet/optim/lr_scheduler.h"
 #include "convnet/optim/sgd.h"
 #include "convnet/train/checkpoint.h"
@@ -40,11 +42,29 @@ namespace fs = std::filesystem;
 
 namespace {
 using Clock = std::chrono::steady_clock;
+
+std::string num_str(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%g", v);
+  return b;
+}
+
+// --loss-scale: auto (dynamic for fp16, none otherwise), dynamic, none, or a static scale.
+std::optional<optim::GradScaler> make_scaler(const TrainConfig& c, DType compute) {
+  const std::string& s = c.compute.loss_scale;
+  if (s == "none" || (s == "auto" && compute != DType::float16)) return std::nullopt;
+  if (s == "auto" || s == "dynamic") return optim::GradScaler();
+  optim::GradScalerOptions o;
+  o.dynamic = false;
+  o.init_scale = std::stod(s);  // validate() checked it
+  return optim::GradScaler(o);
+}
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-int64_t correct_count(const Tensor& logits, const std::vector<int64_t>& y) {
+int64_t correct_count(const Tensor& logits_any, const std::vector<int64_t>& y) {
+  const Tensor logits = logits_any.detach().to(DType::float32);  // bf16 / fp16 logits under autocast
   int64_t correct = 0;
   kernels::keys::count_correct(logits.size(0), logits.size(1), logits.data(), y.data(), &correct);
   return correct;
@@ -320,8 +340,20 @@ void validate(const TrainConfig& c) {
       !c.model.finetune_checkpoint.empty() + !c.model.finetune_weights.empty() + !c.model.finetune_onnx.empty() <= 1,
       "fine-tuning takes one source: a checkpoint, a weights file or an ONNX model");
   parse_device(c.compute.device);  // throws for an unknown device, or CUDA on a build without it
-  CONVNET_CHECK(c.compute.precision == "fp32", "--precision ", c.compute.precision,
-                ": mixed-precision training is not implemented yet; this build trains in fp32 only");
+  parse_precision(c.compute.precision);
+  {
+    const std::string& s = c.compute.loss_scale;
+    bool ok = s == "auto" || s == "dynamic" || s == "none";
+    if (!ok) {
+      try {
+        size_t used = 0;
+        const double v = std::stod(s, &used);
+        ok = used == s.size() && v > 0 && std::isfinite(v);
+      } catch (const std::exception&) {
+      }
+    }
+    CONVNET_CHECK(ok, "--loss-scale: unknown value '", s, "'; choose auto, dynamic, none or a positive number");
+  }
 }
 
 TrainConfig resume_config(const std::string& ckpt, const TrainConfig& given,
@@ -363,6 +395,10 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
     if (cb.on_info) cb.on_info(s);
   };
   const auto t0 = Clock::now();
+  // The compute precision of the forward passes (ops/autocast.h); weights, optimizer state
+  // and checkpoints stay float32.
+  const DType compute = parse_precision(c.compute.precision);
+  if (const std::string w = precision_note(compute); !w.empty()) info(w);
 
   std::optional<Checkpoint> ck;
   if (!c.ckpt.resume.empty()) {
@@ -434,6 +470,10 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
   data::DataLoader loader(d.train, lo);
   const int64_t steps = loader.num_batches();
   auto sched = make_schedule(c, *opt, steps);
+  std::optional<optim::GradScaler> scaler = make_scaler(c, compute);
+  if (scaler)
+    info("loss scaling: " + std::string(c.compute.loss_scale == "auto" ? "dynamic" : c.compute.loss_scale) +
+         ", scale " + num_str(scaler->scale()) + "; steps whose gradients overflow are skipped");
   if (lo.augment && !lo.augment->empty()) info("augmentation: " + lo.augment->describe());
 
   std::vector<EpochStats> history;
@@ -453,6 +493,7 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
     }
     global_step = ck->scheduler_step;
     if (sched) sched->set_last_step(global_step);
+    if (scaler && ck->loss_scale > 0) scaler->set_state(ck->loss_scale, ck->loss_scale_growth_tracker);
     default_generator().set_state(ck->rng);
     history = ck->history;
     best_acc = ck->best_val_acc, best_epoch = ck->best_epoch;
@@ -499,43 +540,56 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
     loader.start_epoch(epoch - 1);
     data::Batch b;
     double loss_sum = 0;
-    int64_t seen = 0, correct = 0, step = 0;
+    int64_t seen = 0, correct = 0, step = 0, skipped = 0;
     const double lr_epoch = opt->lr();
     while (loader.next(b)) {
       ++step;
       if (at_step_hook("CONVNET_TEST_NAN_AT", epoch, step)) model->trainable_parameters().front().data()[0] = NAN;
       opt->zero_grad();
-      Tensor logits = (*model)(b.x);
-      Tensor loss;
-      if (b.y_soft.defined()) {
-        Tensor q = b.y_soft;
-        if (eps > 0) {  // smoothing of soft targets: (1 - e) q + e / K, as PyTorch does
-          q = q.clone();
-          const auto k = static_cast<double>(q.size(1));
-          kernels::keys::affine(q.numel(), static_cast<float>(1 - eps), q.data(), static_cast<float>(eps / k),
-                                q.data());
+      // Forward and loss under the run's precision (ops/autocast.h); backward outside, as
+      // in PyTorch: each op's backward follows the dtypes its forward used.
+      Tensor logits, loss;
+      {
+        autocast precision_scope(compute);
+        logits = (*model)(b.x);
+        if (b.y_soft.defined()) {
+          Tensor q = b.y_soft;
+          if (eps > 0) {  // smoothing of soft targets: (1 - e) q + e / K, as PyTorch does
+            q = q.clone();
+            const auto k = static_cast<double>(q.size(1));
+            kernels::keys::affine(q.numel(), static_cast<float>(1 - eps), q.data(), static_cast<float>(eps / k),
+                                  q.data());
+          }
+          loss = ops::cross_entropy(logits, q);
+        } else {
+          loss = ops::cross_entropy(logits, b.y, Reduction::Mean, eps);
         }
-        loss = ops::cross_entropy(logits, q);
-      } else {
-        loss = ops::cross_entropy(logits, b.y, Reduction::Mean, eps);
       }
       const double l = loss.item();
       // Checked before the update, so no step is ever taken from a NaN.
       if (!std::isfinite(l))
         diverged(epoch, "step " + std::to_string(step) + " of " + std::to_string(steps) + ": the loss is " +
                             std::to_string(l));
-      loss.backward();
+      (scaler ? scaler->scale(loss) : loss).backward();
       if (at_step_hook("CONVNET_TEST_INF_GRAD_AT", epoch, step))
         model->trainable_parameters().front().grad().data()[0] = INFINITY;
-      // Every step, clipping or not: a finite loss can still have an Inf gradient (an
-      // overflow in backward), and one such update ruins every weight it touches.
-      const double norm = c.optim.clip_grad_norm > 0
-                              ? clip_grad_norm(model->trainable_parameters(), c.optim.clip_grad_norm)
-                              : grad_norm(model->trainable_parameters());
-      if (!std::isfinite(norm))
-        diverged(epoch, "step " + std::to_string(step) + " of " + std::to_string(steps) + ": the gradient norm is " +
-                            std::to_string(norm));
-      opt->step();
+      // With loss scaling an overflow in backward is expected now and then: the step is
+      // skipped and the scale backs off. Without, every step checks the gradient norm,
+      // clipping or not: a finite loss can still have an Inf gradient, and one such update
+      // ruins every weight it touches.
+      const bool take_step = !scaler || scaler->unscale(model->trainable_parameters());
+      if (take_step) {
+        const double norm = c.optim.clip_grad_norm > 0
+                                ? clip_grad_norm(model->trainable_parameters(), c.optim.clip_grad_norm)
+                                : grad_norm(model->trainable_parameters());
+        if (!std::isfinite(norm))
+          diverged(epoch, "step " + std::to_string(step) + " of " + std::to_string(steps) + ": the gradient norm is " +
+                              std::to_string(norm));
+        opt->step();
+      } else {
+        ++skipped;
+      }
+      if (scaler) scaler->update();
       if (sched) sched->step();
       ++global_step;
       if (ema) update_ema(*ema, *model, c.optim.ema);
@@ -549,7 +603,10 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
     const double train_secs = seconds_since(te);
     if (!all_finite(*model) || (ema && !all_finite(*ema)))
       diverged(epoch, "after its last step: the weights hold NaN or Inf");
-    const EvalResult v = evaluate_full(eval_model, d.val, c.data.eval_batch_size, c.aug.tta == "flip");
+    const EvalResult v = [&] {
+      autocast precision_scope(compute);
+      return evaluate_full(eval_model, d.val, c.data.eval_batch_size, c.aug.tta == "flip");
+    }();
     EpochStats e;
     e.epoch = epoch;
     e.train_loss = loss_sum / static_cast<double>(seen);
@@ -559,6 +616,8 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
     e.images_per_second = static_cast<double>(seen) / train_secs;
     e.best = v.top1 > best_acc;
     if (e.best) best_acc = v.top1, best_epoch = epoch;
+    e.loss_scale = scaler ? scaler->scale() : 0;
+    e.skipped_steps = skipped;
     e.seconds = seconds_since(te);
     history.push_back(e);
 
@@ -567,6 +626,8 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
     out.history = history;
     out.best_val_acc = best_acc, out.best_epoch = best_epoch;
     out.rng = default_generator().state();
+    out.loss_scale = scaler ? scaler->scale() : 0;
+    out.loss_scale_growth_tracker = scaler ? scaler->growth_tracker() : 0;
     out.weights = eval_model.state_dict();
     out.train_weights = ema ? model->state_dict() : std::map<std::string, Tensor>{};
     out.optimizer = opt->state_dict();
@@ -587,8 +648,10 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
   if (d.has_test) {
     if (d.val_is_test && !history.empty() && history.back().epoch == c.optim.epochs)
       r.test_acc = history.back().val_acc;  // just measured, same weights and TTA
-    else
+    else {
+      autocast precision_scope(compute);
       r.test_acc = evaluate_full(eval_model, d.test, c.data.eval_batch_size, c.aug.tta == "flip").top1;
+    }
   } else {
     r.test_acc = history.empty() ? 0 : history.back().val_acc;
   }

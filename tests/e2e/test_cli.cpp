@@ -4,9 +4,11 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <string>
 
+#include "convnet/train/checkpoint.h"
 #include "convnet/train/options.h"
 #include "util/test_util.h"
 
@@ -138,11 +140,11 @@ TEST(Cli, EveryTableOptionIsOnTheCommandLineWithItsCheck) {
     ++checked;
   }
   EXPECT_GT(checked, 25);
-  // What the option checks cannot know: precisions not built yet, devices not in this build.
-  auto r = run_cli("train --precision bf16 --epochs 1");
+  // What the option checks cannot know: devices not in this build, a loss scale that is not
+  // one of the words or a number.
+  auto r = run_cli("train --loss-scale lots --epochs 1");
   EXPECT_NE(r.status, 0);
-  EXPECT_NE(r.out.find("--precision bf16: mixed-precision training is not implemented yet"), std::string::npos)
-      << r.out;
+  EXPECT_NE(r.out.find("--loss-scale: unknown value 'lots'"), std::string::npos) << r.out;
 #ifndef CONVNET_HAS_CUDA
   r = run_cli("train --device cuda --epochs 1");
   EXPECT_NE(r.status, 0);
@@ -151,4 +153,40 @@ TEST(Cli, EveryTableOptionIsOnTheCommandLineWithItsCheck) {
   r = run_cli("train --device tpu --epochs 1");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("tpu"), std::string::npos) << r.out;
+}
+
+// Mixed precision from the command line: bf16 trains on the fast kernels (no warning) about as
+// well as fp32 on the same data and seed; fp16 trains through the emulating reference kernels
+// with dynamic loss scaling, says so, and records its scale per epoch.
+TEST(Cli, MixedPrecisionTrainingRuns) {
+  if (!std::filesystem::exists(kData)) GTEST_SKIP() << "dataset-fashion-mnist is not installed at " << kData;
+  TempDir d("cli_precision");
+  const std::string base = "train --model lenet5 --epochs 1 --limit-train 8000 --threads 2 --seed 3 --out ";
+  const auto r32 = run_cli(base + (d.path / "fp32").string());
+  const auto r16b = run_cli(base + (d.path / "bf16").string() + " --precision bf16");
+  ASSERT_EQ(r32.status, 0) << r32.out;
+  ASSERT_EQ(r16b.status, 0) << r16b.out;
+  EXPECT_EQ(r16b.out.find("warning: --precision"), std::string::npos) << r16b.out;
+  EXPECT_EQ(r16b.out.find("loss scaling"), std::string::npos) << r16b.out;  // bf16 needs none
+  EXPECT_GE(final_accuracy(r32.out), 0.6) << r32.out;
+  EXPECT_NEAR(final_accuracy(r16b.out), final_accuracy(r32.out), 0.03) << r16b.out;
+  const auto ck = convnet::train::load_checkpoint((d.path / "bf16").string());
+  EXPECT_EQ(ck.config.compute.precision, "bf16");
+  for (const auto& [name, t] : ck.weights) EXPECT_EQ(t.dtype(), convnet::DType::float32) << name;  // float32 masters
+
+  const auto rh = run_cli(
+      "train --model lenet5 --epochs 1 --limit-train 4000 --threads 2 --seed 3 --precision fp16 "
+      "--out " +
+      (d.path / "fp16").string());
+  ASSERT_EQ(rh.status, 0) << rh.out;
+  EXPECT_NE(rh.out.find("warning: --precision fp16 runs on the reference kernels here (float16 emulated"),
+            std::string::npos)
+      << rh.out;
+  EXPECT_NE(rh.out.find("loss scaling: dynamic, scale 65536"), std::string::npos) << rh.out;
+  EXPECT_GE(final_accuracy(rh.out), 0.45) << rh.out;
+  std::ifstream log(d.path / "fp16" / "metrics.jsonl");
+  std::string line;
+  ASSERT_TRUE(std::getline(log, line));
+  EXPECT_NE(line.find("\"loss_scale\":65536"), std::string::npos) << line;
+  EXPECT_NE(line.find("\"skipped_steps\":0"), std::string::npos) << line;
 }

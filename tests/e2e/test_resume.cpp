@@ -151,8 +151,10 @@ const std::string kRecipe =
 // Runs `recipe` into `b`, kills it with SIGKILL once epoch 2 is under way (its epoch-1
 // checkpoint is then on disk; 10 ms per step (timing only) leave about 0.6 s between the
 // first progress line of epoch 2 and its end, however fast the machine), and resumes it.
-void kill_in_epoch_2_and_resume(const std::string& recipe, const fs::path& b) {
-  Child c = spawn(recipe + " --out " + b.string(), {{"CONVNET_TEST_STEP_DELAY_MS", "10"}});
+void kill_in_epoch_2_and_resume(const std::string& recipe, const fs::path& b,
+                                std::vector<std::pair<std::string, std::string>> env = {}) {
+  env.emplace_back("CONVNET_TEST_STEP_DELAY_MS", "10");
+  Child c = spawn(recipe + " --out " + b.string(), env);
   std::string out;
   char buf[4096];
   ssize_t n;
@@ -324,6 +326,62 @@ TEST(Resume, AdamMixupCutmixWarmupResumedIsBitIdentical) {
   EXPECT_EQ(ca.config.optim.optimizer, "adam");
   fs::remove_all(a);
   fs::remove_all(b);
+}
+
+// Mixed precision resumes bit-identically too: a bfloat16 ResNet (channels-last activations,
+// batch norm, the fast bf16 kernels), and a float16 run whose loss scale moved (an overflow
+// injected in epoch 1 halves it and skips that step): the scale and its growth count come
+// back from the checkpoint.
+TEST(Resume, MixedPrecisionRunsResumeBitIdentically) {
+  if (!fs::exists(kData)) GTEST_SKIP() << "dataset-fashion-mnist is not installed at " << kData;
+  struct Case {
+    const char* tag;
+    std::string recipe;
+    std::vector<std::pair<std::string, std::string>> env;
+  };
+  const std::vector<Case> cases = {
+      {"bf16",
+       "train --model resnet20_b --limit-train 1500 --val-split 0.1 --epochs 3 --batch-size 50 --threads 2 "
+       "--workers 2 --seed 4 --augment crop:2,flip --precision bf16",
+       {}},
+      {"fp16",
+       "train --model lenet5 --limit-train 1200 --val-split 0.1 --epochs 3 --batch-size 50 --threads 2 --workers 2 "
+       "--seed 6 --precision fp16",
+       {{"CONVNET_TEST_INF_GRAD_AT", "1:3"}}},
+  };
+  for (const Case& k : cases) {
+    SCOPED_TRACE(k.tag);
+    const fs::path a = fresh_dir(std::string("resume_") + k.tag + "_a"),
+                   b = fresh_dir(std::string("resume_") + k.tag + "_b");
+    auto ra = run(k.recipe + " --out " + a.string(), k.env);
+    ASSERT_EQ(ra.status, 0) << ra.out;
+    kill_in_epoch_2_and_resume(k.recipe, b, k.env);
+    expect_same_tensors(a / "last.safetensors", b / "last.safetensors");
+    const auto ca = train::load_checkpoint(a.string()), cb = train::load_checkpoint(b.string());
+    ASSERT_EQ(ca.history.size(), 3u);
+    ASSERT_EQ(cb.history.size(), 3u);
+    for (size_t e = 0; e < 3; ++e) {
+      EXPECT_EQ(ca.history[e].train_loss, cb.history[e].train_loss) << "epoch " << e + 1;
+      EXPECT_EQ(ca.history[e].val_acc, cb.history[e].val_acc) << "epoch " << e + 1;
+      EXPECT_EQ(ca.history[e].loss_scale, cb.history[e].loss_scale) << "epoch " << e + 1;
+    }
+    EXPECT_EQ(ca.loss_scale, cb.loss_scale);
+    EXPECT_EQ(ca.loss_scale_growth_tracker, cb.loss_scale_growth_tracker);
+    if (std::string(k.tag) == "fp16") {
+      // The injected overflow: skipped, not fatal; the scale halved once and never grew back
+      // (2000 clean steps are needed).
+      EXPECT_EQ(ca.history[0].skipped_steps, 1);
+      EXPECT_EQ(ca.history[1].skipped_steps, 0);
+      EXPECT_EQ(ca.loss_scale, 32768.0);
+      EXPECT_EQ(ca.loss_scale_growth_tracker, 3 * 22 - 3);  // 22 steps an epoch; clean since step 3
+      EXPECT_GT(ca.history[2].val_acc, 0.3);
+    } else {
+      EXPECT_EQ(ca.loss_scale, 0.0);  // no loss scaling in bf16
+      EXPECT_GT(ca.history[2].val_acc, 0.5);
+    }
+    fs::remove_all(a);
+    fs::remove_all(b);
+  }
 }
 
 // The gradient norm is checked every step, not only with --clip-grad-norm: an Inf gradient

@@ -11,6 +11,9 @@
 #include "convnet/core/tensor.h"
 #include "convnet/io/safetensors.h"
 #include "convnet/nn/layers.h"
+#include "convnet/ops/activation.h"
+#include "convnet/ops/autocast.h"
+#include "convnet/ops/concat.h"
 #include "convnet/ops/conv2d.h"
 #include "convnet/ops/elementwise.h"
 #include "util/test_util.h"
@@ -135,5 +138,17 @@ TEST(DType, OpsNameBothOperandsOfTwoDTypes) {
   const Tensor x = Tensor::ones({1, 3, 4, 4}), w = Tensor::ones({2, 3, 3, 3}).to(DType::float16);
   expect_error([&] { ops::conv2d(x, w, Tensor(), {}, "conv1 (Conv2d)"); },
                {"conv1 (Conv2d): operands of two dtypes", "input is float32", "weight is float16"});
-  expect_error([&] { ops::add(b, b); }, {"add: no kernel for bfloat16 tensors", "autocast"});
+  expect_error([&] { ops::concat({a, b}, 1, "cat"); }, {"cat: operands of two dtypes", "bfloat16"});
+  // One reduced dtype computes in it; an op with float32 kernels only returns float32
+  // (ops/autocast.h); under autocast two floating dtypes add in float32, as PyTorch.
+  const Tensor bb = ops::add(b, b);
+  EXPECT_EQ(bb.dtype(), DType::bfloat16);
+  EXPECT_EQ(bb.to(DType::float32).to_vector(), std::vector<float>(4, 2.f));
+  EXPECT_EQ(ops::sigmoid(b).dtype(), DType::float32);
+  {
+    autocast guard(DType::bfloat16);
+    const Tensor ab = ops::add(a, b);
+    EXPECT_EQ(ab.dtype(), DType::float32);
+    EXPECT_EQ(ab.to_vector(), std::vector<float>(4, 2.f));
+  }
 }

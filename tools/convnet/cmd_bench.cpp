@@ -26,6 +26,11 @@ Command add_bench(CLI::App& app) {
       ->check(CLI::Range(0, 4096));
   bn->add_option("--mode", bc.mode, "train or infer")->capture_default_str()->check(CLI::IsMember({"train", "infer"}));
   bn->add_option("--seconds", bc.seconds, "Measuring time per run")->capture_default_str()->check(CLI::PositiveNumber);
+  bn->add_option("--precision", bc.precision,
+                 "fp32, or bf16 / fp16 mixed precision (convolutions and linear layers in the reduced precision, "
+                 "float32 weights; fp16 runs on the emulating reference kernels on a CPU)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
   bn->add_flag("--profile", bc.profile, "Print a per-op time breakdown of a step after the JSON line");
   bn->add_flag("!--no-fold", bc.fold_batch_norm,
                "infer: keep BatchNorm layers as they are (by default each one that directly follows a convolution is "
@@ -35,12 +40,11 @@ Command add_bench(CLI::App& app) {
             const train::BenchConfig& c = *bcp;
             auto r = train::benchmark(c);
             std::printf(
-                "{\"impl\": \"convnet-%s\", \"model\": \"%s\", \"mode\": \"%s\", \"batch\": %lld, \"input_size\": "
-                "%lld, "
-                "\"threads\": %d, "
-                "\"images_per_s\": %.1f, \"peak_rss_mb\": %.1f}\n",
-                CONVNET_VERSION, c.model.c_str(), c.mode.c_str(), (long long)c.batch, (long long)r.input_size,
-                r.threads, r.images_per_s, r.peak_rss_mb);
+                "{\"impl\": \"convnet-%s\", \"model\": \"%s\", \"mode\": \"%s\", \"precision\": \"%s\", "
+                "\"batch\": %lld, \"input_size\": %lld, \"threads\": %d, \"images_per_s\": %.1f, "
+                "\"peak_rss_mb\": %.1f}\n",
+                CONVNET_VERSION, c.model.c_str(), c.mode.c_str(), c.precision.c_str(), (long long)c.batch,
+                (long long)r.input_size, r.threads, r.images_per_s, r.peak_rss_mb);
             if (c.profile) std::printf("%s", train::format_profile(r).c_str());
             return 0;
           }};

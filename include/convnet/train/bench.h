@@ -22,6 +22,9 @@ struct BenchConfig {
   bool profile = false;
   // infer: fold BatchNorm into the preceding convolutions first (nn::fold_batch_norms).
   bool fold_batch_norm = true;
+  // fp32, or bf16 / fp16 mixed precision: the forward pass (and the loss) under
+  // convnet::autocast (ops/autocast.h); weights and the update stay float32.
+  std::string precision = "fp32";
 };
 
 struct BenchResult {

@@ -7,7 +7,8 @@
 //             and, with EMA, "train_state/model/<name>" (the raw training weights)
 //   metadata  "format", "format_version", "model", "model_args", "class_names",
 //             "normalize", "dataset", "config", "epoch", "scheduler_step", "rng",
-//             "history", "best" (each a JSON value stored as a string)
+//             "history", "best", and with loss scaling "loss_scale" (each a JSON value
+//             stored as a string)
 // A run directory holds last.safetensors (every epoch, with training state: what --resume
 // reads), best.safetensors (best validation accuracy so far, weights and metadata only),
 // metrics.jsonl and the SVG plots.
@@ -44,6 +45,8 @@ struct Checkpoint {
   double best_val_acc = -1;
   int64_t best_epoch = 0;
   Generator::State rng{};                       // the default generator after `epoch`
+  double loss_scale = 0;                        // the GradScaler's scale (0: no loss scaling)
+  int64_t loss_scale_growth_tracker = 0;        // and its steps since the last change
   std::map<std::string, Tensor> weights;        // the model's state_dict (EMA weights with --ema)
   bool has_train_state = false;                 // the two maps below are saved / were found
   std::map<std::string, Tensor> optimizer;      // Optimizer::state_dict()

@@ -125,15 +125,21 @@ struct Check {
     "mirror image)",                                                                                                 \
     Check::choice("none|flip"))
 
-#define CONVNET_COMPUTE_OPTIONS(X)                                                                         \
-  X(std::string, device, "cpu", "--device",                                                                \
-    "Device to train on: cpu, cuda or cuda:N (CUDA needs a build configured with the CUDA toolkit found)", \
-    Check::any())                                                                                          \
-  X(std::string, precision, "fp32", "--precision",                                                         \
-    "Compute precision: fp32 (bf16 and fp16 mixed precision are not implemented yet and are refused)",     \
-    Check::choice("fp32|bf16|fp16"))                                                                       \
-  X(uint64_t, seed, 0, "--seed", "Random seed (initialization, split, shuffling, augmentation, dropout)",  \
-    Check::any())                                                                                          \
+#define CONVNET_COMPUTE_OPTIONS(X)                                                                             \
+  X(std::string, device, "cpu", "--device",                                                                    \
+    "Device to train on: cpu, cuda or cuda:N (CUDA needs a build configured with the CUDA toolkit found)",     \
+    Check::any())                                                                                              \
+  X(std::string, precision, "fp32", "--precision",                                                             \
+    "Compute precision: fp32, or bf16 / fp16 mixed precision (convolutions and linear layers in the reduced "  \
+    "precision; float32 weights, optimizer state and checkpoints; fp16 with loss scaling, on the CPU through " \
+    "the emulating reference kernels)",                                                                        \
+    Check::choice("fp32|bf16|fp16"))                                                                           \
+  X(std::string, loss_scale, "auto", "--loss-scale",                                                           \
+    "Loss scaling (optim/grad_scaler.h): auto (dynamic for fp16, none otherwise) | dynamic | none | a "        \
+    "number (a static scale); steps whose gradients overflow are skipped",                                     \
+    Check::any())                                                                                              \
+  X(uint64_t, seed, 0, "--seed", "Random seed (initialization, split, shuffling, augmentation, dropout)",      \
+    Check::any())                                                                                              \
   X(int, threads, 0, "-j,--threads", "Threads (0 = all cores)", Check::in(0, 1024))
 
 #define CONVNET_CHECKPOINT_OPTIONS(X)                                                                          \

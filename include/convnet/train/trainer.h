@@ -35,6 +35,10 @@ struct EpochStats {
   double lr = 0;                     // at the first step of the epoch
   double seconds = 0, images_per_second = 0;
   bool best = false;  // the best validation accuracy so far (best checkpoint written)
+  // With loss scaling (--loss-scale, fp16): the scale at the end of the epoch, and the steps
+  // skipped because their gradients overflowed (0 and 0 without).
+  double loss_scale = 0;
+  int64_t skipped_steps = 0;
 };
 
 struct TrainResult {

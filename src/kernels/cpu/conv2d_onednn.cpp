@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "kernels/conv2d.h"
+#include "kernels/cpu/onednn/conv_common.h"
 #include "kernels/cpu/onednn_common.h"
 #include "kernels/layout.h"
 #include "kernels/registry.h"
@@ -23,44 +24,6 @@ using dnnl::convolution_backward_data;
 using dnnl::convolution_backward_weights;
 using dnnl::convolution_forward;
 using dnnl::memory;
-
-struct ConvDims {
-  dims src, wei, dst, bias, strides, dilates, pad_l, pad_r;
-  tag wei_tag;
-};
-
-ConvDims conv_dims(const Conv2dGeom& g) {
-  ConvDims d;
-  d.src = {g.N, g.C, g.H, g.W};
-  d.dst = {g.N, g.OC, g.OH, g.OW};
-  d.bias = {g.OC};
-  if (g.G == 1) {
-    d.wei = {g.OC, g.C, g.KH, g.KW};
-    d.wei_tag = tag::oihw;
-  } else {
-    d.wei = {g.G, g.OC / g.G, g.C / g.G, g.KH, g.KW};
-    d.wei_tag = tag::goihw;
-  }
-  d.strides = {g.SH, g.SW};
-  d.dilates = {g.DH - 1, g.DW - 1};
-  d.pad_l = {g.PH, g.PW};
-  const int64_t pb = (g.OH - 1) * g.SH + (g.KH - 1) * g.DH + 1 - g.H - g.PH;
-  const int64_t pr = (g.OW - 1) * g.SW + (g.KW - 1) * g.DW + 1 - g.W - g.PW;
-  d.pad_r = {std::max<int64_t>(0, pb), std::max<int64_t>(0, pr)};
-  return d;
-}
-
-// The geometry, a flag (bias), and the layouts of the two activation tensors involved.
-Key<19> conv_key(const Conv2dGeom& g, int64_t flag, int32_t block_a, int32_t block_b) {
-  return {{g.N, g.C, g.H, g.W, g.OC, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.DH, g.DW, g.G, g.OH, g.OW, flag, block_a,
-           block_b}};
-}
-
-dnnl::primitive_attr user_scratchpad() {
-  dnnl::primitive_attr a;
-  a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  return a;
-}
 
 convolution_forward::desc fwd_desc(const ConvDims& d, bool bias) {
   const memory::desc any_src(d.src, dt::f32, tag::any), any_wei(d.wei, dt::f32, tag::any),
@@ -120,13 +83,6 @@ struct BwdWeightEntry {
 Cache<19, BwdWeightEntry>& bwd_weight_cache() {
   static Cache<19, BwdWeightEntry> c;
   return c;
-}
-
-void run(dnnl::primitive& p, const dnnl::primitive_desc_base& pd, std::unordered_map<int, memory> args) {
-  const memory::desc sp = pd.scratchpad_desc();
-  Temp scratch(sp.get_size());
-  args.emplace(DNNL_ARG_SCRATCHPAD, memory(sp, engine(), scratch.get()));
-  p.execute(stream(), args);
 }
 
 }  // namespace

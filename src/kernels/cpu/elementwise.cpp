@@ -77,28 +77,31 @@ void sum(int64_t n, const float* x, float* y) {
   y[0] = static_cast<float>(acc);
 }
 
-// Each outer row is independent: the rows are split over the threads.
-void concat_fwd(int64_t outer, int64_t inner, int64_t count, const int64_t* sizes, const float* const* xs, float* y) {
+// Each outer row is independent: the rows are split over the threads. Copies, so one
+// template serves every element type (float32, and the 16-bit bfloat16 / float16).
+template <class T>
+void concat_fwd(int64_t outer, int64_t inner, int64_t count, const int64_t* sizes, const T* const* xs, T* y) {
   int64_t total = 0;
   for (int64_t i = 0; i < count; ++i) total += sizes[i];
   parallel_for(outer, total * inner, [&](int64_t o) {
-    float* row = y + o * total * inner;
+    T* row = y + o * total * inner;
     for (int64_t i = 0; i < count; ++i) {
       const int64_t len = sizes[i] * inner;
-      std::memcpy(row, xs[i] + o * len, sizeof(float) * len);
+      std::memcpy(row, xs[i] + o * len, sizeof(T) * len);
       row += len;
     }
   });
 }
 
-void concat_bwd(int64_t outer, int64_t inner, int64_t count, const int64_t* sizes, const float* gy, float* const* gxs) {
+template <class T>
+void concat_bwd(int64_t outer, int64_t inner, int64_t count, const int64_t* sizes, const T* gy, T* const* gxs) {
   int64_t total = 0;
   for (int64_t i = 0; i < count; ++i) total += sizes[i];
   parallel_for(outer, total * inner, [&](int64_t o) {
-    const float* row = gy + o * total * inner;
+    const T* row = gy + o * total * inner;
     for (int64_t i = 0; i < count; ++i) {
       const int64_t len = sizes[i] * inner;
-      if (gxs[i]) std::memcpy(gxs[i] + o * len, row, sizeof(float) * len);
+      if (gxs[i]) std::memcpy(gxs[i] + o * len, row, sizeof(T) * len);
       row += len;
     }
   });
@@ -113,7 +116,9 @@ void register_cpu_elementwise() {
   keys::mul.add("cpu", 10, &cpu::mul);
   keys::scale.add("cpu", 10, &cpu::scale);
   keys::sum.add("cpu", 10, &cpu::sum);
-  keys::concat_fwd.add("cpu", 10, &cpu::concat_fwd);
-  keys::concat_bwd.add("cpu", 10, &cpu::concat_bwd);
+  keys::concat_fwd.add("cpu", 10, &cpu::concat_fwd<float>);
+  keys::concat_bwd.add("cpu", 10, &cpu::concat_bwd<float>);
+  keys::concat_fwd_bf16.add("cpu", 10, &cpu::concat_fwd<bf16_t>);
+  keys::concat_bwd_bf16.add("cpu", 10, &cpu::concat_bwd<bf16_t>);
 }
 }  // namespace convnet::kernels

@@ -435,12 +435,17 @@ CONVNET_SIMD void avg_block_bwd(const Pool2dGeom& g, const std::vector<AvgSpan>&
   }
 }
 
+bool known_block(int64_t B) {
+  return B == 0 || B == 8 || B == 16;
+}
+
 }  // namespace
 
 void max_pool2d_fwd(const Pool2dGeom& g, const float* x, float* y, int64_t* argmax) {
   const int64_t in = g.H * g.W, out = g.OH * g.OW;
-  // The vector loops keep plane indices in 32 bits.
-  if (in >= (int64_t{1} << 31)) return ref::max_pool2d_fwd<float>(g, x, y, argmax);
+  // The vector loops keep plane indices in 32 bits; they know blocks of 8 and 16 channels
+  // (channels-last float32 tensors, kernels/layout.h, go to the reference).
+  if (in >= (int64_t{1} << 31) || !known_block(g.B)) return ref::max_pool2d_fwd<float>(g, x, y, argmax);
   if (g.B) {
     // Channel-blocked: per (n, c/B) block, 2x2/2 windows of 16 channels at once with
     // AVX-512 where the CPU has it, else the general window loop on the block.
@@ -495,6 +500,7 @@ void max_pool2d_bwd(const Pool2dGeom& g, const float* gy, const int64_t* argmax,
 }
 
 void avg_pool2d_fwd(const Pool2dGeom& g, const float* x, float* y) {
+  if (!known_block(g.B)) return ref::avg_pool2d_fwd<float>(g, x, y);
   const std::vector<AvgSpan> hs = avg_spans(g.OH, g.H, g.KH, g.SH, g.PH), ws = avg_spans(g.OW, g.W, g.KW, g.SW, g.PW);
   const int64_t B = g.B ? g.B : 1, in = g.H * g.W * B, out = g.OH * g.OW * B;
   parallel_for(g.N * g.C / B, in, [&](int64_t blk) {
@@ -507,6 +513,7 @@ void avg_pool2d_fwd(const Pool2dGeom& g, const float* x, float* y) {
 }
 
 void avg_pool2d_bwd(const Pool2dGeom& g, const float* gy, float* gx) {
+  if (!known_block(g.B)) return ref::avg_pool2d_bwd<float>(g, gy, gx);
   const std::vector<AvgSpan> hs = avg_spans(g.OH, g.H, g.KH, g.SH, g.PH), ws = avg_spans(g.OW, g.W, g.KW, g.SW, g.PW);
   const int64_t B = g.B ? g.B : 1, in = g.H * g.W * B, out = g.OH * g.OW * B;
   parallel_for(g.N * g.C / B, in, [&](int64_t blk) {
@@ -537,6 +544,7 @@ void adaptive_max_pool2d_bwd(const AdaptivePool2dGeom& g, const float* gy, const
 // Adaptive average pooling is average pooling with per-output windows that need no
 // padding: the same block loops, with spans from adaptive_start/adaptive_end.
 void adaptive_avg_pool2d_fwd(const AdaptivePool2dGeom& g, const float* x, float* y) {
+  if (!known_block(g.B)) return ref::adaptive_avg_pool2d_fwd<float>(g, x, y);
   const Pool2dGeom p = adaptive_as_pool(g);
   const std::vector<AvgSpan> hs = adaptive_spans(g.OH, g.H), ws = adaptive_spans(g.OW, g.W);
   const int64_t B = g.B ? g.B : 1, in = g.H * g.W * B, out = g.OH * g.OW * B;
@@ -550,6 +558,7 @@ void adaptive_avg_pool2d_fwd(const AdaptivePool2dGeom& g, const float* x, float*
 }
 
 void adaptive_avg_pool2d_bwd(const AdaptivePool2dGeom& g, const float* gy, float* gx) {
+  if (!known_block(g.B)) return ref::adaptive_avg_pool2d_bwd<float>(g, gy, gx);
   const Pool2dGeom p = adaptive_as_pool(g);
   const std::vector<AvgSpan> hs = adaptive_spans(g.OH, g.H), ws = adaptive_spans(g.OW, g.W);
   const int64_t B = g.B ? g.B : 1, in = g.H * g.W * B, out = g.OH * g.OW * B;

@@ -74,6 +74,11 @@ void concat_bwd(int64_t outer, int64_t inner, int64_t count, const int64_t* size
 INSTANTIATE(float)
 INSTANTIATE(double)
 #undef INSTANTIATE
+// Concatenation copies elements: the same loops for the 16-bit types.
+template void concat_fwd<bf16_t>(int64_t, int64_t, int64_t, const int64_t*, const bf16_t* const*, bf16_t*);
+template void concat_bwd<bf16_t>(int64_t, int64_t, int64_t, const int64_t*, const bf16_t*, bf16_t* const*);
+template void concat_fwd<f16_t>(int64_t, int64_t, int64_t, const int64_t*, const f16_t* const*, f16_t*);
+template void concat_bwd<f16_t>(int64_t, int64_t, int64_t, const int64_t*, const f16_t*, f16_t* const*);
 
 }  // namespace convnet::kernels::ref
 

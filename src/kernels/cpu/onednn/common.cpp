@@ -30,6 +30,11 @@ int32_t preferred_block() {
 }
 
 dnnl::memory::desc activation_md(const dims& d, int32_t block, dt type) {
+  // With C = 8 or 16, channels-last is also nChw8c / nChw16c; oneDNN compares descriptors,
+  // not bytes, and would reorder between the two: describe it as the primitives of this
+  // type want it (float32: blocked, bfloat16 on AMX: channels-last).
+  if (block != 0 && block == d[1] && (type != dt::f32 || (block != 8 && block != 16)))
+    return dnnl::memory::desc(d, type, tag::nhwc);
   switch (block) {
     case 0:
       return dnnl::memory::desc(d, type, tag::nchw);
@@ -38,7 +43,6 @@ dnnl::memory::desc activation_md(const dims& d, int32_t block, dt type) {
     case 16:
       return dnnl::memory::desc(d, type, tag::nChw16c);
   }
-  if (block == d[1]) return dnnl::memory::desc(d, type, tag::nhwc);  // channels-last
   throw std::invalid_argument("oneDNN kernels: unsupported channel block " + std::to_string(block));
 }
 
