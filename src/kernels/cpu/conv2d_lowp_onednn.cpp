@@ -7,9 +7,16 @@
 // network's bfloat16 activations go from one convolution (and the batch norm, relu, pooling and
 // add kernels between them) to the next without a reorder. Inputs come in any layout of
 // kernels/layout.h.
+#include <omp.h>
+
+#include <cstring>
+#include <vector>
+
 #include "kernels/conv2d.h"
+#include "kernels/cpu/bf16.h"
 #include "kernels/cpu/onednn/conv_common.h"
 #include "kernels/cpu/onednn_common.h"
+#include "kernels/cpu/parallel.h"
 #include "kernels/layout.h"
 #include "kernels/registry.h"
 
@@ -68,6 +75,169 @@ std::shared_ptr<FwdEntry> fwd_entry(const Conv2dGeom& g, bool bias, int32_t xb, 
   });
 }
 
+// ---- small output planes: one GEMM over the whole batch ----------------------------------
+// oneDNN's direct bf16 convolutions work image by image; with a 4x4 or 2x2 output plane (the
+// deep layers of VGG on 32x32 inputs) each image gives a few rows, the 512x512x3x3 weights are
+// streamed once per image, and they run at 100-300 GFLOP/s. As GEMMs over all N*OH*OW output
+// positions at once (oneDNN's AMX matmul) they run at about 1.7 TFLOP/s: with the patches of
+// channels-last x as rows (im2col, K = KH*KW*C in (kh, kw, c) order) and the weights as OHWI,
+//   y  [M, OC] = col [M, K] W^T        (y channels-last: exactly the GEMM's output)
+//   dcol [M, K] = gy [M, OC] W          (float32, then scattered back: col2im)
+//   gW [OC, K] = gy^T col               (float32, OHWI, reordered to OIHW)
+// Every product is of bfloat16 values accumulated in float32, as the direct primitives.
+bool use_gemm(const Conv2dGeom& g) {
+  return g.G == 1 && g.OH * g.OW <= 16 && g.N * g.OH * g.OW >= 64;
+}
+
+struct GemmEntry {
+  int64_t M, K;
+  dnnl::matmul fwd, fwd_bias, bwd_data, bwd_weight;
+  dnnl::matmul::primitive_desc fwd_pd, fwd_bias_pd, bwd_data_pd, bwd_weight_pd;
+  Reorder wei;  // f32 OIHW -> bf16 OHWI
+  Reorder gw;   // f32 OHWI -> f32 OIHW
+};
+
+std::shared_ptr<GemmEntry> gemm_entry(const Conv2dGeom& g) {
+  static Cache<19, GemmEntry> cache;
+  return cache.get(conv_key(g, 0, 0, 0), [&] {
+    auto e = std::make_shared<GemmEntry>();
+    const int64_t M = g.N * g.OH * g.OW, K = g.KH * g.KW * g.C, OC = g.OC;
+    e->M = M, e->K = K;
+    const memory::desc col({M, K}, dt::bf16, tag::ab), w_t({K, OC}, dt::bf16, tag::ba), w({OC, K}, dt::bf16, tag::ab),
+        y({M, OC}, dt::bf16, tag::ab), bias({1, OC}, dt::f32, tag::ab), dcol({M, K}, dt::f32, tag::ab),
+        gy_t({OC, M}, dt::bf16, tag::ba), gw({OC, K}, dt::f32, tag::ab);
+    e->fwd_pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(col, w_t, y), user_scratchpad(), engine());
+    e->fwd_bias_pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(col, w_t, bias, y), user_scratchpad(), engine());
+    e->bwd_data_pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(y, w, dcol), user_scratchpad(), engine());
+    e->bwd_weight_pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(gy_t, col, gw), user_scratchpad(), engine());
+    e->fwd = dnnl::matmul(e->fwd_pd), e->fwd_bias = dnnl::matmul(e->fwd_bias_pd);
+    e->bwd_data = dnnl::matmul(e->bwd_data_pd), e->bwd_weight = dnnl::matmul(e->bwd_weight_pd);
+    const dims wd = {g.OC, g.C, g.KH, g.KW};
+    e->wei = Reorder(memory::desc(wd, dt::f32, tag::oihw), memory::desc(wd, dt::bf16, tag::ohwi));
+    e->gw = Reorder(memory::desc(wd, dt::f32, tag::ohwi), memory::desc(wd, dt::f32, tag::oihw));
+    return e;
+  });
+}
+
+// x (any layout of kernels/layout.h) as channels-last: x itself, or a reordered copy in tmp.
+const uint16_t* as_nhwc(const Conv2dGeom& g, const bf16_t* x, int32_t xb, Temp& tmp, bool output_side) {
+  const int64_t C = output_side ? g.OC : g.C, H = output_side ? g.OH : g.H, W = output_side ? g.OW : g.W;
+  if (xb == C) return reinterpret_cast<const uint16_t*>(x);
+  const dims d = {g.N, C, H, W};
+  Reorder r(activation_md(d, xb, dt::bf16), memory::desc(d, dt::bf16, tag::nhwc));
+  return static_cast<const uint16_t*>(r.in(x, tmp).get_data_handle());
+}
+
+// col [M, K]: row m = (n, oh, ow) holds the KH*KW input pixels of its window, C channels each
+// (zeros where the window is in the padding).
+void im2col(const Conv2dGeom& g, const uint16_t* x, uint16_t* col) {
+  const int64_t C = g.C, K = g.KH * g.KW * C;
+  cpu::parallel_for(g.N * g.OH * g.OW, K, [&](int64_t m) {
+    const int64_t n = m / (g.OH * g.OW), oh = (m / g.OW) % g.OH, ow = m % g.OW;
+    uint16_t* row = col + m * K;
+    for (int64_t kh = 0; kh < g.KH; ++kh)
+      for (int64_t kw = 0; kw < g.KW; ++kw, row += C) {
+        const int64_t ih = oh * g.SH - g.PH + kh * g.DH, iw = ow * g.SW - g.PW + kw * g.DW;
+        if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W)
+          std::memset(row, 0, sizeof(uint16_t) * C);
+        else
+          std::memcpy(row, x + ((n * g.H + ih) * g.W + iw) * C, sizeof(uint16_t) * C);
+      }
+  });
+}
+
+// gx = col2im(dcol): each image's windows add their float32 columns into a float32 plane,
+// which is rounded once to bfloat16 (as the reference rounds once).
+void col2im(const Conv2dGeom& g, const float* dcol, uint16_t* gx) {
+  const int64_t C = g.C, K = g.KH * g.KW * C, HWC = g.H * g.W * C;
+  cpu::parallel_for(g.N, HWC, [&](int64_t n) {
+    std::vector<float> acc(static_cast<size_t>(HWC), 0.f);
+    for (int64_t oh = 0; oh < g.OH; ++oh)
+      for (int64_t ow = 0; ow < g.OW; ++ow) {
+        const float* row = dcol + ((n * g.OH + oh) * g.OW + ow) * K;
+        for (int64_t kh = 0; kh < g.KH; ++kh)
+          for (int64_t kw = 0; kw < g.KW; ++kw, row += C) {
+            const int64_t ih = oh * g.SH - g.PH + kh * g.DH, iw = ow * g.SW - g.PW + kw * g.DW;
+            if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) continue;
+            float* a = acc.data() + (ih * g.W + iw) * C;
+            for (int64_t c = 0; c < C; ++c) a[c] += row[c];
+          }
+      }
+    uint16_t* out = gx + n * HWC;
+    for (int64_t i = 0; i < HWC; ++i) out[i] = cpu::f2bf(acc[i]);
+  });
+}
+
+void gemm_fwd(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const float* w, const float* b, bf16_t* y, int32_t yb) {
+  auto e = gemm_entry(g);
+  Temp tx, tcol(sizeof(uint16_t) * e->M * e->K), tw, ty;
+  im2col(g, as_nhwc(g, x, xb, tx, false), static_cast<uint16_t*>(tcol.get()));
+  memory mw = e->wei.in(w, tw);
+  // y straight into the user's buffer when it is channels-last, else into a temp, reordered.
+  const dims yd = {g.N, g.OC, g.OH, g.OW};
+  const Reorder out(memory::desc(yd, dt::bf16, tag::nhwc), activation_md(yd, yb, dt::bf16));
+  memory my = out.out(y, ty);
+  const auto& pd = b ? e->fwd_bias_pd : e->fwd_pd;
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(pd.src_desc(), engine(), tcol.get())},
+                                       {DNNL_ARG_WEIGHTS, memory(pd.weights_desc(), engine(), mw.get_data_handle())},
+                                       {DNNL_ARG_DST, memory(pd.dst_desc(), engine(), my.get_data_handle())}};
+  if (b) args.emplace(DNNL_ARG_BIAS, memory(pd.bias_desc(), engine(), const_cast<float*>(b)));
+  run(b ? e->fwd_bias : e->fwd, pd, std::move(args));
+  out.finish(my, y);
+}
+
+void gemm_bwd_data(const Conv2dGeom& g, const bf16_t* gy, int32_t gyb, const float* w, bf16_t* gx, int32_t gxb) {
+  auto e = gemm_entry(g);
+  Temp tgy, tw, tdcol(sizeof(float) * e->M * e->K), tgx;
+  const uint16_t* gyp = as_nhwc(g, gy, gyb, tgy, true);
+  memory mw = e->wei.in(w, tw);
+  run(e->bwd_data, e->bwd_data_pd,
+      {{DNNL_ARG_SRC, memory(e->bwd_data_pd.src_desc(), engine(), const_cast<uint16_t*>(gyp))},
+       {DNNL_ARG_WEIGHTS, memory(e->bwd_data_pd.weights_desc(), engine(), mw.get_data_handle())},
+       {DNNL_ARG_DST, memory(e->bwd_data_pd.dst_desc(), engine(), tdcol.get())}});
+  const dims xd = {g.N, g.C, g.H, g.W};
+  const Reorder out(memory::desc(xd, dt::bf16, tag::nhwc), activation_md(xd, gxb, dt::bf16));
+  memory mgx = out.out(gx, tgx);
+  col2im(g, static_cast<const float*>(tdcol.get()), static_cast<uint16_t*>(mgx.get_data_handle()));
+  out.finish(mgx, gx);
+}
+
+void gemm_bwd_weight(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const bf16_t* gy, int32_t gyb, float* gw,
+                     float* gb) {
+  auto e = gemm_entry(g);
+  Temp tx, tgy, tcol(sizeof(uint16_t) * e->M * e->K);
+  im2col(g, as_nhwc(g, x, xb, tx, false), static_cast<uint16_t*>(tcol.get()));
+  const uint16_t* gyp = as_nhwc(g, gy, gyb, tgy, true);
+  // gW in OHWI, reordered to OIHW (for 1x1 kernels the two are one: straight into gw).
+  Temp tgw;
+  memory mgw = e->gw.out(gw, tgw);
+  run(e->bwd_weight, e->bwd_weight_pd,
+      {{DNNL_ARG_SRC, memory(e->bwd_weight_pd.src_desc(), engine(), const_cast<uint16_t*>(gyp))},
+       {DNNL_ARG_WEIGHTS, memory(e->bwd_weight_pd.weights_desc(), engine(), tcol.get())},
+       {DNNL_ARG_DST, memory(e->bwd_weight_pd.dst_desc(), engine(), mgw.get_data_handle())}});
+  e->gw.finish(mgw, gw);
+  if (gb) {
+    // Column sums of gy [M, OC] in float32, per thread then in thread order.
+    const int64_t M = e->M, OC = g.OC;
+    std::vector<float> part(static_cast<size_t>(omp_get_max_threads()) * OC, 0.f);
+    int used = 1;
+#pragma omp parallel
+    {
+      const int t = omp_get_thread_num(), T = omp_get_num_threads();
+#pragma omp single
+      used = T;
+      float* acc = part.data() + static_cast<size_t>(t) * OC;
+      for (int64_t m = M * t / T; m < M * (t + 1) / T; ++m)
+        for (int64_t o = 0; o < OC; ++o) acc[o] += cpu::bf2f(gyp[m * OC + o]);
+    }
+    for (int64_t o = 0; o < OC; ++o) {
+      float s = 0.f;
+      for (int t = 0; t < used; ++t) s += part[static_cast<size_t>(t) * OC + o];
+      gb[o] = s;
+    }
+  }
+}
+
 }  // namespace
 
 const Layout* conv2d_layout_bf16(const Conv2dGeom&) {
@@ -76,6 +246,7 @@ const Layout* conv2d_layout_bf16(const Conv2dGeom&) {
 
 void conv2d_fwd_bf16(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const float* w, const float* b, bf16_t* y,
                      int32_t yb) {
+  if (use_gemm(g)) return gemm_fwd(g, x, xb, w, b, y, yb);
   auto e = fwd_entry(g, b != nullptr, xb, yb);
   Temp tx, tw, ty;
   memory mx = e->src.in(x, tx), mw = e->wei.in(w, tw), my = e->dst.out(y, ty);
@@ -86,6 +257,7 @@ void conv2d_fwd_bf16(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const flo
 }
 
 void conv2d_bwd_data_bf16(const Conv2dGeom& g, const bf16_t* gy, int32_t gyb, const float* w, bf16_t* gx, int32_t gxb) {
+  if (use_gemm(g)) return gemm_bwd_data(g, gy, gyb, w, gx, gxb);
   static Cache<19, BwdDataEntry> cache;
   auto e = cache.get(conv_key(g, 0, gyb, gxb), [&] {
     const ConvDims d = conv_dims(g);
@@ -109,6 +281,7 @@ void conv2d_bwd_data_bf16(const Conv2dGeom& g, const bf16_t* gy, int32_t gyb, co
 
 void conv2d_bwd_weight_bf16(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const bf16_t* gy, int32_t gyb, float* gw,
                             float* gb) {
+  if (use_gemm(g)) return gemm_bwd_weight(g, x, xb, gy, gyb, gw, gb);
   static Cache<19, BwdWeightEntry> cache;
   const bool bias = gb != nullptr;
   auto e = cache.get(conv_key(g, bias, xb, gyb), [&] {
