@@ -8,6 +8,8 @@
 #include <regex>
 #include <string>
 
+#include "convnet/core/rng.h"
+#include "convnet/io/safetensors.h"
 #include "convnet/train/checkpoint.h"
 #include "convnet/train/options.h"
 #include "util/test_util.h"
@@ -173,6 +175,35 @@ TEST(Cli, MixedPrecisionTrainingRuns) {
   const auto ck = convnet::train::load_checkpoint((d.path / "bf16").string());
   EXPECT_EQ(ck.config.compute.precision, "bf16");
   for (const auto& [name, t] : ck.weights) EXPECT_EQ(t.dtype(), convnet::DType::float32) << name;  // float32 masters
+  // eval computes in the run's precision by default: exactly the run's final test accuracy
+  // (the same batches, the same kernels); --precision fp32 within a point of it.
+  const auto ev = run_cli("eval --threads 2 -c " + (d.path / "bf16").string());
+  ASSERT_EQ(ev.status, 0) << ev.out;
+  EXPECT_NE(ev.out.find("computed in bf16"), std::string::npos) << ev.out;
+  std::smatch m;
+  const std::regex top1("top-1 accuracy: ([0-9.]+)%");
+  ASSERT_TRUE(std::regex_search(ev.out, m, top1)) << ev.out;
+  EXPECT_NEAR(std::stod(m[1]) / 100, final_accuracy(r16b.out), 1e-9) << ev.out;
+  const auto ev32 = run_cli("eval --threads 2 --precision fp32 -c " + (d.path / "bf16").string());
+  ASSERT_TRUE(std::regex_search(ev32.out, m, top1)) << ev32.out;
+  EXPECT_NEAR(std::stod(m[1]) / 100, final_accuracy(r16b.out), 0.01) << ev32.out;
+  EXPECT_EQ(ev32.out.find("computed in"), std::string::npos) << ev32.out;
+  // infer --precision bf16 writes float32 logits close to the float32 ones.
+  {
+    convnet::Generator gen(1);
+    convnet::io::save_safetensors(d / "x.safetensors", {{"x", convnet::Tensor::randn({4, 1, 28, 28}, gen)}});
+    const std::string w = (d.path / "bf16" / "best.safetensors").string();  // weights only
+    for (const char* p : {"fp32", "bf16"}) {
+      const auto r = run_cli(std::string("infer --model lenet5 --weights ") + w + " --input " + (d / "x.safetensors") +
+                             " --output " + (d / (std::string("y_") + p + ".safetensors")) + " --precision " + p);
+      ASSERT_EQ(r.status, 0) << r.out;
+    }
+    const auto y32 = convnet::io::load_safetensors(d / "y_fp32.safetensors").tensors.at("logits");
+    const auto y16 = convnet::io::load_safetensors(d / "y_bf16.safetensors", true).tensors.at("logits");
+    EXPECT_EQ(y16.dtype(), convnet::DType::float32);
+    EXPECT_TRUE(all_close(y16, y32, 3e-2, 3e-2));
+    EXPECT_FALSE(all_close(y16, y32, 0, 0));  // really computed in bfloat16
+  }
 
   const auto rh = run_cli(
       "train --model lenet5 --epochs 1 --limit-train 4000 --threads 2 --seed 3 --precision fp16 "

@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "convnet/core/error.h"
 #include "convnet/core/threads.h"
+#include "convnet/ops/autocast.h"
 #include "convnet/train/checkpoint.h"
 #include "convnet/train/inputs.h"
 #include "convnet/train/metrics.h"
@@ -14,7 +15,7 @@ namespace convnet::cli {
 
 namespace {
 struct EvalOptions {
-  std::string checkpoint, dataset, data_dir, split = "test", tta, png;
+  std::string checkpoint, dataset, data_dir, split = "test", tta, png, precision;
   int64_t batch_size = 1000;
   int threads = 0;
 };
@@ -30,7 +31,13 @@ int run_eval(const EvalOptions& o) {
   std::printf("evaluating on the %s split of %s (%lld images)%s\n", o.split.c_str(),
               (o.dataset.empty() ? ck.config.data.dataset : o.dataset).c_str(), (long long)d.size(),
               flip ? " with flip test-time augmentation" : "");
-  const train::EvalResult r = train::evaluate_full(*model, d, o.batch_size, flip);
+  // The precision the run trained (and validated) in, unless --precision says otherwise.
+  const std::string precision = o.precision.empty() ? ck.config.compute.precision : o.precision;
+  const train::EvalResult r = [&] {
+    autocast guard(parse_precision(precision));
+    return train::evaluate_full(*model, d, o.batch_size, flip);
+  }();
+  if (precision != "fp32") std::printf("computed in %s (--precision fp32 for float32)\n", precision.c_str());
   std::printf("top-1 accuracy: %.2f%%\ntop-5 accuracy: %.2f%%\nmean cross entropy: %.4f\n", 100 * r.top1, 100 * r.top5,
               r.loss);
   const auto names = ck.class_names.empty() ? d.class_names : ck.class_names;
@@ -79,6 +86,10 @@ Command add_eval(CLI::App& app) {
                  "Where to write the confusion matrix picture (default: confusion-<checkpoint>-<split>.png beside "
                  "the checkpoint)");
   ev->add_option("-j,--threads", o->threads, "Threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  ev->add_option("--precision", o->precision,
+                 "fp32, bf16 or fp16 (mixed precision, see `convnet train --help`); default: the precision the "
+                 "checkpoint was trained in")
+      ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
   return {ev, [o] { return run_eval(*o); }};
 }
 

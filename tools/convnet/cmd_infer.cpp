@@ -9,6 +9,7 @@
 #include "convnet/io/safetensors.h"
 #include "convnet/io/weights.h"
 #include "convnet/models/registry.h"
+#include "convnet/ops/autocast.h"
 
 namespace convnet::cli {
 
@@ -17,6 +18,7 @@ struct InferOptions {
   std::string model, weights, onnx, input, output, key;
   int64_t num_classes = 0;
   bool strict = true;
+  std::string precision = "fp32";
 };
 
 Tensor pick_input(const io::SafeTensors& f, const InferOptions& o) {
@@ -37,8 +39,12 @@ int run_onnx(const InferOptions& o) {
   Tensor x = pick_input(io::load_safetensors(o.input), o);
   net->eval();
   NoGradGuard g;
-  Tensor y = (*net)(x);
-  io::save_safetensors(o.output, {{"logits", y}}, {{"onnx", o.onnx}});
+  Tensor y;
+  {
+    autocast guard(parse_precision(o.precision));
+    y = (*net)(x).to(DType::float32);
+  }
+  io::save_safetensors(o.output, {{"logits", y}}, {{"onnx", o.onnx}, {"precision", o.precision}});
   std::printf("wrote logits %s to %s\n", shape_str(y.shape()).c_str(), o.output.c_str());
   return 0;
 }
@@ -73,8 +79,12 @@ int run_infer(const InferOptions& o) {
                  net->state_dict().size(), o.weights.c_str(), report.describe().c_str());
   net->eval();
   NoGradGuard g;
-  Tensor y = (*net)(x);
-  io::save_safetensors(o.output, {{"logits", y}}, {{"model", o.model}});
+  Tensor y;
+  {
+    autocast guard(parse_precision(o.precision));
+    y = (*net)(x).to(DType::float32);  // logits are written as float32 whatever the compute
+  }
+  io::save_safetensors(o.output, {{"logits", y}}, {{"model", o.model}, {"precision", o.precision}});
   std::printf("wrote logits %s to %s\n", shape_str(y.shape()).c_str(), o.output.c_str());
   return 0;
 }
@@ -101,6 +111,11 @@ Command add_infer(CLI::App& app) {
       ->required();
   inf->add_option("--input-key", o->key, "Name of the input tensor when the file holds several");
   inf->add_option("--output", o->output, "Where to write the logits (safetensors, tensor \"logits\")")->required();
+  inf->add_option("--precision", o->precision,
+                  "fp32, or bf16 / fp16 mixed precision (convolutions and linear layers in the reduced precision; "
+                  "the logits are written as float32)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
   inf->add_option("--strict", o->strict,
                   "Require every weight name and shape to match (false: load what matches, list the rest)")
       ->capture_default_str();

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "convnet/core/error.h"
 #include "convnet/core/threads.h"
+#include "convnet/ops/autocast.h"
 #include "convnet/train/checkpoint.h"
 #include "convnet/train/inputs.h"
 #include "convnet/train/metrics.h"
@@ -20,6 +21,7 @@ struct PredictOptions {
   std::vector<std::string> images;
   int64_t top = 5;
   int threads = 0;
+  std::string precision;
 };
 
 int run_predict(const PredictOptions& o) {
@@ -38,7 +40,12 @@ int run_predict(const PredictOptions& o) {
       ++failures;
       continue;
     }
-    Tensor probs = train::predict_proba(*model, x, flip);
+    Tensor probs;
+    {
+      // The precision the run trained in, unless --precision says otherwise.
+      autocast guard(parse_precision(o.precision.empty() ? ck.config.compute.precision : o.precision));
+      probs = train::predict_proba(*model, x, flip);
+    }
     const int64_t K = probs.size(1);
     std::vector<int64_t> order(static_cast<size_t>(K));
     std::iota(order.begin(), order.end(), int64_t{0});
@@ -80,6 +87,9 @@ Command add_predict(CLI::App& app) {
                  "mirror image; default: as in training)")
       ->check(CLI::IsMember({"none", "flip"}));
   pr->add_option("-j,--threads", o->threads, "Threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  pr->add_option("--precision", o->precision,
+                 "fp32, bf16 or fp16 (mixed precision); default: the precision the checkpoint was trained in")
+      ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
   return {pr, [o] { return run_predict(*o); }};
 }
 
