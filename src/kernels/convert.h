@@ -16,6 +16,11 @@ namespace ref {
 void convert(int64_t n, DType from, const void* x, DType to, void* y);
 }
 
+// The threaded, vectorized CPU kernel (kernels/cpu/convert.cpp); the other CPU kernels call it
+// to widen bfloat16 operands to float32 and round float32 results back.
+namespace cpu {
+void convert(int64_t n, DType from, const void* x, DType to, void* y);
+}
 namespace keys {
 inline Kernel<ConvertFn> convert{"convert"};
 }  // namespace keys

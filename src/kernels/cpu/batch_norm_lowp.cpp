@@ -121,31 +121,16 @@ void pos_range(int64_t P, int t, int T, int64_t& p0, int64_t& p1) {
   p1 = P * (t + 1) / T;
 }
 
-std::vector<float> widen(const bf16_t* x, int64_t n) {
-  std::vector<float> out(static_cast<size_t>(n));
-  const uint16_t* b = bits(x);
-  parallel_chunks(n, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) out[i] = bf2f(b[i]);
-  });
-  return out;
-}
-void narrow(const std::vector<float>& x, bf16_t* y) {
-  uint16_t* b = bits(y);
-  parallel_chunks(static_cast<int64_t>(x.size()), [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) b[i] = f2bf(x[i]);
-  });
-}
-
 }  // namespace
 
 void batch_norm_fwd_train_bf16(const BatchNormGeom& g, const bf16_t* x, const float* w, const float* b, double eps,
                                bf16_t* y, float* mean, float* var) {
   const int64_t C = g.C, P = g.N * g.S;
   if (!channels_last(g)) {
-    const std::vector<float> xf = widen(x, P * C);
-    std::vector<float> yf(xf.size());
+    const FloatBuffer xf = widened(x, P * C);
+    FloatBuffer yf(P * C);
     batch_norm_fwd_train(g, xf.data(), w, b, eps, yf.data(), mean, var);
-    return narrow(yf, y);
+    return narrow_into(yf.data(), P * C, y);
   }
   const double M = static_cast<double>(P);
   const int nt = threads_for(P * C, kGrain);
@@ -180,10 +165,10 @@ void batch_norm_fwd_eval_bf16(const BatchNormGeom& g, const bf16_t* x, const flo
                               const float* w, const float* b, double eps, bf16_t* y) {
   const int64_t C = g.C, P = g.N * g.S;
   if (!channels_last(g)) {
-    const std::vector<float> xf = widen(x, P * C);
-    std::vector<float> yf(xf.size());
+    const FloatBuffer xf = widened(x, P * C);
+    FloatBuffer yf(P * C);
     batch_norm_fwd_eval(g, xf.data(), mean, var, w, b, eps, yf.data());
-    return narrow(yf, y);
+    return narrow_into(yf.data(), P * C, y);
   }
   std::vector<float> a(C), bb(C);
   for (int64_t c = 0; c < C; ++c) {
@@ -203,10 +188,10 @@ void batch_norm_bwd_bf16(const BatchNormGeom& g, const bf16_t* x, const bf16_t* 
                          const float* w, double eps, bool batch_stats, bf16_t* gx, float* gw, float* gb) {
   const int64_t C = g.C, P = g.N * g.S;
   if (!channels_last(g)) {
-    const std::vector<float> xf = widen(x, P * C), gyf = widen(gy, P * C);
-    std::vector<float> gxf(gx ? xf.size() : 0);
+    const FloatBuffer xf = widened(x, P * C), gyf = widened(gy, P * C);
+    FloatBuffer gxf(gx ? P * C : 0);
     batch_norm_bwd(g, xf.data(), gyf.data(), mean, var, w, eps, batch_stats, gx ? gxf.data() : nullptr, gw, gb);
-    if (gx) narrow(gxf, gx);
+    if (gx) narrow_into(gxf.data(), P * C, gx);
     return;
   }
   const double M = static_cast<double>(P);

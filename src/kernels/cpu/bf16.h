@@ -4,8 +4,11 @@
 // even with integer adds, NaN stays a quiet NaN (as to_bf16 in core/dtype.h, bit for bit).
 #include <cstdint>
 #include <cstring>
+#include <memory>
 
 #include "convnet/core/dtype.h"
+#include "convnet/core/storage.h"
+#include "kernels/convert.h"
 
 namespace convnet::kernels::cpu {
 
@@ -59,6 +62,38 @@ typedef uint16_t v16h __attribute__((vector_size(32)));
   std::memcpy(p, &f, sizeof f);
 }
 #pragma GCC diagnostic pop
+
+// A float32 scratch buffer from the tensor caching allocator (uninitialized: no pass to zero
+// it), and the conversions of the bfloat16 kernels through the threaded convert kernel.
+class FloatBuffer {
+ public:
+  explicit FloatBuffer(int64_t n) : s_(std::make_unique<Storage>(static_cast<size_t>(n > 0 ? n : 1) * sizeof(float))) {}
+  float* data() { return s_->data(); }
+  const float* data() const { return s_->data(); }
+
+ private:
+  std::unique_ptr<Storage> s_;
+};
+inline void widen_into(const bf16_t* x, int64_t n, float* y) {
+  convert(n, DType::bfloat16, x, DType::float32, y);
+}
+inline void narrow_into(const float* x, int64_t n, bf16_t* y) {
+  convert(n, DType::float32, x, DType::bfloat16, y);
+}
+inline FloatBuffer widened(const bf16_t* x, int64_t n) {
+  FloatBuffer b(n);
+  widen_into(x, n, b.data());
+  return b;
+}
+// float32 values as bfloat16 holds them (rounded to nearest even and back): what a kernel
+// that computes in bfloat16 sees of a float32 weight.
+inline FloatBuffer rounded_bf16(const float* w, int64_t n) {
+  FloatBuffer b(n);
+  Storage tmp(static_cast<size_t>(n > 0 ? n : 1) * sizeof(bf16_t));
+  convert(n, DType::float32, w, DType::bfloat16, tmp.raw());
+  convert(n, DType::bfloat16, tmp.raw(), DType::float32, b.data());
+  return b;
+}
 
 // The bits of bf16 arrays.
 inline const uint16_t* bits(const bf16_t* p) {

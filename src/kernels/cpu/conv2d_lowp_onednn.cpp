@@ -238,14 +238,46 @@ void gemm_bwd_weight(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const bf1
   }
 }
 
+// ---- few output channels: float32 compute ------------------------------------------------
+// With fewer than 16 output channels (LeNet's 6) AMX tiles run mostly empty and the bfloat16
+// primitives lose to the float32 ones. The float32 convolution of the widened values and the
+// bfloat16-rounded weights, rounded once, is the same arithmetic (bfloat16 products are exact
+// in float32, accumulated in float32), so it serves as the bfloat16 kernel there; the output
+// stays plain (a channels-last tensor of 6 channels gives the vector loops nothing to do).
+bool use_f32(const Conv2dGeom& g) {
+  return g.OC < 16;
+}
+
+void f32_fwd(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const float* w, const float* b, bf16_t* y, int32_t yb) {
+  const cpu::FloatBuffer xf = cpu::widened(x, g.N * g.C * g.H * g.W),
+                         wf = cpu::rounded_bf16(w, g.OC * (g.C / g.G) * g.KH * g.KW);
+  cpu::FloatBuffer yf(g.N * g.OC * g.OH * g.OW);
+  conv2d_fwd_blocked(g, xf.data(), xb, wf.data(), b, yf.data(), yb);
+  cpu::narrow_into(yf.data(), g.N * g.OC * g.OH * g.OW, y);
+}
+void f32_bwd_data(const Conv2dGeom& g, const bf16_t* gy, int32_t gyb, const float* w, bf16_t* gx, int32_t gxb) {
+  const cpu::FloatBuffer gyf = cpu::widened(gy, g.N * g.OC * g.OH * g.OW),
+                         wf = cpu::rounded_bf16(w, g.OC * (g.C / g.G) * g.KH * g.KW);
+  cpu::FloatBuffer gxf(g.N * g.C * g.H * g.W);
+  conv2d_bwd_data_blocked(g, gyf.data(), gyb, wf.data(), gxf.data(), gxb);
+  cpu::narrow_into(gxf.data(), g.N * g.C * g.H * g.W, gx);
+}
+void f32_bwd_weight(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const bf16_t* gy, int32_t gyb, float* gw,
+                    float* gb) {
+  const cpu::FloatBuffer xf = cpu::widened(x, g.N * g.C * g.H * g.W), gyf = cpu::widened(gy, g.N * g.OC * g.OH * g.OW);
+  conv2d_bwd_weight_blocked(g, xf.data(), xb, gyf.data(), gyb, gw, gb);
+}
+
 }  // namespace
 
-const Layout* conv2d_layout_bf16(const Conv2dGeom&) {
-  return channels_last();
+// Channels-last, except with few output channels (float32 compute, plain).
+const Layout* conv2d_layout_bf16(const Conv2dGeom& g) {
+  return use_f32(g) ? nullptr : channels_last();
 }
 
 void conv2d_fwd_bf16(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const float* w, const float* b, bf16_t* y,
                      int32_t yb) {
+  if (use_f32(g)) return f32_fwd(g, x, xb, w, b, y, yb);
   if (use_gemm(g)) return gemm_fwd(g, x, xb, w, b, y, yb);
   auto e = fwd_entry(g, b != nullptr, xb, yb);
   Temp tx, tw, ty;
@@ -257,6 +289,7 @@ void conv2d_fwd_bf16(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const flo
 }
 
 void conv2d_bwd_data_bf16(const Conv2dGeom& g, const bf16_t* gy, int32_t gyb, const float* w, bf16_t* gx, int32_t gxb) {
+  if (use_f32(g)) return f32_bwd_data(g, gy, gyb, w, gx, gxb);
   if (use_gemm(g)) return gemm_bwd_data(g, gy, gyb, w, gx, gxb);
   static Cache<19, BwdDataEntry> cache;
   auto e = cache.get(conv_key(g, 0, gyb, gxb), [&] {
@@ -281,6 +314,7 @@ void conv2d_bwd_data_bf16(const Conv2dGeom& g, const bf16_t* gy, int32_t gyb, co
 
 void conv2d_bwd_weight_bf16(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const bf16_t* gy, int32_t gyb, float* gw,
                             float* gb) {
+  if (use_f32(g)) return f32_bwd_weight(g, x, xb, gy, gyb, gw, gb);
   if (use_gemm(g)) return gemm_bwd_weight(g, x, xb, gy, gyb, gw, gb);
   static Cache<19, BwdWeightEntry> cache;
   const bool bias = gb != nullptr;

@@ -43,19 +43,6 @@ bool channels_last(int64_t B, int64_t C) {
   return B != 0 && B == C;
 }
 
-std::vector<float> widen(const bf16_t* x, int64_t n) {
-  std::vector<float> out(static_cast<size_t>(n));
-  const uint16_t* b = bits(x);
-  parallel_chunks(n, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) out[i] = bf2f(b[i]);
-  });
-  return out;
-}
-void narrow(const std::vector<float>& x, bf16_t* y) {
-  parallel_chunks(static_cast<int64_t>(x.size()),
-                  [&](int64_t lo, int64_t hi) { narrow_row(hi - lo, x.data() + lo, bits(y) + lo); });
-}
-
 // A window per output position: rows [h0, h1) x [w0, w1) of the input, and the divisor of
 // average pooling.
 struct Window {
@@ -66,7 +53,8 @@ void avg_fwd_cl(int64_t N, int64_t C, int64_t H, int64_t W, int64_t OH, int64_t 
                 WindowOf window) {
   parallel_for(N * OH, OW * C * 4, [&](int64_t r) {
     const int64_t n = r / OH, oh = r % OH;
-    std::vector<float> acc(static_cast<size_t>(C));
+    thread_local std::vector<float> acc;
+    acc.resize(static_cast<size_t>(C));
     for (int64_t ow = 0; ow < OW; ++ow) {
       const Window w = window(oh, ow);
       std::fill(acc.begin(), acc.end(), 0.f);
@@ -82,7 +70,8 @@ template <class WindowOf>
 void avg_bwd_cl(int64_t N, int64_t C, int64_t H, int64_t W, int64_t OH, int64_t OW, const bf16_t* gy, bf16_t* gx,
                 WindowOf window) {
   parallel_for(N, H * W * C, [&](int64_t n) {
-    std::vector<float> acc(static_cast<size_t>(H * W * C), 0.f);
+    thread_local std::vector<float> acc;
+    acc.assign(static_cast<size_t>(H * W * C), 0.f);
     for (int64_t oh = 0; oh < OH; ++oh)
       for (int64_t ow = 0; ow < OW; ++ow) {
         const Window w = window(oh, ow);
@@ -100,15 +89,16 @@ void avg_bwd_cl(int64_t N, int64_t C, int64_t H, int64_t W, int64_t OH, int64_t 
 void max_pool2d_fwd_bf16(const Pool2dGeom& g, const bf16_t* x, bf16_t* y, int64_t* argmax) {
   const int64_t C = g.C;
   if (!channels_last(g.B, C)) {
-    const std::vector<float> xf = widen(x, g.N * C * g.H * g.W);
-    std::vector<float> yf(static_cast<size_t>(g.N * C * g.OH * g.OW));
+    const FloatBuffer xf = widened(x, g.N * C * g.H * g.W);
+    FloatBuffer yf(g.N * C * g.OH * g.OW);
     max_pool2d_fwd(g, xf.data(), yf.data(), argmax);
-    return narrow(yf, y);
+    return narrow_into(yf.data(), g.N * C * g.OH * g.OW, y);
   }
   parallel_for(g.N * g.OH, g.OW * C * g.KH * g.KW, [&](int64_t r) {
     const int64_t n = r / g.OH, oh = r % g.OH;
-    std::vector<float> best(static_cast<size_t>(C));
-    std::vector<int64_t> idx(static_cast<size_t>(C));
+    thread_local std::vector<float> best;
+    thread_local std::vector<int64_t> idx;
+    best.resize(static_cast<size_t>(C)), idx.resize(static_cast<size_t>(C));
     for (int64_t ow = 0; ow < g.OW; ++ow) {
       bool first = true;
       std::fill(idx.begin(), idx.end(), int64_t{-1});
@@ -133,13 +123,14 @@ void max_pool2d_fwd_bf16(const Pool2dGeom& g, const bf16_t* x, bf16_t* y, int64_
 void max_pool2d_bwd_bf16(const Pool2dGeom& g, const bf16_t* gy, const int64_t* argmax, bf16_t* gx) {
   const int64_t C = g.C, HW = g.H * g.W, OHW = g.OH * g.OW;
   if (!channels_last(g.B, C)) {
-    const std::vector<float> gyf = widen(gy, g.N * C * OHW);
-    std::vector<float> gxf(static_cast<size_t>(g.N * C * HW));
+    const FloatBuffer gyf = widened(gy, g.N * C * OHW);
+    FloatBuffer gxf(g.N * C * HW);
     max_pool2d_bwd(g, gyf.data(), argmax, gxf.data());
-    return narrow(gxf, gx);
+    return narrow_into(gxf.data(), g.N * C * HW, gx);
   }
   parallel_for(g.N, HW * C, [&](int64_t n) {
-    std::vector<float> acc(static_cast<size_t>(HW * C), 0.f);
+    thread_local std::vector<float> acc;
+    acc.assign(static_cast<size_t>(HW * C), 0.f);
     const uint16_t* g_n = bits(gy) + n * OHW * C;
     const int64_t* a_n = argmax + n * OHW * C;
     for (int64_t o = 0; o < OHW; ++o)
@@ -153,10 +144,10 @@ void max_pool2d_bwd_bf16(const Pool2dGeom& g, const bf16_t* gy, const int64_t* a
 
 void avg_pool2d_fwd_bf16(const Pool2dGeom& g, const bf16_t* x, bf16_t* y) {
   if (!channels_last(g.B, g.C)) {
-    const std::vector<float> xf = widen(x, g.N * g.C * g.H * g.W);
-    std::vector<float> yf(static_cast<size_t>(g.N * g.C * g.OH * g.OW));
+    const FloatBuffer xf = widened(x, g.N * g.C * g.H * g.W);
+    FloatBuffer yf(g.N * g.C * g.OH * g.OW);
     avg_pool2d_fwd(g, xf.data(), yf.data());
-    return narrow(yf, y);
+    return narrow_into(yf.data(), g.N * g.C * g.OH * g.OW, y);
   }
   avg_fwd_cl(g.N, g.C, g.H, g.W, g.OH, g.OW, x, y, [&](int64_t oh, int64_t ow) {
     const AvgSpan h = avg_span(oh, g.H, g.KH, g.SH, g.PH), w = avg_span(ow, g.W, g.KW, g.SW, g.PW);
@@ -166,10 +157,10 @@ void avg_pool2d_fwd_bf16(const Pool2dGeom& g, const bf16_t* x, bf16_t* y) {
 
 void avg_pool2d_bwd_bf16(const Pool2dGeom& g, const bf16_t* gy, bf16_t* gx) {
   if (!channels_last(g.B, g.C)) {
-    const std::vector<float> gyf = widen(gy, g.N * g.C * g.OH * g.OW);
-    std::vector<float> gxf(static_cast<size_t>(g.N * g.C * g.H * g.W));
+    const FloatBuffer gyf = widened(gy, g.N * g.C * g.OH * g.OW);
+    FloatBuffer gxf(g.N * g.C * g.H * g.W);
     avg_pool2d_bwd(g, gyf.data(), gxf.data());
-    return narrow(gxf, gx);
+    return narrow_into(gxf.data(), g.N * g.C * g.H * g.W, gx);
   }
   avg_bwd_cl(g.N, g.C, g.H, g.W, g.OH, g.OW, gy, gx, [&](int64_t oh, int64_t ow) {
     const AvgSpan h = avg_span(oh, g.H, g.KH, g.SH, g.PH), w = avg_span(ow, g.W, g.KW, g.SW, g.PW);
@@ -187,20 +178,20 @@ Window adaptive_window(const AdaptivePool2dGeom& g, int64_t oh, int64_t ow) {
 
 void adaptive_avg_pool2d_fwd_bf16(const AdaptivePool2dGeom& g, const bf16_t* x, bf16_t* y) {
   if (!channels_last(g.B, g.C)) {
-    const std::vector<float> xf = widen(x, g.N * g.C * g.H * g.W);
-    std::vector<float> yf(static_cast<size_t>(g.N * g.C * g.OH * g.OW));
+    const FloatBuffer xf = widened(x, g.N * g.C * g.H * g.W);
+    FloatBuffer yf(g.N * g.C * g.OH * g.OW);
     adaptive_avg_pool2d_fwd(g, xf.data(), yf.data());
-    return narrow(yf, y);
+    return narrow_into(yf.data(), g.N * g.C * g.OH * g.OW, y);
   }
   avg_fwd_cl(g.N, g.C, g.H, g.W, g.OH, g.OW, x, y, [&](int64_t oh, int64_t ow) { return adaptive_window(g, oh, ow); });
 }
 
 void adaptive_avg_pool2d_bwd_bf16(const AdaptivePool2dGeom& g, const bf16_t* gy, bf16_t* gx) {
   if (!channels_last(g.B, g.C)) {
-    const std::vector<float> gyf = widen(gy, g.N * g.C * g.OH * g.OW);
-    std::vector<float> gxf(static_cast<size_t>(g.N * g.C * g.H * g.W));
+    const FloatBuffer gyf = widened(gy, g.N * g.C * g.OH * g.OW);
+    FloatBuffer gxf(g.N * g.C * g.H * g.W);
     adaptive_avg_pool2d_bwd(g, gyf.data(), gxf.data());
-    return narrow(gxf, gx);
+    return narrow_into(gxf.data(), g.N * g.C * g.H * g.W, gx);
   }
   avg_bwd_cl(g.N, g.C, g.H, g.W, g.OH, g.OW, gy, gx,
              [&](int64_t oh, int64_t ow) { return adaptive_window(g, oh, ow); });

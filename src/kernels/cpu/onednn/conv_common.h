@@ -55,4 +55,12 @@ inline void run(dnnl::primitive& p, const dnnl::primitive_desc_base& pd, std::un
   p.execute(stream(), args);
 }
 
+// The float32 convolutions (conv2d_onednn.cpp), which the bfloat16 ones use where AMX does
+// not pay (few output channels).
+void conv2d_fwd_blocked(const Conv2dGeom& g, const float* x, int32_t xb, const float* w, const float* b, float* y,
+                        int32_t yb);
+void conv2d_bwd_data_blocked(const Conv2dGeom& g, const float* gy, int32_t gyb, const float* w, float* gx, int32_t gxb);
+void conv2d_bwd_weight_blocked(const Conv2dGeom& g, const float* x, int32_t xb, const float* gy, int32_t gyb, float* gw,
+                               float* gb);
+
 }  // namespace convnet::kernels::onednn
