@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "commands.h"
+#include "convnet/ops/autocast.h"
 #include "convnet/train/bench.h"
 
 namespace convnet::cli {
@@ -38,6 +39,8 @@ Command add_bench(CLI::App& app) {
 
   return {bn, [bcp] {
             const train::BenchConfig& c = *bcp;
+            if (const std::string w = precision_note(parse_precision(c.precision)); !w.empty())
+              std::fprintf(stderr, "%s\n", w.c_str());
             auto r = train::benchmark(c);
             std::printf(
                 "{\"impl\": \"convnet-%s\", \"model\": \"%s\", \"mode\": \"%s\", \"precision\": \"%s\", "
