@@ -127,10 +127,8 @@ void batch_norm_fwd_train_bf16(const BatchNormGeom& g, const bf16_t* x, const fl
                                bf16_t* y, float* mean, float* var) {
   const int64_t C = g.C, P = g.N * g.S;
   if (!channels_last(g)) {
-    const FloatBuffer xf = widened(x, P * C);
-    FloatBuffer yf(P * C);
-    batch_norm_fwd_train(g, xf.data(), w, b, eps, yf.data(), mean, var);
-    return narrow_into(yf.data(), P * C, y);
+    return via_float32(x, P * C, y, P * C,
+                       [&](const float* in, float* out) { batch_norm_fwd_train(g, in, w, b, eps, out, mean, var); });
   }
   const double M = static_cast<double>(P);
   const int nt = threads_for(P * C, kGrain);
@@ -165,10 +163,8 @@ void batch_norm_fwd_eval_bf16(const BatchNormGeom& g, const bf16_t* x, const flo
                               const float* w, const float* b, double eps, bf16_t* y) {
   const int64_t C = g.C, P = g.N * g.S;
   if (!channels_last(g)) {
-    const FloatBuffer xf = widened(x, P * C);
-    FloatBuffer yf(P * C);
-    batch_norm_fwd_eval(g, xf.data(), mean, var, w, b, eps, yf.data());
-    return narrow_into(yf.data(), P * C, y);
+    return via_float32(x, P * C, y, P * C,
+                       [&](const float* in, float* out) { batch_norm_fwd_eval(g, in, mean, var, w, b, eps, out); });
   }
   std::vector<float> a(C), bb(C);
   for (int64_t c = 0; c < C; ++c) {

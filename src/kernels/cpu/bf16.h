@@ -85,6 +85,15 @@ inline FloatBuffer widened(const bf16_t* x, int64_t n) {
   widen_into(x, n, b.data());
   return b;
 }
+// A bfloat16 kernel through its float32 counterpart: `in` (n_in values) widened, f(in32,
+// out32), the n_out results rounded once.
+template <class F>
+void via_float32(const bf16_t* in, int64_t n_in, bf16_t* out, int64_t n_out, F&& f) {
+  const FloatBuffer a = widened(in, n_in);
+  FloatBuffer b(n_out);
+  f(a.data(), b.data());
+  narrow_into(b.data(), n_out, out);
+}
 // float32 values as bfloat16 holds them (rounded to nearest even and back): what a kernel
 // that computes in bfloat16 sees of a float32 weight.
 inline FloatBuffer rounded_bf16(const float* w, int64_t n) {

@@ -249,18 +249,14 @@ bool use_f32(const Conv2dGeom& g) {
 }
 
 void f32_fwd(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const float* w, const float* b, bf16_t* y, int32_t yb) {
-  const cpu::FloatBuffer xf = cpu::widened(x, g.N * g.C * g.H * g.W),
-                         wf = cpu::rounded_bf16(w, g.OC * (g.C / g.G) * g.KH * g.KW);
-  cpu::FloatBuffer yf(g.N * g.OC * g.OH * g.OW);
-  conv2d_fwd_blocked(g, xf.data(), xb, wf.data(), b, yf.data(), yb);
-  cpu::narrow_into(yf.data(), g.N * g.OC * g.OH * g.OW, y);
+  const cpu::FloatBuffer wf = cpu::rounded_bf16(w, g.OC * (g.C / g.G) * g.KH * g.KW);
+  cpu::via_float32(x, g.N * g.C * g.H * g.W, y, g.N * g.OC * g.OH * g.OW,
+                   [&](const float* in, float* out) { conv2d_fwd_blocked(g, in, xb, wf.data(), b, out, yb); });
 }
 void f32_bwd_data(const Conv2dGeom& g, const bf16_t* gy, int32_t gyb, const float* w, bf16_t* gx, int32_t gxb) {
-  const cpu::FloatBuffer gyf = cpu::widened(gy, g.N * g.OC * g.OH * g.OW),
-                         wf = cpu::rounded_bf16(w, g.OC * (g.C / g.G) * g.KH * g.KW);
-  cpu::FloatBuffer gxf(g.N * g.C * g.H * g.W);
-  conv2d_bwd_data_blocked(g, gyf.data(), gyb, wf.data(), gxf.data(), gxb);
-  cpu::narrow_into(gxf.data(), g.N * g.C * g.H * g.W, gx);
+  const cpu::FloatBuffer wf = cpu::rounded_bf16(w, g.OC * (g.C / g.G) * g.KH * g.KW);
+  cpu::via_float32(gy, g.N * g.OC * g.OH * g.OW, gx, g.N * g.C * g.H * g.W,
+                   [&](const float* in, float* out) { conv2d_bwd_data_blocked(g, in, gyb, wf.data(), out, gxb); });
 }
 void f32_bwd_weight(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const bf16_t* gy, int32_t gyb, float* gw,
                     float* gb) {

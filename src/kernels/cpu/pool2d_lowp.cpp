@@ -89,10 +89,8 @@ void avg_bwd_cl(int64_t N, int64_t C, int64_t H, int64_t W, int64_t OH, int64_t 
 void max_pool2d_fwd_bf16(const Pool2dGeom& g, const bf16_t* x, bf16_t* y, int64_t* argmax) {
   const int64_t C = g.C;
   if (!channels_last(g.B, C)) {
-    const FloatBuffer xf = widened(x, g.N * C * g.H * g.W);
-    FloatBuffer yf(g.N * C * g.OH * g.OW);
-    max_pool2d_fwd(g, xf.data(), yf.data(), argmax);
-    return narrow_into(yf.data(), g.N * C * g.OH * g.OW, y);
+    return via_float32(x, g.N * C * g.H * g.W, y, g.N * C * g.OH * g.OW,
+                       [&](const float* in, float* out) { max_pool2d_fwd(g, in, out, argmax); });
   }
   parallel_for(g.N * g.OH, g.OW * C * g.KH * g.KW, [&](int64_t r) {
     const int64_t n = r / g.OH, oh = r % g.OH;
@@ -123,10 +121,8 @@ void max_pool2d_fwd_bf16(const Pool2dGeom& g, const bf16_t* x, bf16_t* y, int64_
 void max_pool2d_bwd_bf16(const Pool2dGeom& g, const bf16_t* gy, const int64_t* argmax, bf16_t* gx) {
   const int64_t C = g.C, HW = g.H * g.W, OHW = g.OH * g.OW;
   if (!channels_last(g.B, C)) {
-    const FloatBuffer gyf = widened(gy, g.N * C * OHW);
-    FloatBuffer gxf(g.N * C * HW);
-    max_pool2d_bwd(g, gyf.data(), argmax, gxf.data());
-    return narrow_into(gxf.data(), g.N * C * HW, gx);
+    return via_float32(gy, g.N * C * OHW, gx, g.N * C * HW,
+                       [&](const float* in, float* out) { max_pool2d_bwd(g, in, argmax, out); });
   }
   parallel_for(g.N, HW * C, [&](int64_t n) {
     thread_local std::vector<float> acc;
@@ -144,10 +140,8 @@ void max_pool2d_bwd_bf16(const Pool2dGeom& g, const bf16_t* gy, const int64_t* a
 
 void avg_pool2d_fwd_bf16(const Pool2dGeom& g, const bf16_t* x, bf16_t* y) {
   if (!channels_last(g.B, g.C)) {
-    const FloatBuffer xf = widened(x, g.N * g.C * g.H * g.W);
-    FloatBuffer yf(g.N * g.C * g.OH * g.OW);
-    avg_pool2d_fwd(g, xf.data(), yf.data());
-    return narrow_into(yf.data(), g.N * g.C * g.OH * g.OW, y);
+    return via_float32(x, g.N * g.C * g.H * g.W, y, g.N * g.C * g.OH * g.OW,
+                       [&](const float* in, float* out) { avg_pool2d_fwd(g, in, out); });
   }
   avg_fwd_cl(g.N, g.C, g.H, g.W, g.OH, g.OW, x, y, [&](int64_t oh, int64_t ow) {
     const AvgSpan h = avg_span(oh, g.H, g.KH, g.SH, g.PH), w = avg_span(ow, g.W, g.KW, g.SW, g.PW);
@@ -157,10 +151,8 @@ void avg_pool2d_fwd_bf16(const Pool2dGeom& g, const bf16_t* x, bf16_t* y) {
 
 void avg_pool2d_bwd_bf16(const Pool2dGeom& g, const bf16_t* gy, bf16_t* gx) {
   if (!channels_last(g.B, g.C)) {
-    const FloatBuffer gyf = widened(gy, g.N * g.C * g.OH * g.OW);
-    FloatBuffer gxf(g.N * g.C * g.H * g.W);
-    avg_pool2d_bwd(g, gyf.data(), gxf.data());
-    return narrow_into(gxf.data(), g.N * g.C * g.H * g.W, gx);
+    return via_float32(gy, g.N * g.C * g.OH * g.OW, gx, g.N * g.C * g.H * g.W,
+                       [&](const float* in, float* out) { avg_pool2d_bwd(g, in, out); });
   }
   avg_bwd_cl(g.N, g.C, g.H, g.W, g.OH, g.OW, gy, gx, [&](int64_t oh, int64_t ow) {
     const AvgSpan h = avg_span(oh, g.H, g.KH, g.SH, g.PH), w = avg_span(ow, g.W, g.KW, g.SW, g.PW);
@@ -178,20 +170,16 @@ Window adaptive_window(const AdaptivePool2dGeom& g, int64_t oh, int64_t ow) {
 
 void adaptive_avg_pool2d_fwd_bf16(const AdaptivePool2dGeom& g, const bf16_t* x, bf16_t* y) {
   if (!channels_last(g.B, g.C)) {
-    const FloatBuffer xf = widened(x, g.N * g.C * g.H * g.W);
-    FloatBuffer yf(g.N * g.C * g.OH * g.OW);
-    adaptive_avg_pool2d_fwd(g, xf.data(), yf.data());
-    return narrow_into(yf.data(), g.N * g.C * g.OH * g.OW, y);
+    return via_float32(x, g.N * g.C * g.H * g.W, y, g.N * g.C * g.OH * g.OW,
+                       [&](const float* in, float* out) { adaptive_avg_pool2d_fwd(g, in, out); });
   }
   avg_fwd_cl(g.N, g.C, g.H, g.W, g.OH, g.OW, x, y, [&](int64_t oh, int64_t ow) { return adaptive_window(g, oh, ow); });
 }
 
 void adaptive_avg_pool2d_bwd_bf16(const AdaptivePool2dGeom& g, const bf16_t* gy, bf16_t* gx) {
   if (!channels_last(g.B, g.C)) {
-    const FloatBuffer gyf = widened(gy, g.N * g.C * g.OH * g.OW);
-    FloatBuffer gxf(g.N * g.C * g.H * g.W);
-    adaptive_avg_pool2d_bwd(g, gyf.data(), gxf.data());
-    return narrow_into(gxf.data(), g.N * g.C * g.H * g.W, gx);
+    return via_float32(gy, g.N * g.C * g.OH * g.OW, gx, g.N * g.C * g.H * g.W,
+                       [&](const float* in, float* out) { adaptive_avg_pool2d_bwd(g, in, out); });
   }
   avg_bwd_cl(g.N, g.C, g.H, g.W, g.OH, g.OW, gy, gx,
              [&](int64_t oh, int64_t ow) { return adaptive_window(g, oh, ow); });
