@@ -174,8 +174,15 @@ void set_cache_limit(int64_t bytes) {
 }
 }  // namespace memory
 
+namespace {
+std::atomic<uint64_t> g_next_storage_id{1};
+}
+
 Storage::Storage(size_t bytes, Device device)
-    : bytes_(bytes), device_(device), alloc_(&memory::allocator(device)) {
+    : id_(g_next_storage_id.fetch_add(1, std::memory_order_relaxed)),
+      bytes_(bytes),
+      device_(device),
+      alloc_(&memory::allocator(device)) {
   data_ = alloc_->allocate(bytes);
 }
 Storage::~Storage() {

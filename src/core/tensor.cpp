@@ -121,8 +121,10 @@ constexpr DType dtype_of() {
 }
 }  // namespace
 
+// The const accessors do the work; the mutable ones also bump the storage's version (a
+// backend's derived copy of the bytes, such as a prepacked weight, is then stale).
 template <class T>
-T* Tensor::data_as() {
+const T* Tensor::data_as() const {
   if constexpr (std::is_same_v<T, float>) {
     return data();
   } else {
@@ -131,12 +133,14 @@ T* Tensor::data_as() {
     CONVNET_CHECK(ok && impl.device.is_cpu(), "Tensor::data_as<", dtype_name(dtype_of<T>()), ">: the tensor is ",
                   dtype_name(impl.dtype), " on ", device_name(impl.device));
     make_plain(impl);
-    return static_cast<T*>(impl.storage->raw()) + impl.offset;
+    return static_cast<const T*>(impl.storage->raw()) + impl.offset;
   }
 }
 template <class T>
-const T* Tensor::data_as() const {
-  return const_cast<Tensor*>(this)->data_as<T>();
+T* Tensor::data_as() {
+  const T* p = static_cast<const Tensor&>(*this).data_as<T>();
+  impl_->storage->bump_version();
+  return const_cast<T*>(p);
 }
 template float* Tensor::data_as<float>();
 template bf16_t* Tensor::data_as<bf16_t>();
@@ -151,12 +155,16 @@ template const int64_t* Tensor::data_as<int64_t>() const;
 template const int32_t* Tensor::data_as<int32_t>() const;
 template const uint8_t* Tensor::data_as<uint8_t>() const;
 
-void* Tensor::raw_ptr() {
+const void* Tensor::raw_ptr() const {
   auto& impl = const_cast<TensorImpl&>(checked(impl_));
   make_plain(impl);
-  return static_cast<char*>(impl.storage->raw()) + impl.offset * dtype_size(impl.dtype);
+  return static_cast<const char*>(impl.storage->raw()) + impl.offset * dtype_size(impl.dtype);
 }
-const void* Tensor::raw_ptr() const { return const_cast<Tensor*>(this)->raw_ptr(); }
+void* Tensor::raw_ptr() {
+  const void* p = static_cast<const Tensor&>(*this).raw_ptr();
+  impl_->storage->bump_version();
+  return const_cast<void*>(p);
+}
 
 // ---- layouts ------------------------------------------------------------------------
 
@@ -165,23 +173,27 @@ const Layout* Tensor::layout() const {
 }
 
 template <class T>
-T* Tensor::stored_as() {
-  auto& impl = const_cast<TensorImpl&>(checked(impl_));
+const T* Tensor::stored_as() const {
+  const auto& impl = checked(impl_);
   const bool ok = impl.dtype == dtype_of<T>() || (std::is_same_v<T, uint8_t> && impl.dtype == DType::bool_);
   CONVNET_CHECK(ok && impl.device.is_cpu(), "Tensor::stored_as<", dtype_name(dtype_of<T>()), ">: the tensor is ",
                 dtype_name(impl.dtype), " on ", device_name(impl.device));
-  return static_cast<T*>(impl.storage->raw()) + impl.offset;
+  return static_cast<const T*>(impl.storage->raw()) + impl.offset;
 }
 template <class T>
-const T* Tensor::stored_as() const {
-  return const_cast<Tensor*>(this)->stored_as<T>();
-}
-void* Tensor::stored_ptr() {
-  auto& impl = const_cast<TensorImpl&>(checked(impl_));
-  return static_cast<char*>(impl.storage->raw()) + impl.offset * dtype_size(impl.dtype);
+T* Tensor::stored_as() {
+  const T* p = static_cast<const Tensor&>(*this).stored_as<T>();
+  impl_->storage->bump_version();
+  return const_cast<T*>(p);
 }
 const void* Tensor::stored_ptr() const {
-  return const_cast<Tensor*>(this)->stored_ptr();
+  const auto& impl = checked(impl_);
+  return static_cast<const char*>(impl.storage->raw()) + impl.offset * dtype_size(impl.dtype);
+}
+void* Tensor::stored_ptr() {
+  const void* p = static_cast<const Tensor&>(*this).stored_ptr();
+  impl_->storage->bump_version();
+  return const_cast<void*>(p);
 }
 template float* Tensor::stored_as<float>();
 template bf16_t* Tensor::stored_as<bf16_t>();
@@ -202,14 +214,23 @@ Tensor Tensor::in_layout(const Layout* l) const {
   return t;
 }
 
-float* Tensor::data() {
+const float* Tensor::data() const {
   expect_cpu_float("Tensor::data");
   auto& impl = const_cast<TensorImpl&>(checked(impl_));
   make_plain(impl);
   return impl.storage->data() + impl.offset;
 }
-const float* Tensor::data() const {
-  return const_cast<Tensor*>(this)->data();
+float* Tensor::data() {
+  const float* p = static_cast<const Tensor&>(*this).data();
+  impl_->storage->bump_version();
+  return const_cast<float*>(p);
+}
+
+uint64_t Tensor::storage_id() const {
+  return checked(impl_).storage->id();
+}
+uint64_t Tensor::version() const {
+  return checked(impl_).storage->version();
 }
 
 namespace {

@@ -16,6 +16,9 @@ struct Conv2dGeom {
   int64_t DH, DW;         // dilation
   int64_t G;              // groups
   int64_t OH, OW;         // output
+  // The weight's identity (Tensor::storage_id, Tensor::version), for backends that keep it
+  // prepacked in their own layout across calls; 0 = unknown (pack it for this call only).
+  uint64_t w_id = 0, w_version = 0;
 };
 
 // y: (N, OC, OH, OW); b may be null.

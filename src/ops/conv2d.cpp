@@ -99,13 +99,17 @@ Tensor conv2d(const Tensor& x_arg, const Tensor& weight_arg, const Tensor& bias_
   // activation, conv) goes on without a reorder; x comes in whatever layout it has. The op
   // passes the layouts on as the kernels' channel blocks.
   const float* bp = bias.defined() ? bias.data() : nullptr;
+  // The weight's identity, so a backend can keep it prepacked while it does not change.
+  g.w_id = weight.storage_id(), g.w_version = weight.version();
   Tensor y;
   kernels::with_floating(x.dtype(), [&]<class T>() {
     using K = kernels::keys::Conv2d<T>;
     y = Tensor::empty({g.N, g.OC, g.OH, g.OW}, x.dtype(), x.device(), K::layout->value(g));
     (*K::fwd)(g, x.stored_as<T>(), block(x), weight.data(), bp, y.stored_as<T>(), block(y));
   });
-  autograd::record(y, "conv2d", {x, weight, bias}, [x, weight, bias, g](const Tensor& gy_arg) {
+  autograd::record(y, "conv2d", {x, weight, bias}, [x, weight, bias, g0 = g](const Tensor& gy_arg) {
+    kernels::Conv2dGeom g = g0;
+    g.w_version = weight.version();  // as it is now
     Tensor gx, gw, gb;
     const Tensor gy = gy_arg.to(x.dtype());  // y's dtype
     kernels::with_floating(x.dtype(), [&]<class T>() {

@@ -5,6 +5,7 @@
 // class and the next request of that class reuses it, so a training loop, which asks for
 // the same sizes every step, stops paying for page faults and the kernel's zero-filling of
 // fresh pages after its first step. New buffers are NOT initialized.
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -59,8 +60,17 @@ class Storage {
   const float* data() const { return static_cast<const float*>(data_); }
   size_t bytes() const { return bytes_; }
   const Device& device() const { return device_; }
+  // Identity and contents version, for backends that keep a derived copy of the bytes (a
+  // weight prepacked into a kernel's layout). The id is unique for the life of the process
+  // (never reused, as an address is); the version changes whenever a Tensor hands out
+  // mutable access to the bytes (Tensor::data() and the other non-const accessors).
+  uint64_t id() const { return id_; }
+  uint64_t version() const { return version_.load(std::memory_order_acquire); }
+  void bump_version() { version_.fetch_add(1, std::memory_order_acq_rel); }
 
  private:
+  uint64_t id_;
+  std::atomic<uint64_t> version_{0};
   void* data_;
   size_t bytes_;
   Device device_;

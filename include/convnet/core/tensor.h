@@ -122,6 +122,13 @@ class Tensor {
   void register_hook(GradHook hook);
   const std::shared_ptr<Node>& grad_fn() const;
 
+  // The storage's identity and contents version (core/storage.h): a backend that keeps a
+  // derived copy of a tensor (a prepacked weight) knows it is still valid while both are the
+  // same. Every non-const element accessor (data(), data_as, raw_ptr, stored_as) bumps the
+  // version, as the caller may write.
+  uint64_t storage_id() const;
+  uint64_t version() const;
+
   // ---- physical layout (core/layout.h) ---------------------------------------------
   // The backend layout the elements are stored in; null = plain row-major, what data(),
   // data_as<T>() and raw_ptr() always give: they first rewrite a tensor stored otherwise

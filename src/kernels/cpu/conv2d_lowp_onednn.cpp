@@ -170,9 +170,10 @@ void col2im(const Conv2dGeom& g, const float* dcol, uint16_t* gx) {
 
 void gemm_fwd(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const float* w, const float* b, bf16_t* y, int32_t yb) {
   auto e = gemm_entry(g);
-  Temp tx, tcol(sizeof(uint16_t) * e->M * e->K), tw, ty;
+  Temp tx, tcol(sizeof(uint16_t) * e->M * e->K), ty;
   im2col(g, as_nhwc(g, x, xb, tx, false), static_cast<uint16_t*>(tcol.get()));
-  memory mw = e->wei.in(w, tw);
+  std::shared_ptr<const Packed> pw;
+  memory mw = weights_in(e->wei, w, g.w_id, g.w_version, pw);
   // y straight into the user's buffer when it is channels-last, else into a temp, reordered.
   const dims yd = {g.N, g.OC, g.OH, g.OW};
   const Reorder out(memory::desc(yd, dt::bf16, tag::nhwc), activation_md(yd, yb, dt::bf16));
@@ -188,9 +189,10 @@ void gemm_fwd(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const float* w, 
 
 void gemm_bwd_data(const Conv2dGeom& g, const bf16_t* gy, int32_t gyb, const float* w, bf16_t* gx, int32_t gxb) {
   auto e = gemm_entry(g);
-  Temp tgy, tw, tdcol(sizeof(float) * e->M * e->K), tgx;
+  Temp tgy, tdcol(sizeof(float) * e->M * e->K), tgx;
   const uint16_t* gyp = as_nhwc(g, gy, gyb, tgy, true);
-  memory mw = e->wei.in(w, tw);
+  std::shared_ptr<const Packed> pw;
+  memory mw = weights_in(e->wei, w, g.w_id, g.w_version, pw);
   run(e->bwd_data, e->bwd_data_pd,
       {{DNNL_ARG_SRC, memory(e->bwd_data_pd.src_desc(), engine(), const_cast<uint16_t*>(gyp))},
        {DNNL_ARG_WEIGHTS, memory(e->bwd_data_pd.weights_desc(), engine(), mw.get_data_handle())},
@@ -276,8 +278,9 @@ void conv2d_fwd_bf16(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const flo
   if (use_f32(g)) return f32_fwd(g, x, xb, w, b, y, yb);
   if (use_gemm(g)) return gemm_fwd(g, x, xb, w, b, y, yb);
   auto e = fwd_entry(g, b != nullptr, xb, yb);
-  Temp tx, tw, ty;
-  memory mx = e->src.in(x, tx), mw = e->wei.in(w, tw), my = e->dst.out(y, ty);
+  Temp tx, ty;
+  std::shared_ptr<const Packed> pw;
+  memory mx = e->src.in(x, tx), mw = weights_in(e->wei, w, g.w_id, g.w_version, pw), my = e->dst.out(y, ty);
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, mx}, {DNNL_ARG_WEIGHTS, mw}, {DNNL_ARG_DST, my}};
   if (b) args.emplace(DNNL_ARG_BIAS, memory(plain_md({g.OC}, tag::x), engine(), const_cast<float*>(b)));
   run(e->prim, e->pd, std::move(args));
@@ -302,8 +305,9 @@ void conv2d_bwd_data_bf16(const Conv2dGeom& g, const bf16_t* gy, int32_t gyb, co
     en->gx = Reorder(en->pd.diff_src_desc(), activation_md(d.src, gxb, dt::bf16));
     return en;
   });
-  Temp tgy, tw, tgx;
-  memory mgy = e->gy.in(gy, tgy), mw = e->wei.in(w, tw), mgx = e->gx.out(gx, tgx);
+  Temp tgy, tgx;
+  std::shared_ptr<const Packed> pw;
+  memory mgy = e->gy.in(gy, tgy), mw = weights_in(e->wei, w, g.w_id, g.w_version, pw), mgx = e->gx.out(gx, tgx);
   run(e->prim, e->pd, {{DNNL_ARG_DIFF_DST, mgy}, {DNNL_ARG_WEIGHTS, mw}, {DNNL_ARG_DIFF_SRC, mgx}});
   e->gx.finish(mgx, gx);
 }

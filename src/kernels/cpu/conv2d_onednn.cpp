@@ -91,8 +91,9 @@ Cache<19, BwdWeightEntry>& bwd_weight_cache() {
 void conv2d_fwd_blocked(const Conv2dGeom& g, const float* x, int32_t xb, const float* w, const float* b, float* y,
                         int32_t yb) {
   auto e = fwd_entry(g, b != nullptr, xb, yb);
-  Temp tx, tw, ty;
-  memory mx = e->src.in(x, tx), mw = e->wei.in(w, tw), my = e->dst.out(y, ty);
+  Temp tx, ty;
+  std::shared_ptr<const Packed> pw;
+  memory mx = e->src.in(x, tx), mw = weights_in(e->wei, w, g.w_id, g.w_version, pw), my = e->dst.out(y, ty);
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, mx}, {DNNL_ARG_WEIGHTS, mw}, {DNNL_ARG_DST, my}};
   if (b) args.emplace(DNNL_ARG_BIAS, memory(plain_md({g.OC}, tag::x), engine(), const_cast<float*>(b)));
   run(e->prim, e->pd, std::move(args));
@@ -120,8 +121,9 @@ void conv2d_bwd_data_blocked(const Conv2dGeom& g, const float* gy, int32_t gyb, 
     en->gx = Reorder(en->pd.diff_src_desc(), activation_md(d.src, gxb));
     return en;
   });
-  Temp tgy, tw, tgx;
-  memory mgy = e->gy.in(gy, tgy), mw = e->wei.in(w, tw), mgx = e->gx.out(gx, tgx);
+  Temp tgy, tgx;
+  std::shared_ptr<const Packed> pw;
+  memory mgy = e->gy.in(gy, tgy), mw = weights_in(e->wei, w, g.w_id, g.w_version, pw), mgx = e->gx.out(gx, tgx);
   run(e->prim, e->pd, {{DNNL_ARG_DIFF_DST, mgy}, {DNNL_ARG_WEIGHTS, mw}, {DNNL_ARG_DIFF_SRC, mgx}});
   e->gx.finish(mgx, gx);
 }

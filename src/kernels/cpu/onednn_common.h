@@ -63,6 +63,24 @@ struct Reorder {
   void finish(const dnnl::memory& produced, void* user) const;
 };
 
+// Weights prepacked once: `w` (float32, as the user holds it) in the layout `r.to` wants,
+// reordered on the first call and kept while the weight's storage (`id`) and contents
+// (`version`, Tensor::version) stay the same; a step of the optimizer changes the version, so
+// training repacks each step and inference never. Entries of weights that died age out: the
+// cache keeps the most recently used ones within CONVNET_PACKED_WEIGHTS_MB (default 512).
+// id == 0 (an anonymous buffer): reordered for this call only. Every reorder done here is
+// timed and counted as the profiler row "weight_reorder".
+struct Packed {
+  uint64_t version = 0;
+  std::unique_ptr<Storage> buf;
+  void* data() const { return buf->raw(); }
+};
+std::shared_ptr<const Packed> packed_weights(const Reorder& r, const void* w, uint64_t id, uint64_t version);
+// The memory of `w` as the primitive wants it: the user's own when no reorder is needed, else
+// the prepacked copy (held in `keep` until the call is over).
+dnnl::memory weights_in(const Reorder& r, const void* w, uint64_t id, uint64_t version,
+                        std::shared_ptr<const Packed>& keep);
+
 // Fixed-size integer key of a primitive geometry.
 template <size_t K>
 struct Key {

@@ -2,6 +2,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "convnet/core/profiler.h"
 #include "kernels/cpu/onednn_common.h"
 
 namespace convnet::kernels::onednn {
@@ -44,6 +45,92 @@ dnnl::memory::desc activation_md(const dims& d, int32_t block, dt type) {
       return dnnl::memory::desc(d, type, tag::nChw16c);
   }
   throw std::invalid_argument("oneDNN kernels: unsupported channel block " + std::to_string(block));
+}
+
+namespace {
+struct PackedKey {
+  uint64_t id;
+  const void* ptr;
+  const Reorder* reorder;
+  bool operator==(const PackedKey& o) const { return id == o.id && ptr == o.ptr && reorder == o.reorder; }
+};
+struct PackedKeyHash {
+  size_t operator()(const PackedKey& k) const {
+    size_t h = std::hash<uint64_t>()(k.id);
+    h = h * 1099511628211ull ^ std::hash<const void*>()(k.ptr);
+    return h * 1099511628211ull ^ std::hash<const void*>()(k.reorder);
+  }
+};
+struct PackedCache {
+  std::mutex mu;
+  struct Slot {
+    std::shared_ptr<const Packed> packed;
+    uint64_t last_use = 0;
+  };
+  std::unordered_map<PackedKey, Slot, PackedKeyHash> map;
+  size_t bytes = 0, limit = 0;
+  uint64_t tick = 0;
+  PackedCache() {
+    const char* env = std::getenv("CONVNET_PACKED_WEIGHTS_MB");
+    limit = (env ? static_cast<size_t>(std::atoll(env)) : 512) << 20;
+  }
+  // Drops the least recently used entries until `bytes` fits the limit (a linear scan: the
+  // map holds one entry per weight and primitive, a few hundred at most).
+  void evict() {
+    while (bytes > limit && !map.empty()) {
+      auto oldest = map.begin();
+      for (auto it = map.begin(); it != map.end(); ++it)
+        if (it->second.last_use < oldest->second.last_use) oldest = it;
+      bytes -= oldest->second.packed->buf->bytes();
+      map.erase(oldest);
+    }
+  }
+};
+PackedCache& packed_cache() {
+  static PackedCache c;
+  return c;
+}
+}  // namespace
+
+std::shared_ptr<const Packed> packed_weights(const Reorder& r, const void* w, uint64_t id, uint64_t version) {
+  auto reorder_into = [&](Packed& p) {
+    profiler::Scope scope("weight_reorder");
+    p.buf = std::make_unique<Storage>(r.to.get_size());
+    dnnl::memory src(r.from, engine(), const_cast<void*>(w)), dst(r.to, engine(), p.buf->raw());
+    r.prim->execute(stream(), src, dst);
+  };
+  auto fresh = std::make_shared<Packed>();
+  fresh->version = version;
+  if (id == 0) {
+    reorder_into(*fresh);
+    return fresh;
+  }
+  PackedCache& c = packed_cache();
+  const PackedKey key{id, w, &r};
+  {
+    std::lock_guard<std::mutex> lock(c.mu);
+    auto it = c.map.find(key);
+    if (it != c.map.end() && it->second.packed->version == version) {
+      it->second.last_use = ++c.tick;
+      return it->second.packed;
+    }
+  }
+  reorder_into(*fresh);  // outside the lock; a thread racing on the same weight does the same work
+  std::lock_guard<std::mutex> lock(c.mu);
+  auto& slot = c.map[key];
+  if (slot.packed) c.bytes -= slot.packed->buf->bytes();
+  slot.packed = fresh;
+  slot.last_use = ++c.tick;
+  c.bytes += fresh->buf->bytes();
+  c.evict();
+  return fresh;
+}
+
+dnnl::memory weights_in(const Reorder& r, const void* w, uint64_t id, uint64_t version,
+                        std::shared_ptr<const Packed>& keep) {
+  if (!r.needed()) return dnnl::memory(r.from, engine(), const_cast<void*>(w));
+  keep = packed_weights(r, w, id, version);
+  return dnnl::memory(r.to, engine(), keep->data());
 }
 
 dnnl::memory Reorder::in(const void* user, Temp& tmp) const {
