@@ -316,23 +316,29 @@ std::shared_ptr<OnnxModel> OnnxModel::load_from_bytes(const std::string& bytes, 
     for (const auto& name : n.input()) s.in.push_back(slot(name));
     for (const auto& name : n.output()) s.out.push_back(slot(name));
     s.fn = std::move(kernel);
+    s.node = n;
     G->steps.push_back(std::move(s));
   }
   for (const auto& o : outputs) G->output_slots.push_back(slot(o.name));
-  // Free every intermediate value after its last reader, so inference holds only the live
-  // feature maps (autograd keeps what backward needs on its own).
-  std::vector<int> last(slot_of.size(), -1);
-  for (size_t k = 0; k < G->steps.size(); ++k) {
-    for (int s : G->steps[k].in)
-      if (s >= 0) last[s] = static_cast<int>(k);
-    for (int s : G->steps[k].out)
-      if (s >= 0 && last[s] < static_cast<int>(k)) last[s] = static_cast<int>(k);
-  }
-  for (int s : G->output_slots) last[s] = -1;
-  for (size_t s = 0; s < last.size(); ++s)
-    if (last[s] >= 0 && !G->fixed[s].defined()) G->steps[last[s]].release.push_back(static_cast<int>(s));
+  G->compute_releases();
   m->graph_ = std::move(G);
   return m;
+}
+
+// Free every intermediate value after its last reader, so inference holds only the live
+// feature maps (autograd keeps what backward needs on its own).
+void OnnxModel::Graph::compute_releases() {
+  std::vector<int> last(fixed.size(), -1);
+  for (size_t k = 0; k < steps.size(); ++k) {
+    steps[k].release.clear();
+    for (int s : steps[k].in)
+      if (s >= 0) last[s] = static_cast<int>(k);
+    for (int s : steps[k].out)
+      if (s >= 0 && last[s] < static_cast<int>(k)) last[s] = static_cast<int>(k);
+  }
+  for (int s : output_slots) last[s] = -1;
+  for (size_t s = 0; s < last.size(); ++s)
+    if (last[s] >= 0 && !fixed[s].defined()) steps[last[s]].release.push_back(static_cast<int>(s));
 }
 
 // ---- running ---------------------------------------------------------------------------
@@ -368,6 +374,8 @@ std::vector<OnnxValue> OnnxModel::run(const std::vector<OnnxValue>& in) {
     check_input(G.inputs[i], in[i], G.source);
     values[G.input_slots[i]] = in[i];
   }
+  CONVNET_CHECK(!(G.inference_only && is_training()), "ONNX model '", G.source,
+                "' was optimized for inference (BatchNorm folded, activations fused) and runs in eval mode only");
   const RunCtx ctx{is_training()}, eval_ctx{false};
   Inputs args;
   for (const auto& s : G.steps) {
@@ -375,7 +383,10 @@ std::vector<OnnxValue> OnnxModel::run(const std::vector<OnnxValue>& in) {
     for (int k : s.in) args.push_back(k < 0 ? nullptr : &values[k]);
     std::vector<OnnxValue> outs;
     try {
-      outs = s.fn(args, s.force_eval ? eval_ctx : ctx);
+      if (s.fuse)
+        outs = s.fn(args, RunCtx{false, s.fuse.get()});
+      else
+        outs = s.fn(args, s.force_eval ? eval_ctx : ctx);
     } catch (const Error& e) {
       throw Error("ONNX model '" + G.source + "', " + s.label + ": " + e.what());
     }

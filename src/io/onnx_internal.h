@@ -15,11 +15,21 @@
 
 #include "convnet/core/error.h"
 #include "convnet/io/onnx.h"
+#include "convnet/ops/conv2d.h"
 
 namespace convnet::io::onnx_impl {
 
+// A convolution's fused epilogue (OnnxModel::optimize_for_inference): the Conv kernel reads
+// the residual, when there is one, as its input `residual_input`.
+struct ConvFuse {
+  ConvEpilogue::Act act = ConvEpilogue::Act::none;
+  float lo = 0.f, hi = 0.f;
+  int residual_input = -1;
+};
+
 struct RunCtx {
-  bool training = false;  // the module's train()/eval() state
+  bool training = false;           // the module's train()/eval() state
+  const ConvFuse* fuse = nullptr;  // a fused Conv step's epilogue
 };
 
 // in[i] is null for an omitted optional input (empty name or beyond the node's inputs).
@@ -80,6 +90,8 @@ struct OnnxModel::Graph {
     std::string op_type;
     bool gemm_trans_b = false;  // Gemm: B is (N, K), as torch's Linear weight
     bool force_eval = false;    // runs with eval semantics even in train mode (frozen BatchNorm)
+    onnx::NodeProto node;       // the node (attributes, input and output names), for the optimizer
+    std::shared_ptr<const onnx_impl::ConvFuse> fuse;  // a Conv with a fused epilogue
   };
   std::string source;
   int64_t opset = 0;
@@ -87,6 +99,9 @@ struct OnnxModel::Graph {
   std::vector<OnnxTensorInfo> inputs, outputs;
   std::vector<int> input_slots, output_slots;
   std::vector<Step> steps;
+  bool inference_only = false;  // optimize_for_inference ran
+  // Fills each step's `release` list: the non-fixed slots it is the last reader of.
+  void compute_releases();
 };
 
 }  // namespace convnet::io

@@ -106,7 +106,7 @@ Tensor pad_hw(const Tensor& x, const Geometry& g, float value) {
 Kernel build_conv(const NodeView& v) {
   const Window w = read_window(v, true);
   const int64_t group = v.get_int("group", 1);
-  return [w, group](const Inputs& in, const RunCtx&) {
+  return [w, group](const Inputs& in, const RunCtx& ctx) {
     const Tensor& x = float_input(in, 0, "X");
     const Tensor& weight = float_input(in, 1, "W");
     const Tensor bias = in.size() > 2 && in[2] ? float_input(in, 2, "B") : Tensor();
@@ -129,6 +129,11 @@ Kernel build_conv(const NodeView& v) {
       a.padding = Padding(g.begin[0], g.begin[1]);
     else
       x4 = pad_hw(x4, g, 0.f);  // asymmetric padding: explicit zeros, then a valid convolution
+    if (ctx.fuse) {             // an inference graph's fused epilogue (onnx_optimize.cpp)
+      ConvEpilogue e{ctx.fuse->act, ctx.fuse->lo, ctx.fuse->hi, {}};
+      if (ctx.fuse->residual_input >= 0) e.residual = lift(float_input(in, ctx.fuse->residual_input, "residual"));
+      return std::vector<OnnxValue>{OnnxValue::of(unlift(ops::conv2d_fused(x4, w4, bias, a, e, "Conv"), nd))};
+    }
     return std::vector<OnnxValue>{OnnxValue::of(unlift(ops::conv2d(x4, w4, bias, a, "Conv"), nd))};
   };
 }

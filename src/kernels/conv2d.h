@@ -4,9 +4,28 @@
 #include <vector>
 
 #include "convnet/core/layout.h"
+#include "kernels/lowp.h"
 #include "kernels/registry.h"
 
 namespace convnet::kernels {
+
+// Post-ops fused into a forward convolution (inference graphs, see inference/session.h):
+//   y = act(conv(x, w) + b + (sum ? y_before : 0)),  act: none, relu, or clip to [lo, hi].
+// With sum the kernel reads y before it writes it: the op fills y with the residual, in y's
+// layout and dtype. Accumulation, the sum and the activation are in float32, rounded to the
+// output type once (the reference twins; a backend that emulates a post-op may round twice).
+struct ConvPostOps {
+  enum Act : int32_t { kNone = 0, kRelu = 1, kClip = 2 };
+  int32_t act = kNone;
+  float lo = 0.f, hi = 0.f;  // kClip's bounds
+  bool sum = false;
+  bool any() const { return act != kNone || sum; }
+  float apply(float v) const {
+    if (act == kRelu) return v > 0.f ? v : 0.f;
+    if (act == kClip) return v < lo ? lo : v > hi ? hi : v;
+    return v;
+  }
+};
 
 struct Conv2dGeom {
   int64_t N, C, H, W;     // input
@@ -19,7 +38,29 @@ struct Conv2dGeom {
   // The weight's identity (Tensor::storage_id, Tensor::version), for backends that keep it
   // prepacked in their own layout across calls; 0 = unknown (pack it for this call only).
   uint64_t w_id = 0, w_version = 0;
+  ConvPostOps post{};  // forward only; backward geometries have none
 };
+
+// Applies `p` to the n values of y, computed without it; `before` = y's values before the
+// convolution (read when p.sum). Any layout: the map is elementwise.
+template <class T>
+void apply_post_ops(const ConvPostOps& p, const T* before, T* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    y[i] = lowp::narrow<T>(p.apply(lowp::widen(y[i]) + (p.sum ? lowp::widen(before[i]) : 0.f)));
+}
+// For the kernels that do not fuse a post-op: `conv(plain_geom)` computes y without it, and the
+// post-ops follow as a pass over y.
+template <class T, class F>
+void with_emulated_post_ops(const Conv2dGeom& g, T* y, F&& conv) {
+  if (!g.post.any()) return conv(g);
+  Conv2dGeom plain = g;
+  plain.post = {};
+  const int64_t n = g.N * g.OC * g.OH * g.OW;
+  std::vector<T> before;
+  if (g.post.sum) before.assign(y, y + n);
+  conv(plain);
+  apply_post_ops(g.post, before.data(), y, n);
+}
 
 // y: (N, OC, OH, OW); b may be null.
 template <class T>
@@ -31,6 +72,8 @@ using Conv2dBwdDataFn = void(const Conv2dGeom&, const T* gy, const T* w, T* gx);
 template <class T>
 using Conv2dBwdWeightFn = void(const Conv2dGeom&, const T* x, const T* gy, T* gw, T* gb);
 
+// The forward kernels of the *_blocked and reduced-precision keys apply g.post; the plain
+// conv2d_fwd key does not (its geometries have none).
 // The same with a layout per activation tensor: 0 = plain NCHW, B > 0 = channel-blocked
 // (N, C/B, H, W, B), see kernels/layout.h. Weights and biases are always plain.
 //   keys: conv2d_fwd_blocked, conv2d_bwd_data_blocked, conv2d_bwd_weight_blocked
@@ -80,8 +123,11 @@ void conv2d_bwd_weight(const Conv2dGeom& g, const float* x, const float* gy, flo
 // ones are rewritten plain around them (a backend whose conv2d_layout is null sees blocked
 // tensors only where another backend made them).
 template <Conv2dFwdFn<float>* Plain>
-void plain_conv2d_fwd(const Conv2dGeom& g, const float* x, int32_t xb, const float* w, const float* b, float* y,
+void plain_conv2d_fwd(const Conv2dGeom& g0, const float* x, int32_t xb, const float* w, const float* b, float* y,
                       int32_t yb) {
+  if (g0.post.any())
+    return with_emulated_post_ops(g0, y, [&](const Conv2dGeom& g) { plain_conv2d_fwd<Plain>(g, x, xb, w, b, y, yb); });
+  const Conv2dGeom& g = g0;
   if (xb == 0 && yb == 0) return Plain(g, x, w, b, y);
   std::vector<float> px(g.N * g.C * g.H * g.W), py(g.N * g.OC * g.OH * g.OW);
   to_plain_layout(x, px.data(), g.N, g.C, g.H * g.W, xb);

@@ -1,5 +1,7 @@
 #include "convnet/ops/conv2d.h"
 
+#include <cstring>
+
 #include "convnet/autograd/autograd.h"
 #include "convnet/autograd/trace.h"
 #include "convnet/core/error.h"
@@ -34,16 +36,25 @@ int32_t block(const Tensor& t) {
 }
 }  // namespace
 
-Tensor conv2d(const Tensor& x_arg, const Tensor& weight_arg, const Tensor& bias_arg, const Conv2dArgs& a,
-              const std::string& layer) {
+namespace {
+// The operands of a convolution, checked, and its geometry.
+struct Prepared {
+  Tensor x, weight, bias;
+  kernels::Conv2dGeom g{};
+  int64_t pad_b = 0, pad_r = 0;  // bottom/right padding
+};
+
+Prepared prepare(const Tensor& x_arg, const Tensor& weight_arg, const Tensor& bias_arg, const Conv2dArgs& a,
+                 const std::string& layer) {
+  Prepared p;
   CONVNET_CHECK(x_arg.defined() && weight_arg.defined(), layer, ": input and weight must be defined");
   // Precision (ops/autocast.h): under autocast the input in the guard's dtype; a reduced-
   // precision input computes with the float32 weights, which the kernel rounds.
-  const Tensor x = autocast_input(x_arg);
+  const Tensor x = p.x = autocast_input(x_arg);
   const bool reduced = is_reduced(x.dtype());
   if (!reduced) check_operands(layer, {{"input", &x}, {"weight", &weight_arg}, {"bias", &bias_arg}});
-  const Tensor weight = reduced ? param_fp32(layer, "weight", weight_arg, x) : weight_arg;
-  const Tensor bias = reduced ? param_fp32(layer, "bias", bias_arg, x) : bias_arg;
+  const Tensor weight = p.weight = reduced ? param_fp32(layer, "weight", weight_arg, x) : weight_arg;
+  const Tensor bias = p.bias = reduced ? param_fp32(layer, "bias", bias_arg, x) : bias_arg;
   CONVNET_CHECK(x.dim() == 4, layer, ": expected a 4-D input (N, C, H, W), got input of shape ", shape_str(x.shape()));
   CONVNET_CHECK(weight.dim() == 4, layer, ": expected a 4-D weight (OC, C/groups, KH, KW), got weight of shape ",
                 shape_str(weight.shape()));
@@ -53,7 +64,7 @@ Tensor conv2d(const Tensor& x_arg, const Tensor& weight_arg, const Tensor& bias_
                 a.stride[1], ")");
   CONVNET_CHECK(a.dilation[0] >= 1 && a.dilation[1] >= 1, layer, ": dilation must be positive, got (", a.dilation[0],
                 ", ", a.dilation[1], ")");
-  kernels::Conv2dGeom g{};
+  kernels::Conv2dGeom& g = p.g;
   g.N = x.size(0), g.C = x.size(1), g.H = x.size(2), g.W = x.size(3);
   g.OC = weight.size(0), g.KH = weight.size(2), g.KW = weight.size(3);
   g.SH = a.stride[0], g.SW = a.stride[1], g.DH = a.dilation[0], g.DW = a.dilation[1], g.G = G;
@@ -66,7 +77,8 @@ Tensor conv2d(const Tensor& x_arg, const Tensor& weight_arg, const Tensor& bias_
     CONVNET_CHECK(bias.dim() == 1 && bias.size(0) == g.OC, layer, ": expected bias of shape (", g.OC,
                   ") for weight of shape ", shape_str(weight.shape()), ", got bias of shape ", shape_str(bias.shape()));
 
-  int64_t pad_b = 0, pad_r = 0;  // bottom/right padding
+  int64_t& pad_b = p.pad_b;
+  int64_t& pad_r = p.pad_r;
   switch (a.padding.mode) {
     case Padding::Mode::Explicit:
       CONVNET_CHECK(a.padding.h >= 0 && a.padding.w >= 0, layer, ": padding must be non-negative, got ",
@@ -94,19 +106,39 @@ Tensor conv2d(const Tensor& x_arg, const Tensor& weight_arg, const Tensor& bias_
                 "; input of shape ", shape_str(x.shape()), ", weight of shape ", shape_str(weight.shape()),
                 ", padding ", a.padding.str());
 
-  // Layouts: the backend says which one y should be in (kernels/layout.h; oneDNN's blocked
-  // nChw16c when the channels fill whole blocks), so that the next layer (batch norm,
-  // activation, conv) goes on without a reorder; x comes in whatever layout it has. The op
-  // passes the layouts on as the kernels' channel blocks.
-  const float* bp = bias.defined() ? bias.data() : nullptr;
   // The weight's identity, so a backend can keep it prepacked while it does not change.
   g.w_id = weight.storage_id(), g.w_version = weight.version();
+  return p;
+}
+
+// y = conv(x, w) + b with g's post-ops; y in the layout the backend wants (kernels/layout.h:
+// oneDNN's blocked nChw16c when the channels fill whole blocks), so that the next layer goes
+// on without a reorder; x comes in whatever layout it has. With a sum post-op `residual` is
+// copied into y first, in y's layout and dtype.
+Tensor forward(const Prepared& p, const Tensor& residual = {}) {
+  const kernels::Conv2dGeom& g = p.g;
+  const float* bp = p.bias.defined() ? p.bias.data() : nullptr;
   Tensor y;
-  kernels::with_floating(x.dtype(), [&]<class T>() {
+  kernels::with_floating(p.x.dtype(), [&]<class T>() {
     using K = kernels::keys::Conv2d<T>;
-    y = Tensor::empty({g.N, g.OC, g.OH, g.OW}, x.dtype(), x.device(), K::layout->value(g));
-    (*K::fwd)(g, x.stored_as<T>(), block(x), weight.data(), bp, y.stored_as<T>(), block(y));
+    y = Tensor::empty({g.N, g.OC, g.OH, g.OW}, p.x.dtype(), p.x.device(), K::layout->value(g));
+    if (g.post.sum) {
+      const Tensor r = residual.to(p.x.dtype()).in_layout(y.layout());
+      std::memcpy(y.stored_ptr(), r.stored_ptr(), static_cast<size_t>(y.numel()) * dtype_size(y.dtype()));
+    }
+    (*K::fwd)(g, p.x.stored_as<T>(), block(p.x), p.weight.data(), bp, y.stored_as<T>(), block(y));
   });
+  return y;
+}
+}  // namespace
+
+Tensor conv2d(const Tensor& x_arg, const Tensor& weight_arg, const Tensor& bias_arg, const Conv2dArgs& a,
+              const std::string& layer) {
+  const Prepared p = prepare(x_arg, weight_arg, bias_arg, a, layer);
+  const Tensor &x = p.x, &weight = p.weight, &bias = p.bias;
+  const kernels::Conv2dGeom& g = p.g;
+  const int64_t G = g.G, pad_b = p.pad_b, pad_r = p.pad_r;
+  Tensor y = forward(p);
   autograd::record(y, "conv2d", {x, weight, bias}, [x, weight, bias, g0 = g](const Tensor& gy_arg) {
     kernels::Conv2dGeom g = g0;
     g.w_version = weight.version();  // as it is now
@@ -139,6 +171,32 @@ Tensor conv2d(const Tensor& x_arg, const Tensor& weight_arg, const Tensor& bias_
                             {"dilation", {g.DH, g.DW}},
                             {"groups", {G}}}});
   return y;
+}
+
+Tensor conv2d_fused(const Tensor& x_arg, const Tensor& weight_arg, const Tensor& bias_arg, const Conv2dArgs& a,
+                    const ConvEpilogue& e, const std::string& layer) {
+  CONVNET_CHECK(!grad_enabled() || !(x_arg.requires_grad() || weight_arg.requires_grad() ||
+                                     (bias_arg.defined() && bias_arg.requires_grad()) ||
+                                     (e.residual.defined() && e.residual.requires_grad())),
+                layer, ": a fused convolution is for inference only; run it under NoGradGuard or on tensors that ",
+                "require no gradient");
+  Prepared p = prepare(x_arg, weight_arg, bias_arg, a, layer);
+  kernels::ConvPostOps& post = p.g.post;
+  post.act = e.act == ConvEpilogue::Act::relu   ? kernels::ConvPostOps::kRelu
+             : e.act == ConvEpilogue::Act::clip ? kernels::ConvPostOps::kClip
+                                                : kernels::ConvPostOps::kNone;
+  post.lo = e.lo, post.hi = e.hi;
+  if (e.act == ConvEpilogue::Act::clip)
+    CONVNET_CHECK(e.lo <= e.hi, layer, ": clip bounds [", e.lo, ", ", e.hi, "] are empty");
+  if (e.residual.defined()) {
+    const Shape want{p.g.N, p.g.OC, p.g.OH, p.g.OW};
+    CONVNET_CHECK(e.residual.shape() == want, layer, ": the residual added to the convolution's output ",
+                  shape_str(want), " has shape ", shape_str(e.residual.shape()));
+    CONVNET_CHECK(e.residual.device() == p.x.device(), layer, ": the residual is on ", device_name(e.residual.device()),
+                  ", the input on ", device_name(p.x.device()));
+    post.sum = true;
+  }
+  return forward(p, e.residual);
 }
 
 }  // namespace ops

@@ -99,6 +99,24 @@ class OnnxModel : public nn::Module {
   // statistics in train mode too (frozen layers of a fine-tuned graph).
   void keep_in_eval(const std::vector<std::string>& nodes);
 
+  // ---- inference (inference/session.h; src/io/onnx_optimize.cpp) -----------------------
+  struct Optimized {
+    int batch_norms_folded = 0;  // Conv -> BatchNormalization: into the convolution's weights
+    int residuals_fused = 0;     // Conv -> Add (-> Relu/Clip): the sum as the convolution's post-op
+    int activations_fused = 0;   // Conv -> Relu/Clip: the activation as the convolution's post-op
+    int nodes_before = 0, nodes_after = 0;
+    std::string describe() const;  // "12 -> 7 nodes: 3 batch norms folded, ..."
+  };
+  // Rewrites the compiled graph for inference, in place: BatchNormalization folded into the
+  // Conv before it, and Relu / Clip / a residual Add fused into the Conv that produces their
+  // input, where that Conv's output has no other reader. Which Add operands are equal-shaped
+  // feature maps (not a broadcast) is read from one run on zeros of `probe_shape` (the
+  // input's shape; its batch dimension is replaced by 2). Afterwards the model computes the
+  // same function up to float rounding, in eval mode only: train() and fine-tuning are
+  // refused, and its parameters no longer describe it (the folded weights are its own copies).
+  Optimized optimize_for_inference(const Shape& probe_shape);
+  bool optimized_for_inference() const;
+
   struct Graph;  // the compiled graph (src/io/onnx_internal.h)
 
  private:

@@ -30,10 +30,25 @@ struct Conv2dArgs {
   int64_t groups = 1;
 };
 
+// What an inference graph fuses into a convolution (inference/session.h): the sum with a
+// residual of y's shape, then an activation, computed in the convolution's own pass over y:
+//   y = act(conv2d(x, weight, bias) + residual)
+struct ConvEpilogue {
+  enum class Act { none, relu, clip };
+  Act act = Act::none;
+  float lo = 0.f, hi = 0.f;  // clip's bounds (relu6: 0, 6)
+  Tensor residual;           // undefined: no sum
+};
 namespace ops {
 // `layer` names the calling layer in error messages (e.g. "features.0 (Conv2d)").
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dArgs& args = {},
               const std::string& layer = "conv2d");
+
+// For inference only: no autograd record and no trace; refused while gradients are recorded
+// for an input that requires one. The result equals act(conv2d(...) + residual) up to the
+// rounding of the sum (once, in float32, where the backend fuses it).
+Tensor conv2d_fused(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dArgs& args,
+                    const ConvEpilogue& epilogue, const std::string& layer = "conv2d");
 }  // namespace ops
 
 }  // namespace convnet

@@ -58,11 +58,11 @@ convolution_forward::primitive_desc fwd_pd(const Conv2dGeom& g, bool bias) {
            : convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
                                        any(d.src, dt::bf16), any(d.wei, dt::bf16), any(d.dst, dt::bf16), d.strides,
                                        d.dilates, d.pad_l, d.pad_r);
-  return convolution_forward::primitive_desc(desc, user_scratchpad(), engine());
+  return convolution_forward::primitive_desc(desc, fwd_attr(g.post), engine());
 }
 
 std::shared_ptr<FwdEntry> fwd_entry(const Conv2dGeom& g, bool bias, int32_t xb, int32_t yb) {
-  static Cache<19, FwdEntry> cache;
+  static Cache<23, FwdEntry> cache;
   return cache.get(conv_key(g, bias, xb, yb), [&] {
     const ConvDims d = conv_dims(g);
     auto e = std::make_shared<FwdEntry>();
@@ -98,7 +98,7 @@ struct GemmEntry {
 };
 
 std::shared_ptr<GemmEntry> gemm_entry(const Conv2dGeom& g) {
-  static Cache<19, GemmEntry> cache;
+  static Cache<23, GemmEntry> cache;
   return cache.get(conv_key(g, 0, 0, 0), [&] {
     auto e = std::make_shared<GemmEntry>();
     const int64_t M = g.N * g.OH * g.OW, K = g.KH * g.KW * g.C, OC = g.OC;
@@ -275,9 +275,16 @@ const Layout* conv2d_layout_bf16(const Conv2dGeom& g) {
 
 void conv2d_fwd_bf16(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const float* w, const float* b, bf16_t* y,
                      int32_t yb) {
-  if (use_f32(g)) return f32_fwd(g, x, xb, w, b, y, yb);
-  if (use_gemm(g)) return gemm_fwd(g, x, xb, w, b, y, yb);
+  auto emulated = [&](auto&& conv) { with_emulated_post_ops(g, y, [&](const Conv2dGeom& pg) { conv(pg); }); };
+  // The float32 route fuses an activation (one rounding); a sum would need y widened first.
+  if (use_f32(g)) {
+    if (g.post.sum) return emulated([&](const Conv2dGeom& pg) { f32_fwd(pg, x, xb, w, b, y, yb); });
+    return f32_fwd(g, x, xb, w, b, y, yb);
+  }
+  if (use_gemm(g)) return emulated([&](const Conv2dGeom& pg) { gemm_fwd(pg, x, xb, w, b, y, yb); });
   auto e = fwd_entry(g, b != nullptr, xb, yb);
+  if (g.post.sum && e->dst.needed())
+    return emulated([&](const Conv2dGeom& pg) { conv2d_fwd_bf16(pg, x, xb, w, b, y, yb); });
   Temp tx, ty;
   std::shared_ptr<const Packed> pw;
   memory mx = e->src.in(x, tx), mw = weights_in(e->wei, w, g.w_id, g.w_version, pw), my = e->dst.out(y, ty);
@@ -290,7 +297,7 @@ void conv2d_fwd_bf16(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const flo
 void conv2d_bwd_data_bf16(const Conv2dGeom& g, const bf16_t* gy, int32_t gyb, const float* w, bf16_t* gx, int32_t gxb) {
   if (use_f32(g)) return f32_bwd_data(g, gy, gyb, w, gx, gxb);
   if (use_gemm(g)) return gemm_bwd_data(g, gy, gyb, w, gx, gxb);
-  static Cache<19, BwdDataEntry> cache;
+  static Cache<23, BwdDataEntry> cache;
   auto e = cache.get(conv_key(g, 0, gyb, gxb), [&] {
     const ConvDims d = conv_dims(g);
     auto hint = fwd_entry(g, false, 0, 0);
@@ -316,7 +323,7 @@ void conv2d_bwd_weight_bf16(const Conv2dGeom& g, const bf16_t* x, int32_t xb, co
                             float* gb) {
   if (use_f32(g)) return f32_bwd_weight(g, x, xb, gy, gyb, gw, gb);
   if (use_gemm(g)) return gemm_bwd_weight(g, x, xb, gy, gyb, gw, gb);
-  static Cache<19, BwdWeightEntry> cache;
+  static Cache<23, BwdWeightEntry> cache;
   const bool bias = gb != nullptr;
   auto e = cache.get(conv_key(g, bias, xb, gyb), [&] {
     const ConvDims d = conv_dims(g);

@@ -43,8 +43,8 @@ struct FwdEntry {
   Reorder src, wei, dst;  // user -> primitive (src, wei); primitive -> user (dst)
 };
 
-Cache<19, FwdEntry>& fwd_cache() {
-  static Cache<19, FwdEntry> c;
+Cache<23, FwdEntry>& fwd_cache() {
+  static Cache<23, FwdEntry> c;
   return c;
 }
 
@@ -52,7 +52,7 @@ std::shared_ptr<FwdEntry> fwd_entry(const Conv2dGeom& g, bool bias, int32_t xb, 
   return fwd_cache().get(conv_key(g, bias, xb, yb), [&] {
     const ConvDims d = conv_dims(g);
     auto e = std::make_shared<FwdEntry>();
-    e->pd = convolution_forward::primitive_desc(fwd_desc(d, bias), user_scratchpad(), engine());
+    e->pd = convolution_forward::primitive_desc(fwd_desc(d, bias), fwd_attr(g.post), engine());
     e->prim = convolution_forward(e->pd);
     e->src = Reorder(activation_md(d.src, xb), e->pd.src_desc());
     e->wei = Reorder(plain_md(d.wei, d.wei_tag), e->pd.weights_desc());
@@ -68,8 +68,8 @@ struct BwdDataEntry {
   Reorder gy, wei, gx;
 };
 
-Cache<19, BwdDataEntry>& bwd_data_cache() {
-  static Cache<19, BwdDataEntry> c;
+Cache<23, BwdDataEntry>& bwd_data_cache() {
+  static Cache<23, BwdDataEntry> c;
   return c;
 }
 
@@ -80,17 +80,20 @@ struct BwdWeightEntry {
   Reorder x, gy, gw;
 };
 
-Cache<19, BwdWeightEntry>& bwd_weight_cache() {
-  static Cache<19, BwdWeightEntry> c;
+Cache<23, BwdWeightEntry>& bwd_weight_cache() {
+  static Cache<23, BwdWeightEntry> c;
   return c;
 }
 
 }  // namespace
 
-// y = conv(x, w) + b
+// y = conv(x, w) + b, then g.post
 void conv2d_fwd_blocked(const Conv2dGeom& g, const float* x, int32_t xb, const float* w, const float* b, float* y,
                         int32_t yb) {
   auto e = fwd_entry(g, b != nullptr, xb, yb);
+  // The sum post-op reads the destination: not there when the primitive writes a temp.
+  if (g.post.sum && e->dst.needed())
+    return with_emulated_post_ops(g, y, [&](const Conv2dGeom& pg) { conv2d_fwd_blocked(pg, x, xb, w, b, y, yb); });
   Temp tx, ty;
   std::shared_ptr<const Packed> pw;
   memory mx = e->src.in(x, tx), mw = weights_in(e->wei, w, g.w_id, g.w_version, pw), my = e->dst.out(y, ty);

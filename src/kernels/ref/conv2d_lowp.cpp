@@ -23,7 +23,8 @@ int64_t w_size(const Conv2dGeom& g) {
 template <class T>
 void conv2d_fwd_lowp(const Conv2dGeom& g, const T* x, int32_t xb, const float* w, const float* b, T* y, int32_t yb) {
   const std::vector<float> xf = lowp::widened(x, x_size(g)), wf = lowp::rounded<T>(w, w_size(g));
-  std::vector<float> yf(static_cast<size_t>(y_size(g)));
+  // The post-ops on the float32 sums, with y's values before (the residual) widened: one rounding.
+  std::vector<float> yf = g.post.sum ? lowp::widened(y, y_size(g)) : std::vector<float>(static_cast<size_t>(y_size(g)));
   conv2d_fwd_blocked(g, xf.data(), xb, wf.data(), b, yf.data(), yb);
   lowp::narrow_into(yf.data(), y_size(g), y);
 }

@@ -3,6 +3,7 @@
 // bfloat16): the geometry as oneDNN dims, the cache key, and running a primitive with a
 // user-provided scratchpad.
 #include <algorithm>
+#include <bit>
 #include <unordered_map>
 
 #include "kernels/conv2d.h"
@@ -36,15 +37,51 @@ inline ConvDims conv_dims(const Conv2dGeom& g) {
   return d;
 }
 
-// The geometry, a flag (bias), and the layouts of the two activation tensors involved.
-inline Key<19> conv_key(const Conv2dGeom& g, int64_t flag, int32_t block_a, int32_t block_b) {
-  return {{g.N, g.C, g.H, g.W, g.OC, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.DH, g.DW, g.G, g.OH, g.OW, flag, block_a,
-           block_b}};
+// The geometry with its post-ops, a flag (bias), and the layouts of the two activation tensors
+// involved.
+using ConvKey = Key<23>;
+inline ConvKey conv_key(const Conv2dGeom& g, int64_t flag, int32_t block_a, int32_t block_b) {
+  return {{g.N,
+           g.C,
+           g.H,
+           g.W,
+           g.OC,
+           g.KH,
+           g.KW,
+           g.SH,
+           g.SW,
+           g.PH,
+           g.PW,
+           g.DH,
+           g.DW,
+           g.G,
+           g.OH,
+           g.OW,
+           flag,
+           block_a,
+           block_b,
+           g.post.act,
+           std::bit_cast<int32_t>(g.post.lo),
+           std::bit_cast<int32_t>(g.post.hi),
+           g.post.sum}};
 }
 
 inline dnnl::primitive_attr user_scratchpad() {
   dnnl::primitive_attr a;
   a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return a;
+}
+
+// A forward primitive's attributes: the user scratchpad and g's post-ops (sum reads the
+// destination as it is before the call).
+inline dnnl::primitive_attr fwd_attr(const ConvPostOps& p) {
+  dnnl::primitive_attr a = user_scratchpad();
+  if (!p.any()) return a;
+  dnnl::post_ops po;
+  if (p.sum) po.append_sum(1.f);
+  if (p.act == ConvPostOps::kRelu) po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+  if (p.act == ConvPostOps::kClip) po.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, p.lo, p.hi);
+  a.set_post_ops(po);
   return a;
 }
 

@@ -1,0 +1,265 @@
+// OnnxModel::optimize_for_inference: graph rewrites on the compiled steps (onnx_internal.h)
+// that make an inference graph do fewer passes over memory.
+//   1. Conv -> BatchNormalization, the Conv's output read by nothing else: the normalization
+//      folded into the Conv's weight and bias (copies; the parameters stay as they were).
+//   2. Conv -> Add, the other addend a feature map of the same shape (not a broadcast): the
+//      Add becomes the Conv's sum post-op, and a Relu / Clip reading only the sum its
+//      activation (ResNet's "conv, bn, += identity, relu" becomes one convolution).
+//   3. Conv -> Relu / Clip with constant bounds: the activation as the Conv's post-op.
+// A fused Conv step runs its kernel with a ConvFuse epilogue (ops::conv2d_fused).
+#include <cmath>
+#include <limits>
+
+#include "convnet/autograd/autograd.h"
+#include "convnet/core/error.h"
+#include "io/onnx_internal.h"
+
+namespace convnet::io {
+
+using namespace onnx_impl;
+
+namespace {
+
+using Graph = OnnxModel::Graph;
+using Step = Graph::Step;
+
+// Who produces and how many read each slot (graph outputs count as readers).
+struct Uses {
+  std::vector<int> producer, readers;
+  explicit Uses(const Graph& G) : producer(G.fixed.size(), -1), readers(G.fixed.size(), 0) {
+    for (size_t k = 0; k < G.steps.size(); ++k) {
+      for (int s : G.steps[k].in)
+        if (s >= 0) ++readers[s];
+      for (int s : G.steps[k].out)
+        if (s >= 0) producer[s] = static_cast<int>(k);
+    }
+    for (int s : G.output_slots) ++readers[s];
+  }
+};
+
+bool is_fixed_float(const Graph& G, int slot) {
+  return slot >= 0 && G.fixed[slot].defined() && !G.fixed[slot].is_int;
+}
+
+// A Conv step the optimizer may rewrite: a constant weight of rank 3 or 4 and, if any, a constant bias.
+bool plain_conv(const Graph& G, const Step& s) {
+  if (s.op_type != "Conv" || s.fuse || s.in.size() < 2 || s.out.size() != 1) return false;
+  if (!is_fixed_float(G, s.in[1])) return false;
+  const int64_t rank = G.fixed[s.in[1]].tensor.dim();
+  return (rank == 3 || rank == 4) && (s.in.size() < 3 || s.in[2] < 0 || is_fixed_float(G, s.in[2]));
+}
+
+int add_fixed(Graph& G, Tensor t) {
+  G.fixed.push_back(OnnxValue::of(std::move(t)));
+  return static_cast<int>(G.fixed.size()) - 1;
+}
+
+double scalar_of(const OnnxValue& v) {
+  if (v.is_int) return static_cast<double>(v.ints.at(0));
+  return v.tensor.data()[0];
+}
+
+// The activation of a Relu or Clip step as an epilogue, if its bounds are constants.
+bool activation_of(const Graph& G, const Step& s, ConvFuse& f) {
+  if (s.op_type == "Relu" && s.in.size() == 1) {
+    f.act = ConvEpilogue::Act::relu;
+    return true;
+  }
+  if (s.op_type != "Clip") return false;
+  const double inf = std::numeric_limits<double>::infinity();
+  double lo = -inf, hi = inf;
+  if (G.opset < 11) {
+    const NodeView v(s.node, G.opset, s.label, {});
+    if (v.has("min")) lo = v.get_float("min", 0.f);
+    if (v.has("max")) hi = v.get_float("max", 0.f);
+  } else {
+    for (size_t i = 1; i < s.in.size() && i < 3; ++i) {
+      if (s.in[i] < 0) continue;
+      const OnnxValue& b = G.fixed[s.in[i]];
+      if (!b.defined() || b.shape().size() > 1 || (b.is_int ? b.ints.size() : b.tensor.numel()) != 1) return false;
+      (i == 1 ? lo : hi) = scalar_of(b);
+    }
+  }
+  if (!(lo <= hi)) return false;
+  if (lo == 0 && hi == inf) {
+    f.act = ConvEpilogue::Act::relu;
+    return true;
+  }
+  const double big = std::numeric_limits<float>::max();
+  f.act = ConvEpilogue::Act::clip;
+  f.lo = static_cast<float>(std::max(lo, -big));
+  f.hi = static_cast<float>(std::min(hi, big));
+  return true;
+}
+
+// 1. BatchNormalization folded into the Conv before it.
+int fold_batch_norms(Graph& G) {
+  int folded = 0;
+  std::vector<bool> dead(G.steps.size(), false);
+  const Uses u(G);
+  for (size_t k = 0; k < G.steps.size(); ++k) {
+    const Step& bn = G.steps[k];
+    if (bn.op_type != "BatchNormalization" || bn.in.size() < 5 || bn.out.empty()) continue;
+    const NodeView v(bn.node, G.opset, bn.label, {});
+    if (v.get_int("training_mode", 0) != 0) continue;
+    bool params = true;
+    for (int i = 1; i < 5; ++i) params = params && is_fixed_float(G, bn.in[i]);
+    const int x = bn.in[0], p = x >= 0 ? u.producer[x] : -1;
+    if (!params || p < 0 || dead[p] || u.readers[x] != 1 || !plain_conv(G, G.steps[p])) continue;
+    Step& conv = G.steps[p];
+    const Tensor& W = G.fixed[conv.in[1]].tensor;
+    const int64_t OC = W.size(0), per = W.numel() / OC;
+    const Tensor &scale = G.fixed[bn.in[1]].tensor, &beta = G.fixed[bn.in[2]].tensor, &mean = G.fixed[bn.in[3]].tensor,
+                 &var = G.fixed[bn.in[4]].tensor;
+    if (scale.numel() != OC || beta.numel() != OC || mean.numel() != OC || var.numel() != OC) continue;
+    const double eps = v.get_float("epsilon", 1e-5f);
+    const bool has_bias = conv.in.size() > 2 && conv.in[2] >= 0;
+    const float* b = has_bias ? G.fixed[conv.in[2]].tensor.data() : nullptr;
+    Tensor W2 = Tensor::empty(W.shape()), b2 = Tensor::empty({OC});
+    const float* w = W.data();
+    float* w2 = W2.data();
+    float* bb = b2.data();
+    for (int64_t c = 0; c < OC; ++c) {
+      const double s = scale.data()[c] / std::sqrt(static_cast<double>(var.data()[c]) + eps);
+      for (int64_t i = 0; i < per; ++i) w2[c * per + i] = static_cast<float>(w[c * per + i] * s);
+      bb[c] = static_cast<float>(((b ? b[c] : 0.0) - mean.data()[c]) * s + beta.data()[c]);
+    }
+    conv.in.resize(3);
+    conv.in[1] = add_fixed(G, std::move(W2));
+    conv.in[2] = add_fixed(G, std::move(b2));
+    conv.out[0] = bn.out[0];
+    dead[k] = true;
+    ++folded;
+  }
+  std::vector<Step> kept;
+  for (size_t k = 0; k < G.steps.size(); ++k)
+    if (!dead[k]) kept.push_back(std::move(G.steps[k]));
+  G.steps = std::move(kept);
+  return folded;
+}
+
+// The shape of every slot on a run of zeros of `probe` (eval mode, no gradients).
+std::vector<Shape> probe_shapes(const Graph& G, const Shape& probe) {
+  std::vector<Shape> shapes(G.fixed.size());
+  std::vector<OnnxValue> values = G.fixed;
+  values[G.input_slots.at(0)] = OnnxValue::of(Tensor::zeros(probe));
+  NoGradGuard no_grad;
+  const RunCtx ctx{false};
+  Inputs args;
+  for (const Step& s : G.steps) {
+    args.clear();
+    for (int k : s.in) args.push_back(k < 0 ? nullptr : &values[k]);
+    std::vector<OnnxValue> outs;
+    try {
+      outs = s.fn(args, ctx);
+    } catch (const Error& e) {
+      throw Error("ONNX model '" + G.source + "', " + s.label + ": " + e.what());
+    }
+    for (size_t k = 0; k < s.out.size() && k < outs.size(); ++k)
+      if (s.out[k] >= 0) values[s.out[k]] = std::move(outs[k]);
+  }
+  for (size_t k = 0; k < values.size(); ++k)
+    if (values[k].defined()) shapes[k] = values[k].shape();
+  return shapes;
+}
+
+// 2. Conv -> Add (-> Relu / Clip): the fused Conv takes the Add's place (both addends exist there).
+int fuse_residuals(Graph& G, const std::vector<Shape>& shapes) {
+  int fused = 0;
+  for (size_t k = 0; k < G.steps.size(); ++k) {
+    const Uses u(G);
+    Step& add = G.steps[k];
+    if (add.op_type != "Add" || add.in.size() != 2 || add.out.size() != 1) continue;
+    int pick = -1;
+    for (int i = 0; i < 2; ++i) {
+      const int a = add.in[i], other = add.in[1 - i];
+      if (a < 0 || other < 0 || a == other || G.fixed[other].defined() || G.fixed[a].defined()) continue;
+      const int p = u.producer[a];
+      if (p < 0 || u.readers[a] != 1 || !plain_conv(G, G.steps[p])) continue;
+      if (shapes[a].empty() || shapes[a] != shapes[other] || shapes[a].size() != G.fixed[G.steps[p].in[1]].tensor.dim())
+        continue;
+      if (pick < 0 || p > u.producer[add.in[pick]]) pick = i;  // the later Conv: its residual is older
+    }
+    if (pick < 0) continue;
+    const int p = u.producer[add.in[pick]];
+    Step fusedStep = G.steps[p];
+    auto f = std::make_shared<ConvFuse>();
+    fusedStep.in.resize(3, -1);
+    fusedStep.in.push_back(add.in[1 - pick]);
+    f->residual_input = 3;
+    fusedStep.out = add.out;
+    // An activation that reads only the sum joins it.
+    const int sum = add.out[0];
+    for (size_t j = k + 1; j < G.steps.size(); ++j) {
+      const Step& act = G.steps[j];
+      if (act.in.empty() || act.in[0] != sum) continue;
+      ConvFuse af;
+      if (u.readers[sum] == 1 && act.out.size() == 1 && activation_of(G, act, af)) {
+        f->act = af.act, f->lo = af.lo, f->hi = af.hi;
+        fusedStep.out = act.out;
+        G.steps.erase(G.steps.begin() + static_cast<std::ptrdiff_t>(j));
+      }
+      break;
+    }
+    fusedStep.fuse = std::move(f);
+    G.steps[k] = std::move(fusedStep);
+    G.steps.erase(G.steps.begin() + p);  // p < k
+    --k;
+    ++fused;
+  }
+  return fused;
+}
+
+// 3. Conv -> Relu / Clip.
+int fuse_activations(Graph& G) {
+  int fused = 0;
+  for (size_t k = 0; k < G.steps.size(); ++k) {
+    const Uses u(G);
+    const Step& act = G.steps[k];
+    ConvFuse af;
+    if (act.in.empty() || act.out.size() != 1 || act.in[0] < 0 || !activation_of(G, act, af)) continue;
+    const int x = act.in[0], p = u.producer[x];
+    if (p < 0 || u.readers[x] != 1 || !plain_conv(G, G.steps[p])) continue;
+    Step& conv = G.steps[p];
+    conv.fuse = std::make_shared<ConvFuse>(af);
+    conv.out = act.out;
+    G.steps.erase(G.steps.begin() + static_cast<std::ptrdiff_t>(k));
+    --k;
+    ++fused;
+  }
+  return fused;
+}
+
+}  // namespace
+
+std::string OnnxModel::Optimized::describe() const {
+  return std::to_string(nodes_before) + " -> " + std::to_string(nodes_after) +
+         " nodes: " + std::to_string(batch_norms_folded) + " batch norm(s) folded into convolutions, " +
+         std::to_string(residuals_fused) + " residual add(s) and " + std::to_string(activations_fused) +
+         " activation(s) fused into them";
+}
+
+OnnxModel::Optimized OnnxModel::optimize_for_inference(const Shape& probe_shape) {
+  Graph& G = *graph_;
+  CONVNET_CHECK(!G.inference_only, "ONNX model '", G.source, "' is optimized for inference already");
+  eval();
+  Optimized r;
+  r.nodes_before = static_cast<int>(G.steps.size());
+  r.batch_norms_folded = fold_batch_norms(G);
+  if (G.inputs.size() == 1 && !probe_shape.empty()) {
+    Shape probe = probe_shape;
+    probe[0] = 2;  // a broadcast over the batch would pass unnoticed at batch 1
+    r.residuals_fused = fuse_residuals(G, probe_shapes(G, probe));
+  }
+  r.activations_fused = fuse_activations(G);
+  r.nodes_after = static_cast<int>(G.steps.size());
+  G.inference_only = true;
+  G.compute_releases();
+  return r;
+}
+
+bool OnnxModel::optimized_for_inference() const {
+  return graph_->inference_only;
+}
+
+}  // namespace convnet::io

@@ -1,0 +1,220 @@
+// InferenceSession (inference/session.h) and the graph optimizer under it
+// (io::OnnxModel::optimize_for_inference): on every zoo family, with BatchNorm statistics
+// and affine parameters made random so that folding them changes the weights, the optimized
+// session computes the eval-mode module's logits; so does a session on the same graph read
+// from an ONNX file. The rewrites happen (counted), steady-state runs reorder no weight, four
+// threads calling run() at once get the single-threaded logits, bf16 sessions stay close to
+// float32, and bad input is refused with the shapes named.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "convnet/autograd/autograd.h"
+#include "convnet/core/profiler.h"
+#include "convnet/core/rng.h"
+#include "convnet/inference/session.h"
+#include "convnet/io/onnx.h"
+#include "convnet/io/onnx_export.h"
+#include "convnet/models/registry.h"
+#include "util/test_util.h"
+
+using namespace convnet;
+using namespace convnet::testing;
+
+namespace {
+
+struct Case {
+  const char* model;
+  int64_t channels, size;
+  bool fuses_residuals;  // has Conv -> Add the optimizer can fuse
+  bool fuses = true;     // has anything to rewrite (lenet5_classic: tanh and average pooling)
+};
+
+// One model per family of the zoo (at CIFAR-like sizes, so the test stays quick).
+const Case kCases[] = {
+    {"lenet5", 1, 28, false},
+    {"lenet5_classic", 1, 28, false, false},
+    {"alexnet_cifar", 3, 32, false},
+    {"vgg11_bn_cifar", 3, 32, false},
+    {"nin", 3, 32, false},
+    {"allconv", 3, 32, false},
+    {"resnet20", 3, 32, false},
+    {"resnet20_b", 3, 32, true},
+    {"resnet18", 3, 32, true},
+    {"resnet50", 3, 32, true},
+    {"mobilenet_v2", 3, 32, true},
+    {"googlenet", 3, 32, false},
+    {"densenet_bc_100_12", 3, 32, false},
+};
+
+// Random BatchNorm statistics and affine parameters (fresh models have mean 0, var 1, gamma 1,
+// beta 0: folding them would change nothing).
+void randomize_norms(nn::Module& m, Generator& gen) {
+  for (auto& [name, t] : m.named_buffers()) {
+    Tensor b = t;
+    float* v = b.data();
+    const bool var = name.size() > 11 && name.substr(name.size() - 11) == "running_var";
+    for (int64_t i = 0; i < b.numel(); ++i) v[i] = var ? gen.uniform(0.5f, 2.f) : gen.uniform(-0.3f, 0.3f);
+  }
+  for (auto& [name, t] : m.named_parameters())
+    if (t.dim() == 1) {
+      Tensor p = t;
+      float* v = p.data();
+      const bool weight = name.size() > 6 && name.substr(name.size() - 6) == "weight";
+      for (int64_t i = 0; i < p.numel(); ++i) v[i] = (weight ? 1.f : 0.f) + gen.uniform(-0.3f, 0.3f);
+    }
+}
+
+int64_t reorders() {
+  for (const auto& r : profiler::rows())
+    if (r.name == "weight_reorder") return r.calls;
+  return 0;
+}
+
+}  // namespace
+
+TEST(InferenceSession, OptimizedGraphsComputeTheModuleOnEveryFamily) {
+  for (const Case& c : kCases) {
+    SCOPED_TRACE(c.model);
+    manual_seed(11);
+    models::ModelArgs a;
+    a.in_channels = c.channels, a.input_size = c.size, a.num_classes = 10;
+    auto net = models::create(c.model, a);
+    Generator gen(5);
+    randomize_norms(*net, gen);
+    net->eval();
+    const Tensor x = Tensor::randn({3, c.channels, c.size, c.size}, gen);
+    Tensor want;
+    {
+      NoGradGuard no_grad;
+      want = (*net)(x);
+    }
+    auto s = InferenceSession::from_module(*net, x.shape());
+    const Tensor got = s->run(x);
+    ASSERT_EQ(got.shape(), want.shape());
+    // Folding reassociates the float32 arithmetic: relative to the logits' scale.
+    const float* w = want.data();
+    float scale = 0;
+    for (int64_t i = 0; i < want.numel(); ++i) scale = std::max(scale, std::abs(w[i]));
+    EXPECT_TRUE(all_close(got, want, 1e-4, 1e-3 * std::max(scale, 1.f))) << s->optimization();
+    // The rewrites did happen: fewer nodes, and residual adds fused where the model has them.
+    const std::string& opt = s->optimization();
+    int before = 0, after = 0, folded = 0, residuals = 0, acts = 0;
+    ASSERT_EQ(std::sscanf(opt.c_str(),
+                          "%d -> %d nodes: %d batch norm(s) folded into convolutions, %d residual add(s) "
+                          "and %d activation(s)",
+                          &before, &after, &folded, &residuals, &acts),
+              5)
+        << opt;
+    EXPECT_EQ(after < before, c.fuses) << opt;
+    EXPECT_EQ(acts + residuals > 0, c.fuses) << opt;
+    if (c.fuses_residuals) EXPECT_GT(residuals, 0) << opt;
+    // Unoptimized, the same graph gives the same logits too.
+    auto plain = InferenceSession::from_module(*net, x.shape(), {.optimize = false});
+    EXPECT_EQ(plain->optimization(), "not optimized");
+    EXPECT_TRUE(all_close(plain->run(x), want, 1e-4, 1e-4 * std::max(scale, 1.f)));
+  }
+}
+
+TEST(InferenceSession, OnnxFilesAreOptimizedToo) {
+  manual_seed(12);
+  models::ModelArgs a;
+  a.num_classes = 10, a.in_channels = 3, a.input_size = 32;
+  auto net = models::create("resnet20_b", a);
+  Generator gen(6);
+  randomize_norms(*net, gen);
+  const std::string path = (std::filesystem::temp_directory_path() / (test_name() + ".onnx")).string();
+  io::export_onnx(*net, {1, 3, 32, 32}, path);
+  auto graph = io::load_onnx(path);
+  graph->eval();
+  const Tensor x = Tensor::randn({2, 3, 32, 32}, gen);
+  Tensor want;
+  {
+    NoGradGuard no_grad;
+    want = (*graph)(x);
+  }
+  auto s = InferenceSession::from_onnx(path);
+  EXPECT_EQ(s->input_shape(), (Shape{1, 3, 32, 32}));
+  EXPECT_TRUE(all_close(s->run(x), want, 1e-4, 1e-3)) << s->optimization();
+  EXPECT_NE(s->optimization().find(
+                "73 -> 24 nodes: 21 batch norm(s) folded into convolutions, 9 residual add(s) and 10 activation(s)"),
+            std::string::npos)
+      << s->optimization();
+  // A graph optimized for inference refuses training mode.
+  auto g2 = io::load_onnx(path);
+  g2->optimize_for_inference({1, 3, 32, 32});
+  EXPECT_TRUE(g2->optimized_for_inference());
+  g2->train();
+  expect_error([&] { (*g2)(x); }, {path, "optimized for inference", "eval mode only"});
+  std::filesystem::remove(path);
+}
+
+TEST(InferenceSession, SteadyStateRunsReorderNoWeight) {
+  manual_seed(13);
+  models::ModelArgs a;
+  a.num_classes = 10, a.in_channels = 3, a.input_size = 32;
+  auto net = models::create("resnet20_b", a);
+  auto s = InferenceSession::from_module(*net, {1, 3, 32, 32});
+  Generator gen(7);
+  const Tensor x = Tensor::randn({1, 3, 32, 32}, gen);
+  s->run(x);  // packs
+  profiler::reset();
+  profiler::enable(true);
+  for (int i = 0; i < 100; ++i) s->run(x);
+  profiler::enable(false);
+  EXPECT_EQ(reorders(), 0);
+}
+
+TEST(InferenceSession, FourThreadsGetTheSingleThreadedLogits) {
+  for (DType precision : {DType::float32, DType::bfloat16}) {
+    SCOPED_TRACE(dtype_name(precision));
+    manual_seed(14);
+    models::ModelArgs a;
+    a.num_classes = 10, a.in_channels = 3, a.input_size = 32;
+    auto net = models::create("mobilenet_v2", a);
+    auto s = InferenceSession::from_module(*net, {1, 3, 32, 32}, {.precision = precision});
+    Generator gen(8);
+    std::vector<Tensor> inputs, want;
+    for (int t = 0; t < 4; ++t) {
+      inputs.push_back(Tensor::randn({1 + t % 2, 3, 32, 32}, gen));
+      want.push_back(s->run(inputs.back()));
+    }
+    std::vector<int> bad(4, 0);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&, t] {
+        for (int r = 0; r < 20; ++r)
+          if (!all_close(s->run(inputs[t]), want[t], 1e-5, 1e-5)) ++bad[t];
+      });
+    for (auto& th : threads) th.join();
+    for (int t = 0; t < 4; ++t) EXPECT_EQ(bad[t], 0) << "thread " << t;
+  }
+}
+
+TEST(InferenceSession, Bf16StaysCloseToFloat32) {
+  manual_seed(15);
+  models::ModelArgs a;
+  a.num_classes = 10, a.in_channels = 3, a.input_size = 32;
+  auto net = models::create("resnet20_b", a);
+  Generator gen(9);
+  randomize_norms(*net, gen);
+  const Tensor x = Tensor::randn({4, 3, 32, 32}, gen);
+  auto f32 = InferenceSession::from_module(*net, x.shape());
+  auto bf16 = InferenceSession::from_module(*net, x.shape(), {.precision = DType::bfloat16});
+  const Tensor y32 = f32->run(x), y16 = bf16->run(x);
+  EXPECT_EQ(y16.dtype(), DType::float32);
+  EXPECT_TRUE(all_close(y16, y32, 5e-2, 5e-2));
+  EXPECT_FALSE(all_close(y16, y32, 0, 0)) << "the bf16 session computed in float32";
+}
+
+TEST(InferenceSession, BadInputIsRefusedWithTheShapes) {
+  models::ModelArgs a;
+  a.num_classes = 10, a.in_channels = 3, a.input_size = 32;
+  auto net = models::create("resnet20", a);
+  auto s = InferenceSession::from_module(*net, {1, 3, 32, 32});
+  expect_error([&] { s->run(Tensor::zeros({1, 1, 32, 32})); }, {"(N, 3, 32, 32)", "(1, 1, 32, 32)"});
+  expect_error([&] { s->run(Tensor::zeros({3, 32, 32})); }, {"(1, 3, 32, 32)", "(3, 32, 32)"});
+  expect_error([&] { s->run_image("cat.png"); }, {"not made from a checkpoint"});
+  expect_error([&] { InferenceSession::from_onnx("/nonexistent/model.onnx"); }, {"/nonexistent/model.onnx"});
+}
