@@ -216,7 +216,20 @@ std::shared_ptr<OnnxModel> OnnxModel::load_from_bytes(const std::string& bytes, 
     OnnxValue v = value_from_proto(*t, where + ": initializer '" + name + "'", base_dir);
     (v.is_int ? consts : params)[name] = std::move(v);
   }
-  std::vector<std::string> unsupported;
+  // What is unsupported, grouped by operator (and reason): a graph with 30 Erf nodes gets one
+  // line for Erf with the count and the first node names.
+  struct Group {
+    std::string what;  // "Erf", "com.microsoft.Gelu (only the ai.onnx domain is supported)", "Conv (reason)"
+    std::vector<std::string> nodes;
+  };
+  std::vector<Group> unsupported;
+  int n_unsupported = 0;
+  auto unsupported_node = [&](const std::string& what, const std::string& node) {
+    ++n_unsupported;
+    for (auto& g : unsupported)
+      if (g.what == what) return g.nodes.push_back(node);
+    unsupported.push_back({what, {node}});
+  };
   std::vector<std::pair<int, Kernel>> compiled;
   for (int i : order) {
     const onnx::NodeProto& n = g.node(i);
@@ -225,8 +238,7 @@ std::shared_ptr<OnnxModel> OnnxModel::load_from_bytes(const std::string& bytes, 
     for (const auto& o : n.output()) outputs_used.push_back(!o.empty() && used.count(o));
     const NodeView view(n, opset, label, outputs_used);
     if (!n.domain().empty() && n.domain() != "ai.onnx") {
-      unsupported.push_back(n.domain() + "." + n.op_type() + " (" + node_name(n, i) +
-                            ": only the ai.onnx domain is supported)");
+      unsupported_node(n.domain() + "." + n.op_type() + " (only the ai.onnx domain is supported)", node_name(n, i));
       continue;
     }
     try {
@@ -248,22 +260,26 @@ std::shared_ptr<OnnxModel> OnnxModel::load_from_bytes(const std::string& bytes, 
       }
       auto b = builders().find(n.op_type());
       if (b == builders().end()) {
-        unsupported.push_back(n.op_type() + " (" + node_name(n, i) + ")");
+        unsupported_node(n.op_type(), node_name(n, i));
         continue;
       }
       compiled.emplace_back(i, b->second(view));
     } catch (const Unsupported& u) {
-      unsupported.push_back(n.op_type() + " (" + node_name(n, i) + ": " + u.reason + ")");
+      unsupported_node(n.op_type() + " (" + u.reason + ")", node_name(n, i));
     } catch (const Error& e) {
       throw Error(where + ": " + e.what());
     }
   }
   if (!unsupported.empty()) {
     std::string list, ops;
-    for (size_t i = 0; i < unsupported.size(); ++i) list += (i ? ", " : "") + unsupported[i];
+    for (const auto& g : unsupported) {
+      list += "\n  " + g.what + ": " + std::to_string(g.nodes.size()) + (g.nodes.size() == 1 ? " node, " : " nodes, ");
+      for (size_t k = 0; k < g.nodes.size() && k < 3; ++k) list += (k ? ", " : "") + g.nodes[k];
+      if (g.nodes.size() > 3) list += ", ...";
+    }
     for (const auto& op : onnx_supported_ops()) ops += (ops.empty() ? "" : " ") + op;
-    throw Error(where + ": " + std::to_string(unsupported.size()) + " node(s) use unsupported operators: " + list +
-                ". Supported operators: " + ops);
+    throw Error(where + ": " + std::to_string(n_unsupported) + " node(s) use " + std::to_string(unsupported.size()) +
+                " unsupported operator(s):" + list + "\nSupported operators: " + ops);
   }
 
   // ---- parameters and buffers, in the order the graph first uses them --------------------

@@ -48,9 +48,9 @@ std::shared_ptr<nn::Sequential> lenet5_classic(const ModelArgs& a) { return buil
 
 void add_lenet_models(std::vector<ModelInfo>& zoo) {
   zoo.push_back({"lenet5", "LeNet-5, modern form: ReLU + max pooling (28x28 or 32x32 input)",
-                 [](const ModelArgs& a) -> nn::ModulePtr { return lenet5(a); }, 12, 28});
+                 [](const ModelArgs& a) -> nn::ModulePtr { return lenet5(a); }, 12, 28, false, 1});
   zoo.push_back({"lenet5_classic", "LeNet-5, classic form: tanh + average pooling (28x28 or 32x32 input)",
-                 [](const ModelArgs& a) -> nn::ModulePtr { return lenet5_classic(a); }, 12, 28});
+                 [](const ModelArgs& a) -> nn::ModulePtr { return lenet5_classic(a); }, 12, 28, false, 1});
 }
 
 }  // namespace convnet::models

@@ -2,13 +2,18 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <memory>
 
 #include "convnet/autograd/autograd.h"
 #include "convnet/core/error.h"
 #include "convnet/core/rng.h"
 #include "convnet/core/threads.h"
+#include "convnet/inference/session.h"
+#include "convnet/io/onnx.h"
 #include "convnet/models/registry.h"
 #include "convnet/nn/fuse.h"
 #include "convnet/ops/autocast.h"
@@ -19,36 +24,72 @@ namespace convnet::train {
 
 BenchResult benchmark(const BenchConfig& c) {
   CONVNET_CHECK(c.mode == "train" || c.mode == "infer", "bench: mode must be train or infer, got '", c.mode, "'");
+  CONVNET_CHECK(c.engine == "session" || c.engine == "eager", "bench: engine must be session or eager, got '", c.engine,
+                "'");
   CONVNET_CHECK(c.batch >= 1, "bench: batch must be at least 1, got ", c.batch);
+  CONVNET_CHECK(c.onnx.empty() || (c.mode == "infer" && c.engine == "session"),
+                "bench: an ONNX file is timed in infer mode with the session engine");
   const DType compute = parse_precision(c.precision);
   if (c.threads > 0) set_num_threads(c.threads);
   manual_seed(0);
-  models::ModelArgs a;
-  const bool mnist_like = c.model.rfind("lenet", 0) == 0;
-  a.in_channels = c.in_channels > 0 ? c.in_channels : (mnist_like ? 1 : 3);
-  a.input_size = c.input_size > 0 ? c.input_size : (mnist_like ? 28 : 32);
-  auto model = models::create(c.model, a);
   Generator gen(0);
-  Tensor x = Tensor::randn({c.batch, a.in_channels, a.input_size, a.input_size}, gen);
-  // Inference runs the network as a deployment would: BatchNorm folded into the
-  // convolutions before it (nn/fuse.h); --no-fold measures the unfolded network.
-  if (c.mode == "infer" && c.fold_batch_norm) nn::fold_batch_norms(*model, x.shape());
+  const bool session = c.mode == "infer" && c.engine == "session";
+  std::shared_ptr<InferenceSession> sess;
+  nn::ModulePtr model;
+  models::ModelArgs a;
+  Tensor x;
+  if (!c.onnx.empty()) {
+    // The file's own input shape; symbolic dimensions from the options.
+    auto graph = io::load_onnx(c.onnx);
+    CONVNET_CHECK(graph->inputs().size() == 1 && graph->inputs()[0].dims.size() == 4, "bench: ONNX model '", c.onnx,
+                  "' must have one (N, C, H, W) input");
+    Shape d = graph->inputs()[0].dims;
+    if (d[1] <= 0) d[1] = c.in_channels > 0 ? c.in_channels : 3;
+    if (d[2] <= 0) d[2] = c.input_size > 0 ? c.input_size : 224;
+    if (d[3] <= 0) d[3] = c.input_size > 0 ? c.input_size : d[2];
+    CONVNET_CHECK(c.in_channels <= 0 || c.in_channels == d[1], "bench: ONNX model '", c.onnx, "' takes ", d[1],
+                  " input channels, not --in-channels ", c.in_channels);
+    CONVNET_CHECK(
+        c.input_size <= 0 || (c.input_size == d[2] && c.input_size == d[3]) || graph->inputs()[0].dims[2] <= 0,
+        "bench: ONNX model '", c.onnx, "' takes ", d[2], "x", d[3], " inputs, not --input-size ", c.input_size);
+    a.in_channels = d[1], a.input_size = d[2];
+    x = Tensor::randn({c.batch, d[1], d[2], d[3]}, gen);
+    if (graph->inputs()[0].dims[2] > 0)
+      sess = InferenceSession::from_onnx(c.onnx, {.precision = compute});
+    else  // a symbolic size: the graph prepared for the size measured
+      sess = InferenceSession::from_module(*graph, x.shape(), {.precision = compute});
+  } else {
+    // The model's usual input (LeNet: 1x28x28), else 3x32x32 (CIFAR, also for torchvision models).
+    const models::ModelInfo& info = models::info(c.model);
+    a.in_channels = c.in_channels > 0 ? c.in_channels : info.default_in_channels;
+    a.input_size = c.input_size > 0 ? c.input_size : info.default_input_size == 28 ? 28 : 32;
+    model = models::create(c.model, a);
+    x = Tensor::randn({c.batch, a.in_channels, a.input_size, a.input_size}, gen);
+    if (session) sess = InferenceSession::from_module(*model, x.shape(), {.precision = compute});
+    // Eager inference runs the network as a deployment would: BatchNorm folded into the
+    // convolutions before it (nn/fuse.h); --no-fold measures the unfolded network.
+    else if (c.mode == "infer" && c.fold_batch_norm)
+      nn::fold_batch_norms(*model, x.shape());
+  }
   std::vector<int64_t> y(c.batch);
   for (auto& v : y) v = static_cast<int64_t>(gen.randint(a.num_classes));
   optim::SGDOptions o;
   o.lr = 0.01, o.momentum = 0.9, o.weight_decay = 5e-4;
-  optim::SGD opt(model->parameters(), o);
+  std::unique_ptr<optim::SGD> opt;
+  if (c.mode == "train") opt = std::make_unique<optim::SGD>(model->parameters(), o);
   auto step = [&] {
-    if (c.mode == "train") {
+    if (sess) {
+      sess->run(x);
+    } else if (c.mode == "train") {
       model->train();
-      opt.zero_grad();
+      opt->zero_grad();
       Tensor loss;
       {
         autocast ac(compute);
         loss = ops::cross_entropy((*model)(x), y);
       }
       loss.backward();
-      opt.step();
+      opt->step();
     } else {
       model->eval();
       NoGradGuard g;
@@ -65,10 +106,14 @@ BenchResult benchmark(const BenchConfig& c) {
   const auto t0 = Clock::now();
   int64_t n = 0;
   double elapsed = 0;
+  std::vector<double> times;
   while (elapsed < c.seconds) {
+    const auto s0 = Clock::now();
     step();
     ++n;
-    elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+    const auto s1 = Clock::now();
+    if (c.latency) times.push_back(std::chrono::duration<double, std::milli>(s1 - s0).count());
+    elapsed = std::chrono::duration<double>(s1 - t0).count();
   }
   profiler::enable(false);
   BenchResult r;
@@ -77,6 +122,16 @@ BenchResult benchmark(const BenchConfig& c) {
   r.threads = get_num_threads();
   r.input_size = a.input_size;
   r.step_ms = elapsed * 1e3 / static_cast<double>(n);
+  r.in_channels = a.in_channels;
+  if (!times.empty()) {
+    std::sort(times.begin(), times.end());
+    // Nearest-rank percentiles.
+    auto pct = [&](double p) {
+      const size_t k = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(times.size())));
+      return times[std::min(times.size(), std::max<size_t>(k, 1)) - 1];
+    };
+    r.p50_ms = pct(50), r.p90_ms = pct(90), r.p99_ms = pct(99);
+  }
   if (c.profile) r.profile = profiler::rows();
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);

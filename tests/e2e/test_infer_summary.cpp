@@ -34,6 +34,46 @@ TEST(CliSummary, PrintsLayersAndTotals) {
   EXPECT_NE(r.out.find("known models"), std::string::npos) << r.out;
 }
 
+// A model is named the same way everywhere: positional or --model.
+TEST(CliSummary, TakesTheModelEitherWay) {
+  const auto a = run_cli("summary lenet5"), b = run_cli("summary --model lenet5"), c = run_cli("summary -m lenet5");
+  ASSERT_EQ(a.status, 0) << a.out;
+  EXPECT_EQ(b.status, 0) << b.out;
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_EQ(a.out, c.out);
+}
+
+// Export with only a model name takes the model's own input (LeNet: 1x28x28); bench times the
+// exported file, and reports call latencies with --latency.
+TEST(CliExportBench, ModelDefaultsAndAnOnnxFileBenchmarked) {
+  const fs::path dir = fs::temp_directory_path() / "convnet_e2e_export_bench";
+  fs::create_directories(dir);
+  const std::string onnx = (dir / "lenet5.onnx").string();
+  auto r = run_cli("export --model lenet5 --onnx " + onnx);
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = run_cli("export lenet5 --onnx " + onnx);  // positional, as summary
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = run_cli("bench --onnx " + onnx + " --mode infer --batch 2 --seconds 0.2 --latency");
+  ASSERT_EQ(r.status, 0) << r.out;
+  for (const char* k : {"\"model\": \"", "\"engine\": \"session\"", "\"input_size\": 28",
+                        "\"p50_ms\": ", "\"p90_ms\": ", "\"p99_ms\": "})
+    EXPECT_NE(r.out.find(k), std::string::npos) << k << "\n" << r.out;
+  EXPECT_NE(r.out.find(onnx), std::string::npos) << r.out;
+  // The file's input is 1x28x28: another size is refused, naming both.
+  r = run_cli("bench --onnx " + onnx + " --mode infer --input-size 32 --seconds 0.1");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("28x28"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--input-size 32"), std::string::npos) << r.out;
+  // --onnx and --model name two different things.
+  r = run_cli("bench --onnx " + onnx + " --model resnet20 --mode infer");
+  EXPECT_NE(r.status, 0);
+  // The eager engine is the module op by op.
+  r = run_cli("bench --model resnet20 --mode infer --engine eager --batch 2 --seconds 0.2");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("\"engine\": \"eager\""), std::string::npos) << r.out;
+  fs::remove_all(dir);
+}
+
 TEST(CliInfer, WritesTheLogitsOfTheModelInEvalMode) {
   const fs::path dir = fs::temp_directory_path() / "convnet_e2e_infer";
   fs::create_directories(dir);

@@ -13,6 +13,7 @@
 #include <map>
 
 #include "convnet/autograd/autograd.h"
+#include "convnet/core/error.h"
 #include "convnet/io/onnx.h"
 #include "util/test_util.h"
 
@@ -232,8 +233,16 @@ TEST_F(OnnxSmall, CycleNamesItsNodes) {
 
 TEST_F(OnnxSmall, AllUnsupportedOperatorsInOneError) {
   expect_error([&] { io::load_onnx(file("unsupported.onnx")); },
-               {"unsupported.onnx", "4 node(s) use unsupported operators", "Erf (node 'erf_1')", "Erf (node 'erf_2')",
-                "Softplus (node 'softplus_1')", "Pad (node 'reflect_pad': mode 'reflect'", "Supported operators: "});
+               {"unsupported.onnx", "4 node(s) use 3 unsupported operator(s)",
+                "\n  Erf: 2 nodes, node 'erf_1', node 'erf_2'\n", "\n  Softplus: 1 node, node 'softplus_1'",
+                "\n  Pad (mode 'reflect'", "1 node, node 'reflect_pad'", "Supported operators: "});
+  // Grouped: one line per operator, not per node.
+  try {
+    io::load_onnx(file("unsupported.onnx"));
+  } catch (const convnet::Error& e) {
+    const std::string m = e.what();
+    EXPECT_EQ(m.find("Erf"), m.rfind("Erf")) << m;
+  }
 }
 
 TEST(OnnxImport, SupportedOperatorsAreListed) {

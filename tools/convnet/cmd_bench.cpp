@@ -14,7 +14,8 @@ Command add_bench(CLI::App& app) {
   auto* bn = app.add_subcommand("bench",
                                 "Measure training or inference throughput (images/s) of a zoo model on random data; "
                                 "prints one JSON line in the format of shared/bench/pytorch_peer.py");
-  bn->add_option("-m,--model", bc.model, "Model name")->capture_default_str();
+  auto* model =
+      bn->add_option("model,-m,--model", bc.model, "Model name (see `convnet models`)")->capture_default_str();
   bn->add_option("-b,--batch", bc.batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
   bn->add_option("-j,--threads", bc.threads, "Threads (0 = all cores)")
       ->capture_default_str()
@@ -32,6 +33,19 @@ Command add_bench(CLI::App& app) {
                  "float32 weights; fp16 runs on the emulating reference kernels on a CPU)")
       ->capture_default_str()
       ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
+  auto* onnx = bn->add_option("--onnx", bc.onnx,
+                              "infer: time this ONNX file instead of a zoo model (its declared input shape; "
+                              "--input-size and --in-channels fill symbolic dimensions)")
+                   ->check(CLI::ExistingFile)
+                   ->excludes(model);
+  bn->add_option("--engine", bc.engine,
+                 "infer: session (the deployed graph: inference/session.h, BatchNorm folded, activations and "
+                 "residual adds fused) or eager (the module op by op)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"session", "eager"}));
+  bn->add_flag("--latency", bc.latency,
+               "infer: also report the p50 / p90 / p99 milliseconds of single calls (use with --batch 1 for "
+               "single-image latency)");
   bn->add_flag("--profile", bc.profile, "Print a per-op time breakdown of a step after the JSON line");
   bn->add_flag("!--no-fold", bc.fold_batch_norm,
                "infer: keep BatchNorm layers as they are (by default each one that directly follows a convolution is "
@@ -42,12 +56,21 @@ Command add_bench(CLI::App& app) {
             if (const std::string w = precision_note(parse_precision(c.precision)); !w.empty())
               std::fprintf(stderr, "%s\n", w.c_str());
             auto r = train::benchmark(c);
+            std::string latency;
+            if (c.latency) {
+              char buf[160];
+              std::snprintf(buf, sizeof buf, ", \"p50_ms\": %.3f, \"p90_ms\": %.3f, \"p99_ms\": %.3f", r.p50_ms,
+                            r.p90_ms, r.p99_ms);
+              latency = buf;
+            }
+            const std::string model = c.onnx.empty() ? c.model : c.onnx;
             std::printf(
                 "{\"impl\": \"convnet-%s\", \"model\": \"%s\", \"mode\": \"%s\", \"precision\": \"%s\", "
-                "\"batch\": %lld, \"input_size\": %lld, \"threads\": %d, \"images_per_s\": %.1f, "
-                "\"peak_rss_mb\": %.1f}\n",
-                CONVNET_VERSION, c.model.c_str(), c.mode.c_str(), c.precision.c_str(), (long long)c.batch,
-                (long long)r.input_size, r.threads, r.images_per_s, r.peak_rss_mb);
+                "\"engine\": \"%s\", \"batch\": %lld, \"input_size\": %lld, \"threads\": %d, "
+                "\"images_per_s\": %.1f%s, \"peak_rss_mb\": %.1f}\n",
+                CONVNET_VERSION, model.c_str(), c.mode.c_str(), c.precision.c_str(),
+                c.mode == "train" ? "train" : c.engine.c_str(), (long long)c.batch, (long long)r.input_size, r.threads,
+                r.images_per_s, latency.c_str(), r.peak_rss_mb);
             if (c.profile) std::printf("%s", train::format_profile(r).c_str());
             return 0;
           }};

@@ -17,7 +17,7 @@ namespace convnet::cli {
 namespace {
 struct ExportOptions {
   std::string checkpoint, model, weights, onnx;
-  int64_t num_classes = 0, in_channels = 3, input_size = 0, batch = 1;
+  int64_t num_classes = 0, in_channels = 0, input_size = 0, batch = 1;  // 0: the model's default
   bool static_batch = false, strict = true, external = false;
 };
 
@@ -51,8 +51,9 @@ int run_export(const ExportOptions& o) {
       throw Error("export needs --checkpoint CKPT, or --model NAME (with optional --weights W.safetensors)");
     model_name = o.model;
     const auto& info = models::info(o.model);
-    a.in_channels = o.in_channels;
-    a.input_size = o.input_size;
+    // The input the model is made for (LeNet: 1x28x28), unless given.
+    a.in_channels = o.in_channels > 0 ? o.in_channels : info.default_in_channels;
+    a.input_size = o.input_size > 0 ? o.input_size : info.default_input_size;
     if (o.weights.empty()) {
       a.num_classes = o.num_classes ? o.num_classes : 10;
       net = models::create(o.model, a);
@@ -66,7 +67,6 @@ int run_export(const ExportOptions& o) {
         std::fprintf(stderr, "loaded %zu of %zu tensors from '%s'; not loaded:\n%s", report.loaded.size(),
                      net->state_dict().size(), o.weights.c_str(), report.describe().c_str());
     }
-    if (a.input_size == 0) a.input_size = info.default_input_size;
   }
   if (o.input_size) a.input_size = o.input_size;
   CONVNET_CHECK(a.input_size > 0, "export: the input size is unknown; give --input-size");
@@ -84,14 +84,18 @@ Command add_export(CLI::App& app) {
   auto o = std::make_shared<ExportOptions>();
   auto* ex = app.add_subcommand("export", "Write a model as ONNX (opset 13, eval mode, dynamic batch)");
   auto* ckpt = ex->add_option("-c,--checkpoint", o->checkpoint, "Training checkpoint, or a run directory");
-  auto* model = ex->add_option("-m,--model", o->model, "Zoo model name (instead of --checkpoint)")->excludes(ckpt);
+  auto* model =
+      ex->add_option("model,-m,--model", o->model, "Zoo model name (instead of --checkpoint)")->excludes(ckpt);
   ex->add_option("--weights", o->weights, "Weights for --model (safetensors; default: fresh initialization)")
       ->needs(model)
       ->check(CLI::ExistingFile);
   ex->add_option("--num-classes", o->num_classes, "Classes of --model (default: from --weights, else 10)")
       ->needs(model)
       ->check(CLI::PositiveNumber);
-  ex->add_option("--in-channels", o->in_channels, "Input channels of --model")->needs(model)->capture_default_str();
+  ex->add_option("--in-channels", o->in_channels,
+                 "Input channels of --model (default: the model's, 1 for LeNet, else 3)")
+      ->needs(model)
+      ->check(CLI::PositiveNumber);
   ex->add_option("--input-size", o->input_size,
                  "Input height = width (default: the checkpoint's, or the model's default size)")
       ->check(CLI::PositiveNumber);

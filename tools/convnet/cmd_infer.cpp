@@ -94,7 +94,7 @@ Command add_infer(CLI::App& app) {
   auto o = std::make_shared<InferOptions>();
   auto* inf = app.add_subcommand(
       "infer", "Run a model in eval mode on a batch stored in a safetensors file and write the logits");
-  auto* model = inf->add_option("-m,--model", o->model, "Model name (required unless --onnx)");
+  auto* model = inf->add_option("model,-m,--model", o->model, "Model name (required unless --onnx)");
   auto* classes =
       inf->add_option("--num-classes", o->num_classes, "Number of classes (default: taken from the weights file)")
           ->check(CLI::PositiveNumber);

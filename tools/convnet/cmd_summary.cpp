@@ -41,7 +41,7 @@ struct SummaryOptions {
 Command add_summary(CLI::App& app) {
   auto o = std::make_shared<SummaryOptions>();
   auto* sm = app.add_subcommand("summary", "Print a model's layers with output shapes, parameters and MACs");
-  sm->add_option("model", o->model, "Model name (see `convnet models`)")->required();
+  sm->add_option("model,-m,--model", o->model, "Model name (see `convnet models`)")->required();
   sm->add_option("--input", o->input,
                  "Input shape C,H,W (default: the model's usual input, e.g. 1,28,28 for lenet5, 3,224,224 for "
                  "torchvision models)");
@@ -54,7 +54,7 @@ Command add_summary(CLI::App& app) {
             const auto& info = models::info(o->model);
             models::ModelArgs a;
             a.num_classes = o->num_classes > 0 ? o->num_classes : (info.torchvision ? 1000 : 10);
-            Shape chw{info.default_input_size == 28 ? 1 : 3, info.default_input_size, info.default_input_size};
+            Shape chw{info.default_in_channels, info.default_input_size, info.default_input_size};
             if (info.torchvision) chw = {3, 224, 224};
             if (!o->input.empty()) chw = parse_int_list(o->input, "--input C,H,W", 3);
             a.in_channels = chw[0];

@@ -27,6 +27,7 @@ struct ModelInfo {
   int64_t min_input_size = 1;      // smallest H = W the geometry accepts
   int64_t default_input_size = 32; // what `convnet summary` and `bench` use by default
   bool torchvision = false;        // parameter names equal torchvision's state_dict keys
+  int64_t default_in_channels = 3;  // the input channels of the data the model is made for
 };
 
 const ModelInfo& info(const std::string& name);  // throws like create()

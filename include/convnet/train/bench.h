@@ -2,7 +2,7 @@
 // Throughput of a zoo model, measured like shared/bench/pytorch_peer.py: random inputs,
 // 3 warm-up steps, then as many steps as fit in `seconds`. A training step is forward +
 // cross-entropy + backward + SGD (momentum 0.9, weight decay 5e-4) update; inference is
-// eval mode without a graph.
+// eval mode without a graph, through an InferenceSession by default (engine).
 #include <string>
 #include <vector>
 
@@ -25,6 +25,15 @@ struct BenchConfig {
   // fp32, or bf16 / fp16 mixed precision: the forward pass (and the loss) under
   // convnet::autocast (ops/autocast.h); weights and the update stay float32.
   std::string precision = "fp32";
+  // infer: "session" runs the network as deployed (inference/session.h: the graph optimized,
+  // BatchNorm folded, activations and residual adds fused into the convolutions); "eager"
+  // runs the module op by op (BatchNorm folded unless fold_batch_norm is false).
+  std::string engine = "session";
+  // infer: an ONNX file to time instead of a zoo model (its declared input shape; a symbolic
+  // H / W is input_size, a symbolic C in_channels).
+  std::string onnx;
+  // infer: time every call on its own and report the p50 / p90 / p99 call latency too.
+  bool latency = false;
 };
 
 struct BenchResult {
@@ -34,6 +43,8 @@ struct BenchResult {
   int64_t input_size = 0;  // the H = W that was measured
   double peak_rss_mb = 0;  // peak resident memory of the process (getrusage ru_maxrss)
   double step_ms = 0;      // mean wall time of one measured step
+  double p50_ms = 0, p90_ms = 0, p99_ms = 0;  // with latency: percentiles of the step times
+  int64_t in_channels = 0;
   std::vector<profiler::Row> profile;  // per op, over all measured steps (when profiling)
 };
 
