@@ -62,7 +62,7 @@ convolution_forward::primitive_desc fwd_pd(const Conv2dGeom& g, bool bias) {
 }
 
 std::shared_ptr<FwdEntry> fwd_entry(const Conv2dGeom& g, bool bias, int32_t xb, int32_t yb) {
-  static Cache<23, FwdEntry> cache;
+  static Cache<24, FwdEntry> cache;
   return cache.get(conv_key(g, bias, xb, yb), [&] {
     const ConvDims d = conv_dims(g);
     auto e = std::make_shared<FwdEntry>();
@@ -98,7 +98,7 @@ struct GemmEntry {
 };
 
 std::shared_ptr<GemmEntry> gemm_entry(const Conv2dGeom& g) {
-  static Cache<23, GemmEntry> cache;
+  static Cache<24, GemmEntry> cache;
   return cache.get(conv_key(g, 0, 0, 0), [&] {
     auto e = std::make_shared<GemmEntry>();
     const int64_t M = g.N * g.OH * g.OW, K = g.KH * g.KW * g.C, OC = g.OC;
@@ -275,6 +275,7 @@ const Layout* conv2d_layout_bf16(const Conv2dGeom& g) {
 
 void conv2d_fwd_bf16(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const float* w, const float* b, bf16_t* y,
                      int32_t yb) {
+  const ThreadLimit threads(conv_threads(g));
   auto emulated = [&](auto&& conv) { with_emulated_post_ops(g, y, [&](const Conv2dGeom& pg) { conv(pg); }); };
   // The float32 route fuses an activation (one rounding); a sum would need y widened first.
   if (use_f32(g)) {
@@ -285,8 +286,23 @@ void conv2d_fwd_bf16(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const flo
   auto e = fwd_entry(g, b != nullptr, xb, yb);
   if (g.post.sum && e->dst.needed())
     return emulated([&](const Conv2dGeom& pg) { conv2d_fwd_bf16(pg, x, xb, w, b, y, yb); });
-  Temp tx, ty;
   std::shared_ptr<const Packed> pw;
+  if (!e->src.needed() && !e->dst.needed()) {  // activations already in the primitive's layouts
+    const void* wp = w;
+    if (e->wei.needed()) pw = packed_weights(e->wei, w, g.w_id, g.w_version), wp = pw->data();
+    Bound& bd = Bound::of(e.get(), [&] {
+      std::vector<std::pair<int, memory::desc>> d{
+          {DNNL_ARG_SRC, e->pd.src_desc()}, {DNNL_ARG_WEIGHTS, e->pd.weights_desc()}, {DNNL_ARG_DST, e->pd.dst_desc()}};
+      if (b) d.push_back({DNNL_ARG_BIAS, plain_md({g.OC}, tag::x)});
+      return std::make_unique<Bound>(e->pd, d);
+    });
+    if (b)
+      bd.run(e->prim, {x, wp, y, b});
+    else
+      bd.run(e->prim, {x, wp, y});
+    return;
+  }
+  Temp tx, ty;
   memory mx = e->src.in(x, tx), mw = weights_in(e->wei, w, g.w_id, g.w_version, pw), my = e->dst.out(y, ty);
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, mx}, {DNNL_ARG_WEIGHTS, mw}, {DNNL_ARG_DST, my}};
   if (b) args.emplace(DNNL_ARG_BIAS, memory(plain_md({g.OC}, tag::x), engine(), const_cast<float*>(b)));
@@ -295,9 +311,10 @@ void conv2d_fwd_bf16(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const flo
 }
 
 void conv2d_bwd_data_bf16(const Conv2dGeom& g, const bf16_t* gy, int32_t gyb, const float* w, bf16_t* gx, int32_t gxb) {
+  const ThreadLimit threads(conv_threads(g));
   if (use_f32(g)) return f32_bwd_data(g, gy, gyb, w, gx, gxb);
   if (use_gemm(g)) return gemm_bwd_data(g, gy, gyb, w, gx, gxb);
-  static Cache<23, BwdDataEntry> cache;
+  static Cache<24, BwdDataEntry> cache;
   auto e = cache.get(conv_key(g, 0, gyb, gxb), [&] {
     const ConvDims d = conv_dims(g);
     auto hint = fwd_entry(g, false, 0, 0);
@@ -321,9 +338,10 @@ void conv2d_bwd_data_bf16(const Conv2dGeom& g, const bf16_t* gy, int32_t gyb, co
 
 void conv2d_bwd_weight_bf16(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const bf16_t* gy, int32_t gyb, float* gw,
                             float* gb) {
+  const ThreadLimit threads(conv_threads(g));
   if (use_f32(g)) return f32_bwd_weight(g, x, xb, gy, gyb, gw, gb);
   if (use_gemm(g)) return gemm_bwd_weight(g, x, xb, gy, gyb, gw, gb);
-  static Cache<23, BwdWeightEntry> cache;
+  static Cache<24, BwdWeightEntry> cache;
   const bool bias = gb != nullptr;
   auto e = cache.get(conv_key(g, bias, xb, gyb), [&] {
     const ConvDims d = conv_dims(g);

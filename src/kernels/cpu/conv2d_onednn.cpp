@@ -43,8 +43,8 @@ struct FwdEntry {
   Reorder src, wei, dst;  // user -> primitive (src, wei); primitive -> user (dst)
 };
 
-Cache<23, FwdEntry>& fwd_cache() {
-  static Cache<23, FwdEntry> c;
+Cache<24, FwdEntry>& fwd_cache() {
+  static Cache<24, FwdEntry> c;
   return c;
 }
 
@@ -68,8 +68,8 @@ struct BwdDataEntry {
   Reorder gy, wei, gx;
 };
 
-Cache<23, BwdDataEntry>& bwd_data_cache() {
-  static Cache<23, BwdDataEntry> c;
+Cache<24, BwdDataEntry>& bwd_data_cache() {
+  static Cache<24, BwdDataEntry> c;
   return c;
 }
 
@@ -80,8 +80,8 @@ struct BwdWeightEntry {
   Reorder x, gy, gw;
 };
 
-Cache<23, BwdWeightEntry>& bwd_weight_cache() {
-  static Cache<23, BwdWeightEntry> c;
+Cache<24, BwdWeightEntry>& bwd_weight_cache() {
+  static Cache<24, BwdWeightEntry> c;
   return c;
 }
 
@@ -90,12 +90,28 @@ Cache<23, BwdWeightEntry>& bwd_weight_cache() {
 // y = conv(x, w) + b, then g.post
 void conv2d_fwd_blocked(const Conv2dGeom& g, const float* x, int32_t xb, const float* w, const float* b, float* y,
                         int32_t yb) {
+  const ThreadLimit threads(conv_threads(g));
   auto e = fwd_entry(g, b != nullptr, xb, yb);
   // The sum post-op reads the destination: not there when the primitive writes a temp.
   if (g.post.sum && e->dst.needed())
     return with_emulated_post_ops(g, y, [&](const Conv2dGeom& pg) { conv2d_fwd_blocked(pg, x, xb, w, b, y, yb); });
-  Temp tx, ty;
   std::shared_ptr<const Packed> pw;
+  if (!e->src.needed() && !e->dst.needed()) {  // the steady state of a network in the primitive's layouts
+    const void* wp = w;
+    if (e->wei.needed()) pw = packed_weights(e->wei, w, g.w_id, g.w_version), wp = pw->data();
+    Bound& bd = Bound::of(e.get(), [&] {
+      std::vector<std::pair<int, memory::desc>> d{
+          {DNNL_ARG_SRC, e->pd.src_desc()}, {DNNL_ARG_WEIGHTS, e->pd.weights_desc()}, {DNNL_ARG_DST, e->pd.dst_desc()}};
+      if (b) d.push_back({DNNL_ARG_BIAS, plain_md({g.OC}, tag::x)});
+      return std::make_unique<Bound>(e->pd, d);
+    });
+    if (b)
+      bd.run(e->prim, {x, wp, y, b});
+    else
+      bd.run(e->prim, {x, wp, y});
+    return;
+  }
+  Temp tx, ty;
   memory mx = e->src.in(x, tx), mw = weights_in(e->wei, w, g.w_id, g.w_version, pw), my = e->dst.out(y, ty);
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, mx}, {DNNL_ARG_WEIGHTS, mw}, {DNNL_ARG_DST, my}};
   if (b) args.emplace(DNNL_ARG_BIAS, memory(plain_md({g.OC}, tag::x), engine(), const_cast<float*>(b)));
@@ -106,6 +122,7 @@ void conv2d_fwd_blocked(const Conv2dGeom& g, const float* x, int32_t xb, const f
 // gx = conv_transpose(gy, w)
 void conv2d_bwd_data_blocked(const Conv2dGeom& g, const float* gy, int32_t gyb, const float* w, float* gx,
                              int32_t gxb) {
+  const ThreadLimit threads(conv_threads(g));
   // With 1-3 input channels per group (a network's first layer on images) oneDNN's
   // backward-data kernel runs 2-4x slower than GEMM + col2im (measured on LeNet's and
   // VGG's first layers), so those shapes stay on the im2col kernel when plain.
@@ -134,6 +151,7 @@ void conv2d_bwd_data_blocked(const Conv2dGeom& g, const float* gy, int32_t gyb, 
 // gw = sum_n corr(x, gy), gb = sum gy
 void conv2d_bwd_weight_blocked(const Conv2dGeom& g, const float* x, int32_t xb, const float* gy, int32_t gyb, float* gw,
                                float* gb) {
+  const ThreadLimit threads(conv_threads(g));
   const bool bias = gb != nullptr;
   auto e = bwd_weight_cache().get(conv_key(g, bias, xb, gyb), [&] {
     const ConvDims d = conv_dims(g);

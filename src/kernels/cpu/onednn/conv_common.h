@@ -2,9 +2,14 @@
 // Shared plumbing of the oneDNN convolutions (conv2d_onednn.cpp: float32; conv2d_lowp_onednn.cpp:
 // bfloat16): the geometry as oneDNN dims, the cache key, and running a primitive with a
 // user-provided scratchpad.
+#include <omp.h>
+
 #include <algorithm>
 #include <bit>
+#include <cstdlib>
+#include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "kernels/conv2d.h"
 #include "kernels/cpu/onednn_common.h"
@@ -37,9 +42,42 @@ inline ConvDims conv_dims(const Conv2dGeom& g) {
   return d;
 }
 
-// The geometry with its post-ops, a flag (bias), and the layouts of the two activation tensors
-// involved.
-using ConvKey = Key<23>;
+// Small convolutions over few input channels run on one thread: oneDNN splits them by output
+// rows, and the second thread costs more than it saves (LeNet's convolutions at batch 1, 1 and 6
+// input channels, 0.2-0.3 MFLOP, ran 20% slower on two threads than on one). Small depthwise and
+// pointwise ones with many channels split by channel blocks and do gain from threads (MobileNetV2
+// at batch 1 lost 6-17% when they were serialized too). The threshold in MFLOP:
+// CONVNET_SERIAL_MFLOP (default 1).
+inline int conv_threads(const Conv2dGeom& g) {
+  static const double serial = [] {
+    const char* env = std::getenv("CONVNET_SERIAL_MFLOP");
+    return (env ? std::atof(env) : 1.0) * 1e6;
+  }();
+  const double flops =
+      2.0 * static_cast<double>(g.N * g.OC * g.OH * g.OW) * static_cast<double>((g.C / g.G) * g.KH * g.KW);
+  return flops < serial && g.G == 1 && g.C < 16 ? 1 : omp_get_max_threads();
+}
+// Limits the OpenMP threads of the calling thread while alive (oneDNN sizes a primitive's
+// work split by the threads at its creation and runs it with as many).
+class ThreadLimit {
+ public:
+  explicit ThreadLimit(int n) : prev_(omp_get_max_threads()), set_(n < prev_) {
+    if (set_) omp_set_num_threads(n);
+  }
+  ~ThreadLimit() {
+    if (set_) omp_set_num_threads(prev_);
+  }
+  ThreadLimit(const ThreadLimit&) = delete;
+  ThreadLimit& operator=(const ThreadLimit&) = delete;
+
+ private:
+  int prev_;
+  bool set_;
+};
+
+// The geometry with its post-ops, a flag (bias), the layouts of the two activation tensors
+// involved, and the threads the primitive is made for (the caller's, under a ThreadLimit).
+using ConvKey = Key<24>;
 inline ConvKey conv_key(const Conv2dGeom& g, int64_t flag, int32_t block_a, int32_t block_b) {
   return {{g.N,
            g.C,
@@ -63,7 +101,8 @@ inline ConvKey conv_key(const Conv2dGeom& g, int64_t flag, int32_t block_a, int3
            g.post.act,
            std::bit_cast<int32_t>(g.post.lo),
            std::bit_cast<int32_t>(g.post.hi),
-           g.post.sum}};
+           g.post.sum,
+           omp_get_max_threads()}};
 }
 
 inline dnnl::primitive_attr user_scratchpad() {
@@ -84,6 +123,47 @@ inline dnnl::primitive_attr fwd_attr(const ConvPostOps& p) {
   a.set_post_ops(po);
   return a;
 }
+
+// A primitive's memories made once per calling thread (a thread-local table keyed by the
+// cached entry, which lives as long as the process); a call only sets their data handles and
+// executes through the C API with a fixed argument array and the thread's own scratchpad: no
+// allocation, map or memory object per call, which is most of the cost of a small convolution
+// at batch 1 besides its arithmetic.
+class Bound {
+ public:
+  Bound(const dnnl::primitive_desc_base& pd, const std::vector<std::pair<int, dnnl::memory::desc>>& descs) {
+    for (const auto& [arg, md] : descs) mems_.emplace_back(md, engine(), nullptr), args_.push_back({arg, nullptr});
+    const dnnl::memory::desc sp = pd.scratchpad_desc();
+    if (sp.get_size() > 0) {
+      scratch_buf_ = std::make_unique<Storage>(sp.get_size());
+      scratch_ = dnnl::memory(sp, engine(), scratch_buf_->raw());
+      args_.push_back({DNNL_ARG_SCRATCHPAD, scratch_.get()});
+    }
+    for (size_t i = 0; i < mems_.size(); ++i) args_[i].memory = mems_[i].get();
+  }
+  // handles[i] for descs[i] (null: an absent optional argument is not passed).
+  void run(const dnnl::primitive& p, std::initializer_list<const void*> handles) {
+    size_t i = 0;
+    for (const void* h : handles) mems_[i++].set_data_handle(const_cast<void*>(h));
+    const dnnl_status_t st =
+        dnnl_primitive_execute(p.get(), stream().get(), static_cast<int>(args_.size()), args_.data());
+    if (st != dnnl_success) throw dnnl::error(st, "could not execute a primitive");
+  }
+  // The bound memories of `entry` on this thread, made by make() on first use.
+  template <class Make>
+  static Bound& of(const void* entry, Make&& make) {
+    thread_local std::unordered_map<const void*, std::unique_ptr<Bound>> table;
+    auto& b = table[entry];
+    if (!b) b = make();
+    return *b;
+  }
+
+ private:
+  std::vector<dnnl::memory> mems_;
+  std::vector<dnnl_exec_arg_t> args_;
+  std::unique_ptr<Storage> scratch_buf_;
+  dnnl::memory scratch_;
+};
 
 inline void run(dnnl::primitive& p, const dnnl::primitive_desc_base& pd, std::unordered_map<int, dnnl::memory> args) {
   const dnnl::memory::desc sp = pd.scratchpad_desc();
