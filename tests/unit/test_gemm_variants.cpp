@@ -17,8 +17,22 @@ struct Dims {
   int64_t M, N, K;
 };
 
-const std::vector<Dims> kSizes = {{1, 1, 1},    {1, 7, 3},   {5, 1, 4},      {3, 4, 1},       {7, 5, 3},   {17, 13, 11},
-                                  {64, 33, 31}, {2, 300, 5}, {129, 65, 257}, {300, 200, 100}, {511, 3, 97}};
+const std::vector<Dims> kSizes = {{1, 1, 1},
+                                  {1, 7, 3},
+                                  {5, 1, 4},
+                                  {3, 4, 1},
+                                  {7, 5, 3},
+                                  {17, 13, 11},
+                                  {64, 33, 31},
+                                  {2, 300, 5},
+                                  {129, 65, 257},
+                                  {300, 200, 100},
+                                  {511, 3, 97},
+                                  // Large enough to be threaded: one row (a matrix-vector product, the
+                                  // columns split), a few rows (columns split), a ragged column count.
+                                  {1, 1000, 512},
+                                  {3, 700, 200},
+                                  {1, 37, 9000}};
 
 std::vector<float> to_float(const std::vector<double>& v) {
   return std::vector<float>(v.begin(), v.end());
