@@ -13,6 +13,7 @@
 #include "convnet/autograd/autograd.h"
 #include "convnet/core/profiler.h"
 #include "convnet/core/rng.h"
+#include "convnet/core/storage.h"
 #include "convnet/inference/session.h"
 #include "convnet/io/onnx.h"
 #include "convnet/io/onnx_export.h"
@@ -164,6 +165,28 @@ TEST(InferenceSession, SteadyStateRunsReorderNoWeight) {
   for (int i = 0; i < 100; ++i) s->run(x);
   profiler::enable(false);
   EXPECT_EQ(reorders(), 0);
+}
+
+// Steady-state runs take every activation buffer from the caching allocator's free lists: no
+// buffer from the system, and nothing left alive after a run.
+TEST(InferenceSession, SteadyStateRunsAllocateNothingFromTheSystem) {
+  for (DType precision : {DType::float32, DType::bfloat16}) {
+    SCOPED_TRACE(dtype_name(precision));
+    manual_seed(16);
+    models::ModelArgs a;
+    a.num_classes = 10, a.in_channels = 3, a.input_size = 32;
+    auto net = models::create("mobilenet_v2", a);
+    auto s = InferenceSession::from_module(*net, {1, 3, 32, 32}, {.precision = precision});
+    Generator gen(10);
+    const Tensor x = Tensor::randn({4, 3, 32, 32}, gen);
+    for (int i = 0; i < 3; ++i) s->run(x);
+    const memory::Stats before = memory::stats();
+    for (int i = 0; i < 50; ++i) s->run(x);
+    const memory::Stats after = memory::stats();
+    EXPECT_EQ(after.system_allocs, before.system_allocs);
+    EXPECT_GT(after.reuses, before.reuses + 50) << "the runs allocated nothing at all: not measured";
+    EXPECT_EQ(after.live_bytes, before.live_bytes);
+  }
 }
 
 TEST(InferenceSession, FourThreadsGetTheSingleThreadedLogits) {
