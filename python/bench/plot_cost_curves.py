@@ -85,5 +85,31 @@ def main():
                  [r[xkey] for r in rows])
 
 
+def tables(res):
+    """Markdown: every point, convnet beside the others (ratios against ONNX Runtime fp32)."""
+    rows = res['results']
+    get = lambda m, c, b, s, rt, p: next((r for r in rows if (r['model'], r['curve'], r['batch'], r['size'],
+                                                               r['runtime'], r['precision']) == (m, c, b, s, rt, p)), None)
+    out = ['| model | input | batch | convnet fp32 | convnet bf16 | ONNX Runtime fp32 | PyTorch fp32 | PyTorch bf16 '
+           '| fp32 / ORT | bf16 / ORT |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|']
+    seen = set()
+    for r in rows:
+        key = (r['model'], r['batch'], r['size'])
+        if key in seen: continue
+        seen.add(key)
+        m, c, b, s = r['model'], r['curve'], r['batch'], r['size']
+        v = {k: get(m, c, b, s, *k) for k in [('convnet', 'fp32'), ('convnet', 'bf16'), ('onnxruntime', 'fp32'),
+                                             ('pytorch', 'fp32'), ('pytorch', 'bf16')]}
+        cell = lambda x: f"{x['images_per_s']:,.0f} ({x['p50_ms']:.2f} ms)" if x else '-'
+        ort = v[('onnxruntime', 'fp32')]
+        ratio = lambda x: f"{x['images_per_s'] / ort['images_per_s']:.2f}x" if x and ort else '-'
+        out.append(f'| {m} | {s}x{s} | {b} | ' + ' | '.join(cell(x) for x in v.values()) +
+                   f" | {ratio(v[('convnet', 'fp32')])} | {ratio(v[('convnet', 'bf16')])} |")
+    return '\n'.join(out) + '\n'
+
+
 if __name__ == '__main__':
     main()
+    res = json.load(open(sys.argv[1]))
+    with open(os.path.join(sys.argv[2], 'table.md'), 'w') as f:
+        f.write(f"Images/s (p50 ms of one call); {res['machine']}; {res['date']}.\n\n" + tables(res))

@@ -110,7 +110,9 @@ TEST(InferenceSession, OptimizedGraphsComputeTheModuleOnEveryFamily) {
         << opt;
     EXPECT_EQ(after < before, c.fuses) << opt;
     EXPECT_EQ(acts + residuals > 0, c.fuses) << opt;
-    if (c.fuses_residuals) EXPECT_GT(residuals, 0) << opt;
+    if (c.fuses_residuals) {
+      EXPECT_GT(residuals, 0) << opt;
+    }
     // Unoptimized, the same graph gives the same logits too.
     auto plain = InferenceSession::from_module(*net, x.shape(), {.optimize = false});
     EXPECT_EQ(plain->optimization(), "not optimized");
