@@ -399,9 +399,21 @@ std::vector<OnnxValue> OnnxModel::run(const std::vector<OnnxValue>& in) {
     for (int k : s.in) args.push_back(k < 0 ? nullptr : &values[k]);
     std::vector<OnnxValue> outs;
     try {
-      if (s.fuse)
-        outs = s.fn(args, RunCtx{false, s.fuse.get()});
-      else
+      if (s.fuse) {
+        // A residual this step reads last (and no other input of it is the same value) is
+        // handed to the kernel, which may compute the output in its buffer.
+        RunCtx fctx{false, s.fuse.get()};
+        OnnxValue owned;
+        const int r = s.fuse->residual_input;
+        if (r >= 0 && r < static_cast<int>(s.in.size()) && s.in[r] >= 0 &&
+            std::count(s.in.begin(), s.in.end(), s.in[r]) == 1 &&
+            std::find(s.release.begin(), s.release.end(), s.in[r]) != s.release.end()) {
+          owned = std::move(values[s.in[r]]);
+          args[r] = &owned;
+          fctx.residual_owned = true;
+        }
+        outs = s.fn(args, fctx);
+      } else
         outs = s.fn(args, s.force_eval ? eval_ctx : ctx);
     } catch (const Error& e) {
       throw Error("ONNX model '" + G.source + "', " + s.label + ": " + e.what());

@@ -30,6 +30,7 @@ struct ConvFuse {
 struct RunCtx {
   bool training = false;           // the module's train()/eval() state
   const ConvFuse* fuse = nullptr;  // a fused Conv step's epilogue
+  bool residual_owned = false;     // its residual input is the step's to take (its last reader)
 };
 
 // in[i] is null for an omitted optional input (empty name or beyond the node's inputs).

@@ -131,7 +131,15 @@ Kernel build_conv(const NodeView& v) {
       x4 = pad_hw(x4, g, 0.f);  // asymmetric padding: explicit zeros, then a valid convolution
     if (ctx.fuse) {             // an inference graph's fused epilogue (onnx_optimize.cpp)
       ConvEpilogue e{ctx.fuse->act, ctx.fuse->lo, ctx.fuse->hi, {}};
-      if (ctx.fuse->residual_input >= 0) e.residual = lift(float_input(in, ctx.fuse->residual_input, "residual"));
+      if (ctx.fuse->residual_input >= 0) {
+        float_input(in, ctx.fuse->residual_input, "residual");  // checks it is float data
+        if (ctx.residual_owned && nd == 2) {                    // the runner handed it over: taken, not copied
+          e.residual = std::move(const_cast<OnnxValue*>(in[ctx.fuse->residual_input])->tensor);
+          e.residual_reusable = true;
+        } else {
+          e.residual = lift(float_input(in, ctx.fuse->residual_input, "residual"));
+        }
+      }
       return std::vector<OnnxValue>{OnnxValue::of(unlift(ops::conv2d_fused(x4, w4, bias, a, e, "Conv"), nd))};
     }
     return std::vector<OnnxValue>{OnnxValue::of(unlift(ops::conv2d(x4, w4, bias, a, "Conv"), nd))};

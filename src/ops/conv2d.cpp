@@ -115,14 +115,23 @@ Prepared prepare(const Tensor& x_arg, const Tensor& weight_arg, const Tensor& bi
 // oneDNN's blocked nChw16c when the channels fill whole blocks), so that the next layer goes
 // on without a reorder; x comes in whatever layout it has. With a sum post-op `residual` is
 // copied into y first, in y's layout and dtype.
-Tensor forward(const Prepared& p, const Tensor& residual = {}) {
+Tensor forward(const Prepared& p, const Tensor& residual = {}, bool reusable = false) {
   const kernels::Conv2dGeom& g = p.g;
   const float* bp = p.bias.defined() ? p.bias.data() : nullptr;
   Tensor y;
   kernels::with_floating(p.x.dtype(), [&]<class T>() {
     using K = kernels::keys::Conv2d<T>;
-    y = Tensor::empty({g.N, g.OC, g.OH, g.OW}, p.x.dtype(), p.x.device(), K::layout->value(g));
-    if (g.post.sum) {
+    const Layout* layout = K::layout->value(g);
+    // A residual handed over, held by nothing else, in y's layout: y is computed in its buffer.
+    const auto& impl = residual.impl_ptr();
+    if (g.post.sum && reusable && impl.use_count() == 1 && impl->storage.use_count() == 1 && impl->offset == 0 &&
+        residual.dtype() == p.x.dtype() && residual.device() == p.x.device() && residual.layout() == layout &&
+        impl->storage->bytes() == static_cast<size_t>(residual.numel() * dtype_size(residual.dtype()))) {
+      y = residual;
+    } else {
+      y = Tensor::empty({g.N, g.OC, g.OH, g.OW}, p.x.dtype(), p.x.device(), layout);
+    }
+    if (g.post.sum && y.impl() != residual.impl()) {
       const Tensor r = residual.to(p.x.dtype()).in_layout(y.layout());
       std::memcpy(y.stored_ptr(), r.stored_ptr(), static_cast<size_t>(y.numel()) * dtype_size(y.dtype()));
     }
@@ -196,7 +205,7 @@ Tensor conv2d_fused(const Tensor& x_arg, const Tensor& weight_arg, const Tensor&
                   ", the input on ", device_name(p.x.device()));
     post.sum = true;
   }
-  return forward(p, e.residual);
+  return forward(p, e.residual, e.residual_reusable);
 }
 
 }  // namespace ops

@@ -38,6 +38,10 @@ struct ConvEpilogue {
   Act act = Act::none;
   float lo = 0.f, hi = 0.f;  // clip's bounds (relu6: 0, 6)
   Tensor residual;           // undefined: no sum
+  // The caller hands the residual over: when this is the only handle on its buffer (and it is
+  // in the output's layout and dtype), the output is computed in that buffer, in place of a
+  // copy (the residual's values are then gone).
+  bool residual_reusable = false;
 };
 namespace ops {
 // `layer` names the calling layer in error messages (e.g. "features.0 (Conv2d)").
