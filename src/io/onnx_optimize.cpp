@@ -176,7 +176,8 @@ int fuse_residuals(Graph& G, const std::vector<Shape>& shapes) {
       if (a < 0 || other < 0 || a == other || G.fixed[other].defined() || G.fixed[a].defined()) continue;
       const int p = u.producer[a];
       if (p < 0 || u.readers[a] != 1 || !plain_conv(G, G.steps[p])) continue;
-      if (shapes[a].empty() || shapes[a] != shapes[other] || shapes[a].size() != G.fixed[G.steps[p].in[1]].tensor.dim())
+      if (shapes[a].empty() || shapes[a] != shapes[other] ||
+          static_cast<int64_t>(shapes[a].size()) != G.fixed[G.steps[p].in[1]].tensor.dim())
         continue;
       if (pick < 0 || p > u.producer[add.in[pick]]) pick = i;  // the later Conv: its residual is older
     }

@@ -294,28 +294,7 @@ void conv2d_fwd_bf16(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const flo
   auto e = fwd_entry(g, b != nullptr, xb, yb);
   if (g.post.sum && e->dst.needed())
     return emulated([&](const Conv2dGeom& pg) { conv2d_fwd_bf16(pg, x, xb, w, b, y, yb); });
-  std::shared_ptr<const Packed> pw;
-  if (!e->src.needed() && !e->dst.needed()) {  // activations already in the primitive's layouts
-    const void* wp = w;
-    if (e->wei.needed()) pw = packed_weights(e->wei, w, g.w_id, g.w_version), wp = pw->data();
-    Bound& bd = Bound::of(e.get(), [&] {
-      std::vector<std::pair<int, memory::desc>> d{
-          {DNNL_ARG_SRC, e->pd.src_desc()}, {DNNL_ARG_WEIGHTS, e->pd.weights_desc()}, {DNNL_ARG_DST, e->pd.dst_desc()}};
-      if (b) d.push_back({DNNL_ARG_BIAS, plain_md({g.OC}, tag::x)});
-      return std::make_unique<Bound>(e->pd, d);
-    });
-    if (b)
-      bd.run(e->prim, {x, wp, y, b});
-    else
-      bd.run(e->prim, {x, wp, y});
-    return;
-  }
-  Temp tx, ty;
-  memory mx = e->src.in(x, tx), mw = weights_in(e->wei, w, g.w_id, g.w_version, pw), my = e->dst.out(y, ty);
-  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, mx}, {DNNL_ARG_WEIGHTS, mw}, {DNNL_ARG_DST, my}};
-  if (b) args.emplace(DNNL_ARG_BIAS, memory(plain_md({g.OC}, tag::x), engine(), const_cast<float*>(b)));
-  run(e->prim, e->pd, std::move(args));
-  e->dst.finish(my, y);
+  run_fwd(*e, g, x, w, b, y);
 }
 
 void conv2d_bwd_data_bf16(const Conv2dGeom& g, const bf16_t* gy, int32_t gyb, const float* w, bf16_t* gx, int32_t gxb) {

@@ -172,6 +172,36 @@ inline void run(dnnl::primitive& p, const dnnl::primitive_desc_base& pd, std::un
   p.execute(stream(), args);
 }
 
+// Runs a cached forward convolution entry (its pd, prim, and the src / wei / dst reorders
+// between the user's layouts and the primitive's) on x and y: through the thread's bound
+// memories when both are in the primitive's layouts already (the steady state of a network),
+// else with the reorders; the weight from the prepacked cache.
+template <class Entry>
+void run_fwd(Entry& e, const Conv2dGeom& g, const void* x, const float* w, const float* b, void* y) {
+  std::shared_ptr<const Packed> pw;
+  if (!e.src.needed() && !e.dst.needed()) {
+    const void* wp = w;
+    if (e.wei.needed()) pw = packed_weights(e.wei, w, g.w_id, g.w_version), wp = pw->data();
+    Bound& bd = Bound::of(&e, [&] {
+      std::vector<std::pair<int, dnnl::memory::desc>> d{
+          {DNNL_ARG_SRC, e.pd.src_desc()}, {DNNL_ARG_WEIGHTS, e.pd.weights_desc()}, {DNNL_ARG_DST, e.pd.dst_desc()}};
+      if (b) d.push_back({DNNL_ARG_BIAS, plain_md({g.OC}, tag::x)});
+      return std::make_unique<Bound>(e.pd, d);
+    });
+    if (b)
+      bd.run(e.prim, {x, wp, y, b});
+    else
+      bd.run(e.prim, {x, wp, y});
+    return;
+  }
+  Temp tx, ty;
+  dnnl::memory mx = e.src.in(x, tx), mw = weights_in(e.wei, w, g.w_id, g.w_version, pw), my = e.dst.out(y, ty);
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, mx}, {DNNL_ARG_WEIGHTS, mw}, {DNNL_ARG_DST, my}};
+  if (b) args.emplace(DNNL_ARG_BIAS, dnnl::memory(plain_md({g.OC}, tag::x), engine(), const_cast<float*>(b)));
+  run(e.prim, e.pd, std::move(args));
+  e.dst.finish(my, y);
+}
+
 // The float32 convolutions (conv2d_onednn.cpp), which the bfloat16 ones use where AMX does
 // not pay (few output channels).
 void conv2d_fwd_blocked(const Conv2dGeom& g, const float* x, int32_t xb, const float* w, const float* b, float* y,
