@@ -33,11 +33,11 @@ Command add_bench(CLI::App& app) {
                  "float32 weights; fp16 runs on the emulating reference kernels on a CPU)")
       ->capture_default_str()
       ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
-  auto* onnx = bn->add_option("--onnx", bc.onnx,
-                              "infer: time this ONNX file instead of a zoo model (its declared input shape; "
-                              "--input-size and --in-channels fill symbolic dimensions)")
-                   ->check(CLI::ExistingFile)
-                   ->excludes(model);
+  bn->add_option("--onnx", bc.onnx,
+                 "infer: time this ONNX file instead of a zoo model (its declared input shape; "
+                 "--input-size and --in-channels fill symbolic dimensions)")
+      ->check(CLI::ExistingFile)
+      ->excludes(model);
   bn->add_option("--engine", bc.engine,
                  "infer: session (the deployed graph: inference/session.h, BatchNorm folded, activations and "
                  "residual adds fused) or eager (the module op by op)")
