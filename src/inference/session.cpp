@@ -19,11 +19,10 @@ std::shared_ptr<InferenceSession> InferenceSession::from_graph(std::shared_ptr<i
                                                                const SessionOptions& options) {
   CONVNET_CHECK(options.precision == DType::float32 || options.precision == DType::bfloat16,
                 "InferenceSession: precision must be float32 or bfloat16, got ", dtype_name(options.precision));
-  CONVNET_CHECK(graph->inputs().size() == 1, "InferenceSession: ONNX model '", graph->source(), "' has ",
-                graph->inputs().size(), " inputs; a session runs graphs with one image input");
   CONVNET_CHECK(input_shape.size() == 4 && input_shape[1] > 0 && input_shape[2] > 0 && input_shape[3] > 0,
                 "InferenceSession: ONNX model '", graph->source(),
-                "': the input must be (N, C, H, W) with known C, H, W, ", "got ", shape_str(input_shape));
+                "': the input must be (N, C, H, W) with known C, H, W (give the symbolic ones), got ",
+                shape_str(input_shape));
   input_shape[0] = 1;
   auto s = std::shared_ptr<InferenceSession>(new InferenceSession());
   graph->eval();
@@ -44,14 +43,26 @@ std::shared_ptr<InferenceSession> InferenceSession::from_module(nn::Module& mode
   return from_graph(io::OnnxModel::load_from_bytes(bytes, model.type_name()), one, options);
 }
 
-std::shared_ptr<InferenceSession> InferenceSession::from_onnx(const std::string& path, const SessionOptions& options) {
+std::shared_ptr<InferenceSession> InferenceSession::from_onnx(const std::string& path, const SessionOptions& options,
+                                                              const Shape& input_shape) {
   auto graph = io::load_onnx(path);
   CONVNET_CHECK(graph->inputs().size() == 1, "InferenceSession: ONNX model '", path, "' has ", graph->inputs().size(),
                 " inputs; a session runs graphs with one image input");
   const io::OnnxTensorInfo& in = graph->inputs()[0];
   CONVNET_CHECK(in.known_rank && in.dims.size() == 4, "InferenceSession: ONNX model '", path, "': input '", in.name,
                 "' must be declared (N, C, H, W), got ", in.known_rank ? shape_str(in.dims) : "no shape");
-  return from_graph(std::move(graph), in.dims, options);
+  CONVNET_CHECK(input_shape.empty() || input_shape.size() == 4,
+                "InferenceSession: the input shape must be (N, C, H, W), got ", shape_str(input_shape));
+  // The declared shape, its symbolic dimensions from input_shape; a given dimension must match a declared one.
+  Shape shape = in.dims;
+  for (size_t d = 1; d < 4 && !input_shape.empty(); ++d) {
+    if (input_shape[d] <= 0) continue;
+    CONVNET_CHECK(shape[d] <= 0 || shape[d] == input_shape[d], "InferenceSession: ONNX model '", path, "': input '",
+                  in.name, "' is declared ", shape_str(in.dims), ": its ", "NCHW"[d], " is ", shape[d], ", not ",
+                  input_shape[d]);
+    shape[d] = input_shape[d];
+  }
+  return from_graph(std::move(graph), shape, options);
 }
 
 std::shared_ptr<InferenceSession> InferenceSession::from_zoo(const std::string& model, const std::string& weights,

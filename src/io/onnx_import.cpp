@@ -355,9 +355,49 @@ void OnnxModel::Graph::compute_releases() {
   for (int s : output_slots) last[s] = -1;
   for (size_t s = 0; s < last.size(); ++s)
     if (last[s] >= 0 && !fixed[s].defined()) steps[last[s]].release.push_back(static_cast<int>(s));
+  // A fused Conv may take its residual when it is the residual's last reader and reads it once.
+  for (auto& st : steps) {
+    const int r = st.fuse ? st.fuse->residual_input : -1;
+    st.take_residual = r >= 0 && r < static_cast<int>(st.in.size()) && st.in[r] >= 0 &&
+                       std::count(st.in.begin(), st.in.end(), st.in[r]) == 1 &&
+                       std::find(st.release.begin(), st.release.end(), st.in[r]) != st.release.end();
+  }
 }
 
 // ---- running ---------------------------------------------------------------------------
+
+void OnnxModel::Graph::execute(std::vector<OnnxValue>& values, bool training, bool release_values) const {
+  const RunCtx ctx{training}, eval_ctx{false};
+  Inputs args;
+  for (const auto& s : steps) {
+    args.clear();
+    for (int k : s.in) args.push_back(k < 0 ? nullptr : &values[k]);
+    std::vector<OnnxValue> outs;
+    try {
+      if (s.fuse) {
+        // A residual this step reads last is handed to the kernel, which may compute the
+        // output in its buffer.
+        RunCtx fctx{false, s.fuse.get()};
+        OnnxValue owned;
+        if (s.take_residual && release_values) {
+          const int r = s.fuse->residual_input;
+          owned = std::move(values[s.in[r]]);
+          args[r] = &owned;
+          fctx.residual_owned = true;
+        }
+        outs = s.fn(args, fctx);
+      } else {
+        outs = s.fn(args, s.force_eval ? eval_ctx : ctx);
+      }
+    } catch (const Error& e) {
+      throw Error("ONNX model '" + source + "', " + s.label + ": " + e.what());
+    }
+    for (size_t k = 0; k < s.out.size() && k < outs.size(); ++k)
+      if (s.out[k] >= 0) values[s.out[k]] = std::move(outs[k]);
+    if (release_values)
+      for (int r : s.release) values[r] = OnnxValue();
+  }
+}
 
 namespace {
 void check_input(const OnnxTensorInfo& info, const OnnxValue& v, const std::string& source) {
@@ -392,36 +432,7 @@ std::vector<OnnxValue> OnnxModel::run(const std::vector<OnnxValue>& in) {
   }
   CONVNET_CHECK(!(G.inference_only && is_training()), "ONNX model '", G.source,
                 "' was optimized for inference (BatchNorm folded, activations fused) and runs in eval mode only");
-  const RunCtx ctx{is_training()}, eval_ctx{false};
-  Inputs args;
-  for (const auto& s : G.steps) {
-    args.clear();
-    for (int k : s.in) args.push_back(k < 0 ? nullptr : &values[k]);
-    std::vector<OnnxValue> outs;
-    try {
-      if (s.fuse) {
-        // A residual this step reads last (and no other input of it is the same value) is
-        // handed to the kernel, which may compute the output in its buffer.
-        RunCtx fctx{false, s.fuse.get()};
-        OnnxValue owned;
-        const int r = s.fuse->residual_input;
-        if (r >= 0 && r < static_cast<int>(s.in.size()) && s.in[r] >= 0 &&
-            std::count(s.in.begin(), s.in.end(), s.in[r]) == 1 &&
-            std::find(s.release.begin(), s.release.end(), s.in[r]) != s.release.end()) {
-          owned = std::move(values[s.in[r]]);
-          args[r] = &owned;
-          fctx.residual_owned = true;
-        }
-        outs = s.fn(args, fctx);
-      } else
-        outs = s.fn(args, s.force_eval ? eval_ctx : ctx);
-    } catch (const Error& e) {
-      throw Error("ONNX model '" + G.source + "', " + s.label + ": " + e.what());
-    }
-    for (size_t k = 0; k < s.out.size() && k < outs.size(); ++k)
-      if (s.out[k] >= 0) values[s.out[k]] = std::move(outs[k]);
-    for (int r : s.release) values[r] = OnnxValue();
-  }
+  G.execute(values, is_training(), true);
   std::vector<OnnxValue> out;
   for (size_t i = 0; i < G.output_slots.size(); ++i) {
     CONVNET_CHECK(values[G.output_slots[i]].defined(), "ONNX model '", G.source, "': output '", G.outputs[i].name,

@@ -93,6 +93,7 @@ struct OnnxModel::Graph {
     bool force_eval = false;    // runs with eval semantics even in train mode (frozen BatchNorm)
     onnx::NodeProto node;       // the node (attributes, input and output names), for the optimizer
     std::shared_ptr<const onnx_impl::ConvFuse> fuse;  // a Conv with a fused epilogue
+    bool take_residual = false;                       // fused, and the last reader of its residual (compute_releases)
   };
   std::string source;
   int64_t opset = 0;
@@ -101,8 +102,13 @@ struct OnnxModel::Graph {
   std::vector<int> input_slots, output_slots;
   std::vector<Step> steps;
   bool inference_only = false;  // optimize_for_inference ran
-  // Fills each step's `release` list: the non-fixed slots it is the last reader of.
+  // Fills each step's `release` list (the non-fixed slots it is the last reader of) and
+  // take_residual.
   void compute_releases();
+  // Runs the steps on `values` (the fixed values with the inputs set), in train or eval mode;
+  // release_values frees each intermediate value after its last reader (off: every value is
+  // kept, for a caller that reads them all).
+  void execute(std::vector<OnnxValue>& values, bool training, bool release_values) const;
 };
 
 }  // namespace convnet::io

@@ -132,12 +132,12 @@ Kernel build_conv(const NodeView& v) {
     if (ctx.fuse) {             // an inference graph's fused epilogue (onnx_optimize.cpp)
       ConvEpilogue e{ctx.fuse->act, ctx.fuse->lo, ctx.fuse->hi, {}};
       if (ctx.fuse->residual_input >= 0) {
-        float_input(in, ctx.fuse->residual_input, "residual");  // checks it is float data
-        if (ctx.residual_owned && nd == 2) {                    // the runner handed it over: taken, not copied
-          e.residual = std::move(const_cast<OnnxValue*>(in[ctx.fuse->residual_input])->tensor);
+        const Tensor& r = float_input(in, ctx.fuse->residual_input, "residual");
+        if (ctx.residual_owned && nd == 2) {  // the runner handed over its own copy: taken, not copied
+          e.residual = std::move(const_cast<Tensor&>(r));
           e.residual_reusable = true;
         } else {
-          e.residual = lift(float_input(in, ctx.fuse->residual_input, "residual"));
+          e.residual = lift(r);
         }
       }
       return std::vector<OnnxValue>{OnnxValue::of(unlift(ops::conv2d_fused(x4, w4, bias, a, e, "Conv"), nd))};

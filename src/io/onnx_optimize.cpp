@@ -12,6 +12,7 @@
 
 #include "convnet/autograd/autograd.h"
 #include "convnet/core/error.h"
+#include "convnet/nn/fuse.h"
 #include "io/onnx_internal.h"
 
 namespace convnet::io {
@@ -112,18 +113,11 @@ int fold_batch_norms(Graph& G) {
     const Tensor &scale = G.fixed[bn.in[1]].tensor, &beta = G.fixed[bn.in[2]].tensor, &mean = G.fixed[bn.in[3]].tensor,
                  &var = G.fixed[bn.in[4]].tensor;
     if (scale.numel() != OC || beta.numel() != OC || mean.numel() != OC || var.numel() != OC) continue;
-    const double eps = v.get_float("epsilon", 1e-5f);
     const bool has_bias = conv.in.size() > 2 && conv.in[2] >= 0;
-    const float* b = has_bias ? G.fixed[conv.in[2]].tensor.data() : nullptr;
-    Tensor W2 = Tensor::empty(W.shape()), b2 = Tensor::empty({OC});
-    const float* w = W.data();
-    float* w2 = W2.data();
-    float* bb = b2.data();
-    for (int64_t c = 0; c < OC; ++c) {
-      const double s = scale.data()[c] / std::sqrt(static_cast<double>(var.data()[c]) + eps);
-      for (int64_t i = 0; i < per; ++i) w2[c * per + i] = static_cast<float>(w[c * per + i] * s);
-      bb[c] = static_cast<float>(((b ? b[c] : 0.0) - mean.data()[c]) * s + beta.data()[c]);
-    }
+    Tensor W2 = W.clone(), b2 = has_bias ? G.fixed[conv.in[2]].tensor.clone() : Tensor::zeros({OC});
+    nn::fold_affine_into(
+        W2.data(), b2.data(), OC, per,
+        nn::batch_norm_affine(OC, mean.data(), var.data(), scale.data(), beta.data(), v.get_float("epsilon", 1e-5f)));
     conv.in.resize(3);
     conv.in[1] = add_fixed(G, std::move(W2));
     conv.in[2] = add_fixed(G, std::move(b2));
@@ -144,20 +138,7 @@ std::vector<Shape> probe_shapes(const Graph& G, const Shape& probe) {
   std::vector<OnnxValue> values = G.fixed;
   values[G.input_slots.at(0)] = OnnxValue::of(Tensor::zeros(probe));
   NoGradGuard no_grad;
-  const RunCtx ctx{false};
-  Inputs args;
-  for (const Step& s : G.steps) {
-    args.clear();
-    for (int k : s.in) args.push_back(k < 0 ? nullptr : &values[k]);
-    std::vector<OnnxValue> outs;
-    try {
-      outs = s.fn(args, ctx);
-    } catch (const Error& e) {
-      throw Error("ONNX model '" + G.source + "', " + s.label + ": " + e.what());
-    }
-    for (size_t k = 0; k < s.out.size() && k < outs.size(); ++k)
-      if (s.out[k] >= 0) values[s.out[k]] = std::move(outs[k]);
-  }
+  G.execute(values, false, false);
   for (size_t k = 0; k < values.size(); ++k)
     if (values[k].defined()) shapes[k] = values[k].shape();
   return shapes;

@@ -11,6 +11,24 @@
 
 namespace convnet::nn {
 
+ChannelAffine batch_norm_affine(int64_t channels, const float* mean, const float* var, const float* gamma,
+                                const float* beta, double eps) {
+  ChannelAffine a{std::vector<double>(channels), std::vector<double>(channels)};
+  for (int64_t c = 0; c < channels; ++c) {
+    a.scale[c] = (gamma ? gamma[c] : 1.0) / std::sqrt(static_cast<double>(var[c]) + eps);
+    a.shift[c] = (beta ? beta[c] : 0.0) - mean[c] * a.scale[c];
+  }
+  return a;
+}
+
+void fold_affine_into(float* w, float* b, int64_t channels, int64_t per_channel, const ChannelAffine& a) {
+  for (int64_t c = 0; c < channels; ++c) {
+    for (int64_t i = 0; i < per_channel; ++i)
+      w[c * per_channel + i] = static_cast<float>(w[c * per_channel + i] * a.scale[c]);
+    b[c] = static_cast<float>(b[c] * a.scale[c] + a.shift[c]);
+  }
+}
+
 std::vector<FoldedPair> fold_batch_norms(Module& model, const Shape& input_shape) {
   CONVNET_CHECK(input_shape.size() == 4, "fold_batch_norms: the input shape must be (N, C, H, W), got ",
                 shape_str(input_shape));
@@ -58,17 +76,11 @@ std::vector<FoldedPair> fold_batch_norms(Module& model, const Shape& input_shape
     if (runs[op.scope].size() != 1 || runs[op.scope]["batch_norm"] != 1) continue;
     if (conv_op.inputs[1].impl() != conv->weight.impl()) continue;
 
-    const int64_t C = bn->num_features;
-    const float* mean = bn->running_mean.data();
-    const float* var = bn->running_var.data();
-    const float* gamma = bn->weight.defined() ? bn->weight.data() : nullptr;
-    const float* beta = bn->bias.defined() ? bn->bias.data() : nullptr;
-    std::vector<double> scale(C), shift(C);
-    for (int64_t c = 0; c < C; ++c) {
-      scale[c] = (gamma ? gamma[c] : 1.0) / std::sqrt(static_cast<double>(var[c]) + bn->eps);
-      shift[c] = (beta ? beta[c] : 0.0) - mean[c] * scale[c];
-    }
-    conv->fold_affine(scale, shift);
+    const Tensor &mean = bn->running_mean, &var = bn->running_var, &gamma = bn->weight, &beta = bn->bias;
+    const ChannelAffine a =
+        batch_norm_affine(bn->num_features, mean.data(), var.data(), gamma.defined() ? gamma.data() : nullptr,
+                          beta.defined() ? beta.data() : nullptr, bn->eps);
+    conv->fold_affine(a.scale, a.shift);
     bn->mark_folded(conv_op.scope);
     folded.push_back({conv_op.scope, op.scope});
   }

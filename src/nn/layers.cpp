@@ -2,6 +2,7 @@
 
 #include "convnet/autograd/autograd.h"
 #include "convnet/core/error.h"
+#include "convnet/nn/fuse.h"
 #include "convnet/nn/init.h"
 #include "convnet/ops/activation.h"
 #include "convnet/ops/batch_norm.h"
@@ -56,13 +57,7 @@ void Conv2d::fold_affine(const std::vector<double>& scale, const std::vector<dou
     bias = register_parameter("bias", Tensor::zeros({oc}), weight.requires_grad());
     opt_.with_bias = true;
   }
-  float* w = weight.data();
-  float* b = bias.data();
-  const int64_t per = weight.numel() / oc;
-  for (int64_t c = 0; c < oc; ++c) {
-    for (int64_t i = 0; i < per; ++i) w[c * per + i] = static_cast<float>(w[c * per + i] * scale[c]);
-    b[c] = static_cast<float>(b[c] * scale[c] + shift[c]);
-  }
+  fold_affine_into(weight.data(), bias.data(), oc, weight.numel() / oc, {scale, shift});
 }
 Tensor Conv2d::forward(const Tensor& x) { return ops::conv2d(x, weight, bias, opt_.args, label()); }
 std::string Conv2d::extra_repr() const {

@@ -13,7 +13,6 @@
 #include "convnet/core/rng.h"
 #include "convnet/core/threads.h"
 #include "convnet/inference/session.h"
-#include "convnet/io/onnx.h"
 #include "convnet/models/registry.h"
 #include "convnet/nn/fuse.h"
 #include "convnet/ops/autocast.h"
@@ -38,26 +37,15 @@ BenchResult benchmark(const BenchConfig& c) {
   nn::ModulePtr model;
   models::ModelArgs a;
   Tensor x;
+  // --no-fold measures the network as it is: unoptimized in the session, unfolded eagerly.
+  const SessionOptions so{.precision = compute, .optimize = c.fold_batch_norm};
   if (!c.onnx.empty()) {
-    // The file's own input shape; symbolic dimensions from the options.
-    auto graph = io::load_onnx(c.onnx);
-    CONVNET_CHECK(graph->inputs().size() == 1 && graph->inputs()[0].dims.size() == 4, "bench: ONNX model '", c.onnx,
-                  "' must have one (N, C, H, W) input");
-    Shape d = graph->inputs()[0].dims;
-    if (d[1] <= 0) d[1] = c.in_channels > 0 ? c.in_channels : 3;
-    if (d[2] <= 0) d[2] = c.input_size > 0 ? c.input_size : 224;
-    if (d[3] <= 0) d[3] = c.input_size > 0 ? c.input_size : d[2];
-    CONVNET_CHECK(c.in_channels <= 0 || c.in_channels == d[1], "bench: ONNX model '", c.onnx, "' takes ", d[1],
-                  " input channels, not --in-channels ", c.in_channels);
-    CONVNET_CHECK(
-        c.input_size <= 0 || (c.input_size == d[2] && c.input_size == d[3]) || graph->inputs()[0].dims[2] <= 0,
-        "bench: ONNX model '", c.onnx, "' takes ", d[2], "x", d[3], " inputs, not --input-size ", c.input_size);
-    a.in_channels = d[1], a.input_size = d[2];
-    x = Tensor::randn({c.batch, d[1], d[2], d[3]}, gen);
-    if (graph->inputs()[0].dims[2] > 0)
-      sess = InferenceSession::from_onnx(c.onnx, {.precision = compute});
-    else  // a symbolic size: the graph prepared for the size measured
-      sess = InferenceSession::from_module(*graph, x.shape(), {.precision = compute});
+    // The file's input shape, its symbolic dimensions from --in-channels / --input-size.
+    const int64_t size = c.input_size > 0 ? c.input_size : -1;
+    sess = InferenceSession::from_onnx(c.onnx, so, {c.batch, c.in_channels > 0 ? c.in_channels : -1, size, size});
+    const Shape& in = sess->input_shape();
+    a.in_channels = in[1], a.input_size = in[2];
+    x = Tensor::randn({c.batch, in[1], in[2], in[3]}, gen);
   } else {
     // The model's usual input (LeNet: 1x28x28), else 3x32x32 (CIFAR, also for torchvision models).
     const models::ModelInfo& info = models::info(c.model);
@@ -65,7 +53,7 @@ BenchResult benchmark(const BenchConfig& c) {
     a.input_size = c.input_size > 0 ? c.input_size : info.default_input_size == 28 ? 28 : 32;
     model = models::create(c.model, a);
     x = Tensor::randn({c.batch, a.in_channels, a.input_size, a.input_size}, gen);
-    if (session) sess = InferenceSession::from_module(*model, x.shape(), {.precision = compute});
+    if (session) sess = InferenceSession::from_module(*model, x.shape(), so);
     // Eager inference runs the network as a deployment would: BatchNorm folded into the
     // convolutions before it (nn/fuse.h); --no-fold measures the unfolded network.
     else if (c.mode == "infer" && c.fold_batch_norm)

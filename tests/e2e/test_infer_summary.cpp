@@ -62,8 +62,11 @@ TEST(CliExportBench, ModelDefaultsAndAnOnnxFileBenchmarked) {
   // The file's input is 1x28x28: another size is refused, naming both.
   r = run_cli("bench --onnx " + onnx + " --mode infer --input-size 32 --seconds 0.1");
   EXPECT_NE(r.status, 0);
-  EXPECT_NE(r.out.find("28x28"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("--input-size 32"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(onnx), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("its H is 28, not 32"), std::string::npos) << r.out;
+  // --no-fold runs the session's graph unoptimized.
+  r = run_cli("bench --onnx " + onnx + " --mode infer --no-fold --seconds 0.1");
+  ASSERT_EQ(r.status, 0) << r.out;
   // --onnx and --model name two different things.
   r = run_cli("bench --onnx " + onnx + " --model resnet20 --mode infer");
   EXPECT_NE(r.status, 0);

@@ -67,6 +67,13 @@ void randomize_norms(nn::Module& m, Generator& gen) {
     }
 }
 
+// A zoo model for 3x32x32 inputs and 10 classes.
+nn::ModulePtr cifar_model(const std::string& name) {
+  models::ModelArgs a;
+  a.num_classes = 10, a.in_channels = 3, a.input_size = 32;
+  return models::create(name, a);
+}
+
 int64_t reorders() {
   for (const auto& r : profiler::rows())
     if (r.name == "weight_reorder") return r.calls;
@@ -122,9 +129,7 @@ TEST(InferenceSession, OptimizedGraphsComputeTheModuleOnEveryFamily) {
 
 TEST(InferenceSession, OnnxFilesAreOptimizedToo) {
   manual_seed(12);
-  models::ModelArgs a;
-  a.num_classes = 10, a.in_channels = 3, a.input_size = 32;
-  auto net = models::create("resnet20_b", a);
+  auto net = cifar_model("resnet20_b");
   Generator gen(6);
   randomize_norms(*net, gen);
   const std::string path = (std::filesystem::temp_directory_path() / (test_name() + ".onnx")).string();
@@ -155,9 +160,7 @@ TEST(InferenceSession, OnnxFilesAreOptimizedToo) {
 
 TEST(InferenceSession, SteadyStateRunsReorderNoWeight) {
   manual_seed(13);
-  models::ModelArgs a;
-  a.num_classes = 10, a.in_channels = 3, a.input_size = 32;
-  auto net = models::create("resnet20_b", a);
+  auto net = cifar_model("resnet20_b");
   auto s = InferenceSession::from_module(*net, {1, 3, 32, 32});
   Generator gen(7);
   const Tensor x = Tensor::randn({1, 3, 32, 32}, gen);
@@ -175,9 +178,7 @@ TEST(InferenceSession, SteadyStateRunsAllocateNothingFromTheSystem) {
   for (DType precision : {DType::float32, DType::bfloat16}) {
     SCOPED_TRACE(dtype_name(precision));
     manual_seed(16);
-    models::ModelArgs a;
-    a.num_classes = 10, a.in_channels = 3, a.input_size = 32;
-    auto net = models::create("mobilenet_v2", a);
+    auto net = cifar_model("mobilenet_v2");
     auto s = InferenceSession::from_module(*net, {1, 3, 32, 32}, {.precision = precision});
     Generator gen(10);
     const Tensor x = Tensor::randn({4, 3, 32, 32}, gen);
@@ -195,9 +196,7 @@ TEST(InferenceSession, FourThreadsGetTheSingleThreadedLogits) {
   for (DType precision : {DType::float32, DType::bfloat16}) {
     SCOPED_TRACE(dtype_name(precision));
     manual_seed(14);
-    models::ModelArgs a;
-    a.num_classes = 10, a.in_channels = 3, a.input_size = 32;
-    auto net = models::create("mobilenet_v2", a);
+    auto net = cifar_model("mobilenet_v2");
     auto s = InferenceSession::from_module(*net, {1, 3, 32, 32}, {.precision = precision});
     Generator gen(8);
     std::vector<Tensor> inputs, want;
@@ -219,9 +218,7 @@ TEST(InferenceSession, FourThreadsGetTheSingleThreadedLogits) {
 
 TEST(InferenceSession, Bf16StaysCloseToFloat32) {
   manual_seed(15);
-  models::ModelArgs a;
-  a.num_classes = 10, a.in_channels = 3, a.input_size = 32;
-  auto net = models::create("resnet20_b", a);
+  auto net = cifar_model("resnet20_b");
   Generator gen(9);
   randomize_norms(*net, gen);
   const Tensor x = Tensor::randn({4, 3, 32, 32}, gen);
@@ -234,9 +231,7 @@ TEST(InferenceSession, Bf16StaysCloseToFloat32) {
 }
 
 TEST(InferenceSession, BadInputIsRefusedWithTheShapes) {
-  models::ModelArgs a;
-  a.num_classes = 10, a.in_channels = 3, a.input_size = 32;
-  auto net = models::create("resnet20", a);
+  auto net = cifar_model("resnet20");
   auto s = InferenceSession::from_module(*net, {1, 3, 32, 32});
   expect_error([&] { s->run(Tensor::zeros({1, 1, 32, 32})); }, {"(N, 3, 32, 32)", "(1, 1, 32, 32)"});
   expect_error([&] { s->run(Tensor::zeros({3, 32, 32})); }, {"(1, 3, 32, 32)", "(3, 32, 32)"});

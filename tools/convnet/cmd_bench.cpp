@@ -48,8 +48,8 @@ Command add_bench(CLI::App& app) {
                "single-image latency)");
   bn->add_flag("--profile", bc.profile, "Print a per-op time breakdown of a step after the JSON line");
   bn->add_flag("!--no-fold", bc.fold_batch_norm,
-               "infer: keep BatchNorm layers as they are (by default each one that directly follows a convolution is "
-               "folded into it)");
+               "infer: run the network as it is: the session's graph unoptimized (no BatchNorm folding, no fused "
+               "activations or residual adds), the eager module without BatchNorm folding");
 
   return {bn, [bcp] {
             const train::BenchConfig& c = *bcp;

@@ -49,8 +49,11 @@ class InferenceSession {
   // is not changed, and later changes to it do not reach the session.
   static std::shared_ptr<InferenceSession> from_module(nn::Module& model, const Shape& input_shape,
                                                        const SessionOptions& options = {});
-  // An ONNX file (one float input); its declared input shape is the session's.
-  static std::shared_ptr<InferenceSession> from_onnx(const std::string& path, const SessionOptions& options = {});
+  // An ONNX file (one float input); its declared input shape is the session's. `input_shape`
+  // (N, C, H, W) fills the symbolic dimensions (entries <= 0: as declared); a dimension it
+  // gives that the file declares otherwise is refused, naming both.
+  static std::shared_ptr<InferenceSession> from_onnx(const std::string& path, const SessionOptions& options = {},
+                                                     const Shape& input_shape = {});
   // A zoo model (models/registry.h) with safetensors weights named as its state_dict.
   static std::shared_ptr<InferenceSession> from_zoo(const std::string& model, const std::string& weights,
                                                     int64_t num_classes, const Shape& input_shape,

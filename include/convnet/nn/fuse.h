@@ -25,6 +25,17 @@
 
 namespace convnet::nn {
 
+// An eval-mode BatchNorm as the per-channel affine map y = x * scale + shift (in double):
+// scale = gamma / sqrt(var + eps), shift = beta - mean * scale; gamma / beta null = 1 / 0.
+struct ChannelAffine {
+  std::vector<double> scale, shift;
+};
+ChannelAffine batch_norm_affine(int64_t channels, const float* mean, const float* var, const float* gamma,
+                                const float* beta, double eps);
+// Folds `a` into a convolution's parameters in place: w[c, ...] *= scale[c] over the
+// `per_channel` weights of each of the `channels` outputs, b[c] = b[c] * scale[c] + shift[c].
+void fold_affine_into(float* w, float* b, int64_t channels, int64_t per_channel, const ChannelAffine& a);
+
 struct FoldedPair {
   std::string conv, batch_norm;  // module paths
 };

@@ -20,7 +20,8 @@ struct BenchConfig {
   int64_t input_size = 0;
   // Time every kernel call during the measured steps (adds a little overhead per call).
   bool profile = false;
-  // infer: fold BatchNorm into the preceding convolutions first (nn::fold_batch_norms).
+  // infer: optimize the session's graph (BatchNorm folded, fusions), or fold BatchNorm into the
+  // preceding convolutions of the eager module (nn::fold_batch_norms); false: neither.
   bool fold_batch_norm = true;
   // fp32, or bf16 / fp16 mixed precision: the forward pass (and the loss) under
   // convnet::autocast (ops/autocast.h); weights and the update stay float32.
