@@ -1,22 +1,35 @@
 #pragma once
-// Element types and devices of tensors, with PyTorch's names.
-//
-// DType: float32 (the default, and what parameters, optimizer state and checkpoints keep),
-// bfloat16 and float16 (reduced precision, for mixed-precision compute), int64, int32,
-// uint8 and bool. bfloat16 / float16 are 16-bit storage types here: bf16_t / f16_t hold the
-// bits, and the conversions below round to nearest even, as PyTorch's .to() does.
-//
-// Device: the CPU, or CUDA GPU `index` ("cuda:0"). Whether a device can be used is a
-// property of the build and the machine (core/device.cpp says which).
+/// \file
+/// Element types and devices of tensors, with PyTorch's names.
+///
+/// DType: float32 (the default, and what parameters, optimizer state and checkpoints keep),
+/// bfloat16 and float16 (reduced precision, for mixed-precision compute), int64, int32,
+/// uint8 and bool. bfloat16 / float16 are 16-bit storage types here: bf16_t / f16_t hold the
+/// bits, and the conversions below round to nearest even, as PyTorch's .to() does.
+///
+/// Device: the CPU, or CUDA GPU `index` ("cuda:0"). Whether a device can be used is a
+/// property of the build and the machine: cuda_built(), cuda_device_count() and
+/// parse_device() say which.
 #include <cstdint>
 #include <cstring>
 #include <string>
 
 namespace convnet {
 
-enum class DType : uint8_t { float32, bfloat16, float16, int64, int32, uint8, bool_ };
+/// The element type of a tensor (torch.dtype).
+enum class DType : uint8_t {
+  float32,   ///< 32-bit IEEE float (torch.float32), the default.
+  bfloat16,  ///< 16-bit brain float (torch.bfloat16), stored as bf16_t.
+  float16,   ///< 16-bit IEEE half (torch.float16), stored as f16_t.
+  int64,     ///< 64-bit signed integer (torch.int64), e.g. class labels.
+  int32,     ///< 32-bit signed integer (torch.int32).
+  uint8,     ///< 8-bit unsigned integer (torch.uint8), e.g. image bytes.
+  bool_      ///< Boolean (torch.bool), one byte per element holding 0 or 1.
+};
 
-// Bytes per element.
+/// Bytes per element of `t`: 4 for float32 and int32, 2 for bfloat16 and float16, 8 for
+/// int64, 1 for uint8 and bool.
+/// \post the size in bytes (0 only for a value outside the enumeration).
 constexpr int64_t dtype_size(DType t) {
   switch (t) {
     case DType::float32:
@@ -33,22 +46,33 @@ constexpr int64_t dtype_size(DType t) {
   }
   return 0;
 }
+/// Whether `t` is a floating-point type: float32, bfloat16 or float16 (as
+/// torch.dtype.is_floating_point).
 constexpr bool is_floating(DType t) { return t == DType::float32 || t == DType::bfloat16 || t == DType::float16; }
-// "float32", "bfloat16", "float16", "int64", "int32", "uint8", "bool" (torch.float32 ...).
+/// The name of `t`: "float32", "bfloat16", "float16", "int64", "int32", "uint8", "bool"
+/// (PyTorch's, without "torch.").
+/// \post a pointer to a static string; "?" for a value outside the enumeration.
 const char* dtype_name(DType t);
-// The inverse of dtype_name, also accepting "fp32", "bf16", "fp16"; throws convnet::Error
-// naming the choices for anything else.
+/// The DType named `s`: the inverse of dtype_name, also accepting "fp32" and "float" for
+/// float32, "bf16" for bfloat16, "fp16" and "half" for float16 (case-sensitive).
+/// \post `dtype_name(parse_dtype(dtype_name(t))) == dtype_name(t)` for every DType `t`.
+/// \throws convnet::Error for any other string, naming it and the choices.
 DType parse_dtype(const std::string& s);
 
-// The bits of a bfloat16 / float16 value.
+/// One bfloat16 value: the upper 16 bits of a float32 (1 sign, 8 exponent, 7 mantissa
+/// bits). The element type of a DType::bfloat16 tensor (`Tensor::data_as<bf16_t>()`).
 struct bf16_t {
-  uint16_t bits;
+  uint16_t bits;  ///< The raw bits.
 };
+/// One IEEE 754 half-precision value (1 sign, 5 exponent, 10 mantissa bits). The element
+/// type of a DType::float16 tensor (`Tensor::data_as<f16_t>()`).
 struct f16_t {
-  uint16_t bits;
+  uint16_t bits;  ///< The raw bits.
 };
 
-// float32 -> bfloat16, round to nearest even (NaN stays a quiet NaN).
+/// float32 to bfloat16, rounded to nearest even, as `torch.Tensor.to(torch.bfloat16)`.
+/// \post a NaN stays a quiet NaN (sign kept); values beyond the bfloat16 range round to
+///       +-inf; every bfloat16 value converts back exactly with from_bf16.
 inline bf16_t to_bf16(float f) {
   uint32_t u;
   std::memcpy(&u, &f, 4);
@@ -56,34 +80,58 @@ inline bf16_t to_bf16(float f) {
   u += 0x7fffu + ((u >> 16) & 1u);
   return {static_cast<uint16_t>(u >> 16)};
 }
+/// bfloat16 to float32, exact (the bits shifted into the upper half).
 inline float from_bf16(bf16_t h) {
   const uint32_t u = static_cast<uint32_t>(h.bits) << 16;
   float f;
   std::memcpy(&f, &u, 4);
   return f;
 }
-// float32 <-> IEEE half, round to nearest even; overflow gives +-inf, as PyTorch.
+/// float32 to IEEE half, rounded to nearest even, as `torch.Tensor.to(torch.float16)`.
+/// \post magnitudes that round to 65520 or more give +-inf; magnitudes below 2^-14 give
+///       half subnormals (or +-0); a NaN stays a quiet NaN (sign kept).
 f16_t to_f16(float f);
+/// IEEE half to float32, exact (subnormals, infinities and NaN included).
 float from_f16(f16_t h);
 
+/// Where a tensor's storage lives (torch.device): the CPU, or CUDA GPU `index`. A value
+/// only names a device: making one checks nothing; parse_device and the allocator check
+/// that the device exists.
 struct Device {
-  enum class Type : uint8_t { cpu, cuda };
-  Type type = Type::cpu;
-  int index = 0;  // for cuda
+  /// The kind of device.
+  enum class Type : uint8_t {
+    cpu,  ///< Host memory, the CPU kernels.
+    cuda  ///< A CUDA GPU (needs a build with a CUDA backend).
+  };
+  Type type = Type::cpu;  ///< The kind of device; the CPU by default.
+  int index = 0;  ///< The GPU number for cuda ("cuda:1" has index 1); ignored for the CPU.
+  /// The CPU (as `torch.device("cpu")`).
   static Device cpu() { return {}; }
+  /// CUDA GPU `index` (as `torch.device("cuda", index)`); not checked to exist.
   static Device cuda(int index = 0) { return {Type::cuda, index}; }
+  /// Whether this is the CPU.
   bool is_cpu() const { return type == Type::cpu; }
+  /// Same type, and for cuda the same index (the index of a CPU device is ignored).
   bool operator==(const Device& o) const { return type == o.type && (type == Type::cpu || index == o.index); }
+  /// The negation of `operator==`.
   bool operator!=(const Device& o) const { return !(*this == o); }
 };
-// "cpu", "cuda:0".
+/// The name of `d` as PyTorch prints it: "cpu", "cuda:0".
+/// \post "cpu" for a CPU device, else "cuda:" followed by the index.
 std::string device_name(const Device& d);
-// "cpu", "cuda", "cuda:N". Throws convnet::Error for anything else, and for a device this
-// build or machine cannot use: "this build of convnet has no CUDA support (configure with
-// CUDA found)" / the list of devices that exist.
+/// The device named `s`, as the `--device` option of the tools takes it: "cpu", "cuda"
+/// (= "cuda:0") or "cuda:N" (N of up to 4 digits).
+/// \post a device that this build and machine can use: the CPU, or a GPU with index below
+///       cuda_device_count().
+/// \throws convnet::Error for any other string ("unknown device", with the choices), and for
+///        a device this build or machine cannot use: "this build of convnet has no CUDA
+///        support (configure with CUDA found)", or "no such device" with the list of devices
+///        that exist.
 Device parse_device(const std::string& s);
-// Whether this build has a CUDA backend, and how many GPUs it sees (0 without CUDA).
+/// Whether this build of convnet was configured with CUDA (`CONVNET_WITH_CUDA`).
 bool cuda_built();
+/// How many CUDA GPUs the library can use; 0 without a CUDA backend (as in this version,
+/// where it is always 0).
 int cuda_device_count();
 
 }  // namespace convnet

@@ -1,27 +1,30 @@
 #pragma once
-// InferenceSession: a trained network prepared once for deployment, then run many times.
-//
-//   auto s = convnet::InferenceSession::from_onnx("resnet18.onnx");          // or from_checkpoint,
-//   convnet::Tensor logits = s->run(batch);  // (N, C, H, W) float32         //    from_zoo, from_module
-//
-// What preparing does: the network becomes one ONNX graph (a module is exported with
-// io::export_onnx_bytes; an .onnx file is read as it is), which is optimized for inference
-// (io::OnnxModel::optimize_for_inference: BatchNorm folded into the convolutions, ReLU / ReLU6 /
-// Clip and residual adds fused into the convolution that produces them as oneDNN post-ops).
-// The convolution weights are packed into the kernels' layouts on the first run and kept
-// (kernels/cpu/onednn_common.h), so steady-state runs reorder no constant.
-//
-// Threads: run() is const and may be called from several threads at once. Each call computes
-// on its own activations; the graph and weights are shared and never written after
-// construction. Every call uses the kernels' thread pool (set_num_threads), so concurrent
-// calls share the cores: for the lowest latency call from one thread, for throughput batch
-// the images, or call from a few threads with set_num_threads(1).
-//
-// Precision: float32, or bfloat16 (every run() under autocast: convolutions and linear layers
-// in bfloat16 with float32 accumulation); the logits are float32 either way.
-//
-// Errors (convnet::Error) name the file or model and what is wrong: a missing or corrupt
-// file, an input of the wrong rank, channels or size.
+/// \file
+/// InferenceSession: a trained network prepared once for deployment, then run many times.
+///
+/// \code
+///   auto s = convnet::InferenceSession::from_onnx("resnet18.onnx");  // or from_checkpoint,
+///   convnet::Tensor logits = s->run(batch);  // (N, C, H, W) float32  //    from_zoo, from_module
+/// \endcode
+///
+/// What preparing does: the network becomes one ONNX graph (a module is exported with
+/// io::export_onnx_bytes; an .onnx file is read as it is), which is optimized for inference
+/// (io::OnnxModel::optimize_for_inference: BatchNorm folded into the convolutions, ReLU / ReLU6 /
+/// Clip and residual adds fused into the convolution that produces them as oneDNN post-ops).
+/// The convolution weights are packed into the kernels' layouts on the first run and kept
+/// (kernels/cpu/onednn_common.h), so steady-state runs reorder no constant.
+///
+/// Threads: run() is const and may be called from several threads at once. Each call computes
+/// on its own activations; the graph and weights are shared and never written after
+/// construction. Every call uses the kernels' thread pool (set_num_threads), so concurrent
+/// calls share the cores: for the lowest latency call from one thread, for throughput batch
+/// the images, or call from a few threads with set_num_threads(1).
+///
+/// Precision: float32, or bfloat16 (every run() under autocast: convolutions and linear layers
+/// in bfloat16 with float32 accumulation); the logits are float32 either way.
+///
+/// Errors (convnet::Error) name the file or model and what is wrong: a missing or corrupt
+/// file, an input of the wrong rank, channels or size.
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,43 +41,91 @@ struct Checkpoint;
 
 namespace convnet {
 
+/// How a session is prepared.
 struct SessionOptions {
-  DType precision = DType::float32;  // float32 or bfloat16
-  bool optimize = true;              // false: run the graph as exported (for comparisons)
+  DType precision = DType::float32;  ///< float32 or bfloat16
+  bool optimize = true;              ///< false: run the graph as exported (for comparisons)
 };
 
+/// A network prepared for inference on the CPU (see the file comment).
 class InferenceSession {
  public:
-  // `model` in eval mode, traced on an input of `input_shape` (N, C, H, W; any N): the model
-  // is not changed, and later changes to it do not reach the session.
+  /// A session running `model` as traced on an input of `input_shape` (N, C, H, W; any N).
+  /// The model is exported in eval mode (its train/eval state is restored afterwards); it is
+  /// not changed, and later changes to it do not reach the session.
+  /// \pre  `input_shape` is 4-D with positive C, H, W that `model` accepts; every op of
+  ///       `model` can be exported to ONNX; `options.precision` is float32 or bfloat16.
+  /// \post input_shape() is `input_shape` with N = 1; optimization() describes what the
+  ///       optimizer did ("not optimized" without `options.optimize`); class_names() is empty.
+  /// \throws convnet::Error for an `input_shape` that is not 4-D, another precision, or as
+  ///         the export (naming the layer that cannot be exported or refuses the input).
   static std::shared_ptr<InferenceSession> from_module(nn::Module& model, const Shape& input_shape,
                                                        const SessionOptions& options = {});
-  // An ONNX file (one float input); its declared input shape is the session's. `input_shape`
-  // (N, C, H, W) fills the symbolic dimensions (entries <= 0: as declared); a dimension it
-  // gives that the file declares otherwise is refused, naming both.
+  /// A session running the ONNX file `path` (one float input); its declared input shape is
+  /// the session's. `input_shape` (N, C, H, W) fills the symbolic dimensions (entries <= 0:
+  /// as declared); a dimension it gives that the file declares otherwise is refused, naming
+  /// both.
+  /// \pre  `path` is a readable ONNX model with exactly one input, declared 4-D; `input_shape`
+  ///       empty or 4-D; after filling, C, H and W are known and positive;
+  ///       `options.precision` is float32 or bfloat16.
+  /// \post input_shape() is the filled shape with N = 1; class_names() is empty.
+  /// \throws convnet::Error naming `path`: a missing or corrupt file, not one input, an input
+  ///         not declared (N, C, H, W), a given dimension that contradicts the declared one,
+  ///         C, H or W still unknown; or another precision.
   static std::shared_ptr<InferenceSession> from_onnx(const std::string& path, const SessionOptions& options = {},
                                                      const Shape& input_shape = {});
-  // A zoo model (models/registry.h) with safetensors weights named as its state_dict.
+  /// A zoo model (models/registry.h) with safetensors weights named as its state_dict.
+  /// The model is models::create(model, {num_classes, in_channels = C, input_size = H}),
+  /// loaded strictly from `weights` ("" keeps the initial weights), then from_module().
+  /// \pre  `model` is a zoo name; `input_shape` is 4-D (N, C, H, W) with H at least the model's
+  ///       smallest input; `weights` "" or a safetensors file whose names, shapes and dtypes
+  ///       match the model's state_dict exactly.
+  /// \post as from_module().
+  /// \throws convnet::Error for an `input_shape` that is not 4-D; as models::create()
+  ///         (unknown model, input too small); naming `weights` when it cannot be read or
+  ///         does not match (listing every missing, unexpected or mismatched tensor); as
+  ///         from_module().
   static std::shared_ptr<InferenceSession> from_zoo(const std::string& model, const std::string& weights,
                                                     int64_t num_classes, const Shape& input_shape,
                                                     const SessionOptions& options = {});
-  // A checkpoint of `convnet train` (a file or a run directory): its model and weights, and its
-  // preprocessing for run_image(). The precision is the options' (default float32).
+  /// A checkpoint of `convnet train` (a file or a run directory, then its last.safetensors):
+  /// its model and weights, and its preprocessing for run_image(). The precision is the
+  /// options' (default float32).
+  /// \pre  `path` names a readable convnet checkpoint whose weights fit its model.
+  /// \post input_shape() is (1, C, S, S) from the checkpoint's model arguments;
+  ///       class_names() are the checkpoint's; run_image() is available.
+  /// \throws convnet::Error naming the file when it is missing, corrupt, not a convnet
+  ///         checkpoint, of a newer format, or its weights do not fit the model; as
+  ///         from_module().
   static std::shared_ptr<InferenceSession> from_checkpoint(const std::string& path, const SessionOptions& options = {});
 
   ~InferenceSession();
 
-  // (N, C, H, W) float32, normalized as the model expects -> (N, classes) float32 logits.
+  /// (N, C, H, W) float32, normalized as the model expects -> (N, classes) float32 logits.
+  /// Thread-safe (see the file comment); no autograd graph is recorded.
+  /// \pre  `batch` is (N, C, H, W) with C, H, W those of input_shape(), N >= 1, float32 on
+  ///       the CPU.
+  /// \post the graph's first output (for a classifier, (N, classes) logits), converted to
+  ///       float32.
+  /// \throws convnet::Error "InferenceSession::run: expected a batch (N, C, H, W) ..." naming
+  ///         both shapes for an undefined batch, another rank, or other C, H or W.
   Tensor run(const Tensor& batch) const;
-  // An image file (PNG, JPEG, BMP, ...) through the checkpoint's preprocessing (channels,
-  // size, normalization) -> (1, classes) logits. Only for sessions from a checkpoint.
+  /// An image file (PNG, JPEG, BMP, ...) through the checkpoint's preprocessing (channels,
+  /// size, normalization) -> (1, classes) logits. Only for sessions from a checkpoint.
+  /// \pre  the session comes from from_checkpoint(); `path` is a readable image.
+  /// \post (1, classes) float32 logits, as run() on the preprocessed image.
+  /// \throws convnet::Error when the session has no preprocessing (not from a checkpoint), or
+  ///         naming the file when it cannot be read or brought to the model's input shape.
   Tensor run_image(const std::string& path) const;
 
-  // (1, C, H, W): the input the session was prepared for (N is free).
+  /// (1, C, H, W): the input the session was prepared for (N is free).
   const Shape& input_shape() const { return input_shape_; }
+  /// The options the session was prepared with.
   const SessionOptions& options() const { return options_; }
-  // What the optimizer did, e.g. "48 -> 21 nodes: 19 batch norm(s) folded ...".
+  /// What the optimizer did, e.g. "48 -> 21 nodes: 19 batch norm(s) folded ...", or
+  /// "not optimized".
   const std::string& optimization() const { return optimization_; }
+  /// The class names of a checkpoint's data set (label order); empty for other sessions.
   const std::vector<std::string>& class_names() const { return class_names_; }
 
  private:

@@ -1,6 +1,8 @@
 #pragma once
-// Loading and saving a module's parameters and buffers by name (torchvision state_dict
-// keys). Loading checks every name, shape and dtype and reports all problems at once.
+/// \file
+/// Loading and saving a module's parameters and buffers by name (torchvision state_dict
+/// keys) in safetensors files. Loading checks every name, shape and dtype and reports all
+/// problems at once (LoadReport).
 #include <map>
 #include <string>
 #include <vector>
@@ -10,20 +12,38 @@
 
 namespace convnet::io {
 
+/// What load_state_dict() did (as the result of torch.nn.Module.load_state_dict, with loaded and mismatched entries too).
 struct LoadReport {
-  std::vector<std::string> loaded;
-  std::vector<std::string> missing;     // in the module, not in the file
-  std::vector<std::string> unexpected;  // in the file, not in the module
-  std::vector<std::string> mismatched;  // "name: shape (a) in file, (b) in model" or dtype problems
+  std::vector<std::string> loaded;      ///< the entries copied into the module
+  std::vector<std::string> missing;     ///< in the module, not in the file
+  std::vector<std::string> unexpected;  ///< in the file, not in the module
+  std::vector<std::string> mismatched;  ///< "name: shape (a) in file, (b) in model" or dtype problems
+  /// True when nothing is missing, unexpected or mismatched.
   bool complete() const { return missing.empty() && unexpected.empty() && mismatched.empty(); }
-  std::string describe() const;  // one line per problem
+  std::string describe() const;  ///< one line per problem ("  missing in file: name", ...)
 };
 
-// strict: nothing is modified unless every name, shape and dtype matches; otherwise a
-// convnet::Error lists all missing, unexpected and mismatched entries. Non-strict: loads
-// the entries that match and reports the rest.
+/// Copies the tensors of `st` into the module's parameters and buffers of the same names
+/// (as torch.nn.Module.load_state_dict).
+/// An entry matches when the names and shapes agree and the stored dtype is F32 (I64 or I32
+/// also for a `num_batches_tracked` counter). `source` names the origin in the error.
+/// \pre  strict: every state_dict entry of `m` is in `st` and matches, and `st` has no other
+///       entries.
+/// \post strict: every entry loaded. Non-strict: the matching entries loaded, the rest
+///       reported. The report lists what was loaded and every problem.
+/// \throws convnet::Error (strict only) listing all missing, unexpected and mismatched
+///         entries, naming `source` and the module type; then nothing is modified.
 LoadReport load_state_dict(nn::Module& m, const SafeTensors& st, bool strict = true, const std::string& source = "");
+/// Reads the safetensors file at `path` into `m`: load_state_dict(m, load_safetensors(path), strict, path).
+/// \pre  as load_safetensors() and load_state_dict().
+/// \post as load_state_dict().
+/// \throws convnet::Error as load_safetensors() and load_state_dict(), naming `path`.
 LoadReport load_weights(nn::Module& m, const std::string& path, bool strict = true);
+/// Writes the module's state_dict (parameters and buffers by name) with `metadata` to `path`:
+/// save_safetensors(path, m.state_dict(), metadata).
+/// \pre  as save_safetensors().
+/// \post as save_safetensors().
+/// \throws convnet::Error as save_safetensors().
 void save_weights(const nn::Module& m, const std::string& path, const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace convnet::io

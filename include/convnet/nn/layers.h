@@ -1,6 +1,10 @@
 #pragma once
-// The layers of a CNN course as modules; each forward() is one op call.
-// Constructors mirror torch.nn's argument order and defaults.
+/// \file
+/// The layers of a CNN course as modules (torch.nn's Conv2d, Linear, BatchNorm1d/2d,
+/// pooling, Dropout, activations, Flatten, Softmax); each forward() is one op call (see the
+/// ops headers for the arithmetic and the dtypes each accepts).
+/// Constructors mirror torch.nn's argument order and defaults. Parameters are created as
+/// float32 on the CPU and initialized as PyTorch does (nn/init.h).
 #include <array>
 #include <string>
 #include <vector>
@@ -12,215 +16,425 @@
 
 namespace convnet::nn {
 
-// Conv2d(in, out, k) with chainable options, like torch::nn::Conv2dOptions:
-//   Conv2d(Conv2dOptions(3, 64, 3).stride(2).padding(1).bias(false))
+/// Conv2d(in, out, k) with chainable options, like torch::nn::Conv2dOptions:
+/// `Conv2d(Conv2dOptions(3, 64, 3).stride(2).padding(1).bias(false))`.
+/// Nothing is checked here; the Conv2d constructor and ops::conv2d check the values.
 struct Conv2dOptions {
+  /// `in` input channels, `out` output channels, a `k` x `k` kernel; stride 1, padding 0,
+  /// dilation 1, groups 1, with a bias.
   Conv2dOptions(int64_t in, int64_t out, int64_t k) : in_channels(in), out_channels(out), kernel{k, k} {}
+  /// As above, with a (KH, KW) kernel.
   Conv2dOptions(int64_t in, int64_t out, std::array<int64_t, 2> k) : in_channels(in), out_channels(out), kernel(k) {}
+  /// Stride `s` in both directions.
   Conv2dOptions& stride(int64_t s) { args.stride = {s, s}; return *this; }
+  /// Stride (SH, SW).
   Conv2dOptions& stride(std::array<int64_t, 2> s) { args.stride = s; return *this; }
+  /// Padding: an int, an (h, w) Padding, "same" or "valid".
   Conv2dOptions& padding(Padding p) { args.padding = p; return *this; }
+  /// Dilation `d` in both directions.
   Conv2dOptions& dilation(int64_t d) { args.dilation = {d, d}; return *this; }
+  /// Dilation (DH, DW).
   Conv2dOptions& dilation(std::array<int64_t, 2> d) { args.dilation = d; return *this; }
+  /// Groups (1: a full convolution; in_channels: depthwise).
   Conv2dOptions& groups(int64_t g) { args.groups = g; return *this; }
+  /// With (true) or without a bias.
   Conv2dOptions& bias(bool b) { with_bias = b; return *this; }
-  int64_t in_channels, out_channels;
-  std::array<int64_t, 2> kernel;
-  Conv2dArgs args;
-  bool with_bias = true;
+  /// in_channels: input channels C.
+  int64_t in_channels, out_channels;  ///< out_channels: output channels OC
+  std::array<int64_t, 2> kernel;  ///< (KH, KW)
+  Conv2dArgs args;  ///< stride, padding, dilation and groups
+  bool with_bias = true;  ///< whether the layer has a bias
 };
 
+/// 2-D convolution layer (torch.nn.Conv2d): parameters `weight` (OC, C/groups, KH, KW) and,
+/// with a bias, `bias` (OC); forward() is ops::conv2d.
 class Conv2d : public Module {
  public:
+  /// A convolution with options `o`, initialized as PyTorch does (init::default_weight_init_
+  /// from the default generator).
+  /// \pre  in_channels and out_channels > 0; groups > 0, dividing both.
+  /// \post parameters "weight" (OC, C/groups, KH, KW) and, with a bias, "bias" (OC): float32
+  ///       on the CPU, requiring gradients.
+  /// \throws convnet::Error naming the channel counts and groups when they are not positive
+  ///       or groups does not divide them.
   explicit Conv2d(const Conv2dOptions& o);
+  /// The same layer from torch.nn.Conv2d's arguments, in its order:
+  /// `Conv2d(Conv2dOptions(in, out, k).stride(stride).padding(padding).dilation(dilation).groups(groups).bias(bias))`.
+  /// \pre  as above.
+  /// \throws convnet::Error as above.
   Conv2d(int64_t in, int64_t out, int64_t k, int64_t stride = 1, Padding padding = Padding(int64_t{0}),
          int64_t dilation = 1, int64_t groups = 1, bool bias = true);
+  /// ops::conv2d(x, weight, bias, options().args, label()).
+  /// \pre  `x` (N, C, H, W) as ops::conv2d accepts (float32, or bfloat16 / float16 for mixed
+  ///       precision, on the CPU).
+  /// \post y (N, OC, OH, OW). Backward gives dx, dweight and dbias.
+  /// \throws convnet::Error naming label() and the shapes, as ops::conv2d.
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "Conv2d"; }
   std::string extra_repr() const override;
+  /// Re-initializes weight and bias in place as PyTorch does, drawing from `gen`.
+  /// \pre  weight and bias are float32 on the CPU.
+  /// \throws convnet::Error when they are not.
   void reset_parameters(Generator& gen = default_generator());
-  // Becomes a freshly initialized layer with `out_channels` outputs (a new classifier head
-  // for fine-tuning); requires: groups == 1. The new weight and bias require gradients.
+  /// Becomes a freshly initialized layer with `out_channels` outputs (a new classifier head
+  /// for fine-tuning). The new weight and bias require gradients.
+  /// \pre  `out_channels` > 0; groups == 1.
+  /// \post new float32 CPU tensors "weight" (out_channels, C, KH, KW) and "bias" (if the layer
+  ///       has one) replace the old ones under the same names, initialized from `gen`;
+  ///       options().out_channels is `out_channels`.
+  /// \throws convnet::Error naming label() when `out_channels` <= 0 or groups != 1.
   void replace_output(int64_t out_channels, Generator& gen = default_generator());
-  // Output channel c becomes scale[c] * (conv(x)[c]) + shift[c]: the weights are scaled in
-  // place and a bias is added where there was none (BatchNorm folding, nn/fuse.h).
+  /// Output channel c becomes scale[c] * (conv(x)[c]) + shift[c]: the weights are scaled in
+  /// place and a bias is added where there was none (BatchNorm folding, nn/fuse.h).
+  /// \pre  `scale` and `shift` hold out_channels values each; weight (and bias) float32 on
+  ///       the CPU.
+  /// \post weight and bias hold the folded values (not recorded by autograd); a new "bias"
+  ///       parameter requires a gradient when the weight does.
+  /// \throws convnet::Error naming label() and the sizes when a size differs from
+  ///       out_channels, or when the tensors are not float32 on the CPU.
   void fold_affine(const std::vector<double>& scale, const std::vector<double>& shift);
+  /// The options the layer was made with (out_channels and with_bias as changed since by
+  /// replace_output or fold_affine).
   const Conv2dOptions& options() const { return opt_; }
-  Tensor weight, bias;
+  /// weight: parameter "weight", (OC, C/groups, KH, KW).
+  Tensor weight, bias;  ///< bias: parameter "bias", (OC); undefined without a bias
 
  private:
   Conv2dOptions opt_;
 };
 
+/// Fully connected layer (torch.nn.Linear): `y = x W^T + b` with parameters `weight`
+/// (out_features, in_features) and, with a bias, `bias` (out_features).
 class Linear : public Module {
  public:
+  /// A Linear layer initialized as PyTorch does (init::default_weight_init_ from the
+  /// default generator).
+  /// \pre  `in_features` and `out_features` > 0.
+  /// \post parameters "weight" (out_features, in_features) and, with `bias`, "bias"
+  ///       (out_features): float32 on the CPU, requiring gradients.
+  /// \throws convnet::Error naming both sizes when one is not positive.
   Linear(int64_t in_features, int64_t out_features, bool bias = true);
+  /// ops::linear(x, weight, bias, label()).
+  /// \pre  `x` (*, in_features) as ops::linear accepts (float32, or bfloat16 / float16 for
+  ///       mixed precision, on the CPU).
+  /// \post y (*, out_features). Backward gives dx, dweight and dbias.
+  /// \throws convnet::Error naming label() and the shapes, as ops::linear.
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "Linear"; }
   std::string extra_repr() const override;
+  /// Re-initializes weight and bias in place as PyTorch does, drawing from `gen`.
+  /// \pre  weight and bias are float32 on the CPU.
+  /// \throws convnet::Error when they are not.
   void reset_parameters(Generator& gen = default_generator());
-  // Becomes a freshly initialized Linear(in_features, out_features) (a new classifier
-  // head for fine-tuning); the new weight and bias require gradients.
+  /// Becomes a freshly initialized Linear(in_features, out_features) (a new classifier
+  /// head for fine-tuning); the new weight and bias require gradients.
+  /// \pre  `out_features` > 0.
+  /// \post new float32 CPU tensors "weight" (out_features, in_features) and "bias" (if the
+  ///       layer has one) replace the old ones under the same names, initialized from `gen`.
+  /// \throws convnet::Error naming label() when `out_features` <= 0.
   void replace_output(int64_t out_features, Generator& gen = default_generator());
-  int64_t in_features, out_features;
-  Tensor weight, bias;
+  /// in_features: input features (the last dimension of x).
+  int64_t in_features, out_features;  ///< out_features: output features
+  /// weight: parameter "weight", (out_features, in_features).
+  Tensor weight, bias;  ///< bias: parameter "bias", (out_features); undefined without a bias
 };
 
-// BatchNorm over (N, C) / (N, C, L) [BatchNorm1d] or (N, C, H, W) [BatchNorm2d]:
-// eps 1e-5, momentum 0.1, affine weight=1 bias=0, running_mean 0, running_var 1.
+/// BatchNorm over (N, C) / (N, C, L) [BatchNorm1d] or (N, C, H, W) [BatchNorm2d]:
+/// eps 1e-5, momentum 0.1, affine weight=1 bias=0, running_mean 0, running_var 1.
+/// forward() is ops::batch_norm, with batch statistics in training mode (or without running
+/// statistics) and the running statistics in eval mode.
 class BatchNorm : public Module {
  public:
+  /// A batch normalization over `num_features` channels; `spatial_dims` is 1 (BatchNorm1d)
+  /// or 2 (BatchNorm2d).
+  /// \pre  `num_features` > 0.
+  /// \post with `affine`: parameters "weight" (ones) and "bias" (zeros), (num_features);
+  ///       with `track_running_stats`: buffers "running_mean" (zeros), "running_var" (ones),
+  ///       (num_features), and "num_batches_tracked" (a float32 scalar, 0). All float32 on
+  ///       the CPU.
+  /// \throws convnet::Error naming type_name() when `num_features` <= 0.
   BatchNorm(int64_t num_features, int spatial_dims, double eps = 1e-5, double momentum = 0.1, bool affine = true,
             bool track_running_stats = true);
+  /// ops::batch_norm with this layer's parameters and statistics; in training mode also
+  /// counts the batch in num_batches_tracked. A folded layer (mark_folded) returns x.
+  /// \pre  BatchNorm2d: `x` 4-D (N, C, H, W); BatchNorm1d: 2-D (N, C) or 3-D (N, C, L); C ==
+  ///       num_features; dtypes as ops::batch_norm accepts (the buffers float32). A folded
+  ///       layer must be in eval mode.
+  /// \post y: x's shape and dtype. In training mode with running statistics, these are
+  ///       updated in place and num_batches_tracked grows by 1. Backward gives dx, dweight
+  ///       and dbias.
+  /// \throws convnet::Error naming label() and x's shape when the rank is wrong, when a
+  ///       folded layer runs in training mode, or as ops::batch_norm.
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return spatial_dims_ == 2 ? "BatchNorm2d" : "BatchNorm1d"; }
   std::string extra_repr() const override;
-  int64_t num_features;
-  double eps, momentum;
-  Tensor weight, bias, running_mean, running_var, num_batches_tracked;
-  // Folded into the convolution at `conv_path` (nn/fuse.h): an identity from now on, for
-  // inference only (forward() in training mode throws).
+  int64_t num_features;  ///< channels C
+  /// eps: added to the variance before the square root, default 1e-5.
+  double eps, momentum;  ///< momentum: the running-statistics update factor, default 0.1
+  /// weight: parameter "weight" (gamma), (C); undefined with affine=false.
+  Tensor weight, bias, running_mean, running_var, num_batches_tracked;  ///< num_batches_tracked: scalar buffer, the training batches seen; undefined with track_running_stats=false
+  /** \var bias
+   *  Parameter "bias" (beta), (C); undefined with affine=false. */
+  /** \var running_mean
+   *  Buffer "running_mean", (C); undefined with track_running_stats=false. */
+  /** \var running_var
+   *  Buffer "running_var", (C); undefined with track_running_stats=false. */
+  /// Folded into the convolution at `conv_path` (nn/fuse.h): an identity from now on, for
+  /// inference only (forward() in training mode throws).
   void mark_folded(const std::string& conv_path) { folded_into_ = conv_path; }
+  /// Whether mark_folded() was called.
   bool folded() const { return !folded_into_.empty(); }
 
  private:
   int spatial_dims_;
   std::string folded_into_;
 };
+/// BatchNorm over (N, C) or (N, C, L), as torch.nn.BatchNorm1d.
 class BatchNorm1d : public BatchNorm {
  public:
+  /// BatchNorm(n, 1, eps, momentum, affine, track) (track: track_running_stats).
+  /// \pre  `n` > 0.
+  /// \throws convnet::Error when `n` <= 0.
   explicit BatchNorm1d(int64_t n, double eps = 1e-5, double momentum = 0.1, bool affine = true, bool track = true)
       : BatchNorm(n, 1, eps, momentum, affine, track) {}
 };
+/// BatchNorm over (N, C, H, W), as torch.nn.BatchNorm2d.
 class BatchNorm2d : public BatchNorm {
  public:
+  /// BatchNorm(n, 2, eps, momentum, affine, track) (track: track_running_stats).
+  /// \pre  `n` > 0.
+  /// \throws convnet::Error when `n` <= 0.
   explicit BatchNorm2d(int64_t n, double eps = 1e-5, double momentum = 0.1, bool affine = true, bool track = true)
       : BatchNorm(n, 2, eps, momentum, affine, track) {}
 };
 
+/// 2-D max pooling (torch.nn.MaxPool2d); forward() is ops::max_pool2d.
 class MaxPool2d : public Module {
  public:
+  /// Square `kernel`, `stride` (0: = kernel, PyTorch's stride=None), `padding` and
+  /// `dilation`, in torch.nn.MaxPool2d's order. The values are checked by forward().
   explicit MaxPool2d(int64_t kernel, int64_t stride = 0, int64_t padding = 0, int64_t dilation = 1,
                      bool ceil_mode = false);
+  /// Pooling with the (height, width) arguments `a`, checked by forward().
   explicit MaxPool2d(const Pool2dArgs& a) : args(a) {}
+  /// ops::max_pool2d(x, args, label()).
+  /// \pre  `x` (N, C, H, W), float32, bfloat16 or float16 on the CPU; `args` valid for it
+  ///       (see ops::max_pool2d).
+  /// \post y (N, C, OH, OW) in x's dtype. Backward gives dx.
+  /// \throws convnet::Error naming label(), as ops::max_pool2d.
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "MaxPool2d"; }
   std::string extra_repr() const override;
-  Pool2dArgs args;
+  Pool2dArgs args;  ///< kernel, stride, padding, dilation, ceil_mode
 };
 
+/// 2-D average pooling (torch.nn.AvgPool2d); forward() is ops::avg_pool2d.
 class AvgPool2d : public Module {
  public:
+  /// Square `kernel`, `stride` (0: = kernel) and `padding`, in torch.nn.AvgPool2d's order.
+  /// The values are checked by forward().
   explicit AvgPool2d(int64_t kernel, int64_t stride = 0, int64_t padding = 0, bool ceil_mode = false,
                      bool count_include_pad = true);
+  /// Pooling with the (height, width) arguments `a`, checked by forward().
   explicit AvgPool2d(const Pool2dArgs& a) : args(a) {}
+  /// ops::avg_pool2d(x, args, label()).
+  /// \pre  `x` (N, C, H, W), float32, bfloat16 or float16 on the CPU; `args` valid for it
+  ///       (see ops::avg_pool2d; dilation 1).
+  /// \post y (N, C, OH, OW) in x's dtype. Backward gives dx.
+  /// \throws convnet::Error naming label(), as ops::avg_pool2d.
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "AvgPool2d"; }
   std::string extra_repr() const override;
-  Pool2dArgs args;
+  Pool2dArgs args;  ///< kernel, stride, padding, ceil_mode, count_include_pad
 };
 
+/// Adaptive average pooling to a fixed output size (torch.nn.AdaptiveAvgPool2d).
 class AdaptiveAvgPool2d : public Module {
  public:
+  /// Pooling to (OH, OW) = `output_size` (checked by forward()).
   explicit AdaptiveAvgPool2d(std::array<int64_t, 2> output_size) : output_size(output_size) {}
+  /// Pooling to (s, s).
   explicit AdaptiveAvgPool2d(int64_t s) : output_size{s, s} {}
+  /// ops::adaptive_avg_pool2d(x, output_size, label()).
+  /// \pre  `x` (N, C, H, W) with H, W > 0, float32, bfloat16 or float16 on the CPU;
+  ///       output_size positive.
+  /// \post y (N, C, OH, OW) in x's dtype. Backward gives dx.
+  /// \throws convnet::Error naming label(), as ops::adaptive_avg_pool2d.
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "AdaptiveAvgPool2d"; }
   std::string extra_repr() const override;
-  std::array<int64_t, 2> output_size;
+  std::array<int64_t, 2> output_size;  ///< (OH, OW)
 };
 
-// Global pooling: (N, C, H, W) -> (N, C, 1, 1).
+/// Global average pooling: (N, C, H, W) -> (N, C, 1, 1).
 class GlobalAvgPool2d : public Module {
  public:
+  /// ops::global_avg_pool2d(x, label()).
+  /// \pre  `x` (N, C, H, W) with H, W > 0, float32, bfloat16 or float16 on the CPU.
+  /// \post y (N, C, 1, 1) in x's dtype, the mean of each plane. Backward gives dx.
+  /// \throws convnet::Error naming label(), as ops::global_avg_pool2d.
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "GlobalAvgPool2d"; }
 };
+/// Global max pooling: (N, C, H, W) -> (N, C, 1, 1).
 class GlobalMaxPool2d : public Module {
  public:
+  /// ops::global_max_pool2d(x, label()).
+  /// \pre  `x` (N, C, H, W) with H, W > 0, float32 (bfloat16 / float16 are converted to
+  ///       float32) on the CPU.
+  /// \post y: float32, (N, C, 1, 1), the maximum of each plane. Backward gives dx.
+  /// \throws convnet::Error naming label(), as ops::global_max_pool2d.
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "GlobalMaxPool2d"; }
 };
 
-// Dropout (elementwise) and Dropout2d (whole channels); inverted scaling, identity in eval.
+/// Dropout (elementwise) and Dropout2d (whole channels); inverted scaling, identity in eval.
+/// Dropout is torch.nn.Dropout: forward() is ops::dropout with this module's training mode.
 class Dropout : public Module {
  public:
+  /// Dropout with probability `p`, drawing masks from `gen` (the default generator when
+  /// null).
+  /// \pre  `0 <= p <= 1`; a non-null `gen` outlives the module (it is not owned).
+  /// \throws convnet::Error naming `p` when it is outside [0, 1].
   explicit Dropout(double p = 0.5, Generator* gen = nullptr);
+  /// ops::dropout(x, p, is_training(), generator).
+  /// \pre  `x` float32 (bfloat16 / float16 are converted to float32) on the CPU.
+  /// \post y: float32, x's shape; in eval mode (or with p == 0) x itself, as float32.
+  ///       Backward gives dx.
+  /// \throws convnet::Error as ops::dropout.
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "Dropout"; }
   std::string extra_repr() const override;
-  double p;
+  double p;  ///< the probability of zeroing an element
 
  private:
   Generator* gen_;
 };
+/// Channel dropout (torch.nn.Dropout2d): forward() is ops::dropout2d with this module's
+/// training mode.
 class Dropout2d : public Module {
  public:
+  /// Dropout2d with probability `p`, drawing masks from `gen` (the default generator when
+  /// null).
+  /// \pre  `0 <= p <= 1`; a non-null `gen` outlives the module (it is not owned).
+  /// \throws convnet::Error naming `p` when it is outside [0, 1].
   explicit Dropout2d(double p = 0.5, Generator* gen = nullptr);
+  /// ops::dropout2d(x, p, is_training(), generator).
+  /// \pre  `x` (N, C, H, W) or (N, C, L), float32 (bfloat16 / float16 are converted to
+  ///       float32) on the CPU.
+  /// \post y: float32, x's shape; in eval mode (or with p == 0) x itself, as float32.
+  ///       Backward gives dx.
+  /// \throws convnet::Error as ops::dropout2d.
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "Dropout2d"; }
   std::string extra_repr() const override;
-  double p;
+  double p;  ///< the probability of zeroing a channel
 
  private:
   Generator* gen_;
 };
 
+/// torch.nn.ReLU: forward() is ops::relu.
 class ReLU : public Module {
  public:
+  /// ops::relu(x).
+  /// \pre  `x` float32, bfloat16 or float16 on the CPU.
+  /// \post y: x's shape and dtype. Backward gives dx (see ops::relu, and GuidedReluGuard).
+  /// \throws convnet::Error as ops::relu.
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "ReLU"; }
 };
-// ReLU6: min(max(x, 0), 6), MobileNetV2's activation (torch.nn.ReLU6).
+/// ReLU6: min(max(x, 0), 6), MobileNetV2's activation (torch.nn.ReLU6).
 class ReLU6 : public Module {
  public:
+  /// ops::relu6(x).
+  /// \pre  `x` float32 (bfloat16 / float16 are converted to float32) on the CPU.
+  /// \post y: float32, x's shape. Backward gives dx.
+  /// \throws convnet::Error as ops::relu6.
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "ReLU6"; }
 };
+/// torch.nn.LeakyReLU: forward() is ops::leaky_relu.
 class LeakyReLU : public Module {
  public:
+  /// Leaky ReLU with slope `negative_slope` for x < 0 (not checked).
   explicit LeakyReLU(double negative_slope = 0.01) : negative_slope(negative_slope) {}
+  /// ops::leaky_relu(x, negative_slope).
+  /// \pre  `x` float32 (bfloat16 / float16 are converted to float32) on the CPU.
+  /// \post y: float32, x's shape. Backward gives dx.
+  /// \throws convnet::Error as ops::leaky_relu.
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "LeakyReLU"; }
   std::string extra_repr() const override;
-  double negative_slope;
+  double negative_slope;  ///< the slope for negative inputs
 };
+/// torch.nn.Tanh: forward() is ops::tanh.
 class Tanh : public Module {
  public:
+  /// ops::tanh(x).
+  /// \pre  `x` float32 (bfloat16 / float16 are converted to float32) on the CPU.
+  /// \post y: float32, x's shape. Backward gives dx.
+  /// \throws convnet::Error as ops::tanh.
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "Tanh"; }
 };
+/// torch.nn.Sigmoid: forward() is ops::sigmoid.
 class Sigmoid : public Module {
  public:
+  /// ops::sigmoid(x).
+  /// \pre  `x` float32 (bfloat16 / float16 are converted to float32) on the CPU.
+  /// \post y: float32, x's shape. Backward gives dx.
+  /// \throws convnet::Error as ops::sigmoid.
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "Sigmoid"; }
 };
+/// torch.nn.Identity: forward() returns its input.
 class Identity : public Module {
  public:
+  /// Returns `x` itself (the same handle, no copy).
   Tensor forward(const Tensor& x) override { return x; }
   std::string type_name() const override { return "Identity"; }
 };
-// Flatten(start_dim = 1): (N, C, H, W) -> (N, C*H*W).
+/// Flatten(start_dim = 1): (N, C, H, W) -> (N, C*H*W).
+/// As torch.nn.Flatten with end_dim = -1.
 class Flatten : public Module {
  public:
+  /// Flattens the dimensions from `start_dim` (negative counts from the end) to the last.
   explicit Flatten(int64_t start_dim = 1) : start_dim(start_dim) {}
+  /// `x.flatten(start_dim)`: a reshape that shares x's data.
+  /// \pre  `start_dim` in [-x.dim(), x.dim()].
+  /// \post y: x's dtype, the sizes before start_dim, then the product of the others.
+  ///       Backward gives dx (the gradient reshaped back).
+  /// \throws convnet::Error naming start_dim and x's shape when start_dim is out of range.
   Tensor forward(const Tensor& x) override { return x.flatten(start_dim); }
   std::string type_name() const override { return "Flatten"; }
-  int64_t start_dim;
+  int64_t start_dim;  ///< the first dimension flattened
 };
+/// torch.nn.Softmax: forward() is ops::softmax along `dim`.
 class Softmax : public Module {
  public:
+  /// Softmax along `dim` (default 1, the class dimension of (N, K) logits).
   explicit Softmax(int64_t dim = 1) : dim(dim) {}
+  /// ops::softmax(x, dim).
+  /// \pre  `x` float32 (bfloat16 / float16 are converted to float32) on the CPU; dim in range.
+  /// \post y: float32, x's shape. Backward gives dx.
+  /// \throws convnet::Error as ops::softmax.
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "Softmax"; }
-  int64_t dim;
+  int64_t dim;  ///< the dimension normalized
 };
+/// torch.nn.LogSoftmax: forward() is ops::log_softmax along `dim`.
 class LogSoftmax : public Module {
  public:
+  /// Log-softmax along `dim` (default 1, the class dimension of (N, K) logits).
   explicit LogSoftmax(int64_t dim = 1) : dim(dim) {}
+  /// ops::log_softmax(x, dim).
+  /// \pre  `x` float32 (bfloat16 / float16 are converted to float32) on the CPU; dim in range.
+  /// \post y: float32, x's shape. Backward gives dx.
+  /// \throws convnet::Error as ops::log_softmax.
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "LogSoftmax"; }
-  int64_t dim;
+  int64_t dim;  ///< the dimension normalized
 };
 
 }  // namespace convnet::nn

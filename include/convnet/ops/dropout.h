@@ -1,16 +1,34 @@
 #pragma once
-// Inverted dropout (Srivastava et al., 2014), as torch.nn.functional.dropout / dropout2d.
-// In training each element (dropout) or each whole channel (dropout2d) is zeroed with
-// probability p and the survivors are scaled by 1/(1-p), so the expected output equals the
-// input and eval needs no rescaling. Identity in eval (training=false) or when p == 0; all
-// zeros when p == 1. The gradient is the same mask times the same scale.
-// Masks come from `gen`, so a seeded generator reproduces them.
+/// \file
+/// Inverted dropout (Srivastava et al., 2014), as torch.nn.functional.dropout / dropout2d.
+/// In training each element (dropout) or each whole channel (dropout2d) is zeroed with
+/// probability p and the survivors are scaled by `1/(1-p)`, so the expected output equals the
+/// input and eval needs no rescaling. Identity in eval (training=false) or when p == 0; all
+/// zeros when p == 1. The gradient is the same mask times the same scale.
+/// Masks come from `gen`, so a seeded generator reproduces them.
 #include "convnet/core/rng.h"
 #include "convnet/core/tensor.h"
 
 namespace convnet::ops {
-// Requires 0 <= p <= 1.
+/// Elementwise inverted dropout (as torch.nn.functional.dropout).
+/// \pre  `x` defined, on the CPU, float32 (bfloat16 / float16 are converted to float32);
+///       `0 <= p <= 1`.
+/// \post In training with `p > 0`: y (float32, x's shape) is x with each element zeroed with
+///       probability p and the others multiplied by `1/(1-p)` (all zeros when p == 1); `gen`
+///       advances by one draw (one 64-bit seed for the whole mask). Otherwise y is x (as
+///       float32) and `gen` is not used. Backward gives dx, the output gradient times the same mask.
+/// \throws convnet::Error when `p` is outside [0, 1] (naming p), or when `x` is undefined,
+///       of a non-floating dtype, or not on the CPU.
 Tensor dropout(const Tensor& x, double p, bool training, Generator& gen);
-// x: (N, C, H, W) or (N, C, L); one draw per (n, c) zeroes or keeps its whole plane.
+/// Channel-wise inverted dropout (as torch.nn.functional.dropout2d): one draw per (n, c)
+/// zeroes or keeps its whole plane.
+/// \pre  `x` defined, (N, C, H, W) or (N, C, L), on the CPU, float32 (bfloat16 / float16 are
+///       converted to float32); `0 <= p <= 1`.
+/// \post In training with `p > 0`: y (float32, x's shape) is x with each (n, c) plane zeroed
+///       with probability p and the others multiplied by `1/(1-p)`; `gen` advances by one
+///       draw. Otherwise y is x (as float32). Backward gives dx, the output gradient times
+///       the same mask.
+/// \throws convnet::Error when `p` is outside [0, 1], when `x` is undefined or not 3-D or
+///       4-D (naming its shape), of a non-floating dtype, or not on the CPU.
 Tensor dropout2d(const Tensor& x, double p, bool training, Generator& gen);
 }  // namespace convnet::ops

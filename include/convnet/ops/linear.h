@@ -1,17 +1,30 @@
 #pragma once
-// linear: a fully connected layer, as torch.nn.functional.linear.
-//   x: (*, in), weight: (out, in), bias: (out) or undefined
-//   y: (*, out),  y[m, o] = b[o] + sum_i x[m, i] * w[o, i]   (y = x W^T + b)
-// The leading dimensions of x are flattened into M rows, so one GEMM does the work.
+/// \file
+/// linear: a fully connected layer, as torch.nn.functional.linear.
+/// \code{.unparsed}
+///   x: (*, in), weight: (out, in), bias: (out) or undefined
+///   y: (*, out),  y[m, o] = b[o] + sum_i x[m, i] * w[o, i]   (y = x W^T + b)
+/// \endcode
+/// The leading dimensions of x are flattened into M rows, so one GEMM does the work.
 #include <string>
 
 #include "convnet/core/tensor.h"
 
 namespace convnet::ops {
 
-// requires: x.dim() >= 1, x.size(-1) == weight.size(1), weight 2-D, bias (out) or undefined.
-// ensures:  y has x's shape with the last dimension replaced by weight.size(0).
-// `layer` names the calling layer in error messages (e.g. "classifier.0").
+/// `y = x W^T + b` over the last dimension of `x` (as torch.nn.functional.linear).
+/// `layer` names the calling layer in error messages (for example "classifier.0").
+/// \pre  `x` and `weight` defined, on the CPU; `x.dim() >= 1`, `x.size(-1) == weight.size(1)`,
+///       weight 2-D (out, in), bias (out) or undefined. Dtypes: all float32; or, for mixed
+///       precision, `x` bfloat16 / float16 with float32 weight and bias (any floating dtype,
+///       used as float32) on x's device. Under an autocast guard a floating `x` is first
+///       converted to the guard's dtype.
+/// \post y has x's shape with the last dimension replaced by `weight.size(0)`, in x's dtype
+///       (after autocast). Backward gives dx (x's dtype), dweight and dbias (float32 for
+///       float32 weights).
+/// \throws convnet::Error naming `layer` and the shapes of the input and the weight (or the
+///       bias) when an operand is undefined, of another dtype or device, the weight is not
+///       2-D, x is a scalar, the feature counts differ, or the bias has the wrong shape.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const std::string& layer = "linear");
 
 }  // namespace convnet::ops

@@ -1,12 +1,15 @@
 #pragma once
-// constant_pad: pads (or, with negative amounts, crops) every dimension of a tensor with a
-// constant, as torch.nn.functional.pad(x, p, mode="constant", value=v) and ONNX Pad.
-//   pads[k] = {before_k, after_k} for dimension k, in dimension order (first to last;
-//   torch's F.pad lists the LAST dimension first: F.pad(x, (l, r, t, b)) on (N, C, H, W)
-//   is constant_pad(x, {{0, 0}, {0, 0}, {t, b}, {l, r}})).
-//   y.size(k) = x.size(k) + before_k + after_k
-//   y[o] = x[o - before] inside x, value elsewhere; dL/dx = dL/dy at the matching positions.
-// value may be -infinity (max pooling over explicitly padded input).
+/// \file
+/// constant_pad: pads (or, with negative amounts, crops) every dimension of a tensor with a
+/// constant, as torch.nn.functional.pad(x, p, mode="constant", value=v) and ONNX Pad.
+/// \code{.unparsed}
+///   pads[k] = {before_k, after_k} for dimension k, in dimension order (first to last;
+///   torch's F.pad lists the LAST dimension first: F.pad(x, (l, r, t, b)) on (N, C, H, W)
+///   is constant_pad(x, {{0, 0}, {0, 0}, {t, b}, {l, r}})).
+///   y.size(k) = x.size(k) + before_k + after_k
+///   y[o] = x[o - before] inside x, value elsewhere; dL/dx = dL/dy at the matching positions.
+/// \endcode
+/// value may be -infinity (max pooling over explicitly padded input).
 #include <array>
 #include <cstdint>
 #include <string>
@@ -16,7 +19,15 @@
 
 namespace convnet::ops {
 
-// requires: pads.size() == x.dim(); every output size >= 0.
+/// `x` padded with `value` (or cropped, for negative amounts) by `pads[k] = {before, after}`
+/// in each dimension k (as torch.nn.functional.pad with mode "constant").
+/// \pre  `x` defined, float32 (bfloat16 / float16 are converted to float32), on the CPU;
+///       `pads.size() == x.dim()`; every output size `x.size(k) + before_k + after_k >= 0`.
+/// \post y: float32, `y.size(k) = x.size(k) + before_k + after_k`. Backward gives dx, the
+///       output gradient at the positions that came from x.
+/// \throws convnet::Error naming `layer` and x's shape when the number of pairs differs from
+///       x.dim() or an output size would be negative, or when `x` is undefined, of a
+///       non-floating dtype, or not on the CPU.
 Tensor constant_pad(const Tensor& x, const std::vector<std::array<int64_t, 2>>& pads, float value = 0.f,
                     const std::string& layer = "constant_pad");
 

@@ -1,17 +1,19 @@
 #pragma once
-// The training configuration, one declaration per option.
-//
-// Each section's X-macro below declares its options once:
-//   X(type, field, default, "flags", "help", check)
-// and that one line drives everything about the option:
-//   - the field and its default in the section's struct (TrainConfig::data.dataset);
-//   - the CLI flag, its help and its default (tools/convnet: convnet train / finetune);
-//   - its validation (train::validate: the Check, with a message naming the flag);
-//   - its key in a checkpoint's JSON configuration (the field name, flat: "dataset", "lr").
-// Adding an option is one line here (and the code that uses it). Checks that relate two
-// options (--warmup below --epochs, one fine-tuning source) are in train::validate.
-// Flags are CLI11 specs ("-e,--epochs"); an empty one means the option has no flag of its
-// own (it is set by another, e.g. finetune's --train-all).
+/// \file
+/// The training configuration (TrainConfig), one declaration per option.
+///
+/// Each section's X-macro below declares its options once:
+/// `X(type, field, default, "flags", "help", check)`
+/// and that one line drives everything about the option:
+/// - the field and its default in the section's struct (`TrainConfig::data.dataset`);
+/// - the CLI flag, its help and its default (tools/convnet: convnet train / finetune);
+/// - its validation (train::validate: the Check, with a message naming the flag);
+/// - its key in a checkpoint's JSON configuration (the field name, flat: "dataset", "lr").
+///
+/// Adding an option is one line here (and the code that uses it). Checks that relate two
+/// options (`--warmup` below `--epochs`, one fine-tuning source) are in train::validate.
+/// Flags are CLI11 specs (`-e,--epochs`); an empty one means the option has no flag of its
+/// own (it is set by another, e.g. finetune's `--train-all`).
 #include <cstdint>
 #include <string>
 #include <variant>
@@ -19,21 +21,39 @@
 
 namespace convnet::train {
 
-// What a value must satisfy; the constructors keep the X-macro lines short.
+/// What an option's value must satisfy (train::validate tests it); the named constructors
+/// keep the X-macro lines short. A number (or bool) is tested by kind; a list of integers
+/// element by element; a string only by one_of; a list of strings never.
 struct Check {
+  /// The test:
+  /// - none: any value;
+  /// - at_least: v >= lo;
+  /// - above: v > lo;
+  /// - range: lo <= v <= hi;
+  /// - below_one: 0 <= v < 1;
+  /// - one_of: the string is one of `choices`.
   enum Kind { none, at_least, above, range, below_one, one_of };
-  Kind kind = none;
-  double lo = 0, hi = 0;
-  const char* choices = "";  // "a|b|c" for one_of
+  Kind kind = none;  ///< The test.
+  /// The lower bound (at_least, above, range).
+  double lo = 0, hi = 0;  ///< The upper bound (range).
+  const char* choices = "";  ///< The accepted strings for one_of, separated by '|': "a|b|c".
+  /// Any value.
   static Check any() { return {}; }
+  /// A number at least `v`.
   static Check min(double v) { return {at_least, v, 0, ""}; }
+  /// A number greater than 0.
   static Check positive() { return {above, 0, 0, ""}; }
-  static Check in(double lo, double hi) { return {range, lo, hi, ""}; }  // lo <= v <= hi
-  static Check fraction() { return {below_one, 0, 1, ""}; }              // 0 <= v < 1
+  /// A number in [lo, hi]: lo <= v <= hi.
+  static Check in(double lo, double hi) { return {range, lo, hi, ""}; }
+  /// A fraction in [0, 1): 0 <= v < 1.
+  static Check fraction() { return {below_one, 0, 1, ""}; }
+  /// One of the strings of `c`, separated by '|' (e.g. "sgd|adam|adamw"); `c` must outlive the Check.
   static Check choice(const char* c) { return {one_of, 0, 0, c}; }
 };
 
-// X(type, field, default, flags, help, check)
+/// The Data options (DataConfig): the dataset kind and directory, image size and resize
+/// mode, the classes, the validation split, loader threads, subsets, and the evaluation
+/// batch size. One `X(type, field, default, flags, help, check)` per option.
 #define CONVNET_DATA_OPTIONS(X)                                                                                      \
   X(std::string, dataset, "fashion-mnist", "--dataset", "Dataset kind (fashion-mnist, mnist, cifar10, folder, ...)", \
     Check::any())                                                                                                    \
@@ -56,6 +76,9 @@ struct Check {
     "Use only N training images of each class, a random choice fixed by --seed (0 = all)", Check::min(0))            \
   X(int64_t, eval_batch_size, 1000, "--eval-batch-size", "Batch size of evaluation", Check::min(1))
 
+/// The Model options (ModelConfig): the zoo model and, for fine-tuning, the number of
+/// classes, the pretrained source (checkpoint, weights or ONNX file), which layers train,
+/// and the BatchNorm statistics of frozen layers. One X(...) line per option.
 #define CONVNET_MODEL_OPTIONS(X)                                                                                     \
   X(std::string, model, "lenet5", "-m,--model", "Model name (see `convnet models`)", Check::any())                   \
   X(int64_t, num_classes, 0, "--num-classes",                                                                        \
@@ -82,6 +105,9 @@ struct Check {
     "update them on the new data",                                                                                   \
     Check::choice("frozen|adapt"))
 
+/// The Optimization options (OptimConfig): epochs, batch size, optimizer, learning rate,
+/// momentum, weight decay, label smoothing, gradient clipping and EMA. One X(...) line per
+/// option.
 #define CONVNET_OPTIM_OPTIONS(X)                                                                                      \
   X(int64_t, epochs, 10, "-e,--epochs", "Number of epochs", Check::min(1))                                            \
   X(int64_t, batch_size, 128, "-b,--batch-size", "Mini-batch size", Check::min(1))                                    \
@@ -99,6 +125,8 @@ struct Check {
     "saved (0 = off)",                                                                                                \
     Check::fraction())
 
+/// The Schedule options (ScheduleConfig): the learning-rate schedule, its parameters, and
+/// the warmup. One X(...) line per option.
 #define CONVNET_SCHEDULE_OPTIONS(X)                                                                                   \
   X(std::string, schedule, "onecycle", "--schedule",                                                                  \
     "Learning-rate schedule: constant | step | multistep | cosine "                                                   \
@@ -113,6 +141,8 @@ struct Check {
     "Epochs of linear warmup (from 1/3 of the rate) before the schedule, which then runs over the remaining epochs",  \
     Check::min(0))
 
+/// The Augmentation options (AugmentConfig): the augmentation list, MixUp, CutMix and
+/// test-time augmentation. One X(...) line per option.
 #define CONVNET_AUGMENT_OPTIONS(X)                                                                                   \
   X(std::string, augment, "", "--augment",                                                                           \
     "Augmentation, e.g. crop:4,flip (items: crop:P flip[:P] rotate:D affine:T[:S0:S1] jitter:B[:C[:S]] "             \
@@ -125,6 +155,8 @@ struct Check {
     "mirror image)",                                                                                                 \
     Check::choice("none|flip"))
 
+/// The Compute options (ComputeConfig): device, precision, loss scaling, seed and threads.
+/// One X(...) line per option.
 #define CONVNET_COMPUTE_OPTIONS(X)                                                                             \
   X(std::string, device, "cpu", "--device",                                                                    \
     "Device to train on: cpu, cuda or cuda:N (CUDA needs a build configured with the CUDA toolkit found)",     \
@@ -142,6 +174,8 @@ struct Check {
     Check::any())                                                                                              \
   X(int, threads, 0, "-j,--threads", "Threads (0 = all cores)", Check::in(0, 1024))
 
+/// The Checkpoints options (CheckpointConfig): the run directory and the run to resume.
+/// One X(...) line per option.
 #define CONVNET_CHECKPOINT_OPTIONS(X)                                                                          \
   X(std::string, out, "", "-o,--out",                                                                          \
     "Run directory for checkpoints, metrics.jsonl and plots (default runs/<model>-<time>)", Check::any())      \
@@ -150,60 +184,78 @@ struct Check {
     "result is bit-identical to an uninterrupted run with the same --threads",                                 \
     Check::any())
 
+/// The X of the section structs: declares one option as a field with its default,
+/// `type field = def;`.
 #define CONVNET_CONFIG_FIELD(type, field, def, flags, help, check) type field = def;
 
 // The sections. Their field names are the options' JSON keys.
+/// The Data section of TrainConfig: one field per line of CONVNET_DATA_OPTIONS, named as the
+/// option's JSON key, with its default.
 struct DataConfig {
   CONVNET_DATA_OPTIONS(CONVNET_CONFIG_FIELD)
 };
+/// The Model section of TrainConfig: one field per line of CONVNET_MODEL_OPTIONS.
 struct ModelConfig {
   CONVNET_MODEL_OPTIONS(CONVNET_CONFIG_FIELD)
 };
+/// The Optimization section of TrainConfig: one field per line of CONVNET_OPTIM_OPTIONS.
 struct OptimConfig {
   CONVNET_OPTIM_OPTIONS(CONVNET_CONFIG_FIELD)
 };
+/// The Schedule section of TrainConfig: one field per line of CONVNET_SCHEDULE_OPTIONS.
 struct ScheduleConfig {
   CONVNET_SCHEDULE_OPTIONS(CONVNET_CONFIG_FIELD)
 };
+/// The Augmentation section of TrainConfig: one field per line of CONVNET_AUGMENT_OPTIONS.
 struct AugmentConfig {
   CONVNET_AUGMENT_OPTIONS(CONVNET_CONFIG_FIELD)
 };
+/// The Compute section of TrainConfig: one field per line of CONVNET_COMPUTE_OPTIONS.
 struct ComputeConfig {
   CONVNET_COMPUTE_OPTIONS(CONVNET_CONFIG_FIELD)
 };
+/// The Checkpoints section of TrainConfig: one field per line of CONVNET_CHECKPOINT_OPTIONS.
 struct CheckpointConfig {
   CONVNET_CHECKPOINT_OPTIONS(CONVNET_CONFIG_FIELD)
 };
 
-// Everything a training run is configured by. Defaults are the recipe of the PyTorch peer
-// (shared/bench/pytorch_fashion_mnist.py).
+/// Everything a training run is configured by. Defaults are the recipe of the PyTorch peer
+/// (shared/bench/pytorch_fashion_mnist.py).
 struct TrainConfig {
-  DataConfig data;
-  ModelConfig model;
-  OptimConfig optim;
-  ScheduleConfig sched;
-  AugmentConfig aug;
-  ComputeConfig compute;
-  CheckpointConfig ckpt;
+  DataConfig data;          ///< Dataset and loading.
+  ModelConfig model;        ///< Model and fine-tuning.
+  OptimConfig optim;        ///< Optimizer and its recipe.
+  ScheduleConfig sched;     ///< Learning-rate schedule.
+  AugmentConfig aug;        ///< Augmentation.
+  ComputeConfig compute;    ///< Device, precision, seed, threads.
+  CheckpointConfig ckpt;    ///< Run directory and resumption.
 };
 
-// One option, type-erased: where it lives in a TrainConfig, and what the X-macro line says.
+/// One option, type-erased: where it lives in a TrainConfig, and what the X-macro line says.
 struct OptionInfo {
+  /// Returns a reference to the option's field in a TrainConfig; one alternative per field type.
   using Ref = std::variant<std::string& (*)(TrainConfig&), int64_t& (*)(TrainConfig&), int& (*)(TrainConfig&),
                            uint64_t& (*)(TrainConfig&), double& (*)(TrainConfig&), bool& (*)(TrainConfig&),
                            std::vector<int64_t>& (*)(TrainConfig&), std::vector<std::string>& (*)(TrainConfig&)>;
-  const char* key;      // the field and JSON key: "clip_grad_norm"
-  const char* section;  // "Data", "Model", "Optimization", "Schedule", "Augmentation", "Compute", "Checkpoints"
-  const char* flags;    // "--clip-grad-norm"
-  const char* help;
-  Check check;
-  Ref ref;
-  bool finetune_only;   // a flag of `convnet finetune` only (the pretrained source and the freezing)
-  bool free_on_resume;  // may differ on --resume without changing the result
+  const char* key;      ///< The field and JSON key: "clip_grad_norm".
+  /// The section: "Data", "Model", "Optimization", "Schedule", "Augmentation", "Compute", "Checkpoints".
+  const char* section;
+  const char* flags;    ///< The CLI11 flag spec: "--clip-grad-norm" (may be empty).
+  const char* help;     ///< The help text of the CLI.
+  Check check;          ///< What the value must satisfy.
+  Ref ref;              ///< Where the value lives in a TrainConfig.
+  bool finetune_only;   ///< A flag of `convnet finetune` only (the pretrained source and the freezing).
+  bool free_on_resume;  ///< May be given a new value on `--resume` (see train::resume_config).
 };
-// Every option, in declaration order.
+/// Every option, in declaration order.
+/// \post Returns the table (built once, on the first call): the sections Data, Model,
+///       Optimization, Schedule, Augmentation, Compute, Checkpoints, each in the order of its
+///       X-macro.
 const std::vector<OptionInfo>& train_options();
-// The long flag of an option ("--clip-grad-norm"), for messages.
+/// The long flag of an option, for messages: "--clip-grad-norm".
+/// \pre  `o.flags` is empty or holds a long flag (`--name`).
+/// \post Returns the first long flag of `o.flags` (`-e,--epochs` gives "--epochs",
+///       `--nesterov,!--no-nesterov` gives "--nesterov"), or "--" + key when `o.flags` is empty.
 std::string option_flag(const OptionInfo& o);
 
 }  // namespace convnet::train
