@@ -1,5 +1,6 @@
 // ONNX export: one emitter per traced op type (trace names as the ops record them), each
 // writing the ONNX nodes (opset 13) that compute the op in eval mode.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -117,13 +118,57 @@ Emitter pool(const char* type, bool is_max) {
                     i == 0 ? "height " : "width ", want, " where this model gives ", y[2 + i],
                     " (ceil_mode with a last window that starts in the padding); input of shape ", shape_str(x));
     }
-    auto& n = e.node(type, {e.in(0)}, {e.out()});
+    // Average pooling with ceil_mode: PyTorch divides a last window that hangs over the
+    // padded input by the part of it inside the padded input, ONNX Runtime by the whole
+    // kernel when count_include_pad = 1. Written so that every reader computes PyTorch's
+    // numbers: without padding, count_include_pad = 0 (the part inside the input is all there
+    // is); with padding, a zero Pad that also covers the overhang, a plain average over whole
+    // windows, and a constant factor per output position, kernel size / PyTorch's divisor
+    // (not a Pad followed by count_include_pad = 0: ONNX Runtime 1.23 folds such a Pad into
+    // the pooling and then divides by the whole kernel).
+    bool include_pad = !is_max && a.i("count_include_pad") != 0;
+    std::vector<int64_t> over(2, 0);
+    for (int i = 0; i < 2; ++i) over[i] = std::max<int64_t>(0, (y[2 + i] - 1) * s[i] + k[i] - (x[2 + i] + p[i] + p[2 + i]));
+    std::vector<int64_t> pads = p;
+    std::string in = e.in(0), out = e.out();
+    bool scale = false;
+    if (include_pad && ceil_mode && (over[0] > 0 || over[1] > 0)) {
+      if (p[0] || p[1] || p[2] || p[3]) {
+        in = e.tmp("padded");
+        e.node("Pad", {e.in(0), e.const_ints("pads", {0, 0, p[0], p[1], 0, 0, p[2] + over[0], p[3] + over[1]}, {8})},
+               {in});
+        pads = {0, 0, 0, 0};
+        out = e.tmp("window_means");
+        scale = true;
+      } else {
+        include_pad = false;
+      }
+    }
+    if (scale) {
+      // Whole windows over the padded input: no ceil_mode left.
+      auto& n = e.node(type, {in}, {out});
+      set_attr(n, "kernel_shape", k);
+      set_attr(n, "strides", s);
+      set_attr(n, "pads", pads);
+      set_attr(n, "count_include_pad", int64_t{1});
+      const int64_t OH = y[2], OW = y[3];
+      std::vector<float> f(static_cast<size_t>(OH * OW));
+      for (int64_t oh = 0; oh < OH; ++oh)
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          const int64_t h0 = oh * s[0] - p[0], w0 = ow * s[1] - p[1];
+          const int64_t dh = std::min(h0 + k[0], x[2] + p[2]) - h0, dw = std::min(w0 + k[1], x[3] + p[3]) - w0;
+          f[static_cast<size_t>(oh * OW + ow)] = static_cast<float>(static_cast<double>(k[0] * k[1]) / static_cast<double>(dh * dw));
+        }
+      e.node("Mul", {out, e.const_floats("divisor_fix", f, {OH, OW})}, {e.out()});
+      return;
+    }
+    auto& n = e.node(type, {in}, {e.out()});
     set_attr(n, "kernel_shape", k);
     set_attr(n, "strides", s);
-    set_attr(n, "pads", p);
+    set_attr(n, "pads", pads);
     if (ceil_mode) set_attr(n, "ceil_mode", int64_t{1});
     if (is_max && (d[0] != 1 || d[1] != 1)) set_attr(n, "dilations", d);
-    if (!is_max) set_attr(n, "count_include_pad", a.i("count_include_pad"));
+    if (!is_max) set_attr(n, "count_include_pad", int64_t{include_pad ? 1 : 0});
   };
 }
 

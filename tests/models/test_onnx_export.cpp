@@ -17,6 +17,7 @@
 #include "convnet/io/onnx.h"
 #include "convnet/io/onnx_export.h"
 #include "convnet/models/registry.h"
+#include "convnet/io/safetensors.h"
 #include "convnet/nn/layers.h"
 #include "convnet/nn/sequential.h"
 #include "convnet/ops/activation.h"
@@ -108,6 +109,20 @@ TEST_P(ExportZoo, CheckerAcceptsAndReimportGivesTheLogits) {
   ASSERT_EQ(got.shape(), want.shape());
   const double scale = std::max(1.0, max_abs(want));
   EXPECT_TRUE(all_close(got, want, 0, 1e-5 * scale)) << name << " at " << size << "x" << size;
+
+  // The second opinion: ONNX Runtime (CPU, 2 threads) runs the exported file on the same
+  // batch, and its logits equal ours within 1e-4 of their scale.
+  if (!fs::exists(CONVNET_ORT_PYTHON)) GTEST_SKIP() << CONVNET_ORT_PYTHON << " is missing: scripts/install-deps.sh makes it";
+  io::save_safetensors(dir / "x.safetensors", {{"input", x}});
+  const auto r = run_command(std::string(CONVNET_ORT_PYTHON) + " " + CONVNET_SOURCE_DIR + "/python/ort_run.py " + path +
+                             " " + (dir / "x.safetensors") + " " + (dir / "ort.safetensors") + " 2");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto ort = io::load_safetensors(dir / "ort.safetensors");
+  ASSERT_EQ(ort.tensors.count("logits"), 1u) << r.out;
+  const Tensor theirs_logits = ort.tensors.at("logits");
+  ASSERT_EQ(theirs_logits.shape(), want.shape()) << r.out;
+  EXPECT_TRUE(all_close(theirs_logits, want, 0, 1e-4 * scale))
+      << name << ": ONNX Runtime's logits differ from convnet's by more than 1e-4 * " << scale << "\n" << r.out;
 }
 
 INSTANTIATE_TEST_SUITE_P(AllModels, ExportZoo, ::testing::ValuesIn(models::names()),
@@ -146,6 +161,42 @@ TEST(ExportOps, NonModuleOpsAndDynamicBatch) {
   EXPECT_TRUE(all_close((*back)(x), m(x), 0, 1e-6));
   const std::string report = run_python("onnx_check.py " + (dir / "m.onnx"));
   EXPECT_NE(report.find("OK "), std::string::npos) << report;
+}
+
+// Average pooling in ceil mode whose last window hangs over the (padded) input: PyTorch
+// divides by the part inside the padded input; the export writes it so that our importer
+// and ONNX Runtime compute the same (count_include_pad = 0, with an explicit Pad when there
+// is padding).
+TEST(ExportOps, CeilModeAveragePoolingMeansTheSameInOnnxRuntime) {
+  if (!fs::exists(CONVNET_ORT_PYTHON)) GTEST_SKIP() << CONVNET_ORT_PYTHON << " is missing: scripts/install-deps.sh makes it";
+  struct Case {
+    int64_t k, s, p, size;
+    bool include_pad;
+  };
+  // 3x3/2 pad 1 on 4x4: 3x3 out, the last window covers rows 3..5 of a padded extent 0..5
+  // plus one beyond; 3x3/2 pad 0 on 6x6 and 2x2/2 on 5x5: the last window hangs over.
+  for (const Case c : {Case{3, 2, 1, 4, true}, Case{3, 2, 0, 6, true}, Case{2, 2, 0, 5, true}, Case{3, 2, 1, 4, false}}) {
+    SCOPED_TRACE("k " + std::to_string(c.k) + " s " + std::to_string(c.s) + " p " + std::to_string(c.p) + " on " +
+                 std::to_string(c.size) + (c.include_pad ? " count_include_pad" : ""));
+    nn::Sequential m;
+    m.add(std::make_shared<nn::AvgPool2d>(c.k, c.s, c.p, /*ceil_mode=*/true, c.include_pad));
+    TempDir dir("export_avgceil");
+    io::export_onnx(m, {1, 2, c.size, c.size}, dir / "p.onnx");
+    Generator gen(5);
+    Tensor x = Tensor::randn({2, 2, c.size, c.size}, gen);
+    NoGradGuard g;
+    const Tensor want = m(x);
+    EXPECT_TRUE(all_close((*io::load_onnx(dir / "p.onnx"))(x), want, 0, 1e-6));
+    const std::string report = run_python("onnx_check.py " + (dir / "p.onnx"));
+    EXPECT_NE(report.find("OK "), std::string::npos) << report;
+    io::save_safetensors(dir / "x.safetensors", {{"input", x}});
+    const auto r = run_command(std::string(CONVNET_ORT_PYTHON) + " " + CONVNET_SOURCE_DIR + "/python/ort_run.py " +
+                               (dir / "p.onnx") + " " + (dir / "x.safetensors") + " " + (dir / "y.safetensors") + " 1");
+    ASSERT_EQ(r.status, 0) << r.out;
+    const Tensor theirs = io::load_safetensors(dir / "y.safetensors").tensors.at("logits");
+    ASSERT_EQ(theirs.shape(), want.shape());
+    EXPECT_TRUE(all_close(theirs, want, 0, 1e-5)) << r.out;
+  }
 }
 
 TEST(ExportOps, StaticBatchAndMetadata) {
