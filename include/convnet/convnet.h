@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// The whole public API of convnet in one include: tensors and autograd, the ops, layers
 /// and modules, the model zoo, data loading, optimizers, training, ONNX and safetensors
@@ -111,3 +112,4 @@ namespace io {}
 /// Saliency maps, activation and filter pictures, and the HTML report.
 namespace viz {}
 }  // namespace convnet
+#pragma GCC visibility pop

@@ -9,6 +9,7 @@
 
 #include "convnet/autograd/autograd.h"
 #include "convnet/core/error.h"
+#include "convnet/version.h"
 #include "io/onnx_export_internal.h"
 
 namespace convnet::io {

@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "convnet/ops/autocast.h"
+#include "convnet/version.h"
 #include "convnet/train/bench.h"
 
 namespace convnet::cli {

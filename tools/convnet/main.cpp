@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "convnet/core/error.h"
+#include "convnet/version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"convnet: build, train, evaluate and inspect convolutional neural networks (version " CONVNET_VERSION

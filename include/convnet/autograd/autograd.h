@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Define-by-run autograd (as torch.autograd). Every op that produces a tensor from inputs
 /// that require gradients attaches a Node to its output: the inputs, and a function that
@@ -81,3 +82,4 @@ void record(Tensor& out, const char* name, std::vector<Tensor> inputs, BackwardF
 }  // namespace autograd
 
 }  // namespace convnet
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Op tracing: while a Tracer is alive on a thread, every op called on that thread appends
 /// one TraceOp (its name, its tensor inputs, its output and the attributes that define it,
@@ -95,3 +96,4 @@ class Scope {
 };
 
 }  // namespace convnet::trace
+#pragma GCC visibility pop

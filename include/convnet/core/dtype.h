@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Element types and devices of tensors, with PyTorch's names.
 ///
@@ -135,3 +136,4 @@ bool cuda_built();
 int cuda_device_count();
 
 }  // namespace convnet
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// convnet::Error, the one exception type of the library, and the CONVNET_CHECK macro that
 /// throws it. Messages name the op or layer and the shapes or values involved, so a user
@@ -39,3 +40,4 @@ std::string cat(const Args&... args) {
   do {                                                           \
     if (!(cond)) throw ::convnet::Error(::convnet::detail::cat(__VA_ARGS__)); \
   } while (0)
+#pragma GCC visibility pop

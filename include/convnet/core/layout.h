@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Layout: how a backend arranges a tensor's elements in its storage, when not row-major.
 ///
@@ -46,3 +47,4 @@ class Layout {
 };
 
 }  // namespace convnet
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// A per-op time profile: while enabled, every kernel call dispatched through the kernel
 /// registry (and a few library steps outside it, e.g. the optimizer update) adds its wall
@@ -65,3 +66,4 @@ class Scope {
 };
 
 }  // namespace convnet::profiler
+#pragma GCC visibility pop

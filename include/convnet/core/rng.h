@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Explicit, seeded random numbers (the counterpart of torch.Generator): xoshiro256**
 /// seeded through splitmix64. The state is four 64-bit words (plus the cached second
@@ -73,3 +74,4 @@ Generator& default_generator();
 void manual_seed(uint64_t seed);
 
 }  // namespace convnet
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Shape, the sizes of a tensor's dimensions (torch.Size), and two helpers on it.
 #include <cstdint>
@@ -20,3 +21,4 @@ std::string shape_str(const Shape& s);
 int64_t shape_numel(const Shape& s);
 
 }  // namespace convnet
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Storage: the bytes behind one or more tensors (views share it), on one device. Buffers
 /// come from that device's allocator (memory::allocator(device)). The CPU's is a
@@ -129,3 +130,4 @@ class Storage {
 };
 
 }  // namespace convnet
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Tensor: a contiguous, row-major (NCHW for images) array of one DType on one Device that
 /// can take part in define-by-run autograd (torch.Tensor). A Tensor is a cheap handle:
@@ -397,3 +398,4 @@ class Tensor {
 };
 
 }  // namespace convnet
+#pragma GCC visibility pop

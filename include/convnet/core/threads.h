@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// The number of threads the CPU kernels use (as torch.set_num_threads /
 /// torch.get_num_threads). The kernels are OpenMP loops; the default is OpenMP's, all cores
@@ -14,3 +15,4 @@ void set_num_threads(int n);
 /// `omp_get_max_threads()`.
 int get_num_threads();
 }  // namespace convnet
+#pragma GCC visibility pop

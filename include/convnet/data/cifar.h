@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// CIFAR-10 and CIFAR-100 readers for the "binary version" of the data sets
 /// (https://www.cs.toronto.edu/~kriz/cifar.html), the layout that needs no Python:
@@ -62,3 +63,4 @@ const std::vector<std::string>& cifar100_fine_classes();
 const std::vector<std::string>& cifar100_coarse_classes();
 
 }  // namespace convnet::data
+#pragma GCC visibility pop

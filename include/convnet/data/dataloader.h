@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// DataLoader (as torch.utils.data.DataLoader): mini-batches of an in-memory Dataset, in
 /// order or shuffled, optionally augmented, normalized and mixed (MixUp/CutMix) by
@@ -128,3 +129,4 @@ class DataLoader {
 };
 
 }  // namespace convnet::data
+#pragma GCC visibility pop

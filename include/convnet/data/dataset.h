@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// An in-memory image classification data set (Dataset): all images in one (N, C, H, W)
 /// float32 tensor (pixel / 255 in [0, 1], until normalize()), one class index per image,
@@ -84,3 +85,4 @@ struct ChannelStats {
 ChannelStats channel_stats(const Dataset& d);
 
 }  // namespace convnet::data
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// One entry point (load_dataset) for every data set kind, as the CLI names them (--dataset KIND).
 ///
@@ -56,3 +57,4 @@ Dataset load_dataset(const DatasetSpec& spec, bool train, std::vector<std::strin
 const std::vector<std::string>& dataset_kinds();
 
 }  // namespace convnet::data
+#pragma GCC visibility pop

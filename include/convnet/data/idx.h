@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Readers for the idx format of MNIST and Fashion-MNIST (http://yann.lecun.com/exdb/mnist/),
 /// gzip'd or not (zlib's gzread reads both). All integers big-endian:
@@ -44,3 +45,4 @@ Dataset load_fashion_mnist(const std::string& dir, bool train);
 constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 
 }  // namespace convnet::data
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Decoding image files (PNG, JPEG, BMP, ... through stb_image) and the deterministic
 /// resizing used to bring them to a network's input size. Images are float (C, H, W) with
@@ -74,3 +75,4 @@ Image resize_to(const Image& img, int64_t size, const std::string& resize_mode);
 Tensor load_image(const std::string& path, int64_t channels, int64_t size, const std::string& resize_mode = "resize");
 
 }  // namespace convnet::data
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// A reader for a folder of images with one subfolder per class (torchvision's ImageFolder layout):
 /// \verbatim
@@ -44,3 +45,4 @@ Dataset load_image_folder(const std::string& root, const ImageFolderOptions& opt
                           std::vector<std::string>* warnings = nullptr);
 
 }  // namespace convnet::data
+#pragma GCC visibility pop

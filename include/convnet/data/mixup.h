@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Batch-level MixUp (Zhang et al. 2018) and CutMix (Yun et al. 2019), producing soft targets
 /// (N, K) for ops::cross_entropy(logits, soft_targets). Both pair sample i with sample
@@ -69,3 +70,4 @@ Tensor mix_batch(Tensor& x, const std::vector<int64_t>& y, int64_t K, double mix
                  Generator& gen, MixInfo* info = nullptr);
 
 }  // namespace convnet::data
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Data augmentation (Augment): per-sample, size-preserving random transforms of one float
 /// (C, H, W) image with values in [0, 1] (before normalization), as torchvision's
@@ -161,3 +162,4 @@ Box random_erasing_box(int64_t H, int64_t W, Generator& gen);
 void erase(float* img, int64_t C, int64_t H, int64_t W, const Box& box, float value = 0.f);
 
 }  // namespace convnet::data
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// InferenceSession: a trained network prepared once for deployment, then run many times.
 ///
@@ -141,3 +142,4 @@ class InferenceSession {
 };
 
 }  // namespace convnet
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// ONNX import: an .onnx file (as torch.onnx.export writes for image classifiers, opsets
 /// 13-17; older opsets' attribute forms are read too) becomes an nn::Module (OnnxModel) that
@@ -208,3 +209,4 @@ OnnxValue load_onnx_tensor(const std::string& path);
 std::vector<std::string> onnx_supported_ops();
 
 }  // namespace convnet::io
+#pragma GCC visibility pop

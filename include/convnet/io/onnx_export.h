@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// ONNX export: any nn::Module (a zoo model, a fine-tuned one, an imported ONNX graph)
 /// becomes an ONNX model (opset 13, IR version 7) that onnx.checker accepts with full
@@ -78,3 +79,4 @@ void export_onnx(nn::Module& model, const Shape& input_shape, const std::string&
 std::vector<std::string> onnx_exportable_ops();
 
 }  // namespace convnet::io
+#pragma GCC visibility pop

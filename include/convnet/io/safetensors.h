@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Reading and writing safetensors files (SafeTensors): 8-byte little-endian header length,
 /// a JSON header
@@ -48,3 +49,4 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
                       const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace convnet::io
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Loading and saving a module's parameters and buffers by name (torchvision state_dict
 /// keys) in safetensors files. Loading checks every name, shape and dtype and reports all
@@ -47,3 +48,4 @@ LoadReport load_weights(nn::Module& m, const std::string& path, bool strict = tr
 void save_weights(const nn::Module& m, const std::string& path, const std::map<std::string, std::string>& metadata = {});
 
 }  // namespace convnet::io
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// The classic deep CNNs before residual connections: AlexNet, VGG, Network in Network and
 /// the All-Convolutional Net, and ClassifierNet, the features / avgpool / classifier form
@@ -201,3 +202,4 @@ std::shared_ptr<nn::Sequential> allconv(const ModelArgs& args = {});
 void to_fully_convolutional(nn::Module& model);
 
 }  // namespace convnet::models
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// DenseNet (Huang et al., "Densely Connected Convolutional Networks", CVPR 2017), the
 /// BC form (bottleneck layers + compression 0.5), with its building blocks (DenseLayer,
@@ -180,3 +181,4 @@ std::shared_ptr<DenseNet> densenet201(const ModelArgs& args = {});
 std::shared_ptr<DenseNet> densenet_bc_100_12(const ModelArgs& args = {});
 
 }  // namespace convnet::models
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// GoogLeNet / Inception v1 (Szegedy et al., "Going Deeper with Convolutions", CVPR 2015)
 /// exactly as torchvision 0.14 builds it with googlenet(weights=None, aux_logits=False,
@@ -168,3 +169,4 @@ class GoogLeNet : public nn::Module {
 std::shared_ptr<GoogLeNet> googlenet(const ModelArgs& args = {}, const GoogLeNetOptions& opt = {});
 
 }  // namespace convnet::models
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// LeNet-5 (LeCun et al. 1998) for 28x28 (padded by 2 to the original 32x32 geometry)
 /// or 32x32 inputs, 1 or 3 channels:
@@ -32,3 +33,4 @@ std::shared_ptr<nn::Sequential> lenet5(const ModelArgs& args = {});
 std::shared_ptr<nn::Sequential> lenet5_classic(const ModelArgs& args = {});
 
 }  // namespace convnet::models
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// MobileNetV2 (Sandler et al. 2018, "MobileNetV2: Inverted Residuals and Linear
 /// Bottlenecks"), exactly torchvision 0.14's models/mobilenetv2.py, with its building
@@ -113,3 +114,4 @@ class MobileNetV2 : public nn::Module {
 std::shared_ptr<MobileNetV2> mobilenet_v2(const ModelArgs& args = {});
 
 }  // namespace convnet::models
+#pragma GCC visibility pop

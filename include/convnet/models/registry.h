@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// The model zoo: every model is created by name with the same arguments (ModelArgs), and
 /// each name has a ModelInfo entry (description, smallest and natural input size, whether
@@ -66,3 +67,4 @@ std::vector<std::string> names();
 nn::ModulePtr create(const std::string& name, const ModelArgs& args = {});
 
 }  // namespace convnet::models
+#pragma GCC visibility pop

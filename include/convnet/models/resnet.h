@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// The ResNet family: torchvision's ImageNet ResNets, the CIFAR ResNets of He et al. and the
 /// CIFAR Wide ResNets, with their residual blocks.
@@ -387,3 +388,4 @@ std::shared_ptr<WideResNet> wide_resnet_cifar(int64_t depth, int64_t widen_facto
                                               const ModelArgs& args = {});
 
 }  // namespace convnet::models
+#pragma GCC visibility pop

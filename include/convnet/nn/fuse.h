@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Inference-time folding of BatchNorm into the convolution before it.
 ///
@@ -72,3 +73,4 @@ struct FoldedPair {
 std::vector<FoldedPair> fold_batch_norms(Module& model, const Shape& input_shape);
 
 }  // namespace convnet::nn
+#pragma GCC visibility pop

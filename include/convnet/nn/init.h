@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Weight initialization as torch.nn.init. Fans of a weight (OC, C, KH, KW) or (out, in):
 /// `fan_in = C*KH*KW`, `fan_out = OC*KH*KW`.
@@ -99,3 +100,4 @@ void trunc_normal_(Tensor& t, double mean = 0.0, double std = 1.0, double a = -2
 void default_weight_init_(Tensor& w, Tensor& b, Generator& gen = default_generator());
 
 }  // namespace convnet::nn::init
+#pragma GCC visibility pop

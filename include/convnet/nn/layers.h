@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// The layers of a CNN course as modules (torch.nn's Conv2d, Linear, BatchNorm1d/2d,
 /// pooling, Dropout, activations, Flatten, Softmax); each forward() is one op call (see the
@@ -438,3 +439,4 @@ class LogSoftmax : public Module {
 };
 
 }  // namespace convnet::nn
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Module: a layer or a network (torch.nn.Module). Holds named parameters (trainable
 /// tensors), named buffers (state such as BatchNorm running statistics) and named child
@@ -165,3 +166,4 @@ class Module {
 using ModulePtr = std::shared_ptr<Module>;
 
 }  // namespace convnet::nn
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Sequential: a module that runs its children one after the other, as torch.nn.Sequential.
 #include <memory>
@@ -48,3 +49,4 @@ class Sequential : public Module {
 };
 
 }  // namespace convnet::nn
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// A model summary (as torchinfo.summary): one row per leaf layer in call order, with its
 /// output shape, parameters and multiply-accumulates, and totals. MACs count convolutions
@@ -48,3 +49,4 @@ struct Summary {
 Summary summarize(Module& m, const Shape& input_chw);
 
 }  // namespace convnet::nn
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Elementwise activations, as torch.nn.functional (relu, leaky_relu, relu6, tanh,
 /// sigmoid), and the guided-backpropagation switch for relu. y has x's shape.
@@ -70,3 +71,4 @@ class GuidedReluGuard {
 bool guided_relu_enabled();
 
 }  // namespace convnet::ops
+#pragma GCC visibility pop

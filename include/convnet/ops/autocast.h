@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Mixed precision, as torch.autocast: while a guard is alive on this thread, the ops that
 /// dominate a CNN's time compute in a reduced precision, and the ones that need the range or
@@ -67,3 +68,4 @@ DType parse_precision(const std::string& s);
 std::string precision_note(DType t);
 
 }  // namespace convnet
+#pragma GCC visibility pop

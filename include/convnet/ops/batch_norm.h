@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// batch_norm: batch normalization (Ioffe & Szegedy, 2015), as torch.nn.functional.batch_norm.
 /// \code{.unparsed}
@@ -38,3 +39,4 @@ namespace convnet::ops {
 Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, const Tensor& weight, const Tensor& bias,
                   bool training, double momentum = 0.1, double eps = 1e-5, const std::string& layer = "batch_norm");
 }  // namespace convnet::ops
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Broadcasting, as torch.broadcast_shapes / torch.broadcast_to (NumPy rules): shapes are
 /// aligned at their last dimension; two sizes agree if they are equal or one of them is 1,
@@ -35,3 +36,4 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const std::string& layer 
 Tensor broadcast_to(const Tensor& x, const Shape& shape, const std::string& layer = "broadcast_to");
 
 }  // namespace convnet::ops
+#pragma GCC visibility pop

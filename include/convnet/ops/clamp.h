@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// clamp: `y = min(max(x, lo), hi)` elementwise, as torch.clamp (ONNX Clip); y has x's shape.
 /// `d/dx = [lo <= x <= hi]` (1 on the bounds, as PyTorch).
@@ -20,3 +21,4 @@ namespace convnet::ops {
 Tensor clamp(const Tensor& x, double lo, double hi, const std::string& layer = "clamp");
 
 }  // namespace convnet::ops
+#pragma GCC visibility pop

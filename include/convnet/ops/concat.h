@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// concat: joins tensors along dimension `dim`, as torch.cat (DenseNet's feature maps).
 /// \code{.unparsed}
@@ -26,3 +27,4 @@ namespace convnet::ops {
 Tensor concat(const std::vector<Tensor>& xs, int64_t dim = 1, const std::string& layer = "concat");
 
 }  // namespace convnet::ops
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// conv2d: 2-D cross-correlation, as torch.nn.functional.conv2d, with its arguments
 /// (Padding, Conv2dArgs) and the inference-only fused form (ConvEpilogue, conv2d_fused).
@@ -106,3 +107,4 @@ Tensor conv2d_fused(const Tensor& x, const Tensor& weight, const Tensor& bias, c
 }  // namespace ops
 
 }  // namespace convnet
+#pragma GCC visibility pop

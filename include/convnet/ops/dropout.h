@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Inverted dropout (Srivastava et al., 2014), as torch.nn.functional.dropout / dropout2d.
 /// In training each element (dropout) or each whole channel (dropout2d) is zeroed with
@@ -32,3 +33,4 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen);
 ///       4-D (naming its shape), of a non-floating dtype, or not on the CPU.
 Tensor dropout2d(const Tensor& x, double p, bool training, Generator& gen);
 }  // namespace convnet::ops
+#pragma GCC visibility pop

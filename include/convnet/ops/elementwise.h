@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Elementwise arithmetic and full reductions, as torch (no broadcasting: the two
 /// operands of a binary op have the same shape, as in a residual add; see broadcast.h).
@@ -74,3 +75,4 @@ inline Tensor operator*(const Tensor& a, float s) {
   return ops::mul(a, s);
 }
 }  // namespace convnet
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// linear: a fully connected layer, as torch.nn.functional.linear.
 /// \code{.unparsed}
@@ -28,3 +29,4 @@ namespace convnet::ops {
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const std::string& layer = "linear");
 
 }  // namespace convnet::ops
+#pragma GCC visibility pop

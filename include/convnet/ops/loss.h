@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Classification and regression losses, as torch.nn.functional (PyTorch 1.13 semantics).
 /// \code{.unparsed}
@@ -69,3 +70,4 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction r = Reducti
 
 }  // namespace ops
 }  // namespace convnet
+#pragma GCC visibility pop

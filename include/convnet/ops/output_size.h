@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// conv_output_size: the output-size rule shared by convolution and pooling.
 #include <cstdint>
@@ -16,3 +17,4 @@ int64_t conv_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad
                          int64_t dilation = 1, bool ceil_mode = false);
 
 }  // namespace convnet
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// constant_pad: pads (or, with negative amounts, crops) every dimension of a tensor with a
 /// constant, as torch.nn.functional.pad(x, p, mode="constant", value=v) and ONNX Pad.
@@ -32,3 +33,4 @@ Tensor constant_pad(const Tensor& x, const std::vector<std::array<int64_t, 2>>& 
                     const std::string& layer = "constant_pad");
 
 }  // namespace convnet::ops
+#pragma GCC visibility pop

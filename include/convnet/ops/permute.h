@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// permute: reorders the dimensions of a tensor, as torch.permute (ONNX Transpose).
 /// \code{.unparsed}
@@ -32,3 +33,4 @@ Tensor permute(const Tensor& x, const std::vector<int64_t>& dims, const std::str
 Tensor transpose2d(const Tensor& x, const std::string& layer = "transpose");
 
 }  // namespace convnet::ops
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// 2-D pooling (max, average, adaptive, global), as torch.nn.functional's max_pool2d,
 /// avg_pool2d, adaptive_avg_pool2d and adaptive_max_pool2d, and the arguments of max and
@@ -96,3 +97,4 @@ Tensor global_max_pool2d(const Tensor& x, const std::string& layer = "global_max
 }  // namespace ops
 
 }  // namespace convnet
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// softmax and log_softmax along one dimension of a tensor of any rank, as
 /// torch.softmax / torch.log_softmax; y has x's shape. dim < 0 counts from the end.
@@ -31,3 +32,4 @@ Tensor softmax(const Tensor& x, int64_t dim = -1);
 Tensor log_softmax(const Tensor& x, int64_t dim = -1);
 
 }  // namespace convnet::ops
+#pragma GCC visibility pop

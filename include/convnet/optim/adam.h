@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Adam (torch.optim.Adam) and AdamW (torch.optim.AdamW), per parameter with step t:
 /// \verbatim
@@ -126,3 +127,4 @@ class AdamW : public Adam {
 };
 
 }  // namespace convnet::optim
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Loss scaling for float16 mixed precision, as torch.cuda.amp.GradScaler.
 ///
@@ -78,3 +79,4 @@ class GradScaler {
 };
 
 }  // namespace convnet::optim
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Learning-rate schedules, as torch.optim.lr_scheduler. A scheduler drives one optimizer:
 /// at construction it sets the lr of step 0 (PyTorch's initial step), and each step()
@@ -201,3 +202,4 @@ class LinearWarmup : public LRScheduler {
 };
 
 }  // namespace convnet::optim
+#pragma GCC visibility pop

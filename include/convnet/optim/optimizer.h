@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Optimizer: the base of SGD, Adam and AdamW. It holds the parameters (Tensor handles
 /// that share storage with the model) and one learning rate; step() updates every
@@ -95,3 +96,4 @@ class Optimizer {
 };
 
 }  // namespace convnet::optim
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// SGD with momentum, dampening, L2 weight decay and Nesterov momentum, as torch.optim.SGD:
 /// \verbatim
@@ -69,3 +70,4 @@ class SGD : public Optimizer {
 };
 
 }  // namespace convnet::optim
+#pragma GCC visibility pop

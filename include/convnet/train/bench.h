@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Throughput of a zoo model (or an ONNX file), measured like shared/bench/pytorch_peer.py:
 /// random inputs, 3 warm-up steps, then as many steps as fit in `seconds`. A training step is
@@ -82,3 +83,4 @@ BenchResult benchmark(const BenchConfig& cfg);
 std::string format_profile(const BenchResult& r);
 
 }  // namespace convnet::train
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Training checkpoints (format "convnet-checkpoint" version 1, see docs/formats.md): one
 /// safetensors file per checkpoint, so that one atomic rename commits all of it.
@@ -121,3 +122,4 @@ void load_weights_into(nn::Module& m, const std::map<std::string, Tensor>& weigh
 void write_file_atomic(const std::string& path, const std::string& content);
 
 }  // namespace convnet::train
+#pragma GCC visibility pop

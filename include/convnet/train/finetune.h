@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Fine-tuning (transfer learning): a pretrained model gets a new classifier head for the
 /// new task's classes and trains only part of its parameters. `convnet finetune` and
@@ -117,3 +118,4 @@ nn::ModulePtr create_model(const TrainConfig& c, const models::ModelArgs& args);
 nn::ModulePtr pretrained_model(const TrainConfig& c, const models::ModelArgs& args, std::string& note);
 
 }  // namespace convnet::train
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Inputs prepared the way a checkpoint's model was trained, shared by `convnet eval`,
 /// `predict`, `visualize` and `report`: image files (channels, size, normalization) and
@@ -50,3 +51,4 @@ data::Dataset load_checkpoint_split(const Checkpoint& ck, const std::string& spl
                                     const std::string& data_dir = "");
 
 }  // namespace convnet::train
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// The training configuration (TrainConfig), one declaration per option.
 ///
@@ -259,3 +260,4 @@ const std::vector<OptionInfo>& train_options();
 std::string option_flag(const OptionInfo& o);
 
 }  // namespace convnet::train
+#pragma GCC visibility pop

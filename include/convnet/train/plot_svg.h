@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Standalone SVG line charts (no script, no external style): the learning curves of a run.
 #include <string>
@@ -39,3 +40,4 @@ std::vector<std::pair<std::string, std::string>> training_plot_svgs(const std::v
 void write_training_plots(const std::string& run_dir, const std::vector<EpochStats>& history);
 
 }  // namespace convnet::train
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// The training loop behind `convnet train`: a model from the zoo, a dataset (any kind of
 /// data::load_dataset), an optimizer and a schedule, validation every epoch, checkpoints in
@@ -159,3 +160,4 @@ std::string config_to_json(const TrainConfig& cfg);
 TrainConfig config_from_json(const std::string& json, const std::string& what);
 
 }  // namespace convnet::train
+#pragma GCC visibility pop

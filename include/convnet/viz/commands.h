@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// `convnet visualize` as library calls: each writes its PNG pictures into an output
 /// directory and adds them to that directory's index.html (a page linking every picture
@@ -102,3 +103,4 @@ int64_t auto_zoom(int64_t H, int64_t W, int64_t target = 160);
 std::string html_escape(const std::string& s);
 
 }  // namespace convnet::viz
+#pragma GCC visibility pop

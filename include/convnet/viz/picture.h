@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// 8-bit RGB pictures for "what a CNN sees": colormaps that state their scale, grids of
 /// tiles, heat-map overlays, and PNG encoding (stb_image_write; its one definition in the
@@ -123,3 +124,4 @@ std::string png_data_uri(const Picture& p);
 std::string base64(const std::string& bytes);
 
 }  // namespace convnet::viz
+#pragma GCC visibility pop

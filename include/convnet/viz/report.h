@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// `convnet report RUN_DIR`: one self-contained HTML page about a training run, readable
 /// offline (inline SVG, CSS and script; pictures as base64 data URIs; nothing fetched):
@@ -48,3 +49,4 @@ struct ReportResult {
 ReportResult write_report(const std::string& run_dir, const ReportOptions& options = {});
 
 }  // namespace convnet::viz
+#pragma GCC visibility pop

@@ -1,4 +1,5 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// "What a CNN sees": the numbers behind the pictures of `convnet visualize`.
 /// - kernels: the weights of a convolution layer, one tile per filter (and input channel);
@@ -135,3 +136,4 @@ GradCam grad_cam(nn::Module& model, const Tensor& x, int64_t cls, const std::str
 Tensor gradient_magnitude(const Tensor& grad);
 
 }  // namespace convnet::viz
+#pragma GCC visibility pop
