@@ -65,7 +65,8 @@ std::vector<double> EvalResult::per_class_accuracy() const {
   return acc;
 }
 
-EvalResult evaluate_full(nn::Module& model, const data::Dataset& d, int64_t batch_size, bool tta_flip) {
+EvalResult evaluate_full(nn::Module& model, const data::Dataset& d, int64_t batch_size, bool tta_flip,
+                         const std::function<void(int64_t done, int64_t total)>& on_batch) {
   CONVNET_CHECK(batch_size > 0, "evaluate: batch size must be positive, got ", batch_size);
   EvalResult r;
   r.n = d.size();
@@ -100,6 +101,7 @@ EvalResult evaluate_full(nn::Module& model, const data::Dataset& d, int64_t batc
       loss -= row[y];
       ++r.confusion[y * K + pred];
     }
+    if (on_batch) on_batch(b0 + B, r.n);
   }
   r.loss = loss / static_cast<double>(r.n);
   r.top1 = static_cast<double>(top1) / static_cast<double>(r.n);

@@ -1,7 +1,10 @@
 // convnet eval
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "convnet/core/error.h"
@@ -10,6 +13,7 @@
 #include "convnet/train/checkpoint.h"
 #include "convnet/train/inputs.h"
 #include "convnet/train/metrics.h"
+#include "progress.h"
 
 namespace convnet::cli {
 
@@ -18,6 +22,7 @@ struct EvalOptions {
   std::string checkpoint, dataset, data_dir, split = "test", tta, png, precision;
   int64_t batch_size = 1000;
   int threads = 0;
+  DisplayOptions display;
 };
 
 int run_eval(const EvalOptions& o) {
@@ -26,23 +31,53 @@ int run_eval(const EvalOptions& o) {
   auto model = train::model_from_checkpoint(ck);
   const data::Dataset d = train::load_checkpoint_split(ck, o.split, o.dataset, o.data_dir);
   const bool flip = (o.tta.empty() ? ck.config.aug.tta : o.tta) == "flip";
-  std::printf("checkpoint %s: %s after epoch %lld, %lld classes\n", ck.path.c_str(), ck.config.model.model.c_str(),
-              (long long)ck.epoch, (long long)ck.model_args.num_classes);
-  std::printf("evaluating on the %s split of %s (%lld images)%s\n", o.split.c_str(),
-              (o.dataset.empty() ? ck.config.data.dataset : o.dataset).c_str(), (long long)d.size(),
-              flip ? " with flip test-time augmentation" : "");
+  // --quiet: the three result lines only; --log-format json: one JSON line.
+  const bool all = !o.display.quiet && !o.display.json();
+  if (all) {
+    std::printf("checkpoint %s: %s after epoch %lld, %lld classes\n", ck.path.c_str(), ck.config.model.model.c_str(),
+                (long long)ck.epoch, (long long)ck.model_args.num_classes);
+    std::printf("evaluating on the %s split of %s (%lld images)%s\n", o.split.c_str(),
+                (o.dataset.empty() ? ck.config.data.dataset : o.dataset).c_str(), (long long)d.size(),
+                flip ? " with flip test-time augmentation" : "");
+    std::fflush(stdout);
+  }
   // The precision the run trained (and validated) in, unless --precision says otherwise.
   const std::string precision = o.precision.empty() ? ck.config.compute.precision : o.precision;
+  Progress progress = Progress::for_stdout(o.display);
+  const auto start = std::chrono::steady_clock::now();
   const train::EvalResult r = [&] {
     autocast guard(parse_precision(precision));
-    return train::evaluate_full(*model, d, o.batch_size, flip);
+    return train::evaluate_full(*model, d, o.batch_size, flip, [&](int64_t done, int64_t total) {
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      progress.step("eval", 0, done, total, -1, s > 0 ? static_cast<double>(done) / s : 0);
+    });
   }();
-  if (precision != "fp32") std::printf("computed in %s (--precision fp32 for float32)\n", precision.c_str());
+  progress.clear();
+  const auto names = ck.class_names.empty() ? d.class_names : ck.class_names;
+  const auto acc = r.per_class_accuracy();
+  std::string png = o.png;
+  if (png.empty())
+    png = (std::filesystem::path(ck.path).parent_path() /
+           ("confusion-" + std::filesystem::path(ck.path).stem().string() + "-" + o.split + ".png"))
+              .string();
+  train::write_confusion_png(png, r);
+  if (o.display.json()) {
+    nlohmann::ordered_json j;
+    j["checkpoint"] = ck.path, j["split"] = o.split, j["images"] = r.n, j["precision"] = precision;
+    j["top1"] = r.top1, j["top5"] = r.top5, j["loss"] = r.loss;
+    nlohmann::ordered_json per = nlohmann::ordered_json::array();
+    for (int64_t k = 0; k < r.num_classes; ++k)
+      per.push_back(std::isnan(acc[k]) ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(acc[k]));
+    j["per_class_accuracy"] = per;
+    j["confusion_png"] = png;
+    std::printf("%s\n", j.dump().c_str());
+    return 0;
+  }
+  if (all && precision != "fp32") std::printf("computed in %s (--precision fp32 for float32)\n", precision.c_str());
   std::printf("top-1 accuracy: %.2f%%\ntop-5 accuracy: %.2f%%\nmean cross entropy: %.4f\n", 100 * r.top1, 100 * r.top5,
               r.loss);
-  const auto names = ck.class_names.empty() ? d.class_names : ck.class_names;
+  if (!all) return 0;
   std::printf("per-class accuracy:\n");
-  const auto acc = r.per_class_accuracy();
   for (int64_t k = 0; k < r.num_classes; ++k) {
     int64_t total = 0;
     for (int64_t p = 0; p < r.num_classes; ++p) total += r.confusion[k * r.num_classes + p];
@@ -53,12 +88,6 @@ int run_eval(const EvalOptions& o) {
       std::printf("  %3lld %-20s %7.2f%%  (%lld images)\n", (long long)k, name.c_str(), 100 * acc[k], (long long)total);
   }
   std::printf("%s", train::confusion_text(r, names).c_str());
-  std::string png = o.png;
-  if (png.empty())
-    png = (std::filesystem::path(ck.path).parent_path() /
-           ("confusion-" + std::filesystem::path(ck.path).stem().string() + "-" + o.split + ".png"))
-              .string();
-  train::write_confusion_png(png, r);
   std::printf("confusion matrix picture: %s\n", png.c_str());
   return 0;
 }
@@ -90,6 +119,7 @@ Command add_eval(CLI::App& app) {
                  "fp32, bf16 or fp16 (mixed precision, see `convnet train --help`); default: the precision the "
                  "checkpoint was trained in")
       ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
+  add_display_options(ev, o->display);
   return {ev, [o] { return run_eval(*o); }};
 }
 

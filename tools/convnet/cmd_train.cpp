@@ -1,6 +1,4 @@
 // convnet train
-#include <unistd.h>
-
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -12,7 +10,9 @@
 #include "commands.h"
 #include "convnet/data/datasets.h"
 #include "convnet/train/checkpoint.h"
+#include "convnet/train/metrics.h"
 #include "convnet/train/trainer.h"
+#include "progress.h"
 #include "train_cli.h"
 
 namespace convnet::cli {
@@ -24,34 +24,6 @@ std::string fmt(const char* f, double v) {
   std::snprintf(buf, sizeof buf, f, v);
   return buf;
 }
-
-// A one-line progress bar on a terminal; a few plain lines per epoch otherwise.
-struct Progress {
-  bool tty = isatty(fileno(stderr));
-  int64_t last_quarter = -1;
-  void step(const train::StepInfo& s) {
-    if (tty) {
-      const int width = 30;
-      const int filled = static_cast<int>(width * s.step / s.steps_per_epoch);
-      std::fprintf(stderr, "\repoch %lld [%s%s] %lld/%lld loss %.4f lr %.4g %.0f img/s ", (long long)s.epoch,
-                   std::string(filled, '=').c_str(), std::string(width - filled, ' ').c_str(), (long long)s.step,
-                   (long long)s.steps_per_epoch, s.loss, s.lr, s.images_per_second);
-      std::fflush(stderr);
-    } else {
-      const int64_t quarter = 4 * s.step / s.steps_per_epoch;
-      if (quarter != last_quarter && quarter < 4) {
-        last_quarter = quarter;
-        if (quarter > 0)
-          std::fprintf(stderr, "epoch %lld: step %lld/%lld loss %.4f %.0f img/s\n", (long long)s.epoch,
-                       (long long)s.step, (long long)s.steps_per_epoch, s.loss, s.images_per_second);
-      }
-    }
-  }
-  void epoch_done() {
-    if (tty) std::fprintf(stderr, "\r%100s\r", "");
-    last_quarter = -1;
-  }
-};
 
 // The options given on the command line, by their keys in the checkpoint's configuration.
 std::set<std::string> explicitly_set(const TrainCli& t) {
@@ -69,40 +41,54 @@ int run_training(const TrainCli& t) {
   // Validation is on the test set unless part of the training set is held out: the
   // per-epoch line says which.
   const char* val_name = cfg.data.val_split > 0 ? "val" : "test";
-  Progress progress;
+  const DisplayOptions& d = t.display;
+  Progress progress = Progress::for_stdout(d);
+  progress.set_epochs(1, cfg.optim.epochs);
+  // With --log-format json stdout carries only the epochs' JSON lines.
+  std::FILE* info = d.json() ? stderr : stdout;
   train::Callbacks cb;
-  cb.on_step = [&](const train::StepInfo& s) { progress.step(s); };
+  cb.on_step = [&](const train::StepInfo& s) {
+    progress.step("epoch", s.epoch, s.step, s.steps_per_epoch, s.loss, s.images_per_second);
+  };
   cb.on_info = [&](const std::string& s) {
-    progress.epoch_done();
-    std::printf("%s\n", s.c_str());
-    std::fflush(stdout);
+    progress.clear();
+    if (d.quiet) return;
+    std::fprintf(info, "%s\n", s.c_str());
+    std::fflush(info);
   };
   cb.on_epoch = [&](const train::EpochStats& e) {
-    progress.epoch_done();
-    std::printf(
-        "epoch %lld/%lld  train loss %.4f  train acc %s  %s loss %.4f  %s acc %s%s  lr %.4g  %.0f img/s  %.1fs\n",
-        (long long)e.epoch, (long long)cfg.optim.epochs, e.train_loss, fmt("%.2f%%", 100 * e.train_acc).c_str(),
-        val_name, e.val_loss, val_name, fmt("%.2f%%", 100 * e.val_acc).c_str(), e.best ? " (best)" : "", e.lr,
-        e.images_per_second, e.seconds);
+    progress.epoch_done(e.seconds);
+    if (d.json()) {
+      std::fputs(train::metrics_jsonl({e}).c_str(), stdout);
+    } else {
+      std::printf(
+          "epoch %lld/%lld  train loss %.4f  train acc %s  %s loss %.4f  %s acc %s%s  lr %.4g  %.0f img/s  %.1fs\n",
+          (long long)e.epoch, (long long)cfg.optim.epochs, e.train_loss, fmt("%.2f%%", 100 * e.train_acc).c_str(),
+          val_name, e.val_loss, val_name, fmt("%.2f%%", 100 * e.val_acc).c_str(), e.best ? " (best)" : "", e.lr,
+          e.images_per_second, e.seconds);
+    }
     std::fflush(stdout);
   };
   const std::string where = cfg.data.dataset + (cfg.data.data_dir.empty() ? "" : " " + cfg.data.data_dir);
   const std::string warmup =
       cfg.sched.warmup > 0 ? " after " + std::to_string(cfg.sched.warmup) + " warmup epochs" : "";
-  std::printf("training %s on %s: %lld epochs, batch %lld, %s lr %.4g, schedule %s%s, seed %llu\n",
-              cfg.model.model.c_str(), where.c_str(), (long long)cfg.optim.epochs, (long long)cfg.optim.batch_size,
-              cfg.optim.optimizer.c_str(), cfg.optim.lr, cfg.sched.schedule.c_str(), warmup.c_str(),
-              (unsigned long long)cfg.compute.seed);
-  std::fflush(stdout);
+  if (!d.quiet)
+    std::fprintf(info, "training %s on %s: %lld epochs, batch %lld, %s lr %.4g, schedule %s%s, seed %llu\n",
+                 cfg.model.model.c_str(), where.c_str(), (long long)cfg.optim.epochs, (long long)cfg.optim.batch_size,
+                 cfg.optim.optimizer.c_str(), cfg.optim.lr, cfg.sched.schedule.c_str(), warmup.c_str(),
+                 (unsigned long long)cfg.compute.seed);
+  std::fflush(info);
   auto result = train::train(cfg, cb);
-  std::printf("checkpoints: %s/%s (last), %s/%s (best validation accuracy %.2f%%, epoch %lld)\n",
-              result.run_dir.c_str(), train::kLastCheckpoint, result.run_dir.c_str(), train::kBestCheckpoint,
-              100 * result.best_val_acc, (long long)result.best_epoch);
+  progress.clear();
+  if (!d.quiet)
+    std::fprintf(info, "checkpoints: %s/%s (last), %s/%s (best validation accuracy %.2f%%, epoch %lld)\n",
+                 result.run_dir.c_str(), train::kLastCheckpoint, result.run_dir.c_str(), train::kBestCheckpoint,
+                 100 * result.best_val_acc, (long long)result.best_epoch);
   if (!result.has_test)
-    std::printf("no test split; final validation accuracy: %.2f%%\n", 100 * result.test_acc);
+    std::fprintf(info, "no test split; final validation accuracy: %.2f%%\n", 100 * result.test_acc);
   else
-    std::printf("final test accuracy: %.2f%%  (%s, %lld epochs, wall time %.1f s)\n", 100 * result.test_acc,
-                cfg.model.model.c_str(), (long long)cfg.optim.epochs, result.seconds);
+    std::fprintf(info, "final test accuracy: %.2f%%  (%s, %lld epochs, wall time %.1f s)\n", 100 * result.test_acc,
+                 cfg.model.model.c_str(), (long long)cfg.optim.epochs, result.seconds);
   return 0;
 }
 
@@ -201,6 +187,7 @@ std::map<std::string, CLI::Option*> add_training_options(TrainCli& t, bool finet
     t.keys[opt] = o.key;
     made[o.key] = opt;
   }
+  add_display_options(t.app, t.display);
   return made;
 }
 

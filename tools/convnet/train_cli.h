@@ -6,6 +6,7 @@
 #include <string>
 
 #include "convnet/train/trainer.h"
+#include "progress.h"
 
 namespace convnet::cli {
 
@@ -14,6 +15,7 @@ struct TrainCli {
   CLI::App* app = nullptr;
   // Each CLI option and the key of the TrainConfig option it sets (train/options.h).
   std::map<const CLI::Option*, std::string> keys;
+  DisplayOptions display;  // --quiet, --log-format (not part of the training configuration)
 };
 
 // The options of train/options.h on t.app, with their defaults, help and checks; those of

@@ -1,8 +1,10 @@
 #pragma once
+#pragma GCC visibility push(default)
 /// \file
 /// Evaluation metrics (top-k accuracy, per-class accuracy, confusion matrix, mean cross
 /// entropy), flip test-time augmentation, and the per-epoch metrics log of a run.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -45,10 +47,12 @@ struct EvalResult {
 /// The prediction is the first maximum of the scores, as torch.argmax.
 /// \pre  `batch_size` > 0; the labels of `d` are in [0, K) for the model's K outputs.
 /// \post Returns the metrics (all zero for an empty dataset); the model's train/eval mode is
-///       what it was; no autograd graph is recorded.
+///       what it was; no autograd graph is recorded. `on_batch(done, total)`, when given, is
+///       called after each batch with the number of images done so far (a progress display).
 /// \throws convnet::Error when `batch_size` is not positive, or a label is outside the
 ///         model's classes (naming the label and the image index).
-EvalResult evaluate_full(nn::Module& model, const data::Dataset& d, int64_t batch_size = 1000, bool tta_flip = false);
+EvalResult evaluate_full(nn::Module& model, const data::Dataset& d, int64_t batch_size = 1000, bool tta_flip = false,
+                         const std::function<void(int64_t done, int64_t total)>& on_batch = {});
 
 /// The confusion matrix as aligned text: rows true classes, columns predictions (by
 /// index); each row ends with the class's accuracy (or "-" without images) and its name.
@@ -80,3 +84,4 @@ std::string metrics_jsonl(const std::vector<EpochStats>& history);
 void write_metrics_log(const std::string& run_dir, const std::vector<EpochStats>& history);
 
 }  // namespace convnet::train
+#pragma GCC visibility pop
