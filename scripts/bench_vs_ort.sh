@@ -43,10 +43,10 @@ for spec in ${MODELS//,/ }; do
   onnx="$tmp/$model.onnx"
   classes=10
   [ "$size" -ge 224 ] && classes=1000  # the ImageNet head at the ImageNet size
-  "$CONVNET" export "$model" --input-size "$size" --in-channels 3 --num-classes "$classes" --onnx "$onnx" >/dev/null
+  "$CONVNET" export "$model" --input-size "$size" --in-channels 3 --num-classes "$classes" --onnx "$onnx" >/dev/null 2>&1
   for batch in ${BATCHES//,/ }; do
     ours=$("$CONVNET" bench --onnx "$onnx" --mode infer --batch "$batch" --threads "$THREADS" --seconds "$SECONDS_" |
-           field images_per_second)
+           field images_per_s)
     theirs=$("$ORT_PY" python/bench/ort_bench.py "$onnx" --batch "$batch" --threads "$THREADS" --seconds "$SECONDS_" |
              field images_per_second)
     ratio=$(awk -v a="$ours" -v b="$theirs" 'BEGIN { printf "%.2fx", a / b }')
