@@ -33,6 +33,15 @@ if grep -rnE '#include\s*[<"](dnnl|oneapi|google/|onnx/|CLI/|nlohmann/|kernels/|
   fail "an installed header includes a private or third-party header"
 fi
 
+step "every public header exports its names and is in the umbrella header"
+for h in $(cd "$prefix/include" && find convnet -name '*.h' | sort); do
+  [ "$(sed -n 2p "$prefix/include/$h")" = "#pragma GCC visibility push(default)" ] &&
+    [ "$(tail -n 1 "$prefix/include/$h")" = "#pragma GCC visibility pop" ] ||
+    fail "$h does not open with '#pragma GCC visibility push(default)' (line 2) and end with the pop: its names would be hidden in libconvnet.so"
+  [ "$h" = convnet/convnet.h ] || grep -q "#include \"$h\"" "$prefix/include/convnet/convnet.h" ||
+    fail "convnet/convnet.h does not include $h"
+done
+
 if [ -e "$libdir/libconvnet.so" ]; then
   step "exported symbols"
   nm -DC --defined-only "$libdir/libconvnet.so" | awk '{ $1=""; $2=""; print }' >"$tmp/exports.txt"
