@@ -21,8 +21,10 @@ class Error : public std::runtime_error {
 };
 
 namespace detail {
+// Hidden: each binary keeps its own instantiations (the library would otherwise export one
+// per message shape of CONVNET_CHECK).
 template <class... Args>
-std::string cat(const Args&... args) {
+__attribute__((visibility("hidden"))) std::string cat(const Args&... args) {
   std::ostringstream os;
   (os << ... << args);
   return os.str();
