@@ -1,6 +1,8 @@
 # convnet: the two commands of README.md.
 #   make demo   install packages, build, train LeNet-5 on Fashion-MNIST, print test accuracy
 #   make test   install packages, build, run every test (ctest)
+#   make fuzz SECONDS=N   every loader's libFuzzer target for N seconds (clang, ASan, UBSan)
+#   make test-sanitize   the tests under ASan and UBSan
 #   make docs   the API reference (Doxygen) in build/docs/html
 #   make install PREFIX=DIR   the library, headers, CMake package and CLI
 #   make transfer-study   the transfer-learning study of README.md (LeNet-5, Fashion-MNIST)
@@ -8,7 +10,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: all deps build demo test bench docs install clean transfer-study
+.PHONY: all deps build demo test test-sanitize bench docs install fuzz clean transfer-study
 
 all: build
 
@@ -34,6 +36,25 @@ bench: build
 transfer-study: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j$(JOBS) --target convnet
 	./scripts/transfer_study.sh --build $(BUILD) --update-docs
+
+# The unit, parity and e2e tests built with ASan and UBSan in $(BUILD)-sanitize (slow: about
+# three times the plain run); scripts/sanitize.supp explains each suppression.
+test-sanitize: deps
+	cmake -S . -B $(BUILD)-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONVNET_SANITIZE=ON -DCONVNET_WERROR=OFF >/dev/null
+	cmake --build $(BUILD)-sanitize -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=0:suppressions=$(CURDIR)/scripts/sanitize.supp \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(CURDIR)/scripts/sanitize.supp \
+	  ./scripts/run-tests.sh $(BUILD)-sanitize -j$(JOBS) -L 'unit|parity|e2e'
+
+# Fuzzing (fuzz/, scripts/fuzz.sh): a clang build with libFuzzer, ASan and UBSan in
+# $(BUILD)-fuzz, then each loader's target for SECONDS seconds. A crash is saved into
+# fuzz/regressions/<target>/ (ctest replays those in every build) and fails the target.
+SECONDS ?= 60
+fuzz: build
+	CXX=clang++ cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONVNET_FUZZ=ON \
+	  -DCONVNET_BUILD_TESTS=OFF -DCONVNET_WERROR=OFF >/dev/null
+	cmake --build $(BUILD)-fuzz -j$(JOBS) --target fuzz_all
+	./scripts/fuzz.sh $(BUILD)-fuzz $(SECONDS)
 
 # The API reference of the public headers (Doxygen; any warning fails): $(BUILD)/docs/html.
 docs: deps

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "convnet/core/error.h"
+
 namespace convnet {
 
 std::string shape_str(const Shape& s) {
@@ -14,8 +16,10 @@ std::string shape_str(const Shape& s) {
 }
 
 int64_t shape_numel(const Shape& s) {
+  // Overflow-checked: a shape read from a file may claim dimensions whose product wraps.
   int64_t n = 1;
-  for (int64_t d : s) n *= d;
+  for (int64_t d : s)
+    if (__builtin_mul_overflow(n, d, &n)) throw Error("shape " + shape_str(s) + " has more than 2^63 elements");
   return n;
 }
 

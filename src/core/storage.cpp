@@ -31,6 +31,9 @@ constexpr size_t kAlign = 64;  // a cache line; also what AVX-512 loads like
 
 size_t size_class(size_t bytes) {
   if (bytes <= 4096) return (bytes + kAlign - 1) / kAlign * kAlign;
+  // No machine has 2^60 bytes; past that the rounding below would overflow.
+  if (bytes > (size_t{1} << 60))
+    throw Error("out of memory: cannot allocate " + std::to_string(bytes) + " bytes on the cpu (over 2^60)");
   size_t p = 4096;
   while (p * 2 < bytes) p *= 2;  // p < bytes <= 2p
   const size_t step = p / 4;

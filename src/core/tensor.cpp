@@ -24,7 +24,10 @@ std::shared_ptr<TensorImpl> make_impl(const Shape& shape, DType dtype = DType::f
   impl->dtype = dtype;
   impl->device = device;
   impl->layout.store(layout, std::memory_order_relaxed);
-  impl->storage = std::make_shared<Storage>(static_cast<size_t>(shape_numel(shape) * dtype_size(dtype)), device);
+  int64_t bytes = 0;
+  CONVNET_CHECK(!__builtin_mul_overflow(shape_numel(shape), dtype_size(dtype), &bytes), "Tensor: shape ",
+                shape_str(shape), " of ", dtype_name(dtype), " needs more than 2^63 bytes");
+  impl->storage = std::make_shared<Storage>(static_cast<size_t>(bytes), device);
   return impl;
 }
 const TensorImpl& checked(const std::shared_ptr<TensorImpl>& p) {

@@ -30,6 +30,8 @@ class IdxFile {
   explicit IdxFile(const std::string& path) : path_(path) {
     CONVNET_CHECK(std::filesystem::exists(path), "load_idx: '", path, "': no such file");
     CONVNET_CHECK(!std::filesystem::is_directory(path), "load_idx: '", path, "' is a directory, not an idx file");
+    CONVNET_CHECK(std::filesystem::is_regular_file(path), "load_idx: '", path,
+                  "' is not a regular file (a FIFO or device), not an idx file");
     f_ = gzopen(path.c_str(), "rb");
     CONVNET_CHECK(f_ != nullptr, "load_idx: '", path, "': cannot open");
   }
@@ -73,6 +75,24 @@ class IdxFile {
     return w;
   }
 
+  // Exactly n bytes, read in chunks of at most 64 MiB into a buffer that grows as they
+  // arrive; fewer throws convnet::Error with message(bytes read).
+  template <class Message>
+  std::vector<unsigned char> read_exactly(int64_t n, const Message& message) {
+    constexpr int64_t kChunk = int64_t{64} << 20;
+    std::vector<unsigned char> out;
+    int64_t got = 0;
+    while (got < n) {
+      const int64_t want = std::min(kChunk, n - got);
+      out.resize(static_cast<size_t>(got + want));
+      const int64_t r = read(out.data() + got, want);
+      got += r;
+      if (r < want) break;
+    }
+    if (got < n) throw Error(message(got));
+    return out;
+  }
+
   const std::string& path() const { return path_; }
 
  private:
@@ -95,20 +115,23 @@ Dataset load_idx(const std::string& images_path, const std::string& labels_path,
   CONVNET_CHECK(n <= (int64_t{1} << 40) / (rows * cols), "load_idx: '", images_path, "': ", n, " images of ", rows,
                 "x", cols, " is implausibly large");
   const int64_t bytes = n * rows * cols;
-  std::vector<unsigned char> pix(static_cast<size_t>(bytes));
-  const int64_t got = fi.read(pix.data(), bytes);
-  CONVNET_CHECK(got == bytes, "load_idx: '", images_path, "': truncated images file: expected ", bytes,
-                " bytes of pixels (", n, " images of ", rows, "x", cols, "), got ", got);
+  // The header's count is a claim: the pixels are read in chunks and the buffer grows only
+  // with bytes that actually arrive, so a 16-byte file claiming millions of images costs
+  // nothing before it is found truncated.
+  const std::vector<unsigned char> pix = fi.read_exactly(bytes, [&](int64_t got) {
+    return detail::cat("load_idx: '", images_path, "': truncated images file: expected ", bytes, " bytes of pixels (",
+                       n, " images of ", rows, "x", cols, "), got ", got);
+  });
 
   // labels: magic, N, labels
   IdxFile fl(labels_path);
   const auto hl = fl.header(kLabelsMagic, 2, "labels");
   CONVNET_CHECK(int64_t{hl[1]} == n, "load_idx: inconsistent counts: '", images_path, "' has ", n, " images but '",
                 labels_path, "' has ", hl[1], " labels");
-  std::vector<unsigned char> lab(static_cast<size_t>(n));
-  const int64_t lgot = fl.read(lab.data(), n);
-  CONVNET_CHECK(lgot == n, "load_idx: '", labels_path, "': truncated labels file: expected ", n,
-                " bytes of labels, got ", lgot);
+  const std::vector<unsigned char> lab = fl.read_exactly(n, [&](int64_t got) {
+    return detail::cat("load_idx: '", labels_path, "': truncated labels file: expected ", n, " bytes of labels, got ",
+                       got);
+  });
 
   d.images = Tensor::empty({n, 1, rows, cols});
   float* x = d.images.data();

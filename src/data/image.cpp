@@ -3,7 +3,11 @@
 #include "convnet/data/image.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 
 #include "convnet/core/error.h"
@@ -18,14 +22,80 @@
 #pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
+#define STBI_MAX_DIMENSIONS (1 << 24)  // no side over 16M pixels, whatever a header says
 #define STBI_FAILURE_USERMSG  // "unknown image type" rather than "unknown format"
 #include <stb/stb_image.h>
 #pragma GCC diagnostic pop
 
 namespace convnet::data {
 
+namespace {
+std::atomic<int64_t> g_max_pixels{89'478'485};  // PIL's Image.MAX_IMAGE_PIXELS
+
+int32_t le32(const unsigned char* p) {
+  return static_cast<int32_t>(uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24);
+}
+
+// Validates what stb would trust before it runs: a regular file (a FIFO would block), BMP and
+// PNM dimensions that stb's own arithmetic mishandles (a BMP height of INT_MIN, a PNM side of
+// 2^32-1), then the width and height from the header against the pixel limit. Returns them.
+ImageInfo check_image_header(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  CONVNET_CHECK(fs::exists(path, ec), "cannot decode image '", path, "': no such file");
+  CONVNET_CHECK(fs::is_regular_file(path, ec), "cannot decode image '", path,
+                "': not a regular file (a directory, FIFO or device)");
+  unsigned char head[64] = {};
+  {
+    std::ifstream f(path, std::ios::binary);
+    f.read(reinterpret_cast<char*>(head), sizeof head);
+  }
+  if (head[0] == 'B' && head[1] == 'M') {
+    const int64_t w = le32(head + 18), h = le32(head + 22);
+    CONVNET_CHECK(w > 0 && w <= (1 << 24) && h != 0 && h > -(1 << 24) && h <= (1 << 24), "cannot decode image '", path,
+                  "': BMP header claims ", w, "x", h, " pixels (each side must be 1 to 16777216)");
+  }
+  if (head[0] == 'P' && head[1] >= '1' && head[1] <= '7') {
+    // P1-P6: width and height are the first two decimal numbers after the magic and any
+    // comments; more than 8 digits is over 16M.
+    int got = 0;
+    for (size_t i = 2; i < sizeof head && got < 2;) {
+      if (head[i] == '#') {
+        while (i < sizeof head && head[i] != '\n') ++i;
+      } else if (head[i] >= '0' && head[i] <= '9') {
+        size_t j = i;
+        while (j < sizeof head && head[j] >= '0' && head[j] <= '9') ++j;
+        CONVNET_CHECK(j - i <= 8, "cannot decode image '", path, "': PNM header claims a side of ", j - i,
+                      " digits (each side must be at most 16777216)");
+        ++got, i = j;
+      } else {
+        ++i;
+      }
+    }
+  }
+  int w = 0, h = 0, n = 0;
+  if (!stbi_info(path.c_str(), &w, &h, &n)) {
+    const char* why = stbi_failure_reason();
+    throw Error(detail::cat("cannot decode image '", path, "': ", why ? why : "unknown error"));
+  }
+  const int64_t limit = g_max_pixels.load();
+  CONVNET_CHECK(int64_t{w} * h <= limit, "image '", path, "' is ", w, "x", h, " = ", int64_t{w} * h,
+                " pixels, over the limit of ", limit, " (--max-image-pixels raises it)");
+  return {n, h, w};
+}
+}  // namespace
+
+int64_t max_image_pixels() {
+  return g_max_pixels.load();
+}
+void set_max_image_pixels(int64_t pixels) {
+  CONVNET_CHECK(pixels > 0, "the image pixel limit must be positive, got ", pixels);
+  g_max_pixels.store(pixels);
+}
+
 Image decode_image(const std::string& path, int64_t channels) {
   CONVNET_CHECK(channels == 1 || channels == 3, "decode_image: channels must be 1 or 3, got ", channels);
+  check_image_header(path);
   int w = 0, h = 0, n = 0;
   std::unique_ptr<unsigned char, void (*)(void*)> px(stbi_load(path.c_str(), &w, &h, &n, 0), stbi_image_free);
   if (!px) {
@@ -56,12 +126,7 @@ Image decode_image(const std::string& path, int64_t channels) {
 }
 
 ImageInfo image_info(const std::string& path) {
-  int w = 0, h = 0, n = 0;
-  if (!stbi_info(path.c_str(), &w, &h, &n)) {
-    const char* why = stbi_failure_reason();
-    throw Error(detail::cat("cannot decode image '", path, "': ", why ? why : "unknown error"));
-  }
-  return {n, h, w};
+  return check_image_header(path);
 }
 
 namespace {

@@ -89,6 +89,10 @@ Role role_of(const std::string& op, int input) {
 }  // namespace
 
 std::shared_ptr<OnnxModel> OnnxModel::load(const std::string& path) {
+  std::error_code ec;
+  CONVNET_CHECK(std::filesystem::exists(path, ec), "ONNX model '", path, "': cannot open the file (no such file)");
+  CONVNET_CHECK(std::filesystem::is_regular_file(path, ec), "ONNX model '", path,
+                "': not a regular file (a directory, FIFO or device)");
   std::ifstream f(path, std::ios::binary);
   CONVNET_CHECK(f, "ONNX model '", path, "': cannot open the file");
   std::stringstream ss;
@@ -106,6 +110,15 @@ std::shared_ptr<OnnxModel> OnnxModel::load_from_bytes(const std::string& bytes, 
   CONVNET_CHECK(model.has_graph() && model.graph().node_size() > 0, where,
                 ": not an ONNX model (it parses as protobuf but has no graph nodes)");
   const onnx::GraphProto& g = model.graph();
+  // As onnx.checker: an IR version this reader knows (3: ONNX 1.0 ... 11: ONNX 1.18).
+  CONVNET_CHECK(model.ir_version() >= 3 && model.ir_version() <= 11, where, ": ir_version ", model.ir_version(),
+                " is not one of ONNX's (3 to 11)");
+  for (int i = 0; i < g.node_size(); ++i) {
+    std::set<std::string> attrs;
+    for (const auto& a : g.node(i).attribute())
+      CONVNET_CHECK(attrs.insert(a.name()).second, where, ": ", node_label(g.node(i), i), " has the attribute '",
+                    a.name(), "' twice");
+  }
 
   int64_t opset = -1;
   for (const auto& o : model.opset_import())

@@ -1,5 +1,7 @@
 // ONNX protobuf plumbing: TensorProto -> values, attribute access with defaults, and
 // the small input helpers the operator kernels share.
+#include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -146,53 +148,97 @@ int64_t read_int(const char* p, int32_t t) {
   }
 }
 
+// A non-negative decimal integer of an external_data entry ("offset", "length").
+int64_t external_number(const std::string& s, const std::string& key, const std::string& what) {
+  int64_t v = -1;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  CONVNET_CHECK(ec == std::errc() && end == s.data() + s.size() && v >= 0, what, ": external data ", key, " '", s,
+                "' is not a non-negative 64-bit integer");
+  return v;
+}
+
 // The bytes of a tensor stored outside the model (TensorProto.data_location = EXTERNAL):
-// "location" relative to the model's directory, optional "offset" and "length".
+// "location" relative to the model's directory, optional "offset" and "length". As ONNX
+// Runtime does (and unlike ONNX before CVE-2022-25882 / CVE-2024-27318), the file must lie
+// inside the model's directory once symbolic links are followed: absolute paths, ".." and
+// links out of it are refused, so a model cannot read /etc/passwd as its weights.
 std::string external_bytes(const onnx::TensorProto& t, const std::string& what, const std::string& base_dir) {
+  namespace fs = std::filesystem;
   std::string location;
   int64_t offset = 0, length = -1;
   for (const auto& kv : t.external_data()) {
     if (kv.key() == "location") location = kv.value();
-    if (kv.key() == "offset") offset = std::stoll(kv.value());
-    if (kv.key() == "length") length = std::stoll(kv.value());
+    if (kv.key() == "offset") offset = external_number(kv.value(), "offset", what);
+    if (kv.key() == "length") length = external_number(kv.value(), "length", what);
   }
   CONVNET_CHECK(!location.empty(), what, ": external data without a location");
-  const auto file = std::filesystem::path(base_dir) / location;
+  const fs::path rel(location);
+  CONVNET_CHECK(!rel.is_absolute(), what, ": external data location '", location,
+                "' is an absolute path; it must be relative to the model's directory");
+  for (const auto& part : rel)
+    CONVNET_CHECK(part != "..", what, ": external data location '", location,
+                  "' leaves the model's directory (\"..\"); it must lie inside it");
+  std::error_code ec;
+  const fs::path dir = fs::weakly_canonical(base_dir.empty() ? fs::path(".") : fs::path(base_dir), ec);
+  const fs::path file = fs::weakly_canonical(dir / rel, ec);
+  CONVNET_CHECK(!ec && fs::exists(file), what, ": cannot open its external data file '", (dir / rel).string(), "'");
+  const auto [d, f_] = std::mismatch(dir.begin(), dir.end(), file.begin(), file.end());
+  CONVNET_CHECK(d == dir.end(), what, ": external data location '", location, "' resolves to '", file.string(),
+                "', outside the model's directory '", dir.string(), "' (a symbolic link?)");
+  CONVNET_CHECK(fs::is_regular_file(file), what, ": external data '", file.string(),
+                "' is not a regular file (a directory, FIFO or device)");
   std::ifstream f(file, std::ios::binary);
   CONVNET_CHECK(f, what, ": cannot open its external data file '", file.string(), "'");
   f.seekg(0, std::ios::end);
   const int64_t size = f.tellg();
+  CONVNET_CHECK(offset <= size, what, ": external data offset ", offset, " lies past the end of '", file.string(),
+                "' (", size, " bytes)");
   if (length < 0) length = size - offset;
-  CONVNET_CHECK(offset >= 0 && offset + length <= size, what, ": external data [", offset, ", ", offset + length,
+  CONVNET_CHECK(length <= size - offset, what, ": external data [", offset, ", ", offset, " + ", length,
                 ") lies outside '", file.string(), "' (", size, " bytes)");
   std::string bytes(static_cast<size_t>(length), '\0');
   f.seekg(offset);
   f.read(bytes.data(), length);
+  CONVNET_CHECK(f.good() || length == 0, what, ": read error in '", file.string(), "'");
   return bytes;
 }
 
 }  // namespace
 
 OnnxValue value_from_proto(const onnx::TensorProto& t, const std::string& what, const std::string& base_dir) {
+  CONVNET_CHECK(t.dims_size() <= 32, what, ": rank ", t.dims_size(), " (the limit is 32)");
   Shape shape(t.dims().begin(), t.dims().end());
   for (int64_t d : shape) CONVNET_CHECK(d >= 0, what, ": negative dimension in shape ", shape_str(shape));
-  const int64_t n = shape_numel(shape);
+  int64_t n = 1;
+  for (int64_t d : shape)
+    CONVNET_CHECK(!__builtin_mul_overflow(n, d, &n), what, ": shape ", shape_str(shape),
+                  " has more than 2^63 elements");
   const int32_t type = t.data_type();
   const bool external = t.data_location() == onnx::TensorProto::EXTERNAL;
+  const int typed = t.float_data_size() + t.double_data_size() + t.int32_data_size() + t.int64_data_size() +
+                    t.uint64_data_size() + t.string_data_size();
+  CONVNET_CHECK(!((external || t.has_raw_data()) && typed > 0), what,
+                ": holds its values twice, in raw_data (or external data) and in a typed field; a tensor has one");
+  CONVNET_CHECK(!(external && t.has_raw_data() && !t.raw_data().empty()), what,
+                ": is marked EXTERNAL but also holds raw_data");
   std::string ext;
   if (external) ext = external_bytes(t, what, base_dir);
   const std::string& raw = external ? ext : t.raw_data();
   const bool has_raw = external || t.has_raw_data();
+  // Checked before the values are allocated, so dims claiming billions cost nothing.
   auto check_count = [&](int64_t got, const char* field) {
     CONVNET_CHECK(got == n, what, ": ", elem_type_name(type), " tensor of shape ", shape_str(shape), " needs ", n,
                   " values, ", field, " holds ", got);
   };
 
   if (type == onnx::TensorProto::FLOAT || type == onnx::TensorProto::DOUBLE) {
-    std::vector<float> v(static_cast<size_t>(n));
     const bool dbl = type == onnx::TensorProto::DOUBLE;
-    if (has_raw) {
+    if (has_raw)
       check_count(static_cast<int64_t>(raw.size() / (dbl ? 8 : 4)), "raw_data");
+    else
+      check_count(dbl ? t.double_data_size() : t.float_data_size(), dbl ? "double_data" : "float_data");
+    std::vector<float> v(static_cast<size_t>(n));
+    if (has_raw) {
       for (int64_t i = 0; i < n; ++i) {
         if (dbl) {
           double d;
@@ -203,10 +249,8 @@ OnnxValue value_from_proto(const onnx::TensorProto& t, const std::string& what, 
         }
       }
     } else if (dbl) {
-      check_count(t.double_data_size(), "double_data");
       for (int64_t i = 0; i < n; ++i) v[i] = static_cast<float>(t.double_data(static_cast<int>(i)));
     } else {
-      check_count(t.float_data_size(), "float_data");
       for (int64_t i = 0; i < n; ++i) v[i] = t.float_data(static_cast<int>(i));
     }
     return OnnxValue::of(Tensor::from_vector(shape, std::move(v)));
@@ -215,18 +259,23 @@ OnnxValue value_from_proto(const onnx::TensorProto& t, const std::string& what, 
   const size_t size = int_size(type);
   CONVNET_CHECK(size > 0, what, ": data type ", elem_type_name(type),
                 " is not supported (float, double and integer types are)");
+  const bool u64 = type == onnx::TensorProto::UINT64 || type == onnx::TensorProto::UINT32;
+  if (has_raw)
+    check_count(static_cast<int64_t>(raw.size() / size), "raw_data");
+  else if (type == onnx::TensorProto::INT64)
+    check_count(t.int64_data_size(), "int64_data");
+  else if (u64)
+    check_count(t.uint64_data_size(), "uint64_data");
+  else
+    check_count(t.int32_data_size(), "int32_data");
   std::vector<int64_t> v(static_cast<size_t>(n));
   if (has_raw) {
-    check_count(static_cast<int64_t>(raw.size() / size), "raw_data");
     for (int64_t i = 0; i < n; ++i) v[i] = read_int(raw.data() + size * i, type);
   } else if (type == onnx::TensorProto::INT64) {
-    check_count(t.int64_data_size(), "int64_data");
     for (int64_t i = 0; i < n; ++i) v[i] = t.int64_data(static_cast<int>(i));
-  } else if (type == onnx::TensorProto::UINT64 || type == onnx::TensorProto::UINT32) {
-    check_count(t.uint64_data_size(), "uint64_data");
+  } else if (u64) {
     for (int64_t i = 0; i < n; ++i) v[i] = static_cast<int64_t>(t.uint64_data(static_cast<int>(i)));
   } else {
-    check_count(t.int32_data_size(), "int32_data");
     for (int64_t i = 0; i < n; ++i) v[i] = t.int32_data(static_cast<int>(i));
   }
   return OnnxValue::of_ints(shape, std::move(v));

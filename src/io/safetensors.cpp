@@ -1,12 +1,17 @@
 #include "convnet/io/safetensors.h"
 
-#include <algorithm>
-#include <cstdio>
-#include <cstring>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <tuple>
 #include <vector>
 
 #include "convnet/core/error.h"
@@ -14,6 +19,26 @@
 namespace convnet::io {
 
 namespace {
+constexpr uint64_t kMaxHeaderBytes = 100'000'000;  // the reference implementation's limit
+constexpr size_t kMaxRank = 32;
+constexpr int kMaxJsonDepth = 64;
+
+// nlohmann's parse callback: refuses nesting deeper than kMaxJsonDepth and duplicate keys in
+// an object (the parser would otherwise keep the last copy silently).
+nlohmann::json::parser_callback_t strict_json_callback(const std::string& what) {
+  auto keys = std::make_shared<std::vector<std::set<std::string>>>();
+  return [keys, what](int depth, nlohmann::json::parse_event_t ev, nlohmann::json& parsed) {
+    using E = nlohmann::json::parse_event_t;
+    if (depth > kMaxJsonDepth)
+      throw Error(what + ": the header nests JSON deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    if (ev == E::object_start) keys->emplace_back();
+    if (ev == E::object_end && !keys->empty()) keys->pop_back();
+    if (ev == E::key && !keys->empty() && !keys->back().insert(parsed.get<std::string>()).second)
+      throw Error(what + ": the header has the key '" + parsed.get<std::string>() + "' twice in one object");
+    return true;
+  };
+}
+
 int64_t dtype_size(const std::string& dt) {
   if (dt == "F32" || dt == "I32") return 4;
   if (dt == "F64" || dt == "I64") return 8;
@@ -68,6 +93,16 @@ float convert(const std::string& dt, const char* p) {
 }  // namespace
 
 SafeTensors load_safetensors(const std::string& path, bool keep_dtypes) {
+  // As strict as the reference implementation (huggingface/safetensors): a header of at most
+  // 100 MB that is one JSON object without duplicate keys, string-to-string metadata, and
+  // tensors whose byte ranges are contiguous and cover the data section exactly. Everything
+  // is checked before any tensor is allocated, so a file can make us allocate no more than
+  // its own size (plus the float32 widening of 8- and 16-bit dtypes).
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  CONVNET_CHECK(fs::exists(path, ec), "safetensors: cannot open '", path, "' (no such file or not readable)");
+  CONVNET_CHECK(fs::is_regular_file(path, ec), "safetensors: '", path,
+                "' is not a regular file (a directory, FIFO or device); give a .safetensors file");
   std::ifstream f(path, std::ios::binary);
   CONVNET_CHECK(f.good(), "safetensors: cannot open '", path, "' (no such file or not readable)");
   f.seekg(0, std::ios::end);
@@ -81,80 +116,131 @@ SafeTensors load_safetensors(const std::string& path, bool keep_dtypes) {
   for (int i = 7; i >= 0; --i) hlen = (hlen << 8) | len_bytes[i];
   CONVNET_CHECK(hlen <= static_cast<uint64_t>(file_size - 8), "safetensors: '", path, "' declares a ", hlen,
                 "-byte header but the file has only ", file_size - 8, " bytes after the length; truncated or not a safetensors file");
+  CONVNET_CHECK(hlen <= kMaxHeaderBytes, "safetensors: '", path, "' declares a ", hlen, "-byte header; the limit is ",
+                kMaxHeaderBytes, " bytes (as the reference implementation's)");
   std::string header(hlen, '\0');
   f.read(header.data(), static_cast<std::streamsize>(hlen));
+  CONVNET_CHECK(f.good(), "safetensors: '", path, "': read error in the header");
+  CONVNET_CHECK(!header.empty() && header[0] == '{', "safetensors: '", path,
+                "': the header is not a JSON object: it must start with '{' (no byte-order mark or leading space)");
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(header);
+    j = nlohmann::json::parse(header, strict_json_callback("safetensors: '" + path + "'"));
+  } catch (const Error&) {
+    throw;
   } catch (const std::exception& e) {
     throw Error("safetensors: '" + path + "' has a header that is not valid JSON: " + e.what());
   }
   CONVNET_CHECK(j.is_object(), "safetensors: '", path, "' header is not a JSON object");
   const int64_t data_size = file_size - 8 - static_cast<int64_t>(hlen);
-  std::vector<char> data(static_cast<size_t>(data_size));
-  f.read(data.data(), data_size);
-  CONVNET_CHECK(f.good(), "safetensors: '", path, "': read error");
 
+  struct Entry {
+    std::string name, dt;
+    Shape shape;
+    int64_t begin, end, es;
+  };
   SafeTensors out;
-  std::vector<std::pair<int64_t, int64_t>> ranges;
-  std::vector<std::string> range_names;
+  std::vector<Entry> entries;
   for (auto& [name, info] : j.items()) {
     if (name == "__metadata__") {
-      for (auto& [k, v] : info.items())
-        out.metadata[k] = v.is_string() ? v.get<std::string>() : v.dump();
+      CONVNET_CHECK(info.is_object(), "safetensors: '", path, "': __metadata__ must be an object of strings, got ",
+                    info.type_name());
+      for (auto& [k, v] : info.items()) {
+        CONVNET_CHECK(v.is_string(), "safetensors: '", path, "': __metadata__ value '", k,
+                      "' must be a string, got a JSON ", v.type_name());
+        out.metadata[k] = v.get<std::string>();
+      }
       continue;
     }
     CONVNET_CHECK(info.is_object(), "safetensors: '", path, "': entry '", name, "' is not a JSON object");
     CONVNET_CHECK(info.contains("dtype") && info.contains("shape") && info.contains("data_offsets"), "safetensors: '",
                   path, "': entry '", name, "' lacks dtype, shape or data_offsets");
+    CONVNET_CHECK(info.size() == 3, "safetensors: '", path, "': entry '", name,
+                  "' has keys other than dtype, shape and data_offsets");
     CONVNET_CHECK(info["dtype"].is_string() && info["shape"].is_array() && info["data_offsets"].is_array() &&
                       info["data_offsets"].size() == 2,
                   "safetensors: '", path, "': entry '", name, "' has a malformed dtype, shape or data_offsets");
-    for (const auto& d : info["shape"])
-      CONVNET_CHECK(d.is_number_unsigned(), "safetensors: '", path, "': tensor '", name, "' has a shape entry that is not a non-negative integer");
+    CONVNET_CHECK(info["shape"].size() <= kMaxRank, "safetensors: '", path, "': tensor '", name, "' has rank ",
+                  info["shape"].size(), "; the limit is ", kMaxRank);
+    Entry e;
+    e.name = name;
+    for (const auto& d : info["shape"]) {
+      CONVNET_CHECK(d.is_number_unsigned() && d.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX), "safetensors: '",
+                    path, "': tensor '", name,
+                    "' has a shape entry that is not a non-negative 64-bit integer: ", d.dump());
+      e.shape.push_back(d.get<int64_t>());
+    }
     for (const auto& d : info["data_offsets"])
-      CONVNET_CHECK(d.is_number_unsigned(), "safetensors: '", path, "': tensor '", name, "' has a data_offsets entry that is not a non-negative integer");
-    const std::string dt = info["dtype"].get<std::string>();
-    const int64_t es = dtype_size(dt);
-    CONVNET_CHECK(es > 0, "safetensors: '", path, "': tensor '", name, "' has unsupported dtype ", dt,
+      CONVNET_CHECK(d.is_number_unsigned() && d.get<uint64_t>() <= static_cast<uint64_t>(INT64_MAX), "safetensors: '",
+                    path, "': tensor '", name,
+                    "' has a data_offsets entry that is not a non-negative 64-bit integer: ", d.dump());
+    e.dt = info["dtype"].get<std::string>();
+    e.es = dtype_size(e.dt);
+    CONVNET_CHECK(e.es > 0, "safetensors: '", path, "': tensor '", name, "' has unsupported dtype ", e.dt,
                   " (supported: F32, F64, BF16, F16, I64, I32, I8, U8, BOOL)");
-    Shape shape = info["shape"].get<Shape>();
-    const int64_t b = info["data_offsets"][0].get<int64_t>(), e = info["data_offsets"][1].get<int64_t>();
-    CONVNET_CHECK(b >= 0 && e >= b && e <= data_size, "safetensors: '", path, "': tensor '", name, "' data_offsets [",
-                  b, ", ", e, "] lie outside the ", data_size, "-byte data section (truncated file?)");
-    CONVNET_CHECK((e - b) == shape_numel(shape) * es, "safetensors: '", path, "': tensor '", name, "' of shape ",
-                  shape_str(shape), " and dtype ", dt, " needs ", shape_numel(shape) * es, " bytes, data_offsets give ",
-                  e - b);
-    ranges.emplace_back(b, e);
-    range_names.push_back(name);
+    e.begin = info["data_offsets"][0].get<int64_t>(), e.end = info["data_offsets"][1].get<int64_t>();
+    CONVNET_CHECK(e.end >= e.begin && e.end <= data_size, "safetensors: '", path, "': tensor '", name,
+                  "' data_offsets [", e.begin, ", ", e.end, "] lie outside the ", data_size,
+                  "-byte data section (truncated file?)");
+    int64_t numel = 0, bytes = 0;
+    const bool fits = [&] {
+      numel = 1;
+      for (int64_t d : e.shape)
+        if (__builtin_mul_overflow(numel, d, &numel)) return false;
+      return !__builtin_mul_overflow(numel, e.es, &bytes);
+    }();
+    CONVNET_CHECK(fits && bytes == e.end - e.begin, "safetensors: '", path, "': tensor '", name, "' of shape ",
+                  shape_str(e.shape), " and dtype ", e.dt, " needs ",
+                  fits ? std::to_string(bytes) : std::string("more than 2^63"), " bytes, data_offsets give ",
+                  e.end - e.begin);
+    entries.push_back(std::move(e));
+  }
+  // The byte ranges, in order, must tile the data section: no overlap (two tensors sharing
+  // bytes), no hole and no trailing bytes (data that belongs to no tensor).
+  std::vector<const Entry*> order;
+  for (const auto& e : entries) order.push_back(&e);
+  std::sort(order.begin(), order.end(),
+            [](const Entry* a, const Entry* b) { return std::tie(a->begin, a->end) < std::tie(b->begin, b->end); });
+  int64_t at = 0;
+  const Entry* prev = nullptr;
+  for (const Entry* e : order) {
+    CONVNET_CHECK(e->begin >= at, "safetensors: '", path, "': tensors '", prev ? prev->name : "", "' and '", e->name,
+                  "' have overlapping data_offsets [", prev ? prev->begin : 0, ", ", at, ") and [", e->begin, ", ",
+                  e->end, ")");
+    CONVNET_CHECK(e->begin == at, "safetensors: '", path, "': bytes [", at, ", ", e->begin,
+                  ") of the data section belong to no tensor (a hole before '", e->name, "')");
+    at = e->end;
+    prev = e;
+  }
+  CONVNET_CHECK(at == data_size, "safetensors: '", path, "': the data section has ", data_size - at,
+                " trailing bytes after the last tensor (", data_size, " bytes, tensors cover ", at, ")");
+
+  // Now the data: each tensor read straight into its own storage.
+  const int64_t data_start = 8 + static_cast<int64_t>(hlen);
+  std::vector<char> buf;
+  for (const auto& e : entries) {
     DType keep;
     Tensor t;
-    if (keep_dtypes && kept_as(dt, keep)) {
-      t = Tensor::empty(shape, keep);
-      if (e > b) std::memcpy(t.raw_ptr(), data.data() + b, static_cast<size_t>(e - b));
+    const auto n = static_cast<size_t>(e.end - e.begin);
+    if (keep_dtypes && kept_as(e.dt, keep)) {
+      t = Tensor::empty(e.shape, keep);
+      f.seekg(data_start + e.begin);
+      if (n) f.read(static_cast<char*>(t.raw_ptr()), static_cast<std::streamsize>(n));
     } else {
-      t = Tensor::empty(shape);
+      t = Tensor::empty(e.shape);
       float* p = t.data();
-      if (dt == "F32") {
-        if (e > b) std::memcpy(p, data.data() + b, static_cast<size_t>(e - b));
+      f.seekg(data_start + e.begin);
+      if (e.dt == "F32") {
+        if (n) f.read(reinterpret_cast<char*>(p), static_cast<std::streamsize>(n));
       } else {
-        for (int64_t i = 0; i < t.numel(); ++i) p[i] = convert(dt, data.data() + b + i * es);
+        buf.resize(n);
+        if (n) f.read(buf.data(), static_cast<std::streamsize>(n));
+        for (int64_t i = 0; i < t.numel(); ++i) p[i] = convert(e.dt, buf.data() + i * e.es);
       }
     }
-    out.tensors.emplace(name, t);
-    out.dtypes.emplace(name, dt);
-  }
-  // Tensors must not share bytes: overlapping ranges mean a corrupt or hostile header.
-  std::vector<size_t> order(ranges.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ranges[a] < ranges[b]; });
-  for (size_t i = 1; i < order.size(); ++i) {
-    const auto& prev = ranges[order[i - 1]];
-    const auto& cur = ranges[order[i]];
-    CONVNET_CHECK(cur.first >= prev.second || cur.first == cur.second || prev.first == prev.second, "safetensors: '",
-                  path, "': tensors '", range_names[order[i - 1]], "' and '", range_names[order[i]],
-                  "' have overlapping data_offsets [", prev.first, ", ", prev.second, ") and [", cur.first, ", ",
-                  cur.second, ")");
+    CONVNET_CHECK(f.good(), "safetensors: '", path, "': read error in the data of tensor '", e.name, "'");
+    out.tensors.emplace(e.name, t);
+    out.dtypes.emplace(e.name, e.dt);
   }
   return out;
 }

@@ -64,6 +64,14 @@ Prepared prepare(const Tensor& x_arg, const Tensor& weight_arg, const Tensor& bi
                 a.stride[1], ")");
   CONVNET_CHECK(a.dilation[0] >= 1 && a.dilation[1] >= 1, layer, ": dilation must be positive, got (", a.dilation[0],
                 ", ", a.dilation[1], ")");
+  // A file (ONNX attributes, a checkpoint) may claim any number; past 2^24 no image has the
+  // size, and the kernels' index arithmetic would overflow.
+  constexpr int64_t kMaxGeom = int64_t{1} << 24;
+  CONVNET_CHECK(a.stride[0] <= kMaxGeom && a.stride[1] <= kMaxGeom && a.dilation[0] <= kMaxGeom &&
+                    a.dilation[1] <= kMaxGeom && a.padding.h <= kMaxGeom && a.padding.w <= kMaxGeom && G <= kMaxGeom,
+                layer, ": stride (", a.stride[0], ", ", a.stride[1], "), dilation (", a.dilation[0], ", ",
+                a.dilation[1], "), padding (", a.padding.h, ", ", a.padding.w, ") and groups ", G,
+                " must each be at most ", kMaxGeom);
   kernels::Conv2dGeom& g = p.g;
   g.N = x.size(0), g.C = x.size(1), g.H = x.size(2), g.W = x.size(3);
   g.OC = weight.size(0), g.KH = weight.size(2), g.KW = weight.size(3);

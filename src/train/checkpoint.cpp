@@ -214,6 +214,13 @@ void save_checkpoint(const std::string& path, const Checkpoint& c, bool with_tra
   meta["history"] = json(c.history).dump();
   meta["best"] = json{{"val_acc", c.best_val_acc}, {"epoch", c.best_epoch}}.dump();
   meta["train_state"] = with_train_state ? "true" : "false";
+  if (c.partial.step > 0) {
+    const auto& q = c.partial;
+    meta["partial_epoch"] =
+        json{{"step", q.step},         {"seen", q.seen}, {"correct", q.correct}, {"skipped", q.skipped},
+             {"loss_sum", q.loss_sum}, {"lr", q.lr},     {"seconds", q.seconds}}
+            .dump();
+  }
 
   // The safetensors layout of io::save_safetensors, written here so that it can be fsync'ed.
   json header = json::object();
@@ -305,9 +312,41 @@ Checkpoint load_checkpoint(const std::string& path_or_dir) {
       CONVNET_CHECK(c.loss_scale > 0 && std::isfinite(c.loss_scale), "checkpoint '", path,
                     "' has a malformed loss scale ", c.loss_scale);
     }
+    if (auto pe = st.metadata.find("partial_epoch"); pe != st.metadata.end()) {
+      const json j = json::parse(pe->second);
+      auto& q = c.partial;
+      q.step = j.at("step").get<int64_t>(), q.seen = j.at("seen").get<int64_t>();
+      q.correct = j.at("correct").get<int64_t>(), q.skipped = j.at("skipped").get<int64_t>();
+      q.loss_sum = j.at("loss_sum").get<double>(), q.lr = j.at("lr").get<double>();
+      q.seconds = j.at("seconds").get<double>();
+      CONVNET_CHECK(q.step > 0 && q.step < (int64_t{1} << 40) && q.seen >= 0 && q.correct >= 0 && q.correct <= q.seen &&
+                        q.skipped >= 0 && q.skipped <= q.step && std::isfinite(q.loss_sum) && std::isfinite(q.seconds),
+                    "checkpoint '", path, "' has a malformed partial_epoch entry ", pe->second);
+    }
     CONVNET_CHECK(c.mean.size() == c.std.size() && static_cast<int64_t>(c.mean.size()) == c.model_args.in_channels,
                   "checkpoint '", path, "' has malformed metadata: ", c.mean.size(), " normalization means and ",
                   c.std.size(), " stds for ", c.model_args.in_channels, " input channels");
+    // What a file says is checked as the command line is: sizes in the CLI's ranges, the
+    // counters where arithmetic on them cannot overflow.
+    const auto& ma = c.model_args;
+    CONVNET_CHECK(ma.num_classes >= 1 && ma.num_classes <= 1'000'000 && ma.in_channels >= 1 && ma.in_channels <= 4096 &&
+                      ma.input_size >= 0 && ma.input_size <= 4096,
+                  "checkpoint '", path, "' has malformed model_args: num_classes ", ma.num_classes, " (1 to 1000000), ",
+                  "in_channels ", ma.in_channels, " (1 to 4096), input_size ", ma.input_size, " (0 to 4096)");
+    CONVNET_CHECK(static_cast<int64_t>(c.class_names.size()) <= ma.num_classes, "checkpoint '", path, "' names ",
+                  c.class_names.size(), " classes for a model with ", ma.num_classes);
+    constexpr int64_t kMaxCount = int64_t{1} << 40;
+    CONVNET_CHECK(c.epoch >= 0 && c.epoch < kMaxCount && c.scheduler_step >= 0 && c.scheduler_step < kMaxCount &&
+                      c.best_epoch >= 0 && c.best_epoch <= c.epoch,
+                  "checkpoint '", path, "' has malformed counters: epoch ", c.epoch, ", scheduler_step ",
+                  c.scheduler_step, ", best epoch ", c.best_epoch,
+                  " (each 0 to 2^40, the best epoch at most the epoch)");
+    try {
+      validate(c.config);
+    } catch (const Error& e) {
+      throw Error("checkpoint '" + path + "' stores a training configuration that is not valid (" + e.what() +
+                  "); it was not written by this version of convnet, or was altered");
+    }
   } catch (const json::exception& e) {
     throw Error("checkpoint '" + path + "' has malformed metadata: " + e.what());
   } catch (const std::logic_error& e) {  // std::stoi and friends

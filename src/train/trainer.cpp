@@ -1,6 +1,7 @@
 #include "convnet/train/trainer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -322,12 +323,27 @@ void check_value(const OptionInfo& o, const T& v) {
 }
 }  // namespace
 
+namespace {
+std::atomic<bool> g_stop{false};  // request_stop(): lock-free, so signal handlers may set it
+static_assert(std::atomic<bool>::is_always_lock_free);
+}  // namespace
+
+void request_stop() noexcept {
+  g_stop.store(true, std::memory_order_relaxed);
+}
+bool stop_requested() noexcept {
+  return g_stop.load(std::memory_order_relaxed);
+}
+void clear_stop_request() noexcept {
+  g_stop.store(false, std::memory_order_relaxed);
+}
+
 void validate(const TrainConfig& c) {
   // Every option's own check, from its declaration in train/options.h.
   for (const OptionInfo& o : train_options())
     std::visit([&](auto ref) { check_value(o, ref(const_cast<TrainConfig&>(c))); }, o.ref);
   // What relates options to each other or to the library's lists.
-  if (c.model.finetune_onnx.empty()) models::create(c.model.model, {});  // throws with the list of known models
+  if (c.model.finetune_onnx.empty()) models::info(c.model.model);  // throws with the list of known models
   const auto& kinds = data::dataset_kinds();
   CONVNET_CHECK(std::find(kinds.begin(), kinds.end(), c.data.dataset) != kinds.end(), "unknown dataset kind '",
                 c.data.dataset, "'; see `convnet train --help` for --dataset");
@@ -442,7 +458,15 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
     model = pretrained_model(c, margs, note);
     info(note);
   } else {
-    model = create_model(c, margs);
+    try {
+      model = create_model(c, margs);
+    } catch (const Error& e) {
+      // Say where the size came from: the data, not the model, is usually what is off.
+      throw Error(detail::cat("the ", c.data.dataset, " data", c.data.data_dir.empty() ? "" : " in " + c.data.data_dir,
+                              " has ", margs.in_channels, "x", margs.input_size, "x", margs.input_size,
+                              " images, which ", c.model.model, " cannot take: ", e.what(),
+                              " (--image-size resizes folder datasets; --model picks another network)"));
+    }
   }
   std::optional<FreezePlan> plan;
   if (finetune) {
@@ -499,8 +523,12 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
     best_acc = ck->best_val_acc, best_epoch = ck->best_epoch;
     start_epoch = ck->epoch + 1;
     info("resumed from '" + ck->path + "' after epoch " + std::to_string(ck->epoch) + " of " +
-         std::to_string(c.optim.epochs));
+         std::to_string(c.optim.epochs) +
+         (ck->partial.step > 0 ? " and " + std::to_string(ck->partial.step) + " steps of epoch " +
+                                     std::to_string(ck->epoch + 1) + " (their batches are skipped)"
+                               : std::string()));
   }
+  const PartialEpoch resume_partial = ck ? ck->partial : PartialEpoch{};
 
   const std::string run_dir = !c.ckpt.out.empty() ? c.ckpt.out : default_run_dir(c.model.model);
   {
@@ -532,16 +560,69 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
   out.class_names = d.train.class_names;
   out.mean = d.mean, out.std = d.std;
 
+  // A checkpoint that cannot be written (a full disk) ends the run and says that the one
+  // before it is intact (the writer never touches it: temporary file, then rename).
+  auto save = [&](const std::string& path, bool with_train_state) {
+    try {
+      save_checkpoint(path, out, with_train_state);
+    } catch (const Error& e) {
+      throw Error("could not write the checkpoint " + path + ": " + e.what() + "; " +
+                  (last_good.empty() ? std::string("no earlier checkpoint had been written")
+                                     : "the previous checkpoint " + last_good + " is intact") +
+                  "; free some space (or choose another --out) and resume with --resume " + run_dir);
+    }
+  };
+  // What a checkpoint holds after `finished` epochs (and, stopped inside the next one, its
+  // steps so far in out.partial).
+  auto fill_checkpoint = [&](int64_t finished) {
+    out.epoch = finished;
+    out.scheduler_step = global_step;
+    out.history = history;
+    out.best_val_acc = best_acc, out.best_epoch = best_epoch;
+    out.rng = default_generator().state();
+    out.loss_scale = scaler ? scaler->scale() : 0;
+    out.loss_scale_growth_tracker = scaler ? scaler->growth_tracker() : 0;
+    out.weights = eval_model.state_dict();
+    out.train_weights = ema ? model->state_dict() : std::map<std::string, Tensor>{};
+    out.optimizer = opt->state_dict();
+  };
+  TrainResult r;
+  r.run_dir = run_dir;
+  r.has_test = d.has_test;
+  // A stop request (Ctrl-C, SIGTERM) is honoured after the current step: a resumable
+  // checkpoint with the position in the epoch, then return.
+  auto stopped = [&](int64_t epoch, int64_t step) {
+    g_stop.store(false);
+    r.interrupted = true, r.stopped_epoch = epoch, r.stopped_step = step;
+    r.best_val_acc = best_acc, r.best_epoch = best_epoch;
+    eval_model.eval();
+    r.model = ema ? ema : model;
+    r.seconds = seconds_since(t0);
+    return r;
+  };
+
   const double eps = c.optim.label_smoothing;
   for (int64_t epoch = start_epoch; epoch <= c.optim.epochs; ++epoch) {
-    const auto te = Clock::now();
+    if (g_stop.load()) return stopped(epoch, 0);  // between epochs: last.safetensors is current
+    auto te = Clock::now();
     model->train();
     if (plan) keep_frozen_bn_in_eval(*model, *plan);
     loader.start_epoch(epoch - 1);
     data::Batch b;
     double loss_sum = 0;
     int64_t seen = 0, correct = 0, step = 0, skipped = 0;
-    const double lr_epoch = opt->lr();
+    double lr_epoch = opt->lr();
+    if (epoch == start_epoch && resume_partial.step > 0) {
+      // Resumed inside this epoch: the batches done are prepared and dropped (the data order
+      // and augmentation are functions of the seed, epoch and sample, so the rest is the same).
+      const PartialEpoch& q = resume_partial;
+      for (int64_t i = 0; i < q.step; ++i)
+        CONVNET_CHECK(loader.next(b), "checkpoint '", ck->path, "' stopped at step ", q.step, " of epoch ", epoch,
+                      ", but the epoch has only ", steps, " steps with this data");
+      step = q.step, seen = q.seen, correct = q.correct, skipped = q.skipped, loss_sum = q.loss_sum;
+      lr_epoch = q.lr;
+      te -= std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(q.seconds));
+    }
     while (loader.next(b)) {
       ++step;
       if (at_step_hook("CONVNET_TEST_NAN_AT", epoch, step)) model->trainable_parameters().front().data()[0] = NAN;
@@ -599,6 +680,17 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
       correct += correct_count(logits, b.y);
       if (cb.on_step) cb.on_step({epoch, step, steps, l, opt->lr(), seen / seconds_since(te)});
       step_delay_hook();
+      if (g_stop.load() && step < steps) {
+        // Test hook: CONVNET_TEST_STOP_DELAY_MS=<ms> makes the stop slow (as a long step or a
+        // slow disk would), so that a test can interrupt it. Timing only.
+        if (const char* e = std::getenv("CONVNET_TEST_STOP_DELAY_MS"))
+          std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(e)));
+        fill_checkpoint(epoch - 1);
+        out.partial = {step, seen, correct, skipped, loss_sum, lr_epoch, seconds_since(te)};
+        save(last_path, true);
+        out.partial = {};
+        return stopped(epoch, step);
+      }
     }
     const double train_secs = seconds_since(te);
     if (!all_finite(*model) || (ema && !all_finite(*ema)))
@@ -621,29 +713,17 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
     e.seconds = seconds_since(te);
     history.push_back(e);
 
-    out.epoch = epoch;
-    out.scheduler_step = global_step;
-    out.history = history;
-    out.best_val_acc = best_acc, out.best_epoch = best_epoch;
-    out.rng = default_generator().state();
-    out.loss_scale = scaler ? scaler->scale() : 0;
-    out.loss_scale_growth_tracker = scaler ? scaler->growth_tracker() : 0;
-    out.weights = eval_model.state_dict();
-    out.train_weights = ema ? model->state_dict() : std::map<std::string, Tensor>{};
-    out.optimizer = opt->state_dict();
+    fill_checkpoint(epoch);
     // best before last: if the process dies between the two, the resumed run repeats this
     // epoch bit for bit and writes best again, so best never lags behind last's record.
-    if (e.best) save_checkpoint(best_path, out, false);
-    save_checkpoint(last_path, out, true);
+    if (e.best) save(best_path, false);
+    save(last_path, true);
     last_good = last_path + " (epoch " + std::to_string(epoch) + ")";
     write_metrics_log(run_dir, history);
     write_training_plots(run_dir, history);
     if (cb.on_epoch) cb.on_epoch(e);
   }
 
-  TrainResult r;
-  r.run_dir = run_dir;
-  r.has_test = d.has_test;
   r.best_val_acc = best_acc, r.best_epoch = best_epoch;
   if (d.has_test) {
     if (d.val_is_test && !history.empty() && history.back().epoch == c.optim.epochs)

@@ -1,5 +1,6 @@
 // The convnet command line, run as a user would: help, bad input, and real training on
 // Fashion-MNIST (Debian's dataset-fashion-mnist).
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -10,11 +11,15 @@
 
 #include "convnet/core/rng.h"
 #include "convnet/io/safetensors.h"
+#include "convnet/io/weights.h"
+#include "convnet/models/registry.h"
 #include "convnet/train/checkpoint.h"
 #include "convnet/train/options.h"
 #include "util/test_util.h"
 
+using namespace convnet;
 using namespace convnet::testing;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -220,4 +225,86 @@ TEST(Cli, MixedPrecisionTrainingRuns) {
   ASSERT_TRUE(std::getline(log, line));
   EXPECT_NE(line.find("\"loss_scale\":65536"), std::string::npos) << line;
   EXPECT_NE(line.find("\"skipped_steps\":0"), std::string::npos) << line;
+}
+
+// The messages the hostile-file audit found misleading, by their text.
+TEST(Cli, MessagesThatUsedToMislead) {
+  // A number check says what it wants, not a range up to 1.8e308 written out.
+  auto r = run_cli("bench --batch 0");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("--batch: 0 is not > 0"), std::string::npos) << r.out;
+  EXPECT_LT(r.out.size(), 300u) << r.out;
+  r = run_cli("eval --checkpoint x -b 0");
+  EXPECT_NE(r.out.find("0 is not > 0"), std::string::npos) << r.out;
+  r = run_cli("train --image-size 100000");
+  EXPECT_NE(r.out.find("--image-size: 100000 is not in [0, 8192]"), std::string::npos) << r.out;
+  // More threads than cores: a warning, and the run goes on.
+  r = run_cli("summary lenet5 --threads 4096");
+  EXPECT_NE(r.status, 0);  // summary has no --threads: refused as usual
+  if (fs::exists("/usr/share/datasets/fashion-mnist")) {
+    TempDir dir("cli_threads");
+    r = run_cli("train --epochs 1 --limit-train 128 --batch-size 64 --workers 0 --threads 1000 --out " + (dir / "run"));
+    EXPECT_EQ(r.status, 0) << r.out;
+    EXPECT_NE(r.out.find("warning: --threads 1000 is more than the"), std::string::npos) << r.out;
+  }
+
+  TempDir dir("cli_mislead");
+  // infer: an input with the wrong channel count is the input's fault, not the weights'.
+  {
+    manual_seed(0);
+    auto net = models::create("lenet5", {.num_classes = 10, .in_channels = 1, .input_size = 28});
+    io::save_weights(*net, dir / "w.safetensors");
+    Generator gen(1);
+    io::save_safetensors(dir / "x3.safetensors", {{"x", Tensor::randn({2, 3, 28, 28}, gen)}});
+    r = run_cli("infer --model lenet5 --weights " + (dir / "w.safetensors") + " --input " + (dir / "x3.safetensors") +
+                " --output " + (dir / "y.safetensors"));
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.out.find("the input in '" + (dir / "x3.safetensors") + "' has 3 channels"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("give an input of shape (N, 1, H, W)"), std::string::npos) << r.out;
+  }
+  // idx data whose images the model cannot take: the data is named.
+  {
+    fs::create_directories(dir / "idx8");
+    auto put = [&](const std::string& name, std::vector<uint32_t> header, size_t bytes) {
+      std::ofstream f(dir / ("idx8/" + name), std::ios::binary);
+      for (uint32_t v : header)
+        for (int s = 24; s >= 0; s -= 8) f.put(static_cast<char>((v >> s) & 0xff));
+      f << std::string(bytes, '\1');
+    };
+    put("train-images-idx3-ubyte", {0x803, 20, 8, 8}, 20 * 64);
+    put("train-labels-idx1-ubyte", {0x801, 20}, 20);
+    put("t10k-images-idx3-ubyte", {0x803, 5, 8, 8}, 5 * 64);
+    put("t10k-labels-idx1-ubyte", {0x801, 5}, 5);
+    r = run_cli("train --data-dir " + (dir / "idx8") + " --epochs 1 --out " + (dir / "run8"));
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.out.find("data in " + (dir / "idx8") + " has 1x8x8 images, which lenet5 cannot take"),
+              std::string::npos)
+        << r.out;
+  }
+  // predict on a FIFO is refused at once instead of waiting forever; a header claiming
+  // 20000x20000 pixels is refused before decoding, and --max-image-pixels names the limit.
+  if (fs::exists("/usr/share/datasets/fashion-mnist")) {
+    r = run_cli("train --epochs 1 --limit-train 128 --batch-size 64 --workers 0 --threads 2 --out " + (dir / "run"));
+    ASSERT_EQ(r.status, 0) << r.out;
+    ASSERT_EQ(mkfifo((dir / "pipe.png").c_str(), 0600), 0);
+    r = run_command("timeout 20 " + std::string(CONVNET_CLI) + " predict --checkpoint " + (dir / "run") + " " +
+                    (dir / "pipe.png"));
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.out.find("not a regular file"), std::string::npos) << r.out;
+    {
+      std::ofstream f(dir / "big.bmp", std::ios::binary);
+      auto le = [&](uint32_t v, int n) {
+        for (int i = 0; i < n; ++i) f.put(static_cast<char>((v >> (8 * i)) & 0xff));
+      };
+      f << "BM";
+      le(54, 4), le(0, 4), le(54, 4), le(40, 4), le(20000, 4), le(20000, 4), le(1, 2), le(24, 2);
+      for (int i = 0; i < 6; ++i) le(0, 4);
+    }
+    r = run_cli("predict --checkpoint " + (dir / "run") + " " + (dir / "big.bmp"));
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(
+        r.out.find("is 20000x20000 = 400000000 pixels, over the limit of 89478485 (--max-image-pixels raises it)"),
+        std::string::npos)
+        << r.out;
+  }
 }

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -417,6 +418,7 @@ TEST(Resume, MismatchedMissingAndCorruptCheckpointsAreNamed) {
   // Weights that do not fit the model the metadata names.
   auto ck = train::load_checkpoint(last);
   ck.model_args.num_classes = 7;
+  ck.class_names.resize(7);  // consistent metadata: only the weights are off
   const std::string bad = (d / "bad.safetensors").string();
   train::save_checkpoint(bad, ck);
   r = run("eval --checkpoint " + bad);
@@ -510,4 +512,106 @@ TEST(Resume, RestoresDropoutDrawsAndBatchNormStatistics) {
     fs::remove_all(b);
   }
   fs::remove_all(data_dir);
+}
+
+namespace {
+// Spawns `recipe`, and once epoch 2 is under way sends `sig` (and, with `twice`, a second
+// one at once); returns the child's result.
+Result signal_in_epoch_2(const std::string& recipe, const fs::path& b, int sig, bool twice = false) {
+  // With `twice`, the stop takes 3 s (a test hook), so the second signal lands inside it.
+  Child c = spawn(recipe + " --out " + b.string(),
+                  {{"CONVNET_TEST_STEP_DELAY_MS", "10"}, {"CONVNET_TEST_STOP_DELAY_MS", twice ? "3000" : "0"}});
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  bool sent = false;
+  while ((n = read(c.fd, buf, sizeof buf)) > 0) {
+    out.append(buf, static_cast<size_t>(n));
+    if (!sent && out.find("epoch 2: step") != std::string::npos) {
+      kill(c.pid, sig);
+      if (twice) {
+        // Two pending SIGINTs merge into one: the second comes a moment later, as a
+        // person's second Ctrl-C would.
+        usleep(200'000);
+        kill(c.pid, sig);
+      }
+      sent = true;
+    }
+  }
+  EXPECT_TRUE(sent) << out;
+  return finish(c, out);
+}
+}  // namespace
+
+// Ctrl-C finishes the step, writes a checkpoint that records the position inside the epoch,
+// says how to resume, and the resumed run ends bit-identical to an uninterrupted one.
+TEST(Signals, SigintWritesAResumableCheckpointMidEpochAndResumesBitIdentical) {
+  if (!fs::exists(kData)) GTEST_SKIP() << "dataset-fashion-mnist is not installed at " << kData;
+  const fs::path a = fresh_dir("sigint_a"), b = fresh_dir("sigint_b");
+  auto ra = run(kRecipe + " --out " + a.string());
+  ASSERT_EQ(ra.status, 0) << ra.out;
+
+  auto rb = signal_in_epoch_2(kRecipe, b, SIGINT);
+  EXPECT_EQ(rb.status, 130) << rb.out;
+  EXPECT_NE(rb.out.find("stopping after this step"), std::string::npos) << rb.out;
+  EXPECT_NE(rb.out.find("convnet: stopped in epoch 2 after step"), std::string::npos) << rb.out;
+  EXPECT_NE(rb.out.find("continue with: convnet train --resume " + b.string()), std::string::npos) << rb.out;
+  {
+    const auto ck = train::load_checkpoint(b.string());
+    EXPECT_EQ(ck.epoch, 1);
+    EXPECT_GT(ck.partial.step, 0) << "the checkpoint records the steps of epoch 2 done";
+    EXPECT_TRUE(ck.has_train_state);
+  }
+  auto rr = run("train --resume " + b.string() + " --threads 2");
+  ASSERT_EQ(rr.status, 0) << rr.out;
+  EXPECT_NE(rr.out.find("steps of epoch 2 (their batches are skipped)"), std::string::npos) << rr.out;
+  expect_same_tensors(a / "last.safetensors", b / "last.safetensors");
+  expect_same_tensors(a / "best.safetensors", b / "best.safetensors");
+  fs::remove_all(a);
+  fs::remove_all(b);
+}
+
+TEST(Signals, SigtermStopsTheSameWay) {
+  if (!fs::exists(kData)) GTEST_SKIP() << "dataset-fashion-mnist is not installed at " << kData;
+  const fs::path b = fresh_dir("sigterm");
+  auto rb = signal_in_epoch_2(kRecipe, b, SIGTERM);
+  EXPECT_EQ(rb.status, 128 + SIGTERM) << rb.out;
+  EXPECT_NE(rb.out.find("convnet: stopped in epoch 2 after step"), std::string::npos) << rb.out;
+  EXPECT_GT(train::load_checkpoint(b.string()).partial.step, 0);
+  fs::remove_all(b);
+}
+
+// A second Ctrl-C exits at once, whatever the trainer is doing (perhaps writing the
+// checkpoint): the last checkpoint on disk is still a complete, loadable one.
+TEST(Signals, SecondSigintExitsAtOnceAndLeavesTheLastCheckpointIntact) {
+  if (!fs::exists(kData)) GTEST_SKIP() << "dataset-fashion-mnist is not installed at " << kData;
+  const fs::path b = fresh_dir("sigint2");
+  const auto t0 = std::chrono::steady_clock::now();
+  auto rb = signal_in_epoch_2(kRecipe, b, SIGINT, /*twice=*/true);
+  EXPECT_EQ(rb.status, 130) << rb.out;
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10.0) << rb.out;
+  EXPECT_EQ(rb.out.find("stopped in epoch"), std::string::npos) << "it did not wait for the slow stop:\n" << rb.out;
+  EXPECT_NE(rb.out.find("second interrupt: exiting now"), std::string::npos) << rb.out;
+  const auto ck = train::load_checkpoint(b.string());  // throws if it were damaged
+  EXPECT_EQ(ck.epoch, 1);
+  fs::remove_all(b);
+}
+
+// A full disk while writing the checkpoint of epoch 2 (write fails with ENOSPC, from an
+// LD_PRELOAD shim): the run stops, says so, and epoch 1's checkpoint is intact; no
+// temporary file is left behind.
+TEST(Signals, FullDiskKeepsThePreviousCheckpointAndSaysSo) {
+  if (!fs::exists(kData)) GTEST_SKIP() << "dataset-fashion-mnist is not installed at " << kData;
+  const fs::path b = fresh_dir("enospc");
+  auto r =
+      run(kRecipe + " --out " + b.string(), {{"LD_PRELOAD", CONVNET_ENOSPC_SHIM}, {"CONVNET_TEST_ENOSPC_AT", "2"}});
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("No space left on device"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("the previous checkpoint " + (b / "last.safetensors").string() + " (epoch 1) is intact"),
+            std::string::npos)
+      << r.out;
+  const auto ck = train::load_checkpoint(b.string());
+  EXPECT_EQ(ck.epoch, 1);
+  EXPECT_FALSE(fs::exists(b / "last.safetensors.tmp"));
+  fs::remove_all(b);
 }

@@ -199,6 +199,42 @@ TEST(ExportOps, CeilModeAveragePoolingMeansTheSameInOnnxRuntime) {
   }
 }
 
+// External data must stay inside the model's directory (CVE-2022-25882, CVE-2024-27318 in
+// ONNX itself): an absolute path, a ".." and a symbolic link out of it are refused by name;
+// offsets and lengths that are not numbers or do not fit the file are refused too.
+TEST(OnnxHostile, ExternalDataCannotEscapeTheModelsDirectory) {
+  manual_seed(3);
+  nn::Sequential m;
+  m.add(std::make_shared<nn::Conv2d>(2, 300, 3));  // 300*2*9 floats: over 1 KiB, so external
+  TempDir dir("onnx_escape");
+  fs::create_directories(dir / "model");
+  io::OnnxExportOptions o;
+  o.external_data = "w.data";
+  const std::string good = dir / "model/m.onnx";
+  io::export_onnx(m, {1, 2, 5, 5}, good, o);
+  ASSERT_NO_THROW(io::load_onnx(good));
+  { std::ofstream(dir / "secret.data") << std::string(40000, 'x'); }
+  fs::create_symlink(dir / "secret.data", dir / "model/link.data");
+  auto relocate = [&](const std::string& out, const std::string& args) {
+    run_python("onnx_relocate_external.py " + good + " " + (dir / ("model/" + out)) + " " + args);
+    return dir / ("model/" + out);
+  };
+  expect_error([&] { io::load_onnx(relocate("abs.onnx", "/etc/passwd")); },
+               {"abs.onnx", "'/etc/passwd'", "absolute path"});
+  expect_error([&] { io::load_onnx(relocate("up.onnx", "../secret.data")); },
+               {"up.onnx", "'../secret.data'", "leaves the model's directory"});
+  expect_error([&] { io::load_onnx(relocate("link.onnx", "link.data")); },
+               {"link.onnx", "outside the model's directory", "symbolic link"});
+  expect_error([&] { io::load_onnx(relocate("proc.onnx", "../../../../../../proc/self/environ")); },
+               {"proc.onnx", "leaves the model's directory"});
+  expect_error([&] { io::load_onnx(relocate("offset.onnx", "w.data 12x")); },
+               {"offset.onnx", "offset '12x'", "not a non-negative"});
+  expect_error([&] { io::load_onnx(relocate("huge.onnx", "w.data 9223372036854775807 16")); },
+               {"huge.onnx", "past the end"});
+  expect_error([&] { io::load_onnx(relocate("wrap.onnx", "w.data 8 9223372036854775807")); },
+               {"wrap.onnx", "lies outside"});
+}
+
 TEST(ExportOps, StaticBatchAndMetadata) {
   manual_seed(3);
   Mixed m;

@@ -4,10 +4,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -374,4 +376,33 @@ TEST(Plots, StandaloneSvgWithOnePointPerFiniteValue) {
   EXPECT_EQ(count(p0), 4);
   EXPECT_EQ(count(p1), 3);
   EXPECT_EQ(svg.rfind("</svg>"), svg.size() - 7);
+}
+
+// What a checkpoint's metadata says goes through the checks of the command line: a value a
+// hostile or damaged file carries is refused naming the file, never used.
+TEST(Checkpoint, HostileMetadataIsRefusedNamingTheFile) {
+  const fs::path d = temp_dir("ckpt_hostile");
+  nn::ModulePtr net;
+  std::unique_ptr<optim::SGD> opt;
+  const auto base = sample_checkpoint(net, opt);
+  auto refused = [&](const std::string& name, const std::function<void(train::Checkpoint&)>& edit,
+                     const std::vector<std::string>& parts) {
+    auto c = base;
+    edit(c);
+    const std::string p = (d / (name + ".safetensors")).string();
+    train::save_checkpoint(p, c);
+    std::vector<std::string> want = parts;
+    want.push_back(p);
+    expect_error([&] { train::load_checkpoint(p); }, want);
+  };
+  refused("optimizer", [](auto& c) { c.config.optim.optimizer = "rmsprop"; },
+          {"stores a training configuration that is not valid", "rmsprop"});
+  refused("epoch", [](auto& c) { c.epoch = INT64_MAX; }, {"malformed counters", "epoch 9223372036854775807"});
+  refused("best", [](auto& c) { c.best_epoch = 7; }, {"malformed counters", "best epoch 7"});
+  refused("input_size", [](auto& c) { c.model_args.input_size = 100000; },
+          {"malformed model_args", "input_size 100000"});
+  refused("classes", [](auto& c) { c.model_args.num_classes = 0; }, {"malformed model_args", "num_classes 0"});
+  refused("names", [](auto& c) { c.class_names.assign(11, "x"); }, {"names 11 classes for a model with 10"});
+  refused("model", [](auto& c) { c.config.model.model = "lenet9"; }, {"not valid", "lenet9"});
+  fs::remove_all(d);
 }

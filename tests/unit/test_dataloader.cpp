@@ -76,7 +76,8 @@ TEST(DataLoader, BatchShapesAndPartialLastBatch) {
   ASSERT_TRUE(one.next(b));
   EXPECT_EQ(b.x.shape(), (Shape{4, 3, 2, 2}));
 
-  DataLoader exact(make_dataset(8), 4, true, 1, true);
+  const Dataset eight = make_dataset(8);  // the loader keeps a reference: not a temporary
+  DataLoader exact(eight, 4, true, 1, true);
   EXPECT_EQ(exact.num_batches(), 2);
   DataLoader big(d, 64, true);
   EXPECT_EQ(big.num_batches(), 1);

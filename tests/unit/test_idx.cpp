@@ -1,5 +1,6 @@
 // idx files: tiny files written here in the published format (big-endian header), raw and
 // gzip'd; every error by its message; the real Fashion-MNIST when it is installed.
+#include <sys/resource.h>
 #include <zlib.h>
 
 #include <cmath>
@@ -94,6 +95,18 @@ TEST_F(IdxTest, TruncatedPixels) {
     const auto lb = write("lb", labels_bytes(3, kLabels));
     expect_error([&] { load_idx(im, lb); }, {im, "truncated images file", "expected 18 bytes", "got 12"});
   }
+}
+
+// A 16-byte header claiming a million 1000x1000 images (a terabyte): found truncated after
+// reading what is there, never allocated up front (the peak resident size barely moves).
+TEST_F(IdxTest, HugeClaimedCountCostsOnlyWhatTheFileHas) {
+  rusage before{}, after{};
+  getrusage(RUSAGE_SELF, &before);
+  const auto im = write("huge", images_bytes(1'000'000, 1000, 1000, {}));
+  const auto lb = write("lb", labels_bytes(3, kLabels));
+  expect_error([&] { load_idx(im, lb); }, {im, "truncated images file", "expected 1000000000000 bytes", "got 0"});
+  getrusage(RUSAGE_SELF, &after);
+  EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 200 * 1024) << "KiB of peak resident memory for a 16-byte file";
 }
 
 TEST_F(IdxTest, GzipStreamCutShort) {

@@ -1,5 +1,7 @@
 // safetensors: round trip, atomic writes, and corrupt or hostile files reported by name
 // and reason without reading out of bounds; strict and non-strict weight loading.
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -85,6 +87,81 @@ TEST(SafeTensors, CorruptFilesAreReportedClearly) {
       [&] { io::load_safetensors(write_raw("neg", R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8)); },
       {"'a'", "shape"});
   for (const char* n : {"short", "biglen", "notjson", "array", "past_end", "overlap", "dtype", "size", "neg"})
+    fs::remove(tmp(n));
+}
+
+// As strict as the reference implementation, and no allocation a file's size does not pay for.
+TEST(SafeTensors, StrictFormatAndBoundedAllocation) {
+  const std::string a8 = R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]})";
+  // Holes and trailing bytes: the ranges must tile the data section.
+  expect_error(
+      [&] {
+        io::load_safetensors(write_raw("hole", R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12));
+      },
+      {"hole", "bytes [0, 4)", "belong to no tensor", "'a'"});
+  expect_error([&] { io::load_safetensors(write_raw("trailing", "{" + a8 + "}", 16)); },
+               {"trailing", "8 trailing bytes"});
+  // Duplicate keys, at the top and inside an entry; nesting; metadata of strings only.
+  expect_error([&] { io::load_safetensors(write_raw("dupkey", "{" + a8 + "," + a8 + "}", 8)); },
+               {"dupkey", "key 'a' twice"});
+  expect_error(
+      [&] {
+        io::load_safetensors(
+            write_raw("dupfield", R"({"a":{"dtype":"F32","dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 8));
+      },
+      {"dupfield", "key 'dtype' twice"});
+  expect_error([&] { io::load_safetensors(write_raw("metanum", R"({"__metadata__":{"k":1},)" + a8 + "}", 8)); },
+               {"metanum", "__metadata__ value 'k' must be a string"});
+  expect_error(
+      [&] {
+        io::load_safetensors(write_raw(
+            "deep", R"({"__metadata__":{"k":)" + std::string(100000, '[') + std::string(100000, ']') + "}}", 0));
+      },
+      {"deep", "deeper than 64 levels"});
+  expect_error([&] { io::load_safetensors(write_raw("bom", "\xEF\xBB\xBF{" + a8 + "}", 8)); },
+               {"bom", "must start with '{'"});
+  expect_error(
+      [&] {
+        io::load_safetensors(
+            write_raw("extrakey", R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"x":1}})", 8));
+      },
+      {"extrakey", "keys other than"});
+  // Dimensions whose product wraps around 2^64 (4 * 2^62 = 2^64 = 0 mod 2^64): refused by
+  // the overflow check, not accepted as a 0-byte tensor.
+  expect_error(
+      [&] {
+        io::load_safetensors(
+            write_raw("wrap", R"({"a":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,0]}})", 0));
+      },
+      {"wrap", "'a'", "more than 2^63"});
+  std::string ones = "1";
+  for (int i = 1; i < 40; ++i) ones += ",1";
+  expect_error(
+      [&] {
+        io::load_safetensors(
+            write_raw("rank", R"({"a":{"dtype":"F32","shape":[)" + ones + R"(],"data_offsets":[0,4]}})", 4));
+      },
+      {"rank", "'a'", "rank 40", "limit is 32"});
+  // A header over 100 MB, in a sparse file that really has the bytes.
+  {
+    const auto p = tmp("bighead").string();
+    {
+      std::ofstream f(p, std::ios::binary);
+      const uint64_t len = 100'000'001;
+      for (int i = 0; i < 8; ++i) f.put(static_cast<char>((len >> (8 * i)) & 0xff));
+    }
+    fs::resize_file(p, 8 + 100'000'001);
+    expect_error([&] { io::load_safetensors(p); }, {"bighead", "100000001-byte header", "limit"});
+  }
+  // A FIFO is refused instead of read forever.
+  {
+    const auto p = tmp("fifo").string();
+    fs::remove(p);
+    ASSERT_EQ(mkfifo(p.c_str(), 0600), 0);
+    expect_error([&] { io::load_safetensors(p); }, {"fifo", "not a regular file"});
+  }
+  for (const char* n : {"hole", "trailing", "dupkey", "dupfield", "metanum", "deep", "bom", "extrakey", "wrap", "rank",
+                        "bighead", "fifo"})
     fs::remove(tmp(n));
 }
 

@@ -17,18 +17,16 @@ Command add_bench(CLI::App& app) {
                                 "prints one JSON line in the format of shared/bench/pytorch_peer.py");
   auto* model =
       bn->add_option("model,-m,--model", bc.model, "Model name (see `convnet models`)")->capture_default_str();
-  bn->add_option("-b,--batch", bc.batch, "Batch size")->capture_default_str()->check(CLI::PositiveNumber);
-  bn->add_option("-j,--threads", bc.threads, "Threads (0 = all cores)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+  bn->add_option("-b,--batch", bc.batch, "Batch size")->capture_default_str()->check(positive());
+  bn->add_option("-j,--threads", bc.threads, "Threads (0 = all cores)")->capture_default_str()->check(non_negative());
   bn->add_option("--input-size", bc.input_size, "Input height = width (0 = 28 for LeNet, else 32)")
       ->capture_default_str()
-      ->check(CLI::Range(0, 4096));
+      ->check(in_range(0, 4096));
   bn->add_option("--in-channels", bc.in_channels, "Input channels (0 = 1 for LeNet, else 3)")
       ->capture_default_str()
-      ->check(CLI::Range(0, 4096));
+      ->check(in_range(0, 4096));
   bn->add_option("--mode", bc.mode, "train or infer")->capture_default_str()->check(CLI::IsMember({"train", "infer"}));
-  bn->add_option("--seconds", bc.seconds, "Measuring time per run")->capture_default_str()->check(CLI::PositiveNumber);
+  bn->add_option("--seconds", bc.seconds, "Measuring time per run")->capture_default_str()->check(positive());
   bn->add_option("--precision", bc.precision,
                  "fp32, or bf16 / fp16 mixed precision (convolutions and linear layers in the reduced precision, "
                  "float32 weights; fp16 runs on the emulating reference kernels on a CPU)")

@@ -108,13 +108,11 @@ Command add_eval(CLI::App& app) {
                  "Test-time augmentation: none | flip (the mean of the softmax probabilities of the image and its "
                  "mirror image; default: as in training)")
       ->check(CLI::IsMember({"none", "flip"}));
-  ev->add_option("-b,--batch-size", o->batch_size, "Evaluation batch size")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  ev->add_option("-b,--batch-size", o->batch_size, "Evaluation batch size")->capture_default_str()->check(positive());
   ev->add_option("--confusion-png", o->png,
                  "Where to write the confusion matrix picture (default: confusion-<checkpoint>-<split>.png beside "
                  "the checkpoint)");
-  ev->add_option("-j,--threads", o->threads, "Threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  ev->add_option("-j,--threads", o->threads, "Threads (0 = all cores)")->check(non_negative());
   ev->add_option("--precision", o->precision,
                  "fp32, bf16 or fp16 (mixed precision, see `convnet train --help`); default: the precision the "
                  "checkpoint was trained in")

@@ -91,17 +91,17 @@ Command add_export(CLI::App& app) {
       ->check(CLI::ExistingFile);
   ex->add_option("--num-classes", o->num_classes, "Classes of --model (default: from --weights, else 10)")
       ->needs(model)
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   ex->add_option("--in-channels", o->in_channels,
                  "Input channels of --model (default: the model's, 1 for LeNet, else 3)")
       ->needs(model)
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   ex->add_option("--input-size", o->input_size,
                  "Input height = width (default: the checkpoint's, or the model's default size)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   ex->add_option("--onnx", o->onnx, "Output file (.onnx)")->required();
   ex->add_option("--batch", o->batch, "Batch size of the traced input (the graph's batch stays dynamic)")
-      ->check(CLI::PositiveNumber)
+      ->check(positive())
       ->capture_default_str();
   ex->add_flag("--static-batch", o->static_batch, "Declare the traced batch size instead of a dynamic one");
   ex->add_flag("--external-data", o->external,

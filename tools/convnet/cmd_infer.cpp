@@ -54,23 +54,41 @@ int run_infer(const InferOptions& o) {
   if (o.model.empty() || o.weights.empty())
     throw Error("infer needs --model and --weights (a zoo model and its safetensors weights), or --onnx MODEL.onnx");
   auto weights = io::load_safetensors(o.weights);
+  // A training checkpoint is a weights file plus its training state, which is not the model's.
+  if (auto f = weights.metadata.find("format"); f != weights.metadata.end() && f->second == "convnet-checkpoint")
+    std::erase_if(weights.tensors, [](const auto& kv) { return kv.first.rfind("train_state/", 0) == 0; });
   Tensor x = pick_input(io::load_safetensors(o.input), o);
   if (x.dim() != 4) throw Error("the input in '" + o.input + "' must be (N, C, H, W), got " + shape_str(x.shape()));
   models::ModelArgs a;
   a.in_channels = x.size(1);
   a.input_size = x.size(2);
   a.num_classes = o.num_classes;
-  if (a.num_classes == 0) {
-    // Not given: the size of the last parameter of the model that the file has (the
-    // classifier's bias or weight rows).
-    a.num_classes = 10;
-    auto probe = models::create(o.model, a);
+  {
+    // The weights say what the model expects: its first convolution's input channels, and
+    // (unless given) the classes from the size of the last parameter the file has (the
+    // classifier's bias or weight rows). An input that does not fit is the input's fault.
+    models::ModelArgs pa = a;
+    pa.num_classes = 10;
+    auto probe = models::create(o.model, pa);
     auto params = probe->named_parameters();
-    for (auto it = params.rbegin(); it != params.rend(); ++it)
-      if (weights.tensors.count(it->first)) {
-        a.num_classes = weights.tensors.at(it->first).size(0);
+    for (const auto& [name, p] : params)
+      if (p.dim() == 4 && weights.tensors.count(name)) {
+        const Tensor& w = weights.tensors.at(name);
+        if (w.dim() == 4 && w.size(1) != p.size(1) && w.size(1) != x.size(1))
+          throw Error("the input in '" + o.input + "' has " + std::to_string(x.size(1)) + " channels " +
+                      shape_str(x.shape()) + ", but the weights in '" + o.weights + "' are for " +
+                      std::to_string(w.size(1)) + " (their first convolution '" + name + "' is " +
+                      shape_str(w.shape()) + "); give an input of shape (N, " + std::to_string(w.size(1)) + ", H, W)");
         break;
       }
+    if (a.num_classes == 0) {
+      a.num_classes = 10;
+      for (auto it = params.rbegin(); it != params.rend(); ++it)
+        if (weights.tensors.count(it->first)) {
+          a.num_classes = weights.tensors.at(it->first).size(0);
+          break;
+        }
+    }
   }
   auto net = models::create(o.model, a);
   auto report = io::load_state_dict(*net, weights, o.strict, o.weights);
@@ -97,7 +115,7 @@ Command add_infer(CLI::App& app) {
   auto* model = inf->add_option("model,-m,--model", o->model, "Model name (required unless --onnx)");
   auto* classes =
       inf->add_option("--num-classes", o->num_classes, "Number of classes (default: taken from the weights file)")
-          ->check(CLI::PositiveNumber);
+          ->check(positive());
   auto* weights =
       inf->add_option("--weights", o->weights,
                       "Weights (safetensors, parameter names as torchvision's state_dict; required unless --onnx)");

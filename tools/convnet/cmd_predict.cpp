@@ -79,14 +79,12 @@ Command add_predict(CLI::App& app) {
   pr->add_option("-c,--checkpoint", o->checkpoint, "Checkpoint file, or a run directory (its last.safetensors)")
       ->required();
   pr->add_option("images", o->images, "Image files")->required();
-  pr->add_option("-k,--top", o->top, "How many classes to print per image")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  pr->add_option("-k,--top", o->top, "How many classes to print per image")->capture_default_str()->check(positive());
   pr->add_option("--tta", o->tta,
                  "Test-time augmentation: none | flip (the mean of the softmax probabilities of the image and its "
                  "mirror image; default: as in training)")
       ->check(CLI::IsMember({"none", "flip"}));
-  pr->add_option("-j,--threads", o->threads, "Threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  pr->add_option("-j,--threads", o->threads, "Threads (0 = all cores)")->check(non_negative());
   pr->add_option("--precision", o->precision,
                  "fp32, bf16 or fp16 (mixed precision); default: the precision the checkpoint was trained in")
       ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));

@@ -38,11 +38,9 @@ Command add_report(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::IsMember({"test", "train", "val"}));
   rp->add_option("-d,--data-dir", o->report.data_dir, "Dataset directory (default: the one of the run)");
-  rp->add_option("-n,--images", o->report.images, "Images in the grid")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  rp->add_option("-n,--images", o->report.images, "Images in the grid")->capture_default_str()->check(positive());
   rp->add_option("-o,--out", o->report.out, "Where to write the page (default: RUN_DIR/report.html)");
-  rp->add_option("-j,--threads", o->threads, "Threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  rp->add_option("-j,--threads", o->threads, "Threads (0 = all cores)")->check(non_negative());
   return {rp, [o] { return run_report(*o); }};
 }
 

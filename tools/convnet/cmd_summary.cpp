@@ -46,10 +46,10 @@ Command add_summary(CLI::App& app) {
                  "Input shape C,H,W (default: the model's usual input, e.g. 1,28,28 for lenet5, 3,224,224 for "
                  "torchvision models)");
   sm->add_option("--num-classes", o->num_classes, "Number of classes (default 1000 for torchvision models, else 10)")
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   sm->add_option("--batch", o->batch, "Batch size for the activation-memory estimate")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive());
   return {sm, [o] {
             const auto& info = models::info(o->model);
             models::ModelArgs a;

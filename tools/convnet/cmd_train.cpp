@@ -1,4 +1,7 @@
 // convnet train
+#include <signal.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -24,6 +27,45 @@ std::string fmt(const char* f, double v) {
   std::snprintf(buf, sizeof buf, f, v);
   return buf;
 }
+
+// SIGINT / SIGTERM during training: the first asks the trainer to stop after its current
+// step (it then writes a resumable checkpoint); a second SIGINT exits at once. Checkpoints
+// are written to a temporary file and renamed, so exiting at any moment leaves the last
+// good one intact.
+volatile sig_atomic_t g_signals = 0;
+volatile sig_atomic_t g_last_signal = 0;
+extern "C" void on_stop_signal(int sig) {
+  g_last_signal = sig;
+  const sig_atomic_t before = g_signals;
+  g_signals = before + 1;
+  if (before > 0) {
+    static const char msg[] = "\nconvnet: second interrupt: exiting now (the last checkpoint is intact)\n";
+    [[maybe_unused]] auto n = ::write(2, msg, sizeof msg - 1);
+    ::_exit(128 + sig);
+  }
+  train::request_stop();
+  static const char msg[] =
+      "\nconvnet: stopping after this step and writing a resumable checkpoint (Ctrl-C again to quit at once)\n";
+  [[maybe_unused]] auto n = ::write(2, msg, sizeof msg - 1);
+}
+
+// Installs on_stop_signal for the lifetime of a training run.
+struct StopSignals {
+  struct sigaction old_int {
+  }, old_term{};
+  StopSignals() {
+    g_signals = 0;
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+  }
+  ~StopSignals() {
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
+  }
+};
 
 // The options given on the command line, by their keys in the checkpoint's configuration.
 std::set<std::string> explicitly_set(const TrainCli& t) {
@@ -78,8 +120,27 @@ int run_training(const TrainCli& t) {
                  cfg.optim.optimizer.c_str(), cfg.optim.lr, cfg.sched.schedule.c_str(), warmup.c_str(),
                  (unsigned long long)cfg.compute.seed);
   std::fflush(info);
-  auto result = train::train(cfg, cb);
+  train::TrainResult result;
+  {
+    StopSignals signals;
+    result = train::train(cfg, cb);
+  }
   progress.clear();
+  if (result.interrupted) {
+    const std::string last = result.run_dir + "/" + train::kLastCheckpoint;
+    if (result.stopped_step > 0)
+      std::fprintf(stderr, "convnet: stopped in epoch %lld after step %lld; wrote %s\n",
+                   (long long)result.stopped_epoch, (long long)result.stopped_step, last.c_str());
+    else
+      std::fprintf(stderr, "convnet: stopped before epoch %lld; %s\n", (long long)result.stopped_epoch,
+                   result.stopped_epoch > 1
+                       ? ("the checkpoint of epoch " + std::to_string(result.stopped_epoch - 1) + " is " + last).c_str()
+                       : "no epoch had finished, so there is no checkpoint");
+    if (result.stopped_step > 0 || result.stopped_epoch > 1)
+      std::fprintf(stderr, "convnet: continue with: convnet %s --resume %s\n", t.app->get_name().c_str(),
+                   result.run_dir.c_str());
+    return 128 + static_cast<int>(g_last_signal ? g_last_signal : SIGINT);
+  }
   if (!d.quiet)
     std::fprintf(info, "checkpoints: %s/%s (last), %s/%s (best validation accuracy %.2f%%, epoch %lld)\n",
                  result.run_dir.c_str(), train::kLastCheckpoint, result.run_dir.c_str(), train::kBestCheckpoint,

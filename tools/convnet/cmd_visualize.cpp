@@ -39,7 +39,7 @@ void add_checkpoint(CLI::App* s, VisualizeOptions& o) {
 }
 void add_common(CLI::App* s, VisualizeOptions& o) {
   s->add_option("-o,--out", o.out, "Output directory (PNG pictures and index.html)")->capture_default_str();
-  s->add_option("-j,--threads", o.threads, "Threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  s->add_option("-j,--threads", o.threads, "Threads (0 = all cores)")->check(non_negative());
 }
 }  // namespace
 
@@ -68,7 +68,7 @@ Command add_visualize(CLI::App& app) {
                               "overlaid on the image");
   add_checkpoint(s, *o);
   s->add_option("image", o->image, "Image file (preprocessed as in training)")->required();
-  s->add_option("-k,--class", o->cls, "Class to explain (default: the predicted one)")->check(CLI::NonNegativeNumber);
+  s->add_option("-k,--class", o->cls, "Class to explain (default: the predicted one)")->check(non_negative());
   s->add_option("-l,--layer", o->layer, "Layer for Grad-CAM (default: the last Conv2d)");
   add_common(s, *o);
   return {v, [o, k, f, e, s] {

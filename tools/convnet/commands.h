@@ -2,10 +2,41 @@
 // One file per subcommand: each adds its options to the app and returns the function
 // that runs it. Argument parsing and printing only; the work is done by the library.
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <functional>
 #include <string>
 
 namespace convnet::cli {
+
+// Number checks with plain messages ("--batch: 0 is not > 0"): CLI11's PositiveNumber and
+// NonNegativeNumber print their range with the largest double written out in full.
+inline CLI::Validator number_check(double lo, double hi, bool open_lo, const std::string& desc) {
+  return CLI::Validator(
+      [=](std::string& s) -> std::string {
+        double x = 0;
+        try {
+          size_t used = 0;
+          x = std::stod(s, &used);
+          if (used != s.size()) return s + " is not a number";
+        } catch (const std::exception&) {
+          return s + " is not a number";
+        }
+        const bool ok = (open_lo ? x > lo : x >= lo) && x <= hi;
+        return ok ? std::string() : s + " is not " + desc;
+      },
+      desc);
+}
+inline CLI::Validator positive() {
+  return number_check(0, 1e300, true, "> 0");
+}
+inline CLI::Validator non_negative() {
+  return number_check(0, 1e300, false, ">= 0");
+}
+inline CLI::Validator in_range(double lo, double hi) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "in [%g, %g]", lo, hi);
+  return number_check(lo, hi, false, buf);
+}
 
 struct Command {
   CLI::App* app;

@@ -1,10 +1,15 @@
 // convnet: the command-line tool. Each subcommand lives in its own cmd_*.cpp.
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <new>
 #include <string>
 #include <vector>
 
 #include "commands.h"
 #include "convnet/core/error.h"
+#include "convnet/data/image.h"
 #include "convnet/version.h"
 
 int main(int argc, char** argv) {
@@ -13,6 +18,14 @@ int main(int argc, char** argv) {
   app.name("convnet");
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(CONVNET_VERSION));
+  // Options of every command (given before or after the command's name).
+  int64_t max_pixels = convnet::data::max_image_pixels();
+  app.add_option("--max-image-pixels", max_pixels,
+                 "Largest image (width x height) any command decodes; a header claiming more is refused before "
+                 "decoding")
+      ->check(convnet::cli::positive())
+      ->capture_default_str();
+  app.fallthrough();  // subcommands hand this option to the main command
   using namespace convnet::cli;
   std::vector<Command> commands = {add_train(app),     add_eval(app),   add_predict(app),  add_bench(app),
                                    add_summary(app),   add_infer(app),  add_models(app),   add_export(app),
@@ -27,8 +40,20 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  convnet::data::set_max_image_pixels(max_pixels);
   for (auto& c : commands) {
     if (!c.app->parsed()) continue;
+    // More OpenMP threads than cores only wait for each other: say so instead of running
+    // many times slower without a word.
+    if (const CLI::Option* t = c.app->get_option_no_throw("--threads"); t && t->count() > 0) {
+      const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+      const long asked = std::atol(t->as<std::string>().c_str());
+      if (cores > 0 && asked > cores)
+        std::fprintf(stderr,
+                     "convnet: warning: --threads %ld is more than the %ld cores of this machine; threads beyond the "
+                     "cores wait for each other and usually make every step slower (0 uses all cores)\n",
+                     asked, cores);
+    }
     try {
       return c.run();
     } catch (const convnet::Error& e) {
@@ -36,6 +61,13 @@ int main(int argc, char** argv) {
       std::string name = c.app->get_name();  // with the nested subcommand ("visualize saliency")
       for (const auto* sub : c.app->get_subcommands()) name += " " + sub->get_name();
       std::fprintf(stderr, "(run `convnet %s --help` for the options)\n", name.c_str());
+      return 1;
+    } catch (const std::bad_alloc&) {
+      // The library reports its own allocations by size (convnet::Error); this is one of a
+      // library underneath (a standard container, oneDNN's scratch space).
+      std::fprintf(stderr,
+                   "\nconvnet: error: out of memory (an allocation of the standard library or of oneDNN failed; "
+                   "a smaller --batch-size or input size needs less)\n");
       return 1;
     } catch (const std::exception& e) {
       std::fprintf(stderr, "\nconvnet: internal error: %s\n", e.what());

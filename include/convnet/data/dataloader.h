@@ -78,6 +78,11 @@ class DataLoader {
   /// \post as DataLoader(d, o) with those four options set and workers = 0.
   /// \throws convnet::Error as DataLoader(d, o).
   DataLoader(const Dataset& d, int64_t batch_size, bool shuffle, uint64_t seed = 0, bool drop_last = false);
+  /// A temporary dataset would be destroyed while the loader still reads it (the loader
+  /// keeps a reference): refused at compile time.
+  DataLoader(Dataset&& d, const LoaderOptions& o) = delete;
+  /// As above.
+  DataLoader(Dataset&& d, int64_t batch_size, bool shuffle, uint64_t seed = 0, bool drop_last = false) = delete;
   ~DataLoader();  ///< Stops and joins the workers.
   DataLoader(const DataLoader&) = delete;
   DataLoader& operator=(const DataLoader&) = delete;

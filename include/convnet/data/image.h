@@ -26,9 +26,21 @@ struct Image {
 /// does); gray to RGB repeats the channel; alpha is dropped.
 /// \pre  `channels` is 1 or 3; `path` is an image file stb_image can decode.
 /// \post an Image of `channels` channels and the file's height and width, values pixel / 255.
-/// \throws convnet::Error when `channels` is not 1 or 3, or naming the file and stb's reason
-///         when it cannot be decoded.
+/// \throws convnet::Error when `channels` is not 1 or 3, when the file is not a regular file,
+///         when its header claims more pixels than max_image_pixels() (checked before any
+///         pixel is decoded), or naming the file and stb's reason when it cannot be decoded.
 Image decode_image(const std::string& path, int64_t channels);
+
+/// The most pixels (width * height) an image file may have: 89,478,485 by default (PIL's
+/// Image.MAX_IMAGE_PIXELS), so that a hostile header claiming 20000x20000 is refused before
+/// gigabytes are decoded. The CLI's `--max-image-pixels` sets it.
+/// \post the current limit, shared by all threads.
+int64_t max_image_pixels();
+/// Sets the limit of max_image_pixels().
+/// \pre  `pixels` > 0.
+/// \post decode_image() and image_info() refuse larger images.
+/// \throws convnet::Error when `pixels` is not positive.
+void set_max_image_pixels(int64_t pixels);
 
 /// The size and channel count stored in an image file.
 struct ImageInfo {
@@ -41,7 +53,8 @@ struct ImageInfo {
 /// read from its header without decoding the pixels.
 /// \pre  `path` is an image file stb_image can read.
 /// \post the file's channel count, height and width.
-/// \throws convnet::Error as decode_image does, naming the file and stb's reason.
+/// \throws convnet::Error as decode_image does: not a regular file, over max_image_pixels(),
+///         or stb's reason, naming the file.
 ImageInfo image_info(const std::string& path);
 
 /// Resizes to (out_h, out_w) with PIL's bilinear filter (as torchvision.transforms.Resize on a PIL image).

@@ -37,6 +37,20 @@ inline constexpr const char* kLastCheckpoint = "last.safetensors";
 /// File name of a run's best checkpoint (best validation accuracy), weights and metadata only.
 inline constexpr const char* kBestCheckpoint = "best.safetensors";
 
+/// Where a run stopped inside an epoch (train::request_stop(): Ctrl-C, SIGTERM): the epoch in
+/// progress is Checkpoint::epoch + 1, and resuming skips the batches already done (the data
+/// order is a function of the seed and the epoch), so the result is the same as without the
+/// stop.
+struct PartialEpoch {
+  int64_t step = 0;     ///< Steps of the epoch in progress done (0: the checkpoint is at an epoch boundary).
+  int64_t seen = 0;     ///< Training images of those steps.
+  int64_t correct = 0;  ///< Of them, predicted correctly.
+  int64_t skipped = 0;  ///< Steps skipped by loss scaling.
+  double loss_sum = 0;  ///< Sum of the per-image training losses.
+  double lr = 0;        ///< The learning rate at the epoch's first step.
+  double seconds = 0;   ///< Training time of those steps.
+};
+
 /// A training checkpoint in memory: what save_checkpoint() writes and load_checkpoint() reads.
 struct Checkpoint {
   std::string path;                  ///< Where it was loaded from (set by load_checkpoint; for error messages).
@@ -60,6 +74,7 @@ struct Checkpoint {
   bool has_train_state = false;
   std::map<std::string, Tensor> optimizer;      ///< Optimizer::state_dict().
   std::map<std::string, Tensor> train_weights;  ///< Raw training weights under EMA (empty otherwise).
+  PartialEpoch partial;                         ///< The stop inside epoch + 1, if any (metadata "partial_epoch").
 };
 
 /// Writes a checkpoint atomically and durably (see the file comment).

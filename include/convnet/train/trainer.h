@@ -60,6 +60,9 @@ struct TrainResult {
   double seconds = 0;       ///< Wall time of train(), in seconds.
   std::string run_dir;      ///< The run directory: checkpoints, metrics.jsonl, plots.
   nn::ModulePtr model;      ///< The final (EMA) model, in eval mode.
+  bool interrupted = false;   ///< stopped by request_stop() (SIGINT/SIGTERM in the CLI) before the last epoch
+  int64_t stopped_epoch = 0;  ///< with `interrupted`: the epoch it stopped in
+  int64_t stopped_step = 0;   ///< with `interrupted`: the steps of that epoch done (0: between epochs)
 };
 
 /// What train() reports while it runs; each callback may be empty.
@@ -69,6 +72,20 @@ struct Callbacks {
   /// One-line notes: where validation comes from, the run directory, resumption, warnings.
   std::function<void(const std::string&)> on_info;
 };
+
+/// Asks a running train() to stop after its current step: it then writes a resumable
+/// checkpoint (last.safetensors, with the position inside the epoch) and returns with
+/// TrainResult::interrupted. Async-signal-safe (one atomic store): the CLI calls it from its
+/// SIGINT and SIGTERM handlers. The request stays until train() honours it or
+/// clear_stop_request() is called.
+/// \post stop_requested() is true.
+void request_stop() noexcept;
+/// Whether request_stop() was called and not yet honoured.
+/// \post true between request_stop() and the end of the train() that honours it.
+bool stop_requested() noexcept;
+/// Withdraws a stop request.
+/// \post stop_requested() is false.
+void clear_stop_request() noexcept;
 
 /// Validates the configuration, with messages that say which value is wrong and what is
 /// accepted.
