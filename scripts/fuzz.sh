@@ -22,7 +22,8 @@ for t in "${targets[@]}"; do
   log="$build/fuzz-$t.log"
   # ASan: no leak checking (a loader that throws may leave a cache entry: not a hostile-file
   # bug), allocations over the limit reported instead of attempted.
-  ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  # One OpenMP thread: the fuzzer runs one input at a time, and CI may run two targets at once.
+  OMP_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
     "$exe" -max_total_time="$secs" -timeout=5 -rss_limit_mb=2560 -malloc_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="fuzz/regressions/$t/" "$corpus" "$build/seeds/$t" "fuzz/regressions/$t" >"$log" 2>&1
   rc=$?

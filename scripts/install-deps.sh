@@ -11,6 +11,7 @@ PKGS=(
   dataset-fashion-mnist
   libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx libonnx-testdata
   doxygen   # `make docs` and the api_docs test
+  clang     # `make fuzz`: libFuzzer, ASan and UBSan (CI runs it after make test)
   chromium  # headless browser: the e2e test opens `convnet report`'s page
 )
 missing=()

@@ -111,7 +111,10 @@ Dataset load_idx(const std::string& images_path, const std::string& labels_path,
   const int64_t n = hi[1], rows = hi[2], cols = hi[3];
   CONVNET_CHECK(rows > 0 && cols > 0, "load_idx: '", images_path, "': images of ", rows, "x", cols,
                 " pixels (both must be positive)");
-  // Each count is below 2^32, so rows*cols fits; bound n before n*rows*cols can overflow.
+  // Each count is below 2^32, but rows*cols may not fit in 63 bits: bound the sides first,
+  // then n before n*rows*cols can overflow.
+  CONVNET_CHECK(rows <= (1 << 20) && cols <= (1 << 20), "load_idx: '", images_path, "': images of ", rows, "x", cols,
+                " pixels (each side must be at most 1048576)");
   CONVNET_CHECK(n <= (int64_t{1} << 40) / (rows * cols), "load_idx: '", images_path, "': ", n, " images of ", rows,
                 "x", cols, " is implausibly large");
   const int64_t bytes = n * rows * cols;

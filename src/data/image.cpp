@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -71,6 +72,27 @@ ImageInfo check_image_header(const std::string& path) {
       } else {
         ++i;
       }
+    }
+  }
+  if (std::memcmp(head, "\x89PNG\r\n\x1a\n", 8) == 0) {
+    // The chunk lengths, walked before stb: a chunk past the end of the file or an empty
+    // IDAT (on which stb_image copies from a null pointer) is refused.
+    std::ifstream f(path, std::ios::binary);
+    f.seekg(0, std::ios::end);
+    const int64_t size = f.tellg();
+    int64_t at = 8;
+    while (at + 8 <= size) {
+      unsigned char c[8];
+      f.seekg(at);
+      f.read(reinterpret_cast<char*>(c), 8);
+      const int64_t len = int64_t{c[0]} << 24 | int64_t{c[1]} << 16 | int64_t{c[2]} << 8 | int64_t{c[3]};
+      CONVNET_CHECK(len < (int64_t{1} << 31) && at + 12 + len <= size, "cannot decode image '", path,
+                    "': PNG chunk at byte ", at, " claims ", len, " bytes, past the end of the file (", size,
+                    " bytes)");
+      if (std::memcmp(c + 4, "IDAT", 4) == 0)
+        CONVNET_CHECK(len > 0, "cannot decode image '", path, "': PNG has an empty IDAT chunk at byte ", at);
+      if (std::memcmp(c + 4, "IEND", 4) == 0) break;
+      at += 12 + len;
     }
   }
   int w = 0, h = 0, n = 0;
