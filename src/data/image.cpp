@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 
 #include "convnet/core/error.h"
@@ -95,11 +96,31 @@ ImageInfo check_image_header(const std::string& path) {
       at += 12 + len;
     }
   }
+  if (head[0] == 0xFF && head[1] == 0xD8) {
+    // JPEG Huffman tables (DHT segments, marker FF C4; entropy-coded data stuffs FF as FF 00,
+    // so the marker appears nowhere else): more than 256 codes in a table makes stb_image
+    // index past its tables. Refused before stb.
+    std::ifstream f(path, std::ios::binary);
+    const std::string b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    const auto u = [&](size_t i) { return static_cast<unsigned char>(b[i]); };
+    for (size_t i = 2; i + 4 <= b.size(); ++i) {
+      if (u(i) != 0xFF || u(i + 1) != 0xC4) continue;
+      const size_t end = std::min(b.size(), i + 2 + (size_t{u(i + 2)} << 8 | u(i + 3)));
+      for (size_t p = i + 4; p + 17 <= end;) {
+        size_t codes = 0;
+        for (size_t k = 1; k <= 16; ++k) codes += u(p + k);
+        CONVNET_CHECK(codes <= 256, "cannot decode image '", path, "': JPEG Huffman table at byte ", p, " has ", codes,
+                      " codes (at most 256)");
+        p += 17 + codes;
+      }
+    }
+  }
   int w = 0, h = 0, n = 0;
   if (!stbi_info(path.c_str(), &w, &h, &n)) {
     const char* why = stbi_failure_reason();
     throw Error(detail::cat("cannot decode image '", path, "': ", why ? why : "unknown error"));
   }
+  CONVNET_CHECK(w > 0 && h > 0, "cannot decode image '", path, "': its header says ", w, "x", h, " pixels");
   const int64_t limit = g_max_pixels.load();
   CONVNET_CHECK(int64_t{w} * h <= limit, "image '", path, "' is ", w, "x", h, " = ", int64_t{w} * h,
                 " pixels, over the limit of ", limit, " (--max-image-pixels raises it)");
@@ -124,6 +145,8 @@ Image decode_image(const std::string& path, int64_t channels) {
     const char* why = stbi_failure_reason();
     throw Error(detail::cat("cannot decode image '", path, "': ", why ? why : "unknown error"));
   }
+  CONVNET_CHECK(w > 0 && h > 0 && n >= 1 && n <= 4, "cannot decode image '", path, "': decoded as ", w, "x", h,
+                " pixels of ", n, " channels");
   Image img;
   img.channels = channels;
   img.height = h;

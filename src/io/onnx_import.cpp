@@ -135,6 +135,11 @@ std::shared_ptr<OnnxModel> OnnxModel::load_from_bytes(const std::string& bytes, 
   }
   std::vector<OnnxTensorInfo> inputs, outputs;
   std::set<std::string> input_names;
+  for (int k = 0; k < g.input_size(); ++k)
+    CONVNET_CHECK(!g.input(k).name().empty(), where, ": graph input #", k, " has no name");
+  for (int k = 0; k < g.output_size(); ++k)
+    CONVNET_CHECK(!g.output(k).name().empty(), where, ": graph output #", k, " has no name");
+  for (const auto& t : g.initializer()) CONVNET_CHECK(!t.name().empty(), where, ": an initializer has no name");
   for (const auto& in : g.input()) {
     if (inits.count(in.name())) continue;  // IR < 4 lists the initializers among the inputs
     inputs.push_back(tensor_info(in));
