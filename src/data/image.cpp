@@ -106,7 +106,9 @@ ImageInfo check_image_header(const std::string& path) {
     for (size_t i = 2; i + 4 <= b.size(); ++i) {
       if (u(i) != 0xFF || u(i + 1) != 0xC4) continue;
       const size_t end = std::min(b.size(), i + 2 + (size_t{u(i + 2)} << 8 | u(i + 3)));
-      for (size_t p = i + 4; p + 17 <= end;) {
+      // As stb_image reads them: a table while any of the segment remains, even one that
+      // runs past the segment's declared end.
+      for (size_t p = i + 4; p < end && p + 17 <= b.size();) {
         size_t codes = 0;
         for (size_t k = 1; k <= 16; ++k) codes += u(p + k);
         CONVNET_CHECK(codes <= 256, "cannot decode image '", path, "': JPEG Huffman table at byte ", p, " has ", codes,
