@@ -7,7 +7,7 @@ PKGS=(
   libdnnl-dev libopenblas-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libstb-dev zlib1g-dev
-  python3 python3-venv python3-pip python3-numpy python3-torch python3-torchvision
+  python3 python3-venv python3-pip python3-numpy python3-pil python3-torch python3-torchvision
   dataset-fashion-mnist
   libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx libonnx-testdata
   doxygen   # `make docs` and the api_docs test
