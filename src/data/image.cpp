@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -56,6 +57,52 @@ ImageInfo check_image_header(const std::string& path) {
     const int64_t w = le32(head + 18), h = le32(head + 22);
     CONVNET_CHECK(w > 0 && w <= (1 << 24) && h != 0 && h > -(1 << 24) && h <= (1 << 24), "cannot decode image '", path,
                   "': BMP header claims ", w, "x", h, " pixels (each side must be 1 to 16777216)");
+  }
+  std::error_code size_ec;
+  const auto file_size = static_cast<int64_t>(fs::file_size(path, size_ec));
+  if (head[0] == 'B' && head[1] == 'M' && le32(head + 30) == 0) {
+    // Uncompressed BMP: the pixel rows must be in the file (stb would read past its end as
+    // zeros, so a 54-byte file could stand for gigapixels).
+    const int64_t w = le32(head + 18), h = std::abs(int64_t{le32(head + 22)});
+    const int64_t bpp = int64_t{head[28]} | int64_t{head[29]} << 8, offset = uint32_t(le32(head + 10));
+    if (w > 0 && w <= (1 << 24) && h <= (1 << 24) && bpp > 0 && bpp <= 32) {
+      const int64_t need = offset + h * ((w * bpp + 31) / 32 * 4);
+      CONVNET_CHECK(file_size >= need, "cannot decode image '", path, "': BMP of ", w, "x", h, " pixels at ", bpp,
+                    " bits needs ", need, " bytes, the file has ", file_size, " (truncated)");
+    }
+  }
+  if (head[0] == 'P' && (head[1] == '5' || head[1] == '6')) {
+    // Binary PGM/PPM: width, height and maxval (comments allowed), one whitespace, then the
+    // samples, which must all be in the file (stb would fill what is missing with zeros).
+    std::string hb(4096, '\0');
+    {
+      std::ifstream f(path, std::ios::binary);
+      f.read(hb.data(), static_cast<std::streamsize>(hb.size()));
+      hb.resize(static_cast<size_t>(f.gcount()));
+    }
+    int64_t v[3] = {0, 0, 0};
+    int got = 0;
+    size_t i = 2;
+    while (i < hb.size() && got < 3) {
+      if (hb[i] == '#') {
+        while (i < hb.size() && hb[i] != '\n') ++i;
+      } else if (hb[i] >= '0' && hb[i] <= '9') {
+        int64_t x = 0;
+        size_t digits = 0;
+        while (i < hb.size() && hb[i] >= '0' && hb[i] <= '9' && digits++ < 9) x = x * 10 + (hb[i++] - '0');
+        v[got++] = x;
+      } else if (hb[i] == ' ' || hb[i] == '\t' || hb[i] == '\n' || hb[i] == '\r') {
+        ++i;
+      } else {
+        break;
+      }
+    }
+    CONVNET_CHECK(got == 3 && i < hb.size() && v[2] >= 1 && v[2] <= 65535, "cannot decode image '", path, "': P",
+                  head[1] - '0', " header is incomplete or malformed (width, height and a maxval of 1 to 65535)");
+    const int64_t samples = v[0] * v[1] * (head[1] == '6' ? 3 : 1) * (v[2] > 255 ? 2 : 1);
+    CONVNET_CHECK(file_size >= static_cast<int64_t>(i) + 1 + samples, "cannot decode image '", path, "': P",
+                  head[1] - '0', " of ", v[0], "x", v[1], " pixels needs ", samples, " bytes of samples, the file has ",
+                  file_size, " in all (truncated)");
   }
   if (head[0] == 'P' && head[1] >= '1' && head[1] <= '7') {
     // P1-P6: width and height are the first two decimal numbers after the magic and any
