@@ -150,17 +150,42 @@ ImageInfo check_image_header(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
     const std::string b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
     const auto u = [&](size_t i) { return static_cast<unsigned char>(b[i]); };
-    for (size_t i = 2; i + 4 <= b.size(); ++i) {
-      if (u(i) != 0xFF || u(i + 1) != 0xC4) continue;
-      const size_t end = std::min(b.size(), i + 2 + (size_t{u(i + 2)} << 8 | u(i + 3)));
-      // As stb_image reads them: a table while any of the segment remains, even one that
-      // runs past the segment's declared end.
-      for (size_t p = i + 4; p < end && p + 17 <= b.size();) {
-        size_t codes = 0;
-        for (size_t k = 1; k <= 16; ++k) codes += u(p + k);
-        CONVNET_CHECK(codes <= 256, "cannot decode image '", path, "': JPEG Huffman table at byte ", p, " has ", codes,
-                      " codes (at most 256)");
-        p += 17 + codes;
+    // Walked as stb_image walks it: marker by marker from the start; a DHT's tables are read
+    // while any of its declared length remains, and the next marker is read where the last
+    // table ended (a table may spill into the following bytes); after a scan (SOS) the next
+    // marker is the next FF not followed by 00 or a restart code.
+    const auto at = [&](size_t i) -> unsigned { return i < b.size() ? u(i) : 0u; };
+    size_t p = 2;
+    while (p < b.size()) {
+      if (at(p) != 0xFF) {  // stb skips to the next FF
+        ++p;
+        continue;
+      }
+      while (p < b.size() && at(p) == 0xFF) ++p;  // fill bytes
+      const unsigned marker = at(p++);
+      if (marker == 0xD9 || marker == 0x00 || (marker >= 0xD0 && marker <= 0xD8)) {
+        if (marker == 0xD9) break;  // EOI
+        continue;
+      }
+      const int64_t len = int64_t{at(p)} << 8 | at(p + 1);
+      if (len < 2) break;  // stb stops at a bad length
+      if (marker == 0xC4) {
+        int64_t L = len - 2;
+        size_t q = p + 2;
+        while (L > 0 && q < b.size()) {
+          size_t codes = 0;
+          for (size_t k = 1; k <= 16; ++k) codes += at(q + k);
+          CONVNET_CHECK(codes <= 256, "cannot decode image '", path, "': JPEG Huffman table at byte ", q, " has ",
+                        codes, " codes (at most 256)");
+          q += 17 + codes;
+          L -= 17 + static_cast<int64_t>(codes);
+        }
+        p = q;
+      } else {
+        p += static_cast<size_t>(len);
+        if (marker == 0xDA)  // entropy-coded data up to the next marker
+          while (p + 1 < b.size() && !(at(p) == 0xFF && at(p + 1) != 0x00 && (at(p + 1) < 0xD0 || at(p + 1) > 0xD7)))
+            ++p;
       }
     }
   }
