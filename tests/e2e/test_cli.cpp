@@ -292,6 +292,24 @@ TEST(Cli, MessagesThatUsedToMislead) {
     EXPECT_EQ(r.status, 1) << r.out;
     EXPECT_NE(r.out.find("not a regular file"), std::string::npos) << r.out;
     {
+      // A PNG whose IHDR says 10000x10000 (gray, 8 bits), then IEND: 45 bytes.
+      std::ofstream f(dir / "big.png", std::ios::binary);
+      auto be = [&](uint32_t v) {
+        for (int s = 24; s >= 0; s -= 8) f.put(static_cast<char>((v >> s) & 0xff));
+      };
+      f << "\x89PNG\r\n\x1a\n";
+      be(13), f << "IHDR", be(10000), be(10000);
+      f << std::string("\x08\x00\x00\x00\x00", 5), be(0);
+      be(0), f << "IEND", be(0);
+    }
+    r = run_cli("predict --checkpoint " + (dir / "run") + " " + (dir / "big.png"));
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(
+        r.out.find("is 10000x10000 = 100000000 pixels, over the limit of 89478485 (--max-image-pixels raises it)"),
+        std::string::npos)
+        << r.out;
+    // An uncompressed BMP claiming the same in 54 bytes is refused as truncated.
+    {
       std::ofstream f(dir / "big.bmp", std::ios::binary);
       auto le = [&](uint32_t v, int n) {
         for (int i = 0; i < n; ++i) f.put(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -302,9 +320,8 @@ TEST(Cli, MessagesThatUsedToMislead) {
     }
     r = run_cli("predict --checkpoint " + (dir / "run") + " " + (dir / "big.bmp"));
     EXPECT_EQ(r.status, 1) << r.out;
-    EXPECT_NE(
-        r.out.find("is 20000x20000 = 400000000 pixels, over the limit of 89478485 (--max-image-pixels raises it)"),
-        std::string::npos)
+    EXPECT_NE(r.out.find("BMP of 20000x20000 pixels at 24 bits needs 1200000054 bytes, the file has 54 (truncated)"),
+              std::string::npos)
         << r.out;
   }
 }
