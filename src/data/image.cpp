@@ -143,7 +143,7 @@ ImageInfo check_image_header(const std::string& path) {
       at += 12 + len;
     }
   }
-  if (head[0] == 0xFF && head[1] == 0xD8) {
+  if (head[0] == 0xFF) {  // JPEG: stb takes any run of FF fill bytes before the SOI (FF D8)
     // JPEG Huffman tables (DHT segments, marker FF C4; entropy-coded data stuffs FF as FF 00,
     // so the marker appears nowhere else): more than 256 codes in a table makes stb_image
     // index past its tables. Refused before stb.
@@ -155,7 +155,7 @@ ImageInfo check_image_header(const std::string& path) {
     // table ended (a table may spill into the following bytes); after a scan (SOS) the next
     // marker is the next FF not followed by 00 or a restart code.
     const auto at = [&](size_t i) -> unsigned { return i < b.size() ? u(i) : 0u; };
-    size_t p = 2;
+    size_t p = 0;
     while (p < b.size()) {
       if (at(p) != 0xFF) {  // stb skips to the next FF
         ++p;
