@@ -48,78 +48,61 @@ ImageInfo check_image_header(const std::string& path) {
   CONVNET_CHECK(fs::exists(path, ec), "cannot decode image '", path, "': no such file");
   CONVNET_CHECK(fs::is_regular_file(path, ec), "cannot decode image '", path,
                 "': not a regular file (a directory, FIFO or device)");
-  unsigned char head[64] = {};
+  // The first 4 KiB, read once: every format's header below lies within them.
+  unsigned char head[4096] = {};
+  int64_t head_bytes = 0;
   {
     std::ifstream f(path, std::ios::binary);
     f.read(reinterpret_cast<char*>(head), sizeof head);
+    head_bytes = f.gcount();
   }
+  std::error_code size_ec;
+  const auto file_size = static_cast<int64_t>(fs::file_size(path, size_ec));
   if (head[0] == 'B' && head[1] == 'M') {
     const int64_t w = le32(head + 18), h = le32(head + 22);
     CONVNET_CHECK(w > 0 && w <= (1 << 24) && h != 0 && h > -(1 << 24) && h <= (1 << 24), "cannot decode image '", path,
                   "': BMP header claims ", w, "x", h, " pixels (each side must be 1 to 16777216)");
-  }
-  std::error_code size_ec;
-  const auto file_size = static_cast<int64_t>(fs::file_size(path, size_ec));
-  if (head[0] == 'B' && head[1] == 'M' && le32(head + 30) == 0) {
-    // Uncompressed BMP: the pixel rows must be in the file (stb would read past its end as
-    // zeros, so a 54-byte file could stand for gigapixels).
-    const int64_t w = le32(head + 18), h = std::abs(int64_t{le32(head + 22)});
+    // Uncompressed (BI_RGB): the pixel rows must be in the file (stb would read past its
+    // end as zeros, so a 54-byte file could stand for gigapixels).
     const int64_t bpp = int64_t{head[28]} | int64_t{head[29]} << 8, offset = uint32_t(le32(head + 10));
-    if (w > 0 && w <= (1 << 24) && h <= (1 << 24) && bpp > 0 && bpp <= 32) {
-      const int64_t need = offset + h * ((w * bpp + 31) / 32 * 4);
-      CONVNET_CHECK(file_size >= need, "cannot decode image '", path, "': BMP of ", w, "x", h, " pixels at ", bpp,
-                    " bits needs ", need, " bytes, the file has ", file_size, " (truncated)");
+    if (le32(head + 30) == 0 && bpp > 0 && bpp <= 32) {
+      const int64_t need = offset + std::abs(h) * ((w * bpp + 31) / 32 * 4);
+      CONVNET_CHECK(file_size >= need, "cannot decode image '", path, "': BMP of ", w, "x", std::abs(h), " pixels at ",
+                    bpp, " bits needs ", need, " bytes, the file has ", file_size, " (truncated)");
     }
   }
-  if (head[0] == 'P' && (head[1] == '5' || head[1] == '6')) {
-    // Binary PGM/PPM: width, height and maxval (comments allowed), one whitespace, then the
-    // samples, which must all be in the file (stb would fill what is missing with zeros).
-    std::string hb(4096, '\0');
-    {
-      std::ifstream f(path, std::ios::binary);
-      f.read(hb.data(), static_cast<std::streamsize>(hb.size()));
-      hb.resize(static_cast<size_t>(f.gcount()));
-    }
+  if (head[0] == 'P' && head[1] >= '1' && head[1] <= '6') {
+    // PNM: width, height and (but for P1/P4) maxval, decimal, separated by whitespace and
+    // comments. Sides over 16M (more than 8 digits) would overflow stb's arithmetic; binary
+    // P5/P6 must then hold all their samples (stb fills what is missing with zeros).
+    const bool has_maxval = head[1] != '1' && head[1] != '4';
+    const int want = has_maxval ? 3 : 2;
     int64_t v[3] = {0, 0, 0};
     int got = 0;
-    size_t i = 2;
-    while (i < hb.size() && got < 3) {
-      if (hb[i] == '#') {
-        while (i < hb.size() && hb[i] != '\n') ++i;
-      } else if (hb[i] >= '0' && hb[i] <= '9') {
-        int64_t x = 0;
-        size_t digits = 0;
-        while (i < hb.size() && hb[i] >= '0' && hb[i] <= '9' && digits++ < 9) x = x * 10 + (hb[i++] - '0');
-        v[got++] = x;
-      } else if (hb[i] == ' ' || hb[i] == '\t' || hb[i] == '\n' || hb[i] == '\r') {
+    int64_t i = 2;
+    while (i < head_bytes && got < want) {
+      if (head[i] == '#') {
+        while (i < head_bytes && head[i] != '\n') ++i;
+      } else if (head[i] >= '0' && head[i] <= '9') {
+        const int64_t start = i;
+        while (i < head_bytes && head[i] >= '0' && head[i] <= '9') ++i;
+        CONVNET_CHECK(i - start <= 8, "cannot decode image '", path, "': PNM header has a number of ", i - start,
+                      " digits (each side must be at most 16777216)");
+        v[got++] = std::stoll(std::string(reinterpret_cast<const char*>(head) + start, static_cast<size_t>(i - start)));
+      } else if (head[i] == ' ' || head[i] == '\t' || head[i] == '\n' || head[i] == '\r') {
         ++i;
       } else {
         break;
       }
     }
-    CONVNET_CHECK(got == 3 && i < hb.size() && v[2] >= 1 && v[2] <= 65535, "cannot decode image '", path, "': P",
-                  head[1] - '0', " header is incomplete or malformed (width, height and a maxval of 1 to 65535)");
-    const int64_t samples = v[0] * v[1] * (head[1] == '6' ? 3 : 1) * (v[2] > 255 ? 2 : 1);
-    CONVNET_CHECK(file_size >= static_cast<int64_t>(i) + 1 + samples, "cannot decode image '", path, "': P",
-                  head[1] - '0', " of ", v[0], "x", v[1], " pixels needs ", samples, " bytes of samples, the file has ",
-                  file_size, " in all (truncated)");
-  }
-  if (head[0] == 'P' && head[1] >= '1' && head[1] <= '7') {
-    // P1-P6: width and height are the first two decimal numbers after the magic and any
-    // comments; more than 8 digits is over 16M.
-    int got = 0;
-    for (size_t i = 2; i < sizeof head && got < 2;) {
-      if (head[i] == '#') {
-        while (i < sizeof head && head[i] != '\n') ++i;
-      } else if (head[i] >= '0' && head[i] <= '9') {
-        size_t j = i;
-        while (j < sizeof head && head[j] >= '0' && head[j] <= '9') ++j;
-        CONVNET_CHECK(j - i <= 8, "cannot decode image '", path, "': PNM header claims a side of ", j - i,
-                      " digits (each side must be at most 16777216)");
-        ++got, i = j;
-      } else {
-        ++i;
-      }
+    CONVNET_CHECK(got == want && i < head_bytes && (!has_maxval || (v[2] >= 1 && v[2] <= 65535)),
+                  "cannot decode image '", path, "': P", head[1] - '0',
+                  " header is incomplete or malformed (width, height", has_maxval ? " and a maxval of 1 to 65535)" : ")");
+    if (head[1] == '5' || head[1] == '6') {
+      const int64_t samples = v[0] * v[1] * (head[1] == '6' ? 3 : 1) * (v[2] > 255 ? 2 : 1);
+      CONVNET_CHECK(file_size >= i + 1 + samples, "cannot decode image '", path, "': P", head[1] - '0', " of ", v[0],
+                    "x", v[1], " pixels needs ", samples, " bytes of samples, the file has ", file_size,
+                    " in all (truncated)");
     }
   }
   if (std::memcmp(head, "\x89PNG\r\n\x1a\n", 8) == 0) {

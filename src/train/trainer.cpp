@@ -591,14 +591,18 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
   r.has_test = d.has_test;
   // A stop request (Ctrl-C, SIGTERM) is honoured after the current step: a resumable
   // checkpoint with the position in the epoch, then return.
-  auto stopped = [&](int64_t epoch, int64_t step) {
-    g_stop.store(false);
-    r.interrupted = true, r.stopped_epoch = epoch, r.stopped_step = step;
+  // The result's last fields, at the end of the run or at a stop.
+  auto finish = [&] {
     r.best_val_acc = best_acc, r.best_epoch = best_epoch;
     eval_model.eval();
     r.model = ema ? ema : model;
     r.seconds = seconds_since(t0);
     return r;
+  };
+  auto stopped = [&](int64_t epoch, int64_t step) {
+    g_stop.store(false);
+    r.interrupted = true, r.stopped_epoch = epoch, r.stopped_step = step;
+    return finish();
   };
 
   const double eps = c.optim.label_smoothing;
@@ -724,7 +728,6 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
     if (cb.on_epoch) cb.on_epoch(e);
   }
 
-  r.best_val_acc = best_acc, r.best_epoch = best_epoch;
   if (d.has_test) {
     if (d.val_is_test && !history.empty() && history.back().epoch == c.optim.epochs)
       r.test_acc = history.back().val_acc;  // just measured, same weights and TTA
@@ -735,10 +738,7 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
   } else {
     r.test_acc = history.empty() ? 0 : history.back().val_acc;
   }
-  eval_model.eval();
-  r.model = ema ? ema : model;
-  r.seconds = seconds_since(t0);
-  return r;
+  return finish();
 }
 
 }  // namespace convnet::train

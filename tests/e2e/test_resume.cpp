@@ -149,26 +149,37 @@ const std::string kRecipe =
     "train --model lenet5 --limit-train 3000 --val-split 0.1 --epochs 3 --batch-size 32 --threads 2 --workers 2 "
     "--seed 5 --augment crop:2,flip --ema 0.9 --label-smoothing 0.1 --clip-grad-norm 5";
 
-// Runs `recipe` into `b`, kills it with SIGKILL once epoch 2 is under way (its epoch-1
-// checkpoint is then on disk; 10 ms per step (timing only) leave about 0.6 s between the
-// first progress line of epoch 2 and its end, however fast the machine), and resumes it.
-void kill_in_epoch_2_and_resume(const std::string& recipe, const fs::path& b,
-                                std::vector<std::pair<std::string, std::string>> env = {}) {
+// Runs `recipe` into `b` and, once epoch 2 is under way (10 ms per step, timing only, leave
+// about 0.6 s before it ends however fast the machine), sends `sig`; with `twice`, a second
+// one 200 ms later (two pending signals of a kind would merge into one). Returns the result
+// and whether the signal was sent.
+std::pair<Result, bool> signal_in_epoch_2(const std::string& recipe, const fs::path& b, int sig, bool twice = false,
+                                          std::vector<std::pair<std::string, std::string>> env = {}) {
   env.emplace_back("CONVNET_TEST_STEP_DELAY_MS", "10");
   Child c = spawn(recipe + " --out " + b.string(), env);
   std::string out;
   char buf[4096];
   ssize_t n;
-  bool killed = false;
+  bool sent = false;
   while ((n = read(c.fd, buf, sizeof buf)) > 0) {
     out.append(buf, static_cast<size_t>(n));
-    if (out.find("epoch 2: step") != std::string::npos) {
-      kill(c.pid, SIGKILL);
-      killed = true;
-      break;
+    if (!sent && out.find("epoch 2: step") != std::string::npos) {
+      kill(c.pid, sig);
+      if (twice) {
+        usleep(200'000);
+        kill(c.pid, sig);
+      }
+      sent = true;
     }
   }
-  auto rb = finish(c, out);
+  return {finish(c, out), sent};
+}
+
+// Kills the run with SIGKILL once epoch 2 is under way (its epoch-1 checkpoint is then on
+// disk) and resumes it.
+void kill_in_epoch_2_and_resume(const std::string& recipe, const fs::path& b,
+                                std::vector<std::pair<std::string, std::string>> env = {}) {
+  auto [rb, killed] = signal_in_epoch_2(recipe, b, SIGKILL, false, env);
   ASSERT_TRUE(killed) << rb.out;
   ASSERT_EQ(rb.status, -SIGKILL) << rb.out;
   {
@@ -514,34 +525,6 @@ TEST(Resume, RestoresDropoutDrawsAndBatchNormStatistics) {
   fs::remove_all(data_dir);
 }
 
-namespace {
-// Spawns `recipe`, and once epoch 2 is under way sends `sig` (and, with `twice`, a second
-// one at once); returns the child's result.
-Result signal_in_epoch_2(const std::string& recipe, const fs::path& b, int sig, bool twice = false) {
-  // With `twice`, the stop takes 3 s (a test hook), so the second signal lands inside it.
-  Child c = spawn(recipe + " --out " + b.string(),
-                  {{"CONVNET_TEST_STEP_DELAY_MS", "10"}, {"CONVNET_TEST_STOP_DELAY_MS", twice ? "3000" : "0"}});
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  bool sent = false;
-  while ((n = read(c.fd, buf, sizeof buf)) > 0) {
-    out.append(buf, static_cast<size_t>(n));
-    if (!sent && out.find("epoch 2: step") != std::string::npos) {
-      kill(c.pid, sig);
-      if (twice) {
-        // Two pending SIGINTs merge into one: the second comes a moment later, as a
-        // person's second Ctrl-C would.
-        usleep(200'000);
-        kill(c.pid, sig);
-      }
-      sent = true;
-    }
-  }
-  EXPECT_TRUE(sent) << out;
-  return finish(c, out);
-}
-}  // namespace
 
 // Ctrl-C finishes the step, writes a checkpoint that records the position inside the epoch,
 // says how to resume, and the resumed run ends bit-identical to an uninterrupted one.
@@ -551,7 +534,8 @@ TEST(Signals, SigintWritesAResumableCheckpointMidEpochAndResumesBitIdentical) {
   auto ra = run(kRecipe + " --out " + a.string());
   ASSERT_EQ(ra.status, 0) << ra.out;
 
-  auto rb = signal_in_epoch_2(kRecipe, b, SIGINT);
+  auto [rb, sent] = signal_in_epoch_2(kRecipe, b, SIGINT);
+  ASSERT_TRUE(sent) << rb.out;
   EXPECT_EQ(rb.status, 130) << rb.out;
   EXPECT_NE(rb.out.find("stopping after this step"), std::string::npos) << rb.out;
   EXPECT_NE(rb.out.find("convnet: stopped in epoch 2 after step"), std::string::npos) << rb.out;
@@ -574,7 +558,8 @@ TEST(Signals, SigintWritesAResumableCheckpointMidEpochAndResumesBitIdentical) {
 TEST(Signals, SigtermStopsTheSameWay) {
   if (!fs::exists(kData)) GTEST_SKIP() << "dataset-fashion-mnist is not installed at " << kData;
   const fs::path b = fresh_dir("sigterm");
-  auto rb = signal_in_epoch_2(kRecipe, b, SIGTERM);
+  auto [rb, sent] = signal_in_epoch_2(kRecipe, b, SIGTERM);
+  ASSERT_TRUE(sent) << rb.out;
   EXPECT_EQ(rb.status, 128 + SIGTERM) << rb.out;
   EXPECT_NE(rb.out.find("convnet: stopped in epoch 2 after step"), std::string::npos) << rb.out;
   EXPECT_GT(train::load_checkpoint(b.string()).partial.step, 0);
@@ -587,7 +572,9 @@ TEST(Signals, SecondSigintExitsAtOnceAndLeavesTheLastCheckpointIntact) {
   if (!fs::exists(kData)) GTEST_SKIP() << "dataset-fashion-mnist is not installed at " << kData;
   const fs::path b = fresh_dir("sigint2");
   const auto t0 = std::chrono::steady_clock::now();
-  auto rb = signal_in_epoch_2(kRecipe, b, SIGINT, /*twice=*/true);
+  // The stop takes 3 s (a test hook), so the second signal lands inside it.
+  auto [rb, sent] = signal_in_epoch_2(kRecipe, b, SIGINT, /*twice=*/true, {{"CONVNET_TEST_STOP_DELAY_MS", "3000"}});
+  ASSERT_TRUE(sent) << rb.out;
   EXPECT_EQ(rb.status, 130) << rb.out;
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10.0) << rb.out;
   EXPECT_EQ(rb.out.find("stopped in epoch"), std::string::npos) << "it did not wait for the slow stop:\n" << rb.out;

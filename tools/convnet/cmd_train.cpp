@@ -85,7 +85,7 @@ int run_training(const TrainCli& t) {
   const char* val_name = cfg.data.val_split > 0 ? "val" : "test";
   const DisplayOptions& d = t.display;
   Progress progress = Progress::for_stdout(d);
-  progress.set_epochs(1, cfg.optim.epochs);
+  progress.set_last_epoch(cfg.optim.epochs);
   // With --log-format json stdout carries only the epochs' JSON lines.
   std::FILE* info = d.json() ? stderr : stdout;
   train::Callbacks cb;

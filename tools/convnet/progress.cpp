@@ -37,10 +37,7 @@ std::string Progress::clock(double s) {
 
 void Progress::step(const char* what, int64_t epoch, int64_t step, int64_t steps, double loss, double ips) {
   const auto now = clock_t_::now();
-  if (epoch != cur_epoch_ || step <= 1) {
-    if (epoch != cur_epoch_) epoch_start_ = now, last_quarter_ = -1;
-    cur_epoch_ = epoch;
-  }
+  if (epoch != cur_epoch_) epoch_start_ = now, last_quarter_ = -1, cur_epoch_ = epoch;
   if (steps <= 0) return;
   if (tty_) {
     // At most ten redraws a second, and always the last step.

@@ -29,15 +29,14 @@ class Progress {
   Progress(std::FILE* out, bool tty, bool lines);
   static Progress for_stdout(const DisplayOptions& o);
 
-  // The run's epochs [first, last], for the run ETA; 0, 0 for a single pass (eval).
-  void set_epochs(int64_t first, int64_t last) { first_epoch_ = first, last_epoch_ = last; }
+  // The run's last epoch, for the run ETA; 0 (the default) for a single pass (eval).
+  void set_last_epoch(int64_t last) { last_epoch_ = last; }
   // One finished step of `steps`; loss < 0 leaves it out (eval).
   void step(const char* what, int64_t epoch, int64_t step, int64_t steps, double loss, double images_per_second);
   // Clears the updating line (before any other output) and ends the epoch; seconds = its
   // duration, for the run ETA.
   void clear();
   void epoch_done(double seconds);
-  bool tty() const { return tty_; }
 
   // "1:02:03" or "2:03".
   static std::string clock(double seconds);
@@ -46,7 +45,7 @@ class Progress {
   using clock_t_ = std::chrono::steady_clock;
   std::FILE* out_;
   bool tty_, lines_;
-  int64_t first_epoch_ = 0, last_epoch_ = 0;
+  int64_t last_epoch_ = 0;
   int64_t cur_epoch_ = -1, last_quarter_ = -1;
   double done_epoch_seconds_ = 0;
   int64_t done_epochs_ = 0;
