@@ -2,6 +2,7 @@
 """One model's parity fixture from torchvision, written on demand by the C++ model tests.
 
     torchvision_fixture.py NAME OUT.safetensors --mode eval|train [--size 64] [--batch 2] [--num-classes 10]
+                           [--pth OUT.pth]   # also the state dict as torch.save writes it
     torchvision_fixture.py --counts NAME [NAME ...]     # prints {"name": parameter count} at 1000 classes
 
 eval: weights ("param.<key>"), "input", "logits" in eval mode.
@@ -34,6 +35,7 @@ def main():
     ap.add_argument('--size', type=int, default=64)
     ap.add_argument('--batch', type=int, default=2)
     ap.add_argument('--num-classes', type=int, default=10)
+    ap.add_argument('--pth', help='also torch.save the state dict (eval mode) to this .pth file')
     a = ap.parse_args()
     torch.set_num_threads(1)
     if a.counts:
@@ -58,6 +60,8 @@ def main():
     x = torch.randn((a.batch, 3, a.size, a.size), generator=gen)
     t['input'] = x
     config = {'name': name, 'mode': a.mode}
+    if a.pth:
+        torch.save(model.state_dict(), a.pth)
     if a.mode == 'eval':
         model.eval()
         with torch.no_grad():

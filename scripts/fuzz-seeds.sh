@@ -4,11 +4,11 @@
 # OUT_DIR/<target>/ gets: safetensors (weights of lenet5, an input batch, each dtype),
 # onnx (lenet5 and resnet20 exported), idx (Fashion-MNIST cut to 3 images), cifar (3
 # records), image (PNG, JPEG, BMP, GIF, PGM, PPM of one test image), checkpoint (a 1-epoch
-# lenet5 run's best and last).
+# lenet5 run's best and last), pth (torch.save state dicts: both formats, every dtype, views).
 set -euo pipefail
 cli=${1:?usage: fuzz-seeds.sh CONVNET_CLI OUT_DIR}
 out=${2:?usage: fuzz-seeds.sh CONVNET_CLI OUT_DIR}
-mkdir -p "$out"/{safetensors,onnx,idx,cifar,image,checkpoint}
+mkdir -p "$out"/{safetensors,onnx,idx,cifar,image,checkpoint,pth}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$cli" train --epochs 1 --limit-train 256 --batch-size 64 --workers 0 --threads 2 --quiet --out "$tmp/run" >/dev/null
@@ -41,5 +41,15 @@ rgb = Image.merge("RGB", (img, img.transpose(Image.FLIP_LEFT_RIGHT), img))
 for fmt, ext, pic in (("PNG", "png", rgb), ("JPEG", "jpg", rgb), ("BMP", "bmp", rgb), ("GIF", "gif", img),
                       ("PPM", "pgm", img), ("PPM", "ppm", rgb), ("PNG", "gray.png", img)):
     pic.save(f"{out}/image/seed.{ext}", fmt)
+import collections, torch
+torch.manual_seed(0)
+m = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2), torch.nn.Linear(4, 3))
+x = torch.randn(3, 4)
+extra = collections.OrderedDict(h=x.half(), b=x.bfloat16(), d=x.double(), t=x.t(), s=x[1:, ::2], i=torch.arange(4))
+for zipped in (True, False):
+    tag = "zip" if zipped else "legacy"
+    torch.save(m.state_dict(), f"{out}/pth/model_{tag}", _use_new_zipfile_serialization=zipped)
+    torch.save(extra, f"{out}/pth/views_{tag}", _use_new_zipfile_serialization=zipped)
+    torch.save({"epoch": 3, "state_dict": m.state_dict()}, f"{out}/pth/wrapped_{tag}", _use_new_zipfile_serialization=zipped)
 PY
 echo "fuzz-seeds: $(find "$out" -type f | wc -l) seeds in $out"

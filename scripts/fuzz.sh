@@ -10,7 +10,7 @@ build=${1:?usage: fuzz.sh BUILD_DIR SECONDS [TARGET...]}
 secs=${2:?usage: fuzz.sh BUILD_DIR SECONDS [TARGET...]}
 shift 2
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(safetensors onnx idx cifar image checkpoint)
+[ ${#targets[@]} -eq 0 ] && targets=(safetensors onnx idx cifar image checkpoint pth)
 [ -d "$build/seeds" ] || ./scripts/fuzz-seeds.sh "${CONVNET_CLI:-build/convnet}" "$build/seeds" || exit 1
 status=0
 for t in "${targets[@]}"; do

@@ -6,7 +6,6 @@
 /// input/output, inference sessions and visualization. Link `convnet::convnet`
 /// (CMake: `find_package(convnet 0.2 REQUIRED)`) or `pkg-config --libs convnet`.
 
-#include "convnet/version.h"
 #include "convnet/autograd/autograd.h"
 #include "convnet/autograd/trace.h"
 #include "convnet/core/dtype.h"
@@ -30,6 +29,7 @@
 #include "convnet/inference/session.h"
 #include "convnet/io/onnx.h"
 #include "convnet/io/onnx_export.h"
+#include "convnet/io/pth.h"
 #include "convnet/io/safetensors.h"
 #include "convnet/io/weights.h"
 #include "convnet/models/classic.h"
@@ -74,6 +74,7 @@
 #include "convnet/train/options.h"
 #include "convnet/train/plot_svg.h"
 #include "convnet/train/trainer.h"
+#include "convnet/version.h"
 #include "convnet/viz/commands.h"
 #include "convnet/viz/picture.h"
 #include "convnet/viz/report.h"

@@ -4,6 +4,7 @@
 #include "convnet/core/error.h"
 #include "convnet/io/onnx.h"
 #include "convnet/io/onnx_export.h"
+#include "convnet/io/pth.h"
 #include "convnet/io/safetensors.h"
 #include "convnet/io/weights.h"
 #include "convnet/models/registry.h"
@@ -75,7 +76,7 @@ std::shared_ptr<InferenceSession> InferenceSession::from_zoo(const std::string& 
   a.input_size = input_shape[2];
   a.num_classes = num_classes;
   auto net = models::create(model, a);
-  if (!weights.empty()) io::load_state_dict(*net, io::load_safetensors(weights), true, weights);
+  if (!weights.empty()) io::load_state_dict(*net, io::load_tensor_file(weights), true, weights);
   return from_module(*net, input_shape, options);
 }
 

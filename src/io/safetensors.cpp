@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "convnet/core/error.h"
+#include "raw_dtype.h"
 
 namespace convnet::io {
 
@@ -39,10 +40,13 @@ nlohmann::json::parser_callback_t strict_json_callback(const std::string& what) 
   };
 }
 
+}  // namespace
+
+namespace detail {
 int64_t dtype_size(const std::string& dt) {
   if (dt == "F32" || dt == "I32") return 4;
   if (dt == "F64" || dt == "I64") return 8;
-  if (dt == "BF16" || dt == "F16") return 2;
+  if (dt == "BF16" || dt == "F16" || dt == "I16") return 2;
   if (dt == "U8" || dt == "I8" || dt == "BOOL") return 1;
   return 0;
 }
@@ -83,6 +87,11 @@ float convert(const std::string& dt, const char* p) {
   if (dt == "I64") { int64_t v; std::memcpy(&v, p, 8); return static_cast<float>(v); }
   if (dt == "I32") { int32_t v; std::memcpy(&v, p, 4); return static_cast<float>(v); }
   if (dt == "I8") return static_cast<float>(static_cast<int8_t>(*p));
+  if (dt == "I16") {
+    int16_t v;
+    std::memcpy(&v, p, 2);
+    return static_cast<float>(v);
+  }
   if (dt == "BF16" || dt == "F16") {
     uint16_t b;
     std::memcpy(&b, p, 2);
@@ -90,7 +99,26 @@ float convert(const std::string& dt, const char* p) {
   }
   return static_cast<float>(static_cast<uint8_t>(*p));
 }
-}  // namespace
+Tensor tensor_from_raw(const std::string& dt, const char* p, const Shape& shape, bool keep_dtypes) {
+  DType keep;
+  if (keep_dtypes && kept_as(dt, keep)) {
+    Tensor t = Tensor::empty(shape, keep);
+    const auto n = static_cast<size_t>(t.numel() * convnet::dtype_size(keep));
+    if (n) std::memcpy(t.raw_ptr(), p, n);
+    return t;
+  }
+  Tensor t = Tensor::empty(shape);
+  float* q = t.data();
+  const int64_t es = dtype_size(dt);
+  if (dt == "F32") {
+    if (t.numel()) std::memcpy(q, p, static_cast<size_t>(t.numel()) * 4);
+  } else {
+    for (int64_t i = 0; i < t.numel(); ++i) q[i] = convert(dt, p + i * es);
+  }
+  return t;
+}
+}  // namespace detail
+using namespace detail;
 
 SafeTensors load_safetensors(const std::string& path, bool keep_dtypes) {
   // As strict as the reference implementation (huggingface/safetensors): a header of at most
@@ -177,7 +205,7 @@ SafeTensors load_safetensors(const std::string& path, bool keep_dtypes) {
     e.dt = info["dtype"].get<std::string>();
     e.es = dtype_size(e.dt);
     CONVNET_CHECK(e.es > 0, "safetensors: '", path, "': tensor '", name, "' has unsupported dtype ", e.dt,
-                  " (supported: F32, F64, BF16, F16, I64, I32, I8, U8, BOOL)");
+                  " (supported: F32, F64, BF16, F16, I64, I32, I16, I8, U8, BOOL)");
     e.begin = info["data_offsets"][0].get<int64_t>(), e.end = info["data_offsets"][1].get<int64_t>();
     CONVNET_CHECK(e.end >= e.begin && e.end <= data_size, "safetensors: '", path, "': tensor '", name,
                   "' data_offsets [", e.begin, ", ", e.end, "] lie outside the ", data_size,

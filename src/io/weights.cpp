@@ -1,6 +1,7 @@
 #include "convnet/io/weights.h"
 
 #include "convnet/core/error.h"
+#include "convnet/io/pth.h"
 
 namespace convnet::io {
 
@@ -59,7 +60,7 @@ LoadReport load_state_dict(nn::Module& m, const SafeTensors& st, bool strict, co
 }
 
 LoadReport load_weights(nn::Module& m, const std::string& path, bool strict) {
-  return load_state_dict(m, load_safetensors(path), strict, path);
+  return load_state_dict(m, load_tensor_file(path), strict, path);
 }
 
 void save_weights(const nn::Module& m, const std::string& path, const std::map<std::string, std::string>& metadata) {

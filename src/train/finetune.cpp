@@ -7,6 +7,7 @@
 
 #include "convnet/core/error.h"
 #include "convnet/io/onnx.h"
+#include "convnet/io/pth.h"
 #include "convnet/io/safetensors.h"
 #include "convnet/io/weights.h"
 #include "convnet/nn/layers.h"
@@ -255,7 +256,7 @@ nn::ModulePtr pretrained_model(const TrainConfig& c, const models::ModelArgs& ar
     note = "pretrained: checkpoint '" + ck.path + "' (" + c.model.model + ", " + std::to_string(a.num_classes) +
            " classes, epoch " + std::to_string(ck.epoch) + ")";
   } else {
-    const io::SafeTensors w = io::load_safetensors(c.model.finetune_weights);
+    const io::SafeTensors w = io::load_tensor_file(c.model.finetune_weights);
     a.num_classes = classes_in(c.model.model, a, w);
     m = models::create(c.model.model, a);
     io::load_state_dict(*m, w, /*strict=*/true, c.model.finetune_weights);

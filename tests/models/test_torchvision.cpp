@@ -120,8 +120,9 @@ io::SafeTensors strip(const io::SafeTensors& f, const std::string& prefix) {
 void check_model(const std::string& name, const std::string& mode) {
   const auto path = std::filesystem::temp_directory_path() /
                     ("convnet_tv_" + name + "_" + mode + "_" + std::to_string(getpid()) + ".safetensors");
+  const auto pth = std::filesystem::path(path).replace_extension(".pth");
   run_python("torchvision_fixture.py " + name + " " + path.string() + " --mode " + mode +
-             (mode == "train" ? " --size " + std::to_string(kTrainSize) : ""));
+             (mode == "train" ? " --size " + std::to_string(kTrainSize) : " --pth " + pth.string()));
   auto f = load_fixture(path.string());
   std::filesystem::remove(path);
   models::ModelArgs a;
@@ -135,6 +136,14 @@ void check_model(const std::string& name, const std::string& mode) {
     net->eval();
     Tensor y = (*net)(x);
     EXPECT_TRUE(logits_close(y, fixture_tensor(f, "logits")));
+    // The same weights as torch.save wrote them (.pth, read without Python): every tensor
+    // equal to the safetensors one, so the logits are the same bits.
+    auto from_pth = models::create(name, a);
+    const io::LoadReport r = io::load_weights(*from_pth, pth.string());
+    std::filesystem::remove(pth);
+    EXPECT_TRUE(r.complete()) << r.describe();
+    from_pth->eval();
+    EXPECT_TRUE(all_close((*from_pth)(x), y, 0, 0)) << "logits from the .pth differ from those of the safetensors";
     return;
   }
   net->train();

@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "convnet/core/error.h"
 #include "convnet/io/onnx_export.h"
+#include "convnet/io/pth.h"
 #include "convnet/io/safetensors.h"
 #include "convnet/io/weights.h"
 #include "convnet/models/registry.h"
@@ -59,7 +60,7 @@ int run_export(const ExportOptions& o) {
       net = models::create(o.model, a);
       std::fprintf(stderr, "convnet: no --weights: exporting %s with freshly initialized weights\n", o.model.c_str());
     } else {
-      auto w = io::load_safetensors(o.weights);
+      auto w = io::load_tensor_file(o.weights);
       a.num_classes = o.num_classes ? o.num_classes : classes_from_weights(o.model, a, w);
       net = models::create(o.model, a);
       auto report = io::load_state_dict(*net, w, o.strict, o.weights);
@@ -86,7 +87,8 @@ Command add_export(CLI::App& app) {
   auto* ckpt = ex->add_option("-c,--checkpoint", o->checkpoint, "Training checkpoint, or a run directory");
   auto* model =
       ex->add_option("model,-m,--model", o->model, "Zoo model name (instead of --checkpoint)")->excludes(ckpt);
-  ex->add_option("--weights", o->weights, "Weights for --model (safetensors; default: fresh initialization)")
+  ex->add_option("--weights", o->weights,
+                 "Weights for --model (safetensors or a PyTorch .pth state dict; default: fresh initialization)")
       ->needs(model)
       ->check(CLI::ExistingFile);
   ex->add_option("--num-classes", o->num_classes, "Classes of --model (default: from --weights, else 10)")

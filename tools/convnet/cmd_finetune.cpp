@@ -20,10 +20,11 @@ struct FinetuneCli {
 int run_finetune(FinetuneCli& f) {
   train::TrainConfig& cfg = f.t.cfg;
   if (cfg.ckpt.resume.empty()) {
-    CONVNET_CHECK(!cfg.model.finetune_checkpoint.empty() || !cfg.model.finetune_weights.empty() ||
-                      !cfg.model.finetune_onnx.empty(),
-                  "finetune needs pretrained weights: --checkpoint CKPT, --weights W.safetensors with --model NAME, "
-                  "or --onnx M.onnx");
+    CONVNET_CHECK(
+        !cfg.model.finetune_checkpoint.empty() || !cfg.model.finetune_weights.empty() ||
+            !cfg.model.finetune_onnx.empty(),
+        "finetune needs pretrained weights: --checkpoint CKPT, --weights W.safetensors (or .pth) with --model NAME, "
+        "or --onnx M.onnx");
     if (!cfg.model.finetune_onnx.empty()) {
       // Stored in full, so that eval, predict, export and --resume find the graph.
       cfg.model.finetune_onnx = std::filesystem::absolute(cfg.model.finetune_onnx).string();

@@ -6,6 +6,7 @@
 #include "convnet/autograd/autograd.h"
 #include "convnet/core/error.h"
 #include "convnet/io/onnx.h"
+#include "convnet/io/pth.h"
 #include "convnet/io/safetensors.h"
 #include "convnet/io/weights.h"
 #include "convnet/models/registry.h"
@@ -52,8 +53,10 @@ int run_onnx(const InferOptions& o) {
 int run_infer(const InferOptions& o) {
   if (!o.onnx.empty()) return run_onnx(o);
   if (o.model.empty() || o.weights.empty())
-    throw Error("infer needs --model and --weights (a zoo model and its safetensors weights), or --onnx MODEL.onnx");
-  auto weights = io::load_safetensors(o.weights);
+    throw Error(
+        "infer needs --model and --weights (a zoo model and its weights: safetensors or a PyTorch .pth state dict), or "
+        "--onnx MODEL.onnx");
+  auto weights = io::load_tensor_file(o.weights);
   // A training checkpoint is a weights file plus its training state, which is not the model's.
   if (auto f = weights.metadata.find("format"); f != weights.metadata.end() && f->second == "convnet-checkpoint")
     std::erase_if(weights.tensors, [](const auto& kv) { return kv.first.rfind("train_state/", 0) == 0; });
@@ -116,9 +119,9 @@ Command add_infer(CLI::App& app) {
   auto* classes =
       inf->add_option("--num-classes", o->num_classes, "Number of classes (default: taken from the weights file)")
           ->check(positive());
-  auto* weights =
-      inf->add_option("--weights", o->weights,
-                      "Weights (safetensors, parameter names as torchvision's state_dict; required unless --onnx)");
+  auto* weights = inf->add_option(
+      "--weights", o->weights,
+      "Weights (safetensors or a PyTorch .pth state dict, parameter names as torchvision's; required unless --onnx)");
   inf->add_option("--onnx", o->onnx, "Run an ONNX model (weights included) instead of --model/--weights")
       ->check(CLI::ExistingFile)
       ->excludes(model)

@@ -54,6 +54,7 @@ Command add_visualize(CLI::App& app);
 Command add_report(CLI::App& app);
 Command add_export(CLI::App& app);
 Command add_finetune(CLI::App& app);
+Command add_convert(CLI::App& app);
 
 // "1,28,28" -> {1, 28, 28}; throws convnet::Error naming the option on bad input.
 std::vector<int64_t> parse_int_list(const std::string& s, const std::string& option, size_t expected_count);

@@ -27,9 +27,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.fallthrough();  // subcommands hand this option to the main command
   using namespace convnet::cli;
-  std::vector<Command> commands = {add_train(app),     add_eval(app),   add_predict(app),  add_bench(app),
-                                   add_summary(app),   add_infer(app),  add_models(app),   add_export(app),
-                                   add_finetune(app),  add_visualize(app), add_report(app)};
+  std::vector<Command> commands = {add_train(app),    add_eval(app),      add_predict(app), add_bench(app),
+                                   add_summary(app),  add_infer(app),     add_models(app),  add_export(app),
+                                   add_finetune(app), add_visualize(app), add_report(app),  add_convert(app)};
   if (argc == 1) {  // no command: the usage with every command, on stderr, and a failure
     std::fprintf(stderr, "%s\nconvnet: a command is required (the list above; `convnet COMMAND --help` for one)\n",
                  app.help().c_str());

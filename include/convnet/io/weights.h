@@ -2,8 +2,8 @@
 #pragma GCC visibility push(default)
 /// \file
 /// Loading and saving a module's parameters and buffers by name (torchvision state_dict
-/// keys) in safetensors files. Loading checks every name, shape and dtype and reports all
-/// problems at once (LoadReport).
+/// keys) in safetensors files (and, for loading, PyTorch .pth files). Loading checks every name, shape and dtype and
+/// reports all problems at once (LoadReport).
 #include <map>
 #include <string>
 #include <vector>
@@ -35,10 +35,11 @@ struct LoadReport {
 /// \throws convnet::Error (strict only) listing all missing, unexpected and mismatched
 ///         entries, naming `source` and the module type; then nothing is modified.
 LoadReport load_state_dict(nn::Module& m, const SafeTensors& st, bool strict = true, const std::string& source = "");
-/// Reads the safetensors file at `path` into `m`: load_state_dict(m, load_safetensors(path), strict, path).
-/// \pre  as load_safetensors() and load_state_dict().
+/// Reads the weights file at `path` into `m`: load_state_dict(m, load_tensor_file(path), strict, path),
+/// so a safetensors file or a PyTorch `.pth` state dict (see load_pth()).
+/// \pre  as load_tensor_file() and load_state_dict().
 /// \post as load_state_dict().
-/// \throws convnet::Error as load_safetensors() and load_state_dict(), naming `path`.
+/// \throws convnet::Error as load_tensor_file() and load_state_dict(), naming `path`.
 LoadReport load_weights(nn::Module& m, const std::string& path, bool strict = true);
 /// Writes the module's state_dict (parameters and buffers by name) with `metadata` to `path`:
 /// save_safetensors(path, m.state_dict(), metadata).

@@ -87,7 +87,8 @@ struct Check {
   X(std::string, finetune_checkpoint, "", "-c,--checkpoint",                                                         \
     "Pretrained checkpoint (file or run directory); its model is used", Check::any())                                \
   X(std::string, finetune_weights, "", "--weights",                                                                  \
-    "Pretrained weights (safetensors with state_dict names, e.g. from python/export_torchvision.py) of the model "   \
+    "Pretrained weights (safetensors, or a PyTorch .pth state dict as torch.save writes it, with state_dict names) " \
+    "of the model "                                                                                                  \
     "given by --model",                                                                                              \
     Check::any())                                                                                                    \
   X(std::string, finetune_onnx, "", "--onnx",                                                                        \
