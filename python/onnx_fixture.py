@@ -175,11 +175,61 @@ def small_fixtures(out):
                  helper.make_node('Identity', ['c'], ['y'], name='out')], [x_info], [y_info])
     write_model(os.path.join(out, 'unsupported.onnx'),
                 [helper.make_node('Relu', ['x'], ['r'], name='relu'),
-                 helper.make_node('Erf', ['r'], ['e'], name='erf_1'),
+                 helper.make_node('Round', ['r'], ['e'], name='round_1'),
                  helper.make_node('Pad', ['e', 'pads'], ['p'], name='reflect_pad', mode='reflect'),
-                 helper.make_node('Softplus', ['p'], ['s'], name='softplus_1'),
-                 helper.make_node('Erf', ['s'], ['y'], name='erf_2')], [x_info], [y_info],
+                 helper.make_node('ThresholdedRelu', ['p'], ['s'], name='thresholded_1'),
+                 helper.make_node('Round', ['s'], ['y'], name='round_2')], [x_info], [y_info],
                 [helper.make_tensor('pads', TensorProto.INT64, [8], [0, 0, 1, 1, 0, 0, 1, 1])])
+
+
+def activation_fixtures(out):
+    """act_<name>.onnx: x (2, 3, 4, 5) -> one activation -> y, written with onnx.helper (the
+    second exporter: attributes as other exporters set them, e.g. paddle2onnx's HardSigmoid
+    alpha 0.2), and activations.safetensors: "x" and "y_<name>" computed by PyTorch."""
+    import torch.nn.functional as F
+    gen = torch.Generator().manual_seed(7)
+    x = torch.randn((2, 3, 4, 5), generator=gen) * 4
+    x.view(-1)[::7] = 3.0
+    x.view(-1)[3::7] = -3.0
+    x.view(-1)[5::7] = 0.0
+    x_info = helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 3, 4, 5])
+    y_info = helper.make_tensor_value_info('y', TensorProto.FLOAT, ['N', 3, 4, 5])
+    cases = {
+        'hardsigmoid_paddle': ([helper.make_node('HardSigmoid', ['x'], ['y'], alpha=0.2, beta=0.5)],
+                               torch.clamp(0.2 * x + 0.5, 0, 1)),
+        'hardsigmoid_default': ([helper.make_node('HardSigmoid', ['x'], ['y'])], torch.clamp(0.2 * x + 0.5, 0, 1)),
+        'hardsigmoid_torch': ([helper.make_node('HardSigmoid', ['x'], ['y'], alpha=1 / 6, beta=0.5)], F.hardsigmoid(x)),
+        'hardswish': ([helper.make_node('HardSwish', ['x'], ['y'])], F.hardswish(x)),
+        'elu': ([helper.make_node('Elu', ['x'], ['y'], alpha=0.5)], F.elu(x, 0.5)),
+        'selu': ([helper.make_node('Selu', ['x'], ['y'])], F.selu(x)),
+        'softplus': ([helper.make_node('Softplus', ['x'], ['y'])], F.softplus(x)),
+        'softsign': ([helper.make_node('Softsign', ['x'], ['y'])], F.softsign(x)),
+        'erf': ([helper.make_node('Erf', ['x'], ['y'])], torch.erf(x)),
+        # GELU as exporters before opset 20 write it: x * 0.5 * (1 + erf(x / sqrt 2))
+        'gelu_decomposed': ([helper.make_node('Div', ['x', 'sqrt2'], ['d']), helper.make_node('Erf', ['d'], ['e']),
+                             helper.make_node('Add', ['e', 'one'], ['a']), helper.make_node('Mul', ['x', 'a'], ['m']),
+                             helper.make_node('Mul', ['m', 'half'], ['y'])], F.gelu(x)),
+        'silu_decomposed': ([helper.make_node('Sigmoid', ['x'], ['s']), helper.make_node('Mul', ['x', 's'], ['y'])],
+                            F.silu(x)),
+    }
+    consts = [helper.make_tensor('sqrt2', TensorProto.FLOAT, [], [2 ** 0.5]),
+              helper.make_tensor('one', TensorProto.FLOAT, [], [1.0]),
+              helper.make_tensor('half', TensorProto.FLOAT, [], [0.5])]
+    t = {'x': x}
+    for name, (nodes, y) in cases.items():
+        for i, n in enumerate(nodes):
+            n.name = f'{name}_{i}'
+        used = {i for n in nodes for i in n.input}
+        graph = helper.make_graph(nodes, name, [x_info], [y_info], [c for c in consts if c.name in used])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 17)])
+        onnx.checker.check_model(model, full_check=True)
+        with open(os.path.join(out, f'act_{name}.onnx'), 'wb') as f:
+            f.write(model.SerializeToString())
+        t['y_' + name] = y
+    # Attribute values the importer refuses, by name.
+    write_model(os.path.join(out, 'act_selu_alpha2.onnx'),
+                [helper.make_node('Selu', ['x'], ['y'], name='selu_odd', alpha=2.0)], [x_info], [y_info])
+    safetensors_io.save(os.path.join(out, 'activations.safetensors'), t)
 
 
 def main():
@@ -197,6 +247,7 @@ def main():
         model_fixture(a)
     else:
         small_fixtures(a.args[0])
+        activation_fixtures(a.args[0])
 
 
 if __name__ == '__main__':

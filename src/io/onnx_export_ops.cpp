@@ -244,6 +244,56 @@ void constant_pad(Emit& e) {
   e.node("Pad", {e.in(0), pads, value}, {e.out()});  // mode "constant", the default
 }
 
+// The activations opset 13 has no operator for, written as torch.onnx.export writes them
+// at opset 13: hardswish as x * HardSigmoid(x), silu as x * Sigmoid(x), gelu through Erf
+// (or Tanh for the tanh form); softplus with beta != 1 as Softplus(beta x) / beta.
+void hardswish(Emit& e) {
+  const std::string g = e.tmp("hardsigmoid");
+  auto& n = e.node("HardSigmoid", {e.in(0)}, {g});
+  set_attr(n, "alpha", 1.f / 6.f);
+  set_attr(n, "beta", 0.5f);
+  e.node("Mul", {e.in(0), g}, {e.out()});
+}
+void silu(Emit& e) {
+  const std::string s = e.tmp("sigmoid");
+  e.node("Sigmoid", {e.in(0)}, {s});
+  e.node("Mul", {e.in(0), s}, {e.out()});
+}
+void gelu(Emit& e) {
+  const std::string x = e.in(0), half = e.const_floats("half", {0.5f}, {}), one = e.const_floats("one", {1.f}, {});
+  const std::string d = e.tmp("div"), f = e.tmp("erf"), a = e.tmp("add"), m = e.tmp("mul");
+  e.node("Div", {x, e.const_floats("sqrt2", {1.41421356237f}, {})}, {d});
+  e.node("Erf", {d}, {f});
+  e.node("Add", {f, one}, {a});
+  e.node("Mul", {x, a}, {m});
+  e.node("Mul", {m, half}, {e.out()});
+}
+void gelu_tanh(Emit& e) {
+  const std::string x = e.in(0);
+  const std::string x2 = e.tmp("x2"), x3 = e.tmp("x3"), k = e.tmp("kx3"), s = e.tmp("sum"), b = e.tmp("inner"),
+                    t = e.tmp("tanh"), a = e.tmp("add"), h = e.tmp("halfx");
+  e.node("Mul", {x, x}, {x2});
+  e.node("Mul", {x2, x}, {x3});
+  e.node("Mul", {x3, e.const_floats("kappa", {0.044715f}, {})}, {k});
+  e.node("Add", {x, k}, {s});
+  e.node("Mul", {s, e.const_floats("beta", {0.7978845608f}, {})}, {b});
+  e.node("Tanh", {b}, {t});
+  e.node("Add", {t, e.const_floats("one", {1.f}, {})}, {a});
+  e.node("Mul", {x, e.const_floats("half", {0.5f}, {})}, {h});
+  e.node("Mul", {h, a}, {e.out()});
+}
+void softplus(Emit& e) {
+  const float beta = static_cast<float>(e.op().attrs.f("alpha"));
+  if (beta == 1.f) {
+    e.node("Softplus", {e.in(0)}, {e.out()});
+    return;
+  }
+  const std::string bx = e.tmp("scaled"), sp = e.tmp("softplus");
+  e.node("Mul", {e.in(0), e.const_floats("beta", {beta}, {})}, {bx});
+  e.node("Softplus", {bx}, {sp});
+  e.node("Div", {sp, e.const_floats("beta", {beta}, {})}, {e.out()});
+}
+
 }  // namespace
 
 const std::map<std::string, Emitter>& emitters() {
@@ -263,6 +313,22 @@ const std::map<std::string, Emitter>& emitters() {
       set_attr(e.node("LeakyRelu", {e.in(0)}, {e.out()}), "alpha", static_cast<float>(e.op().attrs.f("alpha")));
     };
     t["relu6"] = [](Emit& e) { clip(e, 0.0, 6.0); };
+    t["hardsigmoid"] = [](Emit& e) {
+      auto& n = e.node("HardSigmoid", {e.in(0)}, {e.out()});
+      set_attr(n, "alpha", 1.f / 6.f);
+      set_attr(n, "beta", 0.5f);
+    };
+    t["hardswish"] = hardswish;
+    t["silu"] = silu;
+    t["gelu"] = gelu;
+    t["gelu_tanh"] = gelu_tanh;
+    t["elu"] = [](Emit& e) {
+      set_attr(e.node("Elu", {e.in(0)}, {e.out()}), "alpha", static_cast<float>(e.op().attrs.f("alpha")));
+    };
+    t["selu"] = unary("Selu");  // ONNX's default alpha and gamma are SELU's constants
+    t["softplus"] = softplus;
+    t["softsign"] = unary("Softsign");
+    t["erf"] = unary("Erf");
     t["clamp"] = [](Emit& e) { clip(e, e.op().attrs.f("min"), e.op().attrs.f("max")); };
     t["add"] = binary("Add");
     t["sub"] = binary("Sub");

@@ -267,6 +267,50 @@ Kernel build_unary(const NodeView&) {
       [](const Inputs& in, const RunCtx&) { return std::vector<OnnxValue>{OnnxValue::of(F(float_input(in, 0, "X")))}; };
 }
 
+// HardSigmoid(alpha, beta) = clamp(alpha x + beta, 0, 1). PyTorch's (1/6, 1/2) is
+// ops::hardsigmoid; with beta 1/2 any alpha is hardsigmoid(6 alpha x) (paddle2onnx writes
+// alpha 0.2). Other betas are refused by name.
+Kernel build_hardsigmoid(const NodeView& v) {
+  const double alpha = v.get_float("alpha", 0.2f), beta = v.get_float("beta", 0.5f);
+  if (std::abs(beta - 0.5) > 1e-6)
+    throw Unsupported{"beta " + std::to_string(beta) + " (only 0.5, as PyTorch's and PaddlePaddle's hardsigmoid)"};
+  const bool plain = std::abs(alpha - 1.0 / 6.0) < 1e-6;
+  return [alpha, plain](const Inputs& in, const RunCtx&) {
+    const Tensor& x = float_input(in, 0, "X");
+    return std::vector<OnnxValue>{
+        OnnxValue::of(ops::hardsigmoid(plain ? x : ops::mul(x, static_cast<float>(6 * alpha))))};
+  };
+}
+Kernel build_elu(const NodeView& v) {
+  const double alpha = v.get_float("alpha", 1.f);
+  return [alpha](const Inputs& in, const RunCtx&) {
+    return std::vector<OnnxValue>{OnnxValue::of(ops::elu(float_input(in, 0, "X"), alpha))};
+  };
+}
+// Selu with ONNX's defaults (the constants of SELU, as float32) only.
+Kernel build_selu(const NodeView& v) {
+  const double alpha = v.get_float("alpha", 1.67326319217681884765625f),
+               gamma = v.get_float("gamma", 1.05070102214813232421875f);
+  if (std::abs(alpha - 1.6732632423543772) > 1e-6 || std::abs(gamma - 1.0507009873554805) > 1e-6)
+    throw Unsupported{"alpha " + std::to_string(alpha) + " and gamma " + std::to_string(gamma) +
+                      " (only SELU's own constants, 1.6733 and 1.0507)"};
+  return [](const Inputs& in, const RunCtx&) {
+    return std::vector<OnnxValue>{OnnxValue::of(ops::selu(float_input(in, 0, "X")))};
+  };
+}
+Kernel build_gelu(const NodeView& v) {
+  const std::string approximate = v.get_string("approximate", "none");
+  if (approximate != "none" && approximate != "tanh")
+    throw Unsupported{"approximate '" + approximate + "' (\"none\" and \"tanh\" are supported)"};
+  return [approximate](const Inputs& in, const RunCtx&) {
+    return std::vector<OnnxValue>{OnnxValue::of(ops::gelu(float_input(in, 0, "X"), approximate))};
+  };
+}
+Kernel build_softplus(const NodeView&) {
+  return [](const Inputs& in, const RunCtx&) {
+    return std::vector<OnnxValue>{OnnxValue::of(ops::softplus(float_input(in, 0, "X"), 1.0))};
+  };
+}
 Kernel build_leaky_relu(const NodeView& v) {
   const double alpha = v.get_float("alpha", 0.01f);
   return [alpha](const Inputs& in, const RunCtx&) {
@@ -335,6 +379,14 @@ void add_nn_builders(BuilderTable& t) {
   t["Sigmoid"] = build_unary<ops::sigmoid>;
   t["Tanh"] = build_unary<ops::tanh>;
   t["LeakyRelu"] = build_leaky_relu;
+  t["HardSigmoid"] = build_hardsigmoid;
+  t["HardSwish"] = build_unary<ops::hardswish>;
+  t["Elu"] = build_elu;
+  t["Selu"] = build_selu;
+  t["Gelu"] = build_gelu;
+  t["Softplus"] = build_softplus;
+  t["Softsign"] = build_unary<ops::softsign>;
+  t["Erf"] = build_unary<ops::erf>;
   t["Clip"] = build_clip;
   t["Softmax"] = [](const NodeView& v) { return build_softmax(v, false); };
   t["LogSoftmax"] = [](const NodeView& v) { return build_softmax(v, true); };

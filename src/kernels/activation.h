@@ -2,7 +2,10 @@
 // Kernel interface of the elementwise activations. One signature for all of them, so a
 // fast backend can register any subset: `a` is the activation's parameter (the negative
 // slope of leaky_relu; unused by the others). Kernels trust the op.
-//   keys: relu_fwd, relu_bwd, leaky_relu_fwd, leaky_relu_bwd, relu6_fwd, relu6_bwd, tanh_fwd, tanh_bwd, sigmoid_fwd, sigmoid_bwd
+//   keys: relu_fwd, relu_bwd, leaky_relu_fwd, leaky_relu_bwd, relu6_fwd, relu6_bwd, tanh_fwd, tanh_bwd, sigmoid_fwd,
+//   sigmoid_bwd,
+//         hardsigmoid_*, hardswish_*, silu_*, gelu_* (erf), gelu_tanh_*, elu_* (a = alpha), selu_*,
+//         softplus_* (a = beta; threshold 20), softsign_*, erf_*
 #include <cstdint>
 #include "kernels/registry.h"
 
@@ -37,6 +40,46 @@ template <class T>
 void sigmoid_fwd(int64_t n, T a, const T* x, T* y);
 template <class T>
 void sigmoid_bwd(int64_t n, T a, const T* x, const T* y, const T* gy, T* gx);
+template <class T>
+void hardsigmoid_fwd(int64_t n, T a, const T* x, T* y);
+template <class T>
+void hardsigmoid_bwd(int64_t n, T a, const T* x, const T* y, const T* gy, T* gx);
+template <class T>
+void hardswish_fwd(int64_t n, T a, const T* x, T* y);
+template <class T>
+void hardswish_bwd(int64_t n, T a, const T* x, const T* y, const T* gy, T* gx);
+template <class T>
+void silu_fwd(int64_t n, T a, const T* x, T* y);
+template <class T>
+void silu_bwd(int64_t n, T a, const T* x, const T* y, const T* gy, T* gx);
+template <class T>
+void gelu_fwd(int64_t n, T a, const T* x, T* y);
+template <class T>
+void gelu_bwd(int64_t n, T a, const T* x, const T* y, const T* gy, T* gx);
+template <class T>
+void gelu_tanh_fwd(int64_t n, T a, const T* x, T* y);
+template <class T>
+void gelu_tanh_bwd(int64_t n, T a, const T* x, const T* y, const T* gy, T* gx);
+template <class T>
+void elu_fwd(int64_t n, T a, const T* x, T* y);
+template <class T>
+void elu_bwd(int64_t n, T a, const T* x, const T* y, const T* gy, T* gx);
+template <class T>
+void selu_fwd(int64_t n, T a, const T* x, T* y);
+template <class T>
+void selu_bwd(int64_t n, T a, const T* x, const T* y, const T* gy, T* gx);
+template <class T>
+void softplus_fwd(int64_t n, T a, const T* x, T* y);
+template <class T>
+void softplus_bwd(int64_t n, T a, const T* x, const T* y, const T* gy, T* gx);
+template <class T>
+void softsign_fwd(int64_t n, T a, const T* x, T* y);
+template <class T>
+void softsign_bwd(int64_t n, T a, const T* x, const T* y, const T* gy, T* gx);
+template <class T>
+void erf_fwd(int64_t n, T a, const T* x, T* y);
+template <class T>
+void erf_bwd(int64_t n, T a, const T* x, const T* y, const T* gy, T* gx);
 }  // namespace ref
 
 // Reduced precision (T = bf16_t, f16_t): relu only, which the zoo's CNNs run between every
@@ -64,6 +107,26 @@ inline Kernel<ActFwdFn<float>> tanh_fwd{"tanh_fwd"};
 inline Kernel<ActBwdFn<float>> tanh_bwd{"tanh_bwd"};
 inline Kernel<ActFwdFn<float>> sigmoid_fwd{"sigmoid_fwd"};
 inline Kernel<ActBwdFn<float>> sigmoid_bwd{"sigmoid_bwd"};
+inline Kernel<ActFwdFn<float>> hardsigmoid_fwd{"hardsigmoid_fwd"};
+inline Kernel<ActBwdFn<float>> hardsigmoid_bwd{"hardsigmoid_bwd"};
+inline Kernel<ActFwdFn<float>> hardswish_fwd{"hardswish_fwd"};
+inline Kernel<ActBwdFn<float>> hardswish_bwd{"hardswish_bwd"};
+inline Kernel<ActFwdFn<float>> silu_fwd{"silu_fwd"};
+inline Kernel<ActBwdFn<float>> silu_bwd{"silu_bwd"};
+inline Kernel<ActFwdFn<float>> gelu_fwd{"gelu_fwd"};
+inline Kernel<ActBwdFn<float>> gelu_bwd{"gelu_bwd"};
+inline Kernel<ActFwdFn<float>> gelu_tanh_fwd{"gelu_tanh_fwd"};
+inline Kernel<ActBwdFn<float>> gelu_tanh_bwd{"gelu_tanh_bwd"};
+inline Kernel<ActFwdFn<float>> elu_fwd{"elu_fwd"};
+inline Kernel<ActBwdFn<float>> elu_bwd{"elu_bwd"};
+inline Kernel<ActFwdFn<float>> selu_fwd{"selu_fwd"};
+inline Kernel<ActBwdFn<float>> selu_bwd{"selu_bwd"};
+inline Kernel<ActFwdFn<float>> softplus_fwd{"softplus_fwd"};
+inline Kernel<ActBwdFn<float>> softplus_bwd{"softplus_bwd"};
+inline Kernel<ActFwdFn<float>> softsign_fwd{"softsign_fwd"};
+inline Kernel<ActBwdFn<float>> softsign_bwd{"softsign_bwd"};
+inline Kernel<ActFwdFn<float>> erf_fwd{"erf_fwd"};
+inline Kernel<ActBwdFn<float>> erf_bwd{"erf_bwd"};
 inline Kernel<ReluFwdLowpFn<bf16_t>> relu_fwd_bf16{"relu_fwd_bf16", DType::bfloat16};
 inline Kernel<ReluBwdLowpFn<bf16_t>> relu_bwd_bf16{"relu_bwd_bf16", DType::bfloat16};
 inline Kernel<ReluFwdLowpFn<f16_t>> relu_fwd_f16{"relu_fwd_f16", DType::float16};

@@ -183,6 +183,39 @@ Tensor LeakyReLU::forward(const Tensor& x) { return ops::leaky_relu(x, negative_
 std::string LeakyReLU::extra_repr() const { return "negative_slope=" + std::to_string(negative_slope); }
 Tensor Tanh::forward(const Tensor& x) { return ops::tanh(x); }
 Tensor Sigmoid::forward(const Tensor& x) { return ops::sigmoid(x); }
+Tensor Hardsigmoid::forward(const Tensor& x) {
+  return ops::hardsigmoid(x);
+}
+Tensor Hardswish::forward(const Tensor& x) {
+  return ops::hardswish(x);
+}
+Tensor SiLU::forward(const Tensor& x) {
+  return ops::silu(x);
+}
+Tensor SELU::forward(const Tensor& x) {
+  return ops::selu(x);
+}
+Tensor Softsign::forward(const Tensor& x) {
+  return ops::softsign(x);
+}
+Tensor GELU::forward(const Tensor& x) {
+  return ops::gelu(x, approximate);
+}
+std::string GELU::extra_repr() const {
+  return "approximate='" + approximate + "'";
+}
+Tensor ELU::forward(const Tensor& x) {
+  return ops::elu(x, alpha);
+}
+std::string ELU::extra_repr() const {
+  return "alpha=" + std::to_string(alpha);
+}
+Tensor Softplus::forward(const Tensor& x) {
+  return ops::softplus(x, beta);
+}
+std::string Softplus::extra_repr() const {
+  return "beta=" + std::to_string(beta) + ", threshold=20";
+}
 Tensor Softmax::forward(const Tensor& x) { return ops::softmax(x, dim); }
 Tensor LogSoftmax::forward(const Tensor& x) { return ops::log_softmax(x, dim); }
 

@@ -98,5 +98,37 @@ Tensor tanh(const Tensor& x) {
 Tensor sigmoid(const Tensor& x) {
   return activation("sigmoid", kernels::keys::sigmoid_fwd, kernels::keys::sigmoid_bwd, x, 0.f);
 }
+Tensor hardsigmoid(const Tensor& x) {
+  return activation("hardsigmoid", kernels::keys::hardsigmoid_fwd, kernels::keys::hardsigmoid_bwd, x, 0.f);
+}
+Tensor hardswish(const Tensor& x) {
+  return activation("hardswish", kernels::keys::hardswish_fwd, kernels::keys::hardswish_bwd, x, 0.f);
+}
+Tensor silu(const Tensor& x) {
+  return activation("silu", kernels::keys::silu_fwd, kernels::keys::silu_bwd, x, 0.f);
+}
+Tensor gelu(const Tensor& x, const std::string& approximate) {
+  CONVNET_CHECK(approximate == "none" || approximate == "tanh",
+                "gelu: approximate must be \"none\" or \"tanh\", got \"", approximate, "\"");
+  if (approximate == "tanh")
+    return activation("gelu_tanh", kernels::keys::gelu_tanh_fwd, kernels::keys::gelu_tanh_bwd, x, 0.f);
+  return activation("gelu", kernels::keys::gelu_fwd, kernels::keys::gelu_bwd, x, 0.f);
+}
+Tensor elu(const Tensor& x, double alpha) {
+  return activation("elu", kernels::keys::elu_fwd, kernels::keys::elu_bwd, x, static_cast<float>(alpha));
+}
+Tensor selu(const Tensor& x) {
+  return activation("selu", kernels::keys::selu_fwd, kernels::keys::selu_bwd, x, 0.f);
+}
+Tensor softplus(const Tensor& x, double beta) {
+  CONVNET_CHECK(beta > 0, "softplus: beta must be > 0, got ", beta);
+  return activation("softplus", kernels::keys::softplus_fwd, kernels::keys::softplus_bwd, x, static_cast<float>(beta));
+}
+Tensor softsign(const Tensor& x) {
+  return activation("softsign", kernels::keys::softsign_fwd, kernels::keys::softsign_bwd, x, 0.f);
+}
+Tensor erf(const Tensor& x) {
+  return activation("erf", kernels::keys::erf_fwd, kernels::keys::erf_bwd, x, 0.f);
+}
 
 }  // namespace convnet::ops

@@ -199,6 +199,49 @@ TEST(ExportOps, CeilModeAveragePoolingMeansTheSameInOnnxRuntime) {
   }
 }
 
+// The activations of issue 18 (MobileNetV3's, EfficientNet's, ConvNeXt's and the rest) as
+// opset 13 writes them (HardSigmoid; x * HardSigmoid(x) for hardswish; x * Sigmoid(x) for
+// silu; Erf or Tanh arithmetic for the two GELUs; Softplus(beta x) / beta): onnx.checker
+// accepts each file, our importer gives the module's output back, and so does ONNX Runtime.
+TEST(ExportOps, NewActivationsRoundTripAndRunInOnnxRuntime) {
+  if (!fs::exists(CONVNET_ORT_PYTHON))
+    GTEST_SKIP() << CONVNET_ORT_PYTHON << " is missing: scripts/install-deps.sh makes it";
+  const std::vector<std::pair<std::string, nn::ModulePtr>> acts = {
+      {"hardsigmoid", std::make_shared<nn::Hardsigmoid>()},
+      {"hardswish", std::make_shared<nn::Hardswish>()},
+      {"silu", std::make_shared<nn::SiLU>()},
+      {"gelu", std::make_shared<nn::GELU>()},
+      {"gelu_tanh", std::make_shared<nn::GELU>("tanh")},
+      {"elu", std::make_shared<nn::ELU>(0.5)},
+      {"selu", std::make_shared<nn::SELU>()},
+      {"softplus", std::make_shared<nn::Softplus>()},
+      {"softplus_beta2", std::make_shared<nn::Softplus>(2.0)},
+      {"softsign", std::make_shared<nn::Softsign>()}};
+  for (const auto& [name, act] : acts) {
+    SCOPED_TRACE(name);
+    manual_seed(11);
+    nn::Sequential m;
+    m.add(std::make_shared<nn::Conv2d>(2, 3, 3, 1, 1)).add(act);
+    TempDir dir("export_act");
+    io::export_onnx(m, {1, 2, 5, 5}, dir / "a.onnx");
+    Generator gen(5);
+    const Tensor x =
+        ops::mul(Tensor::randn({2, 2, 5, 5}, gen), 4.f);  // well past the kinks at +-3 and softplus' threshold
+    NoGradGuard g;
+    const Tensor want = m(x);
+    EXPECT_TRUE(all_close((*io::load_onnx(dir / "a.onnx"))(x), want, 1e-5, 1e-6));
+    const std::string report = run_python("onnx_check.py " + (dir / "a.onnx"));
+    EXPECT_NE(report.find("OK "), std::string::npos) << report;
+    io::save_safetensors(dir / "x.safetensors", {{"input", x}});
+    const auto r = run_command(std::string(CONVNET_ORT_PYTHON) + " " + CONVNET_SOURCE_DIR + "/python/ort_run.py " +
+                               (dir / "a.onnx") + " " + (dir / "x.safetensors") + " " + (dir / "y.safetensors") + " 1");
+    ASSERT_EQ(r.status, 0) << r.out;
+    const Tensor theirs = io::load_safetensors(dir / "y.safetensors").tensors.at("logits");
+    ASSERT_EQ(theirs.shape(), want.shape());
+    EXPECT_TRUE(all_close(theirs, want, 1e-5, 1e-5)) << r.out;
+  }
+}
+
 // External data must stay inside the model's directory (CVE-2022-25882, CVE-2024-27318 in
 // ONNX itself): an absolute path, a ".." and a symbolic link out of it are refused by name;
 // offsets and lengths that are not numbers or do not fit the file are refused too.

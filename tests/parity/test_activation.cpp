@@ -1,5 +1,6 @@
 // Activations against PyTorch: output and gradient of sum(out * g) for relu, leaky_relu
-// (slopes 0.01 and 0.2), relu6, tanh and sigmoid over the shapes of
+// (slopes 0.01 and 0.2), relu6, tanh, sigmoid, hardsigmoid, hardswish, silu, gelu (erf and
+// tanh), elu, selu, softplus (beta 1 and 2), softsign and erf over the shapes of
 // python/fixtures/activation.py (inputs with exact zeros, exact sixes for relu6, and
 // saturating values), on the default and reference backends.
 #include "convnet/ops/activation.h"
@@ -17,6 +18,15 @@ Tensor run_activation(const nlohmann::json& cfg, const Tensor& x) {
   if (op == "leaky_relu") return ops::leaky_relu(x, cfg["negative_slope"].get<double>());
   if (op == "relu6") return ops::relu6(x);
   if (op == "tanh") return ops::tanh(x);
+  if (op == "hardsigmoid") return ops::hardsigmoid(x);
+  if (op == "hardswish") return ops::hardswish(x);
+  if (op == "silu") return ops::silu(x);
+  if (op == "gelu") return ops::gelu(x, cfg["approximate"].get<std::string>());
+  if (op == "elu") return ops::elu(x, cfg["alpha"].get<double>());
+  if (op == "selu") return ops::selu(x);
+  if (op == "softplus") return ops::softplus(x, cfg["beta"].get<double>());
+  if (op == "softsign") return ops::softsign(x);
+  if (op == "erf") return ops::erf(x);
   EXPECT_EQ(op, "sigmoid");
   return ops::sigmoid(x);
 }
@@ -35,7 +45,8 @@ void check_all(const std::string& backend) {
     EXPECT_TRUE(all_close(x.grad(), fixture_tensor(f, "grad_x"), 1e-5, 1e-6));
     ++count;
   }
-  EXPECT_GE(count, 30);  // all six functions (relu, leaky_relu x2, relu6, tanh, sigmoid), 5 shapes each
+  EXPECT_GE(count, 90);  // all 18 functions (relu, leaky_relu x2, relu6, tanh, sigmoid, hardsigmoid, hardswish,
+                         // silu, gelu x2, elu x2, selu, softplus x2, softsign, erf), 5 shapes each
   kernels::force_backend("");
 }
 

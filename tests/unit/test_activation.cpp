@@ -31,6 +31,18 @@ const std::vector<Act> kActs = {
     {"relu6", &kernels::ref::relu6_fwd<double>, &kernels::ref::relu6_bwd<double>, 0.0},
     {"tanh", &kernels::ref::tanh_fwd<double>, &kernels::ref::tanh_bwd<double>, 0.0},
     {"sigmoid", &kernels::ref::sigmoid_fwd<double>, &kernels::ref::sigmoid_bwd<double>, 0.0},
+    {"hardsigmoid", &kernels::ref::hardsigmoid_fwd<double>, &kernels::ref::hardsigmoid_bwd<double>, 0.0},
+    {"hardswish", &kernels::ref::hardswish_fwd<double>, &kernels::ref::hardswish_bwd<double>, 0.0},
+    {"silu", &kernels::ref::silu_fwd<double>, &kernels::ref::silu_bwd<double>, 0.0},
+    {"gelu", &kernels::ref::gelu_fwd<double>, &kernels::ref::gelu_bwd<double>, 0.0},
+    {"gelu_tanh", &kernels::ref::gelu_tanh_fwd<double>, &kernels::ref::gelu_tanh_bwd<double>, 0.0},
+    {"elu", &kernels::ref::elu_fwd<double>, &kernels::ref::elu_bwd<double>, 1.0},
+    {"elu 0.3", &kernels::ref::elu_fwd<double>, &kernels::ref::elu_bwd<double>, 0.3},
+    {"selu", &kernels::ref::selu_fwd<double>, &kernels::ref::selu_bwd<double>, 0.0},
+    {"softplus", &kernels::ref::softplus_fwd<double>, &kernels::ref::softplus_bwd<double>, 1.0},
+    {"softplus 2", &kernels::ref::softplus_fwd<double>, &kernels::ref::softplus_bwd<double>, 2.0},
+    {"softsign", &kernels::ref::softsign_fwd<double>, &kernels::ref::softsign_bwd<double>, 0.0},
+    {"erf", &kernels::ref::erf_fwd<double>, &kernels::ref::erf_bwd<double>, 0.0},
 };
 
 }  // namespace
@@ -81,6 +93,33 @@ TEST(ActivationGrad, KinkFollowsPyTorch) {
   Tensor x6 = Tensor::from_vector({6}, {-1.f, 0.f, 3.f, 6.f, 7.f, 5.999f}).requires_grad_();
   ops::relu6(x6).backward(Tensor::full({6}, 3.f));
   EXPECT_EQ(x6.grad().to_vector(), (std::vector<float>{0.f, 0.f, 3.f, 0.f, 0.f, 3.f}));
+}
+
+// MobileNetV3's kinks at +-3, on both backends: hardsigmoid' is 0 at both (PyTorch's strict
+// -3 < x < 3); hardswish' takes the middle branch x/3 + 1/2 at both ends of [-3, 3] (PyTorch's
+// formula; its vectorized CPU kernel gives 1 at exactly +3, its scalar code 3/2); elu' and
+// selu' take the negative branch at 0.
+TEST(ActivationGrad, NewKinksFollowPyTorchsFormulas) {
+  for (const char* backend : {"", "ref"}) {
+    SCOPED_TRACE(std::string("backend ") + backend);
+    kernels::force_backend(backend);
+    Tensor x = Tensor::from_vector({5}, {-3.5f, -3.f, 0.f, 3.f, 3.5f}).requires_grad_();
+    ops::hardsigmoid(x).backward(Tensor::full({5}, 6.f));
+    EXPECT_EQ(x.grad().to_vector(), (std::vector<float>{0.f, 0.f, 1.f, 0.f, 0.f}));
+    x.zero_grad();
+    ops::hardswish(x).backward(Tensor::ones({5}));
+    EXPECT_EQ(x.grad().to_vector(), (std::vector<float>{0.f, -0.5f, 0.5f, 1.5f, 1.f}));
+    EXPECT_EQ(ops::hardswish(x).to_vector(), (std::vector<float>{-0.f, -0.f, 0.f, 3.f, 3.5f}));
+    x.zero_grad();
+    ops::elu(x, 0.5).backward(Tensor::ones({5}));
+    EXPECT_FLOAT_EQ(x.grad().at({2}), 0.5f);  // alpha e^0
+    x.zero_grad();
+    ops::selu(x).backward(Tensor::ones({5}));
+    EXPECT_FLOAT_EQ(x.grad().at({2}), static_cast<float>(1.0507009873554805 * 1.6732632423543772));
+    kernels::force_backend("");
+  }
+  expect_error([] { ops::gelu(Tensor::ones({2}), "erf"); }, {"gelu", "approximate", "\"erf\""});
+  expect_error([] { ops::softplus(Tensor::ones({2}), 0.0); }, {"softplus", "beta must be > 0"});
 }
 
 TEST(ActivationValues, SaturationStaysFinite) {

@@ -76,7 +76,17 @@ TEST(KernelVariants, Activations) {
                         {"leaky_relu", keys::leaky_relu_fwd, keys::leaky_relu_bwd},
                         {"relu6", keys::relu6_fwd, keys::relu6_bwd},
                         {"tanh", keys::tanh_fwd, keys::tanh_bwd},
-                        {"sigmoid", keys::sigmoid_fwd, keys::sigmoid_bwd}};
+                        {"sigmoid", keys::sigmoid_fwd, keys::sigmoid_bwd},
+                        {"hardsigmoid", keys::hardsigmoid_fwd, keys::hardsigmoid_bwd},
+                        {"hardswish", keys::hardswish_fwd, keys::hardswish_bwd},
+                        {"silu", keys::silu_fwd, keys::silu_bwd},
+                        {"gelu", keys::gelu_fwd, keys::gelu_bwd},
+                        {"gelu_tanh", keys::gelu_tanh_fwd, keys::gelu_tanh_bwd},
+                        {"elu", keys::elu_fwd, keys::elu_bwd},
+                        {"selu", keys::selu_fwd, keys::selu_bwd},
+                        {"softplus", keys::softplus_fwd, keys::softplus_bwd},
+                        {"softsign", keys::softsign_fwd, keys::softsign_bwd},
+                        {"erf", keys::erf_fwd, keys::erf_bwd}};
   std::vector<const KernelBase*> all;
   for (const auto& [name, fk, bk] : pairs) {
     all.push_back(&fk), all.push_back(&bk);
@@ -89,6 +99,7 @@ TEST(KernelVariants, Activations) {
         SCOPED_TRACE(std::string(name) + " backend " + v.backend + " n=" + std::to_string(n));
         auto x = rnd(n, n + 1, 8.f);  // [-8, 8): both kinks of relu6, saturating tanh/sigmoid
         if (n > 3) x[1] = 0.f, x[2] = 6.f, x[3] = std::numeric_limits<float>::quiet_NaN();
+        if (n > 5) x[4] = -3.f, x[5] = 3.f;  // hardsigmoid's and hardswish's kinks
         auto gy = rnd(n, n + 2);
         const float a = 0.1f;
         std::vector<float> y_ref(n), gx_ref(n), y(n, 1e30f), gx(n, 1e30f);
@@ -610,6 +621,26 @@ const std::map<std::string, std::string> kComparedBy = {
     {"tanh_bwd", "KernelVariants.Activations"},
     {"sigmoid_fwd", "KernelVariants.Activations"},
     {"sigmoid_bwd", "KernelVariants.Activations"},
+    {"hardsigmoid_fwd", "KernelVariants.Activations"},
+    {"hardsigmoid_bwd", "KernelVariants.Activations"},
+    {"hardswish_fwd", "KernelVariants.Activations"},
+    {"hardswish_bwd", "KernelVariants.Activations"},
+    {"silu_fwd", "KernelVariants.Activations"},
+    {"silu_bwd", "KernelVariants.Activations"},
+    {"gelu_fwd", "KernelVariants.Activations"},
+    {"gelu_bwd", "KernelVariants.Activations"},
+    {"gelu_tanh_fwd", "KernelVariants.Activations"},
+    {"gelu_tanh_bwd", "KernelVariants.Activations"},
+    {"elu_fwd", "KernelVariants.Activations"},
+    {"elu_bwd", "KernelVariants.Activations"},
+    {"selu_fwd", "KernelVariants.Activations"},
+    {"selu_bwd", "KernelVariants.Activations"},
+    {"softplus_fwd", "KernelVariants.Activations"},
+    {"softplus_bwd", "KernelVariants.Activations"},
+    {"softsign_fwd", "KernelVariants.Activations"},
+    {"softsign_bwd", "KernelVariants.Activations"},
+    {"erf_fwd", "KernelVariants.Activations"},
+    {"erf_bwd", "KernelVariants.Activations"},
     {"add", "KernelVariants.ElementwiseAndSum"},
     {"sub", "KernelVariants.ElementwiseAndSum"},
     {"mul", "KernelVariants.ElementwiseAndSum"},

@@ -8,6 +8,7 @@
 /// float32 on the CPU and initialized as PyTorch does (nn/init.h).
 #include <array>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "convnet/core/rng.h"
@@ -388,6 +389,98 @@ class Sigmoid : public Module {
   /// \throws convnet::Error as ops::sigmoid.
   Tensor forward(const Tensor& x) override;
   std::string type_name() const override { return "Sigmoid"; }
+};
+/// torch.nn.Hardsigmoid: forward() is ops::hardsigmoid (MobileNetV3's gate).
+class Hardsigmoid : public Module {
+ public:
+  /// ops::hardsigmoid(x).
+  /// \pre  `x` float32 (bfloat16 / float16 are converted to float32) on the CPU.
+  /// \post y: float32, x's shape. Backward gives dx.
+  /// \throws convnet::Error as ops::hardsigmoid.
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "Hardsigmoid"; }
+};
+/// torch.nn.Hardswish: forward() is ops::hardswish (MobileNetV3's activation).
+class Hardswish : public Module {
+ public:
+  /// ops::hardswish(x).
+  /// \pre  `x` float32 (bfloat16 / float16 are converted to float32) on the CPU.
+  /// \post y: float32, x's shape. Backward gives dx.
+  /// \throws convnet::Error as ops::hardswish.
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "Hardswish"; }
+};
+/// torch.nn.SiLU: forward() is ops::silu (swish; EfficientNet's activation).
+class SiLU : public Module {
+ public:
+  /// ops::silu(x).
+  /// \pre  `x` float32 (bfloat16 / float16 are converted to float32) on the CPU.
+  /// \post y: float32, x's shape. Backward gives dx.
+  /// \throws convnet::Error as ops::silu.
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "SiLU"; }
+};
+/// torch.nn.SELU: forward() is ops::selu.
+class SELU : public Module {
+ public:
+  /// ops::selu(x).
+  /// \pre  `x` float32 (bfloat16 / float16 are converted to float32) on the CPU.
+  /// \post y: float32, x's shape. Backward gives dx.
+  /// \throws convnet::Error as ops::selu.
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "SELU"; }
+};
+/// torch.nn.Softsign: forward() is ops::softsign.
+class Softsign : public Module {
+ public:
+  /// ops::softsign(x).
+  /// \pre  `x` float32 (bfloat16 / float16 are converted to float32) on the CPU.
+  /// \post y: float32, x's shape. Backward gives dx.
+  /// \throws convnet::Error as ops::softsign.
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "Softsign"; }
+};
+/// torch.nn.GELU: forward() is ops::gelu (ConvNeXt's activation).
+class GELU : public Module {
+ public:
+  /// GELU with `approximate` "none" (erf) or "tanh" (checked at forward).
+  explicit GELU(std::string approximate = "none") : approximate(std::move(approximate)) {}
+  /// ops::gelu(x, approximate).
+  /// \pre  `x` float32 (bfloat16 / float16 are converted to float32) on the CPU.
+  /// \post y: float32, x's shape. Backward gives dx.
+  /// \throws convnet::Error as ops::gelu.
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "GELU"; }
+  std::string extra_repr() const override;
+  std::string approximate;  ///< "none" or "tanh"
+};
+/// torch.nn.ELU: forward() is ops::elu.
+class ELU : public Module {
+ public:
+  /// ELU with `alpha` for x <= 0 (not checked).
+  explicit ELU(double alpha = 1.0) : alpha(alpha) {}
+  /// ops::elu(x, alpha).
+  /// \pre  `x` float32 (bfloat16 / float16 are converted to float32) on the CPU.
+  /// \post y: float32, x's shape. Backward gives dx.
+  /// \throws convnet::Error as ops::elu.
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "ELU"; }
+  std::string extra_repr() const override;
+  double alpha;  ///< the scale of the negative branch
+};
+/// torch.nn.Softplus (threshold 20): forward() is ops::softplus.
+class Softplus : public Module {
+ public:
+  /// Softplus with `beta` (checked at forward: > 0).
+  explicit Softplus(double beta = 1.0) : beta(beta) {}
+  /// ops::softplus(x, beta).
+  /// \pre  `x` float32 (bfloat16 / float16 are converted to float32) on the CPU.
+  /// \post y: float32, x's shape. Backward gives dx.
+  /// \throws convnet::Error as ops::softplus.
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "Softplus"; }
+  std::string extra_repr() const override;
+  double beta;  ///< the sharpness
 };
 /// torch.nn.Identity: forward() returns its input.
 class Identity : public Module {

@@ -68,16 +68,176 @@ void sigmoid_bwd(int64_t n, T, const T*, const T* y, const T* gy, T* gx) {
   for (int64_t i = 0; i < n; ++i) gx[i] = gy[i] * y[i] * (T(1) - y[i]);
 }
 
-#define INSTANTIATE(T)                                                           \
-  template void relu_fwd<T>(int64_t, T, const T*, T*);                           \
-  template void relu_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);       \
-  template void leaky_relu_fwd<T>(int64_t, T, const T*, T*);                     \
-  template void leaky_relu_bwd<T>(int64_t, T, const T*, const T*, const T*, T*); \
-  template void relu6_fwd<T>(int64_t, T, const T*, T*);                          \
-  template void relu6_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);      \
-  template void tanh_fwd<T>(int64_t, T, const T*, T*);                           \
-  template void tanh_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);       \
-  template void sigmoid_fwd<T>(int64_t, T, const T*, T*);                        \
+// hardsigmoid(x) = relu6(x + 3) / 6 (Howard et al. 2019, MobileNetV3); PyTorch's derivative
+// is 1/6 strictly inside (-3, 3) and 0 elsewhere, kinks included.
+template <class T>
+void hardsigmoid_fwd(int64_t n, T, const T* x, T* y) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T v = x[i] + T(3);
+    y[i] = (v < T(0) ? T(0) : (v > T(6) ? T(6) : v)) / T(6);
+  }
+}
+template <class T>
+void hardsigmoid_bwd(int64_t n, T, const T* x, const T*, const T* gy, T* gx) {
+  for (int64_t i = 0; i < n; ++i) gx[i] = x[i] > T(-3) && x[i] < T(3) ? gy[i] / T(6) : T(0);
+}
+
+// hardswish(x) = x relu6(x + 3) / 6 (MobileNetV3); the derivative of PyTorch's formula
+// (hardswish_backward): 0 below -3, x/3 + 1/2 on [-3, 3] (both ends), 1 above 3. PyTorch's
+// own vectorized CPU path takes 1 at exactly x = 3 and its scalar tail 3/2: either is a
+// subgradient; this is the written formula.
+template <class T>
+void hardswish_fwd(int64_t n, T, const T* x, T* y) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T v = x[i] + T(3);
+    y[i] = x[i] * (v < T(0) ? T(0) : (v > T(6) ? T(6) : v)) / T(6);
+  }
+}
+template <class T>
+void hardswish_bwd(int64_t n, T, const T* x, const T*, const T* gy, T* gx) {
+  for (int64_t i = 0; i < n; ++i) gx[i] = x[i] < T(-3) ? T(0) : (x[i] <= T(3) ? gy[i] * (x[i] / T(3) + T(0.5)) : gy[i]);
+}
+
+template <class T>
+T sigmoid1(T x) {
+  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
+  const T e = std::exp(x);
+  return e / (T(1) + e);
+}
+
+// silu(x) = x sigmoid(x) (swish, EfficientNet); d/dx = s (1 + x (1 - s)).
+template <class T>
+void silu_fwd(int64_t n, T, const T* x, T* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * sigmoid1(x[i]);
+}
+template <class T>
+void silu_bwd(int64_t n, T, const T* x, const T*, const T* gy, T* gx) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T s = sigmoid1(x[i]);
+    gx[i] = gy[i] * s * (T(1) + x[i] * (T(1) - s));
+  }
+}
+
+// gelu(x) = x Phi(x) = x (1 + erf(x / sqrt 2)) / 2 (ConvNeXt); d/dx = Phi(x) + x phi(x).
+template <class T>
+void gelu_fwd(int64_t n, T, const T* x, T* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = T(0.5) * x[i] * (T(1) + std::erf(x[i] * T(M_SQRT1_2)));
+}
+template <class T>
+void gelu_bwd(int64_t n, T, const T* x, const T*, const T* gy, T* gx) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T cdf = T(0.5) * (T(1) + std::erf(x[i] * T(M_SQRT1_2)));
+    const T pdf = std::exp(T(-0.5) * x[i] * x[i]) * T(0.5 * M_2_SQRTPI * M_SQRT1_2);
+    gx[i] = gy[i] * (cdf + x[i] * pdf);
+  }
+}
+
+// gelu with approximate='tanh': x (1 + tanh(u)) / 2 with u = sqrt(2/pi) (x + 0.044715 x^3),
+// and its exact derivative. Written with s = (1 + tanh(u)) / 2 = sigmoid(2u), so that
+// (1 + tanh u) and (1 - tanh^2 u) = 4 s (1 - s) do not cancel where tanh saturates:
+// y = x s, dy/dx = s + 2 x s (1 - s) sqrt(2/pi) (1 + 3 * 0.044715 x^2).
+template <class T>
+void gelu_tanh_fwd(int64_t n, T, const T* x, T* y) {
+  const T beta = T(M_SQRT2 * M_2_SQRTPI * 0.5), kappa = T(0.044715);
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * sigmoid1(T(2) * beta * (x[i] + kappa * x[i] * x[i] * x[i]));
+}
+template <class T>
+void gelu_tanh_bwd(int64_t n, T, const T* x, const T*, const T* gy, T* gx) {
+  const T beta = T(M_SQRT2 * M_2_SQRTPI * 0.5), kappa = T(0.044715);
+  for (int64_t i = 0; i < n; ++i) {
+    const T x2 = x[i] * x[i], s = sigmoid1(T(2) * beta * (x[i] + kappa * x2 * x[i]));
+    gx[i] = gy[i] * (s + T(2) * x[i] * s * (T(1) - s) * beta * (T(1) + T(3) * kappa * x2));
+  }
+}
+
+// elu(x, a) = x > 0 ? x : a (e^x - 1); d/dx = x > 0 ? 1 : a e^x (PyTorch takes the negative
+// branch at x = 0, so the derivative there is a).
+template <class T>
+void elu_fwd(int64_t n, T a, const T* x, T* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] > T(0) ? x[i] : a * std::expm1(x[i]);
+}
+template <class T>
+void elu_bwd(int64_t n, T a, const T* x, const T*, const T* gy, T* gx) {
+  for (int64_t i = 0; i < n; ++i) gx[i] = x[i] > T(0) ? gy[i] : gy[i] * a * std::exp(x[i]);
+}
+
+// selu(x) = scale elu(x, alpha) with the constants of Klambauer et al. 2017.
+constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
+constexpr double kSeluScale = 1.0507009873554804934193349852946;
+template <class T>
+void selu_fwd(int64_t n, T, const T* x, T* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = T(kSeluScale) * (x[i] > T(0) ? x[i] : T(kSeluAlpha) * std::expm1(x[i]));
+}
+template <class T>
+void selu_bwd(int64_t n, T, const T* x, const T*, const T* gy, T* gx) {
+  for (int64_t i = 0; i < n; ++i)
+    gx[i] = x[i] > T(0) ? gy[i] * T(kSeluScale) : gy[i] * T(kSeluScale * kSeluAlpha) * std::exp(x[i]);
+}
+
+// softplus(x, beta) = log(1 + e^(beta x)) / beta, and x where beta x > 20 (PyTorch's default
+// threshold); d/dx = sigmoid(beta x), 1 past the threshold.
+template <class T>
+void softplus_fwd(int64_t n, T a, const T* x, T* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * a > T(20) ? x[i] : std::log1p(std::exp(x[i] * a)) / a;
+}
+template <class T>
+void softplus_bwd(int64_t n, T a, const T* x, const T*, const T* gy, T* gx) {
+  for (int64_t i = 0; i < n; ++i) gx[i] = x[i] * a > T(20) ? gy[i] : gy[i] * sigmoid1(x[i] * a);
+}
+
+// softsign(x) = x / (1 + |x|); d/dx = 1 / (1 + |x|)^2.
+template <class T>
+void softsign_fwd(int64_t n, T, const T* x, T* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] / (T(1) + std::abs(x[i]));
+}
+template <class T>
+void softsign_bwd(int64_t n, T, const T* x, const T*, const T* gy, T* gx) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T d = T(1) + std::abs(x[i]);
+    gx[i] = gy[i] / (d * d);
+  }
+}
+
+// erf'(x) = 2 / sqrt(pi) exp(-x^2).
+template <class T>
+void erf_fwd(int64_t n, T, const T* x, T* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = std::erf(x[i]);
+}
+template <class T>
+void erf_bwd(int64_t n, T, const T* x, const T*, const T* gy, T* gx) {
+  for (int64_t i = 0; i < n; ++i) gx[i] = gy[i] * T(M_2_SQRTPI) * std::exp(-x[i] * x[i]);
+}
+
+#define INSTANTIATE(T)                                                            \
+  template void relu_fwd<T>(int64_t, T, const T*, T*);                            \
+  template void relu_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);        \
+  template void leaky_relu_fwd<T>(int64_t, T, const T*, T*);                      \
+  template void leaky_relu_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);  \
+  template void relu6_fwd<T>(int64_t, T, const T*, T*);                           \
+  template void relu6_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);       \
+  template void tanh_fwd<T>(int64_t, T, const T*, T*);                            \
+  template void tanh_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);        \
+  template void sigmoid_fwd<T>(int64_t, T, const T*, T*);                         \
+  template void hardsigmoid_fwd<T>(int64_t, T, const T*, T*);                     \
+  template void hardsigmoid_bwd<T>(int64_t, T, const T*, const T*, const T*, T*); \
+  template void hardswish_fwd<T>(int64_t, T, const T*, T*);                       \
+  template void hardswish_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);   \
+  template void silu_fwd<T>(int64_t, T, const T*, T*);                            \
+  template void silu_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);        \
+  template void gelu_fwd<T>(int64_t, T, const T*, T*);                            \
+  template void gelu_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);        \
+  template void gelu_tanh_fwd<T>(int64_t, T, const T*, T*);                       \
+  template void gelu_tanh_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);   \
+  template void elu_fwd<T>(int64_t, T, const T*, T*);                             \
+  template void elu_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);         \
+  template void selu_fwd<T>(int64_t, T, const T*, T*);                            \
+  template void selu_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);        \
+  template void softplus_fwd<T>(int64_t, T, const T*, T*);                        \
+  template void softplus_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);    \
+  template void softsign_fwd<T>(int64_t, T, const T*, T*);                        \
+  template void softsign_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);    \
+  template void erf_fwd<T>(int64_t, T, const T*, T*);                             \
+  template void erf_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);         \
   template void sigmoid_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);
 INSTANTIATE(float)
 INSTANTIATE(double)
@@ -97,5 +257,25 @@ void register_ref_activation() {
   keys::tanh_bwd.add("ref", 0, &ref::tanh_bwd<float>);
   keys::sigmoid_fwd.add("ref", 0, &ref::sigmoid_fwd<float>);
   keys::sigmoid_bwd.add("ref", 0, &ref::sigmoid_bwd<float>);
+  keys::hardsigmoid_fwd.add("ref", 0, &ref::hardsigmoid_fwd<float>);
+  keys::hardsigmoid_bwd.add("ref", 0, &ref::hardsigmoid_bwd<float>);
+  keys::hardswish_fwd.add("ref", 0, &ref::hardswish_fwd<float>);
+  keys::hardswish_bwd.add("ref", 0, &ref::hardswish_bwd<float>);
+  keys::silu_fwd.add("ref", 0, &ref::silu_fwd<float>);
+  keys::silu_bwd.add("ref", 0, &ref::silu_bwd<float>);
+  keys::gelu_fwd.add("ref", 0, &ref::gelu_fwd<float>);
+  keys::gelu_bwd.add("ref", 0, &ref::gelu_bwd<float>);
+  keys::gelu_tanh_fwd.add("ref", 0, &ref::gelu_tanh_fwd<float>);
+  keys::gelu_tanh_bwd.add("ref", 0, &ref::gelu_tanh_bwd<float>);
+  keys::elu_fwd.add("ref", 0, &ref::elu_fwd<float>);
+  keys::elu_bwd.add("ref", 0, &ref::elu_bwd<float>);
+  keys::selu_fwd.add("ref", 0, &ref::selu_fwd<float>);
+  keys::selu_bwd.add("ref", 0, &ref::selu_bwd<float>);
+  keys::softplus_fwd.add("ref", 0, &ref::softplus_fwd<float>);
+  keys::softplus_bwd.add("ref", 0, &ref::softplus_bwd<float>);
+  keys::softsign_fwd.add("ref", 0, &ref::softsign_fwd<float>);
+  keys::softsign_bwd.add("ref", 0, &ref::softsign_bwd<float>);
+  keys::erf_fwd.add("ref", 0, &ref::erf_fwd<float>);
+  keys::erf_bwd.add("ref", 0, &ref::erf_bwd<float>);
 }
 }  // namespace convnet::kernels
