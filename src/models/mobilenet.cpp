@@ -7,6 +7,8 @@
 #include "convnet/core/error.h"
 #include "convnet/models/resnet.h"
 #include "convnet/nn/init.h"
+#include "convnet/ops/activation.h"
+#include "convnet/ops/broadcast.h"
 #include "convnet/ops/elementwise.h"
 #include "convnet/ops/pool2d.h"
 #include "models/families.h"
@@ -95,6 +97,119 @@ Tensor MobileNetV2::forward(const Tensor& x) {
 
 std::shared_ptr<MobileNetV2> mobilenet_v2(const ModelArgs& a) {
   return std::make_shared<MobileNetV2>(a);
+}
+
+// ---- MobileNetV3 (torchvision 0.14's models/mobilenetv3.py) --------------------------
+
+namespace {
+// Conv2dNormActivation with MobileNetV3's BatchNorm (eps 0.001, momentum 0.01): conv (no
+// bias), BN, then Hardswish, ReLU or nothing; padding (k - 1) / 2.
+enum class Act { none, relu, hardswish };
+std::shared_ptr<nn::Sequential> conv_bn_act(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t groups,
+                                            Act act) {
+  auto s = std::make_shared<nn::Sequential>();
+  s->add(std::make_shared<nn::Conv2d>(
+      nn::Conv2dOptions(in, out, k).stride(stride).padding((k - 1) / 2).groups(groups).bias(false)));
+  s->add(std::make_shared<nn::BatchNorm2d>(out, 0.001, 0.01));
+  if (act == Act::relu) s->add(std::make_shared<nn::ReLU>());
+  if (act == Act::hardswish) s->add(std::make_shared<nn::Hardswish>());
+  return s;
+}
+}  // namespace
+
+SqueezeExcitation::SqueezeExcitation(int64_t channels, int64_t squeeze) {
+  fc1 = std::make_shared<nn::Conv2d>(channels, squeeze, 1);
+  fc2 = std::make_shared<nn::Conv2d>(squeeze, channels, 1);
+  register_module("fc1", fc1);
+  register_module("fc2", fc2);
+}
+
+Tensor SqueezeExcitation::forward(const Tensor& x) {
+  Tensor s = ops::adaptive_avg_pool2d(x, {1, 1}, "SqueezeExcitation (avgpool)");
+  s = ops::hardsigmoid((*fc2)(ops::relu((*fc1)(s))));
+  return ops::mul(x, ops::broadcast_to(s, x.shape(), "SqueezeExcitation (scale)"));
+}
+
+InvertedResidualV3::InvertedResidualV3(int64_t in, int64_t kernel, int64_t expanded, int64_t out, bool use_se,
+                                       bool use_hardswish, int64_t stride)
+    : use_res_connect(stride == 1 && in == out) {
+  CONVNET_CHECK(stride == 1 || stride == 2, "InvertedResidual: stride should be 1 or 2, got ", stride);
+  const Act act = use_hardswish ? Act::hardswish : Act::relu;
+  block = std::make_shared<nn::Sequential>();
+  if (expanded != in) block->add(conv_bn_act(in, expanded, 1, 1, 1, act));     // expand
+  block->add(conv_bn_act(expanded, expanded, kernel, stride, expanded, act));  // depthwise
+  if (use_se) block->add(std::make_shared<SqueezeExcitation>(expanded, make_divisible(expanded / 4, 8)));
+  block->add(conv_bn_act(expanded, out, 1, 1, 1, Act::none));  // project
+  register_module("block", block);
+}
+
+Tensor InvertedResidualV3::forward(const Tensor& x) {
+  if (use_res_connect) return ops::add((*block)(x), x, residual_label(*this));
+  return (*block)(x);
+}
+
+MobileNetV3::MobileNetV3(const ModelArgs& a, bool large, double dropout)
+    : name(large ? "mobilenet_v3_large" : "mobilenet_v3_small") {
+  CONVNET_CHECK(a.num_classes >= 1, name, ": num_classes must be positive, got ", a.num_classes);
+  CONVNET_CHECK(a.in_channels >= 1, name, ": in_channels must be positive, got ", a.in_channels);
+  struct Bneck {
+    int64_t in, k, exp, out;
+    bool se, hs;
+    int64_t stride;
+  };
+  // torchvision's _mobilenet_v3_conf at width 1.0 (widths already multiples of 8).
+  const std::vector<Bneck> large_conf = {
+      {16, 3, 16, 16, false, false, 1},  {16, 3, 64, 24, false, false, 2},  {24, 3, 72, 24, false, false, 1},
+      {24, 5, 72, 40, true, false, 2},   {40, 5, 120, 40, true, false, 1},  {40, 5, 120, 40, true, false, 1},
+      {40, 3, 240, 80, false, true, 2},  {80, 3, 200, 80, false, true, 1},  {80, 3, 184, 80, false, true, 1},
+      {80, 3, 184, 80, false, true, 1},  {80, 3, 480, 112, true, true, 1},  {112, 3, 672, 112, true, true, 1},
+      {112, 5, 672, 160, true, true, 2}, {160, 5, 960, 160, true, true, 1}, {160, 5, 960, 160, true, true, 1}};
+  const std::vector<Bneck> small_conf = {
+      {16, 3, 16, 16, true, false, 2}, {16, 3, 72, 24, false, false, 2}, {24, 3, 88, 24, false, false, 1},
+      {24, 5, 96, 40, true, true, 2},  {40, 5, 240, 40, true, true, 1},  {40, 5, 240, 40, true, true, 1},
+      {40, 5, 120, 48, true, true, 1}, {48, 5, 144, 48, true, true, 1},  {48, 5, 288, 96, true, true, 2},
+      {96, 5, 576, 96, true, true, 1}, {96, 5, 576, 96, true, true, 1}};
+  const auto& conf = large ? large_conf : small_conf;
+  const int64_t last_channel = large ? 1280 : 1024;
+  features = std::make_shared<nn::Sequential>();
+  features->add(conv_bn_act(a.in_channels, conf.front().in, 3, 2, 1, Act::hardswish));
+  for (const Bneck& b : conf)
+    features->add(std::make_shared<InvertedResidualV3>(b.in, b.k, b.exp, b.out, b.se, b.hs, b.stride));
+  const int64_t last_conv = 6 * conf.back().out;
+  features->add(conv_bn_act(conf.back().out, last_conv, 1, 1, 1, Act::hardswish));
+  register_module("features", features);
+  classifier = std::make_shared<nn::Sequential>();
+  classifier->add(std::make_shared<nn::Linear>(last_conv, last_channel));
+  classifier->add(std::make_shared<nn::Hardswish>());
+  classifier->add(std::make_shared<nn::Dropout>(dropout));
+  classifier->add(std::make_shared<nn::Linear>(last_channel, a.num_classes));
+  register_module("classifier", classifier);
+
+  for (auto& [n, m] : named_modules()) {
+    if (auto* conv = dynamic_cast<nn::Conv2d*>(m)) {
+      nn::init::kaiming_normal_(conv->weight, 0, nn::init::FanMode::FanOut);
+      if (conv->bias.defined()) nn::init::zeros_(conv->bias);
+    } else if (auto* bn = dynamic_cast<nn::BatchNorm*>(m)) {
+      nn::init::ones_(bn->weight);
+      nn::init::zeros_(bn->bias);
+    } else if (auto* fc = dynamic_cast<nn::Linear*>(m)) {
+      nn::init::normal_(fc->weight, 0, 0.01);
+      nn::init::zeros_(fc->bias);
+    }
+  }
+}
+
+Tensor MobileNetV3::forward(const Tensor& x) {
+  check_input_size(x, 1, name.c_str());
+  Tensor y = ops::adaptive_avg_pool2d((*features)(x), {1, 1}, name + " (avgpool)");
+  return (*classifier)(y.flatten(1));
+}
+
+std::shared_ptr<MobileNetV3> mobilenet_v3_large(const ModelArgs& a) {
+  return std::make_shared<MobileNetV3>(a, true);
+}
+std::shared_ptr<MobileNetV3> mobilenet_v3_small(const ModelArgs& a) {
+  return std::make_shared<MobileNetV3>(a, false);
 }
 
 }  // namespace convnet::models

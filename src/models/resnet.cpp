@@ -209,6 +209,12 @@ void add_resnet_models(std::vector<ModelInfo>& zoo) {
   zoo.push_back(
       {"mobilenet_v2", "MobileNetV2 (Sandler et al. 2018), torchvision: inverted residuals, ReLU6, 3.5M params",
        [](const ModelArgs& a) -> nn::ModulePtr { return mobilenet_v2(a); }, kMobileNetV2MinInputSize, 224, true});
+  zoo.push_back({"mobilenet_v3_large",
+                 "MobileNetV3-Large (Howard et al. 2019), torchvision: hardswish, squeeze-and-excitation, 5.5M params",
+                 [](const ModelArgs& a) -> nn::ModulePtr { return mobilenet_v3_large(a); }, 1, 224, true});
+  zoo.push_back({"mobilenet_v3_small",
+                 "MobileNetV3-Small (Howard et al. 2019), torchvision: hardswish, squeeze-and-excitation, 2.5M params",
+                 [](const ModelArgs& a) -> nn::ModulePtr { return mobilenet_v3_small(a); }, 1, 224, true});
 }
 
 }  // namespace convnet::models

@@ -32,12 +32,13 @@ namespace {
 }
 
 const std::vector<std::string> kTorchvisionModels = {
-    "alexnet",     "vgg11",       "vgg11_bn",    "vgg13",    "vgg13_bn",      "vgg16",        "vgg16_bn",
-    "vgg19",       "vgg19_bn",    "googlenet",   "resnet18", "resnet34",      "resnet50",     "resnet101",
-    "resnet152",   "densenet121", "densenet161", "densenet169", "densenet201", "mobilenet_v2", "resnext50_32x4d",
-    "wide_resnet50_2"};
-const std::vector<std::string> kTrainModeModels = {"resnet18",  "vgg11_bn",     "densenet121",
-                                                   "googlenet", "mobilenet_v2", "resnet50"};
+    "alexnet",     "vgg11",        "vgg11_bn",        "vgg13",           "vgg13_bn",           "vgg16",
+    "vgg16_bn",    "vgg19",        "vgg19_bn",        "googlenet",       "resnet18",           "resnet34",
+    "resnet50",    "resnet101",    "resnet152",       "densenet121",     "densenet161",        "densenet169",
+    "densenet201", "mobilenet_v2", "resnext50_32x4d", "wide_resnet50_2", "mobilenet_v3_large", "mobilenet_v3_small"};
+const std::vector<std::string> kTrainModeModels = {"resnet18",           "vgg11_bn",          "densenet121",
+                                                   "googlenet",          "mobilenet_v2",      "resnet50",
+                                                   "mobilenet_v3_large", "mobilenet_v3_small"};
 
 // Bounds on the train-mode gradient error (see check_model), about twice the error measured
 // on the development machine (AVX-512, 2 threads; issue 16's note has the numbers), per
@@ -60,6 +61,11 @@ const std::map<std::string, ModelBounds> kTrainBounds = {
     {"googlenet", {{1e-4, 7e-5, 1.4e-4}, {1.6e-2, 1.3e-2, 1.2e-1}, {2.2e-2, 1.6e-2, 1.2e-1}}},
     {"densenet121", {{3.3e-2, 8e-3, 0}, {6.3e-3, 1e-3, 0}, {1.7e-2, 5.6e-3, 0}}},
     {"mobilenet_v2", {{2.5e-2, 2e-2, 0}, {2.5e-2, 2e-2, 0}, {5.4e-2, 3.7e-2, 0}}},
+    // measured (fast, cpu, ref): large 1.2e-5/5.5e-6/1.5e-5, 1.0e-5/5.4e-6/1.4e-5, 1.2e-5/5.3e-6/1.5e-5;
+    // small 9.7e-6/2.3e-6/1.4e-5, 9.4e-6/2.1e-6/1.3e-5, 7.8e-6/2.2e-6/8.2e-6 (PyTorch float32:
+    // 1.1e-5/5.7e-6/1.2e-5 and 5.7e-6/2.0e-6/6.5e-6)
+    {"mobilenet_v3_large", {{2.4e-5, 1.1e-5, 3e-5}, {2.1e-5, 1.1e-5, 2.8e-5}, {2.4e-5, 1.1e-5, 3e-5}}},
+    {"mobilenet_v3_small", {{2e-5, 4.6e-6, 2.8e-5}, {1.9e-5, 4.2e-6, 2.6e-5}, {1.6e-5, 4.4e-6, 1.7e-5}}},
     {"resnet50", {{5.8e-2, 4.6e-2, 0}, {4.8e-2, 3.6e-2, 0}, {6.1e-2, 4.7e-2, 0}}},
 };
 const GradBounds& bounds_for(const std::string& model) {

@@ -113,5 +113,82 @@ class MobileNetV2 : public nn::Module {
 /// \throws convnet::Error naming "mobilenet_v2" for a non-positive num_classes or in_channels.
 std::shared_ptr<MobileNetV2> mobilenet_v2(const ModelArgs& args = {});
 
+/// Squeeze-and-excitation (Hu et al. 2018) as torchvision.ops.SqueezeExcitation with
+/// MobileNetV3's gate: `x * hardsigmoid(fc2(relu(fc1(avgpool(x)))))`, fc1 and fc2 1x1
+/// convolutions with bias. A composition of existing ops (adaptive average pooling, two
+/// convolutions, relu, hardsigmoid, a broadcast multiply), no kernel of its own.
+class SqueezeExcitation : public nn::Module {
+ public:
+  /// The block for `channels` input channels squeezed to `squeeze` channels.
+  /// \pre  `channels`, `squeeze` positive.
+  /// 	hrows convnet::Error from the convolutions' constructors for non-positive sizes.
+  SqueezeExcitation(int64_t channels, int64_t squeeze);
+  /// x scaled per channel by the gate.
+  /// \pre  `x` is (N, channels, H, W).
+  /// \post x's shape.
+  /// 	hrows convnet::Error naming the layer for a wrong rank or channel count.
+  Tensor forward(const Tensor& x) override;
+  /// "SqueezeExcitation".
+  std::string type_name() const override { return "SqueezeExcitation"; }
+  std::shared_ptr<nn::Conv2d> fc1, fc2;  ///< The squeeze and the excitation (1x1, bias).
+};
+
+/// One bottleneck of torchvision's MobileNetV3 (models/mobilenetv3.py): optional 1x1
+/// expansion, kxk depthwise, optional squeeze-and-excitation, 1x1 projection, each
+/// convolution followed by BatchNorm (eps 0.001, momentum 0.01) and, except the projection,
+/// by ReLU or Hardswish; the input is added when the stride is 1 and the widths agree.
+class InvertedResidualV3 : public nn::Module {
+ public:
+  /// A block from `in` to `out` channels with `expanded` hidden channels.
+  /// \pre  sizes positive; `kernel` odd; `stride` 1 or 2.
+  /// 	hrows convnet::Error for a stride other than 1 or 2; from the layers' constructors.
+  InvertedResidualV3(int64_t in, int64_t kernel, int64_t expanded, int64_t out, bool use_se, bool use_hardswish,
+                     int64_t stride);
+  /// The block on `x`.
+  /// \pre  `x` is (N, in, H, W).
+  /// \post (N, out, H', W'), H' = floor((H - 1) / stride) + 1 (W' alike).
+  /// 	hrows convnet::Error naming the layer for a wrong rank or channel count.
+  Tensor forward(const Tensor& x) override;
+  /// "InvertedResidual".
+  std::string type_name() const override { return "InvertedResidual"; }
+  std::shared_ptr<nn::Sequential> block;  ///< The layers, named as torchvision's (block.0, ...).
+  bool use_res_connect;                   ///< Whether forward() adds the input.
+};
+
+/// torchvision's MobileNetV3 (Howard et al. 2019, "Searching for MobileNetV3"), large or
+/// small, width 1.0, module for module and name for name.
+class MobileNetV3 : public nn::Module {
+ public:
+  /// Builds and initializes the network as torchvision does (kaiming-normal fan-out
+  /// convolutions, BatchNorm 1/0, Linear N(0, 0.01)).
+  /// \pre  `args.num_classes` and `args.in_channels` positive; 0 <= `dropout` <= 1.
+  /// \post training mode; features takes args.in_channels channels.
+  /// 	hrows convnet::Error naming the model for a non-positive num_classes or in_channels.
+  MobileNetV3(const ModelArgs& args, bool large, double dropout = 0.2);
+  /// (N, in_channels, H, W) images to (N, num_classes) logits.
+  /// \pre  `x` is 4-D with C = args.in_channels.
+  /// \post (N, num_classes) logits.
+  /// 	hrows convnet::Error naming the model for an input that is not 4-D; naming the layer
+  ///         for a wrong channel count.
+  Tensor forward(const Tensor& x) override;
+  /// "MobileNetV3".
+  std::string type_name() const override { return "MobileNetV3"; }
+  /// \var features
+  /// features.0: the stem (3x3/2, Hardswish); the bottlenecks; the last 1x1 conv (Hardswish).
+  /// \var classifier
+  /// Linear, Hardswish, Dropout, Linear.
+  std::shared_ptr<nn::Sequential> features, classifier;
+  std::string name;  ///< "mobilenet_v3_large" or "mobilenet_v3_small"
+};
+
+/// MobileNetV3-Large (torchvision.models.mobilenet_v3_large): 5.48M parameters at 1000 classes.
+/// \pre  as MobileNetV3's constructor.
+/// \throws convnet::Error as MobileNetV3's constructor.
+std::shared_ptr<MobileNetV3> mobilenet_v3_large(const ModelArgs& args = {});
+/// MobileNetV3-Small (torchvision.models.mobilenet_v3_small): 2.54M parameters at 1000 classes.
+/// \pre  as MobileNetV3's constructor.
+/// \throws convnet::Error as MobileNetV3's constructor.
+std::shared_ptr<MobileNetV3> mobilenet_v3_small(const ModelArgs& args = {});
+
 }  // namespace convnet::models
 #pragma GCC visibility pop
