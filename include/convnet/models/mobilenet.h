@@ -130,7 +130,11 @@ class SqueezeExcitation : public nn::Module {
   Tensor forward(const Tensor& x) override;
   /// "SqueezeExcitation".
   std::string type_name() const override { return "SqueezeExcitation"; }
-  std::shared_ptr<nn::Conv2d> fc1, fc2;  ///< The squeeze and the excitation (1x1, bias).
+  /// \var fc1
+  /// The squeeze: 1x1 conv, channels to squeeze, with bias.
+  /// \var fc2
+  /// The excitation: 1x1 conv, squeeze to channels, with bias.
+  std::shared_ptr<nn::Conv2d> fc1, fc2;
 };
 
 /// One bottleneck of torchvision's MobileNetV3 (models/mobilenetv3.py): optional 1x1
