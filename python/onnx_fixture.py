@@ -211,10 +211,12 @@ def activation_fixtures(out):
                              helper.make_node('Mul', ['m', 'half'], ['y'])], F.gelu(x)),
         'silu_decomposed': ([helper.make_node('Sigmoid', ['x'], ['s']), helper.make_node('Mul', ['x', 's'], ['y'])],
                             F.silu(x)),
+        'prelu': ([helper.make_node('PRelu', ['x', 'slope'], ['y'])], F.prelu(x, torch.tensor([0.1, -0.2, 0.3]))),
     }
     consts = [helper.make_tensor('sqrt2', TensorProto.FLOAT, [], [2 ** 0.5]),
               helper.make_tensor('one', TensorProto.FLOAT, [], [1.0]),
-              helper.make_tensor('half', TensorProto.FLOAT, [], [0.5])]
+              helper.make_tensor('half', TensorProto.FLOAT, [], [0.5]),
+              helper.make_tensor('slope', TensorProto.FLOAT, [3, 1, 1], [0.1, -0.2, 0.3])]
     t = {'x': x}
     for name, (nodes, y) in cases.items():
         for i, n in enumerate(nodes):

@@ -329,6 +329,20 @@ const std::map<std::string, Emitter>& emitters() {
     t["softplus"] = softplus;
     t["softsign"] = unary("Softsign");
     t["erf"] = unary("Erf");
+    t["prelu"] = [](Emit& e) {
+      // ONNX broadcasts the slope from the right: one per channel becomes (C, 1, ..., 1).
+      const Shape& x = e.op().inputs.at(0).shape();
+      const int64_t c = e.op().inputs.at(1).numel();
+      std::string slope = e.in(1);
+      if (c > 1 && x.size() > 2) {
+        std::vector<int64_t> dims(x.size() - 1, 1);
+        dims[0] = c;
+        const std::string r = e.tmp("slope");
+        e.node("Reshape", {slope, e.const_ints("shape", dims, {static_cast<int64_t>(dims.size())})}, {r});
+        slope = r;
+      }
+      e.node("PRelu", {e.in(0), slope}, {e.out()});
+    };
     t["clamp"] = [](Emit& e) { clip(e, e.op().attrs.f("min"), e.op().attrs.f("max")); };
     t["add"] = binary("Add");
     t["sub"] = binary("Sub");

@@ -311,6 +311,24 @@ Kernel build_softplus(const NodeView&) {
     return std::vector<OnnxValue>{OnnxValue::of(ops::softplus(float_input(in, 0, "X"), 1.0))};
   };
 }
+// PRelu(X, slope): a slope of one element, or one per channel of shape (C), (C, 1, ..., 1)
+// or (1, C, 1, ..., 1) as exporters write it.
+Kernel build_prelu(const NodeView&) {
+  return [](const Inputs& in, const RunCtx&) {
+    const Tensor& x = float_input(in, 0, "X");
+    const Tensor& slope = float_input(in, 1, "slope");
+    int64_t not_one = 0;
+    for (int64_t d : slope.shape()) not_one += d != 1;
+    const int64_t c = x.dim() >= 2 ? x.size(1) : 1;
+    const bool per_channel = slope.numel() == c && not_one <= 1 &&
+                             (slope.dim() == 1 || (slope.dim() == x.dim() - 1 && slope.size(0) == c) ||
+                              (slope.dim() == x.dim() && slope.size(1) == c));
+    CONVNET_CHECK(slope.numel() == 1 || per_channel, "PRelu: a slope of shape ", shape_str(slope.shape()),
+                  " for an input of shape ", shape_str(x.shape()),
+                  " is neither one value nor one per channel; other broadcasts are not supported");
+    return std::vector<OnnxValue>{OnnxValue::of(ops::prelu(x, slope.reshape({slope.numel()})))};
+  };
+}
 Kernel build_leaky_relu(const NodeView& v) {
   const double alpha = v.get_float("alpha", 0.01f);
   return [alpha](const Inputs& in, const RunCtx&) {
@@ -387,6 +405,7 @@ void add_nn_builders(BuilderTable& t) {
   t["Softplus"] = build_softplus;
   t["Softsign"] = build_unary<ops::softsign>;
   t["Erf"] = build_unary<ops::erf>;
+  t["PRelu"] = build_prelu;
   t["Clip"] = build_clip;
   t["Softmax"] = [](const NodeView& v) { return build_softmax(v, false); };
   t["LogSoftmax"] = [](const NodeView& v) { return build_softmax(v, true); };

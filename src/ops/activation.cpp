@@ -9,6 +9,7 @@
 #include "convnet/core/error.h"
 #include "kernels/activation.h"
 #include "kernels/clamp.h"
+#include "kernels/prelu.h"
 #include "kernels/registry.h"
 #include "ops/checks.h"
 
@@ -127,6 +128,28 @@ Tensor softplus(const Tensor& x, double beta) {
 Tensor softsign(const Tensor& x) {
   return activation("softsign", kernels::keys::softsign_fwd, kernels::keys::softsign_bwd, x, 0.f);
 }
+Tensor prelu(const Tensor& x_arg, const Tensor& weight_arg) {
+  CONVNET_CHECK(x_arg.defined() && weight_arg.defined(), "prelu: input and weight must be defined");
+  CONVNET_CHECK(x_arg.dim() >= 1, "prelu: the input must have at least one dimension, got a scalar");
+  // data() reads (and keeps) the elements row-major, whatever layout they came in.
+  const Tensor x = as_fp32(x_arg);
+  const Tensor w = as_fp32(weight_arg);
+  const int64_t n = x.dim() >= 2 ? x.size(0) : 1, c = x.dim() >= 2 ? x.size(1) : 1;
+  const int64_t s = n * c == 0 ? 0 : x.numel() / (n * c), wc = w.numel();
+  CONVNET_CHECK(wc == 1 || (x.dim() >= 2 && wc == c), "prelu: the weight of shape ", shape_str(w.shape()),
+                " must have 1 element or one per channel (", c, " for an input of shape ", shape_str(x.shape()), ")");
+  Tensor y = Tensor::empty(x.shape());
+  kernels::keys::prelu_fwd(n, c, s, wc, x.data(), w.data(), y.data());
+  autograd::record(y, "prelu", {x, w}, [x, w, n, c, s, wc](const Tensor& gy_in) {
+    const Tensor& gy = gy_in;
+    Tensor gx = Tensor::empty(x.shape()), gw = Tensor::empty(w.shape());
+    kernels::keys::prelu_bwd(n, c, s, wc, x.data(), w.data(), gy.data(), gx.data(), gw.data());
+    return std::vector<Tensor>{gx, gw};
+  });
+  if (trace::active()) trace::record("prelu", {x, w}, y);
+  return y;
+}
+
 Tensor erf(const Tensor& x) {
   return activation("erf", kernels::keys::erf_fwd, kernels::keys::erf_bwd, x, 0.f);
 }

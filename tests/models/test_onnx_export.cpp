@@ -201,7 +201,8 @@ TEST(ExportOps, CeilModeAveragePoolingMeansTheSameInOnnxRuntime) {
 
 // The activations of issue 18 (MobileNetV3's, EfficientNet's, ConvNeXt's and the rest) as
 // opset 13 writes them (HardSigmoid; x * HardSigmoid(x) for hardswish; x * Sigmoid(x) for
-// silu; Erf or Tanh arithmetic for the two GELUs; Softplus(beta x) / beta): onnx.checker
+// silu; Erf or Tanh arithmetic for the two GELUs; Softplus(beta x) / beta; PRelu with the
+// slopes reshaped to (C, 1, 1)): onnx.checker
 // accepts each file, our importer gives the module's output back, and so does ONNX Runtime.
 TEST(ExportOps, NewActivationsRoundTripAndRunInOnnxRuntime) {
   if (!fs::exists(CONVNET_ORT_PYTHON))

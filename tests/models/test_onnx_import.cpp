@@ -263,7 +263,7 @@ TEST_F(OnnxSmall, ActivationsFromASecondExporterMatchPyTorch) {
     EXPECT_TRUE(all_close((*net)(x), want, 1e-5, 1e-6));
     ++checked;
   }
-  EXPECT_EQ(checked, 11);
+  EXPECT_EQ(checked, 12);
   expect_error([&] { io::load_onnx(file("act_selu_alpha2.onnx")); },
                {"act_selu_alpha2.onnx", "Selu", "alpha 2.000000", "selu_odd"});
 }

@@ -58,3 +58,26 @@ TEST(ActivationParity, DefaultBackendMatchesPyTorch) {
 TEST(ActivationParity, ReferenceBackendMatchesPyTorch) {
   check_all("ref");
 }
+
+// PReLU against PyTorch (float64, rounded once): the output and the gradients of x and of
+// the slopes, with one slope and one per channel, 4-D, 2-D and 1-D inputs.
+TEST(PreluParity, MatchesPyTorchOnBothBackends) {
+  for (const char* backend : {"", "ref"}) {
+    kernels::force_backend(backend);
+    int count = 0;
+    for (const auto& file : fixture_files("prelu_")) {
+      SCOPED_TRACE(file + " backend=" + backend);
+      auto f = load_fixture(file);
+      Tensor x = fixture_tensor(f, "x").clone().requires_grad_();
+      Tensor w = fixture_tensor(f, "weight").clone().requires_grad_();
+      Tensor y = ops::prelu(x, w);
+      EXPECT_TRUE(all_close(y, fixture_tensor(f, "out"), 1e-6, 1e-7));
+      y.backward(fixture_tensor(f, "g"));
+      EXPECT_TRUE(all_close(x.grad(), fixture_tensor(f, "grad_x"), 1e-6, 1e-7));
+      EXPECT_TRUE(all_close(w.grad(), fixture_tensor(f, "grad_weight"), 1e-5, 1e-6));
+      ++count;
+    }
+    EXPECT_EQ(count, 5);
+    kernels::force_backend("");
+  }
+}

@@ -8,6 +8,7 @@
 #include "convnet/core/rng.h"
 #include "convnet/ops/activation.h"
 #include "kernels/activation.h"
+#include "kernels/prelu.h"
 #include "kernels/registry.h"
 #include "util/test_util.h"
 
@@ -155,4 +156,45 @@ TEST(ActivationErrors, UndefinedInputIsNamed) {
   expect_error([] { ops::relu6(Tensor()); }, {"relu6", "must be defined"});
   expect_error([] { ops::tanh(Tensor()); }, {"tanh", "must be defined"});
   expect_error([] { ops::sigmoid(Tensor()); }, {"sigmoid", "must be defined"});
+}
+
+// PReLU's reference kernel (double) against central differences, for x and for the slopes,
+// with one slope and with one per channel.
+TEST(PreluGradcheck, ReferenceBackwardMatchesFiniteDifferences) {
+  for (int64_t wc : {1, 3}) {
+    SCOPED_TRACE("slopes " + std::to_string(wc));
+    const int64_t n = 2, c = 3, s = 4, total = n * c * s;
+    auto x = random_doubles(total, 31);
+    for (auto& v : x) v *= 3;
+    auto w = random_doubles(wc, 32);
+    const auto r = random_doubles(total, 33);
+    auto loss_x = [&](const std::vector<double>& xx) {
+      std::vector<double> y(total);
+      kernels::ref::prelu_fwd<double>(n, c, s, wc, xx.data(), w.data(), y.data());
+      return dot(y, r);
+    };
+    auto loss_w = [&](const std::vector<double>& ww) {
+      std::vector<double> y(total);
+      kernels::ref::prelu_fwd<double>(n, c, s, wc, x.data(), ww.data(), y.data());
+      return dot(y, r);
+    };
+    std::vector<double> gx(total), gw(wc);
+    kernels::ref::prelu_bwd<double>(n, c, s, wc, x.data(), w.data(), r.data(), gx.data(), gw.data());
+    EXPECT_TRUE(all_close(gx, numeric_grad(loss_x, x), 1e-6, 1e-8));
+    EXPECT_TRUE(all_close(gw, numeric_grad(loss_w, w), 1e-6, 1e-8));
+  }
+}
+
+TEST(PreluErrors, WeightOfAnotherSizeNamesBothShapes) {
+  expect_error(
+      [] {
+        ops::prelu(Tensor::ones({2, 3, 4}), Tensor::ones({2}));
+      },
+      {"prelu", "(2)", "(2, 3, 4)", "one per channel (3"});
+  // The slope's branch at 0: y = 0 and dy/dx = w there, dy/dw = x = 0.
+  Tensor x = Tensor::from_vector({1, 2}, {0.f, -2.f}).requires_grad_();
+  Tensor w = Tensor::from_vector({1}, {0.25f}).requires_grad_();
+  ops::prelu(x, w).backward(Tensor::ones({1, 2}));
+  EXPECT_EQ(x.grad().to_vector(), (std::vector<float>{0.25f, 0.25f}));
+  EXPECT_EQ(w.grad().to_vector(), (std::vector<float>{-2.f}));
 }

@@ -20,6 +20,7 @@
 #include "kernels/loss.h"
 #include "kernels/optim.h"
 #include "kernels/pool2d.h"
+#include "kernels/prelu.h"
 #include "kernels/registry.h"
 #include "kernels/softmax.h"
 #include "kernels/vector.h"
@@ -114,6 +115,38 @@ TEST(KernelVariants, Activations) {
     }
   }
   expect_compared(all);
+}
+
+TEST(KernelVariants, Prelu) {
+  const auto rf = reference(keys::prelu_fwd);
+  const auto rb = reference(keys::prelu_bwd);
+  for (const auto& v : fast_variants(keys::prelu_fwd)) {
+    const auto vb = partner(keys::prelu_bwd, v.backend);
+    if (!vb.fn) continue;
+    struct G {
+      int64_t n, c, s;
+    };
+    for (const G g : {G{1, 1, 1}, G{2, 3, 5}, G{4, 16, 49}, G{3, 7, 1}, G{1, 64, 300}})
+      for (int64_t wc : {int64_t{1}, g.c}) {
+        SCOPED_TRACE("backend " + v.backend + " n=" + std::to_string(g.n) + " c=" + std::to_string(g.c) +
+                     " s=" + std::to_string(g.s) + " slopes=" + std::to_string(wc));
+        const int64_t total = g.n * g.c * g.s;
+        auto x = rnd(total, total + 3, 4.f);
+        if (total > 2) x[1] = 0.f;
+        const auto w = rnd(wc, wc + 5);
+        const auto gy = rnd(total, total + 7);
+        std::vector<float> y_ref(total), gx_ref(total), gw_ref(wc), y(total, 1e30f), gx(total, 1e30f), gw(wc, 1e30f);
+        rf(g.n, g.c, g.s, wc, x.data(), w.data(), y_ref.data());
+        rb(g.n, g.c, g.s, wc, x.data(), w.data(), gy.data(), gx_ref.data(), gw_ref.data());
+        v.fn(g.n, g.c, g.s, wc, x.data(), w.data(), y.data());
+        vb.fn(g.n, g.c, g.s, wc, x.data(), w.data(), gy.data(), gx.data(), gw.data());
+        EXPECT_TRUE(close(y, y_ref));
+        EXPECT_TRUE(close(gx, gx_ref));
+        EXPECT_TRUE(close(gw, gw_ref));
+        count_compared(keys::prelu_fwd), count_compared(keys::prelu_bwd);
+      }
+  }
+  expect_compared({&keys::prelu_fwd, &keys::prelu_bwd});
 }
 
 TEST(KernelVariants, ElementwiseAndSum) {
@@ -621,6 +654,8 @@ const std::map<std::string, std::string> kComparedBy = {
     {"tanh_bwd", "KernelVariants.Activations"},
     {"sigmoid_fwd", "KernelVariants.Activations"},
     {"sigmoid_bwd", "KernelVariants.Activations"},
+    {"prelu_fwd", "KernelVariants.Prelu"},
+    {"prelu_bwd", "KernelVariants.Prelu"},
     {"hardsigmoid_fwd", "KernelVariants.Activations"},
     {"hardsigmoid_bwd", "KernelVariants.Activations"},
     {"hardswish_fwd", "KernelVariants.Activations"},

@@ -482,6 +482,24 @@ class Softplus : public Module {
   std::string extra_repr() const override;
   double beta;  ///< the sharpness
 };
+/// torch.nn.PReLU: a learnable slope for x <= 0, one for all channels or one per channel.
+class PReLU : public Module {
+ public:
+  /// `num_parameters` slopes (1, or the channel count of the inputs), each `init`.
+  /// \pre  `num_parameters` >= 1.
+  /// \post weight: (num_parameters), filled with `init`, requiring grad.
+  /// \throws convnet::Error for num_parameters < 1.
+  explicit PReLU(int64_t num_parameters = 1, double init = 0.25);
+  /// ops::prelu(x, weight).
+  /// \pre  `x` float32 (bfloat16 / float16 are converted to float32) on the CPU, with
+  ///       x.size(1) == num_parameters unless it is 1.
+  /// \post y: float32, x's shape. Backward gives dx and the slopes' gradient.
+  /// \throws convnet::Error as ops::prelu.
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "PReLU"; }
+  std::string extra_repr() const override;
+  Tensor weight;  ///< the slopes, (num_parameters)
+};
 /// torch.nn.Identity: forward() returns its input.
 class Identity : public Module {
  public:

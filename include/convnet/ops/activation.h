@@ -108,6 +108,14 @@ Tensor softplus(const Tensor& x, double beta = 1.0);
 /// \post y: float32, x's shape, in (-1, 1). Backward gives `dx = dy / (1 + |x|)^2`.
 /// \throws convnet::Error when `x` is undefined, of a non-floating dtype, or not on the CPU.
 Tensor softsign(const Tensor& x);
+/// PReLU, `x > 0 ? x : weight[c] * x` with a learnable slope per channel c = index 1 of x,
+/// or one slope for all (as torch.nn.functional.prelu; MTCNN's and many detectors').
+/// \pre  `x` defined, on the CPU, float32 (bfloat16 / float16 are converted to float32), of
+///       rank >= 1; `weight` float32 with 1 element, or x.size(1) elements (rank >= 2).
+/// \post y: float32, x's shape (plain layout). Backward gives `dx = (x > 0 ? 1 : w) * dy` and
+///       `dw[c] = sum over the other dims of (x > 0 ? 0 : x * dy)` (all dims for one slope).
+/// \throws convnet::Error naming prelu and both shapes when weight has another size.
+Tensor prelu(const Tensor& x, const Tensor& weight);
 /// The error function elementwise (as torch.erf); ONNX's Erf, which exporters use for GELU.
 /// \pre  `x` defined, on the CPU, float32 (bfloat16 / float16 are converted to float32); any shape.
 /// \post y: float32, x's shape, in [-1, 1]. Backward gives `dx = 2 / sqrt(pi) exp(-x^2) * dy`.
