@@ -15,6 +15,26 @@
 
 namespace convnet::models {
 
+namespace {
+// torchvision's initialization of both MobileNets: convolutions kaiming_normal_(mode="fan_out")
+// with the default leaky_relu(a=0) gain sqrt(2) and zero bias, BatchNorm 1 and 0, Linear
+// N(0, 0.01) and zero bias.
+void init_like_torchvision(nn::Module& net) {
+  for (auto& [name, m] : net.named_modules()) {
+    if (auto* conv = dynamic_cast<nn::Conv2d*>(m)) {
+      nn::init::kaiming_normal_(conv->weight, 0, nn::init::FanMode::FanOut);
+      if (conv->bias.defined()) nn::init::zeros_(conv->bias);
+    } else if (auto* bn = dynamic_cast<nn::BatchNorm*>(m)) {
+      nn::init::ones_(bn->weight);
+      nn::init::zeros_(bn->bias);
+    } else if (auto* fc = dynamic_cast<nn::Linear*>(m)) {
+      nn::init::normal_(fc->weight, 0, 0.01);
+      nn::init::zeros_(fc->bias);
+    }
+  }
+}
+}  // namespace
+
 int64_t make_divisible(double v, int64_t divisor, int64_t min_value) {
   if (min_value <= 0) min_value = divisor;
   const auto d = static_cast<double>(divisor);
@@ -74,19 +94,7 @@ MobileNetV2::MobileNetV2(const ModelArgs& a, double width_mult, double dropout, 
   classifier->add(std::make_shared<nn::Linear>(last_channel, a.num_classes));
   register_module("classifier", classifier);
 
-  for (auto& [name, m] : named_modules()) {
-    if (auto* conv = dynamic_cast<nn::Conv2d*>(m)) {
-      // torchvision: kaiming_normal_(mode="fan_out") with the default leaky_relu(a=0) gain sqrt(2).
-      nn::init::kaiming_normal_(conv->weight, 0, nn::init::FanMode::FanOut);
-      if (conv->bias.defined()) nn::init::zeros_(conv->bias);
-    } else if (auto* bn = dynamic_cast<nn::BatchNorm*>(m)) {
-      nn::init::ones_(bn->weight);
-      nn::init::zeros_(bn->bias);
-    } else if (auto* fc = dynamic_cast<nn::Linear*>(m)) {
-      nn::init::normal_(fc->weight, 0, 0.01);
-      nn::init::zeros_(fc->bias);
-    }
-  }
+  init_like_torchvision(*this);
 }
 
 Tensor MobileNetV2::forward(const Tensor& x) {
@@ -185,18 +193,7 @@ MobileNetV3::MobileNetV3(const ModelArgs& a, bool large, double dropout)
   classifier->add(std::make_shared<nn::Linear>(last_channel, a.num_classes));
   register_module("classifier", classifier);
 
-  for (auto& [n, m] : named_modules()) {
-    if (auto* conv = dynamic_cast<nn::Conv2d*>(m)) {
-      nn::init::kaiming_normal_(conv->weight, 0, nn::init::FanMode::FanOut);
-      if (conv->bias.defined()) nn::init::zeros_(conv->bias);
-    } else if (auto* bn = dynamic_cast<nn::BatchNorm*>(m)) {
-      nn::init::ones_(bn->weight);
-      nn::init::zeros_(bn->bias);
-    } else if (auto* fc = dynamic_cast<nn::Linear*>(m)) {
-      nn::init::normal_(fc->weight, 0, 0.01);
-      nn::init::zeros_(fc->bias);
-    }
-  }
+  init_like_torchvision(*this);
 }
 
 Tensor MobileNetV3::forward(const Tensor& x) {

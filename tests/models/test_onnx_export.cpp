@@ -52,6 +52,16 @@ int64_t export_size(const models::ModelInfo& info) {
   return std::max<int64_t>(info.min_input_size, std::min<int64_t>(info.default_input_size, 32));
 }
 
+// ONNX Runtime's output for `x` on dir/onnx_name (python/ort_run.py in the project's .venv).
+Tensor ort_output(const TempDir& dir, const std::string& onnx_name, const Tensor& x) {
+  io::save_safetensors(dir / "x.safetensors", {{"input", x}});
+  const auto r = run_command(std::string(CONVNET_ORT_PYTHON) + " " + CONVNET_SOURCE_DIR + "/python/ort_run.py " +
+                             (dir / onnx_name) + " " + (dir / "x.safetensors") + " " + (dir / "y.safetensors") + " 1");
+  EXPECT_EQ(r.status, 0) << r.out;
+  if (r.status != 0) return Tensor();
+  return io::load_safetensors(dir / "y.safetensors").tensors.at("logits");
+}
+
 }  // namespace
 
 class ExportZoo : public ::testing::TestWithParam<std::string> {};
@@ -189,13 +199,9 @@ TEST(ExportOps, CeilModeAveragePoolingMeansTheSameInOnnxRuntime) {
     EXPECT_TRUE(all_close((*io::load_onnx(dir / "p.onnx"))(x), want, 0, 1e-6));
     const std::string report = run_python("onnx_check.py " + (dir / "p.onnx"));
     EXPECT_NE(report.find("OK "), std::string::npos) << report;
-    io::save_safetensors(dir / "x.safetensors", {{"input", x}});
-    const auto r = run_command(std::string(CONVNET_ORT_PYTHON) + " " + CONVNET_SOURCE_DIR + "/python/ort_run.py " +
-                               (dir / "p.onnx") + " " + (dir / "x.safetensors") + " " + (dir / "y.safetensors") + " 1");
-    ASSERT_EQ(r.status, 0) << r.out;
-    const Tensor theirs = io::load_safetensors(dir / "y.safetensors").tensors.at("logits");
+    const Tensor theirs = ort_output(dir, "p.onnx", x);
     ASSERT_EQ(theirs.shape(), want.shape());
-    EXPECT_TRUE(all_close(theirs, want, 0, 1e-5)) << r.out;
+    EXPECT_TRUE(all_close(theirs, want, 0, 1e-5));
   }
 }
 
@@ -233,13 +239,9 @@ TEST(ExportOps, NewActivationsRoundTripAndRunInOnnxRuntime) {
     EXPECT_TRUE(all_close((*io::load_onnx(dir / "a.onnx"))(x), want, 1e-5, 1e-6));
     const std::string report = run_python("onnx_check.py " + (dir / "a.onnx"));
     EXPECT_NE(report.find("OK "), std::string::npos) << report;
-    io::save_safetensors(dir / "x.safetensors", {{"input", x}});
-    const auto r = run_command(std::string(CONVNET_ORT_PYTHON) + " " + CONVNET_SOURCE_DIR + "/python/ort_run.py " +
-                               (dir / "a.onnx") + " " + (dir / "x.safetensors") + " " + (dir / "y.safetensors") + " 1");
-    ASSERT_EQ(r.status, 0) << r.out;
-    const Tensor theirs = io::load_safetensors(dir / "y.safetensors").tensors.at("logits");
+    const Tensor theirs = ort_output(dir, "a.onnx", x);
     ASSERT_EQ(theirs.shape(), want.shape());
-    EXPECT_TRUE(all_close(theirs, want, 1e-5, 1e-5)) << r.out;
+    EXPECT_TRUE(all_close(theirs, want, 1e-5, 1e-5));
   }
 }
 
