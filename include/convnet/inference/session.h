@@ -75,11 +75,11 @@ class InferenceSession {
   ///         C, H or W still unknown; or another precision.
   static std::shared_ptr<InferenceSession> from_onnx(const std::string& path, const SessionOptions& options = {},
                                                      const Shape& input_shape = {});
-  /// A zoo model (models/registry.h) with safetensors weights named as its state_dict.
-  /// The model is models::create(model, {num_classes, in_channels = C, input_size = H}),
-  /// loaded strictly from `weights` ("" keeps the initial weights), then from_module().
-  /// \pre  `model` is a zoo name; `input_shape` is 4-D (N, C, H, W) with H at least the model's
-  ///       smallest input; `weights` "" or a safetensors file whose names, shapes and dtypes
+  /// A zoo model (models/registry.h) with weights named as its state_dict (safetensors, or a PyTorch .pth state dict:
+  /// io::load_tensor_file). The model is models::create(model, {num_classes, in_channels = C, input_size = H}), loaded
+  /// strictly from `weights` ("" keeps the initial weights), then from_module(). \pre  `model` is a zoo name;
+  /// `input_shape` is 4-D (N, C, H, W) with H at least the model's
+  ///       smallest input; `weights` "" or a safetensors or .pth file whose names, shapes and dtypes
   ///       match the model's state_dict exactly.
   /// \post as from_module().
   /// \throws convnet::Error for an `input_shape` that is not 4-D; as models::create()
