@@ -10,6 +10,7 @@
 
 #include "convnet/autograd/autograd.h"
 #include "convnet/io/onnx.h"
+#include "convnet/io/pth.h"
 #include "convnet/train/checkpoint.h"
 #include "util/test_util.h"
 
@@ -130,4 +131,39 @@ TEST(CliFinetuneExport, PretrainFinetuneEvalExport) {
   r = run_cli("export --onnx " + (d / "x.onnx"));
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("export needs --checkpoint"), std::string::npos) << r.out;
+}
+
+// A modern family from the file a user has: torchvision's mobilenet_v3_small saved by
+// torch.save (.pth), fine-tuned from the CLI on an image folder. The head is replaced, the
+// frozen layers keep the file's weights exactly, and the fine-tuned checkpoint exports to an
+// ONNX graph that gives its logits.
+TEST(CliFinetuneExport, MobileNetV3FromAPthFileOnAnImageFolder) {
+  TempDir d("ft_mv3");
+  run_python("finetune_fixture.py mobilenet_v3_small " + d.path.string());
+  auto r = run_cli("finetune --model mobilenet_v3_small --weights " + (d / "weights.pth") + " --dataset folder " +
+                   "--data-dir " + (d / "images") + " --image-size 32 --batch-size 8 --train-last 2" + kSmall +
+                   "--out " + (d / "ft"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("(mobilenet_v3_small, 10 classes); head 'classifier.3' replaced: 10 -> 2 outputs"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("trainable layers (2 of 88): classifier.0, classifier.3"), std::string::npos) << r.out;
+  const auto ck = train::load_checkpoint(d / "ft");
+  EXPECT_EQ(ck.model_args.num_classes, 2);
+  EXPECT_EQ(ck.class_names, (std::vector<std::string>{"blue", "red"}));
+  const io::SafeTensors pth = io::load_pth(d / "weights.pth");
+  for (const char* frozen : {"features.0.0.weight", "features.4.block.2.fc1.weight", "features.12.1.running_var"}) {
+    SCOPED_TRACE(frozen);
+    EXPECT_TRUE(all_close(ck.weights.at(frozen), pth.tensors.at(frozen), 0, 0));
+  }
+  r = run_cli("export --checkpoint " + (d / "ft") + " --onnx " + (d / "ft.onnx"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto net = train::model_from_checkpoint(ck);
+  auto back = io::load_onnx(d / "ft.onnx");
+  net->eval();
+  back->eval();
+  NoGradGuard g;
+  Generator gen(3);
+  const Tensor x = Tensor::randn({2, 3, 32, 32}, gen);
+  EXPECT_TRUE(all_close((*back)(x), (*net)(x), 1e-5, 1e-5));
 }
