@@ -11,8 +11,8 @@ running statistics after the forward pass, all computed in float64; and in the "
 metadata, "torch_f32": how far PyTorch's own float32 gradients are from those float64 ones
 (the largest per-tensor relative L2 error, the whole-network one, and the largest
 elementwise error relative to its tensor's largest magnitude), so the C++ test can show
-its own error beside what float32 can reach at all. Dropout is disabled (p = 0) in train mode so
-that both sides compute the same function; the C++ side does the same.
+its own error beside what float32 can reach at all. Dropout and stochastic depth are disabled
+(p = 0) in train mode so that both sides compute the same function; the C++ side does the same.
 """
 import argparse
 import copy
@@ -22,9 +22,17 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch  # noqa: E402
+import torchvision  # noqa: E402
 
 import safetensors_io  # noqa: E402
 from export_torchvision import build  # noqa: E402
+
+
+def no_random_layers(model):
+    """Dropout and stochastic depth off, so both sides compute the same function."""
+    for mod in model.modules():
+        if isinstance(mod, (torch.nn.Dropout, torchvision.ops.StochasticDepth)):
+            mod.p = 0.0
 
 
 def main():
@@ -70,17 +78,13 @@ def main():
         # PyTorch in float32 on the same weights and input, to measure float32's own error.
         model32 = copy.deepcopy(model).float()
         model32.train()
-        for mod in model32.modules():
-            if isinstance(mod, torch.nn.Dropout):
-                mod.p = 0.0
+        no_random_layers(model32)
         # The reference runs in float64: float32 PyTorch itself is not within 1e-3 of the
         # exact gradients of deep nets (GoogLeNet, DenseNet), so it cannot be the oracle.
         model = model.double()
         x = x.double()
         model.train()
-        for mod in model.modules():
-            if isinstance(mod, torch.nn.Dropout):
-                mod.p = 0.0
+        no_random_layers(model)
         logits = model(x)
         g = torch.randn(logits.shape, generator=gen, dtype=torch.float64)
         (logits * g).sum().backward()

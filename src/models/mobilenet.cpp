@@ -11,19 +11,16 @@
 #include "convnet/ops/broadcast.h"
 #include "convnet/ops/elementwise.h"
 #include "convnet/ops/pool2d.h"
+#include "models/blocks.h"
 #include "models/families.h"
 
 namespace convnet::models {
 
-namespace {
-// torchvision's initialization of both MobileNets: convolutions kaiming_normal_(mode="fan_out")
-// with the default leaky_relu(a=0) gain sqrt(2) and zero bias, BatchNorm 1 and 0, Linear
-// N(0, 0.01) and zero bias.
-void init_like_torchvision(nn::Module& net) {
+void init_like_torchvision(nn::Module& net, bool zero_conv_bias) {
   for (auto& [name, m] : net.named_modules()) {
     if (auto* conv = dynamic_cast<nn::Conv2d*>(m)) {
       nn::init::kaiming_normal_(conv->weight, 0, nn::init::FanMode::FanOut);
-      if (conv->bias.defined()) nn::init::zeros_(conv->bias);
+      if (conv->bias.defined() && zero_conv_bias) nn::init::zeros_(conv->bias);
     } else if (auto* bn = dynamic_cast<nn::BatchNorm*>(m)) {
       nn::init::ones_(bn->weight);
       nn::init::zeros_(bn->bias);
@@ -33,7 +30,32 @@ void init_like_torchvision(nn::Module& net) {
     }
   }
 }
-}  // namespace
+
+nn::ModulePtr make_activation(Act act) {
+  switch (act) {
+    case Act::relu:
+      return std::make_shared<nn::ReLU>();
+    case Act::relu6:
+      return std::make_shared<nn::ReLU6>();
+    case Act::hardswish:
+      return std::make_shared<nn::Hardswish>();
+    case Act::silu:
+      return std::make_shared<nn::SiLU>();
+    case Act::none:
+      break;
+  }
+  return nullptr;
+}
+
+std::shared_ptr<nn::Sequential> conv_bn_act(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t groups, Act act,
+                                            double bn_eps, double bn_momentum) {
+  auto s = std::make_shared<nn::Sequential>();
+  s->add(std::make_shared<nn::Conv2d>(
+      nn::Conv2dOptions(in, out, k).stride(stride).padding((k - 1) / 2).groups(groups).bias(false)));
+  s->add(std::make_shared<nn::BatchNorm2d>(out, bn_eps, bn_momentum));
+  if (auto a = make_activation(act)) s->add(a);
+  return s;
+}
 
 int64_t make_divisible(double v, int64_t divisor, int64_t min_value) {
   if (min_value <= 0) min_value = divisor;
@@ -110,22 +132,14 @@ std::shared_ptr<MobileNetV2> mobilenet_v2(const ModelArgs& a) {
 // ---- MobileNetV3 (torchvision 0.14's models/mobilenetv3.py) --------------------------
 
 namespace {
-// Conv2dNormActivation with MobileNetV3's BatchNorm (eps 0.001, momentum 0.01): conv (no
-// bias), BN, then Hardswish, ReLU or nothing; padding (k - 1) / 2.
-enum class Act { none, relu, hardswish };
-std::shared_ptr<nn::Sequential> conv_bn_act(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t groups,
-                                            Act act) {
-  auto s = std::make_shared<nn::Sequential>();
-  s->add(std::make_shared<nn::Conv2d>(
-      nn::Conv2dOptions(in, out, k).stride(stride).padding((k - 1) / 2).groups(groups).bias(false)));
-  s->add(std::make_shared<nn::BatchNorm2d>(out, 0.001, 0.01));
-  if (act == Act::relu) s->add(std::make_shared<nn::ReLU>());
-  if (act == Act::hardswish) s->add(std::make_shared<nn::Hardswish>());
-  return s;
+// MobileNetV3's BatchNorm: eps 0.001, momentum 0.01.
+std::shared_ptr<nn::Sequential> v3_conv(int64_t in, int64_t out, int64_t k, int64_t stride, int64_t groups, Act act) {
+  return conv_bn_act(in, out, k, stride, groups, act, 0.001, 0.01);
 }
 }  // namespace
 
-SqueezeExcitation::SqueezeExcitation(int64_t channels, int64_t squeeze) {
+SqueezeExcitation::SqueezeExcitation(int64_t channels, int64_t squeeze, SEActivation activation, SEGate gate)
+    : activation(activation), gate(gate) {
   fc1 = std::make_shared<nn::Conv2d>(channels, squeeze, 1);
   fc2 = std::make_shared<nn::Conv2d>(squeeze, channels, 1);
   register_module("fc1", fc1);
@@ -134,7 +148,9 @@ SqueezeExcitation::SqueezeExcitation(int64_t channels, int64_t squeeze) {
 
 Tensor SqueezeExcitation::forward(const Tensor& x) {
   Tensor s = ops::adaptive_avg_pool2d(x, {1, 1}, "SqueezeExcitation (avgpool)");
-  s = ops::hardsigmoid((*fc2)(ops::relu((*fc1)(s))));
+  s = (*fc1)(s);
+  s = (*fc2)(activation == SEActivation::silu ? ops::silu(s) : ops::relu(s));
+  s = gate == SEGate::hardsigmoid ? ops::hardsigmoid(s) : ops::sigmoid(s);
   return ops::mul(x, ops::broadcast_to(s, x.shape(), "SqueezeExcitation (scale)"));
 }
 
@@ -144,10 +160,12 @@ InvertedResidualV3::InvertedResidualV3(int64_t in, int64_t kernel, int64_t expan
   CONVNET_CHECK(stride == 1 || stride == 2, "InvertedResidual: stride should be 1 or 2, got ", stride);
   const Act act = use_hardswish ? Act::hardswish : Act::relu;
   block = std::make_shared<nn::Sequential>();
-  if (expanded != in) block->add(conv_bn_act(in, expanded, 1, 1, 1, act));     // expand
-  block->add(conv_bn_act(expanded, expanded, kernel, stride, expanded, act));  // depthwise
-  if (use_se) block->add(std::make_shared<SqueezeExcitation>(expanded, make_divisible(expanded / 4, 8)));
-  block->add(conv_bn_act(expanded, out, 1, 1, 1, Act::none));  // project
+  if (expanded != in) block->add(v3_conv(in, expanded, 1, 1, 1, act));     // expand
+  block->add(v3_conv(expanded, expanded, kernel, stride, expanded, act));  // depthwise
+  if (use_se)
+    block->add(std::make_shared<SqueezeExcitation>(expanded, make_divisible(expanded / 4, 8), SEActivation::relu,
+                                                   SEGate::hardsigmoid));
+  block->add(v3_conv(expanded, out, 1, 1, 1, Act::none));  // project
   register_module("block", block);
 }
 
@@ -180,11 +198,11 @@ MobileNetV3::MobileNetV3(const ModelArgs& a, bool large, double dropout)
   const auto& conf = large ? large_conf : small_conf;
   const int64_t last_channel = large ? 1280 : 1024;
   features = std::make_shared<nn::Sequential>();
-  features->add(conv_bn_act(a.in_channels, conf.front().in, 3, 2, 1, Act::hardswish));
+  features->add(v3_conv(a.in_channels, conf.front().in, 3, 2, 1, Act::hardswish));
   for (const Bneck& b : conf)
     features->add(std::make_shared<InvertedResidualV3>(b.in, b.k, b.exp, b.out, b.se, b.hs, b.stride));
   const int64_t last_conv = 6 * conf.back().out;
-  features->add(conv_bn_act(conf.back().out, last_conv, 1, 1, 1, Act::hardswish));
+  features->add(v3_conv(conf.back().out, last_conv, 1, 1, 1, Act::hardswish));
   register_module("features", features);
   classifier = std::make_shared<nn::Sequential>();
   classifier->add(std::make_shared<nn::Linear>(last_conv, last_channel));

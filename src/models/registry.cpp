@@ -12,6 +12,7 @@ const std::vector<ModelInfo>& all() {
     add_classic_models(z);
     add_resnet_models(z);
     add_inception_models(z);
+    add_modern_models(z);
     return z;
   }();
   return zoo;

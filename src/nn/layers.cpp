@@ -175,6 +175,17 @@ Tensor Dropout2d::forward(const Tensor& x) {
   return ops::dropout2d(x, p, training_, gen_ ? *gen_ : default_generator());
 }
 std::string Dropout2d::extra_repr() const { return "p=" + std::to_string(p); }
+StochasticDepth::StochasticDepth(double p, std::string mode, Generator* gen) : p(p), mode(std::move(mode)), gen_(gen) {
+  CONVNET_CHECK(p >= 0 && p <= 1, "StochasticDepth: probability has to be between 0 and 1, but got ", p);
+  CONVNET_CHECK(this->mode == "row" || this->mode == "batch",
+                "StochasticDepth: mode has to be either 'batch' or 'row', but got '", this->mode, "'");
+}
+Tensor StochasticDepth::forward(const Tensor& x) {
+  return ops::stochastic_depth(x, p, mode, training_, gen_ ? *gen_ : default_generator());
+}
+std::string StochasticDepth::extra_repr() const {
+  return "p=" + std::to_string(p) + ", mode=" + mode;
+}
 
 // ---- activations ------------------------------------------------------------------
 Tensor ReLU::forward(const Tensor& x) { return ops::relu(x); }

@@ -71,4 +71,19 @@ Tensor dropout2d(const Tensor& x_arg, double p, bool training, Generator& gen) {
   return apply_mask(x, mask, "dropout2d");
 }
 
+Tensor stochastic_depth(const Tensor& x_arg, double p, const std::string& mode, bool training, Generator& gen) {
+  check_p(p, "stochastic_depth");
+  CONVNET_CHECK(mode == "row" || mode == "batch", "stochastic_depth: mode has to be either 'batch' or 'row', but got '",
+                mode, "'");
+  CONVNET_CHECK(x_arg.defined(), "stochastic_depth: input must be defined");
+  CONVNET_CHECK(x_arg.dim() >= 1, "stochastic_depth: expected an input with a batch dimension, got input of shape ",
+                shape_str(x_arg.shape()));
+  if (!training || p == 0) return x_arg;
+  const Tensor x = as_fp32(x_arg);  // float32 kernels only (ops/autocast.h)
+  // One draw per sample (row) or one for the whole batch: the dropout mask kernel with a
+  // group of a whole sample (or of the whole tensor).
+  const int64_t group = mode == "row" ? (x.size(0) ? x.numel() / x.size(0) : 1) : x.numel();
+  return apply_mask(x, make_mask(x, group, p, keep_scale(p), gen), "stochastic_depth");
+}
+
 }  // namespace convnet::ops

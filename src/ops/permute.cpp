@@ -57,4 +57,17 @@ Tensor transpose2d(const Tensor& x_arg, const std::string& layer) {
   return permute(x, {1, 0}, layer);
 }
 
+Tensor channel_shuffle(const Tensor& x, int64_t groups, const std::string& layer) {
+  CONVNET_CHECK(x.defined() && x.dim() >= 2, layer, ": expected a tensor (N, C, ...), got ",
+                x.defined() ? shape_str(x.shape()) : std::string("an undefined tensor"));
+  CONVNET_CHECK(groups >= 1 && x.size(1) % groups == 0, layer, ": ", groups, " groups do not divide the ", x.size(1),
+                " channels of the input of shape ", shape_str(x.shape()));
+  Shape split = {x.size(0), groups, x.size(1) / groups};
+  for (int64_t d = 2; d < x.dim(); ++d) split.push_back(x.size(d));
+  std::vector<int64_t> dims(split.size());
+  for (size_t k = 0; k < dims.size(); ++k) dims[k] = static_cast<int64_t>(k);
+  std::swap(dims[1], dims[2]);
+  return permute(x.reshape(split), dims, layer).reshape(x.shape());
+}
+
 }  // namespace convnet::ops

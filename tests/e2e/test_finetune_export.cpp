@@ -167,3 +167,49 @@ TEST(CliFinetuneExport, MobileNetV3FromAPthFileOnAnImageFolder) {
   const Tensor x = Tensor::randn({2, 3, 32, 32}, gen);
   EXPECT_TRUE(all_close((*back)(x), (*net)(x), 1e-5, 1e-5));
 }
+
+// Every family added with MobileNetV3 (issue 18), the smallest of each, the same way: a
+// torch.save state dict, CLI fine-tuning of the head alone on an image folder (SqueezeNet's
+// head is a 1x1 convolution), the stem's weights untouched, and an ONNX export whose logits
+// equal the checkpoint's.
+namespace {
+struct FamilyCase {
+  std::string model, head, stem;
+};
+class CliFinetuneFamily : public ::testing::TestWithParam<FamilyCase> {};
+}  // namespace
+
+TEST_P(CliFinetuneFamily, FromAPthFileOnAnImageFolder) {
+  const FamilyCase& c = GetParam();
+  TempDir d("ft_" + c.model);
+  run_python("finetune_fixture.py " + c.model + " " + d.path.string());
+  auto r = run_cli("finetune --model " + c.model + " --weights " + (d / "weights.pth") + " --dataset folder " +
+                   "--data-dir " + (d / "images") + " --image-size 32 --batch-size 8" + kSmall + "--out " + (d / "ft"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("(" + c.model + ", 10 classes); head '" + c.head + "' replaced: 10 -> 2 outputs"),
+            std::string::npos)
+      << r.out;
+  const auto ck = train::load_checkpoint(d / "ft");
+  EXPECT_EQ(ck.model_args.num_classes, 2);
+  const io::SafeTensors pth = io::load_pth(d / "weights.pth");
+  EXPECT_TRUE(all_close(ck.weights.at(c.stem), pth.tensors.at(c.stem), 0, 0)) << "the frozen stem changed";
+  EXPECT_EQ(ck.weights.at(c.head + ".weight").size(0), 2);  // the new head
+  r = run_cli("export --checkpoint " + (d / "ft") + " --onnx " + (d / "ft.onnx"));
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto net = train::model_from_checkpoint(ck);
+  auto back = io::load_onnx(d / "ft.onnx");
+  net->eval();
+  back->eval();
+  NoGradGuard g;
+  Generator gen(3);
+  const Tensor x = Tensor::randn({2, 3, 32, 32}, gen);
+  EXPECT_TRUE(all_close((*back)(x), (*net)(x), 1e-5, 1e-5));
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, CliFinetuneFamily,
+                         ::testing::Values(FamilyCase{"squeezenet1_1", "classifier.1", "features.0.weight"},
+                                           FamilyCase{"shufflenet_v2_x0_5", "fc", "conv1.0.weight"},
+                                           FamilyCase{"mnasnet0_5", "classifier.1", "layers.0.weight"},
+                                           FamilyCase{"efficientnet_b0", "classifier.1", "features.0.0.weight"},
+                                           FamilyCase{"regnet_x_400mf", "fc", "stem.0.weight"}),
+                         [](const ::testing::TestParamInfo<FamilyCase>& i) { return i.param.model; });

@@ -22,23 +22,80 @@ using namespace convnet::testing;
 
 namespace {
 
-// Logits within 1e-4 relative, "relative" meaning to the scale of the logits: each element
-// within 1e-4 * (|expected| + max |expected|). Deep nets (wide_resnet50_2: 50 layers)
-// accumulate float32 rounding that depends on the summation order of the conv kernels.
-::testing::AssertionResult logits_close(const Tensor& got, const Tensor& expected) {
+// Logits within 1e-5 relative (issue 18's bar), "relative" meaning to the scale of the
+// logits: each element within 1e-5 * (|expected| + max |expected|). Deep nets accumulate
+// float32 rounding that depends on the summation order of the conv kernels; the largest
+// measured in eval mode is 1.9e-6 of the scale (vgg11_bn), most are below 5e-7.
+// Train-mode logits are held to 1e-4: they are compared with PyTorch's float64 run, and
+// BatchNorm over a few values per channel amplifies float32 rounding (googlenet, resnet50
+// and regnet_x_400mf miss 1e-5; PyTorch's own float32 misses alike).
+::testing::AssertionResult logits_close(const Tensor& got, const Tensor& expected, double rel = 1e-5) {
   double scale = 0;
   for (float v : expected.to_vector()) scale = std::max(scale, static_cast<double>(std::abs(v)));
-  return all_close(got, expected, 1e-4, 1e-4 * scale);
+  return all_close(got, expected, rel, rel * scale);
 }
 
-const std::vector<std::string> kTorchvisionModels = {
-    "alexnet",     "vgg11",        "vgg11_bn",        "vgg13",           "vgg13_bn",           "vgg16",
-    "vgg16_bn",    "vgg19",        "vgg19_bn",        "googlenet",       "resnet18",           "resnet34",
-    "resnet50",    "resnet101",    "resnet152",       "densenet121",     "densenet161",        "densenet169",
-    "densenet201", "mobilenet_v2", "resnext50_32x4d", "wide_resnet50_2", "mobilenet_v3_large", "mobilenet_v3_small"};
-const std::vector<std::string> kTrainModeModels = {"resnet18",           "vgg11_bn",          "densenet121",
-                                                   "googlenet",          "mobilenet_v2",      "resnet50",
-                                                   "mobilenet_v3_large", "mobilenet_v3_small"};
+// max |got - expected| / max |expected|.
+double relative_max_error(const Tensor& got, const Tensor& expected) {
+  double scale = 0, err = 0;
+  const auto g = got.to_vector(), e = expected.to_vector();
+  for (size_t i = 0; i < e.size(); ++i) {
+    scale = std::max(scale, static_cast<double>(std::abs(e[i])));
+    err = std::max(err, static_cast<double>(std::abs(g[i] - e[i])));
+  }
+  return err / scale;
+}
+
+const std::vector<std::string> kTorchvisionModels = {"alexnet",
+                                                     "vgg11",
+                                                     "vgg11_bn",
+                                                     "vgg13",
+                                                     "vgg13_bn",
+                                                     "vgg16",
+                                                     "vgg16_bn",
+                                                     "vgg19",
+                                                     "vgg19_bn",
+                                                     "googlenet",
+                                                     "resnet18",
+                                                     "resnet34",
+                                                     "resnet50",
+                                                     "resnet101",
+                                                     "resnet152",
+                                                     "densenet121",
+                                                     "densenet161",
+                                                     "densenet169",
+                                                     "densenet201",
+                                                     "mobilenet_v2",
+                                                     "resnext50_32x4d",
+                                                     "wide_resnet50_2",
+                                                     "mobilenet_v3_large",
+                                                     "mobilenet_v3_small",
+                                                     "squeezenet1_0",
+                                                     "squeezenet1_1",
+                                                     "shufflenet_v2_x0_5",
+                                                     "shufflenet_v2_x1_0",
+                                                     "shufflenet_v2_x1_5",
+                                                     "shufflenet_v2_x2_0",
+                                                     "mnasnet0_5",
+                                                     "mnasnet0_75",
+                                                     "mnasnet1_0",
+                                                     "mnasnet1_3",
+                                                     "efficientnet_b0",
+                                                     "efficientnet_b1",
+                                                     "efficientnet_b2",
+                                                     "efficientnet_b3",
+                                                     "regnet_y_400mf",
+                                                     "regnet_y_800mf",
+                                                     "regnet_y_1_6gf",
+                                                     "regnet_y_3_2gf",
+                                                     "regnet_x_400mf",
+                                                     "regnet_x_800mf",
+                                                     "regnet_x_1_6gf",
+                                                     "regnet_x_3_2gf"};
+const std::vector<std::string> kTrainModeModels = {
+    "resnet18",   "vgg11_bn",           "densenet121",        "googlenet",     "mobilenet_v2",
+    "resnet50",   "mobilenet_v3_large", "mobilenet_v3_small", "squeezenet1_1", "shufflenet_v2_x1_0",
+    "mnasnet1_0", "efficientnet_b0",    "regnet_y_400mf",     "regnet_x_400mf"};
 
 // Bounds on the train-mode gradient error (see check_model), about twice the error measured
 // on the development machine (AVX-512, 2 threads; issue 16's note has the numbers), per
@@ -67,6 +124,22 @@ const std::map<std::string, ModelBounds> kTrainBounds = {
     {"mobilenet_v3_large", {{2.4e-5, 1.1e-5, 3e-5}, {2.1e-5, 1.1e-5, 2.8e-5}, {2.4e-5, 1.1e-5, 3e-5}}},
     {"mobilenet_v3_small", {{2e-5, 4.6e-6, 2.8e-5}, {1.9e-5, 4.2e-6, 2.6e-5}, {1.6e-5, 4.4e-6, 1.7e-5}}},
     {"resnet50", {{5.8e-2, 4.6e-2, 0}, {4.8e-2, 3.6e-2, 0}, {6.1e-2, 4.7e-2, 0}}},
+    // measured (fast, cpu, ref) per tensor / network / elementwise, and PyTorch's float32:
+    // squeezenet1_1 6.5e-7/1.7e-7/1.2e-6, 2.1e-2/1.4e-3/6.1e-2 (a kink flip), 8.6e-7/2.1e-7/1.4e-6
+    //   (PyTorch 6.6e-7/1.8e-7/1.1e-6); shufflenet_v2_x1_0 1.5e-3/3.7e-4/5.1e-3, 5.5e-5/2.9e-5/9.7e-5,
+    //   5.6e-5/3.2e-5/9.9e-5 (PyTorch 1.5e-3/3.7e-4/5.1e-3); mnasnet1_0 1.2e-4/4.9e-5/5.0e-4,
+    //   3.1e-5/2.2e-5/4.8e-5, 5.1e-5/2.5e-5/1.1e-4 (PyTorch 4.5e-5/2.2e-5/7.5e-5); efficientnet_b0
+    //   2.3e-5/1.3e-5/2.9e-5, 2.4e-5/1.5e-5/3.3e-5, 2.8e-5/1.4e-5/2.6e-5 (PyTorch 2.5e-5/1.3e-5/2.8e-5);
+    //   regnet_y_400mf 1.4e-2/7.4e-3, 3.0e-2/1.5e-2, 2.8e-2/1.4e-2 (PyTorch 4.3e-2/3.4e-2, elementwise
+    //   28%); regnet_x_400mf 7.0e-2/3.4e-2, 6.7e-2/2.0e-2, 7.4e-2/3.9e-2 (PyTorch 7.0e-2/3.4e-2,
+    //   elementwise 42%): RegNet's last stage has 3x3 maps at 96x96, and BatchNorm over 18 values
+    //   amplifies float32 rounding for PyTorch as much as for us.
+    {"squeezenet1_1", {{1.3e-6, 3.5e-7, 2.4e-6}, {4.2e-2, 2.8e-3, 1.3e-1}, {1.7e-6, 4.2e-7, 2.8e-6}}},
+    {"shufflenet_v2_x1_0", {{3e-3, 7.3e-4, 1e-2}, {1.1e-4, 5.8e-5, 2e-4}, {1.1e-4, 6.4e-5, 2e-4}}},
+    {"mnasnet1_0", {{2.5e-4, 1e-4, 1e-3}, {6.3e-5, 4.3e-5, 9.6e-5}, {1e-4, 5e-5, 2.3e-4}}},
+    {"efficientnet_b0", {{4.5e-5, 2.5e-5, 5.8e-5}, {4.7e-5, 2.9e-5, 6.6e-5}, {5.5e-5, 2.9e-5, 5.3e-5}}},
+    {"regnet_y_400mf", {{2.9e-2, 1.5e-2, 0}, {5.9e-2, 2.9e-2, 0}, {5.5e-2, 2.8e-2, 0}}},
+    {"regnet_x_400mf", {{1.4e-1, 6.8e-2, 0}, {1.3e-1, 4e-2, 0}, {1.5e-1, 7.9e-2, 0}}},
 };
 const GradBounds& bounds_for(const std::string& model) {
   const ModelBounds& m = kTrainBounds.at(model);
@@ -142,6 +215,8 @@ void check_model(const std::string& name, const std::string& mode) {
     net->eval();
     Tensor y = (*net)(x);
     EXPECT_TRUE(logits_close(y, fixture_tensor(f, "logits")));
+    std::printf("%s eval logits: largest error %.2e of the logits' scale\n", name.c_str(),
+                relative_max_error(y, fixture_tensor(f, "logits")));
     // The same weights as torch.save wrote them (.pth, read without Python): every tensor
     // equal to the safetensors one, so the logits are the same bits.
     auto from_pth = models::create(name, a);
@@ -153,10 +228,12 @@ void check_model(const std::string& name, const std::string& mode) {
     return;
   }
   net->train();
-  for (auto& [n, m] : net->named_modules())
+  for (auto& [n, m] : net->named_modules()) {
     if (auto* d = dynamic_cast<nn::Dropout*>(m)) d->p = 0.0;
+    if (auto* d = dynamic_cast<nn::StochasticDepth*>(m)) d->p = 0.0;
+  }
   Tensor y = (*net)(x);
-  EXPECT_TRUE(logits_close(y, fixture_tensor(f, "logits")));
+  EXPECT_TRUE(logits_close(y, fixture_tensor(f, "logits"), 1e-4));
   y.backward(fixture_tensor(f, "g"));
   // Gradients against the float64 reference, at bounds measured per model (kTrainBounds).
   // Three numbers per model: the largest relative L2 error of one parameter's gradient, the

@@ -1,6 +1,6 @@
-// The ops behind ONNX import against PyTorch: broadcast_to, permute, constant_pad (F.pad,
+// The ops behind ONNX import against PyTorch: broadcast_to, permute, channel_shuffle, constant_pad (F.pad,
 // including negative padding) and clamp, output and gradient of sum(out * g), over the
-// grid of python/fixtures/tensor_ops.py. The first three are copies: exact.
+// grid of python/fixtures/tensor_ops.py. All but clamp are copies: exact.
 #include <limits>
 
 #include "convnet/ops/broadcast.h"
@@ -39,6 +39,9 @@ Tensor broadcast(const Tensor& x, const nlohmann::json& c) {
 Tensor permute(const Tensor& x, const nlohmann::json& c) {
   return ops::permute(x, c["dims"].get<std::vector<int64_t>>());
 }
+Tensor shuffle(const Tensor& x, const nlohmann::json& c) {
+  return ops::channel_shuffle(x, c["groups"].get<int64_t>());
+}
 Tensor pad(const Tensor& x, const nlohmann::json& c) {
   return ops::constant_pad(x, c["pads"].get<std::vector<std::array<int64_t, 2>>>(), c["value"].get<float>());
 }
@@ -56,6 +59,9 @@ TEST(TensorOpsParity, BroadcastToMatchesPyTorch) {
 }
 TEST(TensorOpsParity, PermuteMatchesPyTorch) {
   for (const char* b : {"", "ref"}) EXPECT_EQ(check("permute_", b, permute, 0, 0), 5);
+}
+TEST(TensorOpsParity, ChannelShuffleMatchesPyTorch) {
+  for (const char* b : {"", "ref"}) EXPECT_EQ(check("channel_shuffle_", b, shuffle, 0, 0), 4);
 }
 TEST(TensorOpsParity, ConstantPadMatchesPyTorch) {
   for (const char* b : {"", "ref"}) EXPECT_EQ(check("constant_pad_", b, pad, 0, 0), 5);

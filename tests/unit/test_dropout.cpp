@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "convnet/core/rng.h"
+#include "convnet/nn/layers.h"
 #include "convnet/ops/dropout.h"
 #include "util/test_util.h"
 
@@ -146,4 +147,68 @@ TEST(Dropout, Errors) {
   expect_error([&] { ops::dropout(x, -0.1, false, gen); }, {"dropout", "p = -0.1"});
   expect_error([&] { ops::dropout2d(x, 2.0, true, gen); }, {"dropout2d", "p = 2"});
   expect_error([&] { ops::dropout2d(Tensor::ones({2, 3}), 0.5, true, gen); }, {"dropout2d", "(N, C, H, W)", "(2, 3)"});
+}
+
+// Stochastic depth ("row"): whole samples dropped with probability p, the others scaled by
+// 1/(1-p); "batch": the whole batch kept or dropped together; identity in eval.
+TEST(StochasticDepth, RowModeDropsWholeSamples) {
+  // 4000 sample draws: the dropped fraction's standard deviation is below 0.008, so 0.04 is
+  // 5 sigma; p and 1-p (0.4 apart) cannot be mixed up.
+  const double p = 0.3;
+  Generator gen(21);
+  Tensor x = nonzero_input({4000, 2, 3, 2}, 22).requires_grad_();
+  const Tensor y = ops::stochastic_depth(x, p, "row", true, gen);
+  const int64_t row = 12;
+  int64_t dropped = 0;
+  for (int64_t n = 0; n < 4000; ++n) {
+    const bool zero = y.data()[n * row] == 0.f;
+    dropped += zero;
+    for (int64_t i = 0; i < row; ++i) {
+      const int64_t j = n * row + i;
+      ASSERT_FLOAT_EQ(y.data()[j], zero ? 0.f : x.data()[j] * scale_of(p)) << "sample " << n << " element " << i;
+    }
+  }
+  EXPECT_NEAR(static_cast<double>(dropped) / 4000, p, 0.04);
+  // The gradient is the same mask.
+  y.backward(Tensor::ones(x.shape()));
+  for (int64_t j = 0; j < x.numel(); ++j)
+    ASSERT_FLOAT_EQ(x.grad().data()[j], y.data()[j] == 0.f ? 0.f : scale_of(p)) << "element " << j;
+}
+
+TEST(StochasticDepth, BatchModeKeepsOrDropsEverything) {
+  const Tensor x = nonzero_input({3, 4, 5}, 23);
+  int dropped = 0;
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    Generator gen(seed);
+    const Tensor y = ops::stochastic_depth(x, 0.5, "batch", true, gen);
+    const bool zero = y.data()[0] == 0.f;
+    dropped += zero;
+    if (zero) {
+      EXPECT_TRUE(all_close(y, Tensor::zeros(x.shape()), 0, 0));
+    } else {
+      for (int64_t k = 0; k < x.numel(); ++k) ASSERT_FLOAT_EQ(y.data()[k], 2.f * x.data()[k]);
+    }
+  }
+  EXPECT_GT(dropped, 60);  // binomial(200, 0.5): mean 100, sd 7
+  EXPECT_LT(dropped, 140);
+}
+
+TEST(StochasticDepth, EvalAndZeroPReturnTheInputItself) {
+  Generator gen(24);
+  const Tensor x = nonzero_input({2, 3, 4, 4}, 25);
+  EXPECT_EQ(ops::stochastic_depth(x, 0.5, "row", false, gen).data(), x.data());
+  EXPECT_EQ(ops::stochastic_depth(x, 0.0, "row", true, gen).data(), x.data());
+  nn::StochasticDepth m(0.2);
+  m.eval();
+  EXPECT_EQ(m(x).data(), x.data());
+}
+
+TEST(StochasticDepth, Errors) {
+  Generator gen(26);
+  const Tensor x = Tensor::ones({2, 3});
+  expect_error([&] { ops::stochastic_depth(x, 1.5, "row", true, gen); }, {"stochastic_depth", "p = 1.5"});
+  expect_error([&] { ops::stochastic_depth(x, 0.5, "column", true, gen); }, {"stochastic_depth", "'column'"});
+  expect_error([&] { ops::stochastic_depth(Tensor::scalar(1.f), 0.5, "row", true, gen); },
+               {"stochastic_depth", "batch dimension"});
+  expect_error([] { nn::StochasticDepth(-0.5); }, {"StochasticDepth", "-0.5"});
 }

@@ -113,20 +113,33 @@ class MobileNetV2 : public nn::Module {
 /// \throws convnet::Error naming "mobilenet_v2" for a non-positive num_classes or in_channels.
 std::shared_ptr<MobileNetV2> mobilenet_v2(const ModelArgs& args = {});
 
-/// Squeeze-and-excitation (Hu et al. 2018) as torchvision.ops.SqueezeExcitation with
-/// MobileNetV3's gate: `x * hardsigmoid(fc2(relu(fc1(avgpool(x)))))`, fc1 and fc2 1x1
-/// convolutions with bias. A composition of existing ops (adaptive average pooling, two
-/// convolutions, relu, hardsigmoid, a broadcast multiply), no kernel of its own.
+/// The inner activation of a SqueezeExcitation block (torchvision's `activation`).
+enum class SEActivation {
+  relu,  ///< ReLU (torchvision's default; MobileNetV3, RegNet)
+  silu   ///< SiLU (EfficientNet)
+};
+/// The gate of a SqueezeExcitation block (torchvision's `scale_activation`).
+enum class SEGate {
+  sigmoid,     ///< the logistic sigmoid (torchvision's default; EfficientNet, RegNet)
+  hardsigmoid  ///< hardsigmoid (MobileNetV3)
+};
+
+/// Squeeze-and-excitation (Hu et al. 2018) as torchvision.ops.SqueezeExcitation:
+/// `x * gate(fc2(activation(fc1(avgpool(x)))))`, fc1 and fc2 1x1 convolutions with bias.
+/// A composition of existing ops (adaptive average pooling, two convolutions, the
+/// activations, a broadcast multiply), no kernel of its own.
 class SqueezeExcitation : public nn::Module {
  public:
-  /// The block for `channels` input channels squeezed to `squeeze` channels.
+  /// The block for `channels` input channels squeezed to `squeeze` channels, with the
+  /// given inner activation and gate (torchvision's defaults: ReLU and sigmoid).
   /// \pre  `channels`, `squeeze` positive.
-  /// 	hrows convnet::Error from the convolutions' constructors for non-positive sizes.
-  SqueezeExcitation(int64_t channels, int64_t squeeze);
+  /// \throws convnet::Error from the convolutions' constructors for non-positive sizes.
+  SqueezeExcitation(int64_t channels, int64_t squeeze, SEActivation activation = SEActivation::relu,
+                    SEGate gate = SEGate::sigmoid);
   /// x scaled per channel by the gate.
   /// \pre  `x` is (N, channels, H, W).
   /// \post x's shape.
-  /// 	hrows convnet::Error naming the layer for a wrong rank or channel count.
+  /// \throws convnet::Error naming the layer for a wrong rank or channel count.
   Tensor forward(const Tensor& x) override;
   /// "SqueezeExcitation".
   std::string type_name() const override { return "SqueezeExcitation"; }
@@ -135,6 +148,8 @@ class SqueezeExcitation : public nn::Module {
   /// \var fc2
   /// The excitation: 1x1 conv, squeeze to channels, with bias.
   std::shared_ptr<nn::Conv2d> fc1, fc2;
+  SEActivation activation;  ///< after fc1
+  SEGate gate;              ///< after fc2
 };
 
 /// One bottleneck of torchvision's MobileNetV3 (models/mobilenetv3.py): optional 1x1
@@ -145,13 +160,13 @@ class InvertedResidualV3 : public nn::Module {
  public:
   /// A block from `in` to `out` channels with `expanded` hidden channels.
   /// \pre  sizes positive; `kernel` odd; `stride` 1 or 2.
-  /// 	hrows convnet::Error for a stride other than 1 or 2; from the layers' constructors.
+  /// \throws convnet::Error for a stride other than 1 or 2; from the layers' constructors.
   InvertedResidualV3(int64_t in, int64_t kernel, int64_t expanded, int64_t out, bool use_se, bool use_hardswish,
                      int64_t stride);
   /// The block on `x`.
   /// \pre  `x` is (N, in, H, W).
   /// \post (N, out, H', W'), H' = floor((H - 1) / stride) + 1 (W' alike).
-  /// 	hrows convnet::Error naming the layer for a wrong rank or channel count.
+  /// \throws convnet::Error naming the layer for a wrong rank or channel count.
   Tensor forward(const Tensor& x) override;
   /// "InvertedResidual".
   std::string type_name() const override { return "InvertedResidual"; }
@@ -167,12 +182,12 @@ class MobileNetV3 : public nn::Module {
   /// convolutions, BatchNorm 1/0, Linear N(0, 0.01)).
   /// \pre  `args.num_classes` and `args.in_channels` positive; 0 <= `dropout` <= 1.
   /// \post training mode; features takes args.in_channels channels.
-  /// 	hrows convnet::Error naming the model for a non-positive num_classes or in_channels.
+  /// \throws convnet::Error naming the model for a non-positive num_classes or in_channels.
   MobileNetV3(const ModelArgs& args, bool large, double dropout = 0.2);
   /// (N, in_channels, H, W) images to (N, num_classes) logits.
   /// \pre  `x` is 4-D with C = args.in_channels.
   /// \post (N, num_classes) logits.
-  /// 	hrows convnet::Error naming the model for an input that is not 4-D; naming the layer
+  /// \throws convnet::Error naming the model for an input that is not 4-D; naming the layer
   ///         for a wrong channel count.
   Tensor forward(const Tensor& x) override;
   /// "MobileNetV3".

@@ -4,7 +4,8 @@
 /// The model zoo: every model is created by name with the same arguments (ModelArgs), and
 /// each name has a ModelInfo entry (description, smallest and natural input size, whether
 /// its parameter names are torchvision's). The families themselves are declared in
-/// lenet.h, classic.h, resnet.h, mobilenet.h, googlenet.h and densenet.h.
+/// lenet.h, classic.h, resnet.h, mobilenet.h, googlenet.h, densenet.h, squeezenet.h,
+/// shufflenet.h, mnasnet.h, efficientnet.h and regnet.h.
 #include <functional>
 #include <string>
 #include <vector>

@@ -336,6 +336,29 @@ class Dropout2d : public Module {
   Generator* gen_;
 };
 
+/// torchvision.ops.StochasticDepth: forward() is ops::stochastic_depth with this module's
+/// training mode (drop path: a residual branch dropped per sample).
+class StochasticDepth : public Module {
+ public:
+  /// Stochastic depth with probability `p` in `mode` "row" (per sample) or "batch", drawing
+  /// from `gen` (the default generator when null).
+  /// \pre  `0 <= p <= 1`; `mode` "row" or "batch"; a non-null `gen` outlives the module.
+  /// \throws convnet::Error naming `p` or `mode` when either is invalid.
+  explicit StochasticDepth(double p, std::string mode = "row", Generator* gen = nullptr);
+  /// ops::stochastic_depth(x, p, mode, is_training(), generator).
+  /// \pre  as ops::stochastic_depth.
+  /// \post x itself in eval mode or with p == 0; otherwise as ops::stochastic_depth.
+  /// \throws convnet::Error as ops::stochastic_depth.
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "StochasticDepth"; }
+  std::string extra_repr() const override;
+  double p;          ///< the probability of dropping a sample's branch
+  std::string mode;  ///< "row" or "batch"
+
+ private:
+  Generator* gen_;
+};
+
 /// torch.nn.ReLU: forward() is ops::relu.
 class ReLU : public Module {
  public:

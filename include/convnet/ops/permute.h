@@ -31,6 +31,16 @@ Tensor permute(const Tensor& x, const std::vector<int64_t>& dims, const std::str
 /// \throws convnet::Error naming `layer` and x's shape when `x` is undefined or not 2-D, or
 ///       of a non-floating dtype, or not on the CPU.
 Tensor transpose2d(const Tensor& x, const std::string& layer = "transpose");
+/// ShuffleNet's channel shuffle (torch.nn.functional.channel_shuffle): the channels of each
+/// of `groups` groups are interleaved, channel g * (C / groups) + i moving to
+/// i * groups + g. A reshape to (N, groups, C / groups, ...), a permute of dimensions 1 and
+/// 2, and a reshape back: no kernel of its own.
+/// \pre  `x` defined with at least 2 dimensions, floating point, on the CPU; `groups`
+///       positive and divides x.size(1).
+/// \post y: float32, x's shape. Backward gives dx (the inverse shuffle of the gradient).
+/// \throws convnet::Error naming `layer`, `groups` and x's shape when x has fewer than 2
+///       dimensions or `groups` does not divide its channels.
+Tensor channel_shuffle(const Tensor& x, int64_t groups, const std::string& layer = "channel_shuffle");
 
 }  // namespace convnet::ops
 #pragma GCC visibility pop
