@@ -194,6 +194,9 @@ def activation_fixtures(out):
     x.view(-1)[5::7] = 0.0
     x_info = helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 3, 4, 5])
     y_info = helper.make_tensor_value_info('y', TensorProto.FLOAT, ['N', 3, 4, 5])
+    ln_w5, ln_b5 = torch.rand(5, generator=gen) + 0.5, torch.randn(5, generator=gen)
+    ln_w345 = torch.rand((3, 4, 5), generator=gen) + 0.5
+    in_w, in_b = torch.rand(3, generator=gen) + 0.5, torch.randn(3, generator=gen)
     cases = {
         'hardsigmoid_paddle': ([helper.make_node('HardSigmoid', ['x'], ['y'], alpha=0.2, beta=0.5)],
                                torch.clamp(0.2 * x + 0.5, 0, 1)),
@@ -212,11 +215,20 @@ def activation_fixtures(out):
         'silu_decomposed': ([helper.make_node('Sigmoid', ['x'], ['s']), helper.make_node('Mul', ['x', 's'], ['y'])],
                             F.silu(x)),
         'prelu': ([helper.make_node('PRelu', ['x', 'slope'], ['y'])], F.prelu(x, torch.tensor([0.1, -0.2, 0.3]))),
+        # The normalizations (opset 17's LayerNormalization, InstanceNormalization).
+        'layernorm_last': ([helper.make_node('LayerNormalization', ['x', 'ln_w5', 'ln_b5'], ['y'], epsilon=1e-6)],
+                           F.layer_norm(x, (5,), ln_w5, ln_b5, 1e-6)),
+        'layernorm_axis1': ([helper.make_node('LayerNormalization', ['x', 'ln_w345'], ['y'], axis=1)],
+                            F.layer_norm(x, (3, 4, 5), ln_w345, None, 1e-5)),
+        'instancenorm': ([helper.make_node('InstanceNormalization', ['x', 'in_w', 'in_b'], ['y'], epsilon=1e-3)],
+                         F.instance_norm(x, weight=in_w, bias=in_b, eps=1e-3)),
     }
     consts = [helper.make_tensor('sqrt2', TensorProto.FLOAT, [], [2 ** 0.5]),
               helper.make_tensor('one', TensorProto.FLOAT, [], [1.0]),
               helper.make_tensor('half', TensorProto.FLOAT, [], [0.5]),
               helper.make_tensor('slope', TensorProto.FLOAT, [3, 1, 1], [0.1, -0.2, 0.3])]
+    for name, v in (('ln_w5', ln_w5), ('ln_b5', ln_b5), ('ln_w345', ln_w345), ('in_w', in_w), ('in_b', in_b)):
+        consts.append(helper.make_tensor(name, TensorProto.FLOAT, list(v.shape), v.flatten().tolist()))
     t = {'x': x}
     for name, (nodes, y) in cases.items():
         for i, n in enumerate(nodes):

@@ -18,7 +18,8 @@ using namespace export_impl;
 
 namespace {
 
-constexpr int64_t kIrVersion = 7;  // the IR version of opset 13 (ONNX 1.8)
+constexpr int64_t kIrVersion = 7;    // the IR version of opset 13 (ONNX 1.8)
+constexpr int64_t kIrVersion17 = 8;  // the IR version of opset 17 (ONNX 1.12)
 
 void set_float_data(onnx::TensorProto& t, const float* data, int64_t n) {
   t.set_data_type(onnx::TensorProto::FLOAT);
@@ -179,7 +180,8 @@ std::vector<std::string> onnx_exportable_ops() {
 
 namespace {
 onnx::ModelProto build_model(nn::Module& model, const Shape& input_shape, const OnnxExportOptions& o) {
-  CONVNET_CHECK(o.opset == 13, "ONNX export: opset ", o.opset, " is not supported (the exporter writes opset 13)");
+  CONVNET_CHECK(o.opset == 13 || o.opset == 17, "ONNX export: opset ", o.opset,
+                " is not supported (the exporter writes opset 13, or 17)");
   CONVNET_CHECK(!input_shape.empty(), "ONNX export: the input shape must not be empty");
   for (int64_t d : input_shape)
     CONVNET_CHECK(d > 0, "ONNX export: input shape ", shape_str(input_shape), " has a non-positive dimension");
@@ -226,7 +228,13 @@ onnx::ModelProto build_model(nn::Module& model, const Shape& input_shape, const 
                 y.grad_fn() ? " (it comes from '" + y.grad_fn()->name + "')" : std::string());
   set_shape(*g.add_input(), o.input_name, input_shape, o.dynamic_batch);
   set_shape(*g.add_output(), o.output_name, y.shape(), o.dynamic_batch && y.dim() >= 1);
-
+  // LayerNormalization is an opset-17 operator: a graph with one is written at opset 17.
+  for (const auto& n : g.node())
+    if (n.op_type() == "LayerNormalization" && opset->version() < 17) {
+      opset->set_version(17);
+      m.set_ir_version(kIrVersion17);
+    }
+  if (opset->version() >= 17) m.set_ir_version(kIrVersion17);
   return m;
 }
 

@@ -83,6 +83,60 @@ void linear(Emit& e) {
   e.node("Add", {mm, e.in(2)}, {e.out()});
 }
 
+// Layer norm over the last k dimensions: LayerNormalization (opset 17; the writer raises the
+// model's opset) with axis -k; a missing weight or bias becomes ones or zeros.
+void layer_norm(Emit& e) {
+  const auto& a = e.op().attrs;
+  const Shape& ns = a.v("normalized_shape");
+  const int64_t D = shape_numel(ns);
+  const std::string w = e.op().inputs[1].defined() ? e.in(1) : e.const_floats("scale", std::vector<float>(D, 1.f), ns);
+  std::vector<std::string> ins{e.in(0), w};
+  if (e.op().inputs[2].defined()) ins.push_back(e.in(2));
+  auto& n = e.node("LayerNormalization", ins, {e.out()});
+  set_attr(n, "axis", -static_cast<int64_t>(ns.size()));
+  set_attr(n, "epsilon", static_cast<float>(a.f("eps")));
+}
+
+// Group norm as torch.onnx.export writes it: reshape (N, C, *) to (N, G, -1), instance-normalize
+// the G "channels" (scale 1, bias 0), reshape back, then the per-channel affine.
+void group_norm(Emit& e) {
+  const auto& a = e.op().attrs;
+  const Shape& x = in_shape(e);
+  const int64_t G = a.i("num_groups"), C = x[1];
+  const std::string r = e.tmp("grouped"), in = e.tmp("instnorm");
+  e.node("Reshape", {e.in(0), e.const_ints("group_shape", {0, G, -1}, {3})}, {r});
+  auto& n = e.node("InstanceNormalization",
+                   {r, e.const_floats("ones", std::vector<float>(G, 1.f), {G}),
+                    e.const_floats("zeros", std::vector<float>(G, 0.f), {G})},
+                   {in});
+  set_attr(n, "epsilon", static_cast<float>(a.f("eps")));
+  std::vector<int64_t> back(x.begin(), x.end());
+  back[0] = 0;  // the batch, copied (dynamic)
+  const bool w = e.op().inputs[1].defined(), b = e.op().inputs[2].defined();
+  if (!w && !b) {
+    e.node("Reshape", {in, e.const_ints("shape", back, {static_cast<int64_t>(back.size())})}, {e.out()});
+    return;
+  }
+  const std::string y = e.tmp("normalized");
+  e.node("Reshape", {in, e.const_ints("shape", back, {static_cast<int64_t>(back.size())})}, {y});
+  // (C) parameters as (C, 1, ..., 1), broadcast over the positions.
+  std::vector<int64_t> pshape(x.size() - 1, 1);
+  pshape[0] = C;
+  const std::string ps = e.const_ints("param_shape", pshape, {static_cast<int64_t>(pshape.size())});
+  std::string cur = y;
+  if (w) {
+    const std::string wr = e.tmp("weight"), m = b ? e.tmp("scaled") : e.out();
+    e.node("Reshape", {e.in(1), ps}, {wr});
+    e.node("Mul", {cur, wr}, {m});
+    cur = m;
+  }
+  if (b) {
+    const std::string br = e.tmp("bias");
+    e.node("Reshape", {e.in(2), ps}, {br});
+    e.node("Add", {cur, br}, {e.out()});
+  }
+}
+
 void batch_norm(Emit& e) {
   const auto& a = e.op().attrs;
   CONVNET_CHECK(a.i("batch_stats") == 0, "ONNX export: ", e.label(),
@@ -329,6 +383,8 @@ const std::map<std::string, Emitter>& emitters() {
     t["softplus"] = softplus;
     t["softsign"] = unary("Softsign");
     t["erf"] = unary("Erf");
+    t["layer_norm"] = layer_norm;
+    t["group_norm"] = group_norm;
     t["prelu"] = [](Emit& e) {
       // ONNX broadcasts the slope from the right: one per channel becomes (C, 1, ..., 1).
       const Shape& x = e.op().inputs.at(0).shape();

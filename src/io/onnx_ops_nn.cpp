@@ -16,6 +16,7 @@
 #include "convnet/ops/dropout.h"
 #include "convnet/ops/elementwise.h"
 #include "convnet/ops/linear.h"
+#include "convnet/ops/norm.h"
 #include "convnet/ops/pad.h"
 #include "convnet/ops/permute.h"
 #include "convnet/ops/pool2d.h"
@@ -221,6 +222,59 @@ Kernel build_batch_norm(const NodeView& v) {
   };
 }
 
+// LayerNormalization (opset 17): normalized over the dimensions from `axis` on; Scale and B
+// broadcast to those dimensions (usually exactly their shape). The Mean and InvStdDev
+// outputs are training-only.
+Kernel build_layer_norm(const NodeView& v) {
+  if (v.get_int("stash_type", 1) != 1) throw Unsupported{"stash_type other than float"};
+  const int64_t axis = v.get_int("axis", -1);
+  const double eps = v.get_float("epsilon", 1e-5f);
+  const bool stats = v.output_used(1) || v.output_used(2);
+  return [axis, eps, stats](const Inputs& in, const RunCtx&) {
+    const Tensor& x = float_input(in, 0, "X");
+    const int64_t a = norm_axis(axis, x.dim(), "axis");
+    const Shape ns(x.shape().begin() + a, x.shape().end());
+    auto param = [&](size_t i, const char* what) {
+      if (i >= in.size() || !in[i] || !in[i]->defined()) return Tensor();
+      const Tensor& p = float_input(in, i, what);
+      return p.shape() == ns ? p : ops::broadcast_to(p, ns, std::string("LayerNormalization (") + what + ")");
+    };
+    std::vector<OnnxValue> out{
+        OnnxValue::of(ops::layer_norm(x, ns, param(1, "Scale"), param(2, "B"), eps, "LayerNormalization"))};
+    if (stats) {
+      // Mean and InvStdDev: x's shape with the normalized dimensions 1 (values only, no gradient).
+      Shape s = x.shape();
+      for (int64_t d = a; d < x.dim(); ++d) s[d] = 1;
+      Tensor mean = Tensor::empty(s), inv = Tensor::empty(s);
+      const int64_t D = shape_numel(ns);
+      for (int64_t r = 0; r < mean.numel(); ++r) {
+        const float* row = x.data() + r * D;
+        double m = 0, q = 0;
+        for (int64_t i = 0; i < D; ++i) m += row[i];
+        m /= static_cast<double>(D);
+        for (int64_t i = 0; i < D; ++i) q += (row[i] - m) * (row[i] - m);
+        mean.data()[r] = static_cast<float>(m);
+        inv.data()[r] = static_cast<float>(1 / std::sqrt(q / static_cast<double>(D) + eps));
+      }
+      out.push_back(OnnxValue::of(mean));
+      out.push_back(OnnxValue::of(inv));
+    }
+    return out;
+  };
+}
+
+// InstanceNormalization: each (sample, channel) plane normalized on its own, then the
+// per-channel scale and bias: group norm with one group per channel.
+Kernel build_instance_norm(const NodeView& v) {
+  const double eps = v.get_float("epsilon", 1e-5f);
+  return [eps](const Inputs& in, const RunCtx&) {
+    const Tensor& x = float_input(in, 0, "input");
+    CONVNET_CHECK(x.dim() >= 3, "expected an input (N, C, D1, ...), got ", shape_str(x.shape()));
+    return std::vector<OnnxValue>{OnnxValue::of(ops::group_norm(
+        x, x.size(1), float_input(in, 1, "scale"), float_input(in, 2, "B"), eps, "InstanceNormalization"))};
+  };
+}
+
 Kernel build_gemm(const NodeView& v) {
   const float alpha = v.get_float("alpha", 1.f), beta = v.get_float("beta", 1.f);
   const bool trans_a = v.get_int("transA", 0) != 0, trans_b = v.get_int("transB", 0) != 0;
@@ -391,6 +445,8 @@ void add_nn_builders(BuilderTable& t) {
   t["GlobalMaxPool"] = [](const NodeView& v) { return build_global_pool(v, true); };
   t["GlobalAveragePool"] = [](const NodeView& v) { return build_global_pool(v, false); };
   t["BatchNormalization"] = build_batch_norm;
+  t["LayerNormalization"] = build_layer_norm;
+  t["InstanceNormalization"] = build_instance_norm;
   t["Gemm"] = build_gemm;
   t["MatMul"] = build_matmul;
   t["Relu"] = build_unary<ops::relu>;

@@ -39,6 +39,7 @@ void ensure_registered() {
     register_ref_pad();
     register_ref_clamp();
     register_ref_prelu();
+    register_ref_norm();
     register_ref_strided();
     register_ref_convert();
     register_ref_optim();
@@ -47,6 +48,7 @@ void ensure_registered() {
     register_cpu_gemm();
     register_cpu_activation();
     register_cpu_prelu();
+    register_cpu_norm();
     register_cpu_elementwise();
     register_cpu_batch_norm();
     register_cpu_pool();

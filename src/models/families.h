@@ -10,7 +10,7 @@ void add_lenet_models(std::vector<ModelInfo>& zoo);
 void add_classic_models(std::vector<ModelInfo>& zoo);    // alexnet, vgg*, nin, allconv
 void add_resnet_models(std::vector<ModelInfo>& zoo);     // resnet*, resnext, wide resnets, cifar resnets, mobilenet_v2
 void add_inception_models(std::vector<ModelInfo>& zoo);  // googlenet, densenet*
-void add_modern_models(std::vector<ModelInfo>& zoo);     // squeezenet, shufflenet, mnasnet, efficientnet, regnet
+void add_modern_models(std::vector<ModelInfo>& zoo);  // squeezenet, shufflenet, mnasnet, efficientnet, regnet, convnext
 
 // For a model's forward(): throws "<model>: input of shape (..) is too small; the
 // smallest input this model accepts is SxS".

@@ -1,5 +1,6 @@
 // The zoo entries of the torchvision families added for issue 18: SqueezeNet,
-// ShuffleNetV2, MNASNet, EfficientNet and RegNet.
+// ShuffleNetV2, MNASNet, EfficientNet, RegNet and ConvNeXt.
+#include "convnet/models/convnext.h"
 #include "convnet/models/efficientnet.h"
 #include "convnet/models/mnasnet.h"
 #include "convnet/models/regnet.h"
@@ -44,6 +45,12 @@ void add_modern_models(std::vector<ModelInfo>& zoo) {
      [](const ModelArgs& a) -> nn::ModulePtr { return efficientnet_b2(a); });
   tv("efficientnet_b3", "EfficientNet-B3, torchvision: width x1.2, depth x1.4, 12.2M params",
      [](const ModelArgs& a) -> nn::ModulePtr { return efficientnet_b3(a); });
+  tv(
+      "convnext_tiny", "ConvNeXt-T (Liu et al. 2022), torchvision: 7x7 depthwise, LayerNorm, GELU, 28.6M params",
+      [](const ModelArgs& a) -> nn::ModulePtr { return convnext_tiny(a); }, kConvNeXtMinInputSize);
+  tv(
+      "convnext_small", "ConvNeXt-S, torchvision: depths 3, 3, 27, 3, 50.2M params",
+      [](const ModelArgs& a) -> nn::ModulePtr { return convnext_small(a); }, kConvNeXtMinInputSize);
   for (const char* n : {"regnet_y_400mf", "regnet_y_800mf", "regnet_y_1_6gf", "regnet_y_3_2gf", "regnet_x_400mf",
                         "regnet_x_800mf", "regnet_x_1_6gf", "regnet_x_3_2gf"}) {
     const std::string name = n;

@@ -8,6 +8,8 @@
 #include "convnet/ops/batch_norm.h"
 #include "convnet/ops/dropout.h"
 #include "convnet/ops/linear.h"
+#include "convnet/ops/norm.h"
+#include "convnet/ops/permute.h"
 #include "convnet/ops/softmax.h"
 
 namespace convnet::nn {
@@ -175,6 +177,43 @@ Tensor Dropout2d::forward(const Tensor& x) {
   return ops::dropout2d(x, p, training_, gen_ ? *gen_ : default_generator());
 }
 std::string Dropout2d::extra_repr() const { return "p=" + std::to_string(p); }
+LayerNorm::LayerNorm(Shape shape, double eps, bool affine, bool with_bias)
+    : normalized_shape(std::move(shape)), eps(eps) {
+  bool ok = !normalized_shape.empty();
+  for (int64_t d : normalized_shape) ok = ok && d >= 1;
+  CONVNET_CHECK(ok, "LayerNorm: normalized_shape must be non-empty with positive sizes, got ",
+                shape_str(normalized_shape));
+  if (affine) {
+    weight = register_parameter("weight", Tensor::ones(normalized_shape));
+    if (with_bias) bias = register_parameter("bias", Tensor::zeros(normalized_shape));
+  }
+}
+Tensor LayerNorm::forward(const Tensor& x) {
+  return ops::layer_norm(x, normalized_shape, weight, bias, eps, label());
+}
+std::string LayerNorm::extra_repr() const {
+  return shape_str(normalized_shape) + ", eps=" + std::to_string(eps) +
+         ", elementwise_affine=" + (weight.defined() ? "True" : "False");
+}
+GroupNorm::GroupNorm(int64_t num_groups, int64_t num_channels, double eps, bool affine)
+    : num_groups(num_groups), num_channels(num_channels), eps(eps) {
+  CONVNET_CHECK(num_groups >= 1 && num_channels >= 1 && num_channels % num_groups == 0, "GroupNorm: num_channels (",
+                num_channels, ") must be divisible by num_groups (", num_groups, ")");
+  if (affine) {
+    weight = register_parameter("weight", Tensor::ones({num_channels}));
+    bias = register_parameter("bias", Tensor::zeros({num_channels}));
+  }
+}
+Tensor GroupNorm::forward(const Tensor& x) {
+  return ops::group_norm(x, num_groups, weight, bias, eps, label());
+}
+std::string GroupNorm::extra_repr() const {
+  return std::to_string(num_groups) + ", " + std::to_string(num_channels) + ", eps=" + std::to_string(eps) +
+         ", affine=" + (weight.defined() ? "True" : "False");
+}
+Tensor Permute::forward(const Tensor& x) {
+  return ops::permute(x, dims, label());
+}
 StochasticDepth::StochasticDepth(double p, std::string mode, Generator* gen) : p(p), mode(std::move(mode)), gen_(gen) {
   CONVNET_CHECK(p >= 0 && p <= 1, "StochasticDepth: probability has to be between 0 and 1, but got ", p);
   CONVNET_CHECK(this->mode == "row" || this->mode == "batch",

@@ -46,56 +46,21 @@ double relative_max_error(const Tensor& got, const Tensor& expected) {
   return err / scale;
 }
 
-const std::vector<std::string> kTorchvisionModels = {"alexnet",
-                                                     "vgg11",
-                                                     "vgg11_bn",
-                                                     "vgg13",
-                                                     "vgg13_bn",
-                                                     "vgg16",
-                                                     "vgg16_bn",
-                                                     "vgg19",
-                                                     "vgg19_bn",
-                                                     "googlenet",
-                                                     "resnet18",
-                                                     "resnet34",
-                                                     "resnet50",
-                                                     "resnet101",
-                                                     "resnet152",
-                                                     "densenet121",
-                                                     "densenet161",
-                                                     "densenet169",
-                                                     "densenet201",
-                                                     "mobilenet_v2",
-                                                     "resnext50_32x4d",
-                                                     "wide_resnet50_2",
-                                                     "mobilenet_v3_large",
-                                                     "mobilenet_v3_small",
-                                                     "squeezenet1_0",
-                                                     "squeezenet1_1",
-                                                     "shufflenet_v2_x0_5",
-                                                     "shufflenet_v2_x1_0",
-                                                     "shufflenet_v2_x1_5",
-                                                     "shufflenet_v2_x2_0",
-                                                     "mnasnet0_5",
-                                                     "mnasnet0_75",
-                                                     "mnasnet1_0",
-                                                     "mnasnet1_3",
-                                                     "efficientnet_b0",
-                                                     "efficientnet_b1",
-                                                     "efficientnet_b2",
-                                                     "efficientnet_b3",
-                                                     "regnet_y_400mf",
-                                                     "regnet_y_800mf",
-                                                     "regnet_y_1_6gf",
-                                                     "regnet_y_3_2gf",
-                                                     "regnet_x_400mf",
-                                                     "regnet_x_800mf",
-                                                     "regnet_x_1_6gf",
-                                                     "regnet_x_3_2gf"};
+// clang-format off
+const std::vector<std::string> kTorchvisionModels = {
+    "alexnet", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
+    "googlenet", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "densenet121", "densenet161",
+    "densenet169", "densenet201", "mobilenet_v2", "resnext50_32x4d", "wide_resnet50_2", "mobilenet_v3_large",
+    "mobilenet_v3_small", "squeezenet1_0", "squeezenet1_1", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0",
+    "shufflenet_v2_x1_5", "shufflenet_v2_x2_0", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
+    "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3", "regnet_y_400mf", "regnet_y_800mf",
+    "regnet_y_1_6gf", "regnet_y_3_2gf", "regnet_x_400mf", "regnet_x_800mf", "regnet_x_1_6gf", "regnet_x_3_2gf",
+    "convnext_tiny", "convnext_small"};
 const std::vector<std::string> kTrainModeModels = {
-    "resnet18",   "vgg11_bn",           "densenet121",        "googlenet",     "mobilenet_v2",
-    "resnet50",   "mobilenet_v3_large", "mobilenet_v3_small", "squeezenet1_1", "shufflenet_v2_x1_0",
-    "mnasnet1_0", "efficientnet_b0",    "regnet_y_400mf",     "regnet_x_400mf"};
+    "resnet18", "vgg11_bn", "densenet121", "googlenet", "mobilenet_v2", "resnet50", "mobilenet_v3_large",
+    "mobilenet_v3_small", "squeezenet1_1", "shufflenet_v2_x1_0", "mnasnet1_0", "efficientnet_b0", "regnet_y_400mf",
+    "regnet_x_400mf", "convnext_tiny"};
+// clang-format on
 
 // Bounds on the train-mode gradient error (see check_model), about twice the error measured
 // on the development machine (AVX-512, 2 threads; issue 16's note has the numbers), per
@@ -139,6 +104,9 @@ const std::map<std::string, ModelBounds> kTrainBounds = {
     {"mnasnet1_0", {{2.5e-4, 1e-4, 1e-3}, {6.3e-5, 4.3e-5, 9.6e-5}, {1e-4, 5e-5, 2.3e-4}}},
     {"efficientnet_b0", {{4.5e-5, 2.5e-5, 5.8e-5}, {4.7e-5, 2.9e-5, 6.6e-5}, {5.5e-5, 2.9e-5, 5.3e-5}}},
     {"regnet_y_400mf", {{2.9e-2, 1.5e-2, 0}, {5.9e-2, 2.9e-2, 0}, {5.5e-2, 2.8e-2, 0}}},
+    // convnext_tiny (no BatchNorm: LayerNorm per position): 8.2e-7/4.5e-7/1.3e-6, 9.4e-7/5.9e-7/9.9e-7,
+    // 1.2e-6/7.9e-7/1.8e-6 (PyTorch 1.0e-6/7.4e-7/1.2e-6).
+    {"convnext_tiny", {{1.7e-6, 9e-7, 2.6e-6}, {1.9e-6, 1.2e-6, 2e-6}, {2.4e-6, 1.6e-6, 3.6e-6}}},
     {"regnet_x_400mf", {{1.4e-1, 6.8e-2, 0}, {1.3e-1, 4e-2, 0}, {1.5e-1, 7.9e-2, 0}}},
 };
 const GradBounds& bounds_for(const std::string& model) {

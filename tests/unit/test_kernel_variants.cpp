@@ -18,6 +18,7 @@
 #include "kernels/convert.h"
 #include "kernels/elementwise.h"
 #include "kernels/loss.h"
+#include "kernels/norm.h"
 #include "kernels/optim.h"
 #include "kernels/pool2d.h"
 #include "kernels/prelu.h"
@@ -609,6 +610,46 @@ TEST(KernelVariants, Softmax) {
   expect_compared({&keys::softmax_fwd, &keys::softmax_bwd, &keys::log_softmax_fwd, &keys::log_softmax_bwd});
 }
 
+TEST(KernelVariants, Norm) {
+  // (rows, D, groups, inner): layer norm rows (inner 1; D = 1, odd, ConvNeXt's 96 and 768),
+  // group norm (groups of C/G channels of H*W each, with G > 1 and one group).
+  const std::vector<NormGeom> geoms = {
+      {1, 1, 1, 1},           {7, 13, 1, 1},       {3136, 96, 1, 1},          {49, 768, 1, 1},
+      {2 * 4, 3 * 25, 4, 25}, {2, 12 * 49, 1, 49}, {3 * 32, 2 * 196, 32, 196}};
+  const auto rf = reference(keys::norm_fwd);
+  const auto rb = reference(keys::norm_bwd);
+  for (const auto& v : fast_variants(keys::norm_fwd)) {
+    const auto vb = partner(keys::norm_bwd, v.backend);
+    if (!vb.fn) continue;
+    for (size_t gi = 0; gi < geoms.size(); ++gi)
+      for (bool affine : {true, false}) {
+        SCOPED_TRACE("norm backend " + v.backend + " geom " + std::to_string(gi) + (affine ? " affine" : ""));
+        const NormGeom& g = geoms[gi];
+        const int64_t n = g.rows * g.D, entries = g.groups * (g.D / g.inner);
+        // An offset of 3 and a scale of 4: the statistics must not lose the variance to cancellation.
+        auto x = rnd(n, 1300 + gi, 4.f), gy = rnd(n, 1350 + gi);
+        for (float& e : x) e += 3.f;
+        const auto w = rnd(entries, 1400 + gi), b = rnd(entries, 1450 + gi);
+        const float* wp = affine ? w.data() : nullptr;
+        const float* bp = affine ? b.data() : nullptr;
+        std::vector<float> y_ref(n), y(n), m_ref(g.rows), m(g.rows), r_ref(g.rows), r(g.rows);
+        rf(g, x.data(), wp, bp, 1e-5, y_ref.data(), m_ref.data(), r_ref.data());
+        v.fn(g, x.data(), wp, bp, 1e-5, y.data(), m.data(), r.data());
+        EXPECT_TRUE(close(y, y_ref, 1e-4, 1e-5));
+        EXPECT_TRUE(close(m, m_ref, 1e-5, 1e-6));
+        EXPECT_TRUE(close(r, r_ref, 1e-5, 1e-6));
+        std::vector<float> gx_ref(n), gx(n), gw_ref(entries), gw(entries), gb_ref(entries), gb(entries);
+        rb(g, x.data(), wp, m_ref.data(), r_ref.data(), gy.data(), gx_ref.data(), gw_ref.data(), gb_ref.data());
+        vb.fn(g, x.data(), wp, m_ref.data(), r_ref.data(), gy.data(), gx.data(), gw.data(), gb.data());
+        EXPECT_TRUE(close(gx, gx_ref, 1e-4, 1e-5));
+        EXPECT_TRUE(close(gw, gw_ref, 1e-4, 1e-4));
+        EXPECT_TRUE(close(gb, gb_ref, 1e-4, 1e-4));
+        count_compared(keys::norm_fwd), count_compared(keys::norm_bwd);
+      }
+  }
+  expect_compared({&keys::norm_fwd, &keys::norm_bwd});
+}
+
 TEST(KernelVariants, CrossEntropy) {
   const std::vector<std::pair<int64_t, int64_t>> sizes = {{1, 1}, {4, 10}, {128, 10}, {300, 1000}};
   const auto rf = reference(keys::cross_entropy_fwd);
@@ -654,6 +695,8 @@ const std::map<std::string, std::string> kComparedBy = {
     {"tanh_bwd", "KernelVariants.Activations"},
     {"sigmoid_fwd", "KernelVariants.Activations"},
     {"sigmoid_bwd", "KernelVariants.Activations"},
+    {"norm_fwd", "KernelVariants.Norm"},
+    {"norm_bwd", "KernelVariants.Norm"},
     {"prelu_fwd", "KernelVariants.Prelu"},
     {"prelu_bwd", "KernelVariants.Prelu"},
     {"hardsigmoid_fwd", "KernelVariants.Activations"},

@@ -2,8 +2,8 @@
 #pragma GCC visibility push(default)
 /// \file
 /// ONNX export: any nn::Module (a zoo model, a fine-tuned one, an imported ONNX graph)
-/// becomes an ONNX model (opset 13, IR version 7) that onnx.checker accepts with full
-/// shape inference and that io::load_onnx reads back:
+/// becomes an ONNX model (opset 13, IR version 7; opset 17, IR 8, with a layer norm) that onnx.checker accepts with
+/// full shape inference and that io::load_onnx reads back:
 ///
 /// \code
 ///   auto net = convnet::models::create("resnet18", {.num_classes = 10, .in_channels = 3});
@@ -39,7 +39,9 @@ namespace convnet::io {
 /// The settings of export_onnx() / export_onnx_bytes() (what torch.onnx.export takes as
 /// opset_version, input_names, output_names and dynamic_axes).
 struct OnnxExportOptions {
-  int64_t opset = 13;                    ///< the ai.onnx opset; only 13 is supported
+  /// The ai.onnx opset: 13 or 17. A graph with a layer norm is written at 17 whatever
+  /// this says (LayerNormalization is an opset-17 operator; IR version 8).
+  int64_t opset = 13;
   std::string input_name = "input";      ///< the name of the graph's input
   std::string output_name = "logits";    ///< the name of the graph's output
   bool dynamic_batch = true;             ///< the first dimension of input and output is the symbol "batch"
@@ -54,11 +56,11 @@ struct OnnxExportOptions {
 
 /// The serialized ModelProto of `model` traced on an input of `input_shape` (as torch.onnx.export to a buffer).
 /// The module's train/eval state (of every submodule) is restored afterwards.
-/// \pre  `options.opset` is 13; `options.external_data` is empty; `input_shape` is non-empty
+/// \pre  `options.opset` is 13 or 17; `options.external_data` is empty; `input_shape` is non-empty
 ///       with positive dimensions and a valid input of `model`; every op of the eval-mode
 ///       forward pass can be exported (onnx_exportable_ops()); the output is computed by a
 ///       traced op (not the input itself).
-/// \post the bytes of an opset-13 ModelProto (see the file comment); the module's parameters
+/// \post the bytes of an opset-13 ModelProto (17 with a layer norm; see the file comment); the module's parameters
 ///       and modes are as before.
 /// \throws convnet::Error for another opset, external data, a bad input shape, an op that
 ///         cannot be exported (naming the layer and listing the exportable ops), an output

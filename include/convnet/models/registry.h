@@ -5,7 +5,7 @@
 /// each name has a ModelInfo entry (description, smallest and natural input size, whether
 /// its parameter names are torchvision's). The families themselves are declared in
 /// lenet.h, classic.h, resnet.h, mobilenet.h, googlenet.h, densenet.h, squeezenet.h,
-/// shufflenet.h, mnasnet.h, efficientnet.h and regnet.h.
+/// shufflenet.h, mnasnet.h, efficientnet.h, regnet.h and convnext.h.
 #include <functional>
 #include <string>
 #include <vector>

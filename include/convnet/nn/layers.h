@@ -336,6 +336,67 @@ class Dropout2d : public Module {
   Generator* gen_;
 };
 
+/// torch.nn.LayerNorm: ops::layer_norm over the last dimensions, with learnable per-element
+/// `weight` (ones) and `bias` (zeros) of shape normalized_shape.
+class LayerNorm : public Module {
+ public:
+  /// Layer norm over trailing dimensions `normalized_shape`.
+  /// \pre  `normalized_shape` non-empty with positive sizes; `eps` > 0.
+  /// \post with `elementwise_affine`, parameters "weight" (ones) and, with `bias`, "bias"
+  ///       (zeros), both of shape normalized_shape.
+  /// \throws convnet::Error naming normalized_shape when it is empty or has a size < 1.
+  explicit LayerNorm(Shape normalized_shape, double eps = 1e-5, bool elementwise_affine = true, bool bias = true);
+  /// ops::layer_norm(x, normalized_shape, weight, bias, eps, label()).
+  /// \pre  x's last dimensions equal normalized_shape; float32 (bfloat16 / float16 are
+  ///       converted) on the CPU.
+  /// \post y: float32, x's shape. Backward gives dx, dweight and dbias.
+  /// \throws convnet::Error naming label() and both shapes, as ops::layer_norm.
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "LayerNorm"; }
+  std::string extra_repr() const override;
+  Shape normalized_shape;  ///< the trailing dimensions normalized together
+  double eps;              ///< added to the variance
+  Tensor weight;           ///< per-element scale, or undefined without the affine transform
+  Tensor bias;             ///< per-element shift, or undefined
+};
+
+/// torch.nn.GroupNorm: ops::group_norm with learnable per-channel `weight` (ones) and `bias`
+/// (zeros).
+class GroupNorm : public Module {
+ public:
+  /// Group norm of `num_channels` channels in `num_groups` groups.
+  /// \pre  `num_groups` positive and divides `num_channels`; `eps` > 0.
+  /// \post with `affine`, parameters "weight" (ones) and "bias" (zeros) of shape (C).
+  /// \throws convnet::Error naming both counts when the groups do not divide the channels.
+  GroupNorm(int64_t num_groups, int64_t num_channels, double eps = 1e-5, bool affine = true);
+  /// ops::group_norm(x, num_groups, weight, bias, eps, label()).
+  /// \pre  `x` (N, num_channels, *), float32 (bfloat16 / float16 are converted) on the CPU.
+  /// \post y: float32, x's shape. Backward gives dx, dweight and dbias.
+  /// \throws convnet::Error naming label() and x's shape, as ops::group_norm.
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "GroupNorm"; }
+  std::string extra_repr() const override;
+  int64_t num_groups;    ///< G
+  int64_t num_channels;  ///< C
+  double eps;            ///< added to the variance
+  Tensor weight;         ///< per-channel scale (C), or undefined without the affine transform
+  Tensor bias;           ///< per-channel shift (C), or undefined
+};
+
+/// torchvision.ops.Permute: forward() is ops::permute(x, dims) (a contiguous copy).
+class Permute : public Module {
+ public:
+  /// A permutation of the input's dimensions: dimension k of the output is `dims[k]`.
+  explicit Permute(std::vector<int64_t> dims) : dims(std::move(dims)) {}
+  /// ops::permute(x, dims, label()).
+  /// \pre  `dims` a permutation of x's dimensions; x floating point on the CPU.
+  /// \post y: float32, the permuted copy. Backward gives dx.
+  /// \throws convnet::Error naming label(), dims and x's shape, as ops::permute.
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "Permute"; }
+  std::vector<int64_t> dims;  ///< the permutation
+};
+
 /// torchvision.ops.StochasticDepth: forward() is ops::stochastic_depth with this module's
 /// training mode (drop path: a residual branch dropped per sample).
 class StochasticDepth : public Module {
