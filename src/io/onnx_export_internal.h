@@ -41,6 +41,7 @@ class Emit {
 void set_attr(onnx::NodeProto& n, const std::string& name, int64_t v);
 void set_attr(onnx::NodeProto& n, const std::string& name, float v);
 void set_attr(onnx::NodeProto& n, const std::string& name, const std::vector<int64_t>& v);
+void set_attr(onnx::NodeProto& n, const std::string& name, const std::string& v);
 
 using Emitter = std::function<void(Emit& e)>;
 const std::map<std::string, Emitter>& emitters();

@@ -25,6 +25,12 @@ void set_attr(onnx::NodeProto& n, const std::string& name, float v) {
   a->set_type(onnx::AttributeProto::FLOAT);
   a->set_f(v);
 }
+void set_attr(onnx::NodeProto& n, const std::string& name, const std::string& v) {
+  auto* a = n.add_attribute();
+  a->set_name(name);
+  a->set_type(onnx::AttributeProto::STRING);
+  a->set_s(v);
+}
 void set_attr(onnx::NodeProto& n, const std::string& name, const std::vector<int64_t>& v) {
   auto* a = n.add_attribute();
   a->set_name(name);
@@ -298,6 +304,16 @@ void constant_pad(Emit& e) {
   e.node("Pad", {e.in(0), pads, value}, {e.out()});  // mode "constant", the default
 }
 
+// Reflect / replicate padding: Pad with mode "reflect" / "edge" (circular needs opset 19's
+// "wrap": not exported).
+Emitter index_pad(const char* onnx_mode) {
+  return [onnx_mode](Emit& e) {
+    const auto& p = e.op().attrs.v("pads");
+    const std::string pads = e.const_ints("pads", p, {static_cast<int64_t>(p.size())});
+    set_attr(e.node("Pad", {e.in(0), pads}, {e.out()}), "mode", std::string(onnx_mode));
+  };
+}
+
 // The activations opset 13 has no operator for, written as torch.onnx.export writes them
 // at opset 13: hardswish as x * HardSigmoid(x), silu as x * Sigmoid(x), gelu through Erf
 // (or Tanh for the tanh form); softplus with beta != 1 as Softplus(beta x) / beta.
@@ -384,6 +400,8 @@ const std::map<std::string, Emitter>& emitters() {
     t["softsign"] = unary("Softsign");
     t["erf"] = unary("Erf");
     t["layer_norm"] = layer_norm;
+    t["reflect_pad"] = index_pad("reflect");
+    t["replicate_pad"] = index_pad("edge");
     t["group_norm"] = group_norm;
     t["prelu"] = [](Emit& e) {
       // ONNX broadcasts the slope from the right: one per channel becomes (C, 1, ..., 1).

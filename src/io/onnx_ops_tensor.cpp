@@ -297,8 +297,11 @@ Kernel build_concat(const NodeView& v) {
 }
 
 Kernel build_pad(const NodeView& v) {
-  const std::string mode = v.get_string("mode", "constant");
-  if (mode != "constant") throw Unsupported{"mode '" + mode + "' (only 'constant' is supported)"};
+  const std::string onnx_mode = v.get_string("mode", "constant");
+  // ONNX's edge / wrap are F.pad's replicate / circular.
+  const std::string mode = onnx_mode == "edge" ? "replicate" : onnx_mode == "wrap" ? "circular" : onnx_mode;
+  if (mode != "constant" && mode != "reflect" && mode != "replicate" && mode != "circular")
+    throw Unsupported{"mode '" + onnx_mode + "'"};
   const bool attrs = v.opset() < 11;
   const std::vector<int64_t> attr_pads = v.get_ints("pads");
   const float attr_value = v.get_float("value", 0.f);
@@ -314,7 +317,7 @@ Kernel build_pad(const NodeView& v) {
                   " entries (all begins, then all ends) for data of shape ", shape_str(x.shape()));
     std::vector<std::array<int64_t, 2>> p;
     for (int64_t k = 0; k < rank; ++k) p.push_back({pads[k], pads[k + rank]});
-    return one(OnnxValue::of(ops::constant_pad(x, p, value, "Pad")));
+    return one(OnnxValue::of(ops::pad(x, p, mode, value, "Pad")));
   };
 }
 

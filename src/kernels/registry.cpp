@@ -49,6 +49,7 @@ void ensure_registered() {
     register_cpu_activation();
     register_cpu_prelu();
     register_cpu_norm();
+    register_cpu_pad();
     register_cpu_elementwise();
     register_cpu_batch_norm();
     register_cpu_pool();

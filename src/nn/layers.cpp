@@ -9,6 +9,7 @@
 #include "convnet/ops/dropout.h"
 #include "convnet/ops/linear.h"
 #include "convnet/ops/norm.h"
+#include "convnet/ops/pad.h"
 #include "convnet/ops/permute.h"
 #include "convnet/ops/softmax.h"
 
@@ -210,6 +211,16 @@ Tensor GroupNorm::forward(const Tensor& x) {
 std::string GroupNorm::extra_repr() const {
   return std::to_string(num_groups) + ", " + std::to_string(num_channels) + ", eps=" + std::to_string(eps) +
          ", affine=" + (weight.defined() ? "True" : "False");
+}
+Tensor Pad2d::forward(const Tensor& x) {
+  CONVNET_CHECK(x.dim() == 3 || x.dim() == 4, label(), ": expected a 3-D or 4-D input, got ", shape_str(x.shape()));
+  std::vector<std::array<int64_t, 2>> p(static_cast<size_t>(x.dim()), {0, 0});
+  p[p.size() - 2] = {padding[2], padding[3]};
+  p[p.size() - 1] = {padding[0], padding[1]};
+  return ops::pad(x, p, mode, 0.f, label());
+}
+std::string Pad2d::type_name() const {
+  return mode == "reflect" ? "ReflectionPad2d" : mode == "replicate" ? "ReplicationPad2d" : "Pad2d";
 }
 Tensor Permute::forward(const Tensor& x) {
   return ops::permute(x, dims, label());

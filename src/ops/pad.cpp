@@ -45,4 +45,54 @@ Tensor constant_pad(const Tensor& x_arg, const std::vector<std::array<int64_t, 2
   return y;
 }
 
+Tensor pad(const Tensor& x_arg, const std::vector<std::array<int64_t, 2>>& pads, const std::string& mode, float value,
+           const std::string& layer) {
+  if (mode == "constant") return constant_pad(x_arg, pads, value, layer);
+  CONVNET_CHECK(mode == "reflect" || mode == "replicate" || mode == "circular", layer, ": unknown padding mode '",
+                mode, "' (constant, reflect, replicate or circular)");
+  const Tensor x = as_fp32(x_arg);  // float32 kernels only (ops/autocast.h)
+  CONVNET_CHECK(x.defined(), layer, ": input must be defined");
+  const int64_t rank = x.dim();
+  CONVNET_CHECK(static_cast<int64_t>(pads.size()) == rank, layer, ": got ", pads.size(),
+                " (before, after) pairs for an input of shape ", shape_str(x.shape()), " (one per dimension: ", rank,
+                ")");
+  const auto m = mode == "reflect"     ? kernels::PadMode::reflect
+                 : mode == "replicate" ? kernels::PadMode::replicate
+                                       : kernels::PadMode::circular;
+  Shape out(static_cast<size_t>(rank));
+  std::vector<int64_t> begin(static_cast<size_t>(rank));
+  for (int64_t k = 0; k < rank; ++k) {
+    const int64_t n = x.shape()[k], b = pads[k][0], e = pads[k][1];
+    const bool padded = b != 0 || e != 0;
+    const bool ok = b >= 0 && e >= 0 &&
+                    (!padded || (m == kernels::PadMode::reflect     ? b < n && e < n
+                                 : m == kernels::PadMode::circular ? b <= n && e <= n
+                                                                    : n > 0));
+    CONVNET_CHECK(ok, layer, ": ", mode, " padding (", b, ", ", e, ") of dimension ", k, " is out of range for an input of shape ",
+                  shape_str(x.shape()),
+                  m == kernels::PadMode::reflect    ? " (reflect needs 0 <= pad < the dimension's size)"
+                  : m == kernels::PadMode::circular ? " (circular needs 0 <= pad <= the dimension's size)"
+                                                    : " (replicate needs pads >= 0 and a non-empty dimension)");
+    out[k] = n + b + e;
+    begin[k] = b;
+  }
+  const char* name = m == kernels::PadMode::reflect     ? "reflect_pad"
+                     : m == kernels::PadMode::replicate ? "replicate_pad"
+                                                        : "circular_pad";
+  Tensor y = Tensor::empty(out);
+  if (y.numel() > 0) kernels::keys::index_pad_fwd.get()(m, rank, x.shape().data(), out.data(), begin.data(), x.data(), y.data());
+  autograd::record(y, name, {x}, [m, in = x.shape(), out, begin, rank](const Tensor& g) {
+    Tensor gx = Tensor::zeros(in);
+    if (g.numel() > 0) kernels::keys::index_pad_bwd.get()(m, rank, in.data(), out.data(), begin.data(), g.data(), gx.data());
+    return std::vector<Tensor>{gx};
+  });
+  if (trace::active()) {
+    std::vector<int64_t> flat;  // ONNX order: all begins, then all ends
+    for (const auto& p : pads) flat.push_back(p[0]);
+    for (const auto& p : pads) flat.push_back(p[1]);
+    trace::record(name, {x}, y, {.ints = {{"pads", flat}}});
+  }
+  return y;
+}
+
 }  // namespace convnet::ops

@@ -211,5 +211,6 @@ INSTANTIATE_TEST_SUITE_P(Families, CliFinetuneFamily,
                                            FamilyCase{"shufflenet_v2_x0_5", "fc", "conv1.0.weight"},
                                            FamilyCase{"mnasnet0_5", "classifier.1", "layers.0.weight"},
                                            FamilyCase{"efficientnet_b0", "classifier.1", "features.0.0.weight"},
-                                           FamilyCase{"regnet_x_400mf", "fc", "stem.0.weight"}),
+                                           FamilyCase{"regnet_x_400mf", "fc", "stem.0.weight"},
+                                           FamilyCase{"convnext_tiny", "classifier.2", "features.0.0.weight"}),
                          [](const ::testing::TestParamInfo<FamilyCase>& i) { return i.param.model; });

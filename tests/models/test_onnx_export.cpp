@@ -363,9 +363,10 @@ TEST(ExportErrors, UnwritableFileAndBadShape) {
 
 // The normalizations: GroupNorm (as torch.onnx.export writes it: Reshape, InstanceNormalization,
 // Reshape, the per-channel affine), with and without its parameters, and LayerNorm over the
-// last dimension and over three (LayerNormalization, which makes the file opset 17): checker,
-// our importer and ONNX Runtime all give the module's output.
-TEST(ExportOps, NormalizationsRoundTripAndRunInOnnxRuntime) {
+// last dimension and over three (LayerNormalization, which makes the file opset 17); and the
+// reflection and replication pads (Pad modes reflect and edge): checker, our importer and
+// ONNX Runtime all give the module's output.
+TEST(ExportOps, NormalizationsAndPadsRoundTripAndRunInOnnxRuntime) {
   if (!fs::exists(CONVNET_ORT_PYTHON))
     GTEST_SKIP() << CONVNET_ORT_PYTHON << " is missing: scripts/install-deps.sh makes it";
   Generator pgen(9);
@@ -380,7 +381,9 @@ TEST(ExportOps, NormalizationsRoundTripAndRunInOnnxRuntime) {
   const Case cases[] = {{"group_norm", std::make_shared<nn::GroupNorm>(3, 6), 13},
                         {"group_norm_plain", std::make_shared<nn::GroupNorm>(2, 6, 1e-3, false), 13},
                         {"layer_norm_last", std::make_shared<nn::LayerNorm>(Shape{5}, 1e-6), 17},
-                        {"layer_norm_chw", std::make_shared<nn::LayerNorm>(Shape{6, 4, 5}, 1e-5, true, false), 17}};
+                        {"layer_norm_chw", std::make_shared<nn::LayerNorm>(Shape{6, 4, 5}, 1e-5, true, false), 17},
+                        {"reflection_pad", std::make_shared<nn::ReflectionPad2d>(std::array<int64_t, 4>{1, 2, 3, 0}), 13},
+                        {"replication_pad", std::make_shared<nn::ReplicationPad2d>(2), 13}};
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     randomize(*c.m);

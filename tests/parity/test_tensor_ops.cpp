@@ -39,6 +39,9 @@ Tensor broadcast(const Tensor& x, const nlohmann::json& c) {
 Tensor permute(const Tensor& x, const nlohmann::json& c) {
   return ops::permute(x, c["dims"].get<std::vector<int64_t>>());
 }
+Tensor index_pad(const Tensor& x, const nlohmann::json& c) {
+  return ops::pad(x, c["pads"].get<std::vector<std::array<int64_t, 2>>>(), c["mode"].get<std::string>());
+}
 Tensor shuffle(const Tensor& x, const nlohmann::json& c) {
   return ops::channel_shuffle(x, c["groups"].get<int64_t>());
 }
@@ -59,6 +62,11 @@ TEST(TensorOpsParity, BroadcastToMatchesPyTorch) {
 }
 TEST(TensorOpsParity, PermuteMatchesPyTorch) {
   for (const char* b : {"", "ref"}) EXPECT_EQ(check("permute_", b, permute, 0, 0), 5);
+}
+// F.pad's reflect, replicate and circular modes on 3-D, 4-D and 5-D inputs (sums in the
+// gradient where borders are copied twice: float rounding only).
+TEST(TensorOpsParity, ReflectReplicateCircularPadMatchPyTorch) {
+  for (const char* b : {"", "ref"}) EXPECT_EQ(check("index_pad_", b, index_pad, 1e-6, 1e-6), 8);
 }
 TEST(TensorOpsParity, ChannelShuffleMatchesPyTorch) {
   for (const char* b : {"", "ref"}) EXPECT_EQ(check("channel_shuffle_", b, shuffle, 0, 0), 4);

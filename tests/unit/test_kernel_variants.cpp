@@ -19,6 +19,7 @@
 #include "kernels/elementwise.h"
 #include "kernels/loss.h"
 #include "kernels/norm.h"
+#include "kernels/pad.h"
 #include "kernels/optim.h"
 #include "kernels/pool2d.h"
 #include "kernels/prelu.h"
@@ -650,6 +651,48 @@ TEST(KernelVariants, Norm) {
   expect_compared({&keys::norm_fwd, &keys::norm_bwd});
 }
 
+TEST(KernelVariants, IndexPad) {
+  struct Case {
+    std::vector<int64_t> in, begin, end;
+  };
+  const std::vector<Case> cases = {{{2, 3, 8, 9}, {0, 0, 2, 3}, {0, 0, 3, 1}},
+                                   {{4, 16, 5}, {0, 0, 4}, {0, 0, 2}},
+                                   {{3, 2, 4, 4, 4}, {0, 0, 1, 2, 3}, {0, 0, 3, 2, 1}},
+                                   {{2, 3, 6, 6}, {1, 0, 2, 2}, {1, 0, 2, 2}},  // the batch padded too: serial scatter
+                                   {{1, 1, 1, 7}, {0, 0, 0, 6}, {0, 0, 0, 6}}};
+  const auto rf = reference(keys::index_pad_fwd);
+  const auto rb = reference(keys::index_pad_bwd);
+  for (const auto& v : fast_variants(keys::index_pad_fwd)) {
+    const auto vb = partner(keys::index_pad_bwd, v.backend);
+    if (!vb.fn) continue;
+    for (size_t ci = 0; ci < cases.size(); ++ci)
+      for (PadMode m : {PadMode::reflect, PadMode::replicate, PadMode::circular}) {
+        Case c = cases[ci];
+        const auto rank = static_cast<int64_t>(c.in.size());
+        if (m == PadMode::reflect)  // reflect needs pads below the size
+          for (int64_t k = 0; k < rank; ++k) {
+            c.begin[k] = std::min(c.begin[k], c.in[k] - 1);
+            c.end[k] = std::min(c.end[k], c.in[k] - 1);
+          }
+        SCOPED_TRACE("index_pad backend " + v.backend + " case " + std::to_string(ci) + " mode " +
+                     std::to_string(static_cast<int>(m)));
+        std::vector<int64_t> out(c.in.size());
+        int64_t n_in = 1, n_out = 1;
+        for (int64_t k = 0; k < rank; ++k) out[k] = c.in[k] + c.begin[k] + c.end[k], n_in *= c.in[k], n_out *= out[k];
+        auto x = rnd(n_in, 1500 + ci), gy = rnd(n_out, 1550 + ci);
+        std::vector<float> y_ref(n_out), y(n_out), gx_ref(n_in), gx(n_in);
+        rf(m, rank, c.in.data(), out.data(), c.begin.data(), x.data(), y_ref.data());
+        v.fn(m, rank, c.in.data(), out.data(), c.begin.data(), x.data(), y.data());
+        EXPECT_TRUE(close(y, y_ref, 0, 0));
+        rb(m, rank, c.in.data(), out.data(), c.begin.data(), gy.data(), gx_ref.data());
+        vb.fn(m, rank, c.in.data(), out.data(), c.begin.data(), gy.data(), gx.data());
+        EXPECT_TRUE(close(gx, gx_ref, 1e-6, 1e-6));
+        count_compared(keys::index_pad_fwd), count_compared(keys::index_pad_bwd);
+      }
+  }
+  expect_compared({&keys::index_pad_fwd, &keys::index_pad_bwd});
+}
+
 TEST(KernelVariants, CrossEntropy) {
   const std::vector<std::pair<int64_t, int64_t>> sizes = {{1, 1}, {4, 10}, {128, 10}, {300, 1000}};
   const auto rf = reference(keys::cross_entropy_fwd);
@@ -696,6 +739,8 @@ const std::map<std::string, std::string> kComparedBy = {
     {"sigmoid_fwd", "KernelVariants.Activations"},
     {"sigmoid_bwd", "KernelVariants.Activations"},
     {"norm_fwd", "KernelVariants.Norm"},
+    {"index_pad_fwd", "KernelVariants.IndexPad"},
+    {"index_pad_bwd", "KernelVariants.IndexPad"},
     {"norm_bwd", "KernelVariants.Norm"},
     {"prelu_fwd", "KernelVariants.Prelu"},
     {"prelu_bwd", "KernelVariants.Prelu"},

@@ -7,6 +7,7 @@
 #include "convnet/core/error.h"
 #include "convnet/ops/broadcast.h"
 #include "convnet/ops/clamp.h"
+#include "convnet/nn/layers.h"
 #include "convnet/ops/pad.h"
 #include "convnet/ops/permute.h"
 #include "kernels/clamp.h"
@@ -119,6 +120,56 @@ TEST(ConstantPadGradcheck, PaddingAndCropping) {
         },
         30 + i);
   }
+}
+
+TEST(IndexPadGradcheck, ReflectReplicateCircular) {
+  using Pads = std::vector<std::array<int64_t, 2>>;
+  const std::vector<std::pair<Shape, Pads>> grid = {{{2, 5}, {{0, 0}, {3, 2}}},
+                                                    {{1, 2, 4, 3}, {{0, 0}, {0, 0}, {2, 3}, {1, 2}}},
+                                                    {{2, 1, 3, 2, 4}, {{1, 0}, {0, 0}, {1, 2}, {1, 1}, {0, 3}}}};
+  for (const char* mode : {"reflect", "replicate", "circular"})
+    for (size_t i = 0; i < grid.size(); ++i) {
+      const auto& [in, pads0] = grid[i];
+      Pads pads = pads0;
+      if (std::string(mode) == "reflect")  // reflect needs pads below the size
+        for (size_t k = 0; k < in.size(); ++k) pads[k] = {std::min(pads[k][0], in[k] - 1), std::min(pads[k][1], in[k] - 1)};
+      SCOPED_TRACE(std::string(mode) + " " + shape_str(in));
+      Shape out;
+      std::vector<int64_t> begin;
+      for (size_t k = 0; k < in.size(); ++k) {
+        out.push_back(in[k] + pads[k][0] + pads[k][1]);
+        begin.push_back(pads[k][0]);
+      }
+      const auto m = std::string(mode) == "reflect"     ? kernels::PadMode::reflect
+                     : std::string(mode) == "replicate" ? kernels::PadMode::replicate
+                                                        : kernels::PadMode::circular;
+      gradcheck(
+          in, [&](const Tensor& x) { return ops::pad(x, pads, mode); },
+          [&](const double* x, double* y) {
+            ref::index_pad_fwd<double>(m, static_cast<int64_t>(in.size()), in.data(), out.data(), begin.data(), x, y);
+          },
+          60 + i);
+    }
+}
+
+TEST(IndexPad, ValuesByHandAndErrors) {
+  const Tensor x = Tensor::from_vector({1, 4}, {1, 2, 3, 4});
+  const auto row = [](const Tensor& t) { return t.to_vector(); };
+  EXPECT_EQ(row(ops::pad(x, {{0, 0}, {2, 3}}, "reflect")), (std::vector<float>{3, 2, 1, 2, 3, 4, 3, 2, 1}));
+  EXPECT_EQ(row(ops::pad(x, {{0, 0}, {2, 3}}, "replicate")), (std::vector<float>{1, 1, 1, 2, 3, 4, 4, 4, 4}));
+  EXPECT_EQ(row(ops::pad(x, {{0, 0}, {2, 3}}, "circular")), (std::vector<float>{3, 4, 1, 2, 3, 4, 1, 2, 3}));
+  EXPECT_EQ(row(ops::pad(x, {{0, 0}, {1, 1}}, "constant", 7.f)), (std::vector<float>{7, 1, 2, 3, 4, 7}));
+  expect_error([&] { ops::pad(x, {{0, 0}, {4, 0}}, "reflect", 0.f, "rp"); },
+               {"rp", "reflect padding (4, 0)", "dimension 1", "(1, 4)", "pad < the dimension's size"});
+  expect_error([&] { ops::pad(x, {{0, 0}, {5, 0}}, "circular"); }, {"circular", "(5, 0)"});
+  expect_error([&] { ops::pad(x, {{0, 0}, {-1, 0}}, "replicate"); }, {"replicate", "(-1, 0)"});
+  expect_error([&] { ops::pad(x, {{0, 0}, {1, 0}}, "mirror"); }, {"unknown padding mode 'mirror'"});
+  // The 2-D layers pad (left, right, top, bottom) of the last two dimensions.
+  nn::ReflectionPad2d rp({1, 0, 0, 1});
+  const Tensor img = Tensor::from_vector({1, 1, 2, 2}, {1, 2, 3, 4});
+  EXPECT_EQ(row(rp(img)), (std::vector<float>{2, 1, 2, 4, 3, 4, 2, 1, 2}));
+  EXPECT_EQ(row(nn::ReplicationPad2d(1)(Tensor::from_vector({1, 1, 1, 1}, {5}))), std::vector<float>(9, 5.f));
+  expect_error([&] { rp(Tensor::ones({4})); }, {"ReflectionPad2d", "3-D or 4-D", "(4)"});
 }
 
 TEST(ClampGradcheck, OneInsideTheBoundsZeroOutside) {

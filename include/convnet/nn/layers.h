@@ -383,6 +383,40 @@ class GroupNorm : public Module {
   Tensor bias;           ///< per-channel shift (C), or undefined
 };
 
+/// The 2-D padding layers torch.nn.ReflectionPad2d and ReplicationPad2d: forward() is
+/// ops::pad of the last two dimensions of (N, C, H, W) or (C, H, W) with this layer's mode.
+class Pad2d : public Module {
+ public:
+  /// Padding (left, right, top, bottom), as torch's 4-tuple, in `mode` ("reflect",
+  /// "replicate", "circular" or "constant" with zeros).
+  /// \pre  pads >= 0 (checked by forward() against the input's size).
+  Pad2d(std::array<int64_t, 4> padding, std::string mode) : padding(padding), mode(std::move(mode)) {}
+  /// ops::pad(x, ..., mode, 0, label()).
+  /// \pre  `x` 3-D or 4-D, floating point on the CPU; pads in range for the mode.
+  /// \post y: float32, H + top + bottom by W + left + right. Backward gives dx.
+  /// \throws convnet::Error naming label() and x's shape for another rank or out-of-range pads.
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override;
+  std::array<int64_t, 4> padding;  ///< (left, right, top, bottom)
+  std::string mode;                ///< the ops::pad mode
+};
+/// torch.nn.ReflectionPad2d.
+class ReflectionPad2d : public Pad2d {
+ public:
+  /// `p` on every side.
+  explicit ReflectionPad2d(int64_t p) : Pad2d({p, p, p, p}, "reflect") {}
+  /// (left, right, top, bottom).
+  explicit ReflectionPad2d(std::array<int64_t, 4> p) : Pad2d(p, "reflect") {}
+};
+/// torch.nn.ReplicationPad2d.
+class ReplicationPad2d : public Pad2d {
+ public:
+  /// `p` on every side.
+  explicit ReplicationPad2d(int64_t p) : Pad2d({p, p, p, p}, "replicate") {}
+  /// (left, right, top, bottom).
+  explicit ReplicationPad2d(std::array<int64_t, 4> p) : Pad2d(p, "replicate") {}
+};
+
 /// torchvision.ops.Permute: forward() is ops::permute(x, dims) (a contiguous copy).
 class Permute : public Module {
  public:

@@ -32,5 +32,19 @@ namespace convnet::ops {
 Tensor constant_pad(const Tensor& x, const std::vector<std::array<int64_t, 2>>& pads, float value = 0.f,
                     const std::string& layer = "constant_pad");
 
+/// `x` padded as torch.nn.functional.pad(x, p, mode) with `mode` "constant" (with `value`;
+/// as constant_pad), "reflect" (mirror without repeating the edge: ReflectionPad), "replicate"
+/// (repeat the edge: ReplicationPad) or "circular" (wrap around); `pads[k] = {before, after}`
+/// in dimension order, as constant_pad.
+/// \pre  as constant_pad; for the other modes every pad >= 0, and below the dimension's size
+///       for "reflect", at most the size for "circular", and the size > 0 for "replicate"
+///       wherever a dimension is padded.
+/// \post y: float32, `y.size(k) = x.size(k) + before_k + after_k`. Backward gives dx: the
+///       output gradient summed into the elements each output element copies.
+/// \throws convnet::Error naming `layer`, the mode, the pads and x's shape when a pad is out
+///       of range for its mode, or for an unknown mode; as constant_pad otherwise.
+Tensor pad(const Tensor& x, const std::vector<std::array<int64_t, 2>>& pads, const std::string& mode,
+           float value = 0.f, const std::string& layer = "pad");
+
 }  // namespace convnet::ops
 #pragma GCC visibility pop

@@ -48,7 +48,45 @@ void constant_pad_bwd(int64_t rank, const int64_t* in_shape, const int64_t* out_
   });
 }
 
+// Reflect / replicate / circular: an odometer over the output index, the source index
+// composed dimension by dimension with pad_source().
+namespace {
+template <class F>
+void for_each_index_source(PadMode m, int64_t rank, const int64_t* in_shape, const int64_t* out_shape,
+                           const int64_t* begin, F&& f) {
+  int64_t n = 1;
+  for (int64_t k = 0; k < rank; ++k) n *= out_shape[k];
+  std::vector<int64_t> idx(static_cast<size_t>(rank), 0);
+  for (int64_t o = 0; o < n; ++o) {
+    int64_t i = 0;
+    for (int64_t k = 0; k < rank; ++k) i = i * in_shape[k] + pad_source(m, idx[k], begin[k], in_shape[k]);
+    f(o, i);
+    for (int64_t k = rank - 1; k >= 0; --k) {
+      if (++idx[k] < out_shape[k]) break;
+      idx[k] = 0;
+    }
+  }
+}
+}  // namespace
+
+template <class T>
+void index_pad_fwd(PadMode m, int64_t rank, const int64_t* in_shape, const int64_t* out_shape, const int64_t* begin,
+                   const T* x, T* y) {
+  for_each_index_source(m, rank, in_shape, out_shape, begin, [&](int64_t o, int64_t i) { y[o] = x[i]; });
+}
+
+template <class T>
+void index_pad_bwd(PadMode m, int64_t rank, const int64_t* in_shape, const int64_t* out_shape, const int64_t* begin,
+                   const T* gy, T* gx) {
+  int64_t n = 1;
+  for (int64_t k = 0; k < rank; ++k) n *= in_shape[k];
+  for (int64_t i = 0; i < n; ++i) gx[i] = T(0);
+  for_each_index_source(m, rank, in_shape, out_shape, begin, [&](int64_t o, int64_t i) { gx[i] += gy[o]; });
+}
+
 #define INSTANTIATE(T)                                                                                         \
+  template void index_pad_fwd<T>(PadMode, int64_t, const int64_t*, const int64_t*, const int64_t*, const T*, T*); \
+  template void index_pad_bwd<T>(PadMode, int64_t, const int64_t*, const int64_t*, const int64_t*, const T*, T*); \
   template void constant_pad_fwd<T>(int64_t, const int64_t*, const int64_t*, const int64_t*, T, const T*, T*); \
   template void constant_pad_bwd<T>(int64_t, const int64_t*, const int64_t*, const int64_t*, const T*, T*);
 INSTANTIATE(float)
@@ -61,5 +99,7 @@ namespace convnet::kernels {
 void register_ref_pad() {
   keys::constant_pad_fwd.add("ref", 0, &ref::constant_pad_fwd<float>);
   keys::constant_pad_bwd.add("ref", 0, &ref::constant_pad_bwd<float>);
+  keys::index_pad_fwd.add("ref", 0, &ref::index_pad_fwd<float>);
+  keys::index_pad_bwd.add("ref", 0, &ref::index_pad_bwd<float>);
 }
 }  // namespace convnet::kernels
