@@ -176,7 +176,7 @@ def small_fixtures(out):
     write_model(os.path.join(out, 'unsupported.onnx'),
                 [helper.make_node('Relu', ['x'], ['r'], name='relu'),
                  helper.make_node('Round', ['r'], ['e'], name='round_1'),
-                 helper.make_node('Pad', ['e', 'pads'], ['p'], name='reflect_pad', mode='reflect'),
+                 helper.make_node('Pad', ['e', 'pads'], ['p'], name='mirror_pad', mode='mirror'),
                  helper.make_node('ThresholdedRelu', ['p'], ['s'], name='thresholded_1'),
                  helper.make_node('Round', ['s'], ['y'], name='round_2')], [x_info], [y_info],
                 [helper.make_tensor('pads', TensorProto.INT64, [8], [0, 0, 1, 1, 0, 0, 1, 1])])

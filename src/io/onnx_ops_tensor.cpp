@@ -77,6 +77,39 @@ OnnxValue arith(Arith op, const OnnxValue& a, const OnnxValue& b) {
     return OnnxValue::of_ints(s, std::move(r));
   }
   CONVNET_CHECK(!a.is_int && !b.is_int, name, ": operands of different types, ", a.describe(), " and ", b.describe());
+  // A one-element constant operand (GELU's 0.5, 1 and sqrt 2, normalization constants): one
+  // pass over the other operand, without materializing the broadcast constant.
+  const auto constant_scalar = [&](const OnnxValue& v) {
+    return v.tensor.numel() == 1 && !(grad_enabled() && v.tensor.requires_grad());
+  };
+  if (constant_scalar(b) && a.shape() == s) {
+    const float c = b.tensor.to_vector()[0];
+    switch (op) {
+      case Arith::Mul:
+        return OnnxValue::of(ops::mul(a.tensor, c));
+      case Arith::Div:
+        return OnnxValue::of(ops::mul(a.tensor, 1.f / c));
+      case Arith::Add:
+        return OnnxValue::of(ops::add(a.tensor, Tensor::full(s, c), name));
+      case Arith::Sub:
+        return OnnxValue::of(ops::add(a.tensor, Tensor::full(s, -c), name));
+    }
+  }
+  if (constant_scalar(a) && b.shape() == s && (op == Arith::Mul || op == Arith::Add)) {
+    const float c = a.tensor.to_vector()[0];
+    return OnnxValue::of(op == Arith::Mul ? ops::mul(b.tensor, c) : ops::add(Tensor::full(s, c), b.tensor, name));
+  }
+  if (op == Arith::Div) {
+    // x / y = x * (1 / y) with 1 / y a constant: a divisor that needs a gradient has no
+    // convnet op yet (CNN graphs divide by constants, e.g. normalization). The reciprocal
+    // is taken before broadcasting.
+    CONVNET_CHECK(!(grad_enabled() && b.tensor.requires_grad()), name,
+                  ": dividing by a tensor that requires a gradient is not supported (only by constants)");
+    Tensor r = b.tensor.detach().clone();
+    float* p = r.data();
+    for (int64_t i = 0; i < r.numel(); ++i) p[i] = 1.f / p[i];
+    return OnnxValue::of(ops::mul(ops::broadcast_to(a.tensor, s, name), ops::broadcast_to(r, s, name)));
+  }
   Tensor x = ops::broadcast_to(a.tensor, s, name), y = ops::broadcast_to(b.tensor, s, name);
   switch (op) {
     case Arith::Add:
@@ -85,15 +118,8 @@ OnnxValue arith(Arith op, const OnnxValue& a, const OnnxValue& b) {
       return OnnxValue::of(ops::sub(x, y));
     case Arith::Mul:
       return OnnxValue::of(ops::mul(x, y));
-    case Arith::Div: {
-      // x / y = x * (1 / y) with 1 / y a constant: a divisor that needs a gradient has no
-      // convnet op yet (CNN graphs divide by constants, e.g. normalization).
-      CONVNET_CHECK(!(grad_enabled() && y.requires_grad()), name,
-                    ": dividing by a tensor that requires a gradient is not supported (only by constants)");
-      Tensor r = y.detach().clone();
-      for (int64_t i = 0; i < r.numel(); ++i) r.data()[i] = 1.f / r.data()[i];
-      return OnnxValue::of(ops::mul(x, r));
-    }
+    case Arith::Div:
+      break;  // handled above
   }
   return {};
 }

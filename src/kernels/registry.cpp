@@ -50,6 +50,7 @@ void ensure_registered() {
     register_cpu_prelu();
     register_cpu_norm();
     register_cpu_pad();
+    register_cpu_strided();
     register_cpu_elementwise();
     register_cpu_batch_norm();
     register_cpu_pool();

@@ -182,6 +182,7 @@ void register_cpu_activation();
 void register_cpu_prelu();
 void register_cpu_norm();
 void register_cpu_pad();
+void register_cpu_strided();
 void register_cpu_elementwise();
 void register_cpu_batch_norm();
 void register_cpu_pool();

@@ -236,7 +236,7 @@ TEST_F(OnnxSmall, AllUnsupportedOperatorsInOneError) {
       [&] { io::load_onnx(file("unsupported.onnx")); },
       {"unsupported.onnx", "4 node(s) use 3 unsupported operator(s)",
        "\n  Round: 2 nodes, node 'round_1', node 'round_2'\n", "\n  ThresholdedRelu: 1 node, node 'thresholded_1'",
-       "\n  Pad (mode 'reflect'", "1 node, node 'reflect_pad'", "Supported operators: "});
+       "\n  Pad (mode 'mirror'", "1 node, node 'mirror_pad'", "Supported operators: "});
   // Grouped: one line per operator, not per node.
   try {
     io::load_onnx(file("unsupported.onnx"));

@@ -19,12 +19,13 @@
 #include "kernels/elementwise.h"
 #include "kernels/loss.h"
 #include "kernels/norm.h"
-#include "kernels/pad.h"
 #include "kernels/optim.h"
+#include "kernels/pad.h"
 #include "kernels/pool2d.h"
 #include "kernels/prelu.h"
 #include "kernels/registry.h"
 #include "kernels/softmax.h"
+#include "kernels/strided.h"
 #include "kernels/vector.h"
 #include "util/test_util.h"
 #include "util/variants.h"
@@ -693,6 +694,45 @@ TEST(KernelVariants, IndexPad) {
   expect_compared({&keys::index_pad_fwd, &keys::index_pad_bwd});
 }
 
+TEST(KernelVariants, StridedCopy) {
+  // (out_shape, strides): permutations (ConvNeXt's NCHW <-> NHWC, a 5-D shuffle, a transpose),
+  // broadcasts (stride 0: per-channel scale, a row), and a last dimension of size 1.
+  struct Case {
+    std::vector<int64_t> out, strides;
+    int64_t x_numel;
+  };
+  const std::vector<Case> cases = {{{2, 7, 7, 96}, {96 * 49, 7, 1, 49}, 2 * 96 * 49},
+                                   {{2, 96, 7, 7}, {96 * 49, 1, 7 * 96, 96}, 2 * 96 * 49},
+                                   {{3, 4, 2, 5, 6}, {240, 30, 120, 6, 1}, 720},
+                                   {{33, 17}, {1, 33}, 561},
+                                   {{4, 96, 5, 5}, {0, 1, 0, 0}, 96},
+                                   {{8, 100}, {0, 1}, 100},
+                                   {{6, 5, 1}, {5, 1, 1}, 30}};
+  const auto rf = reference(keys::strided_copy);
+  const auto rb = reference(keys::strided_copy_bwd);
+  for (const auto& v : fast_variants(keys::strided_copy)) {
+    const auto vb = partner(keys::strided_copy_bwd, v.backend);
+    if (!vb.fn) continue;
+    for (size_t ci = 0; ci < cases.size(); ++ci) {
+      SCOPED_TRACE("strided_copy backend " + v.backend + " case " + std::to_string(ci));
+      const Case& c = cases[ci];
+      const auto rank = static_cast<int64_t>(c.out.size());
+      int64_t n = 1;
+      for (int64_t d : c.out) n *= d;
+      auto x = rnd(c.x_numel, 1600 + ci), gy = rnd(n, 1650 + ci);
+      std::vector<float> y_ref(n), y(n), gx_ref(c.x_numel), gx(c.x_numel, 123.f);
+      rf(rank, c.out.data(), c.strides.data(), x.data(), y_ref.data());
+      v.fn(rank, c.out.data(), c.strides.data(), x.data(), y.data());
+      EXPECT_TRUE(close(y, y_ref, 0, 0));
+      rb(rank, c.out.data(), c.strides.data(), c.x_numel, gy.data(), gx_ref.data());
+      vb.fn(rank, c.out.data(), c.strides.data(), c.x_numel, gy.data(), gx.data());
+      EXPECT_TRUE(close(gx, gx_ref, 1e-6, 1e-6));
+      count_compared(keys::strided_copy), count_compared(keys::strided_copy_bwd);
+    }
+  }
+  expect_compared({&keys::strided_copy, &keys::strided_copy_bwd});
+}
+
 TEST(KernelVariants, CrossEntropy) {
   const std::vector<std::pair<int64_t, int64_t>> sizes = {{1, 1}, {4, 10}, {128, 10}, {300, 1000}};
   const auto rf = reference(keys::cross_entropy_fwd);
@@ -861,8 +901,8 @@ const std::map<std::string, std::string> kComparedBy = {
     {"clamp_bwd", ""},
     {"constant_pad_fwd", ""},
     {"constant_pad_bwd", ""},
-    {"strided_copy", ""},
-    {"strided_copy_bwd", ""},
+    {"strided_copy", "KernelVariants.StridedCopy"},
+    {"strided_copy_bwd", "KernelVariants.StridedCopy"},
 };
 }  // namespace
 

@@ -2,10 +2,12 @@
 // branch-free loops that the compiler vectorizes, split over the threads in contiguous
 // chunks. Semantics match the reference exactly, NaN included: a comparison with NaN is
 // false, so `x < 0 ? 0 : x` passes NaN through as the reference does.
+#include "kernels/activation.h"
+
 #include <cmath>
 
-#include "kernels/activation.h"
 #include "kernels/cpu/parallel.h"
+#include "kernels/cpu/vec_math.h"
 #include "kernels/registry.h"
 
 namespace convnet::kernels::cpu {
@@ -30,22 +32,18 @@ CONVNET_SIMD void relu6_f(int64_t n, const float* x, float* y) {
 CONVNET_SIMD void relu6_b(int64_t n, const float* x, const float* gy, float* gx) {
   for (int64_t i = 0; i < n; ++i) gx[i] = x[i] <= 0.f || x[i] >= 6.f ? 0.f : gy[i];
 }
-// tanh and sigmoid call libm per element; the threads are what helps them.
+// tanh calls libm per element; the threads are what helps it. The
 void tanh_f(int64_t n, const float* x, float* y) {
   for (int64_t i = 0; i < n; ++i) y[i] = std::tanh(x[i]);
 }
 CONVNET_SIMD void tanh_b(int64_t n, const float* y, const float* gy, float* gx) {
   for (int64_t i = 0; i < n; ++i) gx[i] = gy[i] * (1.f - y[i] * y[i]);
 }
-void sigmoid_f(int64_t n, const float* x, float* y) {
-  for (int64_t i = 0; i < n; ++i) {
-    if (x[i] >= 0.f) {
-      y[i] = 1.f / (1.f + std::exp(-x[i]));
-    } else {
-      const float e = std::exp(x[i]);
-      y[i] = e / (1.f + e);
-    }
-  }
+// exp-based ones (sigmoid, silu, the tanh form of gelu) through the vectorized exp of
+// kernels/cpu/vec_math.h.
+CONVNET_SIMD void sigmoid_f(int64_t n, const float* x, float* y) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) y[i] = sigmoid_v(x[i]);
 }
 CONVNET_SIMD void sigmoid_b(int64_t n, const float* y, const float* gy, float* gx) {
   for (int64_t i = 0; i < n; ++i) gx[i] = gy[i] * y[i] * (1.f - y[i]);
@@ -89,12 +87,14 @@ inline float sigmoid1(float x) {
 constexpr float kRsqrt2 = 0.70710678118654752f, kInvSqrt2Pi = 0.39894228040143268f;
 constexpr float kGeluBeta = 0.79788456080286536f, kGeluKappa = 0.044715f;
 constexpr float kSeluAlpha = 1.6732632423543772848f, kSeluScale = 1.0507009873554804934f;
-void silu_f(int64_t n, const float* x, float* y) {
-  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * sigmoid1(x[i]);
+CONVNET_SIMD void silu_f(int64_t n, const float* x, float* y) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * sigmoid_v(x[i]);
 }
-void silu_b(int64_t n, const float* x, const float* gy, float* gx) {
+CONVNET_SIMD void silu_b(int64_t n, const float* x, const float* gy, float* gx) {
+#pragma omp simd
   for (int64_t i = 0; i < n; ++i) {
-    const float s = sigmoid1(x[i]);
+    const float s = sigmoid_v(x[i]);
     gx[i] = gy[i] * s * (1.f + x[i] * (1.f - s));
   }
 }
@@ -103,15 +103,17 @@ void gelu_f(int64_t n, const float* x, float* y) {
 }
 void gelu_b(int64_t n, const float* x, const float* gy, float* gx) {
   for (int64_t i = 0; i < n; ++i)
-    gx[i] = gy[i] * (0.5f * (1.f + std::erf(x[i] * kRsqrt2)) + x[i] * kInvSqrt2Pi * std::exp(-0.5f * x[i] * x[i]));
+    gx[i] = gy[i] * (0.5f * (1.f + std::erf(x[i] * kRsqrt2)) + x[i] * kInvSqrt2Pi * exp_nonpos(-0.5f * x[i] * x[i]));
 }
 // As the reference: s = sigmoid(2u) = (1 + tanh u) / 2 avoids the cancellation of 1 + tanh u.
-void gelu_tanh_f(int64_t n, const float* x, float* y) {
-  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * sigmoid1(2.f * kGeluBeta * (x[i] + kGeluKappa * x[i] * x[i] * x[i]));
+CONVNET_SIMD void gelu_tanh_f(int64_t n, const float* x, float* y) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * sigmoid_v(2.f * kGeluBeta * (x[i] + kGeluKappa * x[i] * x[i] * x[i]));
 }
-void gelu_tanh_b(int64_t n, const float* x, const float* gy, float* gx) {
+CONVNET_SIMD void gelu_tanh_b(int64_t n, const float* x, const float* gy, float* gx) {
+#pragma omp simd
   for (int64_t i = 0; i < n; ++i) {
-    const float x2 = x[i] * x[i], s = sigmoid1(2.f * kGeluBeta * (x[i] + kGeluKappa * x2 * x[i]));
+    const float x2 = x[i] * x[i], s = sigmoid_v(2.f * kGeluBeta * (x[i] + kGeluKappa * x2 * x[i]));
     gx[i] = gy[i] * (s + 2.f * x[i] * s * (1.f - s) * kGeluBeta * (1.f + 3.f * kGeluKappa * x2));
   }
 }
