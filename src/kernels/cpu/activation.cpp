@@ -98,12 +98,14 @@ CONVNET_SIMD void silu_b(int64_t n, const float* x, const float* gy, float* gx) 
     gx[i] = gy[i] * s * (1.f + x[i] * (1.f - s));
   }
 }
-void gelu_f(int64_t n, const float* x, float* y) {
-  for (int64_t i = 0; i < n; ++i) y[i] = 0.5f * x[i] * (1.f + std::erf(x[i] * kRsqrt2));
+CONVNET_SIMD void gelu_f(int64_t n, const float* x, float* y) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) y[i] = 0.5f * x[i] * (1.f + erf_v(x[i] * kRsqrt2));
 }
-void gelu_b(int64_t n, const float* x, const float* gy, float* gx) {
+CONVNET_SIMD void gelu_b(int64_t n, const float* x, const float* gy, float* gx) {
+#pragma omp simd
   for (int64_t i = 0; i < n; ++i)
-    gx[i] = gy[i] * (0.5f * (1.f + std::erf(x[i] * kRsqrt2)) + x[i] * kInvSqrt2Pi * exp_nonpos(-0.5f * x[i] * x[i]));
+    gx[i] = gy[i] * (0.5f * (1.f + erf_v(x[i] * kRsqrt2)) + x[i] * kInvSqrt2Pi * exp_nonpos(-0.5f * x[i] * x[i]));
 }
 // As the reference: s = sigmoid(2u) = (1 + tanh u) / 2 avoids the cancellation of 1 + tanh u.
 CONVNET_SIMD void gelu_tanh_f(int64_t n, const float* x, float* y) {
@@ -130,11 +132,13 @@ void selu_b(int64_t n, const float* x, const float* gy, float* gx) {
   for (int64_t i = 0; i < n; ++i)
     gx[i] = x[i] > 0.f ? gy[i] * kSeluScale : gy[i] * (kSeluScale * kSeluAlpha) * std::exp(x[i]);
 }
-void erf_f(int64_t n, const float* x, float* y) {
-  for (int64_t i = 0; i < n; ++i) y[i] = std::erf(x[i]);
+CONVNET_SIMD void erf_f(int64_t n, const float* x, float* y) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) y[i] = erf_v(x[i]);
 }
-void erf_b(int64_t n, const float* x, const float* gy, float* gx) {
-  for (int64_t i = 0; i < n; ++i) gx[i] = gy[i] * 1.12837916709551257f * std::exp(-x[i] * x[i]);
+CONVNET_SIMD void erf_b(int64_t n, const float* x, const float* gy, float* gx) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) gx[i] = gy[i] * 1.12837916709551257f * exp_nonpos(-x[i] * x[i]);
 }
 void softplus_f(int64_t n, float beta, const float* x, float* y) {
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] * beta > 20.f ? x[i] : std::log1p(std::exp(x[i] * beta)) / beta;
