@@ -11,14 +11,29 @@
 
 namespace convnet::ops {
 
-Tensor constant_pad(const Tensor& x_arg, const std::vector<std::array<int64_t, 2>>& pads, float value,
-                    const std::string& layer) {
+namespace {
+// x as float32, checked: defined, one (before, after) pair per dimension.
+Tensor padded_input(const Tensor& x_arg, const std::vector<std::array<int64_t, 2>>& pads, const std::string& layer) {
   const Tensor x = as_fp32(x_arg);  // float32 kernels only (ops/autocast.h)
   CONVNET_CHECK(x.defined(), layer, ": input must be defined");
-  const int64_t rank = x.dim();
-  CONVNET_CHECK(static_cast<int64_t>(pads.size()) == rank, layer, ": got ", pads.size(),
-                " (before, after) pairs for an input of shape ", shape_str(x.shape()), " (one per dimension: ", rank,
+  CONVNET_CHECK(static_cast<int64_t>(pads.size()) == x.dim(), layer, ": got ", pads.size(),
+                " (before, after) pairs for an input of shape ", shape_str(x.shape()), " (one per dimension: ", x.dim(),
                 ")");
+  return x;
+}
+// The pads in ONNX's order: all begins, then all ends.
+std::vector<int64_t> onnx_pads(const std::vector<std::array<int64_t, 2>>& pads) {
+  std::vector<int64_t> flat;
+  for (const auto& p : pads) flat.push_back(p[0]);
+  for (const auto& p : pads) flat.push_back(p[1]);
+  return flat;
+}
+}  // namespace
+
+Tensor constant_pad(const Tensor& x_arg, const std::vector<std::array<int64_t, 2>>& pads, float value,
+                    const std::string& layer) {
+  const Tensor x = padded_input(x_arg, pads, layer);
+  const int64_t rank = x.dim();
   Shape out(static_cast<size_t>(rank));
   std::vector<int64_t> begin(static_cast<size_t>(rank));
   for (int64_t k = 0; k < rank; ++k) {
@@ -37,10 +52,7 @@ Tensor constant_pad(const Tensor& x_arg, const std::vector<std::array<int64_t, 2
     return std::vector<Tensor>{gx};
   });
   if (trace::active()) {
-    std::vector<int64_t> flat;  // ONNX order: all begins, then all ends
-    for (const auto& p : pads) flat.push_back(p[0]);
-    for (const auto& p : pads) flat.push_back(p[1]);
-    trace::record("constant_pad", {x}, y, {.ints = {{"pads", flat}}, .floats = {{"value", value}}});
+    trace::record("constant_pad", {x}, y, {.ints = {{"pads", onnx_pads(pads)}}, .floats = {{"value", value}}});
   }
   return y;
 }
@@ -50,12 +62,8 @@ Tensor pad(const Tensor& x_arg, const std::vector<std::array<int64_t, 2>>& pads,
   if (mode == "constant") return constant_pad(x_arg, pads, value, layer);
   CONVNET_CHECK(mode == "reflect" || mode == "replicate" || mode == "circular", layer, ": unknown padding mode '",
                 mode, "' (constant, reflect, replicate or circular)");
-  const Tensor x = as_fp32(x_arg);  // float32 kernels only (ops/autocast.h)
-  CONVNET_CHECK(x.defined(), layer, ": input must be defined");
+  const Tensor x = padded_input(x_arg, pads, layer);
   const int64_t rank = x.dim();
-  CONVNET_CHECK(static_cast<int64_t>(pads.size()) == rank, layer, ": got ", pads.size(),
-                " (before, after) pairs for an input of shape ", shape_str(x.shape()), " (one per dimension: ", rank,
-                ")");
   const auto m = mode == "reflect"     ? kernels::PadMode::reflect
                  : mode == "replicate" ? kernels::PadMode::replicate
                                        : kernels::PadMode::circular;
@@ -87,10 +95,7 @@ Tensor pad(const Tensor& x_arg, const std::vector<std::array<int64_t, 2>>& pads,
     return std::vector<Tensor>{gx};
   });
   if (trace::active()) {
-    std::vector<int64_t> flat;  // ONNX order: all begins, then all ends
-    for (const auto& p : pads) flat.push_back(p[0]);
-    for (const auto& p : pads) flat.push_back(p[1]);
-    trace::record(name, {x}, y, {.ints = {{"pads", flat}}});
+    trace::record(name, {x}, y, {.ints = {{"pads", onnx_pads(pads)}}});
   }
   return y;
 }

@@ -8,13 +8,13 @@
 
 namespace convnet::kernels::cpu {
 
-// exp(x) for x <= 0 (and NaN, which it returns), within 2 ulp of libm's expf: Cephes'
-// expf. x = n ln2 + r with |r| <= ln2 / 2 (ln2 split in two so that n ln2 is exact), a
-// degree-7 polynomial for e^r, and 2^n put into the exponent bits. Below -87.3 (where e^x
-// is subnormal) the result is e^-87.3 = 1.2e-38 instead: no caller can tell the difference
-// next to the 1 it is added to.
+// exp(x) for x <= 0 (and NaN, which it returns), within 2 ulp of libm's expf where the
+// result is a normal float: Cephes' expf. x = n ln2 + r with |r| <= ln2 / 2 (ln2 split in
+// two so that n ln2 is exact), a degree-7 polynomial for e^r, then 2^n as two factors
+// 2^(n/2) put into the exponent bits (each a normal float), so that results down to the
+// subnormal range round as libm's do. Below -104, e^x rounds to 0 in float.
 inline float exp_nonpos(float x) {
-  x = x < -87.33654f ? -87.33654f : x;  // NaN compares false and stays
+  x = x < -104.f ? -104.f : x;  // NaN compares false and stays
   const float n = std::floor(x * 1.44269504088896341f + 0.5f);
   const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
   float p = 1.9875691500e-4f;
@@ -24,8 +24,11 @@ inline float exp_nonpos(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   const float y = p * r * r + r + 1.f;
-  const auto bits = static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23;
-  return y * std::bit_cast<float>(bits);
+  const auto ni = static_cast<int32_t>(n);  // in [-150, 0]
+  const int32_t n1 = ni / 2, n2 = ni - n1;  // each in [-75, 0]
+  const float s1 = std::bit_cast<float>(static_cast<uint32_t>(n1 + 127) << 23);
+  const float s2 = std::bit_cast<float>(static_cast<uint32_t>(n2 + 127) << 23);
+  return y * s1 * s2;
 }
 
 // The logistic sigmoid from e = exp(-|x|): 1 / (1 + e) for x >= 0, e / (1 + e) below (no

@@ -1,5 +1,6 @@
-// Reference constant padding: for every output element, the input element it comes
-// from (if any), by an odometer over the output index.
+// Reference padding: for every output element, the input element it comes from (if any),
+// by an odometer over the output index; constant padding, and the copying modes
+// (reflect, replicate, circular).
 #include "kernels/pad.h"
 
 #include <vector>
@@ -10,17 +11,18 @@ namespace convnet::kernels::ref {
 
 namespace {
 // Calls f(o, i) for every output index o (row-major), with i the flat index of its source
-// element in x, or -1 when it falls into the padding.
-template <class F>
-void for_each_source(int64_t rank, const int64_t* in_shape, const int64_t* out_shape, const int64_t* begin, F&& f) {
+// element in x, or -1 when it falls into the padding; src(k, o_k) is the source position in
+// dimension k of output position o_k (or -1).
+template <class Src, class F>
+void for_each_source(int64_t rank, const int64_t* in_shape, const int64_t* out_shape, Src&& src, F&& f) {
   int64_t n = 1;
   for (int64_t k = 0; k < rank; ++k) n *= out_shape[k];
   std::vector<int64_t> idx(static_cast<size_t>(rank), 0);
   for (int64_t o = 0; o < n; ++o) {
     int64_t i = 0;
     for (int64_t k = 0; k < rank && i >= 0; ++k) {
-      const int64_t src = idx[k] - begin[k];
-      i = (src < 0 || src >= in_shape[k]) ? -1 : i * in_shape[k] + src;
+      const int64_t s = src(k, idx[k]);
+      i = s < 0 ? -1 : i * in_shape[k] + s;
     }
     f(o, i);
     for (int64_t k = rank - 1; k >= 0; --k) {
@@ -29,12 +31,20 @@ void for_each_source(int64_t rank, const int64_t* in_shape, const int64_t* out_s
     }
   }
 }
+// Constant padding's source: inside x, or -1.
+auto constant_source(const int64_t* in_shape, const int64_t* begin) {
+  return [=](int64_t k, int64_t o) {
+    const int64_t s = o - begin[k];
+    return s < 0 || s >= in_shape[k] ? int64_t{-1} : s;
+  };
+}
 }  // namespace
 
 template <class T>
 void constant_pad_fwd(int64_t rank, const int64_t* in_shape, const int64_t* out_shape, const int64_t* begin, T value,
                       const T* x, T* y) {
-  for_each_source(rank, in_shape, out_shape, begin, [&](int64_t o, int64_t i) { y[o] = i < 0 ? value : x[i]; });
+  for_each_source(rank, in_shape, out_shape, constant_source(in_shape, begin),
+                  [&](int64_t o, int64_t i) { y[o] = i < 0 ? value : x[i]; });
 }
 
 template <class T>
@@ -43,36 +53,24 @@ void constant_pad_bwd(int64_t rank, const int64_t* in_shape, const int64_t* out_
   int64_t n = 1;
   for (int64_t k = 0; k < rank; ++k) n *= in_shape[k];
   for (int64_t i = 0; i < n; ++i) gx[i] = T(0);
-  for_each_source(rank, in_shape, out_shape, begin, [&](int64_t o, int64_t i) {
+  for_each_source(rank, in_shape, out_shape, constant_source(in_shape, begin), [&](int64_t o, int64_t i) {
     if (i >= 0) gx[i] = gy[o];
   });
 }
 
-// Reflect / replicate / circular: an odometer over the output index, the source index
-// composed dimension by dimension with pad_source().
+// Reflect / replicate / circular: the source composed dimension by dimension with
+// pad_source() (never in the padding).
 namespace {
-template <class F>
-void for_each_index_source(PadMode m, int64_t rank, const int64_t* in_shape, const int64_t* out_shape,
-                           const int64_t* begin, F&& f) {
-  int64_t n = 1;
-  for (int64_t k = 0; k < rank; ++k) n *= out_shape[k];
-  std::vector<int64_t> idx(static_cast<size_t>(rank), 0);
-  for (int64_t o = 0; o < n; ++o) {
-    int64_t i = 0;
-    for (int64_t k = 0; k < rank; ++k) i = i * in_shape[k] + pad_source(m, idx[k], begin[k], in_shape[k]);
-    f(o, i);
-    for (int64_t k = rank - 1; k >= 0; --k) {
-      if (++idx[k] < out_shape[k]) break;
-      idx[k] = 0;
-    }
-  }
+auto index_source(PadMode m, const int64_t* in_shape, const int64_t* begin) {
+  return [=](int64_t k, int64_t o) { return pad_source(m, o, begin[k], in_shape[k]); };
 }
 }  // namespace
 
 template <class T>
 void index_pad_fwd(PadMode m, int64_t rank, const int64_t* in_shape, const int64_t* out_shape, const int64_t* begin,
                    const T* x, T* y) {
-  for_each_index_source(m, rank, in_shape, out_shape, begin, [&](int64_t o, int64_t i) { y[o] = x[i]; });
+  for_each_source(rank, in_shape, out_shape, index_source(m, in_shape, begin),
+                  [&](int64_t o, int64_t i) { y[o] = x[i]; });
 }
 
 template <class T>
@@ -81,7 +79,8 @@ void index_pad_bwd(PadMode m, int64_t rank, const int64_t* in_shape, const int64
   int64_t n = 1;
   for (int64_t k = 0; k < rank; ++k) n *= in_shape[k];
   for (int64_t i = 0; i < n; ++i) gx[i] = T(0);
-  for_each_index_source(m, rank, in_shape, out_shape, begin, [&](int64_t o, int64_t i) { gx[i] += gy[o]; });
+  for_each_source(rank, in_shape, out_shape, index_source(m, in_shape, begin),
+                  [&](int64_t o, int64_t i) { gx[i] += gy[o]; });
 }
 
 #define INSTANTIATE(T)                                                                                         \
