@@ -395,6 +395,99 @@ Kernel build_constant_of_shape(const NodeView& v) {
 // Slice: starts/ends/axes/steps from inputs (opset >= 10) or attributes (before). Float
 // data is cropped with constant_pad's negative padding (so step 1 only); integer data
 // takes any step.
+// x[..., begin:begin+len, ...] along `axis`: a crop (constant_pad with negative pads, so
+// the gradient flows) for float data, a copy for integer data.
+OnnxValue crop_axis(const OnnxValue& x, int64_t axis, int64_t begin, int64_t len) {
+  const Shape& s = x.shape();
+  if (!x.is_int) {
+    std::vector<std::array<int64_t, 2>> crop(s.size(), {0, 0});
+    crop[axis] = {-begin, -(s[axis] - begin - len)};
+    return OnnxValue::of(ops::constant_pad(x.tensor, crop, 0.f, "Split"));
+  }
+  int64_t outer = 1, inner = 1;
+  for (int64_t k = 0; k < axis; ++k) outer *= s[k];
+  for (size_t k = static_cast<size_t>(axis) + 1; k < s.size(); ++k) inner *= s[k];
+  std::vector<int64_t> r;
+  for (int64_t o = 0; o < outer; ++o) {
+    const auto from = x.ints.begin() + (o * s[axis] + begin) * inner;
+    r.insert(r.end(), from, from + len * inner);
+  }
+  Shape out = s;
+  out[axis] = len;
+  return OnnxValue::of_ints(out, std::move(r));
+}
+
+// Split along `axis` into the sizes of `split` (an input from opset 13, an attribute
+// before), or into num_outputs (opset 18) / as many outputs as the node has, equal parts
+// (the last one smaller when the size does not divide).
+Kernel build_split(const NodeView& v) {
+  const int64_t axis = v.get_int("axis", 0);
+  const std::vector<int64_t> attr_split = v.get_ints("split");
+  const int64_t n_out = v.has("num_outputs") ? v.get_int("num_outputs", 1) : v.num_outputs();
+  const bool split_input = v.opset() >= 13 && v.has_input(1);
+  return [=](const Inputs& in, const RunCtx&) {
+    const OnnxValue& x = any_input(in, 0, "input");
+    const auto rank = static_cast<int64_t>(x.shape().size());
+    const int64_t a = norm_axis(axis, rank, "axis"), d = x.shape()[a];
+    std::vector<int64_t> sizes = split_input ? int_input(in, 1, "split").ints : attr_split;
+    if (sizes.empty()) {
+      CONVNET_CHECK(n_out >= 1, "no outputs to split into");
+      const int64_t part = (d + n_out - 1) / n_out;
+      for (int64_t i = 0; i < n_out; ++i) sizes.push_back(std::max<int64_t>(0, std::min(part, d - i * part)));
+    }
+    int64_t total = 0;
+    for (int64_t z : sizes) {
+      CONVNET_CHECK(z >= 0, "split ", list_str(sizes), " has a negative size");
+      total += z;
+    }
+    CONVNET_CHECK(total == d, "split ", list_str(sizes), " sums to ", total, ", but axis ", a, " of ", x.describe(),
+                  " has ", d);
+    std::vector<OnnxValue> out;
+    int64_t begin = 0;
+    for (int64_t z : sizes) {
+      out.push_back(crop_axis(x, a, begin, z));
+      begin += z;
+    }
+    return out;
+  };
+}
+
+// Tile: dimension k repeated repeats[k] times. Float data as reshape to (1, d0, 1, d1, ...),
+// broadcast to (r0, d0, r1, d1, ...) and reshape to (r0 d0, r1 d1, ...): broadcast_to's
+// gradient sums the copies. Integer data copied.
+Kernel build_tile(const NodeView&) {
+  return [](const Inputs& in, const RunCtx&) {
+    const OnnxValue& x = any_input(in, 0, "input");
+    const std::vector<int64_t> reps = int_input(in, 1, "repeats").ints;
+    const Shape& s = x.shape();
+    CONVNET_CHECK(reps.size() == s.size(), "repeats ", list_str(reps), " should have one entry per dimension of ",
+                  x.describe());
+    Shape inter, wide, out;
+    for (size_t k = 0; k < s.size(); ++k) {
+      CONVNET_CHECK(reps[k] >= 0, "repeats ", list_str(reps), " has a negative entry");
+      inter.push_back(1), inter.push_back(s[k]);
+      wide.push_back(reps[k]), wide.push_back(s[k]);
+      out.push_back(reps[k] * s[k]);
+    }
+    if (!x.is_int) {
+      const Tensor t = ops::broadcast_to(x.tensor.reshape(inter), wide, "Tile");
+      return one(OnnxValue::of(t.reshape(out)));
+    }
+    std::vector<int64_t> r(static_cast<size_t>(shape_numel(out)));
+    std::vector<int64_t> idx(s.size(), 0);
+    for (size_t o = 0; o < r.size(); ++o) {
+      int64_t src = 0;
+      for (size_t k = 0; k < s.size(); ++k) src = src * s[k] + idx[k] % s[k];
+      r[o] = x.ints[static_cast<size_t>(src)];
+      for (int64_t k = static_cast<int64_t>(s.size()) - 1; k >= 0; --k) {
+        if (++idx[k] < out[k]) break;
+        idx[k] = 0;
+      }
+    }
+    return one(OnnxValue::of_ints(out, std::move(r)));
+  };
+}
+
 Kernel build_slice(const NodeView& v) {
   const bool attrs = v.opset() < 10;
   const auto a_starts = v.get_ints("starts"), a_ends = v.get_ints("ends"), a_axes = v.get_ints("axes");
@@ -545,6 +638,8 @@ void add_tensor_builders(BuilderTable& t) {
   t["Cast"] = build_cast;
   t["ConstantOfShape"] = build_constant_of_shape;
   t["Slice"] = build_slice;
+  t["Split"] = build_split;
+  t["Tile"] = build_tile;
 }
 
 }  // namespace convnet::io::onnx_impl
