@@ -398,6 +398,9 @@ const std::map<std::string, Emitter>& emitters() {
     t["selu"] = unary("Selu");  // ONNX's default alpha and gamma are SELU's constants
     t["softplus"] = softplus;
     t["softsign"] = unary("Softsign");
+    t["exp"] = unary("Exp");
+    t["abs"] = unary("Abs");
+    t["sqrt"] = unary("Sqrt");
     t["erf"] = unary("Erf");
     t["layer_norm"] = layer_norm;
     t["reflect_pad"] = index_pad("reflect");

@@ -460,6 +460,9 @@ void add_nn_builders(BuilderTable& t) {
   t["Gelu"] = build_gelu;
   t["Softplus"] = build_softplus;
   t["Softsign"] = build_unary<ops::softsign>;
+  t["Exp"] = build_unary<ops::exp>;
+  t["Abs"] = build_unary<ops::abs>;
+  t["Sqrt"] = build_unary<ops::sqrt>;
   t["Erf"] = build_unary<ops::erf>;
   t["PRelu"] = build_prelu;
   t["Clip"] = build_clip;

@@ -5,7 +5,7 @@
 //   keys: relu_fwd, relu_bwd, leaky_relu_fwd, leaky_relu_bwd, relu6_fwd, relu6_bwd, tanh_fwd, tanh_bwd, sigmoid_fwd,
 //   sigmoid_bwd,
 //         hardsigmoid_*, hardswish_*, silu_*, gelu_* (erf), gelu_tanh_*, elu_* (a = alpha), selu_*,
-//         softplus_* (a = beta; threshold 20), softsign_*, erf_*
+//         softplus_* (a = beta; threshold 20), softsign_*, erf_*, exp_*, abs_*, sqrt_*
 #include <cstdint>
 #include "kernels/registry.h"
 
@@ -80,6 +80,18 @@ template <class T>
 void erf_fwd(int64_t n, T a, const T* x, T* y);
 template <class T>
 void erf_bwd(int64_t n, T a, const T* x, const T* y, const T* gy, T* gx);
+template <class T>
+void exp_fwd(int64_t n, T a, const T* x, T* y);
+template <class T>
+void exp_bwd(int64_t n, T a, const T* x, const T* y, const T* gy, T* gx);
+template <class T>
+void abs_fwd(int64_t n, T a, const T* x, T* y);
+template <class T>
+void abs_bwd(int64_t n, T a, const T* x, const T* y, const T* gy, T* gx);
+template <class T>
+void sqrt_fwd(int64_t n, T a, const T* x, T* y);
+template <class T>
+void sqrt_bwd(int64_t n, T a, const T* x, const T* y, const T* gy, T* gx);
 }  // namespace ref
 
 // Reduced precision (T = bf16_t, f16_t): relu only, which the zoo's CNNs run between every
@@ -127,6 +139,12 @@ inline Kernel<ActFwdFn<float>> softsign_fwd{"softsign_fwd"};
 inline Kernel<ActBwdFn<float>> softsign_bwd{"softsign_bwd"};
 inline Kernel<ActFwdFn<float>> erf_fwd{"erf_fwd"};
 inline Kernel<ActBwdFn<float>> erf_bwd{"erf_bwd"};
+inline Kernel<ActFwdFn<float>> exp_fwd{"exp_fwd"};
+inline Kernel<ActBwdFn<float>> exp_bwd{"exp_bwd"};
+inline Kernel<ActFwdFn<float>> abs_fwd{"abs_fwd"};
+inline Kernel<ActBwdFn<float>> abs_bwd{"abs_bwd"};
+inline Kernel<ActFwdFn<float>> sqrt_fwd{"sqrt_fwd"};
+inline Kernel<ActBwdFn<float>> sqrt_bwd{"sqrt_bwd"};
 inline Kernel<ReluFwdLowpFn<bf16_t>> relu_fwd_bf16{"relu_fwd_bf16", DType::bfloat16};
 inline Kernel<ReluBwdLowpFn<bf16_t>> relu_bwd_bf16{"relu_bwd_bf16", DType::bfloat16};
 inline Kernel<ReluFwdLowpFn<f16_t>> relu_fwd_f16{"relu_fwd_f16", DType::float16};

@@ -153,5 +153,14 @@ Tensor prelu(const Tensor& x_arg, const Tensor& weight_arg) {
 Tensor erf(const Tensor& x) {
   return activation("erf", kernels::keys::erf_fwd, kernels::keys::erf_bwd, x, 0.f);
 }
+Tensor exp(const Tensor& x) {
+  return activation("exp", kernels::keys::exp_fwd, kernels::keys::exp_bwd, x, 0.f);
+}
+Tensor abs(const Tensor& x) {
+  return activation("abs", kernels::keys::abs_fwd, kernels::keys::abs_bwd, x, 0.f);
+}
+Tensor sqrt(const Tensor& x) {
+  return activation("sqrt", kernels::keys::sqrt_fwd, kernels::keys::sqrt_bwd, x, 0.f);
+}
 
 }  // namespace convnet::ops

@@ -361,10 +361,22 @@ TEST(ExportErrors, UnwritableFileAndBadShape) {
   expect_error([&] { io::export_onnx_bytes(s, {1, 0, 3}); }, {"non-positive dimension", "(1, 0, 3)"});
 }
 
+namespace {
+// exp, abs and sqrt, which have no module: sqrt(|x|) + exp(-|x|).
+class ExpAbsSqrt : public nn::Module {
+ public:
+  Tensor forward(const Tensor& x) override {
+    const Tensor a = ops::abs(x);
+    return ops::add(ops::sqrt(a), ops::exp(ops::mul(a, -1.f)));
+  }
+  std::string type_name() const override { return "ExpAbsSqrt"; }
+};
+}  // namespace
+
 // The normalizations: GroupNorm (as torch.onnx.export writes it: Reshape, InstanceNormalization,
 // Reshape, the per-channel affine), with and without its parameters, and LayerNorm over the
 // last dimension and over three (LayerNormalization, which makes the file opset 17); and the
-// reflection and replication pads (Pad modes reflect and edge): checker, our importer and
+// reflection and replication pads (Pad modes reflect and edge), and Exp, Abs, Sqrt: checker, our importer and
 // ONNX Runtime all give the module's output.
 TEST(ExportOps, NormalizationsAndPadsRoundTripAndRunInOnnxRuntime) {
   if (!fs::exists(CONVNET_ORT_PYTHON))
@@ -378,12 +390,14 @@ TEST(ExportOps, NormalizationsAndPadsRoundTripAndRunInOnnxRuntime) {
     std::shared_ptr<nn::Module> m;
     int64_t opset;
   };
-  const Case cases[] = {{"group_norm", std::make_shared<nn::GroupNorm>(3, 6), 13},
-                        {"group_norm_plain", std::make_shared<nn::GroupNorm>(2, 6, 1e-3, false), 13},
-                        {"layer_norm_last", std::make_shared<nn::LayerNorm>(Shape{5}, 1e-6), 17},
-                        {"layer_norm_chw", std::make_shared<nn::LayerNorm>(Shape{6, 4, 5}, 1e-5, true, false), 17},
-                        {"reflection_pad", std::make_shared<nn::ReflectionPad2d>(std::array<int64_t, 4>{1, 2, 3, 0}), 13},
-                        {"replication_pad", std::make_shared<nn::ReplicationPad2d>(2), 13}};
+  const Case cases[] = {
+      {"group_norm", std::make_shared<nn::GroupNorm>(3, 6), 13},
+      {"group_norm_plain", std::make_shared<nn::GroupNorm>(2, 6, 1e-3, false), 13},
+      {"layer_norm_last", std::make_shared<nn::LayerNorm>(Shape{5}, 1e-6), 17},
+      {"layer_norm_chw", std::make_shared<nn::LayerNorm>(Shape{6, 4, 5}, 1e-5, true, false), 17},
+      {"reflection_pad", std::make_shared<nn::ReflectionPad2d>(std::array<int64_t, 4>{1, 2, 3, 0}), 13},
+      {"replication_pad", std::make_shared<nn::ReplicationPad2d>(2), 13},
+      {"exp_abs_sqrt", std::make_shared<ExpAbsSqrt>(), 13}};
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     randomize(*c.m);

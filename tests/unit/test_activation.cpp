@@ -44,6 +44,9 @@ const std::vector<Act> kActs = {
     {"softplus 2", &kernels::ref::softplus_fwd<double>, &kernels::ref::softplus_bwd<double>, 2.0},
     {"softsign", &kernels::ref::softsign_fwd<double>, &kernels::ref::softsign_bwd<double>, 0.0},
     {"erf", &kernels::ref::erf_fwd<double>, &kernels::ref::erf_bwd<double>, 0.0},
+    {"exp", &kernels::ref::exp_fwd<double>, &kernels::ref::exp_bwd<double>, 0.0},
+    {"abs", &kernels::ref::abs_fwd<double>, &kernels::ref::abs_bwd<double>, 0.0},
+    {"sqrt", &kernels::ref::sqrt_fwd<double>, &kernels::ref::sqrt_bwd<double>, 0.0},
 };
 
 }  // namespace
@@ -56,6 +59,8 @@ TEST(ActivationGradcheck, ReferenceBackwardMatchesFiniteDifferences) {
       for (auto& v : x) v *= 4;  // cover both sides of 0 and the curved parts of tanh/sigmoid
       if (std::string(act.name) == "relu6")
         for (auto& v : x) v += 3;  // centred on relu6's linear part, so both kinks (0 and 6) are crossed
+      if (std::string(act.name) == "sqrt")
+        for (auto& v : x) v = std::abs(v) + 0.5;  // sqrt's domain, away from its infinite slope at 0
       auto r = random_doubles(n, 2 + n);
       auto loss = [&](const std::vector<double>& xx) {
         std::vector<double> y(n);

@@ -121,6 +121,21 @@ Tensor prelu(const Tensor& x, const Tensor& weight);
 /// \post y: float32, x's shape, in [-1, 1]. Backward gives `dx = 2 / sqrt(pi) exp(-x^2) * dy`.
 /// \throws convnet::Error when `x` is undefined, of a non-floating dtype, or not on the CPU.
 Tensor erf(const Tensor& x);
+/// e^x elementwise (as torch.exp; ONNX's Exp).
+/// \pre  `x` defined, on the CPU, float32 (bfloat16 / float16 are converted to float32).
+/// \post y: float32, x's shape (inf where e^x overflows). Backward gives `dx = y * dy`.
+/// \throws convnet::Error when `x` is undefined, of a non-floating dtype, or not on the CPU.
+Tensor exp(const Tensor& x);
+/// |x| elementwise (as torch.abs; ONNX's Abs).
+/// \pre  `x` defined, on the CPU, float32 (bfloat16 / float16 are converted to float32).
+/// \post y: float32, x's shape. Backward gives `dx = sign(x) * dy` (0 at x = 0, as PyTorch).
+/// \throws convnet::Error when `x` is undefined, of a non-floating dtype, or not on the CPU.
+Tensor abs(const Tensor& x);
+/// The square root elementwise (as torch.sqrt; ONNX's Sqrt): NaN for negative x.
+/// \pre  `x` defined, on the CPU, float32 (bfloat16 / float16 are converted to float32).
+/// \post y: float32, x's shape. Backward gives `dx = dy / (2 y)` (infinite at 0, as PyTorch).
+/// \throws convnet::Error when `x` is undefined, of a non-floating dtype, or not on the CPU.
+Tensor sqrt(const Tensor& x);
 
 /// Guided backpropagation (Springenberg et al. 2015, "Striving for simplicity"): while a
 /// guard is alive on this thread, relu and relu6 record a backward that also drops the

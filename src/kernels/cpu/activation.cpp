@@ -140,6 +140,29 @@ CONVNET_SIMD void erf_b(int64_t n, const float* x, const float* gy, float* gx) {
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) gx[i] = gy[i] * 1.12837916709551257f * exp_nonpos(-x[i] * x[i]);
 }
+void exp_f(int64_t n, const float* x, float* y) {  // libm: the whole range, within 1 ulp
+  for (int64_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);
+}
+CONVNET_SIMD void exp_b(int64_t n, const float* y, const float* gy, float* gx) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) gx[i] = gy[i] * y[i];
+}
+CONVNET_SIMD void abs_f(int64_t n, const float* x, float* y) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) y[i] = std::fabs(x[i]);
+}
+CONVNET_SIMD void abs_b(int64_t n, const float* x, const float* gy, float* gx) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) gx[i] = x[i] > 0.f ? gy[i] : x[i] < 0.f ? -gy[i] : x[i] == 0.f ? 0.f : x[i];
+}
+CONVNET_SIMD void sqrt_f(int64_t n, const float* x, float* y) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) y[i] = std::sqrt(x[i]);
+}
+CONVNET_SIMD void sqrt_b(int64_t n, const float* y, const float* gy, float* gx) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) gx[i] = gy[i] / (2.f * y[i]);
+}
 void softplus_f(int64_t n, float beta, const float* x, float* y) {
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] * beta > 20.f ? x[i] : std::log1p(std::exp(x[i] * beta)) / beta;
 }
@@ -248,6 +271,25 @@ void softplus_bwd(int64_t n, float a, const float* x, const float*, const float*
   parallel_chunks(
       n, [&](int64_t b, int64_t e) { softplus_b(e - b, a, x + b, gy + b, gx + b); }, kGrain / 8);
 }
+void exp_fwd(int64_t n, float, const float* x, float* y) {
+  parallel_chunks(
+      n, [&](int64_t b, int64_t e) { exp_f(e - b, x + b, y + b); }, kGrain / 8);
+}
+void exp_bwd(int64_t n, float, const float*, const float* y, const float* gy, float* gx) {
+  parallel_chunks(n, [&](int64_t b, int64_t e) { exp_b(e - b, y + b, gy + b, gx + b); });
+}
+void abs_fwd(int64_t n, float, const float* x, float* y) {
+  parallel_chunks(n, [&](int64_t b, int64_t e) { abs_f(e - b, x + b, y + b); });
+}
+void abs_bwd(int64_t n, float, const float* x, const float*, const float* gy, float* gx) {
+  parallel_chunks(n, [&](int64_t b, int64_t e) { abs_b(e - b, x + b, gy + b, gx + b); });
+}
+void sqrt_fwd(int64_t n, float, const float* x, float* y) {
+  parallel_chunks(n, [&](int64_t b, int64_t e) { sqrt_f(e - b, x + b, y + b); });
+}
+void sqrt_bwd(int64_t n, float, const float*, const float* y, const float* gy, float* gx) {
+  parallel_chunks(n, [&](int64_t b, int64_t e) { sqrt_b(e - b, y + b, gy + b, gx + b); });
+}
 void erf_fwd(int64_t n, float, const float* x, float* y) {
   parallel_chunks(
       n, [&](int64_t b, int64_t e) { erf_f(e - b, x + b, y + b); }, kGrain / 8);
@@ -289,6 +331,12 @@ void register_cpu_activation() {
   keys::softplus_bwd.add("cpu", 10, &cpu::softplus_bwd);
   keys::softsign_fwd.add("cpu", 10, &cpu::softsign_fwd);
   keys::softsign_bwd.add("cpu", 10, &cpu::softsign_bwd);
+  keys::exp_fwd.add("cpu", 10, &cpu::exp_fwd);
+  keys::exp_bwd.add("cpu", 10, &cpu::exp_bwd);
+  keys::abs_fwd.add("cpu", 10, &cpu::abs_fwd);
+  keys::abs_bwd.add("cpu", 10, &cpu::abs_bwd);
+  keys::sqrt_fwd.add("cpu", 10, &cpu::sqrt_fwd);
+  keys::sqrt_bwd.add("cpu", 10, &cpu::sqrt_bwd);
   keys::erf_fwd.add("cpu", 10, &cpu::erf_fwd);
   keys::erf_bwd.add("cpu", 10, &cpu::erf_bwd);
 }

@@ -208,6 +208,33 @@ void erf_bwd(int64_t n, T, const T* x, const T*, const T* gy, T* gx) {
   for (int64_t i = 0; i < n; ++i) gx[i] = gy[i] * T(M_2_SQRTPI) * std::exp(-x[i] * x[i]);
 }
 
+// exp' = exp (from the output); abs' = sign(x), 0 at 0 (as PyTorch); sqrt' = 1 / (2 sqrt x)
+// (from the output: infinite at 0, NaN below, as PyTorch).
+template <class T>
+void exp_fwd(int64_t n, T, const T* x, T* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = std::exp(x[i]);
+}
+template <class T>
+void exp_bwd(int64_t n, T, const T*, const T* y, const T* gy, T* gx) {
+  for (int64_t i = 0; i < n; ++i) gx[i] = gy[i] * y[i];
+}
+template <class T>
+void abs_fwd(int64_t n, T, const T* x, T* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = std::abs(x[i]);
+}
+template <class T>
+void abs_bwd(int64_t n, T, const T* x, const T*, const T* gy, T* gx) {
+  for (int64_t i = 0; i < n; ++i) gx[i] = x[i] > T(0) ? gy[i] : x[i] < T(0) ? -gy[i] : x[i] == T(0) ? T(0) : x[i];
+}
+template <class T>
+void sqrt_fwd(int64_t n, T, const T* x, T* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = std::sqrt(x[i]);
+}
+template <class T>
+void sqrt_bwd(int64_t n, T, const T*, const T* y, const T* gy, T* gx) {
+  for (int64_t i = 0; i < n; ++i) gx[i] = gy[i] / (T(2) * y[i]);
+}
+
 #define INSTANTIATE(T)                                                            \
   template void relu_fwd<T>(int64_t, T, const T*, T*);                            \
   template void relu_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);        \
@@ -238,6 +265,12 @@ void erf_bwd(int64_t n, T, const T* x, const T*, const T* gy, T* gx) {
   template void softsign_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);    \
   template void erf_fwd<T>(int64_t, T, const T*, T*);                             \
   template void erf_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);         \
+  template void exp_fwd<T>(int64_t, T, const T*, T*);                             \
+  template void exp_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);         \
+  template void abs_fwd<T>(int64_t, T, const T*, T*);                             \
+  template void abs_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);         \
+  template void sqrt_fwd<T>(int64_t, T, const T*, T*);                            \
+  template void sqrt_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);        \
   template void sigmoid_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);
 INSTANTIATE(float)
 INSTANTIATE(double)
@@ -275,6 +308,12 @@ void register_ref_activation() {
   keys::softplus_bwd.add("ref", 0, &ref::softplus_bwd<float>);
   keys::softsign_fwd.add("ref", 0, &ref::softsign_fwd<float>);
   keys::softsign_bwd.add("ref", 0, &ref::softsign_bwd<float>);
+  keys::exp_fwd.add("ref", 0, &ref::exp_fwd<float>);
+  keys::exp_bwd.add("ref", 0, &ref::exp_bwd<float>);
+  keys::abs_fwd.add("ref", 0, &ref::abs_fwd<float>);
+  keys::abs_bwd.add("ref", 0, &ref::abs_bwd<float>);
+  keys::sqrt_fwd.add("ref", 0, &ref::sqrt_fwd<float>);
+  keys::sqrt_bwd.add("ref", 0, &ref::sqrt_bwd<float>);
   keys::erf_fwd.add("ref", 0, &ref::erf_fwd<float>);
   keys::erf_bwd.add("ref", 0, &ref::erf_bwd<float>);
 }
