@@ -12,6 +12,7 @@
 #include "convnet/ops/broadcast.h"
 #include "convnet/ops/concat.h"
 #include "convnet/ops/elementwise.h"
+#include "convnet/ops/linear.h"
 #include "convnet/ops/pad.h"
 #include "convnet/ops/permute.h"
 #include "io/onnx_internal.h"
@@ -488,6 +489,40 @@ Kernel build_tile(const NodeView&) {
   };
 }
 
+// ReduceSum / ReduceMean: the reduced axes permuted to the end, the tensor viewed as
+// (M, K), and each row summed by a linear layer with a constant all-ones (or 1/K) weight,
+// so the gradient flows through existing ops; then the kept dimensions (with 1s for
+// keepdims). Axes are an attribute before opset 13 (ReduceSum) / 18 (ReduceMean), an input
+// after; none means all, or nothing with noop_with_empty_axes.
+Kernel build_reduce(const NodeView& v, bool mean) {
+  const bool keepdims = v.get_int("keepdims", 1) != 0, noop = v.get_int("noop_with_empty_axes", 0) != 0;
+  const bool axes_input = v.opset() >= (mean ? 18 : 13);
+  const std::vector<int64_t> attr_axes = v.get_ints("axes");
+  const char* name = mean ? "ReduceMean" : "ReduceSum";
+  return [=](const Inputs& in, const RunCtx&) {
+    const Tensor& x = float_input(in, 0, "data");
+    std::vector<int64_t> axes = axes_input ? (in.size() > 1 && in[1] ? int_input(in, 1, "axes").ints : std::vector<int64_t>{})
+                                           : attr_axes;
+    if (axes.empty() && noop) return one(OnnxValue::of(x));
+    const int64_t rank = x.dim();
+    std::vector<bool> reduced(static_cast<size_t>(rank), axes.empty());
+    for (int64_t a : axes) reduced[norm_axis(a, rank, "axis")] = true;
+    std::vector<int64_t> perm;
+    Shape kept, out;
+    int64_t M = 1, K = 1;
+    for (int64_t k = 0; k < rank; ++k)
+      if (!reduced[k]) perm.push_back(k), kept.push_back(x.size(k)), M *= x.size(k);
+    for (int64_t k = 0; k < rank; ++k)
+      if (reduced[k]) perm.push_back(k), K *= x.size(k);
+    for (int64_t k = 0; k < rank; ++k)
+      if (!reduced[k] || keepdims) out.push_back(reduced[k] ? 1 : x.size(k));
+    CONVNET_CHECK(K > 0, name, " over empty axes of ", shape_str(x.shape()), " is not supported");
+    const Tensor rows = ops::permute(x, perm, name).reshape({M, K});
+    const Tensor w = Tensor::full({1, K}, mean ? 1.f / static_cast<float>(K) : 1.f);
+    return one(OnnxValue::of(ops::linear(rows, w, Tensor(), name).reshape(out)));
+  };
+}
+
 Kernel build_slice(const NodeView& v) {
   const bool attrs = v.opset() < 10;
   const auto a_starts = v.get_ints("starts"), a_ends = v.get_ints("ends"), a_axes = v.get_ints("axes");
@@ -639,6 +674,8 @@ void add_tensor_builders(BuilderTable& t) {
   t["ConstantOfShape"] = build_constant_of_shape;
   t["Slice"] = build_slice;
   t["Split"] = build_split;
+  t["ReduceSum"] = [](const NodeView& v) { return build_reduce(v, false); };
+  t["ReduceMean"] = [](const NodeView& v) { return build_reduce(v, true); };
   t["Tile"] = build_tile;
 }
 
