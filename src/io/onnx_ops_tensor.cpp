@@ -219,13 +219,45 @@ Kernel build_shape(const NodeView& v) {
   };
 }
 
+// Gather of float data (an Embedding's lookup): the gathered axis permuted to the front and
+// the rest flattened, data (D, R); the rows picked by a one-hot (n, D) matrix times data,
+// a linear layer, so the gradient reaches the table (summed over repeated indices); then
+// the result reshaped and permuted to data[:axis] + indices + data[axis+1:].
+Tensor gather_float(const Tensor& data, const OnnxValue& idx, int64_t axis) {
+  const Shape& ds = data.shape();
+  const auto rank = static_cast<int64_t>(ds.size());
+  const int64_t a = norm_axis(axis, rank, "axis"), D = ds[a];
+  std::vector<int64_t> front{a};
+  Shape rest;
+  for (int64_t k = 0; k < rank; ++k)
+    if (k != a) front.push_back(k), rest.push_back(ds[k]);
+  const int64_t R = shape_numel(rest), n = static_cast<int64_t>(idx.ints.size());
+  Tensor onehot = Tensor::zeros({n, D});
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t j = idx.ints[static_cast<size_t>(i)];
+    CONVNET_CHECK(j >= -D && j < D, "index ", j, " is out of range for axis ", a, " of size ", D);
+    onehot.data()[i * D + (j < 0 ? j + D : j)] = 1.f;
+  }
+  const Tensor table = ops::permute(data, front, "Gather").reshape({D, R});
+  Tensor rows = ops::linear(onehot, ops::transpose2d(table, "Gather"), Tensor(), "Gather");  // (n, R)
+  // (indices..., data[:a]..., data[a+1:]...) -> (data[:a]..., indices..., data[a+1:]...)
+  Shape picked(idx.int_shape.begin(), idx.int_shape.end());
+  picked.insert(picked.end(), rest.begin(), rest.end());
+  rows = rows.reshape(picked);
+  const auto ni = static_cast<int64_t>(idx.int_shape.size());
+  std::vector<int64_t> back;
+  for (int64_t k = 0; k < a; ++k) back.push_back(ni + k);
+  for (int64_t k = 0; k < ni; ++k) back.push_back(k);
+  for (int64_t k = ni + a; k < static_cast<int64_t>(picked.size()); ++k) back.push_back(k);
+  return ops::permute(rows, back, "Gather");
+}
+
 Kernel build_gather(const NodeView& v) {
   const int64_t axis = v.get_int("axis", 0);
   return [axis](const Inputs& in, const RunCtx&) {
     const OnnxValue& data = any_input(in, 0, "data");
     const OnnxValue& idx = int_input(in, 1, "indices");
-    CONVNET_CHECK(data.is_int, "Gather of float data (", data.describe(),
-                  ") is not supported; only integer (shape) data is");
+    if (!data.is_int) return one(OnnxValue::of(gather_float(data.tensor, idx, axis)));
     const Shape& ds = data.int_shape;
     const auto rank = static_cast<int64_t>(ds.size());
     const int64_t a = norm_axis(axis, rank, "axis");
