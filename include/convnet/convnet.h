@@ -58,6 +58,7 @@
 #include "convnet/ops/clamp.h"
 #include "convnet/ops/concat.h"
 #include "convnet/ops/conv2d.h"
+#include "convnet/ops/conv_transpose.h"
 #include "convnet/ops/dropout.h"
 #include "convnet/ops/elementwise.h"
 #include "convnet/ops/linear.h"

@@ -143,6 +143,20 @@ void group_norm(Emit& e) {
   }
 }
 
+void conv_transpose2d(Emit& e) {
+  const auto& a = e.op().attrs;
+  std::vector<std::string> ins{e.in(0), e.in(1)};
+  if (e.op().inputs[2].defined()) ins.push_back(e.in(2));
+  auto& n = e.node("ConvTranspose", ins, {e.out()});
+  const Shape& w = e.op().inputs.at(1).shape();
+  set_attr(n, "kernel_shape", std::vector<int64_t>{w[2], w[3]});
+  set_attr(n, "strides", a.v("stride"));
+  set_attr(n, "pads", a.v("pads"));
+  set_attr(n, "dilations", a.v("dilation"));
+  set_attr(n, "output_padding", a.v("output_padding"));
+  set_attr(n, "group", a.i("groups"));
+}
+
 void batch_norm(Emit& e) {
   const auto& a = e.op().attrs;
   CONVNET_CHECK(a.i("batch_stats") == 0, "ONNX export: ", e.label(),
@@ -403,6 +417,7 @@ const std::map<std::string, Emitter>& emitters() {
     t["sqrt"] = unary("Sqrt");
     t["erf"] = unary("Erf");
     t["layer_norm"] = layer_norm;
+    t["conv_transpose2d"] = conv_transpose2d;
     t["reflect_pad"] = index_pad("reflect");
     t["replicate_pad"] = index_pad("edge");
     t["group_norm"] = group_norm;

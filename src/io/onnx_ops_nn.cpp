@@ -13,6 +13,7 @@
 #include "convnet/ops/broadcast.h"
 #include "convnet/ops/clamp.h"
 #include "convnet/ops/conv2d.h"
+#include "convnet/ops/conv_transpose.h"
 #include "convnet/ops/dropout.h"
 #include "convnet/ops/elementwise.h"
 #include "convnet/ops/linear.h"
@@ -102,6 +103,27 @@ Shape spatial_of(const Tensor& x) {
 }
 Tensor pad_hw(const Tensor& x, const Geometry& g, float value) {
   return ops::constant_pad(x, {{0, 0}, {0, 0}, {g.begin[0], g.end[0]}, {g.begin[1], g.end[1]}}, value);
+}
+
+// ConvTranspose, 2-D: strides, dilations, group, output_padding and symmetric pads. The
+// output_shape attribute, auto_pad and asymmetric pads are refused by name.
+Kernel build_conv_transpose(const NodeView& v) {
+  if (v.has("output_shape")) throw Unsupported{"the output_shape attribute (give pads and output_padding)"};
+  const std::string auto_pad = v.get_string("auto_pad", "NOTSET");
+  if (auto_pad != "NOTSET") throw Unsupported{"auto_pad " + auto_pad};
+  const auto pads = v.get_ints("pads", {0, 0, 0, 0}), strides = v.get_ints("strides", {1, 1});
+  const auto dil = v.get_ints("dilations", {1, 1}), outpad = v.get_ints("output_padding", {0, 0});
+  if (pads.size() != 4 || strides.size() != 2 || dil.size() != 2 || outpad.size() != 2)
+    throw Unsupported{"non-2-D windows (only 2-D transposed convolutions are supported)"};
+  if (pads[0] != pads[2] || pads[1] != pads[3]) throw Unsupported{"asymmetric pads"};
+  ops::ConvTranspose2dArgs a;
+  a.stride = {strides[0], strides[1]}, a.padding = {pads[0], pads[1]}, a.dilation = {dil[0], dil[1]};
+  a.output_padding = {outpad[0], outpad[1]}, a.groups = v.get_int("group", 1);
+  return [a](const Inputs& in, const RunCtx&) {
+    const Tensor bias = in.size() > 2 && in[2] ? float_input(in, 2, "B") : Tensor();
+    return std::vector<OnnxValue>{OnnxValue::of(
+        ops::conv_transpose2d(float_input(in, 0, "X"), float_input(in, 1, "W"), bias, a, "ConvTranspose"))};
+  };
 }
 
 Kernel build_conv(const NodeView& v) {
@@ -445,6 +467,7 @@ void add_nn_builders(BuilderTable& t) {
   t["GlobalMaxPool"] = [](const NodeView& v) { return build_global_pool(v, true); };
   t["GlobalAveragePool"] = [](const NodeView& v) { return build_global_pool(v, false); };
   t["BatchNormalization"] = build_batch_norm;
+  t["ConvTranspose"] = build_conv_transpose;
   t["LayerNormalization"] = build_layer_norm;
   t["InstanceNormalization"] = build_instance_norm;
   t["Gemm"] = build_gemm;

@@ -212,6 +212,20 @@ std::string GroupNorm::extra_repr() const {
   return std::to_string(num_groups) + ", " + std::to_string(num_channels) + ", eps=" + std::to_string(eps) +
          ", affine=" + (weight.defined() ? "True" : "False");
 }
+ConvTranspose2d::ConvTranspose2d(int64_t in, int64_t out, int64_t k, const ops::ConvTranspose2dArgs& a, bool with_bias)
+    : args(a) {
+  CONVNET_CHECK(in > 0 && out > 0 && k > 0, "ConvTranspose2d: in_channels, out_channels and kernel_size must be ",
+                "positive, got ", in, ", ", out, " and ", k);
+  CONVNET_CHECK(a.groups > 0 && in % a.groups == 0 && out % a.groups == 0, "ConvTranspose2d: in_channels (", in,
+                ") and out_channels (", out, ") must be divisible by groups (", a.groups, ")");
+  weight = register_parameter("weight", Tensor::empty({in, out / a.groups, k, k}));
+  if (with_bias) bias = register_parameter("bias", Tensor::empty({out}));
+  Tensor b = bias;
+  init::default_weight_init_(weight, b);
+}
+Tensor ConvTranspose2d::forward(const Tensor& x) {
+  return ops::conv_transpose2d(x, weight, bias, args, label());
+}
 Tensor Pad2d::forward(const Tensor& x) {
   CONVNET_CHECK(x.dim() == 3 || x.dim() == 4, label(), ": expected a 3-D or 4-D input, got ", shape_str(x.shape()));
   std::vector<std::array<int64_t, 2>> p(static_cast<size_t>(x.dim()), {0, 0});

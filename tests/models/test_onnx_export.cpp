@@ -363,6 +363,12 @@ TEST(ExportErrors, UnwritableFileAndBadShape) {
 
 namespace {
 // exp, abs and sqrt, which have no module: sqrt(|x|) + exp(-|x|).
+std::shared_ptr<nn::Module> conv_t(int64_t in, int64_t out, int64_t k, std::array<int64_t, 2> stride,
+                                   std::array<int64_t, 2> pad, std::array<int64_t, 2> out_pad, int64_t groups) {
+  ops::ConvTranspose2dArgs a;
+  a.stride = stride, a.padding = pad, a.output_padding = out_pad, a.groups = groups;
+  return std::make_shared<nn::ConvTranspose2d>(in, out, k, a);
+}
 class ExpAbsSqrt : public nn::Module {
  public:
   Tensor forward(const Tensor& x) override {
@@ -376,7 +382,8 @@ class ExpAbsSqrt : public nn::Module {
 // The normalizations: GroupNorm (as torch.onnx.export writes it: Reshape, InstanceNormalization,
 // Reshape, the per-channel affine), with and without its parameters, and LayerNorm over the
 // last dimension and over three (LayerNormalization, which makes the file opset 17); and the
-// reflection and replication pads (Pad modes reflect and edge), and Exp, Abs, Sqrt: checker, our importer and
+// reflection and replication pads (Pad modes reflect and edge), Exp, Abs, Sqrt, and
+// ConvTranspose (stride, padding, output padding, groups): checker, our importer and
 // ONNX Runtime all give the module's output.
 TEST(ExportOps, NormalizationsAndPadsRoundTripAndRunInOnnxRuntime) {
   if (!fs::exists(CONVNET_ORT_PYTHON))
@@ -397,7 +404,9 @@ TEST(ExportOps, NormalizationsAndPadsRoundTripAndRunInOnnxRuntime) {
       {"layer_norm_chw", std::make_shared<nn::LayerNorm>(Shape{6, 4, 5}, 1e-5, true, false), 17},
       {"reflection_pad", std::make_shared<nn::ReflectionPad2d>(std::array<int64_t, 4>{1, 2, 3, 0}), 13},
       {"replication_pad", std::make_shared<nn::ReplicationPad2d>(2), 13},
-      {"exp_abs_sqrt", std::make_shared<ExpAbsSqrt>(), 13}};
+      {"exp_abs_sqrt", std::make_shared<ExpAbsSqrt>(), 13},
+      {"conv_transpose", conv_t(6, 4, 3, {2, 2}, {1, 1}, {1, 1}, 1), 13},
+      {"conv_transpose_grouped", conv_t(6, 6, 2, {2, 2}, {0, 0}, {0, 0}, 3), 13}};
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     randomize(*c.m);

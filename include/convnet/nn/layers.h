@@ -14,6 +14,7 @@
 #include "convnet/core/rng.h"
 #include "convnet/nn/module.h"
 #include "convnet/ops/conv2d.h"
+#include "convnet/ops/conv_transpose.h"
 #include "convnet/ops/pool2d.h"
 
 namespace convnet::nn {
@@ -381,6 +382,27 @@ class GroupNorm : public Module {
   double eps;            ///< added to the variance
   Tensor weight;         ///< per-channel scale (C), or undefined without the affine transform
   Tensor bias;           ///< per-channel shift (C), or undefined
+};
+
+/// torch.nn.ConvTranspose2d: parameters `weight` (Cin, Cout/groups, KH, KW) and, with a
+/// bias, `bias` (Cout); forward() is ops::conv_transpose2d.
+class ConvTranspose2d : public Module {
+ public:
+  /// A transposed convolution from `in` to `out` channels with a `k` x `k` kernel and the
+  /// arguments `a`, initialized as PyTorch does (init::default_weight_init_: fan_in is
+  /// out/groups * k * k, as torch computes it from this weight's shape).
+  /// \pre  `in`, `out`, `k` positive; `a.groups` divides both channel counts.
+  /// \throws convnet::Error naming the counts when they are not positive or not divisible.
+  ConvTranspose2d(int64_t in, int64_t out, int64_t k, const ops::ConvTranspose2dArgs& a = {}, bool bias = true);
+  /// ops::conv_transpose2d(x, weight, bias, args, label()).
+  /// \pre  `x` (N, in, H, W) float32 on the CPU.
+  /// \post y (N, out, OH, OW). Backward gives dx, dweight and dbias.
+  /// \throws convnet::Error naming label() and the shapes, as ops::conv_transpose2d.
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "ConvTranspose2d"; }
+  ops::ConvTranspose2dArgs args;  ///< stride, padding, output_padding, dilation, groups
+  Tensor weight;                  ///< (in, out/groups, k, k)
+  Tensor bias;                    ///< (out), or undefined
 };
 
 /// The 2-D padding layers torch.nn.ReflectionPad2d and ReplicationPad2d: forward() is
