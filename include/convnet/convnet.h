@@ -61,6 +61,7 @@
 #include "convnet/ops/conv_transpose.h"
 #include "convnet/ops/dropout.h"
 #include "convnet/ops/elementwise.h"
+#include "convnet/ops/interpolate.h"
 #include "convnet/ops/linear.h"
 #include "convnet/ops/loss.h"
 #include "convnet/ops/norm.h"

@@ -157,6 +157,32 @@ void conv_transpose2d(Emit& e) {
   set_attr(n, "group", a.i("groups"));
 }
 
+// resize as Resize (opset 13): the mode, coordinate transformation and nearest mode as
+// recorded; explicit scales when the op had them (the coordinates use them), else sizes.
+void resize(Emit& e) {
+  const auto& a = e.op().attrs;
+  static const char* const kCoord[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric"};
+  static const char* const kNearest[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+  const double sh = a.f("scale_h"), sw = a.f("scale_w");
+  const std::string roi = e.const_floats("roi", {}, {0});
+  std::vector<std::string> ins;
+  if (sh > 0 && sw > 0) {
+    ins = {e.in(0), roi, e.const_floats("scales", {1.f, 1.f, static_cast<float>(sh), static_cast<float>(sw)}, {4})};
+  } else {
+    // sizes = concat(shape(x)[0:2], (OH, OW)): the batch stays symbolic.
+    const auto& size = a.v("size");
+    const std::string shape = e.tmp("shape"), nc = e.tmp("batch_channels"), sizes = e.tmp("sizes");
+    e.node("Shape", {e.in(0)}, {shape});
+    e.node("Slice", {shape, e.const_ints("starts", {0}, {1}), e.const_ints("ends", {2}, {1})}, {nc});
+    set_attr(e.node("Concat", {nc, e.const_ints("hw", {size[0], size[1]}, {2})}, {sizes}), "axis", int64_t{0});
+    ins = {e.in(0), roi, e.const_floats("scales", {}, {0}), sizes};
+  }
+  auto& n = e.node("Resize", ins, {e.out()});
+  set_attr(n, "mode", std::string(a.i("mode") == 0 ? "nearest" : "linear"));
+  set_attr(n, "coordinate_transformation_mode", std::string(kCoord[a.i("coord")]));
+  set_attr(n, "nearest_mode", std::string(kNearest[a.i("nearest")]));
+}
+
 void batch_norm(Emit& e) {
   const auto& a = e.op().attrs;
   CONVNET_CHECK(a.i("batch_stats") == 0, "ONNX export: ", e.label(),
@@ -418,6 +444,7 @@ const std::map<std::string, Emitter>& emitters() {
     t["erf"] = unary("Erf");
     t["layer_norm"] = layer_norm;
     t["conv_transpose2d"] = conv_transpose2d;
+    t["resize"] = resize;
     t["reflect_pad"] = index_pad("reflect");
     t["replicate_pad"] = index_pad("edge");
     t["group_norm"] = group_norm;

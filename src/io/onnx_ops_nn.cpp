@@ -16,6 +16,7 @@
 #include "convnet/ops/conv_transpose.h"
 #include "convnet/ops/dropout.h"
 #include "convnet/ops/elementwise.h"
+#include "convnet/ops/interpolate.h"
 #include "convnet/ops/linear.h"
 #include "convnet/ops/norm.h"
 #include "convnet/ops/pad.h"
@@ -123,6 +124,63 @@ Kernel build_conv_transpose(const NodeView& v) {
     const Tensor bias = in.size() > 2 && in[2] ? float_input(in, 2, "B") : Tensor();
     return std::vector<OnnxValue>{OnnxValue::of(
         ops::conv_transpose2d(float_input(in, 0, "X"), float_input(in, 1, "W"), bias, a, "ConvTranspose"))};
+  };
+}
+
+// Resize (opset 10: X, scales; 11+: X, roi, scales, sizes) and Upsample (opset 7-9: scales as
+// an attribute, then an input; asymmetric coordinates): 4-D input, batch and channels kept,
+// modes nearest and linear with every coordinate transformation but tf_crop_and_resize.
+Kernel build_resize(const NodeView& v, bool upsample) {
+  ops::ResizeArgs a;
+  const std::string mode = v.get_string("mode", "nearest");
+  if (mode != "nearest" && mode != "linear" && mode != "bilinear") throw Unsupported{"mode " + mode};
+  a.mode = mode == "nearest" ? "nearest" : "linear";
+  if (upsample || v.opset() < 11) {
+    a.coordinate_transformation_mode = "asymmetric";  // Resize-10 and Upsample
+    a.nearest_mode = "floor";
+  } else {
+    a.coordinate_transformation_mode = v.get_string("coordinate_transformation_mode", "half_pixel");
+    a.nearest_mode = v.get_string("nearest_mode", "round_prefer_floor");
+  }
+  const std::string& ct = a.coordinate_transformation_mode;
+  if (ct != "half_pixel" && ct != "pytorch_half_pixel" && ct != "align_corners" && ct != "asymmetric")
+    throw Unsupported{"coordinate_transformation_mode " + ct};
+  if (v.get_int("antialias", 0) != 0) throw Unsupported{"antialias"};
+  if (v.has("axes")) throw Unsupported{"the axes attribute"};
+  if (v.get_string("keep_aspect_ratio_policy", "stretch") != "stretch") throw Unsupported{"keep_aspect_ratio_policy"};
+  const std::vector<float> attr_scales = upsample && v.opset() < 9 ? v.get_floats("scales") : std::vector<float>{};
+  const bool from_attr = upsample && v.opset() < 9;
+  const int scales_at = upsample || v.opset() < 11 ? 1 : 2;
+  return [a, attr_scales, from_attr, scales_at](const Inputs& in, const RunCtx&) mutable {
+    const Tensor& x = float_input(in, 0, "X");
+    CONVNET_CHECK(x.dim() == 4, "only 4-D inputs (N, C, H, W) are resized, got ", shape_str(x.shape()));
+    std::vector<double> scales;
+    std::vector<int64_t> sizes;
+    if (from_attr) {
+      scales.assign(attr_scales.begin(), attr_scales.end());
+    } else {
+      if (scales_at == 2 && in.size() > 3 && in[3] && in[3]->defined() && !in[3]->shape().empty() &&
+          shape_numel(in[3]->shape()) > 0)
+        sizes = int_input(in, 3, "sizes").ints;
+      if (sizes.empty() && static_cast<int>(in.size()) > scales_at && in[scales_at] && in[scales_at]->defined()) {
+        const OnnxValue& s = *in[scales_at];
+        const Tensor t = s.is_int ? Tensor() : s.tensor;
+        for (int64_t i = 0; t.defined() && i < t.numel(); ++i) scales.push_back(t.data()[i]);
+      }
+    }
+    std::array<int64_t, 2> out{};
+    if (!sizes.empty()) {
+      CONVNET_CHECK(sizes.size() == 4 && sizes[0] == x.size(0) && sizes[1] == x.size(1), "sizes ", list_str(sizes),
+                    " must keep the batch and channels of X ", shape_str(x.shape()));
+      out = {sizes[2], sizes[3]};
+    } else {
+      CONVNET_CHECK(scales.size() == 4 && scales[0] == 1 && scales[1] == 1, "scales must be 4 values with 1 for the ",
+                    "batch and channels, for X ", shape_str(x.shape()));
+      a.scales = {scales[2], scales[3]};
+      out = {static_cast<int64_t>(std::floor(static_cast<double>(x.size(2)) * scales[2])),
+             static_cast<int64_t>(std::floor(static_cast<double>(x.size(3)) * scales[3]))};
+    }
+    return std::vector<OnnxValue>{OnnxValue::of(ops::resize(x, out, a, "Resize"))};
   };
 }
 
@@ -468,6 +526,8 @@ void add_nn_builders(BuilderTable& t) {
   t["GlobalAveragePool"] = [](const NodeView& v) { return build_global_pool(v, false); };
   t["BatchNormalization"] = build_batch_norm;
   t["ConvTranspose"] = build_conv_transpose;
+  t["Resize"] = [](const NodeView& v) { return build_resize(v, false); };
+  t["Upsample"] = [](const NodeView& v) { return build_resize(v, true); };
   t["LayerNormalization"] = build_layer_norm;
   t["InstanceNormalization"] = build_instance_norm;
   t["Gemm"] = build_gemm;

@@ -40,6 +40,7 @@ void ensure_registered() {
     register_ref_clamp();
     register_ref_prelu();
     register_ref_norm();
+    register_ref_interp();
     register_ref_strided();
     register_ref_convert();
     register_ref_optim();
@@ -51,6 +52,7 @@ void ensure_registered() {
     register_cpu_norm();
     register_cpu_pad();
     register_cpu_strided();
+    register_cpu_interp();
     register_cpu_elementwise();
     register_cpu_batch_norm();
     register_cpu_pool();

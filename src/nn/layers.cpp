@@ -226,6 +226,16 @@ ConvTranspose2d::ConvTranspose2d(int64_t in, int64_t out, int64_t k, const ops::
 Tensor ConvTranspose2d::forward(const Tensor& x) {
   return ops::conv_transpose2d(x, weight, bias, args, label());
 }
+Upsample::Upsample(std::array<int64_t, 2> size, std::array<double, 2> scale_factor, std::string mode,
+                   bool align_corners)
+    : size(size), scale_factor(scale_factor), mode(std::move(mode)), align_corners(align_corners) {
+  CONVNET_CHECK((size[0] > 0 && size[1] > 0) || (scale_factor[0] > 0 && scale_factor[1] > 0),
+                "Upsample: either a positive size or positive scale factors must be given");
+}
+Tensor Upsample::forward(const Tensor& x) {
+  if (size[0] > 0 && size[1] > 0) return ops::interpolate(x, size, mode, align_corners, label());
+  return ops::interpolate_scale(x, scale_factor, mode, align_corners, label());
+}
 Tensor Pad2d::forward(const Tensor& x) {
   CONVNET_CHECK(x.dim() == 3 || x.dim() == 4, label(), ": expected a 3-D or 4-D input, got ", shape_str(x.shape()));
   std::vector<std::array<int64_t, 2>> p(static_cast<size_t>(x.dim()), {0, 0});

@@ -383,7 +383,8 @@ class ExpAbsSqrt : public nn::Module {
 // Reshape, the per-channel affine), with and without its parameters, and LayerNorm over the
 // last dimension and over three (LayerNormalization, which makes the file opset 17); and the
 // reflection and replication pads (Pad modes reflect and edge), Exp, Abs, Sqrt, and
-// ConvTranspose (stride, padding, output padding, groups): checker, our importer and
+// ConvTranspose (stride, padding, output padding, groups) and Resize (nearest, bilinear by
+// scale factor, align_corners): checker, our importer and
 // ONNX Runtime all give the module's output.
 TEST(ExportOps, NormalizationsAndPadsRoundTripAndRunInOnnxRuntime) {
   if (!fs::exists(CONVNET_ORT_PYTHON))
@@ -406,7 +407,14 @@ TEST(ExportOps, NormalizationsAndPadsRoundTripAndRunInOnnxRuntime) {
       {"replication_pad", std::make_shared<nn::ReplicationPad2d>(2), 13},
       {"exp_abs_sqrt", std::make_shared<ExpAbsSqrt>(), 13},
       {"conv_transpose", conv_t(6, 4, 3, {2, 2}, {1, 1}, {1, 1}, 1), 13},
-      {"conv_transpose_grouped", conv_t(6, 6, 2, {2, 2}, {0, 0}, {0, 0}, 3), 13}};
+      {"conv_transpose_grouped", conv_t(6, 6, 2, {2, 2}, {0, 0}, {0, 0}, 3), 13},
+      {"upsample_nearest", std::make_shared<nn::Upsample>(std::array<int64_t, 2>{8, 7}, std::array<double, 2>{0, 0}),
+       13},
+      {"upsample_bilinear_scale",
+       std::make_shared<nn::Upsample>(std::array<int64_t, 2>{0, 0}, std::array<double, 2>{1.5, 2.0}, "bilinear"), 13},
+      {"upsample_align_corners",
+       std::make_shared<nn::Upsample>(std::array<int64_t, 2>{3, 9}, std::array<double, 2>{0, 0}, "bilinear", true),
+       13}};
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     randomize(*c.m);

@@ -14,8 +14,8 @@ TEST(ConvTransposeGradcheck, InputAndWeightGradientsMatchFiniteDifferences) {
   struct Case {
     int64_t N, Cin, H, W, Cout, K, S, P, OP, D, G;
   };
-  for (const Case c : {Case{1, 2, 3, 3, 3, 3, 2, 1, 1, 1, 1}, Case{2, 4, 2, 3, 2, 2, 1, 0, 0, 2, 2},
-                       Case{1, 3, 3, 2, 2, 3, 3, 0, 2, 1, 1}}) {
+  for (const Case& c : {Case{1, 2, 3, 3, 3, 3, 2, 1, 1, 1, 1}, Case{2, 4, 2, 3, 2, 2, 1, 0, 0, 2, 2},
+                        Case{1, 3, 3, 2, 2, 3, 3, 0, 2, 1, 1}}) {
     SCOPED_TRACE("stride " + std::to_string(c.S) + " groups " + std::to_string(c.G));
     ops::ConvTranspose2dArgs a;
     a.stride = {c.S, c.S}, a.padding = {c.P, c.P}, a.output_padding = {c.OP, c.OP}, a.dilation = {c.D, c.D};

@@ -17,6 +17,7 @@
 #include "kernels/batch_norm.h"
 #include "kernels/convert.h"
 #include "kernels/elementwise.h"
+#include "kernels/interp.h"
 #include "kernels/loss.h"
 #include "kernels/norm.h"
 #include "kernels/optim.h"
@@ -737,6 +738,56 @@ TEST(KernelVariants, StridedCopy) {
   expect_compared({&keys::strided_copy, &keys::strided_copy_bwd});
 }
 
+TEST(KernelVariants, Interp) {
+  // Tables as the op makes them: bilinear (two neighbours) and nearest (one, weight 1), up
+  // and down, for several plane counts.
+  struct Case {
+    int64_t planes, H, W, OH, OW;
+    bool nearest;
+  };
+  const std::vector<Case> cases = {{6, 4, 5, 8, 10, false},
+                                   {3, 7, 6, 3, 4, false},
+                                   {5, 5, 5, 7, 3, true},
+                                   {64, 14, 14, 28, 28, false},
+                                   {2, 1, 1, 3, 2, false}};
+  const auto rf = reference(keys::interp_fwd);
+  const auto rb = reference(keys::interp_bwd);
+  for (const auto& v : fast_variants(keys::interp_fwd)) {
+    const auto vb = partner(keys::interp_bwd, v.backend);
+    if (!vb.fn) continue;
+    for (size_t ci = 0; ci < cases.size(); ++ci) {
+      SCOPED_TRACE("interp backend " + v.backend + " case " + std::to_string(ci));
+      const Case& c = cases[ci];
+      auto table = [&](int64_t n, int64_t m, std::vector<int64_t>& i0, std::vector<int64_t>& i1, std::vector<float>& w0,
+                       std::vector<float>& w1) {
+        for (int64_t o = 0; o < m; ++o) {
+          const float s = std::min(std::max((o + 0.5f) * n / m - 0.5f, 0.f), static_cast<float>(n - 1));
+          const auto i = static_cast<int64_t>(s);
+          i0.push_back(i), i1.push_back(c.nearest ? i : std::min(i + 1, n - 1));
+          w0.push_back(c.nearest ? 1.f : 1.f - (s - i)), w1.push_back(c.nearest ? 0.f : s - i);
+        }
+      };
+      std::vector<int64_t> ih0, ih1, iw0, iw1;
+      std::vector<float> wh0, wh1, ww0, ww1;
+      table(c.H, c.OH, ih0, ih1, wh0, wh1);
+      table(c.W, c.OW, iw0, iw1, ww0, ww1);
+      const InterpGeom g{c.planes,   c.H,        c.W,        c.OH,       c.OW,       ih0.data(), ih1.data(),
+                         iw0.data(), iw1.data(), wh0.data(), wh1.data(), ww0.data(), ww1.data()};
+      const int64_t n_in = c.planes * c.H * c.W, n_out = c.planes * c.OH * c.OW;
+      auto x = rnd(n_in, 1700 + ci), gy = rnd(n_out, 1750 + ci);
+      std::vector<float> y_ref(n_out), y(n_out), gx_ref(n_in), gx(n_in, 7.f);
+      rf(g, x.data(), y_ref.data());
+      v.fn(g, x.data(), y.data());
+      EXPECT_TRUE(close(y, y_ref, 1e-5, 1e-6));
+      rb(g, gy.data(), gx_ref.data());
+      vb.fn(g, gy.data(), gx.data());
+      EXPECT_TRUE(close(gx, gx_ref, 1e-5, 1e-6));
+      count_compared(keys::interp_fwd), count_compared(keys::interp_bwd);
+    }
+  }
+  expect_compared({&keys::interp_fwd, &keys::interp_bwd});
+}
+
 TEST(KernelVariants, CrossEntropy) {
   const std::vector<std::pair<int64_t, int64_t>> sizes = {{1, 1}, {4, 10}, {128, 10}, {300, 1000}};
   const auto rf = reference(keys::cross_entropy_fwd);
@@ -783,6 +834,8 @@ const std::map<std::string, std::string> kComparedBy = {
     {"sigmoid_fwd", "KernelVariants.Activations"},
     {"sigmoid_bwd", "KernelVariants.Activations"},
     {"norm_fwd", "KernelVariants.Norm"},
+    {"interp_fwd", "KernelVariants.Interp"},
+    {"interp_bwd", "KernelVariants.Interp"},
     {"index_pad_fwd", "KernelVariants.IndexPad"},
     {"index_pad_bwd", "KernelVariants.IndexPad"},
     {"norm_bwd", "KernelVariants.Norm"},

@@ -15,6 +15,7 @@
 #include "convnet/nn/module.h"
 #include "convnet/ops/conv2d.h"
 #include "convnet/ops/conv_transpose.h"
+#include "convnet/ops/interpolate.h"
 #include "convnet/ops/pool2d.h"
 
 namespace convnet::nn {
@@ -403,6 +404,28 @@ class ConvTranspose2d : public Module {
   ops::ConvTranspose2dArgs args;  ///< stride, padding, output_padding, dilation, groups
   Tensor weight;                  ///< (in, out/groups, k, k)
   Tensor bias;                    ///< (out), or undefined
+};
+
+/// torch.nn.Upsample: forward() is ops::interpolate (by `size`) or ops::interpolate_scale
+/// (by `scale_factor`).
+class Upsample : public Module {
+ public:
+  /// Resizing to `size` (when both are positive) or by `scale_factor`, in `mode` "nearest" or
+  /// "bilinear".
+  /// \pre  a positive size or positive scale factors; align_corners only with "bilinear".
+  /// \throws convnet::Error when neither a size nor a scale factor is given.
+  Upsample(std::array<int64_t, 2> size, std::array<double, 2> scale_factor, std::string mode = "nearest",
+           bool align_corners = false);
+  /// The resized input.
+  /// \pre  `x` (N, C, H, W) float32 on the CPU.
+  /// \post y (N, C, OH, OW). Backward gives dx.
+  /// \throws convnet::Error naming label(), as ops::interpolate.
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "Upsample"; }
+  std::array<int64_t, 2> size;         ///< (OH, OW), or zeros
+  std::array<double, 2> scale_factor;  ///< used when size is zero
+  std::string mode;                    ///< "nearest" or "bilinear"
+  bool align_corners;                  ///< bilinear's corner alignment
 };
 
 /// The 2-D padding layers torch.nn.ReflectionPad2d and ReplicationPad2d: forward() is
