@@ -172,8 +172,19 @@ ImageInfo check_image_header(const std::string& path) {
       }
     }
   }
+  // stb's header probe runs on memory, not on the file: its file reader keeps a 128-byte
+  // buffer, and a probe that reads past it (the JPEG one) "rewinds" to the start of the
+  // current buffer, so the next probe parsed bytes from the middle of the file as a header
+  // (a "P5" at byte 128 of a JPEG; found by the image fuzzer). Every header stb reads lies in
+  // the first MiB (JPEG's SOF after at most a few 64 KiB APP segments).
+  std::vector<unsigned char> prefix(static_cast<size_t>(std::min<int64_t>(std::max<int64_t>(file_size, 0), 1 << 20)));
+  {
+    std::ifstream f(path, std::ios::binary);
+    f.read(reinterpret_cast<char*>(prefix.data()), static_cast<std::streamsize>(prefix.size()));
+    prefix.resize(static_cast<size_t>(f.gcount()));
+  }
   int w = 0, h = 0, n = 0;
-  if (!stbi_info(path.c_str(), &w, &h, &n)) {
+  if (!stbi_info_from_memory(prefix.data(), static_cast<int>(prefix.size()), &w, &h, &n)) {
     const char* why = stbi_failure_reason();
     throw Error(detail::cat("cannot decode image '", path, "': ", why ? why : "unknown error"));
   }
