@@ -34,26 +34,16 @@
 using namespace convnet;
 using namespace convnet::kernels;
 using convnet::testing::all_close;
+using convnet::testing::close;
 using convnet::testing::count_compared;
 using convnet::testing::expect_compared;
 using convnet::testing::fast_variants;
 using convnet::testing::partner;
 using convnet::testing::random_doubles;
 using convnet::testing::reference;
+using convnet::testing::rnd;
 
 namespace {
-
-std::vector<float> rnd(size_t n, uint64_t seed, float scale = 1.f) {
-  auto d = random_doubles(n, seed);
-  std::vector<float> f(n);
-  for (size_t i = 0; i < n; ++i) f[i] = static_cast<float>(d[i]) * scale;
-  return f;
-}
-
-::testing::AssertionResult close(const std::vector<float>& a, const std::vector<float>& e, double rtol = 1e-4,
-                                 double atol = 1e-4) {
-  return all_close(std::vector<double>(a.begin(), a.end()), std::vector<double>(e.begin(), e.end()), rtol, atol);
-}
 
 // Bitwise-equal NaN positions, equal infinities, values close elsewhere.
 ::testing::AssertionResult close_nan(const std::vector<float>& a, const std::vector<float>& e) {
@@ -615,177 +605,6 @@ TEST(KernelVariants, Softmax) {
     }
   }
   expect_compared({&keys::softmax_fwd, &keys::softmax_bwd, &keys::log_softmax_fwd, &keys::log_softmax_bwd});
-}
-
-TEST(KernelVariants, Norm) {
-  // (rows, D, groups, inner): layer norm rows (inner 1; D = 1, odd, ConvNeXt's 96 and 768),
-  // group norm (groups of C/G channels of H*W each, with G > 1 and one group).
-  const std::vector<NormGeom> geoms = {
-      {1, 1, 1, 1},           {7, 13, 1, 1},       {3136, 96, 1, 1},          {49, 768, 1, 1},
-      {2 * 4, 3 * 25, 4, 25}, {2, 12 * 49, 1, 49}, {3 * 32, 2 * 196, 32, 196}};
-  const auto rf = reference(keys::norm_fwd);
-  const auto rb = reference(keys::norm_bwd);
-  for (const auto& v : fast_variants(keys::norm_fwd)) {
-    const auto vb = partner(keys::norm_bwd, v.backend);
-    if (!vb.fn) continue;
-    for (size_t gi = 0; gi < geoms.size(); ++gi)
-      for (bool affine : {true, false}) {
-        SCOPED_TRACE("norm backend " + v.backend + " geom " + std::to_string(gi) + (affine ? " affine" : ""));
-        const NormGeom& g = geoms[gi];
-        const int64_t n = g.rows * g.D, entries = g.groups * (g.D / g.inner);
-        // An offset of 3 and a scale of 4: the statistics must not lose the variance to cancellation.
-        auto x = rnd(n, 1300 + gi, 4.f), gy = rnd(n, 1350 + gi);
-        for (float& e : x) e += 3.f;
-        const auto w = rnd(entries, 1400 + gi), b = rnd(entries, 1450 + gi);
-        const float* wp = affine ? w.data() : nullptr;
-        const float* bp = affine ? b.data() : nullptr;
-        std::vector<float> y_ref(n), y(n), m_ref(g.rows), m(g.rows), r_ref(g.rows), r(g.rows);
-        rf(g, x.data(), wp, bp, 1e-5, y_ref.data(), m_ref.data(), r_ref.data());
-        v.fn(g, x.data(), wp, bp, 1e-5, y.data(), m.data(), r.data());
-        EXPECT_TRUE(close(y, y_ref, 1e-4, 1e-5));
-        EXPECT_TRUE(close(m, m_ref, 1e-5, 1e-6));
-        EXPECT_TRUE(close(r, r_ref, 1e-5, 1e-6));
-        std::vector<float> gx_ref(n), gx(n), gw_ref(entries), gw(entries), gb_ref(entries), gb(entries);
-        rb(g, x.data(), wp, m_ref.data(), r_ref.data(), gy.data(), gx_ref.data(), gw_ref.data(), gb_ref.data());
-        vb.fn(g, x.data(), wp, m_ref.data(), r_ref.data(), gy.data(), gx.data(), gw.data(), gb.data());
-        EXPECT_TRUE(close(gx, gx_ref, 1e-4, 1e-5));
-        EXPECT_TRUE(close(gw, gw_ref, 1e-4, 1e-4));
-        EXPECT_TRUE(close(gb, gb_ref, 1e-4, 1e-4));
-        count_compared(keys::norm_fwd), count_compared(keys::norm_bwd);
-      }
-  }
-  expect_compared({&keys::norm_fwd, &keys::norm_bwd});
-}
-
-TEST(KernelVariants, IndexPad) {
-  struct Case {
-    std::vector<int64_t> in, begin, end;
-  };
-  const std::vector<Case> cases = {{{2, 3, 8, 9}, {0, 0, 2, 3}, {0, 0, 3, 1}},
-                                   {{4, 16, 5}, {0, 0, 4}, {0, 0, 2}},
-                                   {{3, 2, 4, 4, 4}, {0, 0, 1, 2, 3}, {0, 0, 3, 2, 1}},
-                                   {{2, 3, 6, 6}, {1, 0, 2, 2}, {1, 0, 2, 2}},  // the batch padded too: serial scatter
-                                   {{1, 1, 1, 7}, {0, 0, 0, 6}, {0, 0, 0, 6}}};
-  const auto rf = reference(keys::index_pad_fwd);
-  const auto rb = reference(keys::index_pad_bwd);
-  for (const auto& v : fast_variants(keys::index_pad_fwd)) {
-    const auto vb = partner(keys::index_pad_bwd, v.backend);
-    if (!vb.fn) continue;
-    for (size_t ci = 0; ci < cases.size(); ++ci)
-      for (PadMode m : {PadMode::reflect, PadMode::replicate, PadMode::circular}) {
-        Case c = cases[ci];
-        const auto rank = static_cast<int64_t>(c.in.size());
-        if (m == PadMode::reflect)  // reflect needs pads below the size
-          for (int64_t k = 0; k < rank; ++k) {
-            c.begin[k] = std::min(c.begin[k], c.in[k] - 1);
-            c.end[k] = std::min(c.end[k], c.in[k] - 1);
-          }
-        SCOPED_TRACE("index_pad backend " + v.backend + " case " + std::to_string(ci) + " mode " +
-                     std::to_string(static_cast<int>(m)));
-        std::vector<int64_t> out(c.in.size());
-        int64_t n_in = 1, n_out = 1;
-        for (int64_t k = 0; k < rank; ++k) out[k] = c.in[k] + c.begin[k] + c.end[k], n_in *= c.in[k], n_out *= out[k];
-        auto x = rnd(n_in, 1500 + ci), gy = rnd(n_out, 1550 + ci);
-        std::vector<float> y_ref(n_out), y(n_out), gx_ref(n_in), gx(n_in);
-        rf(m, rank, c.in.data(), out.data(), c.begin.data(), x.data(), y_ref.data());
-        v.fn(m, rank, c.in.data(), out.data(), c.begin.data(), x.data(), y.data());
-        EXPECT_TRUE(close(y, y_ref, 0, 0));
-        rb(m, rank, c.in.data(), out.data(), c.begin.data(), gy.data(), gx_ref.data());
-        vb.fn(m, rank, c.in.data(), out.data(), c.begin.data(), gy.data(), gx.data());
-        EXPECT_TRUE(close(gx, gx_ref, 1e-6, 1e-6));
-        count_compared(keys::index_pad_fwd), count_compared(keys::index_pad_bwd);
-      }
-  }
-  expect_compared({&keys::index_pad_fwd, &keys::index_pad_bwd});
-}
-
-TEST(KernelVariants, StridedCopy) {
-  // (out_shape, strides): permutations (ConvNeXt's NCHW <-> NHWC, a 5-D shuffle, a transpose),
-  // broadcasts (stride 0: per-channel scale, a row), and a last dimension of size 1.
-  struct Case {
-    std::vector<int64_t> out, strides;
-    int64_t x_numel;
-  };
-  const std::vector<Case> cases = {{{2, 7, 7, 96}, {96 * 49, 7, 1, 49}, 2 * 96 * 49},
-                                   {{2, 96, 7, 7}, {96 * 49, 1, 7 * 96, 96}, 2 * 96 * 49},
-                                   {{3, 4, 2, 5, 6}, {240, 30, 120, 6, 1}, 720},
-                                   {{33, 17}, {1, 33}, 561},
-                                   {{4, 96, 5, 5}, {0, 1, 0, 0}, 96},
-                                   {{8, 100}, {0, 1}, 100},
-                                   {{6, 5, 1}, {5, 1, 1}, 30}};
-  const auto rf = reference(keys::strided_copy);
-  const auto rb = reference(keys::strided_copy_bwd);
-  for (const auto& v : fast_variants(keys::strided_copy)) {
-    const auto vb = partner(keys::strided_copy_bwd, v.backend);
-    if (!vb.fn) continue;
-    for (size_t ci = 0; ci < cases.size(); ++ci) {
-      SCOPED_TRACE("strided_copy backend " + v.backend + " case " + std::to_string(ci));
-      const Case& c = cases[ci];
-      const auto rank = static_cast<int64_t>(c.out.size());
-      int64_t n = 1;
-      for (int64_t d : c.out) n *= d;
-      auto x = rnd(c.x_numel, 1600 + ci), gy = rnd(n, 1650 + ci);
-      std::vector<float> y_ref(n), y(n), gx_ref(c.x_numel), gx(c.x_numel, 123.f);
-      rf(rank, c.out.data(), c.strides.data(), x.data(), y_ref.data());
-      v.fn(rank, c.out.data(), c.strides.data(), x.data(), y.data());
-      EXPECT_TRUE(close(y, y_ref, 0, 0));
-      rb(rank, c.out.data(), c.strides.data(), c.x_numel, gy.data(), gx_ref.data());
-      vb.fn(rank, c.out.data(), c.strides.data(), c.x_numel, gy.data(), gx.data());
-      EXPECT_TRUE(close(gx, gx_ref, 1e-6, 1e-6));
-      count_compared(keys::strided_copy), count_compared(keys::strided_copy_bwd);
-    }
-  }
-  expect_compared({&keys::strided_copy, &keys::strided_copy_bwd});
-}
-
-TEST(KernelVariants, Interp) {
-  // Tables as the op makes them: bilinear (two neighbours) and nearest (one, weight 1), up
-  // and down, for several plane counts.
-  struct Case {
-    int64_t planes, H, W, OH, OW;
-    bool nearest;
-  };
-  const std::vector<Case> cases = {{6, 4, 5, 8, 10, false},
-                                   {3, 7, 6, 3, 4, false},
-                                   {5, 5, 5, 7, 3, true},
-                                   {64, 14, 14, 28, 28, false},
-                                   {2, 1, 1, 3, 2, false}};
-  const auto rf = reference(keys::interp_fwd);
-  const auto rb = reference(keys::interp_bwd);
-  for (const auto& v : fast_variants(keys::interp_fwd)) {
-    const auto vb = partner(keys::interp_bwd, v.backend);
-    if (!vb.fn) continue;
-    for (size_t ci = 0; ci < cases.size(); ++ci) {
-      SCOPED_TRACE("interp backend " + v.backend + " case " + std::to_string(ci));
-      const Case& c = cases[ci];
-      auto table = [&](int64_t n, int64_t m, std::vector<int64_t>& i0, std::vector<int64_t>& i1, std::vector<float>& w0,
-                       std::vector<float>& w1) {
-        for (int64_t o = 0; o < m; ++o) {
-          const float s = std::min(std::max((o + 0.5f) * n / m - 0.5f, 0.f), static_cast<float>(n - 1));
-          const auto i = static_cast<int64_t>(s);
-          i0.push_back(i), i1.push_back(c.nearest ? i : std::min(i + 1, n - 1));
-          w0.push_back(c.nearest ? 1.f : 1.f - (s - i)), w1.push_back(c.nearest ? 0.f : s - i);
-        }
-      };
-      std::vector<int64_t> ih0, ih1, iw0, iw1;
-      std::vector<float> wh0, wh1, ww0, ww1;
-      table(c.H, c.OH, ih0, ih1, wh0, wh1);
-      table(c.W, c.OW, iw0, iw1, ww0, ww1);
-      const InterpGeom g{c.planes,   c.H,        c.W,        c.OH,       c.OW,       ih0.data(), ih1.data(),
-                         iw0.data(), iw1.data(), wh0.data(), wh1.data(), ww0.data(), ww1.data()};
-      const int64_t n_in = c.planes * c.H * c.W, n_out = c.planes * c.OH * c.OW;
-      auto x = rnd(n_in, 1700 + ci), gy = rnd(n_out, 1750 + ci);
-      std::vector<float> y_ref(n_out), y(n_out), gx_ref(n_in), gx(n_in, 7.f);
-      rf(g, x.data(), y_ref.data());
-      v.fn(g, x.data(), y.data());
-      EXPECT_TRUE(close(y, y_ref, 1e-5, 1e-6));
-      rb(g, gy.data(), gx_ref.data());
-      vb.fn(g, gy.data(), gx.data());
-      EXPECT_TRUE(close(gx, gx_ref, 1e-5, 1e-6));
-      count_compared(keys::interp_fwd), count_compared(keys::interp_bwd);
-    }
-  }
-  expect_compared({&keys::interp_fwd, &keys::interp_bwd});
 }
 
 TEST(KernelVariants, CrossEntropy) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels/registry.h"
+#include "util/test_util.h"
 
 namespace convnet::testing {
 
@@ -46,6 +47,18 @@ Fn* reference(const kernels::Kernel<Fn>& key) {
 enum class KernelKind { Fast, ThreadedRef, Reference };
 std::map<std::string, KernelKind> readme_kernel_table();
 
+// n floats uniform in [-scale, scale), from random_doubles(n, seed).
+inline std::vector<float> rnd(size_t n, uint64_t seed, float scale = 1.f) {
+  auto d = random_doubles(n, seed);
+  std::vector<float> f(n);
+  for (size_t i = 0; i < n; ++i) f[i] = static_cast<float>(d[i]) * scale;
+  return f;
+}
+// all_close on float vectors (default tolerances 1e-4 relative and absolute).
+inline ::testing::AssertionResult close(const std::vector<float>& a, const std::vector<float>& e, double rtol = 1e-4,
+                                        double atol = 1e-4) {
+  return all_close(std::vector<double>(a.begin(), a.end()), std::vector<double>(e.begin(), e.end()), rtol, atol);
+}
 // Counts comparisons of a non-reference variant per key; expect_compared(keys) fails for
 // each key that the README says has a non-reference kernel and that was compared zero
 // times (a loop over variants that ran zero times proves nothing).
