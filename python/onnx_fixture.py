@@ -222,10 +222,46 @@ def activation_fixtures(out):
                             F.layer_norm(x, (3, 4, 5), ln_w345, None, 1e-5)),
         'instancenorm': ([helper.make_node('InstanceNormalization', ['x', 'in_w', 'in_b'], ['y'], epsilon=1e-3)],
                          F.instance_norm(x, weight=in_w, bias=in_b, eps=1e-3)),
+        # LayerNorm as exporters before opset 17 write it: ReduceMean, Sub, Pow, ReduceMean, Add,
+        # Sqrt, Div, then the affine.
+        'layernorm_decomposed': ([helper.make_node('ReduceMean', ['x'], ['mu'], axes=[-1]),
+                                  helper.make_node('Sub', ['x', 'mu'], ['xc']),
+                                  helper.make_node('Pow', ['xc', 'two'], ['sq']),
+                                  helper.make_node('ReduceMean', ['sq'], ['var'], axes=[-1]),
+                                  helper.make_node('Add', ['var', 'eps'], ['ve']),
+                                  helper.make_node('Sqrt', ['ve'], ['sd']),
+                                  helper.make_node('Div', ['xc', 'sd'], ['n']),
+                                  helper.make_node('Mul', ['n', 'ln_w5'], ['nw']),
+                                  helper.make_node('Add', ['nw', 'ln_b5'], ['y'])],
+                                 F.layer_norm(x, (5,), ln_w5, ln_b5, 1e-5)),
+        # Max / Min / Where / comparisons / Reciprocal / Floor and a batched MatMul:
+        # where(x > 0, max(x, min(x, 1)), floor(x) / 4) + 1 / (1 + |x|) + (x x^T) x / 64
+        'math_mix': ([helper.make_node('Greater', ['x', 'zero'], ['pos']),
+                      helper.make_node('Min', ['x', 'one'], ['lo']),
+                      helper.make_node('Max', ['x', 'lo'], ['hi']),
+                      helper.make_node('Floor', ['x'], ['fl']),
+                      helper.make_node('Div', ['fl', 'four'], ['fq']),
+                      helper.make_node('Where', ['pos', 'hi', 'fq'], ['w']),
+                      helper.make_node('Abs', ['x'], ['ax']),
+                      helper.make_node('Add', ['ax', 'one'], ['ax1']),
+                      helper.make_node('Reciprocal', ['ax1'], ['r']),
+                      helper.make_node('Transpose', ['x'], ['xt'], perm=[0, 1, 3, 2]),
+                      helper.make_node('MatMul', ['x', 'xt'], ['xx']),
+                      helper.make_node('MatMul', ['xx', 'x'], ['xxx']),
+                      helper.make_node('Div', ['xxx', 'sixtyfour'], ['mm']),
+                      helper.make_node('Add', ['w', 'r'], ['wr']),
+                      helper.make_node('Add', ['wr', 'mm'], ['y'])],
+                     torch.where(x > 0, torch.maximum(x, torch.minimum(x, torch.tensor(1.0))), torch.floor(x) / 4)
+                     + 1 / (1 + x.abs()) + torch.matmul(torch.matmul(x, x.transpose(2, 3)), x) / 64),
     }
     consts = [helper.make_tensor('sqrt2', TensorProto.FLOAT, [], [2 ** 0.5]),
               helper.make_tensor('one', TensorProto.FLOAT, [], [1.0]),
               helper.make_tensor('half', TensorProto.FLOAT, [], [0.5]),
+              helper.make_tensor('two', TensorProto.FLOAT, [], [2.0]),
+              helper.make_tensor('eps', TensorProto.FLOAT, [], [1e-5]),
+              helper.make_tensor('zero', TensorProto.FLOAT, [], [0.0]),
+              helper.make_tensor('four', TensorProto.FLOAT, [], [4.0]),
+              helper.make_tensor('sixtyfour', TensorProto.FLOAT, [], [64.0]),
               helper.make_tensor('slope', TensorProto.FLOAT, [3, 1, 1], [0.1, -0.2, 0.3])]
     for name, v in (('ln_w5', ln_w5), ('ln_b5', ln_b5), ('ln_w345', ln_w345), ('in_w', in_w), ('in_b', in_b)):
         consts.append(helper.make_tensor(name, TensorProto.FLOAT, list(v.shape), v.flatten().tolist()))

@@ -442,6 +442,10 @@ const std::map<std::string, Emitter>& emitters() {
     t["abs"] = unary("Abs");
     t["sqrt"] = unary("Sqrt");
     t["erf"] = unary("Erf");
+    t["floor"] = unary("Floor");
+    t["ceil"] = unary("Ceil");
+    t["reciprocal"] = unary("Reciprocal");
+    t["log"] = unary("Log");
     t["layer_norm"] = layer_norm;
     t["conv_transpose2d"] = conv_transpose2d;
     t["resize"] = resize;
@@ -466,6 +470,16 @@ const std::map<std::string, Emitter>& emitters() {
     t["add"] = binary("Add");
     t["sub"] = binary("Sub");
     t["mul"] = binary("Mul");
+    t["div"] = binary("Div");
+    t["maximum"] = binary("Max");
+    t["minimum"] = binary("Min");
+    t["pow"] = binary("Pow");
+    t["matmul"] = binary("MatMul");
+    t["where"] = [](Emit& e) {  // the condition is a float 0 / 1 mask here: a boolean in ONNX
+      const std::string c = e.tmp("cond");
+      set_attr(e.node("Cast", {e.in(0)}, {c}), "to", int64_t{onnx::TensorProto::BOOL});
+      e.node("Where", {c, e.in(1), e.in(2)}, {e.out()});
+    };
     t["mul_scalar"] = [](Emit& e) {
       e.node("Mul", {e.in(0), e.const_floats("scalar", {static_cast<float>(e.op().attrs.f("scalar"))}, {})}, {e.out()});
     };

@@ -119,6 +119,7 @@ using BuilderTable = std::map<std::string, Builder>;
 // Each operator file adds its builders to the table.
 void add_nn_builders(BuilderTable& table);
 void add_tensor_builders(BuilderTable& table);
+void add_math_builders(BuilderTable& table);
 const BuilderTable& builders();
 
 // TensorProto -> value (float types -> Tensor, integer types -> ints). `what` names the
@@ -136,6 +137,13 @@ const Tensor& float_input(const Inputs& in, size_t i, const char* what);
 const OnnxValue& int_input(const Inputs& in, size_t i, const char* what);
 // A one-element float or integer input as a double (Clip bounds, Pad value, Dropout ratio).
 double scalar_input(const Inputs& in, size_t i, const char* what);
+// For every element of `out` (row-major), the flat index of the element of a tensor of
+// shape `in` that NumPy broadcasting maps to it.
+std::vector<int64_t> broadcast_index(const Shape& in, const Shape& out);
+// Integer data broadcast to `out`.
+OnnxValue int_broadcast(const OnnxValue& v, const Shape& out);
+// Float data, or a constant float copy of integer data (no gradient).
+Tensor as_float_tensor(const OnnxValue& v);
 // "[1, 2, 3]"
 std::string list_str(const std::vector<int64_t>& v);
 // Normalizes an axis in [-rank, rank) to [0, rank); throws naming the op otherwise.

@@ -376,14 +376,32 @@ Kernel build_gemm(const NodeView& v) {
   };
 }
 
+// Batched MatMul (NumPy's matmul): a 1-D operand gains a dimension (dropped after), the
+// batch dimensions broadcast, then one GEMM per matrix.
+Tensor batched_matmul(const Tensor& A, const Tensor& B) {
+  const Tensor a = A.dim() == 1 ? A.reshape({1, A.size(0)}) : A;
+  const Tensor b = B.dim() == 1 ? B.reshape({B.size(0), 1}) : B;
+  const Shape sa(a.shape().begin(), a.shape().end() - 2), sb(b.shape().begin(), b.shape().end() - 2);
+  const Shape batch = ops::broadcast_shapes(sa, sb, "MatMul");
+  Shape fa = batch, fb = batch;
+  fa.insert(fa.end(), a.shape().end() - 2, a.shape().end());
+  fb.insert(fb.end(), b.shape().end() - 2, b.shape().end());
+  if (batch.empty()) fa.insert(fa.begin(), 1), fb.insert(fb.begin(), 1);
+  const Tensor y = ops::matmul(ops::broadcast_to(a, fa, "MatMul"), ops::broadcast_to(b, fb, "MatMul"), "MatMul");
+  Shape out = batch;
+  if (A.dim() > 1) out.push_back(A.size(-2));
+  if (B.dim() > 1) out.push_back(B.size(-1));
+  return y.reshape(out);
+}
+
 Kernel build_matmul(const NodeView&) {
   return [](const Inputs& in, const RunCtx&) {
     const Tensor& A = float_input(in, 0, "A");
     const Tensor& B = float_input(in, 1, "B");
-    CONVNET_CHECK(B.dim() == 1 || B.dim() == 2, "B of shape ", shape_str(B.shape()),
-                  ": only a 1-D or 2-D right operand is supported (no batched MatMul)");
-    CONVNET_CHECK(A.dim() >= 1 && A.size(-1) == B.size(0), "shapes ", shape_str(A.shape()), " and ",
-                  shape_str(B.shape()), " cannot be multiplied");
+    CONVNET_CHECK(A.dim() >= 1 && B.dim() >= 1 && A.size(-1) == B.size(B.dim() == 1 ? 0 : -2), "shapes ",
+                  shape_str(A.shape()), " and ", shape_str(B.shape()), " cannot be multiplied");
+    if (B.dim() > 2) return std::vector<OnnxValue>{OnnxValue::of(batched_matmul(A, B))};
+    // A right operand of 1 or 2 dimensions (a layer's weight): one linear() over A's rows.
     const int64_t K = B.size(0);
     // As numpy.matmul: a 1-D A is a row (dropped after), a 1-D B a column (dropped after).
     const Tensor a = A.dim() == 1 ? A.reshape({1, K}) : A;

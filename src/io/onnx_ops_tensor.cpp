@@ -27,37 +27,6 @@ std::vector<OnnxValue> one(OnnxValue v) {
   return out;
 }
 
-// For every element of `out` (row-major), the flat index of the element of a tensor of
-// shape `in` that broadcasting maps to it.
-std::vector<int64_t> broadcast_index(const Shape& in, const Shape& out) {
-  const size_t rank = out.size(), lead = rank - in.size();
-  std::vector<int64_t> idx(static_cast<size_t>(shape_numel(out)));
-  for (size_t o = 0; o < idx.size(); ++o) {
-    int64_t rem = static_cast<int64_t>(o), src = 0, stride = 1;
-    for (size_t k = rank; k-- > lead;) {
-      const int64_t c = rem % out[k];
-      rem /= out[k];
-      const int64_t d = in[k - lead];
-      src += (d == 1 ? 0 : c) * stride;
-      stride *= d;
-    }
-    idx[o] = src;
-  }
-  return idx;
-}
-
-OnnxValue int_broadcast(const OnnxValue& v, const Shape& out) {
-  std::vector<int64_t> r;
-  for (int64_t i : broadcast_index(v.int_shape, out)) r.push_back(v.ints[i]);
-  return OnnxValue::of_ints(out, std::move(r));
-}
-
-// Float data, or a constant float copy of integer data (no gradient).
-Tensor as_float_tensor(const OnnxValue& v) {
-  if (!v.is_int) return v.tensor;
-  return Tensor::from_vector(v.int_shape, std::vector<float>(v.ints.begin(), v.ints.end()));
-}
-
 // ---- elementwise arithmetic ---------------------------------------------------------
 
 OnnxValue reshaped(const OnnxValue& v, const Shape& s);
@@ -100,17 +69,6 @@ OnnxValue arith(Arith op, const OnnxValue& a, const OnnxValue& b) {
     const float c = a.tensor.to_vector()[0];
     return OnnxValue::of(op == Arith::Mul ? ops::mul(b.tensor, c) : ops::add(Tensor::full(s, c), b.tensor, name));
   }
-  if (op == Arith::Div) {
-    // x / y = x * (1 / y) with 1 / y a constant: a divisor that needs a gradient has no
-    // convnet op yet (CNN graphs divide by constants, e.g. normalization). The reciprocal
-    // is taken before broadcasting.
-    CONVNET_CHECK(!(grad_enabled() && b.tensor.requires_grad()), name,
-                  ": dividing by a tensor that requires a gradient is not supported (only by constants)");
-    Tensor r = b.tensor.detach().clone();
-    float* p = r.data();
-    for (int64_t i = 0; i < r.numel(); ++i) p[i] = 1.f / p[i];
-    return OnnxValue::of(ops::mul(ops::broadcast_to(a.tensor, s, name), ops::broadcast_to(r, s, name)));
-  }
   Tensor x = ops::broadcast_to(a.tensor, s, name), y = ops::broadcast_to(b.tensor, s, name);
   switch (op) {
     case Arith::Add:
@@ -120,7 +78,7 @@ OnnxValue arith(Arith op, const OnnxValue& a, const OnnxValue& b) {
     case Arith::Mul:
       return OnnxValue::of(ops::mul(x, y));
     case Arith::Div:
-      break;  // handled above
+      return OnnxValue::of(ops::div(x, y));
   }
   return {};
 }
@@ -645,6 +603,34 @@ Kernel build_cast(const NodeView& v) {
 
 }  // namespace
 
+std::vector<int64_t> broadcast_index(const Shape& in, const Shape& out) {
+  const size_t rank = out.size(), lead = rank - in.size();
+  std::vector<int64_t> idx(static_cast<size_t>(shape_numel(out)));
+  for (size_t o = 0; o < idx.size(); ++o) {
+    int64_t rem = static_cast<int64_t>(o), src = 0, stride = 1;
+    for (size_t k = rank; k-- > lead;) {
+      const int64_t c = rem % out[k];
+      rem /= out[k];
+      const int64_t d = in[k - lead];
+      src += (d == 1 ? 0 : c) * stride;
+      stride *= d;
+    }
+    idx[o] = src;
+  }
+  return idx;
+}
+
+OnnxValue int_broadcast(const OnnxValue& v, const Shape& out) {
+  std::vector<int64_t> r;
+  for (int64_t i : broadcast_index(v.int_shape, out)) r.push_back(v.ints[i]);
+  return OnnxValue::of_ints(out, std::move(r));
+}
+
+Tensor as_float_tensor(const OnnxValue& v) {
+  if (!v.is_int) return v.tensor;
+  return Tensor::from_vector(v.int_shape, std::vector<float>(v.ints.begin(), v.ints.end()));
+}
+
 OnnxValue constant_value(const NodeView& v, const std::string& base_dir) {
   if (const auto* t = v.get_tensor("value")) return value_from_proto(*t, v.label(), base_dir);
   if (v.has("value_float")) return OnnxValue::of(Tensor::scalar(v.get_float("value_float", 0.f)));
@@ -709,6 +695,7 @@ void add_tensor_builders(BuilderTable& t) {
   t["ReduceSum"] = [](const NodeView& v) { return build_reduce(v, false); };
   t["ReduceMean"] = [](const NodeView& v) { return build_reduce(v, true); };
   t["Tile"] = build_tile;
+  add_math_builders(t);
 }
 
 }  // namespace convnet::io::onnx_impl

@@ -5,7 +5,8 @@
 //   keys: relu_fwd, relu_bwd, leaky_relu_fwd, leaky_relu_bwd, relu6_fwd, relu6_bwd, tanh_fwd, tanh_bwd, sigmoid_fwd,
 //   sigmoid_bwd,
 //         hardsigmoid_*, hardswish_*, silu_*, gelu_* (erf), gelu_tanh_*, elu_* (a = alpha), selu_*,
-//         softplus_* (a = beta; threshold 20), softsign_*, erf_*, exp_*, abs_*, sqrt_*
+//         softplus_* (a = beta; threshold 20), softsign_*, erf_*, exp_*, abs_*, sqrt_*,
+//         floor_*, ceil_* (zero gradient), reciprocal_*, log_*
 #include <cstdint>
 #include "kernels/registry.h"
 
@@ -92,6 +93,22 @@ template <class T>
 void sqrt_fwd(int64_t n, T a, const T* x, T* y);
 template <class T>
 void sqrt_bwd(int64_t n, T a, const T* x, const T* y, const T* gy, T* gx);
+template <class T>
+void floor_fwd(int64_t n, T a, const T* x, T* y);
+template <class T>
+void floor_bwd(int64_t n, T a, const T* x, const T* y, const T* gy, T* gx);
+template <class T>
+void ceil_fwd(int64_t n, T a, const T* x, T* y);
+template <class T>
+void ceil_bwd(int64_t n, T a, const T* x, const T* y, const T* gy, T* gx);
+template <class T>
+void reciprocal_fwd(int64_t n, T a, const T* x, T* y);
+template <class T>
+void reciprocal_bwd(int64_t n, T a, const T* x, const T* y, const T* gy, T* gx);
+template <class T>
+void log_fwd(int64_t n, T a, const T* x, T* y);
+template <class T>
+void log_bwd(int64_t n, T a, const T* x, const T* y, const T* gy, T* gx);
 }  // namespace ref
 
 // Reduced precision (T = bf16_t, f16_t): relu only, which the zoo's CNNs run between every
@@ -145,6 +162,14 @@ inline Kernel<ActFwdFn<float>> abs_fwd{"abs_fwd"};
 inline Kernel<ActBwdFn<float>> abs_bwd{"abs_bwd"};
 inline Kernel<ActFwdFn<float>> sqrt_fwd{"sqrt_fwd"};
 inline Kernel<ActBwdFn<float>> sqrt_bwd{"sqrt_bwd"};
+inline Kernel<ActFwdFn<float>> floor_fwd{"floor_fwd"};
+inline Kernel<ActBwdFn<float>> floor_bwd{"floor_bwd"};
+inline Kernel<ActFwdFn<float>> ceil_fwd{"ceil_fwd"};
+inline Kernel<ActBwdFn<float>> ceil_bwd{"ceil_bwd"};
+inline Kernel<ActFwdFn<float>> reciprocal_fwd{"reciprocal_fwd"};
+inline Kernel<ActBwdFn<float>> reciprocal_bwd{"reciprocal_bwd"};
+inline Kernel<ActFwdFn<float>> log_fwd{"log_fwd"};
+inline Kernel<ActBwdFn<float>> log_bwd{"log_bwd"};
 inline Kernel<ReluFwdLowpFn<bf16_t>> relu_fwd_bf16{"relu_fwd_bf16", DType::bfloat16};
 inline Kernel<ReluBwdLowpFn<bf16_t>> relu_bwd_bf16{"relu_bwd_bf16", DType::bfloat16};
 inline Kernel<ReluFwdLowpFn<f16_t>> relu_fwd_f16{"relu_fwd_f16", DType::float16};

@@ -36,6 +36,7 @@ void ensure_registered() {
     register_ref_softmax();
     register_ref_loss();
     register_ref_elementwise();
+    register_ref_arith();
     register_ref_pad();
     register_ref_clamp();
     register_ref_prelu();
@@ -54,6 +55,7 @@ void ensure_registered() {
     register_cpu_strided();
     register_cpu_interp();
     register_cpu_elementwise();
+    register_cpu_arith();
     register_cpu_batch_norm();
     register_cpu_pool();
     register_cpu_softmax();

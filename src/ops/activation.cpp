@@ -163,4 +163,17 @@ Tensor sqrt(const Tensor& x) {
   return activation("sqrt", kernels::keys::sqrt_fwd, kernels::keys::sqrt_bwd, x, 0.f);
 }
 
+Tensor floor(const Tensor& x) {
+  return activation("floor", kernels::keys::floor_fwd, kernels::keys::floor_bwd, x, 0.f);
+}
+Tensor ceil(const Tensor& x) {
+  return activation("ceil", kernels::keys::ceil_fwd, kernels::keys::ceil_bwd, x, 0.f);
+}
+Tensor reciprocal(const Tensor& x) {
+  return activation("reciprocal", kernels::keys::reciprocal_fwd, kernels::keys::reciprocal_bwd, x, 0.f);
+}
+Tensor log(const Tensor& x) {
+  return activation("log", kernels::keys::log_fwd, kernels::keys::log_bwd, x, 0.f);
+}
+
 }  // namespace convnet::ops

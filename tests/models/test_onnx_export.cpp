@@ -16,14 +16,16 @@
 #include "convnet/core/rng.h"
 #include "convnet/io/onnx.h"
 #include "convnet/io/onnx_export.h"
-#include "convnet/models/registry.h"
 #include "convnet/io/safetensors.h"
+#include "convnet/models/registry.h"
 #include "convnet/nn/layers.h"
 #include "convnet/nn/sequential.h"
 #include "convnet/ops/activation.h"
 #include "convnet/ops/concat.h"
 #include "convnet/ops/elementwise.h"
+#include "convnet/ops/linear.h"
 #include "convnet/ops/loss.h"
+#include "convnet/ops/permute.h"
 #include "util/test_util.h"
 
 using namespace convnet;
@@ -377,6 +379,24 @@ class ExpAbsSqrt : public nn::Module {
   }
   std::string type_name() const override { return "ExpAbsSqrt"; }
 };
+// div, maximum, minimum, pow, where, floor, ceil, reciprocal, log and a batched matmul, with
+// no constant of the batch's shape (the file is exported at batch 1, run at batch 2).
+class MathOps : public nn::Module {
+ public:
+  Tensor forward(const Tensor& x) override {
+    const Tensor p = ops::sigmoid(ops::tanh(x));  // in (0.26, 0.74)
+    const Tensor two_p = ops::add(p, p);
+    Tensor y = ops::div(x, two_p);
+    y = ops::add(y, ops::minimum(ops::maximum(y, ops::mul(x, 0.5f)), ops::mul(x, -0.25f)));
+    y = ops::add(y, ops::pow(ops::sigmoid(x), p));         // in (0, 1)
+    y = ops::add(y, ops::where(ops::floor(two_p), x, p));  // floor(2p) is 0 or 1
+    y = ops::add(y, ops::add(ops::ceil(x), ops::floor(ops::mul(x, 3.f))));
+    y = ops::add(y, ops::add(ops::reciprocal(two_p), ops::log(p)));
+    const Tensor xs = ops::mul(x, 0.2f), xst = ops::permute(xs, {0, 1, 3, 2});
+    return ops::add(y, ops::matmul(ops::matmul(xs, xst), xs));
+  }
+  std::string type_name() const override { return "MathOps"; }
+};
 }  // namespace
 
 // The normalizations: GroupNorm (as torch.onnx.export writes it: Reshape, InstanceNormalization,
@@ -406,6 +426,7 @@ TEST(ExportOps, NormalizationsAndPadsRoundTripAndRunInOnnxRuntime) {
       {"reflection_pad", std::make_shared<nn::ReflectionPad2d>(std::array<int64_t, 4>{1, 2, 3, 0}), 13},
       {"replication_pad", std::make_shared<nn::ReplicationPad2d>(2), 13},
       {"exp_abs_sqrt", std::make_shared<ExpAbsSqrt>(), 13},
+      {"math_ops", std::make_shared<MathOps>(), 13},
       {"conv_transpose", conv_t(6, 4, 3, {2, 2}, {1, 1}, {1, 1}, 1), 13},
       {"conv_transpose_grouped", conv_t(6, 6, 2, {2, 2}, {0, 0}, {0, 0}, 3), 13},
       {"upsample_nearest", std::make_shared<nn::Upsample>(std::array<int64_t, 2>{8, 7}, std::array<double, 2>{0, 0}),

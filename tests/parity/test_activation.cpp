@@ -1,8 +1,8 @@
 // Activations against PyTorch: output and gradient of sum(out * g) for relu, leaky_relu
 // (slopes 0.01 and 0.2), relu6, tanh, sigmoid, hardsigmoid, hardswish, silu, gelu (erf and
-// tanh), elu, selu, softplus (beta 1 and 2), softsign, erf, exp, abs and sqrt over the shapes of
-// python/fixtures/activation.py (inputs with exact zeros, exact sixes for relu6, and
-// saturating values), on the default and reference backends.
+// tanh), elu, selu, softplus (beta 1 and 2), softsign, erf, exp, abs, sqrt, floor, ceil, reciprocal and log over the
+// shapes of python/fixtures/activation.py (inputs with exact zeros, exact sixes for relu6, and saturating values), on
+// the default and reference backends.
 #include "convnet/ops/activation.h"
 #include "kernels/registry.h"
 #include "util/test_util.h"
@@ -30,6 +30,10 @@ Tensor run_activation(const nlohmann::json& cfg, const Tensor& x) {
   if (op == "exp") return ops::exp(x);
   if (op == "abs") return ops::abs(x);
   if (op == "sqrt") return ops::sqrt(x);
+  if (op == "floor") return ops::floor(x);
+  if (op == "ceil") return ops::ceil(x);
+  if (op == "reciprocal") return ops::reciprocal(x);
+  if (op == "log") return ops::log(x);
   EXPECT_EQ(op, "sigmoid");
   return ops::sigmoid(x);
 }
@@ -48,8 +52,9 @@ void check_all(const std::string& backend) {
     EXPECT_TRUE(all_close(x.grad(), fixture_tensor(f, "grad_x"), 1e-5, 1e-6));
     ++count;
   }
-  EXPECT_GE(count, 105);  // all 21 functions (relu, leaky_relu x2, relu6, tanh, sigmoid, hardsigmoid, hardswish,
-                          // silu, gelu x2, elu x2, selu, softplus x2, softsign, erf, exp, abs, sqrt), 5 shapes each
+  EXPECT_GE(count, 125);  // all 25 functions (relu, leaky_relu x2, relu6, tanh, sigmoid, hardsigmoid, hardswish,
+                          // silu, gelu x2, elu x2, selu, softplus x2, softsign, erf, exp, abs, sqrt, floor, ceil,
+                          // reciprocal, log), 5 shapes each
   kernels::force_backend("");
 }
 

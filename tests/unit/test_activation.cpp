@@ -47,6 +47,10 @@ const std::vector<Act> kActs = {
     {"exp", &kernels::ref::exp_fwd<double>, &kernels::ref::exp_bwd<double>, 0.0},
     {"abs", &kernels::ref::abs_fwd<double>, &kernels::ref::abs_bwd<double>, 0.0},
     {"sqrt", &kernels::ref::sqrt_fwd<double>, &kernels::ref::sqrt_bwd<double>, 0.0},
+    {"floor", &kernels::ref::floor_fwd<double>, &kernels::ref::floor_bwd<double>, 0.0},
+    {"ceil", &kernels::ref::ceil_fwd<double>, &kernels::ref::ceil_bwd<double>, 0.0},
+    {"reciprocal", &kernels::ref::reciprocal_fwd<double>, &kernels::ref::reciprocal_bwd<double>, 0.0},
+    {"log", &kernels::ref::log_fwd<double>, &kernels::ref::log_bwd<double>, 0.0},
 };
 
 }  // namespace
@@ -59,8 +63,11 @@ TEST(ActivationGradcheck, ReferenceBackwardMatchesFiniteDifferences) {
       for (auto& v : x) v *= 4;  // cover both sides of 0 and the curved parts of tanh/sigmoid
       if (std::string(act.name) == "relu6")
         for (auto& v : x) v += 3;  // centred on relu6's linear part, so both kinks (0 and 6) are crossed
-      if (std::string(act.name) == "sqrt")
-        for (auto& v : x) v = std::abs(v) + 0.5;  // sqrt's domain, away from its infinite slope at 0
+      const std::string name = act.name;
+      if (name == "sqrt" || name == "log" || name == "reciprocal")
+        for (auto& v : x) v = std::abs(v) + 0.5;  // their domain, away from the pole / infinite slope at 0
+      if (name == "floor" || name == "ceil")
+        for (auto& v : x) v = std::floor(v) + 0.25 + 0.5 * (v - std::floor(v));  // away from the jumps
       auto r = random_doubles(n, 2 + n);
       auto loss = [&](const std::vector<double>& xx) {
         std::vector<double> y(n);

@@ -35,6 +35,7 @@ using namespace convnet;
 using namespace convnet::kernels;
 using convnet::testing::all_close;
 using convnet::testing::close;
+using convnet::testing::close_nan;
 using convnet::testing::count_compared;
 using convnet::testing::expect_compared;
 using convnet::testing::fast_variants;
@@ -44,18 +45,6 @@ using convnet::testing::reference;
 using convnet::testing::rnd;
 
 namespace {
-
-// Bitwise-equal NaN positions, equal infinities, values close elsewhere.
-::testing::AssertionResult close_nan(const std::vector<float>& a, const std::vector<float>& e) {
-  std::vector<float> a2 = a, e2 = e;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::isnan(a[i]) != std::isnan(e[i]))
-      return ::testing::AssertionFailure() << "NaN mismatch at " << i << ": " << a[i] << " vs " << e[i];
-    if (std::isnan(a[i])) a2[i] = e2[i] = 0;
-    if (std::isinf(e[i]) && a[i] == e[i]) a2[i] = e2[i] = 0;  // the same infinity (sqrt' at 0)
-  }
-  return close(a2, e2);
-}
 
 // Sizes around the threading grain and the 16-element chunk alignment.
 const std::vector<int64_t> kLengths = {1, 7, 16, 17, 1000, 32768, 65536 + 5, 300001};
@@ -85,7 +74,11 @@ TEST(KernelVariants, Activations) {
                         {"erf", keys::erf_fwd, keys::erf_bwd},
                         {"exp", keys::exp_fwd, keys::exp_bwd},
                         {"abs", keys::abs_fwd, keys::abs_bwd},
-                        {"sqrt", keys::sqrt_fwd, keys::sqrt_bwd}};
+                        {"sqrt", keys::sqrt_fwd, keys::sqrt_bwd},
+                        {"floor", keys::floor_fwd, keys::floor_bwd},
+                        {"ceil", keys::ceil_fwd, keys::ceil_bwd},
+                        {"reciprocal", keys::reciprocal_fwd, keys::reciprocal_bwd},
+                        {"log", keys::log_fwd, keys::log_bwd}};
   std::vector<const KernelBase*> all;
   for (const auto& [name, fk, bk] : pairs) {
     all.push_back(&fk), all.push_back(&bk);
@@ -676,6 +669,23 @@ const std::map<std::string, std::string> kComparedBy = {
     {"selu_bwd", "KernelVariants.Activations"},
     {"softplus_fwd", "KernelVariants.Activations"},
     {"softplus_bwd", "KernelVariants.Activations"},
+    {"floor_fwd", "KernelVariants.Activations"},
+    {"floor_bwd", "KernelVariants.Activations"},
+    {"ceil_fwd", "KernelVariants.Activations"},
+    {"ceil_bwd", "KernelVariants.Activations"},
+    {"reciprocal_fwd", "KernelVariants.Activations"},
+    {"reciprocal_bwd", "KernelVariants.Activations"},
+    {"log_fwd", "KernelVariants.Activations"},
+    {"log_bwd", "KernelVariants.Activations"},
+    {"div", "KernelVariants.Arith"},
+    {"maximum", "KernelVariants.Arith"},
+    {"minimum", "KernelVariants.Arith"},
+    {"pow", "KernelVariants.Arith"},
+    {"div_bwd", "KernelVariants.Arith"},
+    {"maximum_bwd", "KernelVariants.Arith"},
+    {"minimum_bwd", "KernelVariants.Arith"},
+    {"pow_bwd", "KernelVariants.Arith"},
+    {"where", "KernelVariants.Arith"},
     {"exp_fwd", "KernelVariants.Activations"},
     {"exp_bwd", "KernelVariants.Activations"},
     {"abs_fwd", "KernelVariants.Activations"},

@@ -1,4 +1,5 @@
-// The kernel variants of the tensor-shaping and normalization ops (layer/group norm, the
+// The kernel variants of the tensor-shaping, normalization and binary arithmetic ops (layer/group
+// norm, div/maximum/minimum/pow/where, the
 // reflect/replicate/circular pads, the strided copy behind permute and broadcast_to, and 2-D
 // interpolation): every fast variant against its reference twin over a grid of geometries
 // (the activation, pooling, softmax and loss kernels are in test_kernel_variants.cpp, whose
@@ -6,9 +7,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
+#include "kernels/arith.h"
 #include "kernels/interp.h"
 #include "kernels/norm.h"
 #include "kernels/pad.h"
@@ -19,6 +23,7 @@
 using namespace convnet;
 using namespace convnet::kernels;
 using convnet::testing::close;
+using convnet::testing::close_nan;
 using convnet::testing::count_compared;
 using convnet::testing::expect_compared;
 using convnet::testing::fast_variants;
@@ -195,4 +200,63 @@ TEST(KernelVariants, Interp) {
     }
   }
   expect_compared({&keys::interp_fwd, &keys::interp_bwd});
+}
+
+// div, maximum, minimum, pow and where, forward and backward, over lengths around the
+// threading grain, with ties (maximum's halved gradient), NaN, zero bases and exponents of 0
+// and 2 (pow's special cases) planted.
+TEST(KernelVariants, Arith) {
+  struct Pair {
+    const char* name;
+    Kernel<BinaryFn<float>>& fk;
+    Kernel<BinaryBwdFn<float>>& bk;
+  };
+  const Pair pairs[] = {{"div", keys::div, keys::div_bwd},
+                        {"maximum", keys::maximum, keys::maximum_bwd},
+                        {"minimum", keys::minimum, keys::minimum_bwd},
+                        {"pow", keys::pow, keys::pow_bwd}};
+  std::vector<const KernelBase*> all{&keys::where};
+  for (const int64_t n : {1, 7, 16, 17, 1000, 32768, 65536 + 5, 300001}) {
+    auto a = rnd(n, n + 1, 3.f), b = rnd(n, n + 2, 3.f), gy = rnd(n, n + 3);
+    if (n > 5) {
+      a[1] = b[1] = 0.5f;                              // a tie
+      a[2] = std::numeric_limits<float>::quiet_NaN();  // NaN propagates
+      a[3] = 0.f, b[3] = 2.f, a[4] = 0.f, b[4] = 0.f;  // 0^2, 0^0
+      b[5] = 2.f;                                      // pow's multiply path
+    }
+    for (const auto& [name, fk, bk] : pairs) {
+      all.push_back(&fk), all.push_back(&bk);
+      std::vector<float> base = a;
+      if (std::string(name) == "pow")  // a positive base outside the planted cases: real powers
+        for (int64_t i = 5; i < n; ++i) base[i] = std::abs(base[i]) + 0.25f;
+      std::vector<float> y_ref(n), ga_ref(n), gb_ref(n);
+      reference(fk)(n, base.data(), b.data(), y_ref.data());
+      reference(bk)(n, base.data(), b.data(), y_ref.data(), gy.data(), ga_ref.data(), gb_ref.data());
+      for (const auto& v : fast_variants(fk)) {
+        const auto vb = partner(bk, v.backend);
+        if (!vb.fn) continue;
+        SCOPED_TRACE(std::string(name) + " backend " + v.backend + " n=" + std::to_string(n));
+        std::vector<float> y(n, 1e30f), ga(n, 1e30f), gb(n, 1e30f), ga_only(n, 1e30f);
+        v.fn(n, base.data(), b.data(), y.data());
+        vb.fn(n, base.data(), b.data(), y_ref.data(), gy.data(), ga.data(), gb.data());
+        vb.fn(n, base.data(), b.data(), y_ref.data(), gy.data(), ga_only.data(), nullptr);  // gb not needed
+        EXPECT_TRUE(close_nan(y, y_ref));
+        EXPECT_TRUE(close_nan(ga, ga_ref));
+        EXPECT_TRUE(close_nan(gb, gb_ref));
+        EXPECT_TRUE(close_nan(ga_only, ga_ref));
+        count_compared(fk), count_compared(bk);
+      }
+    }
+    std::vector<float> c(n), y_ref(n);
+    for (int64_t i = 0; i < n; ++i) c[i] = i % 3 == 0 ? 0.f : i % 3 == 1 ? 1.f : -2.5f;  // nonzero is true
+    reference(keys::where)(n, c.data(), a.data(), b.data(), y_ref.data());
+    for (const auto& v : fast_variants(keys::where)) {
+      SCOPED_TRACE("where backend " + v.backend + " n=" + std::to_string(n));
+      std::vector<float> y(n, 1e30f);
+      v.fn(n, c.data(), a.data(), b.data(), y.data());
+      EXPECT_TRUE(close_nan(y, y_ref));
+      count_compared(keys::where);
+    }
+  }
+  expect_compared(all);
 }

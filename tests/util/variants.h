@@ -6,6 +6,7 @@
 // test that compared nothing fails too (expect_compared).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <map>
 #include <string>
 #include <vector>
@@ -59,6 +60,18 @@ inline ::testing::AssertionResult close(const std::vector<float>& a, const std::
                                         double atol = 1e-4) {
   return all_close(std::vector<double>(a.begin(), a.end()), std::vector<double>(e.begin(), e.end()), rtol, atol);
 }
+// Bitwise-equal NaN positions, equal infinities, values close elsewhere.
+inline ::testing::AssertionResult close_nan(const std::vector<float>& a, const std::vector<float>& e) {
+  std::vector<float> a2 = a, e2 = e;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::isnan(a[i]) != std::isnan(e[i]))
+      return ::testing::AssertionFailure() << "NaN mismatch at " << i << ": " << a[i] << " vs " << e[i];
+    if (std::isnan(a[i])) a2[i] = e2[i] = 0;
+    if (std::isinf(e[i]) && a[i] == e[i]) a2[i] = e2[i] = 0;  // the same infinity (sqrt' at 0)
+  }
+  return close(a2, e2);
+}
+
 // Counts comparisons of a non-reference variant per key; expect_compared(keys) fails for
 // each key that the README says has a non-reference kernel and that was compared zero
 // times (a loop over variants that ran zero times proves nothing).

@@ -136,6 +136,26 @@ Tensor abs(const Tensor& x);
 /// \post y: float32, x's shape. Backward gives `dx = dy / (2 y)` (infinite at 0, as PyTorch).
 /// \throws convnet::Error when `x` is undefined, of a non-floating dtype, or not on the CPU.
 Tensor sqrt(const Tensor& x);
+/// The largest integer not above x, elementwise (as torch.floor; ONNX's Floor).
+/// \pre  `x` defined, on the CPU, float32 (bfloat16 / float16 are converted to float32).
+/// \post y: float32, x's shape. Backward gives `dx = 0` (a step function, as PyTorch).
+/// \throws convnet::Error when `x` is undefined, of a non-floating dtype, or not on the CPU.
+Tensor floor(const Tensor& x);
+/// The smallest integer not below x, elementwise (as torch.ceil; ONNX's Ceil).
+/// \pre  `x` defined, on the CPU, float32 (bfloat16 / float16 are converted to float32).
+/// \post y: float32, x's shape. Backward gives `dx = 0` (a step function, as PyTorch).
+/// \throws convnet::Error when `x` is undefined, of a non-floating dtype, or not on the CPU.
+Tensor ceil(const Tensor& x);
+/// 1 / x elementwise (as torch.reciprocal; ONNX's Reciprocal): inf at 0.
+/// \pre  `x` defined, on the CPU, float32 (bfloat16 / float16 are converted to float32).
+/// \post y: float32, x's shape. Backward gives `dx = -y^2 dy`.
+/// \throws convnet::Error when `x` is undefined, of a non-floating dtype, or not on the CPU.
+Tensor reciprocal(const Tensor& x);
+/// The natural logarithm elementwise (as torch.log; ONNX's Log): -inf at 0, NaN below.
+/// \pre  `x` defined, on the CPU, float32 (bfloat16 / float16 are converted to float32).
+/// \post y: float32, x's shape. Backward gives `dx = dy / x`.
+/// \throws convnet::Error when `x` is undefined, of a non-floating dtype, or not on the CPU.
+Tensor log(const Tensor& x);
 
 /// Guided backpropagation (Springenberg et al. 2015, "Striving for simplicity"): while a
 /// guard is alive on this thread, relu and relu6 record a backward that also drops the

@@ -5,6 +5,7 @@
 /// operands of a binary op have the same shape, as in a residual add; see broadcast.h).
 /// \code{.unparsed}
 ///   add(a, b) = a + b    sub(a, b) = a - b    mul(a, b) = a * b    mul(a, s) = s a
+///   div(a, b) = a / b    maximum, minimum, pow(a, b) = a^b, where(c, a, b) = c ? a : b
 ///   sum(x) = sum_i x_i   mean(x) = sum(x) / numel(x)   (scalars, shape ())
 /// \endcode
 /// The operators `+`, `-` and `*` on tensors call add, sub and mul.
@@ -43,6 +44,50 @@ Tensor mul(const Tensor& a, const Tensor& b);
 /// \post y: float32, a's shape. Backward gives `da = s * dy`.
 /// \throws convnet::Error when `a` is undefined, of a non-floating dtype, or not on the CPU.
 Tensor mul(const Tensor& a, float s);
+/// `a / b` elementwise (as torch.div, without broadcasting; ONNX's Div).
+/// \pre  `a` and `b` defined, of the same shape, float32 (bfloat16 / float16 are converted
+///       to float32), on the CPU.
+/// \post y: float32, the operands' shape (inf or NaN where b is 0, as IEEE). Backward gives
+///       `da = dy / b`, `db = -dy a / b^2`.
+/// \throws convnet::Error naming both shapes (or dtypes, devices) when an operand is
+///       undefined, the shapes differ, or an operand is not float32 on the CPU.
+Tensor div(const Tensor& a, const Tensor& b);
+/// The larger of `a` and `b` elementwise (as torch.maximum, without broadcasting; NaN in
+/// either operand gives NaN).
+/// \pre  as div().
+/// \post y: float32, the operands' shape. Backward gives dy to the larger operand, dy / 2 to
+///       each on a tie (as PyTorch).
+/// \throws convnet::Error as div().
+Tensor maximum(const Tensor& a, const Tensor& b);
+/// The smaller of `a` and `b` elementwise (as torch.minimum, without broadcasting; NaN in
+/// either operand gives NaN).
+/// \pre  as div().
+/// \post y: float32, the operands' shape. Backward gives dy to the smaller operand, dy / 2 to
+///       each on a tie (as PyTorch).
+/// \throws convnet::Error as div().
+Tensor minimum(const Tensor& a, const Tensor& b);
+/// `a ^ b` elementwise (as torch.pow of two tensors, without broadcasting; ONNX's Pow): NaN
+/// for a negative base with a non-integer exponent.
+/// \pre  as div().
+/// \post y: float32, the operands' shape. Backward gives `da = dy b a^(b-1)` (0 where b = 0)
+///       and `db = dy y ln a` (0 where a = 0 and b >= 0), as PyTorch.
+/// \throws convnet::Error as div().
+Tensor pow(const Tensor& a, const Tensor& b);
+/// `a ^ exponent` elementwise (as torch.pow with a scalar exponent).
+/// \pre  `a` defined, float32 (bfloat16 / float16 are converted to float32), on the CPU.
+/// \post y: float32, a's shape. Backward gives `da = dy exponent a^(exponent-1)` (0 when the
+///       exponent is 0).
+/// \throws convnet::Error when `a` is undefined, of a non-floating dtype, or not on the CPU.
+Tensor pow(const Tensor& a, float exponent);
+/// `cond ? a : b` elementwise (as torch.where, without broadcasting; ONNX's Where).
+/// \pre  `a` and `b` defined, of the same shape, float32 (bfloat16 / float16 are converted
+///       to float32), on the CPU; `cond` defined, of that shape, of any dtype (nonzero is
+///       true; it gets no gradient).
+/// \post y: float32, the operands' shape. Backward gives `da = cond ? dy : 0`,
+///       `db = cond ? 0 : dy`.
+/// \throws convnet::Error naming the shapes when an operand is undefined or the shapes
+///       differ, or when an operand is not float32 on the CPU.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 /// The sum of all elements (as torch.sum without a dim).
 /// \pre  `x` defined, float32 (bfloat16 / float16 are converted to float32), on the CPU.
 /// \post a float32 scalar of shape (). Backward gives dx: dy everywhere.

@@ -27,6 +27,16 @@ namespace convnet::ops {
 ///       bias) when an operand is undefined, of another dtype or device, the weight is not
 ///       2-D, x is a scalar, the feature counts differ, or the bias has the wrong shape.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, const std::string& layer = "linear");
+/// The batched matrix product `y[..., m, n] = sum_k a[..., m, k] b[..., k, n]` (as torch.matmul
+/// of two tensors of the same rank >= 2 and the same batch dimensions; ONNX's MatMul after
+/// broadcasting). One GEMM per matrix. `layer` names the caller in error messages.
+/// \pre  `a` (..., M, K) and `b` (..., K, N) defined, float32 (bfloat16 / float16 are converted
+///       to float32), on the CPU, of the same rank >= 2 with equal batch dimensions.
+/// \post y: (..., M, N), float32, row-major. Backward gives `da = dy b^T`, `db = a^T dy` per
+///       matrix.
+/// \throws convnet::Error naming `layer` and both shapes when an operand is undefined, the
+///       ranks or batch dimensions differ, or K differs.
+Tensor matmul(const Tensor& a, const Tensor& b, const std::string& layer = "matmul");
 
 }  // namespace convnet::ops
 #pragma GCC visibility pop

@@ -4,6 +4,7 @@
 // false, so `x < 0 ? 0 : x` passes NaN through as the reference does.
 #include "kernels/activation.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/cpu/parallel.h"
@@ -163,6 +164,29 @@ CONVNET_SIMD void sqrt_b(int64_t n, const float* y, const float* gy, float* gx) 
 #pragma omp simd
   for (int64_t i = 0; i < n; ++i) gx[i] = gy[i] / (2.f * y[i]);
 }
+CONVNET_SIMD void floor_f(int64_t n, const float* x, float* y) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) y[i] = std::floor(x[i]);
+}
+CONVNET_SIMD void ceil_f(int64_t n, const float* x, float* y) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) y[i] = std::ceil(x[i]);
+}
+CONVNET_SIMD void reciprocal_f(int64_t n, const float* x, float* y) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) y[i] = 1.f / x[i];
+}
+CONVNET_SIMD void reciprocal_b(int64_t n, const float* y, const float* gy, float* gx) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) gx[i] = -gy[i] * y[i] * y[i];
+}
+void log_f(int64_t n, const float* x, float* y) {  // libm: within 1 ulp
+  for (int64_t i = 0; i < n; ++i) y[i] = std::log(x[i]);
+}
+CONVNET_SIMD void log_b(int64_t n, const float* x, const float* gy, float* gx) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) gx[i] = gy[i] / x[i];
+}
 void softplus_f(int64_t n, float beta, const float* x, float* y) {
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] * beta > 20.f ? x[i] : std::log1p(std::exp(x[i] * beta)) / beta;
 }
@@ -271,6 +295,28 @@ void softplus_bwd(int64_t n, float a, const float* x, const float*, const float*
   parallel_chunks(
       n, [&](int64_t b, int64_t e) { softplus_b(e - b, a, x + b, gy + b, gx + b); }, kGrain / 8);
 }
+void floor_fwd(int64_t n, float, const float* x, float* y) {
+  parallel_chunks(n, [&](int64_t b, int64_t e) { floor_f(e - b, x + b, y + b); });
+}
+void ceil_fwd(int64_t n, float, const float* x, float* y) {
+  parallel_chunks(n, [&](int64_t b, int64_t e) { ceil_f(e - b, x + b, y + b); });
+}
+void step_bwd(int64_t n, float, const float*, const float*, const float*, float* gx) {  // floor', ceil'
+  parallel_chunks(n, [&](int64_t b, int64_t e) { std::fill(gx + b, gx + e, 0.f); });
+}
+void reciprocal_fwd(int64_t n, float, const float* x, float* y) {
+  parallel_chunks(n, [&](int64_t b, int64_t e) { reciprocal_f(e - b, x + b, y + b); });
+}
+void reciprocal_bwd(int64_t n, float, const float*, const float* y, const float* gy, float* gx) {
+  parallel_chunks(n, [&](int64_t b, int64_t e) { reciprocal_b(e - b, y + b, gy + b, gx + b); });
+}
+void log_fwd(int64_t n, float, const float* x, float* y) {
+  parallel_chunks(
+      n, [&](int64_t b, int64_t e) { log_f(e - b, x + b, y + b); }, kGrain / 8);
+}
+void log_bwd(int64_t n, float, const float* x, const float*, const float* gy, float* gx) {
+  parallel_chunks(n, [&](int64_t b, int64_t e) { log_b(e - b, x + b, gy + b, gx + b); });
+}
 void exp_fwd(int64_t n, float, const float* x, float* y) {
   parallel_chunks(
       n, [&](int64_t b, int64_t e) { exp_f(e - b, x + b, y + b); }, kGrain / 8);
@@ -331,6 +377,14 @@ void register_cpu_activation() {
   keys::softplus_bwd.add("cpu", 10, &cpu::softplus_bwd);
   keys::softsign_fwd.add("cpu", 10, &cpu::softsign_fwd);
   keys::softsign_bwd.add("cpu", 10, &cpu::softsign_bwd);
+  keys::floor_fwd.add("cpu", 10, &cpu::floor_fwd);
+  keys::floor_bwd.add("cpu", 10, &cpu::step_bwd);
+  keys::ceil_fwd.add("cpu", 10, &cpu::ceil_fwd);
+  keys::ceil_bwd.add("cpu", 10, &cpu::step_bwd);
+  keys::reciprocal_fwd.add("cpu", 10, &cpu::reciprocal_fwd);
+  keys::reciprocal_bwd.add("cpu", 10, &cpu::reciprocal_bwd);
+  keys::log_fwd.add("cpu", 10, &cpu::log_fwd);
+  keys::log_bwd.add("cpu", 10, &cpu::log_bwd);
   keys::exp_fwd.add("cpu", 10, &cpu::exp_fwd);
   keys::exp_bwd.add("cpu", 10, &cpu::exp_bwd);
   keys::abs_fwd.add("cpu", 10, &cpu::abs_fwd);

@@ -235,6 +235,41 @@ void sqrt_bwd(int64_t n, T, const T*, const T* y, const T* gy, T* gx) {
   for (int64_t i = 0; i < n; ++i) gx[i] = gy[i] / (T(2) * y[i]);
 }
 
+// floor and ceil are steps: zero gradient (as PyTorch). reciprocal' = -1 / x^2 = -y^2 (from
+// the output); log' = 1 / x.
+template <class T>
+void floor_fwd(int64_t n, T, const T* x, T* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = std::floor(x[i]);
+}
+template <class T>
+void floor_bwd(int64_t n, T, const T*, const T*, const T*, T* gx) {
+  for (int64_t i = 0; i < n; ++i) gx[i] = T(0);
+}
+template <class T>
+void ceil_fwd(int64_t n, T, const T* x, T* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = std::ceil(x[i]);
+}
+template <class T>
+void ceil_bwd(int64_t n, T, const T*, const T*, const T*, T* gx) {
+  for (int64_t i = 0; i < n; ++i) gx[i] = T(0);
+}
+template <class T>
+void reciprocal_fwd(int64_t n, T, const T* x, T* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = T(1) / x[i];
+}
+template <class T>
+void reciprocal_bwd(int64_t n, T, const T*, const T* y, const T* gy, T* gx) {
+  for (int64_t i = 0; i < n; ++i) gx[i] = -gy[i] * y[i] * y[i];
+}
+template <class T>
+void log_fwd(int64_t n, T, const T* x, T* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] = std::log(x[i]);
+}
+template <class T>
+void log_bwd(int64_t n, T, const T* x, const T*, const T* gy, T* gx) {
+  for (int64_t i = 0; i < n; ++i) gx[i] = gy[i] / x[i];
+}
+
 #define INSTANTIATE(T)                                                            \
   template void relu_fwd<T>(int64_t, T, const T*, T*);                            \
   template void relu_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);        \
@@ -269,6 +304,14 @@ void sqrt_bwd(int64_t n, T, const T*, const T* y, const T* gy, T* gx) {
   template void exp_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);         \
   template void abs_fwd<T>(int64_t, T, const T*, T*);                             \
   template void abs_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);         \
+  template void floor_fwd<T>(int64_t, T, const T*, T*);                           \
+  template void floor_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);       \
+  template void ceil_fwd<T>(int64_t, T, const T*, T*);                            \
+  template void ceil_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);        \
+  template void reciprocal_fwd<T>(int64_t, T, const T*, T*);                      \
+  template void reciprocal_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);  \
+  template void log_fwd<T>(int64_t, T, const T*, T*);                             \
+  template void log_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);         \
   template void sqrt_fwd<T>(int64_t, T, const T*, T*);                            \
   template void sqrt_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);        \
   template void sigmoid_bwd<T>(int64_t, T, const T*, const T*, const T*, T*);
@@ -312,6 +355,14 @@ void register_ref_activation() {
   keys::exp_bwd.add("ref", 0, &ref::exp_bwd<float>);
   keys::abs_fwd.add("ref", 0, &ref::abs_fwd<float>);
   keys::abs_bwd.add("ref", 0, &ref::abs_bwd<float>);
+  keys::floor_fwd.add("ref", 0, &ref::floor_fwd<float>);
+  keys::floor_bwd.add("ref", 0, &ref::floor_bwd<float>);
+  keys::ceil_fwd.add("ref", 0, &ref::ceil_fwd<float>);
+  keys::ceil_bwd.add("ref", 0, &ref::ceil_bwd<float>);
+  keys::reciprocal_fwd.add("ref", 0, &ref::reciprocal_fwd<float>);
+  keys::reciprocal_bwd.add("ref", 0, &ref::reciprocal_bwd<float>);
+  keys::log_fwd.add("ref", 0, &ref::log_fwd<float>);
+  keys::log_bwd.add("ref", 0, &ref::log_bwd<float>);
   keys::sqrt_fwd.add("ref", 0, &ref::sqrt_fwd<float>);
   keys::sqrt_bwd.add("ref", 0, &ref::sqrt_bwd<float>);
   keys::erf_fwd.add("ref", 0, &ref::erf_fwd<float>);
