@@ -55,6 +55,34 @@ Emitter binary(const char* type) {
   return [type](Emit& e) { e.node(type, {e.in(0), e.in(1)}, {e.out()}); };
 }
 
+// Conv / MaxPool / AveragePool over (N, C, D, H, W): the attributes as recorded.
+void conv3d(Emit& e) {
+  const auto& a = e.op().attrs;
+  const Shape& w = in_shape(e, 1);
+  std::vector<std::string> ins{e.in(0), e.in(1)};
+  if (e.op().inputs[2].defined()) ins.push_back(e.in(2));
+  auto& n = e.node("Conv", ins, {e.out()});
+  set_attr(n, "kernel_shape", std::vector<int64_t>{w[2], w[3], w[4]});
+  set_attr(n, "strides", a.v("stride"));
+  set_attr(n, "pads", a.v("pads"));
+  set_attr(n, "dilations", a.v("dilation"));
+  set_attr(n, "group", a.i("groups"));
+}
+Emitter pool3d(bool is_max) {
+  return [is_max](Emit& e) {
+    const auto& a = e.op().attrs;
+    auto& n = e.node(is_max ? "MaxPool" : "AveragePool", {e.in(0)}, {e.out()});
+    set_attr(n, "kernel_shape", a.v("kernel"));
+    set_attr(n, "strides", a.v("stride"));
+    set_attr(n, "pads", a.v("pads"));
+    set_attr(n, "ceil_mode", a.i("ceil_mode"));
+    if (is_max)
+      set_attr(n, "dilations", a.v("dilation"));
+    else
+      set_attr(n, "count_include_pad", a.i("count_include_pad"));
+  };
+}
+
 void conv2d(Emit& e) {
   const auto& a = e.op().attrs;
   const Shape& w = in_shape(e, 1);
@@ -447,6 +475,9 @@ const std::map<std::string, Emitter>& emitters() {
     t["reciprocal"] = unary("Reciprocal");
     t["log"] = unary("Log");
     t["layer_norm"] = layer_norm;
+    t["conv3d"] = conv3d;
+    t["max_pool3d"] = pool3d(true);
+    t["avg_pool3d"] = pool3d(false);
     t["conv_transpose2d"] = conv_transpose2d;
     t["resize"] = resize;
     t["reflect_pad"] = index_pad("reflect");

@@ -23,6 +23,7 @@
 #include "convnet/ops/permute.h"
 #include "convnet/ops/pool2d.h"
 #include "convnet/ops/softmax.h"
+#include "convnet/ops/volumetric.h"
 #include "io/onnx_internal.h"
 
 namespace convnet::io::onnx_impl {
@@ -49,18 +50,24 @@ Window read_window(const NodeView& v, bool with_dilations) {
   if (with_dilations) w.dilations = v.get_ints("dilations");
   w.pads = v.get_ints("pads");
   w.auto_pad = v.get_string("auto_pad", "NOTSET");
-  if (w.kernel.size() > 2)
-    throw Unsupported{std::to_string(w.kernel.size()) + "-D windows (1-D and 2-D are supported)"};
+  if (w.kernel.size() > 3)
+    throw Unsupported{std::to_string(w.kernel.size()) + "-D windows (1-D, 2-D and 3-D are supported)"};
   CONVNET_CHECK(
       w.auto_pad == "NOTSET" || w.auto_pad == "SAME_UPPER" || w.auto_pad == "SAME_LOWER" || w.auto_pad == "VALID",
       v.label(), ": unknown auto_pad '", w.auto_pad, "'");
   return w;
 }
 
+// The window resolved against the input, one entry per spatial dimension.
+struct GeometryN {
+  std::vector<int64_t> k, s, d, begin, end;
+  bool symmetric() const { return begin == end; }
+};
+
 // kernel: the kernel sizes (from kernel_shape or the weight); spatial: the input's sizes.
-Geometry resolve(const Window& w, const std::vector<int64_t>& kernel, const Shape& spatial) {
+GeometryN resolve_nd(const Window& w, const std::vector<int64_t>& kernel, const Shape& spatial) {
   const size_t nd = spatial.size();
-  CONVNET_CHECK(nd == 1 || nd == 2, "only 1-D and 2-D windows are supported, got ", nd, " spatial dimensions");
+  CONVNET_CHECK(nd >= 1 && nd <= 3, "only 1-D, 2-D and 3-D windows are supported, got ", nd, " spatial dimensions");
   CONVNET_CHECK(kernel.size() == nd, "kernel_shape ", list_str(kernel), " does not fit ", nd, " spatial dimensions");
   auto or_fill = [&](const std::vector<int64_t>& v, size_t n, int64_t fill, const char* what) {
     CONVNET_CHECK(v.empty() || v.size() == n, what, " ", list_str(v), " should have ", n, " entries");
@@ -80,16 +87,77 @@ Geometry resolve(const Window& w, const std::vector<int64_t>& kernel, const Shap
       p[i + nd] = total - p[i];
     }
   }
+  return {kernel, s, d, std::vector<int64_t>(p.begin(), p.begin() + static_cast<int64_t>(nd)),
+          std::vector<int64_t>(p.begin() + static_cast<int64_t>(nd), p.end())};
+}
+
+// 1-D and 2-D windows lifted to 2-D (1-D: H is a dummy 1).
+Geometry resolve(const Window& w, const std::vector<int64_t>& kernel, const Shape& spatial) {
+  const size_t nd = spatial.size();
+  CONVNET_CHECK(nd == 1 || nd == 2, "only 1-D and 2-D windows are supported here, got ", nd, " spatial dimensions");
+  const GeometryN n = resolve_nd(w, kernel, spatial);
   Geometry g{{1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}};
   const size_t off = 2 - nd;
   for (size_t i = 0; i < nd; ++i) {
-    g.k[off + i] = kernel[i];
-    g.s[off + i] = s[i];
-    g.d[off + i] = d[i];
-    g.begin[off + i] = p[i];
-    g.end[off + i] = p[i + nd];
+    g.k[off + i] = n.k[i];
+    g.s[off + i] = n.s[i];
+    g.d[off + i] = n.d[i];
+    g.begin[off + i] = n.begin[i];
+    g.end[off + i] = n.end[i];
   }
   return g;
+}
+
+std::array<int64_t, 3> triple(const std::vector<int64_t>& v) {
+  return {v[0], v[1], v[2]};
+}
+// Explicit padding of the three spatial dimensions of (N, C, D, H, W).
+Tensor pad_dhw(const Tensor& x, const GeometryN& g, float value) {
+  return ops::constant_pad(x, {{0, 0}, {0, 0}, {g.begin[0], g.end[0]}, {g.begin[1], g.end[1]}, {g.begin[2], g.end[2]}},
+                           value);
+}
+
+// Conv over (N, C, D, H, W): ops::conv3d, asymmetric padding made explicit.
+Tensor conv_3d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Window& w, int64_t group) {
+  const std::vector<int64_t> kernel(weight.shape().begin() + 2, weight.shape().end());
+  const GeometryN g = resolve_nd(w, kernel, Shape(x.shape().begin() + 2, x.shape().end()));
+  Conv3dArgs a;
+  a.stride = triple(g.s);
+  a.dilation = triple(g.d);
+  a.groups = group;
+  if (g.symmetric()) {
+    a.padding = triple(g.begin);
+    return ops::conv3d(x, weight, bias, a, "Conv");
+  }
+  return ops::conv3d(pad_dhw(x, g, 0.f), weight, bias, a, "Conv");
+}
+
+// MaxPool / AveragePool over (N, C, D, H, W), as the 2-D path: padding that PyTorch's rule
+// does not allow is made explicit (-inf for max; zeros for average, with the divisor
+// corrected when count_include_pad is 0).
+Tensor pool_3d(const Tensor& x, const Window& w, bool is_max, bool ceil_mode, bool include_pad) {
+  const GeometryN g = resolve_nd(w, w.kernel, Shape(x.shape().begin() + 2, x.shape().end()));
+  Pool3dArgs a;
+  a.kernel = triple(g.k);
+  a.stride = triple(g.s);
+  a.dilation = triple(g.d);
+  a.ceil_mode = ceil_mode;
+  a.count_include_pad = include_pad;
+  bool native = g.symmetric();
+  for (int i = 0; i < 3; ++i) native = native && g.begin[i] <= g.k[i] / 2;
+  if (native) {
+    a.padding = triple(g.begin);
+    return is_max ? ops::max_pool3d(x, a, "MaxPool") : ops::avg_pool3d(x, a, "AveragePool");
+  }
+  if (is_max) return ops::max_pool3d(pad_dhw(x, g, -std::numeric_limits<float>::infinity()), a, "MaxPool");
+  a.count_include_pad = true;
+  Tensor y = ops::avg_pool3d(pad_dhw(x, g, 0.f), a, "AveragePool");
+  if (include_pad) return y;
+  NoGradGuard no_grad;
+  Tensor inside = ops::avg_pool3d(pad_dhw(Tensor::ones({1, 1, x.size(2), x.size(3), x.size(4)}), g, 0.f), a);
+  float* r = inside.data();
+  for (int64_t i = 0; i < inside.numel(); ++i) r[i] = r[i] > 0.f ? 1.f / r[i] : 0.f;
+  return ops::mul(y, ops::broadcast_to(inside, y.shape()));
 }
 
 // (N, C, L) -> (N, C, 1, L), so 1-D runs through the 2-D ops.
@@ -192,13 +260,14 @@ Kernel build_conv(const NodeView& v) {
     const Tensor& weight = float_input(in, 1, "W");
     const Tensor bias = in.size() > 2 && in[2] ? float_input(in, 2, "B") : Tensor();
     const int64_t nd = weight.dim() - 2;
-    CONVNET_CHECK(nd == 1 || nd == 2, "W of shape ", shape_str(weight.shape()),
-                  ": only 1-D and 2-D convolutions are supported");
+    CONVNET_CHECK(nd >= 1 && nd <= 3, "W of shape ", shape_str(weight.shape()),
+                  ": only 1-D, 2-D and 3-D convolutions are supported");
     CONVNET_CHECK(x.dim() == nd + 2, "X of shape ", shape_str(x.shape()), " should have rank ", nd + 2,
                   " for W of shape ", shape_str(weight.shape()));
     const std::vector<int64_t> kernel(weight.shape().begin() + 2, weight.shape().end());
     CONVNET_CHECK(w.kernel.empty() || w.kernel == kernel, "kernel_shape ", list_str(w.kernel),
                   " does not match W of shape ", shape_str(weight.shape()));
+    if (nd == 3) return std::vector<OnnxValue>{OnnxValue::of(conv_3d(x, weight, bias, w, group))};
     const Geometry g = resolve(w, kernel, spatial_of(x));
     Conv2dArgs a;
     a.stride = g.s;
@@ -238,6 +307,7 @@ Kernel build_pool(const NodeView& v, bool is_max) {
     const auto nd = static_cast<int64_t>(w.kernel.size());
     CONVNET_CHECK(x.dim() == nd + 2, "X of shape ", shape_str(x.shape()), " should have rank ", nd + 2,
                   " for kernel_shape ", list_str(w.kernel));
+    if (nd == 3) return std::vector<OnnxValue>{OnnxValue::of(pool_3d(x, w, is_max, ceil_mode, include_pad))};
     const Geometry g = resolve(w, w.kernel, spatial_of(x));
     Pool2dArgs a;
     a.kernel = g.k;

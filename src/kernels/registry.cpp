@@ -37,6 +37,7 @@ void ensure_registered() {
     register_ref_loss();
     register_ref_elementwise();
     register_ref_arith();
+    register_ref_vol();
     register_ref_pad();
     register_ref_clamp();
     register_ref_prelu();
@@ -56,11 +57,13 @@ void ensure_registered() {
     register_cpu_interp();
     register_cpu_elementwise();
     register_cpu_arith();
+    register_cpu_pool3d();
     register_cpu_batch_norm();
     register_cpu_pool();
     register_cpu_softmax();
     register_cpu_loss();
     register_onednn_conv2d();
+    register_onednn_conv3d();
     register_cpu_convert();
     register_cpu_optim();
     register_cpu_vector();

@@ -20,6 +20,7 @@
 #include "convnet/models/registry.h"
 #include "convnet/nn/layers.h"
 #include "convnet/nn/sequential.h"
+#include "convnet/nn/volumetric.h"
 #include "convnet/ops/activation.h"
 #include "convnet/ops/concat.h"
 #include "convnet/ops/elementwise.h"
@@ -454,4 +455,43 @@ TEST(ExportOps, NormalizationsAndPadsRoundTripAndRunInOnnxRuntime) {
     ASSERT_EQ(theirs.shape(), want.shape());
     EXPECT_TRUE(all_close(theirs, want, 0, 1e-4));
   }
+}
+
+// A volumetric network (Conv3d grouped and strided, MaxPool3d with padding and ceil_mode,
+// AvgPool3d without count_include_pad, Conv3d without bias): exported, checked by
+// onnx.checker, re-imported and run by ONNX Runtime at another batch size, all giving the
+// module's output.
+TEST(ExportOps, VolumetricRoundTripsAndRunsInOnnxRuntime) {
+  if (!fs::exists(CONVNET_ORT_PYTHON))
+    GTEST_SKIP() << "ONNX Runtime's virtual environment is missing (" << CONVNET_ORT_PYTHON
+                 << "): scripts/install-deps.sh makes it";
+  manual_seed(11);
+  nn::Sequential m;
+  m.add(std::make_shared<nn::Conv3d>(2, 6, std::array<int64_t, 3>{3, 3, 3},
+                                     Conv3dArgs{{1, 2, 2}, {1, 1, 1}, {1, 1, 1}, 2}));
+  Pool3dArgs mp;
+  mp.kernel = {2, 3, 3};
+  mp.stride = {1, 2, 2};
+  mp.padding = {1, 1, 1};
+  mp.ceil_mode = true;
+  m.add(std::make_shared<nn::MaxPool3d>(mp));
+  m.add(std::make_shared<nn::Conv3d>(6, 4, std::array<int64_t, 3>{1, 2, 2}, Conv3dArgs{}, false));
+  Pool3dArgs ap;
+  ap.kernel = {2, 2, 2};
+  ap.padding = {1, 1, 1};
+  ap.count_include_pad = false;
+  m.add(std::make_shared<nn::AvgPool3d>(ap));
+  TempDir dir("export_volumetric");
+  io::export_onnx(m, {1, 2, 5, 9, 8}, dir / "v.onnx");
+  Generator gen(6);
+  const Tensor x = Tensor::randn({3, 2, 5, 9, 8}, gen);
+  NoGradGuard g;
+  const Tensor want = m(x);
+  auto back = io::load_onnx(dir / "v.onnx");
+  EXPECT_TRUE(all_close((*back)(x), want, 0, 1e-5));
+  const std::string report = run_python("onnx_check.py " + (dir / "v.onnx"));
+  EXPECT_NE(report.find("OK "), std::string::npos) << report;
+  const Tensor theirs = ort_output(dir, "v.onnx", x);
+  ASSERT_EQ(theirs.shape(), want.shape());
+  EXPECT_TRUE(all_close(theirs, want, 0, 1e-4));
 }

@@ -1,5 +1,5 @@
 // The kernel variants of the tensor-shaping, normalization and binary arithmetic ops (layer/group
-// norm, div/maximum/minimum/pow/where, the
+// norm, div/maximum/minimum/pow/where, 3-D convolution and pooling, the
 // reflect/replicate/circular pads, the strided copy behind permute and broadcast_to, and 2-D
 // interpolation): every fast variant against its reference twin over a grid of geometries
 // (the activation, pooling, softmax and loss kernels are in test_kernel_variants.cpp, whose
@@ -17,6 +17,7 @@
 #include "kernels/norm.h"
 #include "kernels/pad.h"
 #include "kernels/strided.h"
+#include "kernels/vol.h"
 #include "util/test_util.h"
 #include "util/variants.h"
 
@@ -259,4 +260,107 @@ TEST(KernelVariants, Arith) {
     }
   }
   expect_compared(all);
+}
+
+// 3-D convolution (oneDNN) and pooling (threaded) against their reference twins over a grid:
+// strides, padding, dilation, groups, a bias or none, and pooling's ceil_mode and
+// count_include_pad.
+TEST(KernelVariants, Volumetric) {
+  struct C {
+    int64_t N, C, OC, G;
+    std::array<int64_t, 3> in, k, s, p, d;
+  };
+  const C convs[] = {{1, 1, 4, 1, {4, 4, 4}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}},
+                     {2, 3, 8, 1, {5, 6, 7}, {2, 3, 1}, {2, 1, 1}, {0, 1, 0}, {1, 1, 1}},
+                     {1, 8, 8, 4, {6, 5, 5}, {3, 3, 3}, {1, 2, 2}, {1, 1, 1}, {2, 1, 1}},
+                     {2, 16, 32, 1, {8, 8, 8}, {3, 3, 3}, {2, 2, 2}, {1, 1, 1}, {1, 1, 1}},
+                     {1, 6, 6, 6, {3, 9, 9}, {1, 3, 3}, {1, 1, 1}, {0, 2, 2}, {1, 2, 2}}};
+  for (const C& c : convs)
+    for (const bool bias : {true, false}) {
+      kernels::Conv3dGeom g{};
+      g.N = c.N, g.C = c.C, g.OC = c.OC, g.G = c.G;
+      for (int a = 0; a < 3; ++a) {
+        g.in[a] = c.in[a], g.k[a] = c.k[a], g.s[a] = c.s[a], g.p[a] = c.p[a], g.d[a] = c.d[a];
+        g.out[a] = (c.in[a] + 2 * c.p[a] - c.d[a] * (c.k[a] - 1) - 1) / c.s[a] + 1;
+      }
+      const int64_t nx = c.N * c.C * c.in[0] * c.in[1] * c.in[2];
+      const int64_t nw = c.OC * (c.C / c.G) * c.k[0] * c.k[1] * c.k[2];
+      const int64_t ny = c.N * c.OC * g.out[0] * g.out[1] * g.out[2];
+      const auto x = rnd(nx, 1), w = rnd(nw, 2), b = rnd(c.OC, 3), gy = rnd(ny, 4);
+      std::vector<float> y_ref(ny), gx_ref(nx), gw_ref(nw), gb_ref(c.OC);
+      reference(keys::conv3d_fwd)(g, x.data(), w.data(), bias ? b.data() : nullptr, y_ref.data());
+      reference(keys::conv3d_bwd_data)(g, gy.data(), w.data(), gx_ref.data());
+      reference(keys::conv3d_bwd_weight)(g, x.data(), gy.data(), gw_ref.data(), bias ? gb_ref.data() : nullptr);
+      for (const auto& v : fast_variants(keys::conv3d_fwd)) {
+        const auto vd = partner(keys::conv3d_bwd_data, v.backend);
+        const auto vw = partner(keys::conv3d_bwd_weight, v.backend);
+        if (!vd.fn || !vw.fn) continue;
+        SCOPED_TRACE("backend " + v.backend + " C=" + std::to_string(c.C) + " OC=" + std::to_string(c.OC) +
+                     " G=" + std::to_string(c.G) + (bias ? " bias" : ""));
+        std::vector<float> y(ny, 1e30f), gx(nx, 1e30f), gw(nw, 1e30f), gb(c.OC, 1e30f);
+        v.fn(g, x.data(), w.data(), bias ? b.data() : nullptr, y.data());
+        vd.fn(g, gy.data(), w.data(), gx.data());
+        vw.fn(g, x.data(), gy.data(), gw.data(), bias ? gb.data() : nullptr);
+        EXPECT_TRUE(close(y, y_ref));
+        EXPECT_TRUE(close(gx, gx_ref));
+        EXPECT_TRUE(close(gw, gw_ref));
+        if (bias) EXPECT_TRUE(close(gb, gb_ref));
+        count_compared(keys::conv3d_fwd), count_compared(keys::conv3d_bwd_data),
+            count_compared(keys::conv3d_bwd_weight);
+      }
+    }
+  struct P {
+    int64_t N, C;
+    std::array<int64_t, 3> in, k, s, p, d;
+    bool include_pad;
+  };
+  const P pools[] = {{1, 1, {4, 4, 4}, {2, 2, 2}, {2, 2, 2}, {0, 0, 0}, {1, 1, 1}, true},
+                     {2, 3, {7, 6, 5}, {3, 3, 3}, {2, 2, 2}, {1, 1, 1}, {1, 1, 1}, false},
+                     {4, 16, {16, 16, 16}, {3, 3, 3}, {2, 2, 2}, {1, 1, 1}, {1, 1, 1}, true},
+                     {2, 2, {9, 8, 7}, {2, 3, 2}, {1, 2, 1}, {1, 1, 0}, {2, 1, 3}, true}};
+  for (const P& c : pools) {
+    kernels::Pool3dGeom g{};
+    g.N = c.N, g.C = c.C, g.count_include_pad = c.include_pad;
+    for (int a = 0; a < 3; ++a) {
+      g.in[a] = c.in[a], g.k[a] = c.k[a], g.s[a] = c.s[a], g.p[a] = c.p[a], g.d[a] = c.d[a];
+      g.out[a] = (c.in[a] + 2 * c.p[a] - c.d[a] * (c.k[a] - 1) - 1) / c.s[a] + 1;
+    }
+    const bool dilated = c.d != std::array<int64_t, 3>{1, 1, 1};
+    const int64_t nx = c.N * c.C * c.in[0] * c.in[1] * c.in[2], ny = c.N * c.C * g.out[0] * g.out[1] * g.out[2];
+    auto x = rnd(nx, 5);
+    x[3] = x[4];  // a tie: the first maximum wins
+    const auto gy = rnd(ny, 6);
+    std::vector<float> ym_ref(ny), ya_ref(ny), gm_ref(nx), ga_ref(nx);
+    std::vector<int64_t> am_ref(ny);
+    reference(keys::max_pool3d_fwd)(g, x.data(), ym_ref.data(), am_ref.data());
+    reference(keys::max_pool3d_bwd)(g, gy.data(), am_ref.data(), gm_ref.data());
+    if (!dilated) {
+      reference(keys::avg_pool3d_fwd)(g, x.data(), ya_ref.data());
+      reference(keys::avg_pool3d_bwd)(g, gy.data(), ga_ref.data());
+    }
+    for (const auto& v : fast_variants(keys::max_pool3d_fwd)) {
+      const auto vb = partner(keys::max_pool3d_bwd, v.backend);
+      const auto af = partner(keys::avg_pool3d_fwd, v.backend);
+      const auto ab = partner(keys::avg_pool3d_bwd, v.backend);
+      if (!vb.fn || !af.fn || !ab.fn) continue;
+      SCOPED_TRACE("pool backend " + v.backend + " C=" + std::to_string(c.C));
+      std::vector<float> ym(ny, 1e30f), gm(nx, 1e30f);
+      std::vector<int64_t> am(ny, -7);
+      v.fn(g, x.data(), ym.data(), am.data());
+      vb.fn(g, gy.data(), am.data(), gm.data());
+      EXPECT_EQ(am, am_ref);
+      EXPECT_TRUE(close(ym, ym_ref, 0, 0));
+      EXPECT_TRUE(close(gm, gm_ref));
+      count_compared(keys::max_pool3d_fwd), count_compared(keys::max_pool3d_bwd);
+      if (dilated) continue;
+      std::vector<float> ya(ny, 1e30f), ga(nx, 1e30f);
+      af.fn(g, x.data(), ya.data());
+      ab.fn(g, gy.data(), ga.data());
+      EXPECT_TRUE(close(ya, ya_ref));
+      EXPECT_TRUE(close(ga, ga_ref));
+      count_compared(keys::avg_pool3d_fwd), count_compared(keys::avg_pool3d_bwd);
+    }
+  }
+  expect_compared({&keys::conv3d_fwd, &keys::conv3d_bwd_data, &keys::conv3d_bwd_weight, &keys::max_pool3d_fwd,
+                   &keys::max_pool3d_bwd, &keys::avg_pool3d_fwd, &keys::avg_pool3d_bwd});
 }
