@@ -143,6 +143,21 @@ def small_fixtures(out):
         t['grad.' + k] = p.grad.float()
     safetensors_io.save(os.path.join(out, 'mix.safetensors'), t)
 
+    # Two inputs and three outputs (float, float, int64), for `convnet infer --onnx`.
+    xv = torch.randn((2, 5), generator=gen)
+    bias = torch.randn((2, 5), generator=gen)
+    write_model(os.path.join(out, 'multi.onnx'),
+                [helper.make_node('Add', ['x', 'bias'], ['sum'], name='add'),
+                 helper.make_node('Softmax', ['sum'], ['probs'], name='softmax', axis=1),
+                 helper.make_node('Shape', ['x'], ['x_shape'], name='shape')],
+                [helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 5]),
+                 helper.make_tensor_value_info('bias', TensorProto.FLOAT, ['N', 5])],
+                [helper.make_tensor_value_info('probs', TensorProto.FLOAT, None),
+                 helper.make_tensor_value_info('sum', TensorProto.FLOAT, None),
+                 helper.make_tensor_value_info('x_shape', TensorProto.INT64, None)])
+    safetensors_io.save(os.path.join(out, 'multi.safetensors'),
+                        {'x': xv, 'bias': bias, 'want_probs': torch.softmax(xv + bias, 1), 'want_sum': xv + bias})
+
     write_model(os.path.join(out, 'dropout.onnx'),
                 [helper.make_node('Dropout', ['x', 'ratio'], ['y'], name='drop')],
                 [helper.make_tensor_value_info('x', TensorProto.FLOAT, [None, 1000])],

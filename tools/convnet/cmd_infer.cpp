@@ -1,6 +1,9 @@
 // convnet infer
+#include <algorithm>
 #include <cstdio>
+#include <map>
 #include <memory>
+#include <vector>
 
 #include "commands.h"
 #include "convnet/autograd/autograd.h"
@@ -34,19 +37,63 @@ Tensor pick_input(const io::SafeTensors& f, const InferOptions& o) {
               " tensors; name the input with --input-key");
 }
 
-// An ONNX graph carries its own weights; its input is whatever rank the graph declares.
+// A graph input from the input file: the one tensor (or --input-key's) for a graph of one
+// input, else the tensor named as the input. Integer tensors become integer data.
+io::OnnxValue onnx_input(const io::SafeTensors& f, const InferOptions& o, const io::OnnxModel& net, size_t i) {
+  Tensor t;
+  if (net.inputs().size() == 1) {
+    t = pick_input(f, o);
+  } else {
+    const std::string& name = net.inputs()[i].name;
+    auto it = f.tensors.find(name);
+    if (it == f.tensors.end()) {
+      std::string names;
+      for (const auto& in : net.inputs()) names += (names.empty() ? "'" : ", '") + in.name + "'";
+      throw Error("'" + o.onnx + "' has " + std::to_string(net.inputs().size()) + " inputs (" + names + "), and '" +
+                  o.input + "' has no tensor named '" + name + "': name each tensor as its graph input");
+    }
+    t = it->second;
+  }
+  if (t.dtype() != DType::int64 && t.dtype() != DType::int32 && t.dtype() != DType::uint8 && t.dtype() != DType::bool_)
+    return io::OnnxValue::of(t.to(DType::float32));
+  const Tensor i64 = t.to(DType::int64);
+  return io::OnnxValue::of_ints(i64.shape(),
+                                std::vector<int64_t>(i64.data_as<int64_t>(), i64.data_as<int64_t>() + i64.numel()));
+}
+
+// An ONNX graph carries its own weights; its inputs are whatever the graph declares. Every
+// output is written under its ONNX name (integer outputs as int64), and the first one also as
+// "logits" unless an output already has that name (the name the zoo path writes).
 int run_onnx(const InferOptions& o) {
   auto net = io::load_onnx(o.onnx);
-  Tensor x = pick_input(io::load_safetensors(o.input), o);
+  const io::SafeTensors f = io::load_safetensors(o.input, /*keep_dtypes=*/true);  // integer inputs stay integers
+  std::vector<io::OnnxValue> inputs;
+  for (size_t i = 0; i < net->inputs().size(); ++i) inputs.push_back(onnx_input(f, o, *net, i));
   net->eval();
   NoGradGuard g;
-  Tensor y;
+  std::vector<io::OnnxValue> outs;
   {
     autocast guard(parse_precision(o.precision));
-    y = (*net)(x).to(DType::float32);
+    outs = net->run(inputs);
   }
-  io::save_safetensors(o.output, {{"logits", y}}, {{"onnx", o.onnx}, {"precision", o.precision}});
-  std::printf("wrote logits %s to %s\n", shape_str(y.shape()).c_str(), o.output.c_str());
+  std::map<std::string, Tensor> written;
+  std::string what;
+  for (size_t i = 0; i < outs.size(); ++i) {
+    const io::OnnxValue& v = outs[i];
+    Tensor t;
+    if (v.is_int) {
+      t = Tensor::empty(v.int_shape, DType::int64);
+      std::copy(v.ints.begin(), v.ints.end(), t.data_as<int64_t>());
+    } else {
+      t = v.tensor.to(DType::float32);  // written as float32 whatever the compute
+    }
+    const std::string& name = net->outputs()[i].name;
+    written[name] = t;
+    what += (what.empty() ? "" : ", ") + name + " " + shape_str(t.shape());
+  }
+  if (!outs.empty() && !written.count("logits")) written["logits"] = written.at(net->outputs()[0].name);
+  io::save_safetensors(o.output, written, {{"onnx", o.onnx}, {"precision", o.precision}});
+  std::printf("wrote %s to %s\n", what.c_str(), o.output.c_str());
   return 0;
 }
 
@@ -128,10 +175,14 @@ Command add_infer(CLI::App& app) {
       ->excludes(weights)
       ->excludes(classes);
   inf->add_option("--input", o->input,
-                  "Input batch (safetensors with one (N, C, H, W) tensor, or one named by --input-key)")
+                  "Input batch (safetensors with one (N, C, H, W) tensor, or one named by --input-key; for an ONNX "
+                  "graph of several inputs, one tensor per input named as the input)")
       ->required();
   inf->add_option("--input-key", o->key, "Name of the input tensor when the file holds several");
-  inf->add_option("--output", o->output, "Where to write the logits (safetensors, tensor \"logits\")")->required();
+  inf->add_option("--output", o->output,
+                  "Where to write the logits (safetensors, tensor \"logits\"; with --onnx every graph output under its "
+                  "ONNX name, the first also as \"logits\")")
+      ->required();
   inf->add_option("--precision", o->precision,
                   "fp32, or bf16 / fp16 mixed precision (convolutions and linear layers in the reduced precision; "
                   "the logits are written as float32)")
