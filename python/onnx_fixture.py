@@ -143,6 +143,22 @@ def small_fixtures(out):
         t['grad.' + k] = p.grad.float()
     safetensors_io.save(os.path.join(out, 'mix.safetensors'), t)
 
+    # Symbolic spatial dimensions: torchvision's mobilenet_v3_small (10 classes) exported with
+    # N, H and W dynamic, and its logits at two input sizes.
+    import torchvision
+    mnet = torchvision.models.mobilenet_v3_small(num_classes=10)
+    randomize_batchnorm(mnet, gen)
+    mnet.eval()
+    xa = torch.randn((2, 3, 64, 64), generator=gen)
+    xb = torch.randn((1, 3, 96, 80), generator=gen)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        torch.onnx.export(mnet, xa, os.path.join(out, 'symbolic_hw.onnx'), opset_version=13, input_names=['input'],
+                          output_names=['logits'], dynamic_axes={'input': {0: 'N', 2: 'H', 3: 'W'}})
+    with torch.no_grad():
+        safetensors_io.save(os.path.join(out, 'symbolic_hw.safetensors'),
+                            {'xa': xa, 'xb': xb, 'logits_a': mnet(xa), 'logits_b': mnet(xb)})
+
     # Two inputs and three outputs (float, float, int64), for `convnet infer --onnx`.
     xv = torch.randn((2, 5), generator=gen)
     bias = torch.randn((2, 5), generator=gen)

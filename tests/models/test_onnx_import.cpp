@@ -14,6 +14,7 @@
 
 #include "convnet/autograd/autograd.h"
 #include "convnet/core/error.h"
+#include "convnet/inference/session.h"
 #include "convnet/io/onnx.h"
 #include "util/test_util.h"
 
@@ -141,6 +142,22 @@ class OnnxSmall : public ::testing::Test {
   static TempDir* dir_;
 };
 TempDir* OnnxSmall::dir_ = nullptr;
+
+// Symbolic spatial dimensions: torchvision's mobilenet_v3_small exported with N, H and W
+// dynamic runs at 64x64 and 96x80 (batch 2 and 1), eagerly and through an InferenceSession
+// made for the second size, giving PyTorch's logits; the declaration says what is symbolic.
+TEST_F(OnnxSmall, SymbolicSpatialDimensionsRunAtAnySize) {
+  auto net = io::load_onnx(file("symbolic_hw.onnx"));
+  const auto f = load_fixture(file("symbolic_hw.safetensors"));
+  ASSERT_EQ(net->inputs().size(), 1u);
+  EXPECT_EQ(net->inputs()[0].dims, (Shape{-1, 3, -1, -1}));
+  net->eval();
+  NoGradGuard g;
+  EXPECT_TRUE(all_close((*net)(fixture_tensor(f, "xa")), fixture_tensor(f, "logits_a"), 1e-4, 1e-5));
+  EXPECT_TRUE(all_close((*net)(fixture_tensor(f, "xb")), fixture_tensor(f, "logits_b"), 1e-4, 1e-5));
+  auto session = InferenceSession::from_onnx(file("symbolic_hw.onnx"), {}, {1, 3, 96, 80});
+  EXPECT_TRUE(all_close(session->run(fixture_tensor(f, "xb")), fixture_tensor(f, "logits_b"), 1e-4, 1e-5));
+}
 
 TEST_F(OnnxSmall, MixedOperatorsMatchPyTorchForAnyBatchSize) {
   auto net = io::load_onnx(file("mix.onnx"));
