@@ -228,6 +228,7 @@ def activation_fixtures(out):
     ln_w5, ln_b5 = torch.rand(5, generator=gen) + 0.5, torch.randn(5, generator=gen)
     ln_w345 = torch.rand((3, 4, 5), generator=gen) + 0.5
     in_w, in_b = torch.rand(3, generator=gen) + 0.5, torch.randn(3, generator=gen)
+    slope45 = torch.randn((4, 5), generator=gen) * 0.3
     cases = {
         'hardsigmoid_paddle': ([helper.make_node('HardSigmoid', ['x'], ['y'], alpha=0.2, beta=0.5)],
                                torch.clamp(0.2 * x + 0.5, 0, 1)),
@@ -246,6 +247,12 @@ def activation_fixtures(out):
         'silu_decomposed': ([helper.make_node('Sigmoid', ['x'], ['s']), helper.make_node('Mul', ['x', 's'], ['y'])],
                             F.silu(x)),
         'prelu': ([helper.make_node('PRelu', ['x', 'slope'], ['y'])], F.prelu(x, torch.tensor([0.1, -0.2, 0.3]))),
+        # Attribute values outside PyTorch's functions, as other exporters may write them.
+        'prelu_broadcast': ([helper.make_node('PRelu', ['x', 'slope45'], ['y'])],
+                            torch.where(x >= 0, x, x * slope45)),
+        'selu_alpha2': ([helper.make_node('Selu', ['x'], ['y'], alpha=2.0, gamma=3.0)], 3.0 * F.elu(x, 2.0)),
+        'hardsigmoid_beta': ([helper.make_node('HardSigmoid', ['x'], ['y'], alpha=0.5, beta=0.6)],
+                             torch.clamp(0.5 * x + 0.6, 0, 1)),
         # The normalizations (opset 17's LayerNormalization, InstanceNormalization).
         'layernorm_last': ([helper.make_node('LayerNormalization', ['x', 'ln_w5', 'ln_b5'], ['y'], epsilon=1e-6)],
                            F.layer_norm(x, (5,), ln_w5, ln_b5, 1e-6)),
@@ -294,7 +301,8 @@ def activation_fixtures(out):
               helper.make_tensor('four', TensorProto.FLOAT, [], [4.0]),
               helper.make_tensor('sixtyfour', TensorProto.FLOAT, [], [64.0]),
               helper.make_tensor('slope', TensorProto.FLOAT, [3, 1, 1], [0.1, -0.2, 0.3])]
-    for name, v in (('ln_w5', ln_w5), ('ln_b5', ln_b5), ('ln_w345', ln_w345), ('in_w', in_w), ('in_b', in_b)):
+    for name, v in (('ln_w5', ln_w5), ('ln_b5', ln_b5), ('ln_w345', ln_w345), ('in_w', in_w), ('in_b', in_b),
+                    ('slope45', slope45)):
         consts.append(helper.make_tensor(name, TensorProto.FLOAT, list(v.shape), v.flatten().tolist()))
     t = {'x': x}
     for name, (nodes, y) in cases.items():
@@ -308,8 +316,8 @@ def activation_fixtures(out):
             f.write(model.SerializeToString())
         t['y_' + name] = y
     # Attribute values the importer refuses, by name.
-    write_model(os.path.join(out, 'act_selu_alpha2.onnx'),
-                [helper.make_node('Selu', ['x'], ['y'], name='selu_odd', alpha=2.0)], [x_info], [y_info])
+    write_model(os.path.join(out, 'act_cast_half.onnx'),
+                [helper.make_node('Cast', ['x'], ['y'], name='to_half', to=TensorProto.FLOAT16)], [x_info], [y_info])
     safetensors_io.save(os.path.join(out, 'activations.safetensors'), t)
 
 

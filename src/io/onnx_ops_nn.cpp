@@ -491,14 +491,17 @@ Kernel build_unary(const NodeView&) {
 
 // HardSigmoid(alpha, beta) = clamp(alpha x + beta, 0, 1). PyTorch's (1/6, 1/2) is
 // ops::hardsigmoid; with beta 1/2 any alpha is hardsigmoid(6 alpha x) (paddle2onnx writes
-// alpha 0.2). Other betas are refused by name.
+// alpha 0.2); other betas run as the clamp itself (gradient 1 on the bounds, as clamp's).
 Kernel build_hardsigmoid(const NodeView& v) {
   const double alpha = v.get_float("alpha", 0.2f), beta = v.get_float("beta", 0.5f);
-  if (std::abs(beta - 0.5) > 1e-6)
-    throw Unsupported{"beta " + std::to_string(beta) + " (only 0.5, as PyTorch's and PaddlePaddle's hardsigmoid)"};
-  const bool plain = std::abs(alpha - 1.0 / 6.0) < 1e-6;
-  return [alpha, plain](const Inputs& in, const RunCtx&) {
+  const bool half = std::abs(beta - 0.5) <= 1e-6, plain = half && std::abs(alpha - 1.0 / 6.0) < 1e-6;
+  return [alpha, beta, half, plain](const Inputs& in, const RunCtx&) {
     const Tensor& x = float_input(in, 0, "X");
+    if (!half) {
+      const Tensor ax = ops::mul(x, static_cast<float>(alpha));
+      return std::vector<OnnxValue>{OnnxValue::of(ops::clamp(
+          ops::add(ax, Tensor::full(ax.shape(), static_cast<float>(beta)), "HardSigmoid"), 0, 1, "HardSigmoid"))};
+    }
     return std::vector<OnnxValue>{
         OnnxValue::of(ops::hardsigmoid(plain ? x : ops::mul(x, static_cast<float>(6 * alpha))))};
   };
@@ -509,15 +512,16 @@ Kernel build_elu(const NodeView& v) {
     return std::vector<OnnxValue>{OnnxValue::of(ops::elu(float_input(in, 0, "X"), alpha))};
   };
 }
-// Selu with ONNX's defaults (the constants of SELU, as float32) only.
+// Selu: ONNX's defaults (the constants of SELU, as float32) run as ops::selu; other alpha
+// and gamma as gamma * elu(x, alpha), which is the same function.
 Kernel build_selu(const NodeView& v) {
   const double alpha = v.get_float("alpha", 1.67326319217681884765625f),
                gamma = v.get_float("gamma", 1.05070102214813232421875f);
-  if (std::abs(alpha - 1.6732632423543772) > 1e-6 || std::abs(gamma - 1.0507009873554805) > 1e-6)
-    throw Unsupported{"alpha " + std::to_string(alpha) + " and gamma " + std::to_string(gamma) +
-                      " (only SELU's own constants, 1.6733 and 1.0507)"};
-  return [](const Inputs& in, const RunCtx&) {
-    return std::vector<OnnxValue>{OnnxValue::of(ops::selu(float_input(in, 0, "X")))};
+  const bool standard = std::abs(alpha - 1.6732632423543772) <= 1e-6 && std::abs(gamma - 1.0507009873554805) <= 1e-6;
+  return [alpha, gamma, standard](const Inputs& in, const RunCtx&) {
+    const Tensor& x = float_input(in, 0, "X");
+    return std::vector<OnnxValue>{
+        OnnxValue::of(standard ? ops::selu(x) : ops::mul(ops::elu(x, alpha), static_cast<float>(gamma)))};
   };
 }
 Kernel build_gelu(const NodeView& v) {
@@ -534,7 +538,8 @@ Kernel build_softplus(const NodeView&) {
   };
 }
 // PRelu(X, slope): a slope of one element, or one per channel of shape (C), (C, 1, ..., 1)
-// or (1, C, 1, ..., 1) as exporters write it.
+// or (1, C, 1, ..., 1) as exporters write it, runs as ops::prelu; any other slope that
+// broadcasts to X is composed.
 Kernel build_prelu(const NodeView&) {
   return [](const Inputs& in, const RunCtx&) {
     const Tensor& x = float_input(in, 0, "X");
@@ -545,10 +550,12 @@ Kernel build_prelu(const NodeView&) {
     const bool per_channel = slope.numel() == c && not_one <= 1 &&
                              (slope.dim() == 1 || (slope.dim() == x.dim() - 1 && slope.size(0) == c) ||
                               (slope.dim() == x.dim() && slope.size(1) == c));
-    CONVNET_CHECK(slope.numel() == 1 || per_channel, "PRelu: a slope of shape ", shape_str(slope.shape()),
-                  " for an input of shape ", shape_str(x.shape()),
-                  " is neither one value nor one per channel; other broadcasts are not supported");
-    return std::vector<OnnxValue>{OnnxValue::of(ops::prelu(x, slope.reshape({slope.numel()})))};
+    if (slope.numel() == 1 || per_channel)
+      return std::vector<OnnxValue>{OnnxValue::of(ops::prelu(x, slope.reshape({slope.numel()})))};
+    // Any other slope that broadcasts to x (NumPy's rule): relu(x) + slope * min(x, 0).
+    const Tensor s = ops::broadcast_to(slope, x.shape(), "PRelu");
+    const Tensor neg = ops::minimum(x, Tensor::zeros(x.shape()));
+    return std::vector<OnnxValue>{OnnxValue::of(ops::add(ops::relu(x), ops::mul(s, neg), "PRelu"))};
   };
 }
 Kernel build_leaky_relu(const NodeView& v) {
@@ -565,9 +572,15 @@ Kernel build_clip(const NodeView& v) {
   const double attr_lo = v.has("min") ? v.get_float("min", 0.f) : -inf;
   const double attr_hi = v.has("max") ? v.get_float("max", 0.f) : inf;
   return [=](const Inputs& in, const RunCtx&) {
-    const Tensor& x = float_input(in, 0, "input");
+    CONVNET_CHECK(!in.empty() && in[0] && in[0]->defined(), "input (input 0) is missing");
     const double lo = attrs ? attr_lo : in.size() > 1 && in[1] ? scalar_input(in, 1, "min") : -inf;
     const double hi = attrs ? attr_hi : in.size() > 2 && in[2] ? scalar_input(in, 2, "max") : inf;
+    if (in[0]->is_int) {  // integer data: clamped exactly (no gradient)
+      std::vector<int64_t> r = in[0]->ints;
+      for (int64_t& e : r) e = static_cast<int64_t>(std::min(std::max(static_cast<double>(e), lo), hi));
+      return std::vector<OnnxValue>{OnnxValue::of_ints(in[0]->int_shape, std::move(r))};
+    }
+    const Tensor& x = float_input(in, 0, "input");
     // torch.onnx.export writes nn.ReLU6 as Clip(0, 6); relu6 keeps its gradient convention.
     Tensor y = lo == 0.0 && hi == 6.0 ? ops::relu6(x) : ops::clamp(x, lo, hi, "Clip");
     return std::vector<OnnxValue>{OnnxValue::of(y)};
