@@ -304,7 +304,9 @@ TEST(KernelVariants, Volumetric) {
         EXPECT_TRUE(close(y, y_ref));
         EXPECT_TRUE(close(gx, gx_ref));
         EXPECT_TRUE(close(gw, gw_ref));
-        if (bias) EXPECT_TRUE(close(gb, gb_ref));
+        if (bias) {
+          EXPECT_TRUE(close(gb, gb_ref));
+        }
         count_compared(keys::conv3d_fwd), count_compared(keys::conv3d_bwd_data),
             count_compared(keys::conv3d_bwd_weight);
       }
