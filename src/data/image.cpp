@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <memory>
 
 #include "convnet/core/error.h"
@@ -39,25 +40,44 @@ int32_t le32(const unsigned char* p) {
   return static_cast<int32_t>(uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24);
 }
 
-// Validates what stb would trust before it runs: a regular file (a FIFO would block), BMP and
-// PNM dimensions that stb's own arithmetic mishandles (a BMP height of INT_MIN, a PNM side of
-// 2^32-1), then the width and height from the header against the pixel limit. Returns them.
-ImageInfo check_image_header(const std::string& path) {
+// The largest image file read: more than any image within max_image_pixels() can need
+// (uncompressed 16-bit RGBA, plus 16 MiB of metadata), so a hostile file is refused before it
+// is read whole.
+int64_t max_image_bytes() {
+  return g_max_pixels.load() * 8 + (int64_t{16} << 20);
+}
+
+// A regular file's bytes (a FIFO would block), within max_image_bytes().
+std::string read_image_file(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
   CONVNET_CHECK(fs::exists(path, ec), "cannot decode image '", path, "': no such file");
   CONVNET_CHECK(fs::is_regular_file(path, ec), "cannot decode image '", path,
                 "': not a regular file (a directory, FIFO or device)");
-  // The first 4 KiB, read once: every format's header below lies within them.
+  const auto size = static_cast<int64_t>(fs::file_size(path, ec));
+  CONVNET_CHECK(!ec, "cannot decode image '", path, "': cannot read its size (", ec.message(), ")");
+  CONVNET_CHECK(size <= max_image_bytes(), "cannot decode image '", path, "': the file has ", size,
+                " bytes, more than any image of at most ", g_max_pixels.load(), " pixels needs");
+  std::ifstream f(path, std::ios::binary);
+  CONVNET_CHECK(f.good(), "cannot decode image '", path, "': cannot open it");
+  std::string bytes(static_cast<size_t>(size), '\0');
+  f.read(bytes.data(), size);
+  bytes.resize(static_cast<size_t>(f.gcount()));
+  return bytes;
+}
+
+// Validates what stb would trust before it runs, on the file's bytes in memory (`path` names
+// them in errors): BMP and PNM dimensions that stb's own arithmetic mishandles (a BMP height
+// of INT_MIN, a PNM side of 2^32-1), PNG chunks and JPEG Huffman tables that make it read out
+// of bounds, then the width and height from the header against the pixel limit. Returns them.
+ImageInfo check_image_header(const std::string& bytes, const std::string& path) {
+  CONVNET_CHECK(static_cast<int64_t>(bytes.size()) <= max_image_bytes(), "cannot decode image '", path,
+                "': ", bytes.size(), " bytes, more than any image of at most ", g_max_pixels.load(), " pixels needs");
+  // The first 4 KiB: every format's header below lies within them (zeros past the end).
   unsigned char head[4096] = {};
-  int64_t head_bytes = 0;
-  {
-    std::ifstream f(path, std::ios::binary);
-    f.read(reinterpret_cast<char*>(head), sizeof head);
-    head_bytes = f.gcount();
-  }
-  std::error_code size_ec;
-  const auto file_size = static_cast<int64_t>(fs::file_size(path, size_ec));
+  const int64_t head_bytes = static_cast<int64_t>(std::min(bytes.size(), sizeof head));
+  std::memcpy(head, bytes.data(), static_cast<size_t>(head_bytes));
+  const auto file_size = static_cast<int64_t>(bytes.size());
   if (head[0] == 'B' && head[1] == 'M') {
     const int64_t w = le32(head + 18), h = le32(head + 22);
     CONVNET_CHECK(w > 0 && w <= (1 << 24) && h != 0 && h > -(1 << 24) && h <= (1 << 24), "cannot decode image '", path,
@@ -108,14 +128,10 @@ ImageInfo check_image_header(const std::string& path) {
   if (std::memcmp(head, "\x89PNG\r\n\x1a\n", 8) == 0) {
     // The chunk lengths, walked before stb: a chunk past the end of the file or an empty
     // IDAT (on which stb_image copies from a null pointer) is refused.
-    std::ifstream f(path, std::ios::binary);
-    f.seekg(0, std::ios::end);
-    const int64_t size = f.tellg();
+    const int64_t size = file_size;
     int64_t at = 8;
     while (at + 8 <= size) {
-      unsigned char c[8];
-      f.seekg(at);
-      f.read(reinterpret_cast<char*>(c), 8);
+      const auto* c = reinterpret_cast<const unsigned char*>(bytes.data()) + at;
       const int64_t len = int64_t{c[0]} << 24 | int64_t{c[1]} << 16 | int64_t{c[2]} << 8 | int64_t{c[3]};
       CONVNET_CHECK(len < (int64_t{1} << 31) && at + 12 + len <= size, "cannot decode image '", path,
                     "': PNG chunk at byte ", at, " claims ", len, " bytes, past the end of the file (", size,
@@ -130,8 +146,7 @@ ImageInfo check_image_header(const std::string& path) {
     // JPEG Huffman tables (DHT segments, marker FF C4; entropy-coded data stuffs FF as FF 00,
     // so the marker appears nowhere else): more than 256 codes in a table makes stb_image
     // index past its tables. Refused before stb.
-    std::ifstream f(path, std::ios::binary);
-    const std::string b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    const std::string& b = bytes;
     const auto u = [&](size_t i) { return static_cast<unsigned char>(b[i]); };
     // Walked as stb_image walks it: marker by marker from the start; a DHT's tables are read
     // while any of its declared length remains, and the next marker is read where the last
@@ -177,14 +192,9 @@ ImageInfo check_image_header(const std::string& path) {
   // current buffer, so the next probe parsed bytes from the middle of the file as a header
   // (a "P5" at byte 128 of a JPEG; found by the image fuzzer). Every header stb reads lies in
   // the first MiB (JPEG's SOF after at most a few 64 KiB APP segments).
-  std::vector<unsigned char> prefix(static_cast<size_t>(std::min<int64_t>(std::max<int64_t>(file_size, 0), 1 << 20)));
-  {
-    std::ifstream f(path, std::ios::binary);
-    f.read(reinterpret_cast<char*>(prefix.data()), static_cast<std::streamsize>(prefix.size()));
-    prefix.resize(static_cast<size_t>(f.gcount()));
-  }
   int w = 0, h = 0, n = 0;
-  if (!stbi_info_from_memory(prefix.data(), static_cast<int>(prefix.size()), &w, &h, &n)) {
+  const auto prefix = static_cast<int>(std::min<int64_t>(file_size, 1 << 20));
+  if (!stbi_info_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), prefix, &w, &h, &n)) {
     const char* why = stbi_failure_reason();
     throw Error(detail::cat("cannot decode image '", path, "': ", why ? why : "unknown error"));
   }
@@ -204,11 +214,17 @@ void set_max_image_pixels(int64_t pixels) {
   g_max_pixels.store(pixels);
 }
 
-Image decode_image(const std::string& path, int64_t channels) {
+Image decode_image_bytes(const std::string& bytes, int64_t channels, const std::string& name) {
+  const std::string& path = name;
   CONVNET_CHECK(channels == 1 || channels == 3, "decode_image: channels must be 1 or 3, got ", channels);
-  check_image_header(path);
+  check_image_header(bytes, path);
+  CONVNET_CHECK(bytes.size() <= static_cast<size_t>(std::numeric_limits<int>::max()), "cannot decode image '", path,
+                "': ", bytes.size(), " bytes, more than stb_image reads (2 GiB)");
   int w = 0, h = 0, n = 0;
-  std::unique_ptr<unsigned char, void (*)(void*)> px(stbi_load(path.c_str(), &w, &h, &n, 0), stbi_image_free);
+  std::unique_ptr<unsigned char, void (*)(void*)> px(
+      stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()), &w, &h, &n,
+                            0),
+      stbi_image_free);
   if (!px) {
     const char* why = stbi_failure_reason();
     throw Error(detail::cat("cannot decode image '", path, "': ", why ? why : "unknown error"));
@@ -238,8 +254,16 @@ Image decode_image(const std::string& path, int64_t channels) {
   return img;
 }
 
+Image decode_image(const std::string& path, int64_t channels) {
+  CONVNET_CHECK(channels == 1 || channels == 3, "decode_image: channels must be 1 or 3, got ", channels);
+  return decode_image_bytes(read_image_file(path), channels, path);
+}
+
 ImageInfo image_info(const std::string& path) {
-  return check_image_header(path);
+  return check_image_header(read_image_file(path), path);
+}
+ImageInfo image_info_bytes(const std::string& bytes, const std::string& name) {
+  return check_image_header(bytes, name);
 }
 
 namespace {

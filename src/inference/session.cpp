@@ -110,4 +110,11 @@ Tensor InferenceSession::run_image(const std::string& path) const {
   return run(train::load_input_image(*checkpoint_, path).input);
 }
 
+Tensor InferenceSession::run_image_bytes(const std::string& bytes) const {
+  CONVNET_CHECK(checkpoint_ != nullptr,
+                "InferenceSession::run_image_bytes: the session has no preprocessing (it was not made from a "
+                "checkpoint); decode, resize and normalize the image, and call run()");
+  return run(train::load_input_image_bytes(*checkpoint_, bytes).input);
+}
+
 }  // namespace convnet

@@ -25,11 +25,14 @@ const char* channel_word(int64_t c) {
 }
 }  // namespace
 
-InputImage load_input_image(const Checkpoint& ck, const std::string& path) {
+namespace {
+// The preprocessing of `decoded` (the image named `path`, `info` its stored header).
+InputImage prepare_input(const Checkpoint& ck, const data::ImageInfo& info, const data::Image& decoded,
+                         const std::string& path) {
   const auto& a = ck.model_args;
-  const data::ImageInfo info = data::image_info(path);
   InputImage r;
-  r.pixels = data::load_image(path, a.in_channels, a.input_size, ck.config.data.resize_mode);
+  const data::Image img = data::resize_to(decoded, a.input_size, ck.config.data.resize_mode);
+  r.pixels = Tensor::from_vector({img.channels, img.height, img.width}, img.data);
   const Tensor& x = r.pixels;
   CONVNET_CHECK(x.dim() == 3 && x.size(0) == a.in_channels && (a.input_size == 0 || x.size(1) == a.input_size) &&
                     (a.input_size == 0 || x.size(2) == a.input_size),
@@ -56,6 +59,16 @@ InputImage load_input_image(const Checkpoint& ck, const std::string& path) {
   for (int64_t c = 0; c < C; ++c)
     for (int64_t i = 0; i < plane; ++i) q[c * plane + i] = (p[c * plane + i] - ck.mean[c]) / ck.std[c];
   return r;
+}
+}  // namespace
+
+InputImage load_input_image(const Checkpoint& ck, const std::string& path) {
+  return prepare_input(ck, data::image_info(path), data::decode_image(path, ck.model_args.in_channels), path);
+}
+
+InputImage load_input_image_bytes(const Checkpoint& ck, const std::string& bytes, const std::string& name) {
+  return prepare_input(ck, data::image_info_bytes(bytes, name),
+                       data::decode_image_bytes(bytes, ck.model_args.in_channels, name), name);
 }
 
 data::Dataset load_checkpoint_split(const Checkpoint& ck, const std::string& split, const std::string& dataset,

@@ -5,9 +5,9 @@
 #      nlohmann or kernel symbols);
 #   3. find_package(convnet 0.2) works, find_package(convnet 9.0) fails with CMake's version
 #      message; pkg-config compiles and links a program;
-#   4. the four examples/ projects build against the prefix, and each runs on small inputs:
-#      train_lenet one short epoch, classify on its checkpoint, custom_model and finetune on
-#      a generated image folder; train_lenet on a missing directory names the file it expected.
+#   4. the five examples/ projects build against the prefix, and each runs on small inputs:
+#      train_lenet one short epoch, classify and inference on its checkpoint (inference from
+#      4 threads and on image bytes), custom_model and finetune on a generated image folder; train_lenet on a missing directory names the file it expected.
 #   check_install.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$(cd "${1:?usage: check_install.sh BUILD_DIR SOURCE_DIR}" && pwd)
@@ -81,7 +81,7 @@ PKG_CONFIG_PATH="$libdir/pkgconfig" g++ -O1 "$tmp/pc.cpp" -o "$tmp/pc" \
   $(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --cflags --libs convnet) -Wl,-rpath,"$libdir"
 "$tmp/pc"
 
-for ex in train_lenet classify custom_model finetune; do
+for ex in train_lenet classify inference custom_model finetune; do
   step "build examples/$ex against the install"
   cmake -S "$src/examples/$ex" -B "$tmp/$ex" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_CXX_FLAGS="-Wall -Wextra -Werror" >"$tmp/$ex.log" 2>&1 &&
@@ -129,6 +129,15 @@ step "classify on train_lenet's checkpoint"
 # The first test images of Fashion-MNIST are an ankle boot, a pullover and a trouser.
 grep -A1 'test0.pgm' "$tmp/classify.log" | grep -q 'Ankle boot' || fail "test0 (an ankle boot) misclassified"
 grep -A1 'test2.pgm' "$tmp/classify.log" | grep -q 'Trouser' || fail "test2 (a trouser) misclassified"
+
+step "inference on train_lenet's checkpoint: 4 threads, and images from their bytes"
+"$tmp/inference/inference" "$tmp/lenet5.safetensors" "$tmp/test0.pgm" "$tmp/test2.pgm" | tee "$tmp/inference.log"
+grep -q 'test0.pgm: class 9 (Ankle boot)' "$tmp/inference.log" || fail "inference: test0 (an ankle boot) misclassified"
+grep -q 'test2.pgm: class 1 (Trouser)' "$tmp/inference.log" || fail "inference: test2 (a trouser) misclassified"
+if "$tmp/inference/inference" "$tmp/lenet5.safetensors" "$tmp/train.log" 2>"$tmp/inference_bad.log"; then
+  fail "inference classified a text file"
+fi
+grep -q 'image bytes' "$tmp/inference_bad.log" || { cat "$tmp/inference_bad.log"; fail "no message naming the bytes"; }
 
 step "custom_model: two epochs on an image folder, then ONNX"
 "$tmp/custom_model/custom_model" "$tmp/folder_rgb" "$tmp/tiny.onnx" 2 16 | tee "$tmp/custom.log"

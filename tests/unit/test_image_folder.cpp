@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "convnet/core/error.h"
 #include "convnet/data/datasets.h"
@@ -94,6 +95,42 @@ TEST_F(ImageFolder, DecodePngExactlyAndJpegClosely) {
   for (int c = 0; c < 3; ++c)
     for (int y = 0; y < 8; ++y)
       for (int x = 0; x < 8; ++x) EXPECT_NEAR(b.data[(c * 8 + y) * 8 + x] * 255.f, smooth(y, x, c), 6.0);
+}
+
+// Image bytes in memory (as a server receives them) decode exactly as the file does, with the
+// same header checks: a BMP claiming a height of INT_MIN, a PNG whose chunk runs past the end,
+// text, and a header over the pixel limit are refused naming the bytes, before decoding.
+TEST_F(ImageFolder, BytesInMemoryDecodeAsTheFileWithTheSameChecks) {
+  png(dir_ / "m.png", 5, 6, 3, pixels(5, 6, 3, smooth));
+  jpg(dir_ / "m.jpg", 8, 8, 3, pixels(8, 8, 3, smooth));
+  for (const char* name : {"m.png", "m.jpg"}) {
+    std::ifstream f(dir_ / name, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    for (int64_t ch : {1, 3}) {
+      const Image a = decode_image((dir_ / name).string(), ch), b = decode_image_bytes(bytes, ch, name);
+      EXPECT_EQ(a.data, b.data) << name;
+      EXPECT_EQ(a.height, b.height);
+    }
+    const ImageInfo i = image_info_bytes(bytes);
+    EXPECT_EQ(i.width, name == std::string("m.png") ? 6 : 8);
+    // Truncated to its first half: stb's reason, naming the bytes' stand-in name.
+    expect_error([&] { decode_image_bytes(bytes.substr(0, bytes.size() / 2), 3, "upload 7"); }, {"upload 7"});
+  }
+  std::string bmp(54, '\0');
+  bmp[0] = 'B', bmp[1] = 'M';
+  bmp[18] = 4;                                              // width 4
+  bmp[22] = 0, bmp[23] = 0, bmp[24] = 0, bmp[25] = '\x80';  // height INT_MIN
+  expect_error([&] { decode_image_bytes(bmp, 3, "upload.bmp"); }, {"upload.bmp", "BMP header claims"});
+  std::string bad_png = "\x89PNG\r\n\x1a\n";
+  bad_png += std::string("\x7f\xff\xff\xf0IHDR", 8) + std::string(20, 'x');
+  expect_error([&] { decode_image_bytes(bad_png, 3); }, {"image bytes", "PNG chunk", "past the end"});
+  expect_error([&] { decode_image_bytes("hello, world", 3); }, {"cannot decode image 'image bytes'"});
+  const int64_t limit = max_image_pixels();
+  set_max_image_pixels(20);
+  std::ifstream f(dir_ / "m.png", std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  expect_error([&] { decode_image_bytes(bytes, 3); }, {"6x5", "over the limit of 20"});
+  set_max_image_pixels(limit);
 }
 
 TEST_F(ImageFolder, ChannelConversion) {

@@ -30,6 +30,13 @@ struct Image {
 ///         when its header claims more pixels than max_image_pixels() (checked before any
 ///         pixel is decoded), or naming the file and stb's reason when it cannot be decoded.
 Image decode_image(const std::string& path, int64_t channels);
+/// The same for an image file's bytes in memory; `name` stands for the file in messages.
+/// The same checks run on the bytes as on a file (the header against max_image_pixels()
+/// before any pixel is decoded, the malformed headers stb would trust).
+/// \pre  `channels` is 1 or 3; `bytes` hold an image stb_image can decode.
+/// \post as decode_image().
+/// \throws convnet::Error as decode_image(), naming `name`.
+Image decode_image_bytes(const std::string& bytes, int64_t channels, const std::string& name = "image bytes");
 
 /// The most pixels (width * height) an image file may have: 89,478,485 by default (PIL's
 /// Image.MAX_IMAGE_PIXELS), so that a hostile header claiming 20000x20000 is refused before
@@ -56,6 +63,11 @@ struct ImageInfo {
 /// \throws convnet::Error as decode_image does: not a regular file, over max_image_pixels(),
 ///         or stb's reason, naming the file.
 ImageInfo image_info(const std::string& path);
+/// The same for an image file's bytes in memory; `name` stands for the file in messages.
+/// \pre  `bytes` hold an image stb_image can read.
+/// \post the stored channel count, height and width.
+/// \throws convnet::Error as image_info(), naming `name`.
+ImageInfo image_info_bytes(const std::string& bytes, const std::string& name = "image bytes");
 
 /// Resizes to (out_h, out_w) with PIL's bilinear filter (as torchvision.transforms.Resize on a PIL image).
 /// The filter is a triangle whose support widens when shrinking, i.e. antialiased; when

@@ -118,6 +118,13 @@ class InferenceSession {
   /// \throws convnet::Error when the session has no preprocessing (not from a checkpoint), or
   ///         naming the file when it cannot be read or brought to the model's input shape.
   Tensor run_image(const std::string& path) const;
+  /// The same for an image file's bytes in memory (as received over a network), with the
+  /// same checks as a file (data::decode_image_bytes). Thread-safe as run().
+  /// \pre  the session comes from from_checkpoint(); `bytes` hold a PNG, JPEG, BMP, ... image.
+  /// \post (1, classes) float32 logits, as run_image() on a file of these bytes.
+  /// \throws convnet::Error when the session has no preprocessing, or when the bytes are not
+  ///         an image that can be brought to the model's input shape.
+  Tensor run_image_bytes(const std::string& bytes) const;
 
   /// (1, C, H, W): the input the session was prepared for (N is free).
   const Shape& input_shape() const { return input_shape_; }

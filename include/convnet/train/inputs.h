@@ -34,6 +34,13 @@ struct InputImage {
 ///         the expected C x H x W), or the checkpoint's normalization statistics do not have
 ///         one entry per input channel.
 InputImage load_input_image(const Checkpoint& ck, const std::string& path);
+/// The same for an image file's bytes in memory (PNG, JPEG, BMP, ... as read from a file or
+/// received over a network); `name` stands for the file in messages.
+/// \pre  `ck` comes from load_checkpoint(); `bytes` hold an image data::decode_image_bytes reads.
+/// \post as load_input_image().
+/// \throws convnet::Error as load_input_image(), naming `name`.
+InputImage load_input_image_bytes(const Checkpoint& ck, const std::string& bytes,
+                                  const std::string& name = "image bytes");
 
 /// A split of the checkpoint's dataset, built from the run's dataset options and normalized
 /// with the checkpoint's statistics.
