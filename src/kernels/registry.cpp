@@ -74,6 +74,7 @@ void ensure_registered() {
     register_ref_elementwise_lowp();
     register_onednn_conv2d_lowp();
     register_cpu_linear_lowp();
+    register_onednn_linear_lowp();
     register_cpu_batch_norm_lowp();
     register_cpu_pool_lowp();
     register_cpu_elementwise_lowp();

@@ -191,6 +191,7 @@ void register_cpu_elementwise();
 void register_cpu_arith();
 void register_cpu_pool3d();
 void register_onednn_conv3d();
+void register_onednn_linear_lowp();
 void register_cpu_batch_norm();
 void register_cpu_pool();
 void register_cpu_softmax();

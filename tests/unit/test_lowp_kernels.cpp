@@ -374,7 +374,8 @@ TEST(LowpKernels, Linear) {
   for (const auto& fwd : fast_variants(keys::linear_fwd_bf16)) {
     const auto bwd = partner(keys::linear_bwd_bf16, fwd.backend);
     ASSERT_TRUE(bwd.fn);
-    for (const Cfg& c : {Cfg{1, 1, 1}, Cfg{7, 33, 5}, Cfg{128, 512, 10}, Cfg{64, 120, 84}, Cfg{2, 0, 3}}) {
+    for (const Cfg& c :
+         {Cfg{1, 1, 1}, Cfg{7, 33, 5}, Cfg{128, 512, 10}, Cfg{64, 120, 84}, Cfg{2, 0, 3}, Cfg{784, 96, 384}}) {
       SCOPED_TRACE(fwd.backend + " M=" + std::to_string(c.M) + " IN=" + std::to_string(c.IN) +
                    " OUT=" + std::to_string(c.OUT));
       const auto x = rnd_bf16(c.M * c.IN, 150 + c.IN), gy = rnd_bf16(c.M * c.OUT, 160 + c.OUT);
