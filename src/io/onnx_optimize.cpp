@@ -6,13 +6,19 @@
 //      Add becomes the Conv's sum post-op, and a Relu / Clip reading only the sum its
 //      activation (ResNet's "conv, bn, += identity, relu" becomes one convolution).
 //   3. Conv -> Relu / Clip with constant bounds: the activation as the Conv's post-op.
+//   4. The GELU and SiLU that exporters without a Gelu operator write as elementwise steps,
+//      x * 0.5 * (1 + erf(x / sqrt 2)) (Div or Mul by 1/sqrt 2; the 0.5 applied first or last)
+//      and x * sigmoid(x): one ops::gelu / ops::silu pass instead of five or two (ConvNeXt's
+//      and EfficientNet's inner activations, on their widest tensors).
 // A fused Conv step runs its kernel with a ConvFuse epilogue (ops::conv2d_fused).
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "convnet/autograd/autograd.h"
 #include "convnet/core/error.h"
 #include "convnet/nn/fuse.h"
+#include "convnet/ops/activation.h"
 #include "io/onnx_internal.h"
 
 namespace convnet::io {
@@ -212,13 +218,115 @@ int fuse_activations(Graph& G) {
   return fused;
 }
 
+// Whether `slot` is a constant one-element float within 1e-6 (relative) of `want`.
+bool is_constant(const Graph& G, int slot, double want) {
+  if (!is_fixed_float(G, slot) || G.fixed[slot].tensor.numel() != 1) return false;
+  return std::abs(scalar_of(G.fixed[slot]) - want) <= 1e-6 * std::abs(want);
+}
+// The operand of a binary step `s` other than the constant `want` (-1 if neither is it).
+int other_than_constant(const Graph& G, const Step& s, double want) {
+  if (s.in.size() != 2) return -1;
+  if (is_constant(G, s.in[1], want)) return s.in[0];
+  if (is_constant(G, s.in[0], want)) return s.in[1];
+  return -1;
+}
+// The only step reading `slot` (its index), if exactly one step and no graph output reads it.
+int sole_reader(const Graph& G, const Uses& u, int slot) {
+  if (slot < 0 || u.readers[slot] != 1) return -1;
+  for (size_t k = 0; k < G.steps.size(); ++k)
+    for (int s : G.steps[k].in)
+      if (s == slot) return static_cast<int>(k);
+  return -1;
+}
+
+Step fused_unary(const Step& first, int x, int out, const char* op, Tensor (*f)(const Tensor&)) {
+  Step s;
+  s.label = "node '" + first.node.name() + "' (" + op + ", fused from its elementwise steps)";
+  s.name = first.node.name();
+  s.op_type = op;
+  s.node = first.node;
+  s.in = {x};
+  s.out = {out};
+  s.fn = [f](const Inputs& in, const RunCtx&) {
+    return std::vector<OnnxValue>{OnnxValue::of(f(float_input(in, 0, "X")))};
+  };
+  return s;
+}
+Tensor gelu_erf(const Tensor& x) {
+  return ops::gelu(x, "none");
+}
+
+// 4. Decomposed GELU (erf form) and SiLU. Returns how many were fused.
+int fuse_decomposed_activations(Graph& G) {
+  int fused = 0;
+  for (size_t k = 0; k < G.steps.size(); ++k) {
+    const Uses u(G);
+    const Step& st = G.steps[k];
+    std::vector<int> dead;
+    int x = -1, out = -1;
+    const char* op = nullptr;
+    if (st.op_type == "Erf" && st.in.size() == 1 && st.out.size() == 1) {
+      // d = x / sqrt 2 (or x * 1/sqrt 2) -> Erf -> + 1 -> * x -> * 0.5, or (x * 0.5) * (1 + erf).
+      const int d = st.in[0], p = d >= 0 ? u.producer[d] : -1;
+      if (p < 0 || u.readers[d] != 1) continue;
+      const Step& pre = G.steps[p];
+      x = pre.op_type == "Div" && pre.in.size() == 2 && is_constant(G, pre.in[1], std::sqrt(2.0)) ? pre.in[0]
+          : pre.op_type == "Mul" ? other_than_constant(G, pre, std::sqrt(0.5))
+                                 : -1;
+      const int a1 = sole_reader(G, u, st.out[0]);
+      if (x < 0 || a1 < 0 || G.steps[a1].op_type != "Add" || other_than_constant(G, G.steps[a1], 1.0) != st.out[0])
+        continue;
+      const int m1 = sole_reader(G, u, G.steps[a1].out[0]);
+      if (m1 < 0 || G.steps[m1].op_type != "Mul" || G.steps[m1].in.size() != 2) continue;
+      const Step& mul = G.steps[m1];
+      const int partner = mul.in[0] == G.steps[a1].out[0] ? mul.in[1] : mul.in[0];
+      if (partner == x) {  // (x * (1 + erf)) * 0.5
+        const int m2 = sole_reader(G, u, mul.out[0]);
+        if (m2 < 0 || G.steps[m2].op_type != "Mul" || other_than_constant(G, G.steps[m2], 0.5) != mul.out[0]) continue;
+        dead = {p, static_cast<int>(k), a1, m1, m2};
+        out = G.steps[m2].out[0];
+      } else {  // (x * 0.5) * (1 + erf)
+        const int h = partner >= 0 ? u.producer[partner] : -1;
+        if (h < 0 || u.readers[partner] != 1 || G.steps[h].op_type != "Mul" ||
+            other_than_constant(G, G.steps[h], 0.5) != x)
+          continue;
+        dead = {p, static_cast<int>(k), a1, h, m1};
+        out = mul.out[0];
+      }
+      op = "Gelu";
+    } else if (st.op_type == "Sigmoid" && st.in.size() == 1 && st.out.size() == 1) {
+      x = st.in[0];  // Sigmoid(x) -> Mul(x, s)
+      const int m = sole_reader(G, u, st.out[0]);
+      if (x < 0 || m < 0 || G.steps[m].op_type != "Mul" || G.steps[m].in.size() != 2) continue;
+      const Step& mul = G.steps[m];
+      if (!((mul.in[0] == x && mul.in[1] == st.out[0]) || (mul.in[1] == x && mul.in[0] == st.out[0]))) continue;
+      dead = {static_cast<int>(k), m};
+      out = mul.out[0];
+      op = "Silu";
+    } else {
+      continue;
+    }
+    // The fused step takes the place of the last one (every input exists there).
+    const int last = *std::max_element(dead.begin(), dead.end());
+    Step f = fused_unary(G.steps[static_cast<size_t>(dead[0])], x, out, op,
+                         std::string(op) == "Gelu" ? &gelu_erf : &ops::silu);
+    G.steps[static_cast<size_t>(last)] = std::move(f);
+    std::sort(dead.begin(), dead.end());
+    for (size_t i = dead.size() - 1; i-- > 0;) G.steps.erase(G.steps.begin() + dead[i]);
+    k = static_cast<size_t>(dead[0]);  // rescan from the first removed position
+    --k;
+    ++fused;
+  }
+  return fused;
+}
+
 }  // namespace
 
 std::string OnnxModel::Optimized::describe() const {
   return std::to_string(nodes_before) + " -> " + std::to_string(nodes_after) +
          " nodes: " + std::to_string(batch_norms_folded) + " batch norm(s) folded into convolutions, " +
          std::to_string(residuals_fused) + " residual add(s) and " + std::to_string(activations_fused) +
-         " activation(s) fused into them";
+         " activation(s) fused into them, " + std::to_string(decomposed_fused) + " decomposed GELU / SiLU fused";
 }
 
 OnnxModel::Optimized OnnxModel::optimize_for_inference(const Shape& probe_shape) {
@@ -234,6 +342,7 @@ OnnxModel::Optimized OnnxModel::optimize_for_inference(const Shape& probe_shape)
     r.residuals_fused = fuse_residuals(G, probe_shapes(G, probe));
   }
   r.activations_fused = fuse_activations(G);
+  r.decomposed_fused = fuse_decomposed_activations(G);
   r.nodes_after = static_cast<int>(G.steps.size());
   G.inference_only = true;
   G.compute_releases();

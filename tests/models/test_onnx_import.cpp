@@ -283,9 +283,28 @@ TEST_F(OnnxSmall, ActivationsFromASecondExporterMatchPyTorch) {
     EXPECT_TRUE(all_close((*net)(x), want, 1e-5, 1e-6));
     ++checked;
   }
-  EXPECT_EQ(checked, 20);
+  EXPECT_EQ(checked, 21);
   expect_error([&] { io::load_onnx(file("act_cast_half.onnx")); },
                {"act_cast_half.onnx", "Cast", "float16", "to_half"});
+}
+
+// The inference optimizer fuses the decomposed GELU and SiLU of older exporters into one step
+// each (two GELU orders: the 0.5 last, as torch.onnx.export writes it, and first), and the
+// optimized graph still gives PyTorch's values; a decomposed LayerNorm is left alone.
+TEST_F(OnnxSmall, DecomposedGeluAndSiluAreFusedForInference) {
+  const auto f = load_fixture(file("activations.safetensors"));
+  const Tensor& x = fixture_tensor(f, "x");
+  for (const auto& [name, fusions] : std::vector<std::pair<std::string, int>>{
+           {"gelu_decomposed", 1}, {"gelu_half_first", 1}, {"silu_decomposed", 1}, {"layernorm_decomposed", 0}}) {
+    SCOPED_TRACE(name);
+    auto net = io::load_onnx(file("act_" + name + ".onnx"));
+    const int64_t before = net->num_nodes();
+    const auto r = net->optimize_for_inference({1, 3, 4, 5});
+    EXPECT_EQ(r.decomposed_fused, fusions) << r.describe();
+    EXPECT_EQ(net->num_nodes(), fusions == 0 ? before : 1);
+    NoGradGuard g;
+    EXPECT_TRUE(all_close((*net)(x), fixture_tensor(f, "y_" + name), 1e-5, 1e-6));
+  }
 }
 
 TEST(OnnxImport, SupportedOperatorsAreListed) {

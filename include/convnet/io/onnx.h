@@ -162,6 +162,7 @@ class OnnxModel : public nn::Module {
     int batch_norms_folded = 0;  ///< Conv -> BatchNormalization: into the convolution's weights
     int residuals_fused = 0;     ///< Conv -> Add (-> Relu/Clip): the sum as the convolution's post-op
     int activations_fused = 0;   ///< Conv -> Relu/Clip: the activation as the convolution's post-op
+    int decomposed_fused = 0;    ///< GELU (erf) / SiLU written as elementwise nodes: one gelu / silu step
     /// The number of nodes before the rewrite.
     int nodes_before = 0, nodes_after = 0;  ///< The number of nodes after the rewrite.
     std::string describe() const;  ///< "12 -> 7 nodes: 3 batch norm(s) folded into convolutions, ..."
@@ -169,9 +170,10 @@ class OnnxModel : public nn::Module {
   /// Rewrites the compiled graph for inference, in place.
   /// BatchNormalization is folded into the Conv before it, and Relu / Clip / a residual Add
   /// fused into the Conv that produces their input, where that Conv's output has no other
-  /// reader. Which Add operands are equal-shaped feature maps (not a broadcast) is read from
-  /// one run on zeros of `probe_shape` (the input's shape; its batch dimension is replaced
-  /// by 2); residual Adds are not fused when the graph has several inputs or `probe_shape`
+  /// reader; GELU and SiLU written as elementwise nodes (Div/Mul, Erf, Add, Mul, Mul;
+  /// Sigmoid, Mul) become one step where no other node reads their intermediate values. Which Add operands are
+  /// equal-shaped feature maps (not a broadcast) is read from one run on zeros of `probe_shape` (the input's shape; its
+  /// batch dimension is replaced by 2); residual Adds are not fused when the graph has several inputs or `probe_shape`
   /// is empty. Afterwards the model computes the same function up to float rounding, in eval
   /// mode only: running it in train mode (so fine-tuning too) throws, and its parameters no
   /// longer describe it (the folded weights are its own copies).
