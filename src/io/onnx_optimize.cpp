@@ -10,6 +10,9 @@
 //      x * 0.5 * (1 + erf(x / sqrt 2)) (Div or Mul by 1/sqrt 2; the 0.5 applied first or last)
 //      and x * sigmoid(x): one ops::gelu / ops::silu pass instead of five or two (ConvNeXt's
 //      and EfficientNet's inner activations, on their widest tensors).
+//   5. MatMul by a constant 2-D weight (or its Transpose) -> Add of a constant bias over the last dimension: one
+//      linear layer with its bias (torch.onnx.export writes nn.Linear on inputs of more than
+//      two dimensions so, e.g. ConvNeXt's pointwise layers): no broadcast bias, no extra pass.
 // A fused Conv step runs its kernel with a ConvFuse epilogue (ops::conv2d_fused).
 #include <algorithm>
 #include <cmath>
@@ -19,6 +22,8 @@
 #include "convnet/core/error.h"
 #include "convnet/nn/fuse.h"
 #include "convnet/ops/activation.h"
+#include "convnet/ops/linear.h"
+#include "convnet/ops/permute.h"
 #include "io/onnx_internal.h"
 
 namespace convnet::io {
@@ -320,13 +325,62 @@ int fuse_decomposed_activations(Graph& G) {
   return fused;
 }
 
+// 5. MatMul (constant 2-D B, or the Transpose of a constant 2-D weight, as our exporter writes
+// nn.Linear on inputs of more than two dimensions) -> Add (constant bias of OUT values over the
+// last dimension).
+int fuse_linear_bias(Graph& G) {
+  int fused = 0;
+  for (size_t k = 0; k < G.steps.size(); ++k) {
+    const Uses u(G);
+    const Step& mm = G.steps[k];
+    if (mm.op_type != "MatMul" || mm.in.size() != 2 || mm.out.size() != 1 || mm.in[1] < 0) continue;
+    Tensor W;  // (OUT, IN), as linear() takes it
+    int transpose = -1;
+    if (is_fixed_float(G, mm.in[1])) {
+      if (G.fixed[mm.in[1]].tensor.dim() == 2) W = ops::transpose2d(G.fixed[mm.in[1]].tensor).detach();
+    } else if (const int t = u.producer[mm.in[1]]; t >= 0 && u.readers[mm.in[1]] == 1) {
+      const Step& tr = G.steps[t];
+      const NodeView v(tr.node, G.opset, tr.label, {});
+      const auto perm = v.get_ints("perm");
+      if (tr.op_type == "Transpose" && tr.in.size() == 1 && is_fixed_float(G, tr.in[0]) &&
+          G.fixed[tr.in[0]].tensor.dim() == 2 && (perm.empty() || perm == std::vector<int64_t>{1, 0}))
+        W = G.fixed[tr.in[0]].tensor, transpose = t;
+    }
+    if (!W.defined()) continue;
+    const int64_t OUT = W.size(0);
+    const int a = sole_reader(G, u, mm.out[0]);
+    if (a < 0 || G.steps[a].op_type != "Add" || G.steps[a].in.size() != 2 || G.steps[a].out.size() != 1) continue;
+    const Step& add = G.steps[a];
+    const int bias = add.in[0] == mm.out[0] ? add.in[1] : add.in[0];
+    if (!is_fixed_float(G, bias)) continue;
+    const Tensor& b = G.fixed[bias].tensor;
+    if (b.numel() != OUT || b.dim() < 1 || b.size(-1) != OUT) continue;
+    Step f = mm;
+    f.label = "node '" + mm.node.name() + "' (MatMul with the bias of the Add after it)";
+    f.in = {mm.in[0], add_fixed(G, W), add_fixed(G, b.reshape({OUT}).clone())};
+    f.out = add.out;
+    f.fn = [](const Inputs& in, const RunCtx&) {
+      return std::vector<OnnxValue>{OnnxValue::of(
+          ops::linear(float_input(in, 0, "A"), float_input(in, 1, "W"), float_input(in, 2, "bias"), "MatMul"))};
+    };
+    G.steps[static_cast<size_t>(a)] = std::move(f);  // where the bias add was: A exists there
+    G.steps.erase(G.steps.begin() + static_cast<std::ptrdiff_t>(k));
+    if (transpose >= 0) G.steps.erase(G.steps.begin() + transpose);  // transpose < k
+    k = transpose >= 0 ? static_cast<size_t>(transpose) : k;
+    --k;
+    ++fused;
+  }
+  return fused;
+}
+
 }  // namespace
 
 std::string OnnxModel::Optimized::describe() const {
   return std::to_string(nodes_before) + " -> " + std::to_string(nodes_after) +
          " nodes: " + std::to_string(batch_norms_folded) + " batch norm(s) folded into convolutions, " +
          std::to_string(residuals_fused) + " residual add(s) and " + std::to_string(activations_fused) +
-         " activation(s) fused into them, " + std::to_string(decomposed_fused) + " decomposed GELU / SiLU fused";
+         " activation(s) fused into them, " + std::to_string(decomposed_fused) + " decomposed GELU / SiLU fused, " +
+         std::to_string(linear_biases_fused) + " MatMul + Add as linear layers";
 }
 
 OnnxModel::Optimized OnnxModel::optimize_for_inference(const Shape& probe_shape) {
@@ -343,6 +397,7 @@ OnnxModel::Optimized OnnxModel::optimize_for_inference(const Shape& probe_shape)
   }
   r.activations_fused = fuse_activations(G);
   r.decomposed_fused = fuse_decomposed_activations(G);
+  r.linear_biases_fused = fuse_linear_bias(G);
   r.nodes_after = static_cast<int>(G.steps.size());
   G.inference_only = true;
   G.compute_releases();

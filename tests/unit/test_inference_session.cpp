@@ -18,6 +18,8 @@
 #include "convnet/io/onnx.h"
 #include "convnet/io/onnx_export.h"
 #include "convnet/models/registry.h"
+#include "convnet/nn/layers.h"
+#include "convnet/nn/sequential.h"
 #include "util/test_util.h"
 
 using namespace convnet;
@@ -47,6 +49,9 @@ const Case kCases[] = {
     {"mobilenet_v2", 3, 32, true},
     {"googlenet", 3, 32, false},
     {"densenet_bc_100_12", 3, 32, false},
+    {"mobilenet_v3_small", 3, 32, false},
+    {"efficientnet_b0", 3, 32, false},
+    {"convnext_tiny", 3, 32, false},
 };
 
 // Random BatchNorm statistics and affine parameters (fresh models have mean 0, var 1, gamma 1,
@@ -108,15 +113,15 @@ TEST(InferenceSession, OptimizedGraphsComputeTheModuleOnEveryFamily) {
     EXPECT_TRUE(all_close(got, want, 1e-4, 1e-3 * std::max(scale, 1.f))) << s->optimization();
     // The rewrites did happen: fewer nodes, and residual adds fused where the model has them.
     const std::string& opt = s->optimization();
-    int before = 0, after = 0, folded = 0, residuals = 0, acts = 0;
+    int before = 0, after = 0, folded = 0, residuals = 0, acts = 0, decomposed = 0, linears = 0;
     ASSERT_EQ(std::sscanf(opt.c_str(),
                           "%d -> %d nodes: %d batch norm(s) folded into convolutions, %d residual add(s) "
-                          "and %d activation(s)",
-                          &before, &after, &folded, &residuals, &acts),
-              5)
+                          "and %d activation(s) fused into them, %d decomposed GELU / SiLU fused, %d MatMul + Add",
+                          &before, &after, &folded, &residuals, &acts, &decomposed, &linears),
+              7)
         << opt;
     EXPECT_EQ(after < before, c.fuses) << opt;
-    EXPECT_EQ(acts + residuals > 0, c.fuses) << opt;
+    EXPECT_EQ(acts + residuals + decomposed + linears > 0, c.fuses) << opt;
     if (c.fuses_residuals) {
       EXPECT_GT(residuals, 0) << opt;
     }
@@ -125,6 +130,34 @@ TEST(InferenceSession, OptimizedGraphsComputeTheModuleOnEveryFamily) {
     EXPECT_EQ(plain->optimization(), "not optimized");
     EXPECT_TRUE(all_close(plain->run(x), want, 1e-4, 1e-4 * std::max(scale, 1.f)));
   }
+}
+
+// Linear layers over channels-last feature maps (MatMul + Add in the graph) and GELU / SiLU
+// (decomposed into elementwise nodes by the opset-13 export) are each fused into one step,
+// and the optimized session still computes the module.
+TEST(InferenceSession, PointwiseLinearsAndDecomposedActivationsAreFused) {
+  manual_seed(3);
+  nn::Sequential m;
+  m.add(std::make_shared<nn::Conv2d>(3, 8, 3, 1, Padding(int64_t{1})));
+  m.add(std::make_shared<nn::Permute>(std::vector<int64_t>{0, 2, 3, 1}));
+  m.add(std::make_shared<nn::Linear>(8, 32));
+  m.add(std::make_shared<nn::GELU>());
+  m.add(std::make_shared<nn::Linear>(32, 8));
+  m.add(std::make_shared<nn::Permute>(std::vector<int64_t>{0, 3, 1, 2}));
+  m.add(std::make_shared<nn::SiLU>());
+  m.eval();
+  Generator gen(4);
+  const Tensor x = Tensor::randn({2, 3, 6, 5}, gen);
+  Tensor want;
+  {
+    NoGradGuard no_grad;
+    want = m(x);
+  }
+  auto s = InferenceSession::from_module(m, x.shape());
+  EXPECT_TRUE(all_close(s->run(x), want, 1e-5, 1e-5)) << s->optimization();
+  EXPECT_NE(s->optimization().find("2 decomposed GELU / SiLU fused, 2 MatMul + Add as linear layers"),
+            std::string::npos)
+      << s->optimization();
 }
 
 TEST(InferenceSession, OnnxFilesAreOptimizedToo) {

@@ -163,6 +163,7 @@ class OnnxModel : public nn::Module {
     int residuals_fused = 0;     ///< Conv -> Add (-> Relu/Clip): the sum as the convolution's post-op
     int activations_fused = 0;   ///< Conv -> Relu/Clip: the activation as the convolution's post-op
     int decomposed_fused = 0;    ///< GELU (erf) / SiLU written as elementwise nodes: one gelu / silu step
+    int linear_biases_fused = 0;  ///< MatMul (constant weight) -> Add (constant bias): one linear layer
     /// The number of nodes before the rewrite.
     int nodes_before = 0, nodes_after = 0;  ///< The number of nodes after the rewrite.
     std::string describe() const;  ///< "12 -> 7 nodes: 3 batch norm(s) folded into convolutions, ..."
@@ -171,7 +172,8 @@ class OnnxModel : public nn::Module {
   /// BatchNormalization is folded into the Conv before it, and Relu / Clip / a residual Add
   /// fused into the Conv that produces their input, where that Conv's output has no other
   /// reader; GELU and SiLU written as elementwise nodes (Div/Mul, Erf, Add, Mul, Mul;
-  /// Sigmoid, Mul) become one step where no other node reads their intermediate values. Which Add operands are
+  /// Sigmoid, Mul) become one step where no other node reads their intermediate values, and
+  /// a MatMul by a constant 2-D weight followed by the Add of a constant bias one linear layer. Which Add operands are
   /// equal-shaped feature maps (not a broadcast) is read from one run on zeros of `probe_shape` (the input's shape; its
   /// batch dimension is replaced by 2); residual Adds are not fused when the graph has several inputs or `probe_shape`
   /// is empty. Afterwards the model computes the same function up to float rounding, in eval
