@@ -19,14 +19,6 @@ namespace ref = convnet::kernels::ref;
 
 namespace {
 
-std::vector<float> to_float(const std::vector<double>& v) {
-  return std::vector<float>(v.begin(), v.end());
-}
-std::vector<double> to_double(const Tensor& t) {
-  const std::vector<float> f = t.to_vector();
-  return std::vector<double>(f.begin(), f.end());
-}
-
 struct Binary {
   const char* name;
   kernels::BinaryFn<double>* fwd;

@@ -50,8 +50,6 @@ const std::vector<Cfg> kBigGrid = {
     {6, 6, 10, 7, 9, 3, 3, 3, 2, 1, 0, 1, 0, 1, 1, 3},
 };
 
-std::vector<float> to_float(const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); }
-
 }  // namespace
 
 TEST(Conv2dGradcheck, ReferenceBackwardMatchesFiniteDifferences) {

@@ -18,13 +18,6 @@ namespace ref = convnet::kernels::ref;
 
 namespace {
 
-std::vector<float> to_float(const std::vector<double>& v) {
-  return std::vector<float>(v.begin(), v.end());
-}
-std::vector<double> to_double(const Tensor& t) {
-  return std::vector<double>(t.data(), t.data() + t.numel());
-}
-
 const std::vector<Shape> kShapes = {{1}, {7}, {2, 3}, {2, 1, 3, 2}};
 
 }  // namespace

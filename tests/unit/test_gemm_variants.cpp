@@ -34,10 +34,6 @@ const std::vector<Dims> kSizes = {{1, 1, 1},
                                   {3, 700, 200},
                                   {1, 37, 9000}};
 
-std::vector<float> to_float(const std::vector<double>& v) {
-  return std::vector<float>(v.begin(), v.end());
-}
-
 }  // namespace
 
 TEST(GemmVariants, EveryRegisteredKernelMatchesReference) {

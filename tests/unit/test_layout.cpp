@@ -42,10 +42,6 @@ Tensor coded(const Shape& s) {
   return t;
 }
 
-std::vector<float> to_float(const std::vector<double>& v) {
-  return std::vector<float>(v.begin(), v.end());
-}
-
 }  // namespace
 
 TEST(Layout, BlockedStorageOrderAndRoundTrip) {

@@ -24,13 +24,6 @@ const std::vector<Cfg> kGrid = {
     {{2, 3, 4}, 2, true}, {{5}, 4, true},    {{2, 1, 3, 2}, 3, true}, {{6, 9}, 11, true},
 };
 
-std::vector<float> to_float(const std::vector<double>& v) {
-  return std::vector<float>(v.begin(), v.end());
-}
-std::vector<double> to_double(const Tensor& t) {
-  return std::vector<double>(t.data(), t.data() + t.numel());
-}
-
 // y (M, out) = x (M, in) w^T + b, in double: the definition the op must differentiate.
 std::vector<double> linear_f64(const std::vector<double>& x, const std::vector<double>& w, const std::vector<double>* b,
                                int64_t M, int64_t in, int64_t out) {

@@ -39,13 +39,6 @@ size_t out_size(int64_t n, Reduction r) {
   return r == Reduction::None ? n : 1;
 }
 
-std::vector<float> to_float(const std::vector<double>& v) {
-  return std::vector<float>(v.begin(), v.end());
-}
-std::vector<double> to_double(const Tensor& t) {
-  return std::vector<double>(t.data(), t.data() + t.numel());
-}
-
 // -log_softmax(x)_k for one row, straight from the definition, in double.
 std::vector<double> neg_log_softmax(const std::vector<double>& x) {
   double s = 0;

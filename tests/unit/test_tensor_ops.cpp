@@ -21,13 +21,6 @@ namespace ref = convnet::kernels::ref;
 
 namespace {
 
-std::vector<float> to_float(const std::vector<double>& v) {
-  return std::vector<float>(v.begin(), v.end());
-}
-std::vector<double> to_double(const Tensor& t) {
-  return std::vector<double>(t.data(), t.data() + t.numel());
-}
-
 // Checks op's gradient of L = sum(op(x) * r) against finite differences of `fwd`, the
 // double reference forward x -> y (n_out elements).
 void gradcheck(const Shape& in, const std::function<Tensor(const Tensor&)>& op,

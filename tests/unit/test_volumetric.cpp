@@ -17,14 +17,6 @@ namespace ref = convnet::kernels::ref;
 
 namespace {
 
-std::vector<float> to_float(const std::vector<double>& v) {
-  return std::vector<float>(v.begin(), v.end());
-}
-std::vector<double> to_double(const Tensor& t) {
-  const std::vector<float> f = t.to_vector();
-  return std::vector<double>(f.begin(), f.end());
-}
-
 struct ConvCase {
   int64_t N, C, OC, G;
   std::array<int64_t, 3> in, k, s, p, d;

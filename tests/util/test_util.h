@@ -34,6 +34,16 @@ const Tensor& fixture_tensor(const io::SafeTensors& f, const std::string& name);
 // out.backward(g): the gradient of sum(out * g), as the fixtures define it.
 void backward_with(const Tensor& out, const Tensor& g);
 
+// Doubles (inputs built for a double-precision reference) as float32 values.
+inline std::vector<float> to_float(const std::vector<double>& v) {
+  return std::vector<float>(v.begin(), v.end());
+}
+// A float32 tensor's values, row-major whatever its layout, as doubles.
+inline std::vector<double> to_double(const Tensor& t) {
+  const std::vector<float> f = t.to_vector();
+  return std::vector<double>(f.begin(), f.end());
+}
+
 // Central finite differences of a scalar function of `x` (double precision):
 // d f / d x_i ~ (f(x + h e_i) - f(x - h e_i)) / 2h.
 std::vector<double> numeric_grad(const std::function<double(const std::vector<double>&)>& f, std::vector<double> x,
