@@ -37,7 +37,8 @@ void ensure_registered() {
     register_ref_loss();
     register_ref_elementwise();
     register_ref_arith();
-    register_ref_vol();
+    register_ref_conv3d();
+    register_ref_pool3d();
     register_ref_pad();
     register_ref_clamp();
     register_ref_prelu();

@@ -39,17 +39,11 @@ using convnet::testing::close_nan;
 using convnet::testing::count_compared;
 using convnet::testing::expect_compared;
 using convnet::testing::fast_variants;
+using convnet::testing::kLengths;
 using convnet::testing::partner;
 using convnet::testing::random_doubles;
 using convnet::testing::reference;
 using convnet::testing::rnd;
-
-namespace {
-
-// Sizes around the threading grain and the 16-element chunk alignment.
-const std::vector<int64_t> kLengths = {1, 7, 16, 17, 1000, 32768, 65536 + 5, 300001};
-
-}  // namespace
 
 TEST(KernelVariants, Activations) {
   struct Pair {

@@ -72,6 +72,9 @@ inline ::testing::AssertionResult close_nan(const std::vector<float>& a, const s
   return close(a2, e2);
 }
 
+// Elementwise lengths around the threading grain and the 16-element chunk alignment.
+inline const std::vector<int64_t> kLengths = {1, 7, 16, 17, 1000, 32768, 65536 + 5, 300001};
+
 // Counts comparisons of a non-reference variant per key; expect_compared(keys) fails for
 // each key that the README says has a non-reference kernel and that was compared zero
 // times (a loop over variants that ran zero times proves nothing).

@@ -1,10 +1,10 @@
-// Reference 3-D convolution and pooling: the definitions, loop by loop (slow on purpose; the
-// oracle for the fast kernels and the kernels of the gradient checks, so also in double).
-#include "kernels/vol.h"
-
+// Reference 3-D convolution: the definition, loop by loop (slow on purpose; the oracle for the
+// oneDNN kernels of cpu/conv3d_onednn.cpp and the kernels of the gradient checks, so also in
+// double).
 #include <algorithm>
 
 #include "kernels/registry.h"
+#include "kernels/vol.h"
 
 namespace convnet::kernels::ref {
 
@@ -84,36 +84,10 @@ void conv3d_bwd_weight(const Conv3dGeom& g, const T* x, const T* gy, T* gw, T* g
   });
 }
 
-template <class T>
-void max_pool3d_fwd(const Pool3dGeom& g, const T* x, T* y, int64_t* argmax) {
-  const int64_t in = g.in[0] * g.in[1] * g.in[2], out = g.out[0] * g.out[1] * g.out[2];
-  for (int64_t nc = 0; nc < g.N * g.C; ++nc)
-    max_pool3d_plane(g, x + nc * in, y + nc * out, argmax ? argmax + nc * out : nullptr);
-}
-template <class T>
-void max_pool3d_bwd(const Pool3dGeom& g, const T* gy, const int64_t* argmax, T* gx) {
-  const int64_t in = g.in[0] * g.in[1] * g.in[2], out = g.out[0] * g.out[1] * g.out[2];
-  for (int64_t nc = 0; nc < g.N * g.C; ++nc) max_pool3d_plane_bwd(g, gy + nc * out, argmax + nc * out, gx + nc * in);
-}
-template <class T>
-void avg_pool3d_fwd(const Pool3dGeom& g, const T* x, T* y) {
-  const int64_t in = g.in[0] * g.in[1] * g.in[2], out = g.out[0] * g.out[1] * g.out[2];
-  for (int64_t nc = 0; nc < g.N * g.C; ++nc) avg_pool3d_plane(g, x + nc * in, y + nc * out);
-}
-template <class T>
-void avg_pool3d_bwd(const Pool3dGeom& g, const T* gy, T* gx) {
-  const int64_t in = g.in[0] * g.in[1] * g.in[2], out = g.out[0] * g.out[1] * g.out[2];
-  for (int64_t nc = 0; nc < g.N * g.C; ++nc) avg_pool3d_plane_bwd(g, gy + nc * out, gx + nc * in);
-}
-
-#define INSTANTIATE(T)                                                               \
-  template void conv3d_fwd<T>(const Conv3dGeom&, const T*, const T*, const T*, T*);  \
-  template void conv3d_bwd_data<T>(const Conv3dGeom&, const T*, const T*, T*);       \
-  template void conv3d_bwd_weight<T>(const Conv3dGeom&, const T*, const T*, T*, T*); \
-  template void max_pool3d_fwd<T>(const Pool3dGeom&, const T*, T*, int64_t*);        \
-  template void max_pool3d_bwd<T>(const Pool3dGeom&, const T*, const int64_t*, T*);  \
-  template void avg_pool3d_fwd<T>(const Pool3dGeom&, const T*, T*);                  \
-  template void avg_pool3d_bwd<T>(const Pool3dGeom&, const T*, T*);
+#define INSTANTIATE(T)                                                              \
+  template void conv3d_fwd<T>(const Conv3dGeom&, const T*, const T*, const T*, T*); \
+  template void conv3d_bwd_data<T>(const Conv3dGeom&, const T*, const T*, T*);      \
+  template void conv3d_bwd_weight<T>(const Conv3dGeom&, const T*, const T*, T*, T*);
 INSTANTIATE(float)
 INSTANTIATE(double)
 #undef INSTANTIATE
@@ -121,13 +95,9 @@ INSTANTIATE(double)
 }  // namespace convnet::kernels::ref
 
 namespace convnet::kernels {
-void register_ref_vol() {
+void register_ref_conv3d() {
   keys::conv3d_fwd.add("ref", 0, &ref::conv3d_fwd<float>);
   keys::conv3d_bwd_data.add("ref", 0, &ref::conv3d_bwd_data<float>);
   keys::conv3d_bwd_weight.add("ref", 0, &ref::conv3d_bwd_weight<float>);
-  keys::max_pool3d_fwd.add("ref", 0, &ref::max_pool3d_fwd<float>);
-  keys::max_pool3d_bwd.add("ref", 0, &ref::max_pool3d_bwd<float>);
-  keys::avg_pool3d_fwd.add("ref", 0, &ref::avg_pool3d_fwd<float>);
-  keys::avg_pool3d_bwd.add("ref", 0, &ref::avg_pool3d_bwd<float>);
 }
 }  // namespace convnet::kernels
