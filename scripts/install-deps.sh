@@ -13,6 +13,7 @@ PKGS=(
   doxygen   # `make docs` and the api_docs test
   clang     # `make fuzz`: libFuzzer, ASan and UBSan (CI runs it after make test)
   chromium  # headless browser: the e2e test opens `convnet report`'s page
+  openmpi-bin libopenmpi-dev  # data-parallel training (mpirun; src/dist/) and its tests
 )
 missing=()
 for p in "${PKGS[@]}"; do

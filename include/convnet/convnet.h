@@ -26,6 +26,8 @@
 #include "convnet/data/image_folder.h"
 #include "convnet/data/mixup.h"
 #include "convnet/data/transforms.h"
+#include "convnet/dist/data_parallel.h"
+#include "convnet/dist/dist.h"
 #include "convnet/inference/session.h"
 #include "convnet/io/onnx.h"
 #include "convnet/io/onnx_export.h"

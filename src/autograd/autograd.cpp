@@ -78,6 +78,8 @@ void Tensor::backward(const Tensor& grad_output) const {
   // Post-order DFS: every tensor comes after the tensors it was computed from.
   std::vector<TensorImpl*> order;
   std::unordered_set<TensorImpl*> seen;
+  std::unordered_map<TensorImpl*, Tensor> leaves;  // handles of the leaves with post-accumulate hooks
+  if (!impl()->grad_fn) leaves.emplace(impl(), *this);
   std::vector<std::pair<TensorImpl*, size_t>> stack{{impl(), 0}};
   seen.insert(impl());
   while (!stack.empty()) {
@@ -85,7 +87,10 @@ void Tensor::backward(const Tensor& grad_output) const {
     const auto& fn = t->grad_fn;
     if (fn && next < fn->inputs.size()) {
       const Tensor& in = fn->inputs[next++];
-      if (in.defined() && in.requires_grad() && seen.insert(in.impl()).second) stack.push_back({in.impl(), 0});
+      if (in.defined() && in.requires_grad() && seen.insert(in.impl()).second) {
+        stack.push_back({in.impl(), 0});
+        if (!in.impl()->grad_fn && !in.impl()->post_accumulate_hooks.empty()) leaves.emplace(in.impl(), in);
+      }
       continue;
     }
     order.push_back(t);
@@ -111,6 +116,11 @@ void Tensor::backward(const Tensor& grad_output) const {
         add_into(acc, g, acc);
       } else
         t->grad = g.clone().impl_ptr();
+      // Final for this backward: every consumer of the leaf came before it in `order`.
+      if (!t->post_accumulate_hooks.empty()) {
+        const Tensor& leaf = leaves.at(t);
+        for (const auto& [id, hook] : t->post_accumulate_hooks) hook(leaf);
+      }
       continue;
     }
     Node& node = *t->grad_fn;

@@ -1,6 +1,7 @@
 #include "convnet/core/tensor.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <mutex>
 #include <type_traits>
@@ -365,6 +366,19 @@ void Tensor::zero_grad() {
 void Tensor::register_hook(GradHook hook) {
   CONVNET_CHECK(requires_grad(), "register_hook: tensor does not require grad");
   impl_->hooks.push_back(std::move(hook));
+}
+int64_t Tensor::register_post_accumulate_grad_hook(PostAccumulateGradHook hook) {
+  CONVNET_CHECK(requires_grad() && !impl_->grad_fn,
+                "register_post_accumulate_grad_hook: the tensor must be a leaf that requires grad");
+  static std::atomic<int64_t> next_id{1};
+  const int64_t id = next_id++;
+  impl_->post_accumulate_hooks.emplace_back(id, std::move(hook));
+  return id;
+}
+void Tensor::remove_post_accumulate_grad_hook(int64_t id) {
+  if (!impl_) return;
+  auto& v = impl_->post_accumulate_hooks;
+  std::erase_if(v, [&](const auto& h) { return h.first == id; });
 }
 const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked(impl_).grad_fn; }
 

@@ -87,6 +87,8 @@ DataLoader::DataLoader(const Dataset& d, int64_t batch_size, bool shuffle, uint6
 
 DataLoader::DataLoader(const Dataset& d, const LoaderOptions& o) : d_(d), o_(o) {
   CONVNET_CHECK(o.batch_size > 0, "DataLoader: batch_size must be positive, got ", o.batch_size);
+  CONVNET_CHECK(o.world_size >= 1 && o.rank >= 0 && o.rank < o.world_size, "DataLoader: rank ", o.rank,
+                " is not in [0, world_size ", o.world_size, ")");
   CONVNET_CHECK(o.workers >= 0, "DataLoader: workers must be non-negative, got ", o.workers);
   CONVNET_CHECK(o.prefetch >= 1, "DataLoader: prefetch must be at least 1, got ", o.prefetch);
   CONVNET_CHECK(d.images.defined() && d.images.dim() >= 1, "DataLoader: the dataset has no images tensor");
@@ -148,14 +150,22 @@ void DataLoader::start_epoch(int64_t epoch) {
 }
 
 int64_t DataLoader::num_batches() const {
-  const int64_t n = d_.size();
-  return o_.drop_last ? n / o_.batch_size : (n + o_.batch_size - 1) / o_.batch_size;
+  const int64_t n = d_.size(), g = o_.batch_size * o_.world_size;
+  const int64_t rest = n % g;
+  return n / g + (!o_.drop_last && rest >= o_.world_size && rest > 0 ? 1 : 0);
+}
+
+int64_t DataLoader::global_batch_size(int64_t index) const {
+  const int64_t g = o_.batch_size * o_.world_size;
+  return std::min(g, d_.size() - index * g);
 }
 
 void DataLoader::prepare(int64_t index, Batch& b) const {
   CONVNET_CHECK(index >= 0 && index < num_batches(), "DataLoader::prepare: batch ", index, " is out of range for ",
                 num_batches(), " batches");
-  const int64_t start = index * o_.batch_size, B = std::min(o_.batch_size, d_.size() - start);
+  // This rank's slice of the global batch (all of it with one rank).
+  const int64_t gstart = index * o_.batch_size * o_.world_size, G = global_batch_size(index);
+  const int64_t start = gstart + G * o_.rank / o_.world_size, B = gstart + G * (o_.rank + 1) / o_.world_size - start;
   Shape s = d_.images.shape();
   const int64_t sample = d_.images.numel() / std::max<int64_t>(1, s[0]);
   s[0] = B;

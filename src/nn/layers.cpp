@@ -126,6 +126,8 @@ Tensor BatchNorm::forward(const Tensor& x) {
   }
   const bool use_batch_stats = training_ || !running_mean.defined();
   if (training_ && num_batches_tracked.defined()) num_batches_tracked.data()[0] += 1.f;
+  if (sync_group && use_batch_stats)
+    return ops::sync_batch_norm(x, running_mean, running_var, weight, bias, momentum, eps, *sync_group, label());
   return ops::batch_norm(x, running_mean, running_var, weight, bias, use_batch_stats, momentum, eps, label());
 }
 std::string BatchNorm::extra_repr() const {

@@ -208,6 +208,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& c, bool with_tra
   meta["config"] = json(c.config).dump();
   meta["epoch"] = std::to_string(c.epoch);
   meta["scheduler_step"] = std::to_string(c.scheduler_step);
+  meta["world_size"] = std::to_string(c.world_size);
   if (c.loss_scale > 0)
     meta["loss_scale"] = json{{"scale", c.loss_scale}, {"growth_tracker", c.loss_scale_growth_tracker}}.dump();
   meta["rng"] = rng_to_json(c.rng).dump();
@@ -311,6 +312,11 @@ Checkpoint load_checkpoint(const std::string& path_or_dir) {
       c.loss_scale_growth_tracker = j.at("growth_tracker").get<int64_t>();
       CONVNET_CHECK(c.loss_scale > 0 && std::isfinite(c.loss_scale), "checkpoint '", path,
                     "' has a malformed loss scale ", c.loss_scale);
+    }
+    if (auto ws = st.metadata.find("world_size"); ws != st.metadata.end()) {
+      c.world_size = std::atoll(ws->second.c_str());
+      CONVNET_CHECK(c.world_size >= 1 && c.world_size <= (int64_t{1} << 24), "checkpoint '", path,
+                    "' has a malformed world_size ", ws->second);
     }
     if (auto pe = st.metadata.find("partial_epoch"); pe != st.metadata.end()) {
       const json j = json::parse(pe->second);

@@ -14,8 +14,8 @@ const std::set<std::string> kFinetuneOnly = {
 // What may change without changing the result (threads: bit-identical only with the same
 // count; epochs extends or shortens the run and its schedule; the device, once there is a
 // second one, moves it).
-const std::set<std::string> kFreeOnResume = {"epochs", "threads",         "workers", "data_dir",
-                                             "out",    "eval_batch_size", "resume",  "device"};
+const std::set<std::string> kFreeOnResume = {"epochs",          "threads", "workers", "data_dir",  "out",
+                                             "eval_batch_size", "resume",  "device",  "bucket_mb", "dist_timeout"};
 }  // namespace
 
 const std::vector<OptionInfo>& train_options() {

@@ -1,5 +1,7 @@
 #include "convnet/train/trainer.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -12,6 +14,7 @@
 #include <memory>
 #include <numeric>
 #include <optional>
+#include <set>
 #include <thread>
 #include <type_traits>
 #include <variant>
@@ -22,7 +25,9 @@
 #include "convnet/core/threads.h"
 #include "convnet/data/dataloader.h"
 #include "convnet/data/datasets.h"
+#include "convnet/dist/data_parallel.h"
 #include "convnet/models/registry.h"
+#include "convnet/nn/layers.h"
 #include "convnet/ops/autocast.h"
 #include "convnet/ops/loss.h"
 #include "convnet/optim/adam.h"
@@ -232,6 +237,47 @@ void step_delay_hook() {
 std::string plain(const nlohmann::json& v) {
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
+
+// Every rank must train the same thing: rank 0's configuration is compared with each
+// rank's, option by option, and all ranks stop with a message naming the first option that
+// differs. Options that only say where things are or how fast they go may differ.
+void check_same_config(dist::ProcessGroup& pg, const TrainConfig& c) {
+  static const std::set<std::string> may_differ = {"threads", "workers",         "data_dir",
+                                                   "out",     "eval_batch_size", "dist_timeout"};
+  const std::string mine = config_to_json(c);
+  const nlohmann::json root = nlohmann::json::parse(pg.broadcast(mine, 0)), here = nlohmann::json::parse(mine);
+  std::string diff;
+  for (const OptionInfo& o : train_options()) {
+    if (may_differ.count(o.key)) continue;
+    const auto a = root.find(o.key), b = here.find(o.key);
+    if (a == root.end() || b == here.end() || *a == *b) continue;
+    diff = option_flag(o) + " " + plain(*b) + " where rank 0 has " + plain(*a);
+    break;
+  }
+  const std::vector<std::string> all = pg.allgather(diff);
+  for (size_t r = 0; r < all.size(); ++r)
+    CONVNET_CHECK(all[r].empty(), "rank ", r, " was started with a different configuration: ", all[r],
+                  "; every rank of a data-parallel run must be given the same options");
+}
+
+// A data-parallel evaluation: each rank scores a contiguous shard of the images, and the
+// sums are combined (the loss is a mean over images, so the shards' means are weighted by
+// their sizes).
+EvalResult evaluate_sharded(dist::ProcessGroup& pg, nn::Module& m, const data::Dataset& d, int64_t batch_size,
+                            bool tta) {
+  if (pg.size() == 1) return evaluate_full(m, d, batch_size, tta);
+  const int64_t n = d.size(), lo = n * pg.rank() / pg.size(), hi = n * (pg.rank() + 1) / pg.size();
+  std::vector<int64_t> idx(static_cast<size_t>(hi - lo));
+  std::iota(idx.begin(), idx.end(), lo);
+  EvalResult r = idx.empty() ? EvalResult{} : evaluate_full(m, data::select(d, idx), batch_size, tta);
+  double sums[3] = {r.loss * static_cast<double>(r.n), r.top1 * static_cast<double>(r.n), static_cast<double>(r.n)};
+  pg.allreduce(sums, 3, dist::ReduceOp::sum);
+  EvalResult g;
+  g.n = static_cast<int64_t>(sums[2]);
+  g.loss = sums[0] / sums[2];
+  g.top1 = sums[1] / sums[2];
+  return g;
+}
 }  // namespace
 
 // ema = decay * ema + (1 - decay) * w for parameters; buffers (BatchNorm running
@@ -407,9 +453,34 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
   TrainConfig c = cfg;
   validate(c);
   if (c.compute.threads > 0) set_num_threads(c.compute.threads);
+  // Data parallelism (docs/distributed.md): under mpirun every rank runs this function on its
+  // shard of each global batch; rank 0 alone writes and reports.
+  dist::set_timeout(c.compute.dist_timeout);
+  dist::ProcessGroup& pg = dist::world();
+  const bool dp = dist::launched();
+  const int world = pg.size(), rank = pg.rank();
+  const bool lead = rank == 0;
   auto info = [&](const std::string& s) {
-    if (cb.on_info) cb.on_info(s);
+    if (lead && cb.on_info) cb.on_info(s);
   };
+  if (const char* dir = std::getenv("CONVNET_TEST_PID_DIR")) {
+    // Test hook: each rank's process id, so that a test can kill one rank.
+    if (std::FILE* f = std::fopen((fs::path(dir) / ("rank" + std::to_string(rank) + ".pid")).c_str(), "w")) {
+      std::fprintf(f, "%ld\n", static_cast<long>(getpid()));
+      std::fclose(f);
+    }
+  }
+  if (dp) {
+    check_same_config(pg, c);
+    info("data parallel: " + std::to_string(world) + " ranks (" + pg.backend() + "), batch " +
+         std::to_string(c.optim.batch_size) + " per rank, global batch " + std::to_string(c.optim.batch_size * world));
+  }
+  if (c.compute.lr_scale == "linear" && world > 1) {
+    const double base = c.optim.lr;
+    c.optim.lr *= world;
+    info("--lr-scale linear: learning rate " + num_str(base) + " x " + std::to_string(world) + " ranks = " +
+         num_str(c.optim.lr) + (c.sched.warmup > 0 ? "" : " (a --warmup of a few epochs is advised at large scale)"));
+  }
   const auto t0 = Clock::now();
   // The compute precision of the forward passes (ops/autocast.h); weights, optimizer state
   // and checkpoints stay float32.
@@ -484,15 +555,34 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
     copy_state(*ema, *model);
   }
   nn::Module& eval_model = ema ? *ema : *model;
+  if (c.compute.sync_bn) {
+    int64_t bns = 0;
+    for (auto& [path, mod] : model->named_modules())
+      if (auto* bn = dynamic_cast<nn::BatchNorm*>(mod)) {
+        bn->sync_group = dp ? &pg : nullptr;
+        ++bns;
+      }
+    if (bns == 0)
+      info("warning: --sync-bn: " + c.model.model + " has no BatchNorm layer, so the option changes nothing");
+    else if (dp)
+      info("--sync-bn: the " + std::to_string(bns) + " BatchNorm layers use the statistics of the global batch");
+  }
   auto opt = make_optimizer(c, model->trainable_parameters());
 
   data::LoaderOptions lo;
   lo.batch_size = c.optim.batch_size, lo.shuffle = true, lo.seed = c.compute.seed, lo.workers = c.data.workers;
+  lo.rank = rank, lo.world_size = world;
   if (!c.aug.augment.empty()) lo.augment = data::Augment::parse(c.aug.augment);
   lo.mean = d.mean, lo.std = d.std;
   lo.mixup_alpha = c.aug.mixup, lo.cutmix_alpha = c.aug.cutmix, lo.num_classes = margs.num_classes;
   data::DataLoader loader(d.train, lo);
   const int64_t steps = loader.num_batches();
+  if (world > 1) {
+    const int64_t single = (d.train.size() + c.optim.batch_size - 1) / c.optim.batch_size;
+    CONVNET_CHECK(single >= world, "the world size ", world, " is larger than the ", single, " batches of ",
+                  c.optim.batch_size, " per epoch (", d.train.size(),
+                  " training images): some ranks would get no data; use fewer ranks or a smaller --batch-size");
+  }
   auto sched = make_schedule(c, *opt, steps);
   std::optional<optim::GradScaler> scaler = make_scaler(c, compute);
   if (scaler)
@@ -528,10 +618,35 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
                                      std::to_string(ck->epoch + 1) + " (their batches are skipped)"
                                : std::string()));
   }
-  const PartialEpoch resume_partial = ck ? ck->partial : PartialEpoch{};
+  PartialEpoch resume_partial = ck ? ck->partial : PartialEpoch{};
+  if (ck && ck->world_size != world) {
+    info("note: the checkpoint was written by " + std::to_string(ck->world_size) + " rank(s), this run has " +
+         std::to_string(world) +
+         ": the run goes on with the same weights, optimizer state and data order, but is not bit-identical "
+         "to an uninterrupted run (the global batch and the reduction order differ)");
+    if (resume_partial.step > 0) {
+      // The position in the epoch, in global batches of the new size (whole ones done).
+      const int64_t g = c.optim.batch_size * world;
+      resume_partial.step = resume_partial.seen / g;
+      if (resume_partial.step == 0) resume_partial = {};
+    }
+  }
+  std::unique_ptr<dist::GradientReducer> reducer;
+  if (dp) {
+    // Every rank starts from rank 0's weights and optimizer-free state (the seed makes them
+    // equal already; this makes it so whatever a rank's history).
+    dist::broadcast_module(pg, *model, 0);
+    if (ema) dist::broadcast_module(pg, *ema, 0);
+    dist::ReducerOptions ro;
+    ro.bucket_mb = c.compute.bucket_mb;
+    reducer = std::make_unique<dist::GradientReducer>(pg, model->trainable_parameters(), ro);
+    info("data parallel: gradients in " + std::to_string(reducer->num_buckets()) + " bucket(s) of up to " +
+         num_str(c.compute.bucket_mb) + " MB");
+  }
 
-  const std::string run_dir = !c.ckpt.out.empty() ? c.ckpt.out : default_run_dir(c.model.model);
-  {
+  std::string run_dir = !c.ckpt.out.empty() ? c.ckpt.out : default_run_dir(c.model.model);
+  if (dp) run_dir = pg.broadcast(run_dir, 0);  // the name rank 0 chose (a time stamp)
+  if (lead) {
     std::error_code ec;
     fs::create_directories(run_dir, ec);
     CONVNET_CHECK(!ec, "cannot create the run directory '", run_dir, "': ", ec.message());
@@ -539,7 +654,7 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
   const std::string last_path = (fs::path(run_dir) / kLastCheckpoint).string();
   const std::string best_path = (fs::path(run_dir) / kBestCheckpoint).string();
   info("run directory: " + run_dir);
-  if (ck) {  // drop log lines of epochs after the checkpoint (a run killed after logging them)
+  if (ck && lead) {  // drop log lines of epochs after the checkpoint (a run killed after logging them)
     write_metrics_log(run_dir, history);
     if (!history.empty()) write_training_plots(run_dir, history);
   }
@@ -559,10 +674,12 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
   out.model_args = margs;
   out.class_names = d.train.class_names;
   out.mean = d.mean, out.std = d.std;
+  out.world_size = world;
 
   // A checkpoint that cannot be written (a full disk) ends the run and says that the one
   // before it is intact (the writer never touches it: temporary file, then rename).
   auto save = [&](const std::string& path, bool with_train_state) {
+    if (!lead) return;  // one writer; every rank holds the same state
     try {
       save_checkpoint(path, out, with_train_state);
     } catch (const Error& e) {
@@ -607,7 +724,11 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
 
   const double eps = c.optim.label_smoothing;
   for (int64_t epoch = start_epoch; epoch <= c.optim.epochs; ++epoch) {
-    if (g_stop.load()) return stopped(epoch, 0);  // between epochs: last.safetensors is current
+    {
+      double stop = g_stop.load() ? 1 : 0;  // all ranks stop together
+      if (reducer) pg.allreduce(&stop, 1, dist::ReduceOp::max);
+      if (stop > 0) return stopped(epoch, 0);  // between epochs: last.safetensors is current
+    }
     auto te = Clock::now();
     model->train();
     if (plan) keep_frozen_bn_in_eval(*model, *plan);
@@ -631,6 +752,9 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
       ++step;
       if (at_step_hook("CONVNET_TEST_NAN_AT", epoch, step)) model->trainable_parameters().front().data()[0] = NAN;
       opt->zero_grad();
+      const int64_t n_local = b.x.size(0);
+      if (reducer)
+        reducer->prepare(static_cast<double>(n_local) / static_cast<double>(loader.global_batch_size(step - 1)));
       // Forward and loss under the run's precision (ops/autocast.h); backward outside, as
       // in PyTorch: each op's backward follows the dtypes its forward used.
       Tensor logits, loss;
@@ -650,12 +774,24 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
           loss = ops::cross_entropy(logits, b.y, Reduction::Mean, eps);
         }
       }
-      const double l = loss.item();
+      double l = loss.item();
       // Checked before the update, so no step is ever taken from a NaN.
       if (!std::isfinite(l))
         diverged(epoch, "step " + std::to_string(step) + " of " + std::to_string(steps) + ": the loss is " +
                             std::to_string(l));
       (scaler ? scaler->scale(loss) : loss).backward();
+      int64_t step_correct = correct_count(logits, b.y), step_n = n_local;
+      bool stop_now = g_stop.load();
+      if (reducer) {
+        reducer->finish();
+        // The step's loss, accuracy and stop requests over all ranks (a stop is taken by all
+        // ranks at the same step).
+        double m[4] = {l * static_cast<double>(n_local), static_cast<double>(step_correct),
+                       static_cast<double>(n_local), stop_now ? 1.0 : 0.0};
+        pg.allreduce(m, 4, dist::ReduceOp::sum);
+        l = m[0] / m[2], step_correct = static_cast<int64_t>(m[1]), step_n = static_cast<int64_t>(m[2]);
+        stop_now = m[3] > 0;
+      }
       if (at_step_hook("CONVNET_TEST_INF_GRAD_AT", epoch, step))
         model->trainable_parameters().front().grad().data()[0] = INFINITY;
       // With loss scaling an overflow in backward is expected now and then: the step is
@@ -678,13 +814,12 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
       if (sched) sched->step();
       ++global_step;
       if (ema) update_ema(*ema, *model, c.optim.ema);
-      const int64_t n = b.x.size(0);
-      loss_sum += l * static_cast<double>(n);
-      seen += n;
-      correct += correct_count(logits, b.y);
-      if (cb.on_step) cb.on_step({epoch, step, steps, l, opt->lr(), seen / seconds_since(te)});
+      loss_sum += l * static_cast<double>(step_n);
+      seen += step_n;
+      correct += step_correct;
+      if (cb.on_step && lead) cb.on_step({epoch, step, steps, l, opt->lr(), seen / seconds_since(te)});
       step_delay_hook();
-      if (g_stop.load() && step < steps) {
+      if (stop_now && step < steps) {
         // Test hook: CONVNET_TEST_STOP_DELAY_MS=<ms> makes the stop slow (as a long step or a
         // slow disk would), so that a test can interrupt it. Timing only.
         if (const char* e = std::getenv("CONVNET_TEST_STOP_DELAY_MS"))
@@ -699,9 +834,16 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
     const double train_secs = seconds_since(te);
     if (!all_finite(*model) || (ema && !all_finite(*ema)))
       diverged(epoch, "after its last step: the weights hold NaN or Inf");
+    if (reducer && !c.compute.sync_bn) {
+      // Each rank's BatchNorm running statistics saw its own shards; rank 0's are the
+      // model's (as DistributedDataParallel's broadcast_buffers), for evaluation and saving.
+      for (auto& [name, t] : model->named_buffers()) pg.broadcast(t, 0);
+      if (ema)
+        for (auto& [name, t] : ema->named_buffers()) pg.broadcast(t, 0);
+    }
     const EvalResult v = [&] {
       autocast precision_scope(compute);
-      return evaluate_full(eval_model, d.val, c.data.eval_batch_size, c.aug.tta == "flip");
+      return evaluate_sharded(pg, eval_model, d.val, c.data.eval_batch_size, c.aug.tta == "flip");
     }();
     EpochStats e;
     e.epoch = epoch;
@@ -723,9 +865,23 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
     if (e.best) save(best_path, false);
     save(last_path, true);
     last_good = last_path + " (epoch " + std::to_string(epoch) + ")";
-    write_metrics_log(run_dir, history);
-    write_training_plots(run_dir, history);
-    if (cb.on_epoch) cb.on_epoch(e);
+    if (lead) {
+      write_metrics_log(run_dir, history);
+      write_training_plots(run_dir, history);
+    }
+    if (reducer && epoch == start_epoch) {
+      const dist::ReducerStats& rs = reducer->stats();
+      const double n = static_cast<double>(std::max<int64_t>(1, rs.steps));
+      char line[256];
+      std::snprintf(line, sizeof line,
+                    "data parallel, epoch %lld: %lld bucket(s) per step, %.1f started before backward ended; the "
+                    "first started %.3f ms before the end of backward; waiting for allreduce %.3f ms per step",
+                    static_cast<long long>(epoch), static_cast<long long>(rs.buckets),
+                    static_cast<double>(rs.launched_during_backward) / n, 1e3 * rs.first_launch_before_end / n,
+                    1e3 * rs.wait / n);
+      info(line);
+    }
+    if (cb.on_epoch && lead) cb.on_epoch(e);
   }
 
   if (d.has_test) {
@@ -733,7 +889,7 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
       r.test_acc = history.back().val_acc;  // just measured, same weights and TTA
     else {
       autocast precision_scope(compute);
-      r.test_acc = evaluate_full(eval_model, d.test, c.data.eval_batch_size, c.aug.tta == "flip").top1;
+      r.test_acc = evaluate_sharded(pg, eval_model, d.test, c.data.eval_batch_size, c.aug.tta == "flip").top1;
     }
   } else {
     r.test_acc = history.empty() ? 0 : history.back().val_acc;

@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "convnet/data/datasets.h"
+#include "convnet/dist/dist.h"
 #include "convnet/train/checkpoint.h"
 #include "convnet/train/metrics.h"
 #include "convnet/train/trainer.h"
@@ -34,6 +35,7 @@ std::string fmt(const char* f, double v) {
 // good one intact.
 volatile sig_atomic_t g_signals = 0;
 volatile sig_atomic_t g_last_signal = 0;
+volatile sig_atomic_t g_distributed = 0;  // started by mpirun
 extern "C" void on_stop_signal(int sig) {
   g_last_signal = sig;
   const sig_atomic_t before = g_signals;
@@ -46,7 +48,12 @@ extern "C" void on_stop_signal(int sig) {
   train::request_stop();
   static const char msg[] =
       "\nconvnet: stopping after this step and writing a resumable checkpoint (Ctrl-C again to quit at once)\n";
-  [[maybe_unused]] auto n = ::write(2, msg, sizeof msg - 1);
+  // Under mpirun the signal comes from the launcher: Ctrl-C, or a rank that failed (then the
+  // step cannot finish, and the launcher ends the job; the last checkpoint is intact).
+  static const char dmsg[] =
+      "\nconvnet: stop requested by the launcher (Ctrl-C, or another rank failed): all ranks stop after the same "
+      "step and rank 0 writes a resumable checkpoint, if the other ranks still answer\n";
+  [[maybe_unused]] auto n = g_distributed ? ::write(2, dmsg, sizeof dmsg - 1) : ::write(2, msg, sizeof msg - 1);
 }
 
 // Installs on_stop_signal for the lifetime of a training run.
@@ -55,6 +62,7 @@ struct StopSignals {
   }, old_term{};
   StopSignals() {
     g_signals = 0;
+    g_distributed = !dist::rank_prefix().empty();
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
@@ -83,7 +91,10 @@ int run_training(const TrainCli& t) {
   // Validation is on the test set unless part of the training set is held out: the
   // per-epoch line says which.
   const char* val_name = cfg.data.val_split > 0 ? "val" : "test";
-  const DisplayOptions& d = t.display;
+  // Under mpirun only rank 0 reports (every rank's errors still reach the user, main.cpp).
+  DisplayOptions d = t.display;
+  const bool lead = dist::env_rank() == 0;
+  if (!lead) d.quiet = true;
   Progress progress = Progress::for_stdout(d);
   progress.set_last_epoch(cfg.optim.epochs);
   // With --log-format json stdout carries only the epochs' JSON lines.
@@ -126,6 +137,7 @@ int run_training(const TrainCli& t) {
     result = train::train(cfg, cb);
   }
   progress.clear();
+  if (!lead) return result.interrupted ? 128 + static_cast<int>(g_last_signal ? g_last_signal : SIGINT) : 0;
   if (result.interrupted) {
     const std::string last = result.run_dir + "/" + train::kLastCheckpoint;
     if (result.stopped_step > 0)

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "convnet/core/error.h"
 #include "convnet/data/image.h"
+#include "convnet/dist/dist.h"
 #include "convnet/version.h"
 
 int main(int argc, char** argv) {
@@ -54,24 +55,36 @@ int main(int argc, char** argv) {
                      "cores wait for each other and usually make every step slower (0 uses all cores)\n",
                      asked, cores);
     }
+    // Under mpirun every rank's error is printed with its rank, and a failing rank leaves at
+    // once (no MPI_Finalize, which would wait for ranks still in a collective): the launcher
+    // then stops the others.
+    const std::string rank = convnet::dist::rank_prefix();
+    auto failed = [](int code) {
+      if (!convnet::dist::launched()) return code;
+      std::fflush(stdout);
+      std::fflush(stderr);
+      std::_Exit(code);
+    };
     try {
-      return c.run();
+      const int rc = c.run();
+      return rc == 0 ? rc : failed(rc);
     } catch (const convnet::Error& e) {
-      std::fprintf(stderr, "\nconvnet: error: %s\n", e.what());
+      std::fprintf(stderr, "\nconvnet: %serror: %s\n", rank.c_str(), e.what());
       std::string name = c.app->get_name();  // with the nested subcommand ("visualize saliency")
       for (const auto* sub : c.app->get_subcommands()) name += " " + sub->get_name();
       std::fprintf(stderr, "(run `convnet %s --help` for the options)\n", name.c_str());
-      return 1;
+      return failed(1);
     } catch (const std::bad_alloc&) {
       // The library reports its own allocations by size (convnet::Error); this is one of a
       // library underneath (a standard container, oneDNN's scratch space).
       std::fprintf(stderr,
-                   "\nconvnet: error: out of memory (an allocation of the standard library or of oneDNN failed; "
-                   "a smaller --batch-size or input size needs less)\n");
-      return 1;
+                   "\nconvnet: %serror: out of memory (an allocation of the standard library or of oneDNN failed; "
+                   "a smaller --batch-size or input size needs less)\n",
+                   rank.c_str());
+      return failed(1);
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "\nconvnet: internal error: %s\n", e.what());
-      return 2;
+      std::fprintf(stderr, "\nconvnet: %sinternal error: %s\n", rank.c_str(), e.what());
+      return failed(2);
     }
   }
   return 0;

@@ -34,6 +34,9 @@ struct Node;
 /// A gradient hook (Tensor::register_hook): receives a tensor's gradient during backward and
 /// returns a replacement, or an undefined Tensor to keep the gradient as it is.
 using GradHook = std::function<Tensor(const Tensor& grad)>;
+/// A hook run after a leaf's gradient is accumulated (Tensor::register_post_accumulate_grad_hook):
+/// receives the leaf, whose grad() is final for this backward.
+using PostAccumulateGradHook = std::function<void(const Tensor& leaf)>;
 
 /// The shared state behind Tensor handles: the storage and its interpretation, and the
 /// autograd bookkeeping. Library code and backends use it; users go through Tensor.
@@ -50,6 +53,8 @@ struct TensorImpl {
   std::shared_ptr<TensorImpl> grad;  ///< accumulated gradient of a leaf
   std::shared_ptr<Node> grad_fn;     ///< the op that produced this tensor (non-leaf)
   std::vector<GradHook> hooks;  ///< Run on the gradient during backward, in order.
+  /// Run on a leaf after its gradient is accumulated, in order.
+  std::vector<std::pair<int64_t, PostAccumulateGradHook>> post_accumulate_hooks;
 };
 
 /// A handle to an n-dimensional array with autograd (torch.Tensor); see the file comment.
@@ -326,6 +331,19 @@ class Tensor {
   ///       accumulated (leaf) or passed to grad_fn().
   /// \throws convnet::Error when this tensor does not require grad.
   void register_hook(GradHook hook);
+  /// hook(leaf) runs during backward once this leaf's gradient has been accumulated into
+  /// grad(): no later node of the same backward adds to it (as PyTorch's
+  /// register_post_accumulate_grad_hook). Data-parallel training starts a gradient's
+  /// allreduce from it while backward goes on.
+  /// \pre  requires_grad() and no grad_fn() (a leaf).
+  /// \post during every later backward reaching this leaf, the hooks run in the order
+  ///       registered, once per backward, after its grad() holds the sum of this backward's
+  ///       contributions. Returns an id for remove_post_accumulate_grad_hook().
+  /// \throws convnet::Error when this tensor does not require grad or is not a leaf.
+  int64_t register_post_accumulate_grad_hook(PostAccumulateGradHook hook);
+  /// Removes the hook with this id (from register_post_accumulate_grad_hook()).
+  /// \post the hook no longer runs; an unknown id changes nothing.
+  void remove_post_accumulate_grad_hook(int64_t id);
   /// The recorded op that produced this tensor (as torch.Tensor.grad_fn); null for a leaf.
   /// \throws convnet::Error for an undefined tensor.
   const std::shared_ptr<Node>& grad_fn() const;

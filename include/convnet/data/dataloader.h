@@ -53,6 +53,13 @@ struct LoaderOptions {
   /// MixUp's Beta parameter; > 0 turns MixUp on (see mix_batch()).
   double mixup_alpha = 0, cutmix_alpha = 0;  ///< CutMix's Beta parameter; > 0 turns CutMix on (see mix_batch()).
   int64_t num_classes = 0;                   ///< K of the soft targets; 0 = `d.class_names.size()`
+  /// Data parallelism (dist/data_parallel.h): this process's rank among `world_size` ranks
+  /// that each take a shard of every global batch. A global batch holds `batch_size *
+  /// world_size` samples of the epoch's order (which depends on the seed, not on the world
+  /// size); rank r takes its r-th contiguous slice. A last global batch too small to give
+  /// every rank a sample is dropped.
+  int rank = 0;
+  int world_size = 1;  ///< The number of ranks sharing each global batch (>= 1, > rank).
 };
 
 /// Mini-batches of an in-memory Dataset, one epoch at a time (as torch.utils.data.DataLoader).
@@ -103,7 +110,13 @@ class DataLoader {
   ///         by later calls until start_epoch().
   bool next(Batch& b);
   /// Batches per epoch: `ceil(N / batch_size)`, or `floor(N / batch_size)` with drop_last.
+  /// With world_size W > 1, global batches: `floor(N / (batch_size W))`, plus one for the rest
+  /// unless drop_last or the rest is below W.
   int64_t num_batches() const;
+  /// The number of samples of global batch `index` over all ranks (the batch itself when
+  /// world_size is 1).
+  /// \pre `0 <= index < num_batches()`.
+  int64_t global_batch_size(int64_t index) const;
   int64_t epoch() const { return epoch_; }  ///< The current epoch.
   int64_t batch_size() const { return o_.batch_size; }  ///< The batch size.
   const LoaderOptions& options() const { return o_; }  ///< The options the loader was made with.

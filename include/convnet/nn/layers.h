@@ -18,6 +18,10 @@
 #include "convnet/ops/interpolate.h"
 #include "convnet/ops/pool2d.h"
 
+namespace convnet::dist {
+class ProcessGroup;
+}
+
 namespace convnet::nn {
 
 /// Conv2d(in, out, k) with chainable options, like torch::nn::Conv2dOptions:
@@ -183,6 +187,10 @@ class BatchNorm : public Module {
    *  Buffer "running_mean", (C); undefined with track_running_stats=false. */
   /** \var running_var
    *  Buffer "running_var", (C); undefined with track_running_stats=false. */
+  /// Data parallelism with `--sync-bn`: when set, training-mode statistics are those of the
+  /// global batch over this group (ops::sync_batch_norm); null (the default): this process's
+  /// batch. The group must outlive the layer's use.
+  dist::ProcessGroup* sync_group = nullptr;
   /// Folded into the convolution at `conv_path` (nn/fuse.h): an identity from now on, for
   /// inference only (forward() in training mode throws).
   void mark_folded(const std::string& conv_path) { folded_into_ = conv_path; }

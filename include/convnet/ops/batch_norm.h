@@ -15,6 +15,10 @@
 
 #include "convnet/core/tensor.h"
 
+namespace convnet::dist {
+class ProcessGroup;
+}
+
 namespace convnet::ops {
 /// Batch normalization of `x` per channel (as torch.nn.functional.batch_norm).
 /// x: (N, C), (N, C, L) or (N, C, H, W). weight/bias: (C) or undefined (affine=false).
@@ -38,5 +42,22 @@ namespace convnet::ops {
 ///       only with batch statistics.
 Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, const Tensor& weight, const Tensor& bias,
                   bool training, double momentum = 0.1, double eps = 1e-5, const std::string& layer = "batch_norm");
+
+/// Training-mode batch normalization with the statistics of the global batch of a
+/// data-parallel run (as torch.nn.SyncBatchNorm): every rank's per-channel sums are combined
+/// over `group`, so each rank normalizes its shard as one process would normalize the whole
+/// batch. Backward combines the per-channel sums of the gradient likewise, weighted by each
+/// rank's share of the batch (dist::grad_weight()), so that the gradients the ranks then
+/// combine are those of the whole batch. Computed in float32 (a reduced-precision input is
+/// widened, the output rounded back).
+/// \pre  As batch_norm() in training; every rank of `group` calls it at the same point, with
+///       the same C; more than one value per channel over all ranks.
+/// \post y has x's shape and dtype; running statistics (if defined) updated in place with the
+///       global batch's mean and unbiased variance; the same on every rank. Backward gives
+///       dx, dweight and dbias (this rank's part: GradientReducer sums them).
+/// \throws convnet::Error as batch_norm(), naming `layer`.
+Tensor sync_batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, const Tensor& weight,
+                       const Tensor& bias, double momentum, double eps, dist::ProcessGroup& group,
+                       const std::string& layer = "sync_batch_norm");
 }  // namespace convnet::ops
 #pragma GCC visibility pop

@@ -62,6 +62,9 @@ struct Checkpoint {
   std::vector<float> mean, std;  ///< Input normalization: the standard deviations, one per input channel.
   int64_t epoch = 0;             ///< Epochs completed.
   int64_t scheduler_step = 0;    ///< Optimizer steps taken, LRScheduler::last_step().
+  /// The number of data-parallel ranks that trained it (1 without mpirun); partial.step
+  /// counts global batches of that many ranks.
+  int64_t world_size = 1;
   std::vector<EpochStats> history;  ///< One entry per completed epoch.
   double best_val_acc = -1;         ///< Best validation accuracy so far (-1: none yet).
   int64_t best_epoch = 0;           ///< The epoch of best_val_acc.

@@ -159,22 +159,35 @@ struct Check {
 
 /// The Compute options (ComputeConfig): device, precision, loss scaling, seed and threads.
 /// One X(...) line per option.
-#define CONVNET_COMPUTE_OPTIONS(X)                                                                             \
-  X(std::string, device, "cpu", "--device",                                                                    \
-    "Device to train on: cpu, cuda or cuda:N (CUDA needs a build configured with the CUDA toolkit found)",     \
-    Check::any())                                                                                              \
-  X(std::string, precision, "fp32", "--precision",                                                             \
-    "Compute precision: fp32, or bf16 / fp16 mixed precision (convolutions and linear layers in the reduced "  \
-    "precision; float32 weights, optimizer state and checkpoints; fp16 with loss scaling, on the CPU through " \
-    "the emulating reference kernels)",                                                                        \
-    Check::choice("fp32|bf16|fp16"))                                                                           \
-  X(std::string, loss_scale, "auto", "--loss-scale",                                                           \
-    "Loss scaling (optim/grad_scaler.h): auto (dynamic for fp16, none otherwise) | dynamic | none | a "        \
-    "number (a static scale); steps whose gradients overflow are skipped",                                     \
-    Check::any())                                                                                              \
-  X(uint64_t, seed, 0, "--seed", "Random seed (initialization, split, shuffling, augmentation, dropout)",      \
-    Check::any())                                                                                              \
-  X(int, threads, 0, "-j,--threads", "Threads (0 = all cores)", Check::in(0, 1024))
+#define CONVNET_COMPUTE_OPTIONS(X)                                                                                   \
+  X(std::string, device, "cpu", "--device",                                                                          \
+    "Device to train on: cpu, cuda or cuda:N (CUDA needs a build configured with the CUDA toolkit found)",           \
+    Check::any())                                                                                                    \
+  X(std::string, precision, "fp32", "--precision",                                                                   \
+    "Compute precision: fp32, or bf16 / fp16 mixed precision (convolutions and linear layers in the reduced "        \
+    "precision; float32 weights, optimizer state and checkpoints; fp16 with loss scaling, on the CPU through "       \
+    "the emulating reference kernels)",                                                                              \
+    Check::choice("fp32|bf16|fp16"))                                                                                 \
+  X(std::string, loss_scale, "auto", "--loss-scale",                                                                 \
+    "Loss scaling (optim/grad_scaler.h): auto (dynamic for fp16, none otherwise) | dynamic | none | a "              \
+    "number (a static scale); steps whose gradients overflow are skipped",                                           \
+    Check::any())                                                                                                    \
+  X(uint64_t, seed, 0, "--seed", "Random seed (initialization, split, shuffling, augmentation, dropout)",            \
+    Check::any())                                                                                                    \
+  X(int, threads, 0, "-j,--threads", "Threads (0 = all cores)", Check::in(0, 1024))                                  \
+  X(bool, sync_bn, false, "--sync-bn",                                                                               \
+    "Data parallel (mpirun): BatchNorm statistics over the global batch instead of each rank's shard", Check::any()) \
+  X(double, bucket_mb, 25, "--bucket-mb",                                                                            \
+    "Data parallel: gradients are combined in buckets of about this many MB, each started as soon as its "           \
+    "gradients are ready",                                                                                           \
+    Check::positive())                                                                                               \
+  X(double, dist_timeout, 120, "--dist-timeout",                                                                     \
+    "Data parallel: seconds a rank waits for the others in a collective before it gives up and exits",               \
+    Check::positive())                                                                                               \
+  X(std::string, lr_scale, "none", "--lr-scale",                                                                     \
+    "Data parallel: none, or linear = --lr times the world size (the linear scaling rule; pair it with "             \
+    "--warmup, docs/distributed.md)",                                                                                \
+    Check::choice("none|linear"))
 
 /// The Checkpoints options (CheckpointConfig): the run directory and the run to resume.
 /// One X(...) line per option.
