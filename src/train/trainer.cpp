@@ -583,7 +583,12 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
                   c.optim.batch_size, " per epoch (", d.train.size(),
                   " training images): some ranks would get no data; use fewer ranks or a smaller --batch-size");
   }
-  auto sched = make_schedule(c, *opt, steps);
+  // --accumulate N: one optimizer step per N batches (the last of an epoch may gather fewer).
+  const int64_t accumulate = c.optim.accumulate;
+  auto sched = make_schedule(c, *opt, (steps + accumulate - 1) / accumulate);
+  if (accumulate > 1)
+    info("gradient accumulation: " + std::to_string(accumulate) + " batches per optimizer step (effective batch " +
+         std::to_string(c.optim.batch_size * world * accumulate) + ")");
   std::optional<optim::GradScaler> scaler = make_scaler(c, compute);
   if (scaler)
     info("loss scaling: " + std::string(c.compute.loss_scale == "auto" ? "dynamic" : c.compute.loss_scale) +
@@ -627,7 +632,7 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
     if (resume_partial.step > 0) {
       // The position in the epoch, in global batches of the new size (whole ones done).
       const int64_t g = c.optim.batch_size * world;
-      resume_partial.step = resume_partial.seen / g;
+      resume_partial.step = resume_partial.seen / g / c.optim.accumulate * c.optim.accumulate;
       if (resume_partial.step == 0) resume_partial = {};
     }
   }
@@ -751,10 +756,18 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
     while (loader.next(b)) {
       ++step;
       if (at_step_hook("CONVNET_TEST_NAN_AT", epoch, step)) model->trainable_parameters().front().data()[0] = NAN;
-      opt->zero_grad();
+      // The accumulation cycle of this batch: batches [first, first + len) of the epoch.
+      const int64_t cycle_first = (step - 1) / accumulate * accumulate + 1;
+      const int64_t cycle_len = std::min(accumulate, steps - cycle_first + 1);
+      const bool cycle_end = step == cycle_first + cycle_len - 1;
+      if (step == cycle_first) opt->zero_grad();
       const int64_t n_local = b.x.size(0);
+      // Each batch's gradient counts 1/len of the cycle's; the reducer applies it (with this
+      // rank's share of the global batch) when it combines the cycle's sum at its end.
       if (reducer)
-        reducer->prepare(static_cast<double>(n_local) / static_cast<double>(loader.global_batch_size(step - 1)));
+        reducer->prepare(static_cast<double>(n_local) / static_cast<double>(loader.global_batch_size(step - 1)) /
+                             static_cast<double>(cycle_len),
+                         cycle_end);
       // Forward and loss under the run's precision (ops/autocast.h); backward outside, as
       // in PyTorch: each op's backward follows the dtypes its forward used.
       Tensor logits, loss;
@@ -792,6 +805,18 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
         l = m[0] / m[2], step_correct = static_cast<int64_t>(m[1]), step_n = static_cast<int64_t>(m[2]);
         stop_now = m[3] > 0;
       }
+      if (!cycle_end) {  // accumulating: no update, no communication
+        loss_sum += l * static_cast<double>(step_n);
+        seen += step_n;
+        correct += step_correct;
+        if (cb.on_step && lead) cb.on_step({epoch, step, steps, l, opt->lr(), seen / seconds_since(te)});
+        step_delay_hook();
+        continue;
+      }
+      if (!reducer && cycle_len > 1)  // the mean of the cycle's gradients
+        for (const Tensor& p : model->trainable_parameters())
+          if (Tensor g = p.grad(); g.defined())
+            kernels::keys::scale(g.numel(), 1.0f / static_cast<float>(cycle_len), g.data(), g.data());
       if (at_step_hook("CONVNET_TEST_INF_GRAD_AT", epoch, step))
         model->trainable_parameters().front().grad().data()[0] = INFINITY;
       // With loss scaling an overflow in backward is expected now and then: the step is
@@ -875,10 +900,11 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
       char line[256];
       std::snprintf(line, sizeof line,
                     "data parallel, epoch %lld: %lld bucket(s) per step, %.1f started before backward ended; the "
-                    "first started %.3f ms before the end of backward; waiting for allreduce %.3f ms per step",
+                    "first started %.3f ms before the end of backward; waiting for allreduce %.3f ms per step; "
+                    "gradients combined at %lld of %lld batches",
                     static_cast<long long>(epoch), static_cast<long long>(rs.buckets),
                     static_cast<double>(rs.launched_during_backward) / n, 1e3 * rs.first_launch_before_end / n,
-                    1e3 * rs.wait / n);
+                    1e3 * rs.wait / n, static_cast<long long>(rs.steps), static_cast<long long>(steps));
       info(line);
     }
     if (cb.on_epoch && lead) cb.on_epoch(e);

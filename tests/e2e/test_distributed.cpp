@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <regex>
 #include <string>
 #include <thread>
@@ -97,6 +98,41 @@ double final_acc(const std::string& out) {
   return std::regex_search(out, m, re) ? std::stod(m[1]) : -1;
 }
 
+// A 2-rank LeNet-5 run in the background, its steps slowed to 40 ms so that a signal lands
+// mid-epoch: once `ready()` holds and `delay_ms` more have passed, rank 1 gets `sig`.
+// Returns mpirun's exit status, its output and the seconds from the signal to the end.
+struct SignalledRun {
+  int status = -1;
+  std::string out;
+  double seconds = 0;
+  long pid1 = 0;
+};
+SignalledRun run_and_signal(const fs::path& out, const fs::path& pids, const std::string& extra, int epochs, int images,
+                            const std::function<bool()>& ready, int delay_ms, int sig) {
+  fs::create_directories(pids);
+  const fs::path log = pids / "log.txt", rc = pids / "rc";
+  const std::string cmd = "CONVNET_TEST_PID_DIR=" + pids.string() + " CONVNET_TEST_STEP_DELAY_MS=40 " + mpirun(2) +
+                          "-x CONVNET_TEST_PID_DIR -x CONVNET_TEST_STEP_DELAY_MS " +
+                          lenet(64, out, extra, epochs, images) + " > " + log.string() + " 2>&1; echo $? > " +
+                          rc.string();
+  std::thread runner([&] { run_command(cmd); });
+  const auto t0 = std::chrono::steady_clock::now();
+  while (!(fs::exists(pids / "rank1.pid") && ready()) &&
+         std::chrono::steady_clock::now() - t0 < std::chrono::seconds(120))
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+  SignalledRun r;
+  std::ifstream(pids / "rank1.pid") >> r.pid1;
+  const auto t_sig = std::chrono::steady_clock::now();
+  if (r.pid1 > 0) kill(static_cast<pid_t>(r.pid1), sig);
+  runner.join();
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_sig).count();
+  std::ifstream(rc) >> r.status;
+  std::ifstream lf(log);
+  r.out.assign(std::istreambuf_iterator<char>(lf), std::istreambuf_iterator<char>());
+  return r;
+}
+
 #define REQUIRE_MPIRUN() \
   if (!have_mpirun()) GTEST_SKIP() << "mpirun is not installed (scripts/install-deps.sh installs OpenMPI)"
 
@@ -147,6 +183,27 @@ TEST(Distributed, TwoRanksOfBatch64TrainAsOneRankOfBatch128) {
   ASSERT_EQ(run_command(lenet(64, half)).status, 0);
   EXPECT_GT(max_rel_diff(half / "last.safetensors", one / "last.safetensors"), 1e-2);
   for (const auto& p : {one, two, four, half}) fs::remove_all(p);
+}
+
+// --accumulate 2 of batch 64 is a step of batch 128 (the gradients summed in another order:
+// within 1e-6, as above); under mpirun only every second batch communicates.
+TEST(Distributed, AccumulationIsALargerBatchAndSkipsCommunication) {
+  REQUIRE_MPIRUN();
+  const fs::path one = fresh_dir("acc128"), acc = fresh_dir("acc64x2"), two = fresh_dir("acc2x32x2");
+  ASSERT_EQ(run_command(lenet(128, one)).status, 0);
+  const auto r1 = run_command(lenet(64, acc, "--accumulate 2"));
+  ASSERT_EQ(r1.status, 0) << r1.out;
+  EXPECT_NE(r1.out.find("gradient accumulation: 2 batches per optimizer step (effective batch 128)"), std::string::npos)
+      << r1.out;
+  EXPECT_LT(max_rel_diff(acc / "last.safetensors", one / "last.safetensors"), 1e-5);
+  const auto r2 = run_command(mpirun(2) + lenet(32, two, "--accumulate 2"));
+  ASSERT_EQ(r2.status, 0) << r2.out;
+  EXPECT_NE(r2.out.find("gradients combined at 16 of 32 batches"), std::string::npos) << r2.out;
+  const double d = max_rel_diff(two / "last.safetensors", one / "last.safetensors");
+  std::printf("--accumulate 2: 1 rank x 64 and 2 ranks x 32 against 1 rank x 128: %.3g, %.3g\n",
+              max_rel_diff(acc / "last.safetensors", one / "last.safetensors"), d);
+  EXPECT_LT(d, 1e-5);
+  for (const auto& p : {one, acc, two}) fs::remove_all(p);
 }
 
 // resnet20's gradients at initialization are ill-conditioned in float32: two correct
@@ -234,33 +291,14 @@ TEST(Distributed, KilledRankStopsTheOthersAndTheRunResumes) {
   const auto ref = run_command(mpirun(2) + lenet(64, full, "", 3, 3072));
   ASSERT_EQ(ref.status, 0) << ref.out;
 
-  // Kill rank 1 with SIGKILL inside epoch 2 (after epoch 1's checkpoint), steps slowed down
-  // so that the kill lands mid-epoch.
-  const fs::path log = pids / "log.txt";
-  const std::string cmd = "CONVNET_TEST_PID_DIR=" + pids.string() + " CONVNET_TEST_STEP_DELAY_MS=40 " + mpirun(2) +
-                          "-x CONVNET_TEST_PID_DIR -x CONVNET_TEST_STEP_DELAY_MS " + lenet(64, cut, "", 3, 3072) +
-                          " > " + log.string() + " 2>&1; echo $? > " + (pids / "rc").string();
-  std::thread runner([&] { run_command(cmd); });
-  const auto t0 = std::chrono::steady_clock::now();
-  while (!fs::exists(cut / "metrics.jsonl") && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(120))
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // into epoch 2
-  long pid1 = 0;
-  std::ifstream(pids / "rank1.pid") >> pid1;
-  ASSERT_GT(pid1, 0);
-  const auto t_kill = std::chrono::steady_clock::now();
-  ASSERT_EQ(kill(static_cast<pid_t>(pid1), SIGKILL), 0);
-  runner.join();
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_kill).count();
-  std::ifstream rcf(pids / "rc");
-  int rc = 0;
-  rcf >> rc;
-  std::ifstream lf(log);
-  const std::string out((std::istreambuf_iterator<char>(lf)), std::istreambuf_iterator<char>());
-  EXPECT_NE(rc, 0) << out;
-  EXPECT_LT(secs, 120.0) << "the survivor must exit within --dist-timeout";
-  EXPECT_TRUE(std::regex_search(out, std::regex("rank 1[^0-9]"))) << "the message names the lost rank:\n" << out;
-  std::printf("after SIGKILL of rank 1 the job ended in %.2f s; mpirun said:\n%s\n", secs, out.c_str());
+  // Kill rank 1 with SIGKILL inside epoch 2 (after epoch 1's checkpoint).
+  const SignalledRun k = run_and_signal(
+      cut, pids, "", 3, 3072, [&] { return fs::exists(cut / "metrics.jsonl"); }, 300, SIGKILL);
+  ASSERT_GT(k.pid1, 0);
+  EXPECT_NE(k.status, 0) << k.out;
+  EXPECT_LT(k.seconds, 120.0) << "the survivor must exit within --dist-timeout";
+  EXPECT_TRUE(std::regex_search(k.out, std::regex("rank 1[^0-9]"))) << "the message names the lost rank:\n" << k.out;
+  std::printf("after SIGKILL of rank 1 the job ended in %.2f s; mpirun said:\n%s\n", k.seconds, k.out.c_str());
   ASSERT_TRUE(fs::exists(cut / "last.safetensors")) << "the last good checkpoint is intact";
 
   // Resume with the same world size: the same weights as the uninterrupted run, bit for bit.
@@ -284,34 +322,17 @@ TEST(Distributed, KilledRankStopsTheOthersAndTheRunResumes) {
 TEST(Distributed, SilentRankTimesOutInsteadOfHanging) {
   REQUIRE_MPIRUN();
   const fs::path out = fresh_dir("silent"), pids = fresh_dir("silentpids");
-  fs::create_directories(pids);
-  const fs::path log = pids / "log.txt";
-  const std::string cmd = "CONVNET_TEST_PID_DIR=" + pids.string() + " CONVNET_TEST_STEP_DELAY_MS=40 " + mpirun(2) +
-                          "-x CONVNET_TEST_PID_DIR -x CONVNET_TEST_STEP_DELAY_MS " +
-                          lenet(64, out, "--dist-timeout 3", 2, 4096) + " > " + log.string() + " 2>&1; echo $? > " +
-                          (pids / "rc").string();
-  std::thread runner([&] { run_command(cmd); });
-  const auto t0 = std::chrono::steady_clock::now();
-  while (!fs::exists(pids / "rank1.pid") && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60))
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // into the first epoch
-  long pid1 = 0;
-  std::ifstream(pids / "rank1.pid") >> pid1;
-  ASSERT_GT(pid1, 0);
-  const auto t_stop = std::chrono::steady_clock::now();
-  ASSERT_EQ(kill(static_cast<pid_t>(pid1), SIGSTOP), 0);
-  runner.join();
-  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_stop).count();
-  int rc = 0;
-  std::ifstream(pids / "rc") >> rc;
-  std::ifstream lf(log);
-  const std::string text((std::istreambuf_iterator<char>(lf)), std::istreambuf_iterator<char>());
-  EXPECT_NE(rc, 0) << text;
-  EXPECT_LT(secs, 30.0) << text;
-  EXPECT_NE(text.find("rank 0: error: the allreduce with the other 1 rank(s) got no answer for 3 s (--dist-timeout)"),
+  // Stopped 1.5 s into the run (the first epoch takes longer: 32 steps of at least 40 ms).
+  const SignalledRun r = run_and_signal(
+      out, pids, "--dist-timeout 5", 2, 4096, [] { return true; }, 1500, SIGSTOP);
+  ASSERT_GT(r.pid1, 0);
+  EXPECT_NE(r.status, 0) << r.out;
+  EXPECT_LT(r.seconds, 30.0) << r.out;
+  EXPECT_NE(r.out.find("rank 0: error: the allreduce with the other 1 rank(s) got no answer for 5 s (--dist-timeout)"),
             std::string::npos)
-      << text;
-  std::printf("rank 1 stopped: the job ended %.1f s later (--dist-timeout 3)\n", secs);
+      << r.out;
+  std::printf("rank 1 stopped: the job ended %.1f s later (--dist-timeout 5)\n", r.seconds);
+  const long pid1 = r.pid1;
   kill(static_cast<pid_t>(pid1), SIGKILL);  // if mpirun had left it behind
   for (const auto& p : {out, pids}) fs::remove_all(p);
 }

@@ -113,6 +113,10 @@ struct Check {
 #define CONVNET_OPTIM_OPTIONS(X)                                                                                      \
   X(int64_t, epochs, 10, "-e,--epochs", "Number of epochs", Check::min(1))                                            \
   X(int64_t, batch_size, 128, "-b,--batch-size", "Mini-batch size", Check::min(1))                                    \
+  X(int64_t, accumulate, 1, "--accumulate",                                                                           \
+    "Accumulate the gradients of N batches per optimizer step (an N times larger batch in the memory of one); "       \
+    "under mpirun only the N-th batch communicates",                                                                  \
+    Check::min(1))                                                                                                    \
   X(std::string, optimizer, "sgd", "--optimizer", "Optimizer: sgd | adam | adamw", Check::choice("sgd|adam|adamw"))   \
   X(double, lr, 0.05, "--lr", "Learning rate (the peak rate for onecycle)", Check::positive())                        \
   X(double, momentum, 0.9, "--momentum", "SGD momentum", Check::fraction())                                           \
