@@ -255,7 +255,7 @@ void gemm_bwd_weight(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const bf1
 // in float32, accumulated in float32), so it serves as the bfloat16 kernel there; the output
 // stays plain (a channels-last tensor of 6 channels gives the vector loops nothing to do).
 bool use_f32(const Conv2dGeom& g) {
-  return g.OC < 16;
+  return g.OC < 16 || !bf16_primitives();
 }
 
 void f32_fwd(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const float* w, const float* b, bf16_t* y, int32_t yb) {

@@ -17,6 +17,12 @@
 #include "kernels/linear.h"
 #include "kernels/registry.h"
 
+namespace convnet::kernels::cpu {  // the AVX-512/plain loops of linear_lowp.cpp, on CPUs without oneDNN bf16
+void linear_fwd_bf16(int64_t M, int64_t IN, int64_t OUT, const bf16_t* x, const float* w, const float* b, bf16_t* y);
+void linear_bwd_bf16(int64_t M, int64_t IN, int64_t OUT, const bf16_t* x, const float* w, const bf16_t* gy, bf16_t* gx,
+                     float* gw, float* gb);
+}  // namespace convnet::kernels::cpu
+
 namespace convnet::kernels::onednn {
 
 namespace {
@@ -57,6 +63,7 @@ memory mem(const memory::desc& d, const void* p) {
 }  // namespace
 
 void linear_fwd_bf16(int64_t M, int64_t IN, int64_t OUT, const bf16_t* x, const float* w, const float* b, bf16_t* y) {
+  if (!bf16_primitives()) return cpu::linear_fwd_bf16(M, IN, OUT, x, w, b, y);
   if (M == 0 || OUT == 0) return;
   if (IN == 0) {  // an empty sum: the bias (or zeros), rounded
     for (int64_t m = 0; m < M; ++m)
@@ -75,6 +82,7 @@ void linear_fwd_bf16(int64_t M, int64_t IN, int64_t OUT, const bf16_t* x, const 
 
 void linear_bwd_bf16(int64_t M, int64_t IN, int64_t OUT, const bf16_t* x, const float* w, const bf16_t* gy, bf16_t* gx,
                      float* gw, float* gb) {
+  if (!bf16_primitives()) return cpu::linear_bwd_bf16(M, IN, OUT, x, w, gy, gx, gw, gb);
   if (M == 0 || IN == 0 || OUT == 0) {  // empty products: zeros
     if (gx)
       for (int64_t i = 0; i < M * IN; ++i) gx[i] = lowp::narrow<bf16_t>(0.f);

@@ -17,6 +17,11 @@ namespace convnet::kernels::onednn {
 
 dnnl::engine& engine();
 dnnl::stream& stream();  // one per calling thread: streams are not meant to be shared
+// Whether oneDNN has bfloat16 convolutions and matmuls on this CPU (it needs AVX-512, or
+// AVX2 with the newest extensions): probed once by creating a small primitive of each.
+// Without them the bfloat16 kernels compute in float32 through oneDNN's float32 primitives,
+// rounding at the edges as their reference twins do.
+bool bf16_primitives();
 
 using dims = dnnl::memory::dims;
 using tag = dnnl::memory::format_tag;

@@ -12,6 +12,26 @@ dnnl::engine& engine() {
   return e;
 }
 
+bool bf16_primitives() {
+  static const bool ok = [] {
+    using dnnl::memory;
+    try {
+      const memory::desc x({2, 16}, dt::bf16, tag::ab), w({16, 16}, dt::bf16, tag::ab), y({2, 16}, dt::bf16, tag::ab);
+      dnnl::matmul::primitive_desc mm(dnnl::matmul::desc(x, w, y), engine());
+      const memory::desc cx({1, 16, 4, 4}, dt::bf16, tag::any), cw({16, 16, 3, 3}, dt::bf16, tag::any),
+          cy({1, 16, 4, 4}, dt::bf16, tag::any);
+      dnnl::convolution_forward::primitive_desc conv(
+          dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, cx,
+                                          cw, cy, {1, 1}, {1, 1}, {1, 1}),
+          engine());
+      return true;
+    } catch (const dnnl::error&) {
+      return false;
+    }
+  }();
+  return ok;
+}
+
 dnnl::stream& stream() {
   thread_local dnnl::stream s(engine());
   return s;
