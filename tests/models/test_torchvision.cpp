@@ -220,10 +220,15 @@ void check_model(const std::string& name, const std::string& mode) {
       name.c_str(), ours.tensor_l2, b.tensor_l2, ours.network_l2, b.network_l2, ours.elementwise, b.elementwise,
       ours.zero_grad_abs, pt.at("tensor_l2").get<double>(), pt.at("network_l2").get<double>(),
       pt.at("elementwise").get<double>());
-  EXPECT_LE(ours.tensor_l2, b.tensor_l2) << "worst tensor: " << ours.worst_l2_tensor;
-  EXPECT_LE(ours.network_l2, b.network_l2);
+  // The bounds were measured on one CPU (AVX-512); float32 rounding moves with the instruction
+  // set, and on another CPU PyTorch's own float32 gradients can be further from float64 than
+  // those bounds (vgg11_bn on an AVX2-only EPYC: 2.4e-3 against a bound of 5e-6). So each
+  // bound is at least 1.5x what PyTorch's float32 reaches on the machine running the test.
+  auto bound = [&](double measured, const char* key) { return std::max(measured, 1.5 * pt.at(key).get<double>()); };
+  EXPECT_LE(ours.tensor_l2, bound(b.tensor_l2, "tensor_l2")) << "worst tensor: " << ours.worst_l2_tensor;
+  EXPECT_LE(ours.network_l2, bound(b.network_l2, "network_l2"));
   if (b.elementwise > 0) {
-    EXPECT_LE(ours.elementwise, b.elementwise) << "worst tensor: " << ours.worst_elem_tensor;
+    EXPECT_LE(ours.elementwise, bound(b.elementwise, "elementwise")) << "worst tensor: " << ours.worst_elem_tensor;
   }
   EXPECT_LE(ours.zero_grad_abs, 1e-5) << "an analytically zero gradient is not: " << ours.worst_zero_tensor;
   for (auto& [n, b] : net->named_buffers()) {
