@@ -43,12 +43,46 @@ fs::path fresh_dir(const std::string& name) {
   return d;
 }
 
-// A short LeNet-5 run: 2048 images, 2 epochs, one thread per rank.
+// A small Fashion-MNIST (the first `train` and `test` images of Debian's files) in `dir`, for
+// runs whose evaluation of 10,000 images would cost more than their training.
+void small_fashion(const fs::path& dir, int train, int test) {
+  fs::create_directories(dir);
+  const std::string py =
+      "import gzip, struct, sys\n"
+      "src, dst, n = '/usr/share/datasets/fashion-mnist', sys.argv[1], {'train': int(sys.argv[2]), 't10k': "
+      "int(sys.argv[3])}\n"
+      "for split, k in n.items():\n"
+      "  for kind, head, size in (('images-idx3', 16, 784), ('labels-idx1', 8, 1)):\n"
+      "    b = gzip.open(f'{src}/{split}-{kind}-ubyte.gz').read()\n"
+      "    out = b[:4] + struct.pack('>I', k) + b[8:head] + b[head:head + k * size]\n"
+      "    open(f'{dst}/{split}-{kind}-ubyte', 'wb').write(out)\n";
+  const fs::path script = dir / "make.py";
+  std::ofstream(script) << py;
+  const auto r = run_command("/usr/bin/python3 " + script.string() + " " + dir.string() + " " + std::to_string(train) +
+                             " " + std::to_string(test) + " 2>&1");
+  ASSERT_EQ(r.status, 0) << r.out;
+}
+
+// The LeNet-5 runs' data: the first 4,096 training and 1,000 test images (loading and
+// evaluating the whole set would cost more than these short runs train), made once per
+// test process and removed at its end.
+const fs::path& lenet_data() {
+  struct Data {
+    fs::path dir = fs::temp_directory_path() / ("convnet_dist_fashion_" + std::to_string(getpid()));
+    Data() { small_fashion(dir, 4096, 1000); }
+    ~Data() { fs::remove_all(dir); }
+  };
+  static const Data d;
+  return d.dir;
+}
+
+// A short LeNet-5 run: 2048 images (of lenet_data()), 2 epochs, one thread per rank.
 std::string lenet(int64_t batch, const fs::path& out, const std::string& extra = "", int epochs = 2,
                   int images = 2048) {
-  return std::string(CONVNET_CLI) + " train -m lenet5 --epochs " + std::to_string(epochs) + " --limit-train " +
-         std::to_string(images) + " --batch-size " + std::to_string(batch) +
-         " --seed 5 --threads 1 --workers 1 --schedule constant --lr 0.02 -o " + out.string() + " " + extra + " 2>&1";
+  return std::string(CONVNET_CLI) + " train -m lenet5 -d " + lenet_data().string() + " --epochs " +
+         std::to_string(epochs) + " --limit-train " + std::to_string(images) + " --batch-size " +
+         std::to_string(batch) + " --seed 5 --threads 1 --workers 1 --schedule constant --lr 0.02 -o " + out.string() +
+         " " + extra + " 2>&1";
 }
 
 // The largest relative difference over all weights of two checkpoints:
@@ -70,26 +104,6 @@ double max_rel_diff(const fs::path& a, const fs::path& b, std::string* worst = n
     m = std::max(m, r);
   }
   return m;
-}
-
-// A small Fashion-MNIST (the first `train` and `test` images of Debian's files) in `dir`, for
-// runs whose evaluation of 10,000 images would cost more than their training.
-void small_fashion(const fs::path& dir, int train, int test) {
-  fs::create_directories(dir);
-  const std::string py =
-      "import gzip, struct, sys\n"
-      "src, dst, n = '/usr/share/datasets/fashion-mnist', sys.argv[1], {'train': int(sys.argv[2]), 't10k': "
-      "int(sys.argv[3])}\n"
-      "for split, k in n.items():\n"
-      "  for kind, head, size in (('images-idx3', 16, 784), ('labels-idx1', 8, 1)):\n"
-      "    b = gzip.open(f'{src}/{split}-{kind}-ubyte.gz').read()\n"
-      "    out = b[:4] + struct.pack('>I', k) + b[8:head] + b[head:head + k * size]\n"
-      "    open(f'{dst}/{split}-{kind}-ubyte', 'wb').write(out)\n";
-  const fs::path script = dir / "make.py";
-  std::ofstream(script) << py;
-  const auto r = run_command("/usr/bin/python3 " + script.string() + " " + dir.string() + " " + std::to_string(train) +
-                             " " + std::to_string(test) + " 2>&1");
-  ASSERT_EQ(r.status, 0) << r.out;
 }
 
 double final_acc(const std::string& out) {
