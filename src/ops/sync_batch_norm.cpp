@@ -69,8 +69,6 @@ Tensor sync_batch_norm(const Tensor& x_in, Tensor running_mean, Tensor running_v
       float* q = yp + (n * C + c) * L;
       for (int64_t i = 0; i < L; ++i) q[i] = p[i] * a + sh;
     }
-  // In the input's layout, as batch_norm's output is (what the next layer expects).
-  y = y.in_layout(xa.layout());
   autograd::record(
       y, "sync_batch_norm", {xa, weight, bias},
       [x, weight, has_bias = bias.defined(), mean, invstd, N, C, L, M,

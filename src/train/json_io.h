@@ -13,5 +13,9 @@ void to_json(nlohmann::json& j, const TrainConfig& c);
 void from_json(const nlohmann::json& j, TrainConfig& c);
 void to_json(nlohmann::json& j, const EpochStats& e);
 void from_json(const nlohmann::json& j, EpochStats& e);
+// A value as a user typed it, for messages: strings without quotes, the rest as JSON.
+inline std::string plain(const nlohmann::json& v) {
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
 
 }  // namespace convnet::train
