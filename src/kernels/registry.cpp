@@ -1,6 +1,7 @@
 #include "kernels/registry.h"
 
 #include <cstdlib>
+#include <string_view>
 
 namespace convnet::kernels {
 
@@ -83,6 +84,51 @@ void ensure_registered() {
 }
 
 void force_backend(const std::string& backend) { forced() = backend; }
+
+const std::string& ref_name() {
+  static const std::string r = "ref";
+  return r;
+}
+
+namespace {
+std::vector<std::string> parse_key_list(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(',', start);
+    if (end == std::string::npos) end = s.size();
+    if (end > start) out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+std::vector<std::string>& ref_keys() {
+  static std::vector<std::string> keys = [] {
+    const char* env = std::getenv("CONVNET_REF_KERNELS");
+    return parse_key_list(env ? env : "");
+  }();
+  return keys;
+}
+}  // namespace
+
+void force_ref_kernels(const std::string& keys) {
+  ref_keys() = parse_key_list(keys);
+}
+
+bool ref_forced(const char* name) {
+  const auto& names = ref_keys();
+  if (names.empty()) return false;
+  const std::string_view n(name);
+  for (const auto& k : names) {
+    if (!k.empty() && k.back() == '*') {
+      if (n.substr(0, k.size() - 1) == std::string_view(k).substr(0, k.size() - 1)) return true;
+    } else if (n == k) {
+      return true;
+    }
+  }
+  return false;
+}
+
 const std::string& forced_backend() { return forced(); }
 
 }  // namespace convnet::kernels

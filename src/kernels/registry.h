@@ -18,7 +18,8 @@
 //
 // Selection: the variant of the highest priority for the device, unless a backend is
 // forced (CONVNET_BACKEND=ref in the environment, or force_backend() from code): then that
-// backend's variant, else the reference ("ref") one, which every key has. The element type
+// backend's variant, else the reference ("ref") one, which every key has; keys named in
+// CONVNET_REF_KERNELS always take their reference variant. The element type
 // is part of the signature (a bf16 kernel is another key), the device a column of the table.
 #include <functional>
 #include <mutex>
@@ -38,6 +39,12 @@ namespace convnet::kernels {
 void ensure_registered();
 void force_backend(const std::string& backend);  // "" = automatic
 const std::string& forced_backend();
+// Whether key `name` must run its reference variant: CONVNET_REF_KERNELS=relu_fwd,bn_bwd in
+// the environment (comma-separated key names, or a prefix ending in '*': "bn_*") names keys
+// that take "ref" whatever else is selected, to find which fast kernel a numerical
+// difference comes from by bisection. force_ref_kernels() sets the list from code ("" = none).
+bool ref_forced(const char* name);
+void force_ref_kernels(const std::string& keys);
 
 // The type-erased view of a key, for tests and tools (which kernels exist, which backends
 // registered one, which one runs).
@@ -58,6 +65,7 @@ class KernelBase {
 };
 // Every key, in declaration order.
 const std::vector<const KernelBase*>& all_kernels();
+const std::string& ref_name();  // "ref"
 
 template <class Fn>
 struct Variant {
@@ -94,7 +102,7 @@ class Kernel final : public KernelBase {
   // The variant an op gets (see the header comment); throws if there is none.
   const Variant<Fn>& select(Device::Type dev = Device::Type::cpu) const {
     ensure_registered();
-    const std::string& forced = forced_backend();
+    const std::string& forced = ref_forced(name()) ? ref_name() : forced_backend();
     const Variant<Fn>* best = nullptr;
     const Variant<Fn>* ref = nullptr;
     for (const auto& v : table_) {

@@ -72,3 +72,25 @@ TEST(Registry, SelectionByPriorityAndForcedBackend) {
   EXPECT_TRUE(key.variants(Device::Type::cuda).empty());
   EXPECT_THROW(key.select(Device::Type::cuda), Error);
 }
+
+TEST(Registry, NamedKeysTakeTheirReferenceKernel) {
+  static Kernel<ActFwdFn<float>> a{"test_bisect_a"}, b{"test_bisect_b"}, other{"other_bisect"};
+  for (auto* k : {&a, &b, &other}) {
+    k->add("ref", 0, &ref::relu_fwd<float>);
+    k->add("fake", 5, &fake_relu);
+  }
+  force_ref_kernels("test_bisect_b");
+  EXPECT_EQ(a.selected_backend(), "fake");
+  EXPECT_EQ(b.selected_backend(), "ref");
+  force_ref_kernels("x,test_bisect_*,");  // a prefix; empty entries ignored
+  EXPECT_EQ(a.selected_backend(), "ref");
+  EXPECT_EQ(b.selected_backend(), "ref");
+  EXPECT_EQ(other.selected_backend(), "fake");
+  const float x[2] = {-1.f, 2.f};
+  float y[2];
+  a(2, 0.f, x, y);
+  EXPECT_EQ(y[0], 0.f);  // the reference ran
+  force_ref_kernels("");
+  EXPECT_EQ(a.selected_backend(), "fake");
+  EXPECT_EQ(b.selected_backend(), "fake");
+}
