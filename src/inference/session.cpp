@@ -8,6 +8,7 @@
 #include "convnet/io/safetensors.h"
 #include "convnet/io/weights.h"
 #include "convnet/models/registry.h"
+#include "convnet/nn/init.h"
 #include "convnet/ops/autocast.h"
 #include "convnet/train/checkpoint.h"
 #include "convnet/train/inputs.h"
@@ -75,8 +76,17 @@ std::shared_ptr<InferenceSession> InferenceSession::from_zoo(const std::string& 
   a.in_channels = input_shape[1];
   a.input_size = input_shape[2];
   a.num_classes = num_classes;
-  auto net = models::create(model, a);
-  if (!weights.empty()) io::load_state_dict(*net, io::load_tensor_file(weights), true, weights);
+  nn::ModulePtr net;
+  if (weights.empty()) {
+    net = models::create(model, a);
+  } else {
+    const io::SafeTensors w = io::load_tensor_file(weights);
+    {
+      nn::init::SkipInitGuard skip;  // a strict load overwrites every tensor
+      net = models::create(model, a);
+    }
+    io::load_state_dict(*net, w, true, weights);
+  }
   return from_module(*net, input_shape, options);
 }
 

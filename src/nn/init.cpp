@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "convnet/core/error.h"
 
@@ -26,13 +27,27 @@ double calculate_gain(const std::string& nl, double param) {
               "' (linear, conv2d, sigmoid, tanh, relu, leaky_relu, selu)");
 }
 
+namespace {
+thread_local int skip_depth = 0;
+}  // namespace
+
+SkipInitGuard::SkipInitGuard() {
+  ++skip_depth;
+}
+SkipInitGuard::~SkipInitGuard() {
+  --skip_depth;
+}
+bool init_skipped() {
+  return skip_depth > 0;
+}
+
 void uniform_(Tensor& t, double lo, double hi, Generator& gen) {
-  float* p = t.data();
-  for (int64_t i = 0; i < t.numel(); ++i) p[i] = gen.uniform(static_cast<float>(lo), static_cast<float>(hi));
+  if (init_skipped()) return zeros_(t);
+  gen.fill_uniform(t.data(), t.numel(), static_cast<float>(lo), static_cast<float>(hi));
 }
 void normal_(Tensor& t, double mean, double std, Generator& gen) {
-  float* p = t.data();
-  for (int64_t i = 0; i < t.numel(); ++i) p[i] = gen.normal(static_cast<float>(mean), static_cast<float>(std));
+  if (init_skipped()) return zeros_(t);
+  gen.fill_normal(t.data(), t.numel(), static_cast<float>(mean), static_cast<float>(std));
 }
 void constant_(Tensor& t, double value) { t.fill_(static_cast<float>(value)); }
 void zeros_(Tensor& t) { t.fill_(0.f); }
@@ -99,15 +114,27 @@ double erfinv(double y) {
 void trunc_normal_(Tensor& t, double mean, double std, double a, double b, Generator& gen) {
   CONVNET_CHECK(std > 0.0, "init::trunc_normal_: std must be positive, got ", std);
   CONVNET_CHECK(a < b, "init::trunc_normal_: the interval [a, b] = [", a, ", ", b, "] is empty");
+  if (init_skipped()) return zeros_(t);
   auto cdf = [](double z) { return 0.5 * (1.0 + std::erf(z / std::sqrt(2.0))); };
   const double lo = cdf((a - mean) / std), hi = cdf((b - mean) / std);
   float* p = t.data();
-  for (int64_t i = 0; i < t.numel(); ++i) {
-    // 53 random bits, centred in their bin so that u is never exactly lo or hi.
-    const double r = (static_cast<double>(gen.next_u64() >> 11) + 0.5) * 0x1p-53;
-    const double u = lo + (hi - lo) * r;
-    const double x = mean + std * std::sqrt(2.0) * erfinv(2.0 * u - 1.0);
-    p[i] = static_cast<float>(std::clamp(x, a, b));
+  const int64_t n = t.numel();
+  // The draws in order on this thread, the inverse-CDF transforms (erfinv: a logarithm and
+  // three Newton steps) on all threads.
+  constexpr int64_t kChunk = 1 << 17;
+  std::vector<uint64_t> draws;
+  for (int64_t i0 = 0; i0 < n; i0 += kChunk) {
+    const int64_t m = std::min(kChunk, n - i0);
+    draws.resize(static_cast<size_t>(m));
+    gen.fill_u64(draws.data(), m);
+#pragma omp parallel for schedule(static) if (m >= 4096)
+    for (int64_t i = 0; i < m; ++i) {
+      // 53 random bits, centred in their bin so that u is never exactly lo or hi.
+      const double r = (static_cast<double>(draws[i] >> 11) + 0.5) * 0x1p-53;
+      const double u = lo + (hi - lo) * r;
+      const double x = mean + std * std::sqrt(2.0) * erfinv(2.0 * u - 1.0);
+      p[i0 + i] = static_cast<float>(std::clamp(x, a, b));
+    }
   }
 }
 

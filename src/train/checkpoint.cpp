@@ -15,6 +15,7 @@
 
 #include "convnet/core/error.h"
 #include "convnet/io/safetensors.h"
+#include "convnet/nn/init.h"
 #include "convnet/train/finetune.h"
 #include "json_io.h"
 
@@ -400,6 +401,7 @@ void load_weights_into(nn::Module& m, const std::map<std::string, Tensor>& weigh
 nn::ModulePtr model_from_checkpoint(const Checkpoint& c) {
   nn::ModulePtr m;
   try {
+    nn::init::SkipInitGuard skip;              // load_weights_into overwrites every parameter and buffer
     m = create_model(c.config, c.model_args);  // a zoo model, or a fine-tuned ONNX graph
   } catch (const Error& e) {
     throw Error("checkpoint '" + c.path + "' names a model that cannot be built: " + e.what());

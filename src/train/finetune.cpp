@@ -10,6 +10,7 @@
 #include "convnet/io/pth.h"
 #include "convnet/io/safetensors.h"
 #include "convnet/io/weights.h"
+#include "convnet/nn/init.h"
 #include "convnet/nn/layers.h"
 #include "convnet/train/checkpoint.h"
 #include "convnet/train/trainer.h"
@@ -46,6 +47,7 @@ int64_t outputs_of(nn::Module* m) {
 // The number of classes a weights file was trained for: the rows of the last parameter of
 // the model that the file holds (the classifier's bias or weight).
 int64_t classes_in(const std::string& model, models::ModelArgs a, const io::SafeTensors& w) {
+  nn::init::SkipInitGuard skip;  // the names and shapes are all this needs
   auto params = models::create(model, a)->named_parameters();
   for (auto it = params.rbegin(); it != params.rend(); ++it)
     if (w.tensors.count(it->first)) return w.tensors.at(it->first).size(0);

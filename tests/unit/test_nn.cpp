@@ -1,5 +1,7 @@
 // Modules: names, modes, freezing, counts, replacement, initialization statistics.
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "convnet/core/error.h"
 #include "convnet/core/rng.h"
@@ -114,6 +116,64 @@ TEST(Init, XavierAndKaimingHaveTheirStandardDeviations) {
   EXPECT_NEAR(nn::init::calculate_gain("tanh"), 5.0 / 3.0, 1e-12);
   EXPECT_NEAR(nn::init::calculate_gain("leaky_relu", 0.2), std::sqrt(2.0 / 1.04), 1e-12);
   expect_error([] { nn::init::calculate_gain("swish"); }, {"swish"});
+}
+
+// The bulk fills are the per-call draws: the same values (bit for bit) and the same state
+// after, across the chunk and thread splits of large fills and with a cached normal value.
+TEST(Init, BulkFillsEqualTheDrawsOneByOne) {
+  for (const int64_t n : {0, 1, 2, 3, 7, 8193, 300001}) {
+    for (const bool spare : {false, true}) {
+      SCOPED_TRACE("n = " + std::to_string(n) + (spare ? ", a cached normal value" : ""));
+      Generator a(11), b(11);
+      if (spare) a.normal(), b.normal();
+      std::vector<float> bulk(static_cast<size_t>(n)), one(static_cast<size_t>(n));
+      a.fill_normal(bulk.data(), n, 0.5f, 2.f);
+      for (auto& v : one) v = b.normal(0.5f, 2.f);
+      EXPECT_EQ(bulk, one);
+      EXPECT_EQ(a.normal(), b.normal()) << "the state after differs";
+      EXPECT_EQ(a.next_u64(), b.next_u64());
+      a.fill_uniform(bulk.data(), n, -0.25f, 3.f);
+      for (auto& v : one) v = b.uniform(-0.25f, 3.f);
+      EXPECT_EQ(bulk, one);
+      EXPECT_EQ(a.next_u64(), b.next_u64());
+    }
+  }
+  // trunc_normal_: one 64-bit draw per element in order, so a long fill starts like a short
+  // one from the same state and leaves the generator n draws on.
+  Generator g(3), h(3), k(3);
+  Tensor big = Tensor::empty({300001}), small = Tensor::empty({1000});
+  nn::init::trunc_normal_(big, 0.0, 0.02, -0.04, 0.04, g);
+  nn::init::trunc_normal_(small, 0.0, 0.02, -0.04, 0.04, h);
+  const auto bv = big.to_vector(), sv = small.to_vector();
+  EXPECT_EQ(std::vector<float>(bv.begin(), bv.begin() + 1000), sv);
+  for (int64_t i = 0; i < 300001; ++i) k.next_u64();
+  EXPECT_EQ(g.next_u64(), k.next_u64());
+  EXPECT_LE(*std::max_element(bv.begin(), bv.end()), 0.04f);
+  EXPECT_GE(*std::min_element(bv.begin(), bv.end()), -0.04f);
+  EXPECT_NEAR(std_of(big), 0.02 * 0.88, 0.002);  // N(0, 0.02^2) truncated at 2 sigma: 0.88 sigma
+}
+
+TEST(Init, SkipInitGuardWritesZerosAndDrawsNothing) {
+  manual_seed(7);
+  const uint64_t next = Generator(7).next_u64();
+  {
+    nn::init::SkipInitGuard skip;
+    { nn::init::SkipInitGuard nested; }
+    EXPECT_TRUE(nn::init::init_skipped());  // guards nest
+    nn::Conv2d conv(4, 8, 3);
+    nn::Linear fc(16, 3);
+    Tensor t = Tensor::full({5}, 1.f);
+    nn::init::trunc_normal_(t, 0.0, 1.0, -2.0, 2.0);
+    for (const Tensor& x : {conv.weight, conv.bias, fc.weight, fc.bias, t})
+      for (float v : x.to_vector()) ASSERT_EQ(v, 0.f);
+    expect_error([&] { nn::init::trunc_normal_(t, 0.0, -1.0); }, {"std must be positive"});  // still checked
+  }
+  EXPECT_FALSE(nn::init::init_skipped());
+  EXPECT_EQ(default_generator().next_u64(), next) << "the guard drew from the default generator";
+  nn::Linear fc(16, 3);
+  float largest = 0;
+  for (float v : fc.weight.to_vector()) largest = std::max(largest, std::abs(v));
+  EXPECT_GT(largest, 0.f);
 }
 
 TEST(Modules, ConstructorErrors) {

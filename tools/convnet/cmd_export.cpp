@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "commands.h"
 #include "convnet/core/error.h"
@@ -11,6 +12,7 @@
 #include "convnet/io/safetensors.h"
 #include "convnet/io/weights.h"
 #include "convnet/models/registry.h"
+#include "convnet/nn/init.h"
 #include "convnet/train/checkpoint.h"
 
 namespace convnet::cli {
@@ -26,6 +28,7 @@ struct ExportOptions {
 // classifier's bias or weight), as `convnet infer` does.
 int64_t classes_from_weights(const std::string& model, models::ModelArgs a, const io::SafeTensors& w) {
   a.num_classes = 10;
+  nn::init::SkipInitGuard skip;  // the names and shapes are all this needs
   auto params = models::create(model, a)->named_parameters();
   for (auto it = params.rbegin(); it != params.rend(); ++it)
     if (w.tensors.count(it->first)) return w.tensors.at(it->first).size(0);
@@ -62,7 +65,11 @@ int run_export(const ExportOptions& o) {
     } else {
       auto w = io::load_tensor_file(o.weights);
       a.num_classes = o.num_classes ? o.num_classes : classes_from_weights(o.model, a, w);
-      net = models::create(o.model, a);
+      {
+        std::optional<nn::init::SkipInitGuard> skip;  // a strict load overwrites every tensor
+        if (o.strict) skip.emplace();
+        net = models::create(o.model, a);
+      }
       auto report = io::load_state_dict(*net, w, o.strict, o.weights);
       if (!report.complete())
         std::fprintf(stderr, "loaded %zu of %zu tensors from '%s'; not loaded:\n%s", report.loaded.size(),

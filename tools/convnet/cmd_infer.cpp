@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "commands.h"
@@ -13,6 +14,7 @@
 #include "convnet/io/safetensors.h"
 #include "convnet/io/weights.h"
 #include "convnet/models/registry.h"
+#include "convnet/nn/init.h"
 #include "convnet/ops/autocast.h"
 
 namespace convnet::cli {
@@ -119,6 +121,7 @@ int run_infer(const InferOptions& o) {
     // classifier's bias or weight rows). An input that does not fit is the input's fault.
     models::ModelArgs pa = a;
     pa.num_classes = 10;
+    nn::init::SkipInitGuard skip;  // the names and shapes are all this needs
     auto probe = models::create(o.model, pa);
     auto params = probe->named_parameters();
     for (const auto& [name, p] : params)
@@ -140,7 +143,12 @@ int run_infer(const InferOptions& o) {
         }
     }
   }
-  auto net = models::create(o.model, a);
+  nn::ModulePtr net;
+  {
+    std::optional<nn::init::SkipInitGuard> skip;  // a strict load overwrites every tensor
+    if (o.strict) skip.emplace();
+    net = models::create(o.model, a);
+  }
   auto report = io::load_state_dict(*net, weights, o.strict, o.weights);
   if (!report.complete())
     std::fprintf(stderr, "loaded %zu of %zu tensors from '%s'; not loaded:\n%s", report.loaded.size(),

@@ -6,6 +6,7 @@
 #include "commands.h"
 #include "convnet/core/error.h"
 #include "convnet/models/registry.h"
+#include "convnet/nn/init.h"
 #include "convnet/nn/summary.h"
 
 namespace convnet::cli {
@@ -59,6 +60,7 @@ Command add_summary(CLI::App& app) {
             if (!o->input.empty()) chw = parse_int_list(o->input, "--input C,H,W", 3);
             a.in_channels = chw[0];
             a.input_size = chw[1];
+            nn::init::SkipInitGuard skip;  // shapes and counts only
             auto net = models::create(o->model, a);
             std::printf("%s (%s)\n", o->model.c_str(), info.description.c_str());
             std::printf("%s", nn::summarize(*net, chw).table(o->batch).c_str());

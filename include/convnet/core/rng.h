@@ -34,6 +34,17 @@ class Generator {
   /// pair are used: every second call returns the cached one without advancing the state).
   /// \post `mean + std * z`, z a standard normal draw.
   float normal(float mean = 0.f, float std = 1.f);
+  /// Fills `p[0, n)` with `uniform(lo, hi)` draws: the values, and the state after, of n calls
+  /// in order (one tight loop instead of n calls).
+  /// \pre  `p` holds n floats.
+  void fill_uniform(float* p, int64_t n, float lo, float hi);
+  /// Fills `p[0, n)` with `normal(mean, std)` draws: the values, and the state after
+  /// (including a cached second value), of n calls in order. The 64-bit draws are made in
+  /// order on the calling thread; the Box-Muller transforms of large fills run on all threads.
+  /// \pre  `p` holds n floats.
+  void fill_normal(float* p, int64_t n, float mean, float std);
+  /// Fills `p[0, n)` with n `next_u64()` draws, in order.
+  void fill_u64(uint64_t* p, int64_t n);
   /// Uniform integer in [0, n), unbiased (rejection sampling).
   /// \pre  `n` > 0 (not checked; 0 divides by zero).
   /// \post a value in [0, n).
