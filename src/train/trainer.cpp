@@ -120,6 +120,7 @@ std::unique_ptr<optim::LRScheduler> make_schedule(const TrainConfig& c, optim::O
 struct RunData {
   data::Dataset train, val, test;
   bool val_is_test = true, has_test = true;
+  int64_t test_total = 0;  // before --limit-test
   std::vector<float> mean, std;
 };
 
@@ -151,6 +152,12 @@ RunData load_run_data(const TrainConfig& c, const data::ChannelStats* stats,
   }
   try {
     d.test = data::load_dataset(spec, false, &warnings);
+    d.test_total = d.test.size();
+    if (c.data.limit_test > 0 && c.data.limit_test < d.test.size()) {
+      std::vector<int64_t> first(static_cast<size_t>(c.data.limit_test));
+      std::iota(first.begin(), first.end(), int64_t{0});
+      d.test = data::select(d.test, first);
+    }
   } catch (const Error& e) {
     // A folder dataset may come without a test split; a held-out validation split then
     // stands in for it. Without one there is nothing to validate on.
@@ -668,6 +675,8 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
   TrainResult r;
   r.run_dir = run_dir;
   r.has_test = d.has_test;
+  r.test_images = d.has_test ? d.test.size() : 0;
+  r.test_total = d.test_total;
   // A stop request (Ctrl-C, SIGTERM) is honoured after the current step: a resumable
   // checkpoint with the position in the epoch, then return.
   // The result's last fields, at the end of the run or at a stop.

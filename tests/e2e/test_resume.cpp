@@ -355,11 +355,11 @@ TEST(Resume, MixedPrecisionRunsResumeBitIdentically) {
   const std::vector<Case> cases = {
       {"bf16",
        "train --model resnet20_b --limit-train 1500 --val-split 0.1 --epochs 3 --batch-size 50 --threads 2 "
-       "--workers 2 --seed 4 --augment crop:2,flip --precision bf16",
+       "--workers 2 --seed 4 --augment crop:2,flip --precision bf16 --limit-test 500",
        {}},
       {"fp16",
        "train --model lenet5 --limit-train 1200 --val-split 0.1 --epochs 3 --batch-size 50 --threads 2 --workers 2 "
-       "--seed 6 --precision fp16",
+       "--seed 6 --precision fp16 --limit-test 500",
        {{"CONVNET_TEST_INF_GRAD_AT", "1:3"}}},
   };
   for (const Case& k : cases) {

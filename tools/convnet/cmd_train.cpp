@@ -160,7 +160,12 @@ int run_training(const TrainCli& t) {
   if (!result.has_test)
     std::fprintf(info, "no test split; final validation accuracy: %.2f%%\n", 100 * result.test_acc);
   else
-    std::fprintf(info, "final test accuracy: %.2f%%  (%s, %lld epochs, wall time %.1f s)\n", 100 * result.test_acc,
+    std::fprintf(info, "final test accuracy: %.2f%%%s  (%s, %lld epochs, wall time %.1f s)\n", 100 * result.test_acc,
+                 result.test_images < result.test_total
+                     ? (" on the first " + std::to_string(result.test_images) + " of " +
+                        std::to_string(result.test_total) + " test images (--limit-test)")
+                           .c_str()
+                     : "",
                  cfg.model.model.c_str(), (long long)cfg.optim.epochs, result.seconds);
   return 0;
 }

@@ -73,6 +73,9 @@ struct Check {
     "Hold out this fraction of the training set for validation (0 = validate on the test set)", Check::fraction())   \
   X(int, workers, 2, "--workers", "Data-loader threads (the result does not depend on it)", Check::in(0, 256))       \
   X(int64_t, limit_train, 0, "--limit-train", "Use only the first N training images (0 = all)", Check::min(0))       \
+  X(int64_t, limit_test, 0, "--limit-test",                                                                          \
+    "Use only the first N test images (0 = all): the final test accuracy, and validation without --val-split",       \
+    Check::min(0))                                                                                                   \
   X(int64_t, per_class, 0, "--per-class",                                                                            \
     "Use only N training images of each class, a random choice fixed by --seed (0 = all)", Check::min(0))            \
   X(int64_t, eval_batch_size, 1000, "--eval-batch-size", "Batch size of evaluation", Check::min(1))

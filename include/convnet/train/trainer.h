@@ -55,6 +55,8 @@ struct TrainResult {
   double test_acc = 0;   ///< Top-1 accuracy of the final weights (EMA weights with `--ema`) on the test set.
   /// False for a folder dataset without a test split; test_acc is then the last validation accuracy.
   bool has_test = true;
+  int64_t test_images = 0;  ///< The test images test_acc was measured on (fewer with `--limit-test`).
+  int64_t test_total = 0;   ///< The images of the test split.
   double best_val_acc = 0;  ///< The best validation accuracy of the run.
   int64_t best_epoch = 0;   ///< The epoch of best_val_acc.
   double seconds = 0;       ///< Wall time of train(), in seconds.
