@@ -2,8 +2,8 @@
 // norm, div/maximum/minimum/pow/where, 3-D convolution and pooling, the
 // reflect/replicate/circular pads, the strided copy behind permute and broadcast_to, and 2-D
 // interpolation): every fast variant against its reference twin over a grid of geometries
-// (the activation, pooling, softmax and loss kernels are in test_kernel_variants.cpp, whose
-// kComparedBy names these tests).
+// (the activation, pooling, softmax and loss kernels are in test_kernel_variants.cpp;
+// kComparedBy in test_kernel_coverage.cpp names these tests).
 #include <gtest/gtest.h>
 
 #include <algorithm>
