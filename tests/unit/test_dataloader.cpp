@@ -158,7 +158,7 @@ Dataset make_images(int64_t n, int64_t C, int64_t K) {
   for (int64_t i = 0; i < n; ++i)
     for (int64_t k = 0; k < S; ++k) d.images.data()[i * S + k] = static_cast<float>((i * 31 + k * 7) % 97) / 96.f;
   for (int64_t i = 0; i < n; ++i) d.labels.push_back(i % K);
-  for (int64_t k = 0; k < K; ++k) d.class_names.push_back("c" + std::to_string(k));
+  for (int64_t k = 0; k < K; ++k) d.class_names.push_back(std::string("c").append(std::to_string(k)));
   return d;
 }
 
