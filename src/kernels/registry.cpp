@@ -120,11 +120,7 @@ bool ref_forced(const char* name) {
   if (names.empty()) return false;
   const std::string_view n(name);
   for (const auto& k : names) {
-    if (!k.empty() && k.back() == '*') {
-      if (n.substr(0, k.size() - 1) == std::string_view(k).substr(0, k.size() - 1)) return true;
-    } else if (n == k) {
-      return true;
-    }
+    if (k.ends_with('*') ? n.starts_with(std::string_view(k).substr(0, k.size() - 1)) : n == k) return true;
   }
   return false;
 }

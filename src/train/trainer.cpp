@@ -122,6 +122,14 @@ struct RunData {
   std::vector<float> mean, std;
 };
 
+// The first n images of d (--limit-train, --limit-test); all of them for n = 0.
+data::Dataset first_images(data::Dataset d, int64_t n) {
+  if (n <= 0 || n >= d.size()) return d;
+  std::vector<int64_t> first(static_cast<size_t>(n));
+  std::iota(first.begin(), first.end(), int64_t{0});
+  return data::select(d, first);
+}
+
 // `stats`: the normalization to use (a resumed run's, from its checkpoint), or null to take
 // the dataset's.
 RunData load_run_data(const TrainConfig& c, const data::ChannelStats* stats,
@@ -136,11 +144,7 @@ RunData load_run_data(const TrainConfig& c, const data::ChannelStats* stats,
   std::vector<std::string> warnings;
   RunData d;
   d.train = data::load_dataset(spec, true, &warnings);
-  if (c.data.limit_train > 0 && c.data.limit_train < d.train.size()) {
-    std::vector<int64_t> first(static_cast<size_t>(c.data.limit_train));
-    std::iota(first.begin(), first.end(), int64_t{0});
-    d.train = data::select(d.train, first);
-  }
+  d.train = first_images(std::move(d.train), c.data.limit_train);
   if (c.data.per_class > 0) {
     // A small labelled set (fine-tuning studies), drawn by a generator of its own so the
     // choice depends on the seed only.
@@ -151,11 +155,7 @@ RunData load_run_data(const TrainConfig& c, const data::ChannelStats* stats,
   try {
     d.test = data::load_dataset(spec, false, &warnings);
     d.test_total = d.test.size();
-    if (c.data.limit_test > 0 && c.data.limit_test < d.test.size()) {
-      std::vector<int64_t> first(static_cast<size_t>(c.data.limit_test));
-      std::iota(first.begin(), first.end(), int64_t{0});
-      d.test = data::select(d.test, first);
-    }
+    d.test = first_images(std::move(d.test), c.data.limit_test);
   } catch (const Error& e) {
     // A folder dataset may come without a test split; a held-out validation split then
     // stands in for it. Without one there is nothing to validate on.
