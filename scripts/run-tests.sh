@@ -18,6 +18,14 @@ trap 'rm -f "$log"' EXIT
 rc=${PIPESTATUS[0]}
 [ "$rc" -ne 0 ] && exit "$rc"
 skipped=$(grep -E '^[[:space:]]*[0-9]+ - .*\(Skipped\)' "$log" | sed -E 's/^[[:space:]]*[0-9]+ - ([^ ]+).*/\1/' | sort -u)
+# The CUDA backend's tests (tests/cuda/, cuda_*) skip where no GPU is found: expected on CI and
+# the development machines, which build the backend without a GPU. scripts/gpu_check.sh sets
+# CONVNET_REQUIRE_GPU=1, where a skip means the GPU was not used.
+if [ "${CONVNET_REQUIRE_GPU:-0}" != "1" ]; then
+  gpu_skips=$(echo "$skipped" | grep -E '^cuda_' || true)
+  [ -n "$gpu_skips" ] && echo "run-tests: skipped (no CUDA device on this machine):" $gpu_skips
+  skipped=$(echo "$skipped" | grep -vE '^cuda_' || true)
+fi
 if [ -n "$skipped" ]; then
   n=$(echo "$skipped" | wc -l)
   # gtest prints "file:line: Skipped" and then the reason; ctest keeps every test's output.

@@ -19,8 +19,8 @@ thread_local bool g_grad_enabled = true;
 void add_into(const Tensor& a, const Tensor& b, Tensor& out) {
   const Tensor pb = b.to(a.dtype()).in_layout(a.layout());
   kernels::with_floating(a.dtype(), [&]<class T>() {
-    kernels::keys::Elementwise<T>::add->get()(a.numel(), a.template stored_as<T>(), pb.template stored_as<T>(),
-                                              out.template stored_as<T>());
+    kernels::keys::Elementwise<T>::add->get(a.device().type)(a.numel(), a.template stored_as<T>(),
+                                                             pb.template stored_as<T>(), out.template stored_as<T>());
   });
 }
 Tensor add_grads(const Tensor& a, const Tensor& b) {

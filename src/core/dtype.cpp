@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "convnet/core/error.h"
+#include "core/cuda_backend.h"
 
 namespace convnet {
 
@@ -90,7 +91,13 @@ bool cuda_built() {
 #endif
 }
 
-int cuda_device_count() { return 0; }  // the CUDA backend (issue 15) reports its devices
+int cuda_device_count() {
+#ifdef CONVNET_WITH_CUDA
+  return cuda_backend::device_count();
+#else
+  return 0;
+#endif
+}
 
 Device parse_device(const std::string& s) {
   if (s == "cpu") return Device::cpu();
@@ -105,6 +112,9 @@ Device parse_device(const std::string& s) {
   }
   if (!cuda_built()) throw Error("--device " + s + ": this build of convnet has no CUDA support (configure with CUDA found)");
   const int n = cuda_device_count();
+#ifdef CONVNET_WITH_CUDA
+  if (n == 0) throw Error("--device " + s + ": no CUDA device was found (" + cuda_backend::no_device_reason() + ")");
+#endif
   if (index >= n) {
     std::string have = "cpu";
     for (int i = 0; i < n; ++i) have += ", cuda:" + std::to_string(i);

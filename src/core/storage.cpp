@@ -12,16 +12,17 @@
 // resident: the rounding costs address space, rarely memory.
 #include "convnet/core/storage.h"
 
-#include "convnet/core/error.h"
-
 #include <cstdlib>
-#include <string>
 #include <cstring>
 #include <limits>
 #include <mutex>
 #include <new>
+#include <string>
 #include <unordered_map>
 #include <vector>
+
+#include "convnet/core/error.h"
+#include "core/cuda_backend.h"
 
 namespace convnet {
 
@@ -157,6 +158,9 @@ Factory& cuda_factory() {
 namespace memory {
 Allocator& allocator(const Device& device) {
   if (device.is_cpu()) return cpu_allocator();
+#ifdef CONVNET_WITH_CUDA
+  if (!cuda_factory()) cuda_backend::ensure_installed();
+#endif
   Factory f = cuda_factory();
   CONVNET_CHECK(f != nullptr, "no allocator for ", device_name(device),
                 ": this build of convnet has no CUDA support (configure with CUDA found)");

@@ -11,6 +11,7 @@
 #include "convnet/core/error.h"
 #include "convnet/core/profiler.h"
 #include "convnet/core/rng.h"
+#include "core/cuda_backend.h"
 
 namespace convnet {
 
@@ -180,8 +181,8 @@ template <class T>
 const T* Tensor::stored_as() const {
   const auto& impl = checked(impl_);
   const bool ok = impl.dtype == dtype_of<T>() || (std::is_same_v<T, uint8_t> && impl.dtype == DType::bool_);
-  CONVNET_CHECK(ok && impl.device.is_cpu(), "Tensor::stored_as<", dtype_name(dtype_of<T>()), ">: the tensor is ",
-                dtype_name(impl.dtype), " on ", device_name(impl.device));
+  CONVNET_CHECK(ok, "Tensor::stored_as<", dtype_name(dtype_of<T>()), ">: the tensor is ", dtype_name(impl.dtype),
+                " on ", device_name(impl.device));
   return static_cast<const T*>(impl.storage->raw()) + impl.offset;
 }
 template <class T>
@@ -256,13 +257,28 @@ float Tensor::at(std::initializer_list<int64_t> idx) const { return data()[flat_
 float Tensor::item() const {
   CONVNET_CHECK(numel() == 1, "Tensor::item: tensor of shape ", shape_str(shape()), " has ", numel(),
                 " elements, not 1");
+  if (!device().is_cpu()) return to(Device::cpu()).item();  // the host waits for the value
   return data()[0];
 }
-std::vector<float> Tensor::to_vector() const { return std::vector<float>(data(), data() + numel()); }
+std::vector<float> Tensor::to_vector() const {
+  if (!device().is_cpu()) return to(Device::cpu()).to_vector();
+  return std::vector<float>(data(), data() + numel());
+}
 void Tensor::fill_(float v) { std::fill(data(), data() + numel(), v); }
 void Tensor::copy_(const Tensor& src) {
   CONVNET_CHECK(src.numel() == numel(), "Tensor::copy_: source of shape ", shape_str(src.shape()),
                 " does not fit destination of shape ", shape_str(shape()));
+#ifdef CONVNET_WITH_CUDA
+  if (!src.device().is_cpu() || !device().is_cpu()) {
+    // Any pair of devices, one dtype: the bytes, row-major (a GPU tensor has no layout).
+    CONVNET_CHECK(src.dtype() == dtype(), "Tensor::copy_: source is ", dtype_name(src.dtype()), " on ",
+                  device_name(src.device()), ", destination is ", dtype_name(dtype()), " on ", device_name(device()),
+                  "; convert the dtype on the cpu first");
+    cuda_backend::copy(raw_ptr(), device(), src.raw_ptr(), src.device(),
+                       static_cast<size_t>(numel() * dtype_size(dtype())));
+    return;
+  }
+#endif
   CONVNET_CHECK(src.device() == device() && device().is_cpu(), "Tensor::copy_: source on ", device_name(src.device()),
                 ", destination on ", device_name(device()), "; copy between devices with .to(device)");
   if (dtype() == DType::float32 && src.dtype() == DType::float32) {
@@ -385,7 +401,7 @@ const std::shared_ptr<Node>& Tensor::grad_fn() const { return checked(impl_).gra
 void Tensor::backward() const {
   CONVNET_CHECK(numel() == 1, "backward: grad can be implicitly created only for a one-element tensor, got shape ",
                 shape_str(shape()));
-  backward(Tensor::ones(shape()));
+  backward(Tensor::ones(shape()).to(device()));
 }
 
 }  // namespace convnet

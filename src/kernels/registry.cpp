@@ -19,6 +19,25 @@ std::string& forced() {
 }
 }  // namespace
 
+namespace detail {
+std::atomic<DevicePointerProbe> g_device_probe{nullptr};
+namespace {
+thread_local Device::Type t_scope_device = Device::Type::cpu;
+}
+Device::Type scope_device() {
+  return t_scope_device;
+}
+}  // namespace detail
+void set_device_pointer_probe(DevicePointerProbe probe) {
+  detail::g_device_probe.store(probe, std::memory_order_relaxed);
+}
+DeviceScope::DeviceScope(Device::Type dev) : saved_(detail::t_scope_device) {
+  detail::t_scope_device = dev;
+}
+DeviceScope::~DeviceScope() {
+  detail::t_scope_device = saved_;
+}
+
 KernelBase::KernelBase(const char* name, DType dtype) : name_(name), dtype_(dtype) { kernel_list().push_back(this); }
 
 const std::vector<const KernelBase*>& all_kernels() {
@@ -80,6 +99,12 @@ void ensure_registered() {
     register_cpu_batch_norm_lowp();
     register_cpu_pool_lowp();
     register_cpu_elementwise_lowp();
+#ifdef CONVNET_WITH_CUDA
+    register_cuda_runtime();
+    register_cuda_elementwise();
+    register_cuda_conv2d();
+    register_cuda_gemm();
+#endif
   });
 }
 

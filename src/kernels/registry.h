@@ -21,6 +21,7 @@
 // backend's variant, else the reference ("ref") one, which every key has; keys named in
 // CONVNET_REF_KERNELS always take their reference variant. The element type
 // is part of the signature (a bf16 kernel is another key), the device a column of the table.
+#include <atomic>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -45,6 +46,46 @@ const std::string& forced_backend();
 // difference comes from by bisection. force_ref_kernels() sets the list from code ("" = none).
 bool ref_forced(const char* name);
 void force_ref_kernels(const std::string& keys);
+
+// Which device a kernel call runs on. A kernel's pointer arguments say it: a call that passes
+// a pointer into a GPU backend's memory runs that backend's variant (the backend installs the
+// test with set_device_pointer_probe when it first allocates; until then every call is a CPU
+// call and pays one relaxed load). A call without device pointers (a kernel that answers a
+// question from a geometry, or takes host arrays of device pointers) runs on the device of
+// the innermost DeviceScope of the thread, the CPU by default. Ops open one on their
+// operands' device where their kernels need it (ops/checks.h: device_scope).
+using DevicePointerProbe = bool (*)(const void* p);
+void set_device_pointer_probe(DevicePointerProbe probe);
+namespace detail {
+extern std::atomic<DevicePointerProbe> g_device_probe;
+Device::Type scope_device();
+template <class A>
+bool on_device(DevicePointerProbe probe, const A& a) {
+  if constexpr (std::is_pointer_v<std::remove_cvref_t<A>>)
+    return a != nullptr && probe(static_cast<const void*>(a));
+  else
+    return false;
+}
+template <class... Args>
+Device::Type device_of(const Args&... args) {
+  const DevicePointerProbe probe = g_device_probe.load(std::memory_order_relaxed);
+  if (!probe) return scope_device();
+  if ((on_device(probe, args) || ...)) return Device::Type::cuda;
+  return scope_device();
+}
+}  // namespace detail
+// Sets the device of the pointer-less kernel calls of this thread while it lives (nested
+// scopes restore the outer one).
+class DeviceScope {
+ public:
+  explicit DeviceScope(Device::Type dev);
+  ~DeviceScope();
+  DeviceScope(const DeviceScope&) = delete;
+  DeviceScope& operator=(const DeviceScope&) = delete;
+
+ private:
+  Device::Type saved_;
+};
 
 // The type-erased view of a key, for tests and tools (which kernels exist, which backends
 // registered one, which one runs).
@@ -118,11 +159,12 @@ class Kernel final : public KernelBase {
   }
   Fn* get(Device::Type dev = Device::Type::cpu) const { return select(dev).fn; }
 
-  // Calls the selected CPU variant. Arguments that do not fit the signature do not compile.
+  // Calls the selected variant of the device the arguments are on (see DeviceScope).
+  // Arguments that do not fit the signature do not compile.
   template <class... Args>
     requires std::is_invocable_v<Fn*, Args...>
   void operator()(Args&&... args) const {
-    Fn* fn = get();
+    Fn* fn = get(detail::device_of(args...));
     if (!profiler::enabled()) {
       fn(std::forward<Args>(args)...);
       return;
@@ -133,15 +175,13 @@ class Kernel final : public KernelBase {
   // The same, returning the kernel's result (for the few kernels that answer a question).
   template <class... Args>
     requires std::is_invocable_v<Fn*, Args...>
-  auto value(Args&&... args) const {
-    return get()(std::forward<Args>(args)...);
-  }
+    auto value(Args&&... args) const { return get(detail::device_of(args...))(std::forward<Args>(args)...); }
 
-  std::vector<std::string> backends(Device::Type dev = Device::Type::cpu) const override {
-    std::vector<std::string> out;
-    for (const auto& v : variants(dev)) out.push_back(v.backend);
-    return out;
-  }
+    std::vector<std::string> backends(Device::Type dev = Device::Type::cpu) const override {
+      std::vector<std::string> out;
+      for (const auto& v : variants(dev)) out.push_back(v.backend);
+      return out;
+    }
   std::string selected_backend(Device::Type dev = Device::Type::cpu) const override { return select(dev).backend; }
 
  private:
@@ -211,6 +251,11 @@ void register_cpu_optim();
 void register_cpu_vector();
 // Reduced precision (bfloat16, float16): the reference twins of each family, and the fast
 // bfloat16 kernels.
+// The CUDA backend (src/kernels/cuda/, in builds configured with CONVNET_WITH_CUDA).
+void register_cuda_runtime();
+void register_cuda_elementwise();
+void register_cuda_conv2d();
+void register_cuda_gemm();
 void register_ref_conv2d_lowp();
 void register_ref_linear_lowp();
 void register_ref_batch_norm_lowp();

@@ -7,6 +7,7 @@
 #include "convnet/ops/activation.h"
 #include "convnet/ops/batch_norm.h"
 #include "convnet/ops/dropout.h"
+#include "convnet/ops/elementwise.h"
 #include "convnet/ops/linear.h"
 #include "convnet/ops/norm.h"
 #include "convnet/ops/pad.h"
@@ -125,7 +126,14 @@ Tensor BatchNorm::forward(const Tensor& x) {
     return x;
   }
   const bool use_batch_stats = training_ || !running_mean.defined();
-  if (training_ && num_batches_tracked.defined()) num_batches_tracked.data()[0] += 1.f;
+  if (training_ && num_batches_tracked.defined()) {
+    if (num_batches_tracked.device().is_cpu()) {
+      num_batches_tracked.data()[0] += 1.f;
+    } else {  // on a GPU, counted there (a one-element copy of the 1 from the host)
+      NoGradGuard g;
+      num_batches_tracked.set_data_(ops::add(num_batches_tracked, Tensor::ones({}).to(num_batches_tracked.device())));
+    }
+  }
   if (sync_group && use_batch_stats)
     return ops::sync_batch_norm(x, running_mean, running_var, weight, bias, momentum, eps, *sync_group, label());
   return ops::batch_norm(x, running_mean, running_var, weight, bias, use_batch_stats, momentum, eps, label());

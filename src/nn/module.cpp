@@ -58,6 +58,7 @@ Module& Module::to(const Device& device) {
   auto move = [&](Tensor& t) {
     if (!t.defined() || t.device() == device) return;
     t.zero_grad();
+    NoGradGuard g;
     t.set_data_(t.to(device));
   };
   for (auto& [n, p] : named_parameters()) move(p);

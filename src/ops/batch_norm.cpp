@@ -61,31 +61,31 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
   CONVNET_CHECK(!batch_stats || M > 1, layer,
                 ": Expected more than 1 value per channel when training, got input of shape ", shape_str(x.shape()));
 
-  const float* w = weight.defined() ? weight.data() : nullptr;
-  const float* b = bias.defined() ? bias.data() : nullptr;
+  const float* w = kdata(weight);
+  const float* b = kdata(bias);
   // y in x's layout (the kernels read it as g.B).
   g.B = kernels::channel_block(x);
   Tensor y = Tensor::empty_like(x);
   Tensor mean, var;  // the statistics y was normalized with; backward needs them
   if (batch_stats) {
-    mean = Tensor::empty({g.C});
-    var = Tensor::empty({g.C});
+    mean = Tensor::empty({g.C}, DType::float32, x.device());
+    var = Tensor::empty({g.C}, DType::float32, x.device());
     kernels::with_floating(x.dtype(), [&]<class T>() {
-      (*kernels::keys::BatchNorm<T>::fwd_train)(g, x.stored_as<T>(), w, b, eps, y.stored_as<T>(), mean.data(),
-                                                var.data());
+      (*kernels::keys::BatchNorm<T>::fwd_train)(g, x.stored_as<T>(), w, b, eps, y.stored_as<T>(), kdata(mean),
+                                                kdata(var));
     });
     if (training && running_mean.defined()) {
       // The running variance estimates the population's: unbiased, M/(M-1) times the batch's.
       const double unbias = static_cast<double>(M) / static_cast<double>(M - 1);
-      kernels::keys::batch_norm_update_stats(g.C, momentum, unbias, mean.data(), var.data(), running_mean.data(),
-                                             running_var.data());
+      kernels::keys::batch_norm_update_stats(g.C, momentum, unbias, kdata(mean), kdata(var), kdata(running_mean),
+                                             kdata(running_var));
     }
   } else {
     // Copies: a later training step updates the running statistics in place before this backward.
     mean = running_mean.clone();
     var = running_var.clone();
     kernels::with_floating(x.dtype(), [&]<class T>() {
-      (*kernels::keys::BatchNorm<T>::fwd_eval)(g, x.stored_as<T>(), mean.data(), var.data(), w, b, eps,
+      (*kernels::keys::BatchNorm<T>::fwd_eval)(g, x.stored_as<T>(), kdata(mean), kdata(var), w, b, eps,
                                                y.stored_as<T>());
     });
   }
@@ -98,13 +98,12 @@ Tensor batch_norm(const Tensor& x, Tensor running_mean, Tensor running_var, cons
         const Tensor gy = gy_in.to(x.dtype()).in_layout(x.layout());
         Tensor gx, gw, gb;
         if (x.requires_grad()) gx = Tensor::empty_like(x);
-        if (weight.defined() && weight.requires_grad()) gw = Tensor::empty(weight.shape());
-        if (bias.defined() && bias.requires_grad()) gb = Tensor::empty(bias.shape());
+        if (weight.defined() && weight.requires_grad()) gw = Tensor::empty(weight.shape(), DType::float32, x.device());
+        if (bias.defined() && bias.requires_grad()) gb = Tensor::empty(bias.shape(), DType::float32, x.device());
         kernels::with_floating(x.dtype(), [&]<class T>() {
-          (*kernels::keys::BatchNorm<T>::bwd)(gb_geom, x.stored_as<T>(), gy.stored_as<T>(), mean.data(), var.data(),
-                                              weight.defined() ? weight.data() : nullptr, eps, batch_stats,
-                                              gx.defined() ? gx.stored_as<T>() : nullptr,
-                                              gw.defined() ? gw.data() : nullptr, gb.defined() ? gb.data() : nullptr);
+          (*kernels::keys::BatchNorm<T>::bwd)(gb_geom, x.stored_as<T>(), gy.stored_as<T>(), kdata(mean), kdata(var),
+                                              kdata(weight), eps, batch_stats,
+                                              gx.defined() ? gx.stored_as<T>() : nullptr, kdata(gw), kdata(gb));
         });
         return std::vector<Tensor>{gx, gw, gb};
       });

@@ -7,6 +7,7 @@
 #include "convnet/core/error.h"
 #include "convnet/core/tensor.h"
 #include "convnet/ops/autocast.h"
+#include "kernels/registry.h"
 
 namespace convnet::ops {
 
@@ -30,10 +31,29 @@ inline void check_operands(const std::string& op, std::initializer_list<std::pai
   }
   if (!first) return;
   const Tensor& t0 = *first->second;
-  CONVNET_CHECK(t0.device().is_cpu(), op, ": no kernel for tensors on ", device_name(t0.device()), " in this build");
+  CONVNET_CHECK(t0.device().is_cpu() || cuda_built(), op, ": no kernel for tensors on ", device_name(t0.device()),
+                " in this build");
   CONVNET_CHECK(t0.dtype() == DType::float32, op, ": no kernel for ", dtype_name(t0.dtype()),
                 " tensors (this op computes in float32; reduced precision runs under convnet::autocast, "
                 "ops/autocast.h)");
+}
+
+// The kernel calls of an op on `x`'s device: the pointer-less ones (a layout query, host
+// arrays of device pointers) go there too (kernels/registry.h: DeviceScope).
+inline kernels::DeviceScope device_scope(const Tensor& x) {
+  return kernels::DeviceScope(x.defined() ? x.device().type : Device::Type::cpu);
+}
+
+// The float32 elements of an operand for a kernel, on its device: data() on the CPU
+// (row-major, rewritten so if a backend layout held it), the stored elements on a GPU, where
+// tensors have no backend layout. Null for an undefined tensor.
+inline const float* kdata(const Tensor& t) {
+  if (!t.defined()) return nullptr;
+  return t.device().is_cpu() ? t.data() : t.raw_data();
+}
+inline float* kdata(Tensor& t) {
+  if (!t.defined()) return nullptr;
+  return t.device().is_cpu() ? t.data() : t.raw_data();
 }
 
 inline bool is_reduced(DType t) {

@@ -125,7 +125,8 @@ Prepared prepare(const Tensor& x_arg, const Tensor& weight_arg, const Tensor& bi
 // copied into y first, in y's layout and dtype.
 Tensor forward(const Prepared& p, const Tensor& residual = {}, bool reusable = false) {
   const kernels::Conv2dGeom& g = p.g;
-  const float* bp = p.bias.defined() ? p.bias.data() : nullptr;
+  const float* bp = kdata(p.bias);
+  const auto scope = device_scope(p.x);  // the layout query runs on x's device
   Tensor y;
   kernels::with_floating(p.x.dtype(), [&]<class T>() {
     using K = kernels::keys::Conv2d<T>;
@@ -140,10 +141,12 @@ Tensor forward(const Prepared& p, const Tensor& residual = {}, bool reusable = f
       y = Tensor::empty({g.N, g.OC, g.OH, g.OW}, p.x.dtype(), p.x.device(), layout);
     }
     if (g.post.sum && y.impl() != residual.impl()) {
+      CONVNET_CHECK(p.x.device().is_cpu(), "conv2d_fused: a residual sum on ", device_name(p.x.device()),
+                    " is not supported yet");
       const Tensor r = residual.to(p.x.dtype()).in_layout(y.layout());
       std::memcpy(y.stored_ptr(), r.stored_ptr(), static_cast<size_t>(y.numel()) * dtype_size(y.dtype()));
     }
-    (*K::fwd)(g, p.x.stored_as<T>(), block(p.x), p.weight.data(), bp, y.stored_as<T>(), block(y));
+    (*K::fwd)(g, p.x.stored_as<T>(), block(p.x), kdata(p.weight), bp, y.stored_as<T>(), block(y));
   });
   return y;
 }
@@ -161,21 +164,22 @@ Tensor conv2d(const Tensor& x_arg, const Tensor& weight_arg, const Tensor& bias_
     g.w_version = weight.version();  // as it is now
     Tensor gx, gw, gb;
     const Tensor gy = gy_arg.to(x.dtype());  // y's dtype
+    const Device dev = x.device();
     kernels::with_floating(x.dtype(), [&]<class T>() {
       using K = kernels::keys::Conv2d<T>;
       if (x.requires_grad()) {
         // The gradient of x in x's layout (now: it may have been rewritten since the forward):
         // it meets x's producer's backward there.
         gx = Tensor::empty_like(x);
-        (*K::bwd_data)(g, gy.stored_as<T>(), block(gy), weight.data(), gx.stored_as<T>(), block(gx));
+        (*K::bwd_data)(g, gy.stored_as<T>(), block(gy), kdata(weight), gx.stored_as<T>(), block(gx));
       }
       const bool need_b = bias.defined() && bias.requires_grad();
       if (weight.requires_grad() || need_b) {
         // One pass computes both; a frozen weight with a trainable bias pays for the weight too.
-        Tensor gw_full = Tensor::empty(weight.shape());
-        if (need_b) gb = Tensor::empty(bias.shape());
-        (*K::bwd_weight)(g, x.stored_as<T>(), block(x), gy.stored_as<T>(), block(gy), gw_full.data(),
-                         need_b ? gb.data() : nullptr);
+        Tensor gw_full = Tensor::empty(weight.shape(), DType::float32, dev);
+        if (need_b) gb = Tensor::empty(bias.shape(), DType::float32, dev);
+        (*K::bwd_weight)(g, x.stored_as<T>(), block(x), gy.stored_as<T>(), block(gy), kdata(gw_full),
+                         need_b ? kdata(gb) : nullptr);
         if (weight.requires_grad()) gw = gw_full;
       }
     });

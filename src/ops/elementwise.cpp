@@ -104,10 +104,11 @@ Tensor mul(const Tensor& a_arg, float s) {
 Tensor sum(const Tensor& x_arg) {
   const Tensor x = as_fp32(x_arg);  // float32 kernels only (ops/autocast.h)
   CONVNET_CHECK(x.defined(), "sum: input must be defined");
-  Tensor y = Tensor::zeros({});
-  kernels::keys::sum(x.numel(), x.raw_data(), y.data());  // any layout: a sum of all
-  autograd::record(y, "sum", {x},
-                   [shape = x.shape()](const Tensor& g) { return std::vector<Tensor>{Tensor::full(shape, g.item())}; });
+  Tensor y = Tensor::empty({}, DType::float32, x.device());
+  kernels::keys::sum(x.numel(), x.raw_data(), y.raw_data());  // any layout: a sum of all
+  autograd::record(y, "sum", {x}, [shape = x.shape()](const Tensor& g) {
+    return std::vector<Tensor>{Tensor::full(shape, g.item()).to(g.device())};
+  });
   if (trace::active()) trace::record("sum", {x}, y);
   return y;
 }
@@ -116,11 +117,11 @@ Tensor mean(const Tensor& x_arg) {
   const Tensor x = as_fp32(x_arg);  // float32 kernels only (ops/autocast.h)
   CONVNET_CHECK(x.defined(), "mean: input must be defined");
   const int64_t n = x.numel();
-  Tensor s = Tensor::zeros({});
-  kernels::keys::sum(n, x.raw_data(), s.data());  // any layout: a sum of all
+  Tensor s = Tensor::empty({}, DType::float32, x.device());
+  kernels::keys::sum(n, x.raw_data(), s.raw_data());  // any layout: a sum of all
   Tensor y = scaled(s, 1.f / static_cast<float>(n));  // n = 0 gives NaN, as torch.mean
   autograd::record(y, "mean", {x}, [shape = x.shape(), n](const Tensor& g) {
-    return std::vector<Tensor>{Tensor::full(shape, g.item() / static_cast<float>(n))};
+    return std::vector<Tensor>{Tensor::full(shape, g.item() / static_cast<float>(n)).to(g.device())};
   });
   if (trace::active()) trace::record("mean", {x}, y);
   return y;

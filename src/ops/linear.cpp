@@ -76,38 +76,42 @@ Tensor linear(const Tensor& x_arg, const Tensor& weight_arg, const Tensor& bias_
   out_shape.back() = OUT;
   if (reduced) return linear_reduced(x, weight, bias, M, IN, OUT, out_shape);
   profiler::Scope scope("linear_fwd");
+  // On x's device, with that device's gemm. The column of ones is made on the host and copied
+  // (a GPU waits for that copy: a fill kernel would not).
+  const Device dev = x.device();
+  const auto on_dev = [dev](const Shape& s, bool zero) {
+    return zero ? Tensor::zeros(s).to(dev) : Tensor::empty(s, DType::float32, dev);
+  };
   // Every element of y is written by a GEMM below unless a dimension is empty.
   const bool full = M > 0 && OUT > 0 && IN > 0;
-  Tensor y = full ? Tensor::empty(out_shape) : Tensor::zeros(out_shape);
-  auto* gemm = kernels::keys::gemm.get();
+  Tensor y = on_dev(out_shape, !full);
+  auto* gemm = kernels::keys::gemm.get(dev.type);
   if (bias.defined() && M > 0 && OUT > 0) {
     // Every row starts as b (the rank-1 product 1 b^T), then beta = 1 adds X W^T onto it.
-    const Tensor ones = Tensor::ones({M});
-    gemm(false, false, M, OUT, 1, 1.f, ones.data(), 1, bias.data(), OUT, 0.f, y.data(), OUT);
+    const Tensor ones = Tensor::ones({M}).to(dev);
+    gemm(false, false, M, OUT, 1, 1.f, kdata(ones), 1, kdata(bias), OUT, 0.f, kdata(y), OUT);
   }
   if (M > 0 && OUT > 0 && IN > 0)  // BLAS rejects empty matrices (lda >= max(1, K))
-    gemm(false, true, M, OUT, IN, 1.f, x.data(), IN, weight.data(), IN, bias.defined() ? 1.f : 0.f, y.data(), OUT);
+    gemm(false, true, M, OUT, IN, 1.f, kdata(x), IN, kdata(weight), IN, bias.defined() ? 1.f : 0.f, kdata(y), OUT);
 
-  autograd::record(y, "linear", {x, weight, bias}, [x, weight, bias, M, IN, OUT](const Tensor& gy) {
+  autograd::record(y, "linear", {x, weight, bias}, [x, weight, bias, M, IN, OUT, on_dev](const Tensor& gy) {
     profiler::Scope scope("linear_bwd");
-    auto* gemm = kernels::keys::gemm.get();
+    auto* gemm = kernels::keys::gemm.get(x.device().type);
     const bool full = M > 0 && IN > 0 && OUT > 0;
     Tensor gx, gw, gb;
     if (x.requires_grad()) {
-      gx = full ? Tensor::empty(x.shape()) : Tensor::zeros(x.shape());
-      if (M > 0 && IN > 0 && OUT > 0)
-        gemm(false, false, M, IN, OUT, 1.f, gy.data(), OUT, weight.data(), IN, 0.f, gx.data(), IN);
+      gx = on_dev(x.shape(), !full);
+      if (full) gemm(false, false, M, IN, OUT, 1.f, kdata(gy), OUT, kdata(weight), IN, 0.f, kdata(gx), IN);
     }
     if (weight.requires_grad()) {
-      gw = full ? Tensor::empty(weight.shape()) : Tensor::zeros(weight.shape());
-      if (M > 0 && IN > 0 && OUT > 0)
-        gemm(true, false, OUT, IN, M, 1.f, gy.data(), OUT, x.data(), IN, 0.f, gw.data(), IN);
+      gw = on_dev(weight.shape(), !full);
+      if (full) gemm(true, false, OUT, IN, M, 1.f, kdata(gy), OUT, kdata(x), IN, 0.f, kdata(gw), IN);
     }
     if (bias.defined() && bias.requires_grad()) {
-      gb = Tensor::zeros(bias.shape());
+      gb = on_dev(bias.shape(), true);
       if (M > 0 && OUT > 0) {
-        const Tensor ones = Tensor::ones({M});
-        gemm(false, false, 1, OUT, M, 1.f, ones.data(), M, gy.data(), OUT, 0.f, gb.data(), OUT);
+        const Tensor ones = Tensor::ones({M}).to(x.device());
+        gemm(false, false, 1, OUT, M, 1.f, kdata(ones), M, kdata(gy), OUT, 0.f, kdata(gb), OUT);
       }
     }
     return std::vector<Tensor>{gx, gw, gb};

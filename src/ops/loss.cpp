@@ -1,6 +1,7 @@
 // Losses: argument and label checks, then the fused kernels of kernels/loss.h.
 #include "convnet/ops/loss.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "convnet/autograd/autograd.h"
@@ -56,6 +57,25 @@ Tensor cross_entropy(const Tensor& logits_arg, const Labels& target, Reduction r
                 "cross_entropy: label_smoothing must be in [0, 1], got ", label_smoothing);
   const int64_t N = logits.size(0), K = logits.size(1);
   const float eps = static_cast<float>(label_smoothing);
+  if (!logits.device().is_cpu()) {
+    // On a GPU: the labels (checked above on the host) copied there once, as an int64 tensor.
+    check_operands("cross_entropy", {{"logits", &logits}});
+    const Device dev = logits.device();
+    Tensor host = Tensor::empty({N}, DType::int64);
+    std::copy(target.begin(), target.end(), host.data_as<int64_t>());
+    const Tensor labels = host.to(dev);
+    Tensor loss = loss_output(N, r).to(dev);
+    Tensor lse = Tensor::empty({N}, DType::float32, dev);
+    kernels::keys::cross_entropy_fwd(N, K, logits.raw_data(), labels.stored_as<int64_t>(), eps, r, loss.raw_data(),
+                                     lse.raw_data());
+    autograd::record(loss, "cross_entropy", {logits}, [logits, labels, lse, eps, N, K, r](const Tensor& gy) {
+      Tensor gx = Tensor::empty({N, K}, DType::float32, logits.device());
+      kernels::keys::cross_entropy_bwd(N, K, logits.raw_data(), labels.stored_as<int64_t>(), eps, lse.raw_data(), r,
+                                       gy.raw_data(), gx.raw_data());
+      return std::vector<Tensor>{gx};
+    });
+    return loss;
+  }
   Tensor loss = loss_output(N, r);
   Tensor lse = Tensor::empty({N});
   kernels::keys::cross_entropy_fwd(N, K, logits.data(), target.data(), eps, r,

@@ -123,9 +123,11 @@ Tensor max_pool2d(const Tensor& x, const Pool2dArgs& a, const std::string& layer
   Tensor y = Tensor::empty_like(x, {g.N, g.C, g.OH, g.OW});
   // The argmax indices are the only state backward needs; skip them for inference.
   const bool grad = autograd::needs_grad({&x});
-  auto argmax = std::make_shared<std::vector<int64_t>>(grad ? y.numel() : 0);
+  // On x's device; laid out like y (the kernels index it as y).
+  const Tensor argmax = grad ? Tensor::empty(y.shape(), DType::int64, x.device()) : Tensor();
   kernels::with_floating(x.dtype(), [&]<class T>() {
-    (*kernels::keys::Pool<T>::max_fwd)(g, x.stored_as<T>(), y.stored_as<T>(), grad ? argmax->data() : nullptr);
+    (*kernels::keys::Pool<T>::max_fwd)(g, x.stored_as<T>(), y.stored_as<T>(),
+                                       grad ? const_cast<Tensor&>(argmax).stored_as<int64_t>() : nullptr);
   });
   autograd::record(y, "max_pool2d", {x},
                    [g, argmax, xl = x.layout(), dt = x.dtype(), shape = x.shape()](const Tensor& gy_in) {
@@ -133,7 +135,8 @@ Tensor max_pool2d(const Tensor& x, const Pool2dArgs& a, const std::string& layer
                      const Tensor gy = gy_in.to(dt).in_layout(xl);
                      Tensor gx = Tensor::empty(shape, dt, gy.device(), xl);
                      kernels::with_floating(dt, [&]<class T>() {
-                       (*kernels::keys::Pool<T>::max_bwd)(g, gy.stored_as<T>(), argmax->data(), gx.stored_as<T>());
+                       (*kernels::keys::Pool<T>::max_bwd)(g, gy.stored_as<T>(), argmax.stored_as<int64_t>(),
+                                                          gx.stored_as<T>());
                      });
                      return std::vector<Tensor>{gx};
                    });

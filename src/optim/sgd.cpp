@@ -34,21 +34,31 @@ void SGD::step() {
   std::vector<float*> w, b;
   std::vector<const float*> g;
   std::vector<uint8_t> first;
+  Device dev = Device::cpu();  // where the group is: the update runs there (one device per group)
+  bool any = false;
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor& p = params_[i];
     const Tensor grad = p.grad();
     if (!grad.defined()) continue;
     CONVNET_CHECK(grad.numel() == p.numel(), "SGD: gradient of shape ", shape_str(grad.shape()),
                   " does not match parameter ", i, " of shape ", shape_str(p.shape()));
+    if (!any) dev = p.device(), any = true;
+    CONVNET_CHECK(p.device() == dev && grad.device() == dev, "SGD: parameter ", i, " is on ", device_name(p.device()),
+                  " (its gradient on ", device_name(grad.device()), "), the group's first on ", device_name(dev),
+                  "; move the model with Module::to before making the optimizer step");
     // First momentum step: buf = d_p, without dampening (PyTorch's clone).
     const bool is_first = a.use_momentum && !buf_[i];
-    if (is_first) buf_[i] = Tensor::empty(p.shape());
+    if (is_first) buf_[i] = Tensor::empty(p.shape(), DType::float32, dev);
+    // Row-major float32 on the CPU (data()); as stored on a GPU, where there are no layouts.
+    const bool cpu = dev.is_cpu();
     n.push_back(p.numel());
-    w.push_back(p.data());
-    g.push_back(grad.data());
-    b.push_back(a.use_momentum ? buf_[i]->data() : nullptr);
+    w.push_back(cpu ? p.data() : p.raw_data());
+    g.push_back(cpu ? grad.data() : grad.raw_data());
+    b.push_back(a.use_momentum ? (cpu ? buf_[i]->data() : buf_[i]->raw_data()) : nullptr);
     first.push_back(is_first);
   }
+  // Host arrays of pointers: the device comes from the scope (kernels/registry.h).
+  kernels::DeviceScope scope(dev.type);
   kernels::keys::sgd_step(static_cast<int64_t>(n.size()), n.data(), w.data(), g.data(), b.data(), first.data(), a);
 }
 

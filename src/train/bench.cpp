@@ -11,6 +11,7 @@
 #include "convnet/autograd/autograd.h"
 #include "convnet/core/error.h"
 #include "convnet/core/rng.h"
+#include "convnet/core/storage.h"
 #include "convnet/core/threads.h"
 #include "convnet/inference/session.h"
 #include "convnet/models/registry.h"
@@ -29,6 +30,12 @@ BenchResult benchmark(const BenchConfig& c) {
   CONVNET_CHECK(c.onnx.empty() || (c.mode == "infer" && c.engine == "session"),
                 "bench: an ONNX file is timed in infer mode with the session engine");
   const DType compute = parse_precision(c.precision);
+  const Device dev = parse_device(c.device);  // names the devices that exist
+  const bool gpu = !dev.is_cpu();
+  CONVNET_CHECK(!gpu || (c.onnx.empty() && (c.mode == "train" || c.engine == "eager")), "bench --device ", c.device,
+                ": the inference session runs on the cpu only; time a GPU with --mode train or --engine eager");
+  CONVNET_CHECK(!gpu || compute == DType::float32, "bench --device ", c.device,
+                ": the CUDA backend has float32 kernels only so far (--precision fp32)");
   if (c.threads > 0) set_num_threads(c.threads);
   manual_seed(0);
   Generator gen(0);
@@ -58,6 +65,10 @@ BenchResult benchmark(const BenchConfig& c) {
     // convolutions before it (nn/fuse.h); --no-fold measures the unfolded network.
     else if (c.mode == "infer" && c.fold_batch_norm)
       nn::fold_batch_norms(*model, x.shape());
+    if (gpu) {
+      model->to(dev);
+      x = x.to(dev);
+    }
   }
   std::vector<int64_t> y(c.batch);
   for (auto& v : y) v = static_cast<int64_t>(gen.randint(a.num_classes));
@@ -65,6 +76,7 @@ BenchResult benchmark(const BenchConfig& c) {
   o.lr = 0.01, o.momentum = 0.9, o.weight_decay = 5e-4;
   std::unique_ptr<optim::SGD> opt;
   if (c.mode == "train") opt = std::make_unique<optim::SGD>(model->parameters(), o);
+  Tensor last;  // the step's loss or logits: reading it waits for a GPU's queued work
   auto step = [&] {
     if (sess) {
       sess->run(x);
@@ -78,14 +90,20 @@ BenchResult benchmark(const BenchConfig& c) {
       }
       loss.backward();
       opt->step();
+      last = loss;
     } else {
       model->eval();
       NoGradGuard g;
       autocast ac(compute);
-      (*model)(x);
+      last = (*model)(x);
     }
   };
+  // A GPU runs the queued steps behind the host: wait for them before reading the clock.
+  const auto sync = [&] {
+    if (gpu && last.defined()) (void)last.reshape({-1}).to(Device::cpu());
+  };
   for (int i = 0; i < 3; ++i) step();
+  sync();
   if (c.profile) {
     profiler::reset();
     profiler::enable(true);
@@ -99,12 +117,18 @@ BenchResult benchmark(const BenchConfig& c) {
     const auto s0 = Clock::now();
     step();
     ++n;
+    if (c.latency) sync();
     const auto s1 = Clock::now();
     if (c.latency) times.push_back(std::chrono::duration<double, std::milli>(s1 - s0).count());
     elapsed = std::chrono::duration<double>(s1 - t0).count();
   }
+  if (gpu) {
+    sync();
+    elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+  }
   profiler::enable(false);
   BenchResult r;
+  if (gpu) r.device_peak_mb = static_cast<double>(memory::allocator(dev).stats().peak_bytes) / (1024.0 * 1024.0);
   r.images_per_s = static_cast<double>(n * c.batch) / elapsed;
   r.steps = n;
   r.threads = get_num_threads();

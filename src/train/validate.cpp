@@ -90,7 +90,11 @@ void validate(const TrainConfig& c) {
   CONVNET_CHECK(
       !c.model.finetune_checkpoint.empty() + !c.model.finetune_weights.empty() + !c.model.finetune_onnx.empty() <= 1,
       "fine-tuning takes one source: a checkpoint, a weights file or an ONNX model");
-  parse_device(c.compute.device);  // throws for an unknown device, or CUDA on a build without it
+  // Throws for an unknown device, CUDA on a build without it or a machine without a GPU.
+  const Device dev = parse_device(c.compute.device);
+  CONVNET_CHECK(dev.is_cpu(), "--device ", c.compute.device,
+                ": the trainer does not run on a GPU yet (the CUDA backend has its kernels and Tensor/Module::to, "
+                "the training loop is not moved there); use --device cpu");
   parse_precision(c.compute.precision);
   {
     const std::string& s = c.compute.loss_scale;

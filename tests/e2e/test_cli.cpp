@@ -152,11 +152,25 @@ TEST(Cli, EveryTableOptionIsOnTheCommandLineWithItsCheck) {
   auto r = run_cli("train --loss-scale lots --epochs 1");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("--loss-scale: unknown value 'lots'"), std::string::npos) << r.out;
-#ifndef CONVNET_HAS_CUDA
+  // A build without the CUDA backend says so; a build with it, on a machine without a GPU
+  // (CI), says that none was found.
   r = run_cli("train --device cuda --epochs 1");
   EXPECT_NE(r.status, 0);
-  EXPECT_NE(r.out.find("no CUDA support"), std::string::npos) << r.out;
-#endif
+  if (!cuda_built()) {
+    EXPECT_NE(r.out.find("no CUDA support"), std::string::npos) << r.out;
+  } else if (cuda_device_count() == 0) {
+    EXPECT_NE(r.out.find("--device cuda: no CUDA device was found ("), std::string::npos) << r.out;
+  } else {
+    EXPECT_NE(r.out.find("the trainer does not run on a GPU yet"), std::string::npos) << r.out;
+  }
+  r = run_cli("bench --model lenet5 --seconds 0.1 --device cuda:0");
+  EXPECT_NE(r.status, 0);
+  if (cuda_built() && cuda_device_count() == 0) {
+    EXPECT_NE(r.out.find("--device cuda:0: no CUDA device was found ("), std::string::npos) << r.out;
+  }
+  r = run_cli("bench --model lenet5 --seconds 0.1 --device gpu0");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("unknown device 'gpu0'; choose cpu, cuda or cuda:N"), std::string::npos) << r.out;
   r = run_cli("train --device tpu --epochs 1");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("tpu"), std::string::npos) << r.out;

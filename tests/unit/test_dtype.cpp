@@ -70,7 +70,7 @@ TEST(DType, ToConvertsAndItsGradientComesBack) {
 }
 
 TEST(DType, CudaIsRefusedByABuildWithoutIt) {
-  if (cuda_built()) return;  // a CUDA build: the GPU tests check its devices (tests/gpu)
+  if (cuda_built()) return;  // a CUDA build: CudaWithoutAGpuNamesWhatIsMissing, and tests/cuda
   const std::string msg = "this build of convnet has no CUDA support (configure with CUDA found)";
   expect_error([] { parse_device("cuda"); }, {"--device cuda", msg});
   expect_error([] { parse_device("cuda:3"); }, {msg});
@@ -79,6 +79,19 @@ TEST(DType, CudaIsRefusedByABuildWithoutIt) {
   expect_error([] { Tensor::zeros({2}).to(Device::cuda(0)); }, {"Tensor::to(cuda:0)", msg});
   expect_error([] { memory::allocator(Device::cuda(0)); }, {"no allocator for cuda:0", msg});
   EXPECT_EQ(&memory::allocator(Device::cpu()), &memory::allocator(Device::cpu()));
+  EXPECT_EQ(Tensor::zeros({2}).to(Device::cpu()).device(), Device::cpu());
+}
+
+// A build with the CUDA backend on a machine without a GPU (CI, the development machines):
+// every way to reach a GPU says that none was found, with the driver's reason.
+TEST(DType, CudaWithoutAGpuNamesWhatIsMissing) {
+  if (!cuda_built() || cuda_device_count() > 0) return;  // CudaIsRefusedByABuildWithoutIt, or tests/cuda
+  EXPECT_EQ(cuda_device_count(), 0);
+  expect_error([] { parse_device("cuda"); }, {"--device cuda: no CUDA device was found ("});
+  expect_error([] { parse_device("cuda:1"); }, {"--device cuda:1: no CUDA device was found ("});
+  expect_error([] { Tensor::zeros({2}).to(Device::cuda(0)); }, {"Tensor::to(cuda:0): no CUDA device was found ("});
+  expect_error([] { memory::allocator(Device::cuda(0)); }, {"cuda:0: no CUDA device was found"});
+  expect_error([] { Tensor::empty({2}, DType::float32, Device::cuda(0)); }, {"no CUDA device was found"});
   EXPECT_EQ(Tensor::zeros({2}).to(Device::cpu()).device(), Device::cpu());
 }
 

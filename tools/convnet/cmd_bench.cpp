@@ -45,6 +45,10 @@ Command add_bench(CLI::App& app) {
   bn->add_flag("--latency", bc.latency,
                "infer: also report the p50 / p90 / p99 milliseconds of single calls (use with --batch 1 for "
                "single-image latency)");
+  bn->add_option("--device", bc.device,
+                 "cpu, cuda or cuda:N: train or eager infer on a GPU (float32; needs a build with the CUDA backend "
+                 "and a GPU)")
+      ->capture_default_str();
   bn->add_flag("--profile", bc.profile, "Print a per-op time breakdown of a step after the JSON line");
   bn->add_flag("!--no-fold", bc.fold_batch_norm,
                "infer: run the network as it is: the session's graph unoptimized (no BatchNorm folding, no fused "
@@ -55,7 +59,13 @@ Command add_bench(CLI::App& app) {
             if (const std::string w = precision_note(parse_precision(c.precision)); !w.empty())
               std::fprintf(stderr, "%s\n", w.c_str());
             auto r = train::benchmark(c);
-            std::string latency;
+            std::string latency, device;
+            if (c.device != "cpu") {
+              char buf[160];
+              std::snprintf(buf, sizeof buf, ", \"device\": \"%s\", \"device_peak_mb\": %.1f", c.device.c_str(),
+                            r.device_peak_mb);
+              device = buf;
+            }
             if (c.latency) {
               char buf[160];
               std::snprintf(buf, sizeof buf, ", \"p50_ms\": %.3f, \"p90_ms\": %.3f, \"p99_ms\": %.3f", r.p50_ms,
@@ -66,10 +76,10 @@ Command add_bench(CLI::App& app) {
             std::printf(
                 "{\"impl\": \"convnet-%s\", \"model\": \"%s\", \"mode\": \"%s\", \"precision\": \"%s\", "
                 "\"engine\": \"%s\", \"batch\": %lld, \"input_size\": %lld, \"threads\": %d, "
-                "\"images_per_s\": %.1f%s, \"peak_rss_mb\": %.1f}\n",
+                "\"images_per_s\": %.1f%s%s, \"peak_rss_mb\": %.1f}\n",
                 CONVNET_VERSION, model.c_str(), c.mode.c_str(), c.precision.c_str(),
                 c.mode == "train" ? "train" : c.engine.c_str(), (long long)c.batch, (long long)r.input_size, r.threads,
-                r.images_per_s, latency.c_str(), r.peak_rss_mb);
+                r.images_per_s, latency.c_str(), device.c_str(), r.peak_rss_mb);
             if (c.profile) std::printf("%s", train::format_profile(r).c_str());
             return 0;
           }};

@@ -126,13 +126,13 @@ std::string device_name(const Device& d);
 ///       cuda_device_count().
 /// \throws convnet::Error for any other string ("unknown device", with the choices), and for
 ///        a device this build or machine cannot use: "this build of convnet has no CUDA
-///        support (configure with CUDA found)", or "no such device" with the list of devices
-///        that exist.
+///        support (configure with CUDA found)", "no CUDA device was found" with the
+///        driver's reason, or "no such device" with the list of devices that exist.
 Device parse_device(const std::string& s);
 /// Whether this build of convnet was configured with CUDA (`CONVNET_WITH_CUDA`).
 bool cuda_built();
-/// How many CUDA GPUs the library can use; 0 without a CUDA backend (as in this version,
-/// where it is always 0).
+/// How many CUDA GPUs the library can use: those the driver reports, in a build with the
+/// CUDA backend; 0 without one, without a driver or without a GPU.
 int cuda_device_count();
 
 }  // namespace convnet

@@ -192,15 +192,16 @@ class Tensor {
   float& at(std::initializer_list<int64_t> idx);
   /// As above, read-only: the value of the element.
   float at(std::initializer_list<int64_t> idx) const;
-  /// The value of a one-element tensor (as torch.Tensor.item()).
-  /// \pre  numel() == 1; float32 on the CPU.
-  /// \throws convnet::Error when numel() != 1 (naming the shape), or for another dtype or
-  ///        device.
+  /// The value of a one-element tensor (as torch.Tensor.item()); from a GPU, the host waits
+  /// for the work queued before it.
+  /// \pre  numel() == 1; float32.
+  /// \throws convnet::Error when numel() != 1 (naming the shape), or for another dtype.
   float item() const;
-  /// A copy of the elements, row-major (as torch.Tensor.tolist() of the flattened tensor).
-  /// \pre  float32 on the CPU.
+  /// A copy of the elements, row-major (as torch.Tensor.tolist() of the flattened tensor),
+  /// on the host (copied from a GPU).
+  /// \pre  float32.
   /// \post numel() values.
-  /// \throws convnet::Error for another dtype or device, naming both.
+  /// \throws convnet::Error for another dtype, naming it and the device.
   std::vector<float> to_vector() const;
   /// Sets every element to `v` (as torch.Tensor.fill_); not recorded by autograd.
   /// \pre  float32 on the CPU.
@@ -365,13 +366,13 @@ class Tensor {
   /// in place (every handle sees it), so code that is not a backend's never sees a layout.
   /// \throws convnet::Error for an undefined tensor.
   const Layout* layout() const;
-  /// The elements as they are stored, in whatever layout: for kernels only (checks the dtype
-  /// and that the tensor is on the CPU).
+  /// The elements as they are stored, in whatever layout, on the tensor's device (a GPU
+  /// address for a CUDA tensor): for kernels only (checks the dtype).
   /// \pre  T is float, bf16_t, f16_t or int64_t (the instantiated ones) and matches
-  ///       dtype(); device() is the CPU.
+  ///       dtype().
   /// \post numel() elements in layout() order, not rewritten; version() has changed.
-  /// \throws convnet::Error for another dtype or device, naming T's dtype and the tensor's
-  ///        dtype and device.
+  /// \throws convnet::Error for another dtype, naming T's dtype and the tensor's dtype and
+  ///        device.
   template <class T>
   T* stored_as();
   /// As above, read-only; the version does not change.
@@ -383,9 +384,9 @@ class Tensor {
   void* stored_ptr();
   /// As above, read-only; the version does not change.
   const void* stored_ptr() const;
-  /// `stored_as<float>()`: the float32 elements of a CPU tensor as stored (not rewritten
-  /// row-major, unlike data()); bumps the version.
-  /// \throws convnet::Error for another dtype or device.
+  /// `stored_as<float>()`: the float32 elements as stored, on the tensor's device (not
+  /// rewritten row-major, unlike data()); bumps the version.
+  /// \throws convnet::Error for another dtype.
   float* raw_data() { return stored_as<float>(); }
   /// As above, read-only; the version does not change.
   const float* raw_data() const { return stored_as<float>(); }

@@ -43,6 +43,9 @@ struct BenchConfig {
   std::string onnx;
   /// Time every step on its own and report the p50 / p90 / p99 step latency too.
   bool latency = false;
+  /// "cpu", or "cuda" / "cuda:N" (parse_device): the model and the batch on that GPU, float32,
+  /// train or eager infer (the inference session runs on the CPU only).
+  std::string device = "cpu";
 };
 
 /// What benchmark() measured.
@@ -57,6 +60,7 @@ struct BenchResult {
   double p50_ms = 0, p90_ms = 0, /**< p90 step time, ms. */ p99_ms = 0;  ///< p99 step time, ms.
   int64_t in_channels = 0;             ///< The input channels that were measured.
   std::vector<profiler::Row> profile;  ///< Per op, over all measured steps (with profile; else empty).
+  double device_peak_mb = 0;           ///< On a GPU: the peak of its allocator (tensors and cache), MiB; 0 on the CPU.
 };
 
 /// Measures the throughput of one configuration.

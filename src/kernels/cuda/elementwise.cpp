@@ -1,0 +1,178 @@
+// The CUDA variants of the float32 keys served by the backend's own kernels (kernels.cu):
+// activations, elementwise arithmetic, vector operations, batch normalization, pooling,
+// cross-entropy, the accuracy count and the SGD step. Activations are plain row-major on the
+// GPU (no backend layout), so the layout fields of the geometries are 0 here.
+#include "kernels/elementwise.h"
+
+#include "convnet/core/error.h"
+#include "kernels/activation.h"
+#include "kernels/batch_norm.h"
+#include "kernels/cuda/launch.h"
+#include "kernels/cuda/runtime.h"
+#include "kernels/loss.h"
+#include "kernels/optim.h"
+#include "kernels/pool2d.h"
+#include "kernels/vector.h"
+
+namespace convnet::kernels::cuda {
+
+namespace {
+
+void relu_fwd(int64_t n, float, const float* x, float* y) {
+  launch::unary(launch::Unary::relu, n, 0.f, 0.f, x, y, ctx(y).stream);
+}
+void relu_bwd(int64_t n, float, const float* x, const float*, const float* gy, float* gx) {
+  launch::relu_bwd(n, x, gy, gx, ctx(gx).stream);
+}
+void relu6_fwd(int64_t n, float, const float* x, float* y) {
+  launch::unary(launch::Unary::clip, n, 0.f, 6.f, x, y, ctx(y).stream);
+}
+void relu6_bwd(int64_t n, float, const float* x, const float*, const float* gy, float* gx) {
+  launch::relu6_bwd(n, x, gy, gx, ctx(gx).stream);
+}
+template <launch::Binary op>
+void binary(int64_t n, const float* a, const float* b, float* y) {
+  launch::binary(op, n, a, b, y, ctx(y).stream);
+}
+void scale(int64_t n, float s, const float* x, float* y) {
+  launch::unary(launch::Unary::scale, n, s, 0.f, x, y, ctx(y).stream);
+}
+void affine(int64_t n, float a, const float* x, float c, float* y) {
+  launch::unary(launch::Unary::affine, n, a, c, x, y, ctx(y).stream);
+}
+void axpby(int64_t n, float a, float* y, float b, const float* x) {
+  launch::axpby(n, a, y, b, x, ctx(y).stream);
+}
+// y[0] = sum x, on the GPU (y is a one-element tensor there).
+void sum(int64_t n, const float* x, float* y) {
+  const Ctx c = ctx(y);
+  Scratch partial(c, static_cast<size_t>(launch::reduce_partials() + 1) * sizeof(double));
+  double* p = static_cast<double*>(partial.get());
+  launch::sum(n, x, false, p + 1, p, c.stream);
+  launch::double_to_float(p, y, c.stream);
+}
+// *out (host memory) = sum x*x: the one place the host waits, as it asked for a number.
+void sum_squares(int64_t n, const float* x, double* out) {
+  const Ctx c = ctx(x);
+  Scratch partial(c, static_cast<size_t>(launch::reduce_partials() + 1) * sizeof(double));
+  double* p = static_cast<double*>(partial.get());
+  launch::sum(n, x, true, p + 1, p, c.stream);
+  to_host(c, out, p, sizeof(double));
+}
+// *correct (host memory): as sum_squares.
+void count_correct(int64_t N, int64_t K, const float* x, const int64_t* labels, int64_t* correct) {
+  const Ctx c = ctx(x);
+  Scratch r(c, sizeof(int64_t));
+  launch::count_correct(N, K, x, labels, static_cast<int64_t*>(r.get()), c.stream);
+  to_host(c, correct, r.get(), sizeof(int64_t));
+}
+
+void require_plain(int64_t B, const char* key) {
+  CONVNET_CHECK(B == 0, key, " on cuda: a channel-blocked tensor (block ", B,
+                "); GPU tensors are plain row-major, convert it with .to(Device)");
+}
+void bn_fwd_train(const BatchNormGeom& g, const float* x, const float* w, const float* b, double eps, float* y,
+                  float* mean, float* var) {
+  require_plain(g.B, "batch_norm_fwd_train");
+  const Ctx c = ctx(x);
+  launch::bn_stats(g.N, g.C, g.S, x, mean, var, c.stream);
+  launch::bn_apply(g.N, g.C, g.S, x, mean, var, w, b, eps, y, c.stream);
+}
+void bn_fwd_eval(const BatchNormGeom& g, const float* x, const float* mean, const float* var, const float* w,
+                 const float* b, double eps, float* y) {
+  require_plain(g.B, "batch_norm_fwd_eval");
+  launch::bn_apply(g.N, g.C, g.S, x, mean, var, w, b, eps, y, ctx(x).stream);
+}
+void bn_bwd(const BatchNormGeom& g, const float* x, const float* gy, const float* mean, const float* var,
+            const float* w, double eps, bool batch_stats, float* gx, float* gw, float* gb) {
+  require_plain(g.B, "batch_norm_bwd");
+  launch::bn_bwd(g.N, g.C, g.S, x, gy, mean, var, w, eps, batch_stats, gx, gw, gb, ctx(x).stream);
+}
+void bn_update_stats(int64_t C, double momentum, double unbias, const float* mean, const float* var, float* rm,
+                     float* rv) {
+  launch::bn_update_stats(C, momentum, unbias, mean, var, rm, rv, ctx(rm).stream);
+}
+
+launch::PoolGeom pool_geom(const Pool2dGeom& g, const char* key) {
+  require_plain(g.B, key);
+  return {g.N, g.C, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.DH, g.DW, g.OH, g.OW, g.count_include_pad};
+}
+void max_pool_fwd(const Pool2dGeom& g, const float* x, float* y, int64_t* argmax) {
+  launch::max_pool_fwd(pool_geom(g, "max_pool2d_fwd"), x, y, argmax, ctx(x).stream);
+}
+void max_pool_bwd(const Pool2dGeom& g, const float* gy, const int64_t* argmax, float* gx) {
+  launch::max_pool_bwd(pool_geom(g, "max_pool2d_bwd"), gy, argmax, gx, ctx(gx).stream);
+}
+void avg_pool_fwd(const Pool2dGeom& g, const float* x, float* y) {
+  launch::avg_pool_fwd(pool_geom(g, "avg_pool2d_fwd"), x, y, ctx(x).stream);
+}
+void avg_pool_bwd(const Pool2dGeom& g, const float* gy, float* gx) {
+  launch::avg_pool_bwd(pool_geom(g, "avg_pool2d_bwd"), gy, gx, ctx(gx).stream);
+}
+void adaptive_avg_fwd(const AdaptivePool2dGeom& g, const float* x, float* y) {
+  require_plain(g.B, "adaptive_avg_pool2d_fwd");
+  launch::adaptive_avg_pool_fwd(g.N * g.C, g.H, g.W, g.OH, g.OW, x, y, ctx(x).stream);
+}
+void adaptive_avg_bwd(const AdaptivePool2dGeom& g, const float* gy, float* gx) {
+  require_plain(g.B, "adaptive_avg_pool2d_bwd");
+  launch::adaptive_avg_pool_bwd(g.N * g.C, g.H, g.W, g.OH, g.OW, gy, gx, ctx(gx).stream);
+}
+
+int reduction_code(Reduction r) {
+  return r == Reduction::None ? 0 : r == Reduction::Sum ? 1 : 2;
+}
+void ce_fwd(int64_t N, int64_t K, const float* x, const int64_t* target, float eps, Reduction r, float* loss,
+            float* lse) {
+  const Ctx c = ctx(x);
+  Scratch rows(c, static_cast<size_t>(N) * sizeof(float));
+  launch::cross_entropy_fwd(N, K, x, target, eps, reduction_code(r), loss, lse, static_cast<float*>(rows.get()),
+                            c.stream);
+}
+void ce_bwd(int64_t N, int64_t K, const float* x, const int64_t* target, float eps, const float* lse, Reduction r,
+            const float* gy, float* gx) {
+  launch::cross_entropy_bwd(N, K, x, target, eps, lse, reduction_code(r), gy, gx, ctx(gx).stream);
+}
+
+// One launch per tensor of the group: w, g and b are host arrays of GPU pointers.
+void sgd_step(int64_t count, const int64_t* n, float* const* w, const float* const* g, float* const* b,
+              const uint8_t* first, const SgdArgs& a) {
+  for (int64_t t = 0; t < count; ++t)
+    launch::sgd(n[t], w[t], g[t], b ? b[t] : nullptr, first[t] != 0, a.neg_lr, a.weight_decay, a.momentum, a.dampening1,
+                a.use_wd, a.use_momentum, a.nesterov, ctx(w[t]).stream);
+}
+
+}  // namespace
+}  // namespace convnet::kernels::cuda
+
+namespace convnet::kernels {
+void register_cuda_elementwise() {
+  using namespace cuda;
+  constexpr auto dev = Device::Type::cuda;
+  keys::relu_fwd.add("cuda", 10, &relu_fwd, dev);
+  keys::relu_bwd.add("cuda", 10, &relu_bwd, dev);
+  keys::relu6_fwd.add("cuda", 10, &relu6_fwd, dev);
+  keys::relu6_bwd.add("cuda", 10, &relu6_bwd, dev);
+  keys::add.add("cuda", 10, &binary<launch::Binary::add>, dev);
+  keys::sub.add("cuda", 10, &binary<launch::Binary::sub>, dev);
+  keys::mul.add("cuda", 10, &binary<launch::Binary::mul>, dev);
+  keys::scale.add("cuda", 10, &scale, dev);
+  keys::sum.add("cuda", 10, &sum, dev);
+  keys::affine.add("cuda", 10, &affine, dev);
+  keys::axpby.add("cuda", 10, &axpby, dev);
+  keys::sum_squares.add("cuda", 10, &sum_squares, dev);
+  keys::count_correct.add("cuda", 10, &count_correct, dev);
+  keys::batch_norm_fwd_train.add("cuda", 10, &bn_fwd_train, dev);
+  keys::batch_norm_fwd_eval.add("cuda", 10, &bn_fwd_eval, dev);
+  keys::batch_norm_bwd.add("cuda", 10, &bn_bwd, dev);
+  keys::batch_norm_update_stats.add("cuda", 10, &bn_update_stats, dev);
+  keys::max_pool2d_fwd.add("cuda", 10, &max_pool_fwd, dev);
+  keys::max_pool2d_bwd.add("cuda", 10, &max_pool_bwd, dev);
+  keys::avg_pool2d_fwd.add("cuda", 10, &avg_pool_fwd, dev);
+  keys::avg_pool2d_bwd.add("cuda", 10, &avg_pool_bwd, dev);
+  keys::adaptive_avg_pool2d_fwd.add("cuda", 10, &adaptive_avg_fwd, dev);
+  keys::adaptive_avg_pool2d_bwd.add("cuda", 10, &adaptive_avg_bwd, dev);
+  keys::cross_entropy_fwd.add("cuda", 10, &ce_fwd, dev);
+  keys::cross_entropy_bwd.add("cuda", 10, &ce_bwd, dev);
+  keys::sgd_step.add("cuda", 10, &sgd_step, dev);
+}
+}  // namespace convnet::kernels

@@ -1,0 +1,66 @@
+#pragma once
+// The launchers of the CUDA backend's own kernels (kernels.cu), callable from C++: each
+// queues one or a few kernels on `s` and returns. Semantics are those of the reference twin
+// of the key they serve (src/kernels/ref/); pointers are GPU memory unless said otherwise.
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+namespace convnet::kernels::cuda::launch {
+
+// Elementwise, y[i] = f(x[i]) / f(a[i], b[i]); `op` picks f (see kernels.cu).
+enum class Unary : int { relu, scale, affine, clip };
+void unary(Unary op, int64_t n, float p0, float p1, const float* x, float* y, cudaStream_t s);
+void relu_bwd(int64_t n, const float* x, const float* gy, float* gx, cudaStream_t s);
+void relu6_bwd(int64_t n, const float* x, const float* gy, float* gx, cudaStream_t s);
+enum class Binary : int { add, sub, mul };
+void binary(Binary op, int64_t n, const float* a, const float* b, float* y, cudaStream_t s);
+// y = a*y + b*x
+void axpby(int64_t n, float a, float* y, float b, const float* x, cudaStream_t s);
+void fill(int64_t n, float v, float* y, cudaStream_t s);
+
+// Sums in double: out[0] = sum x (sum) or sum x*x (squares). `partial` holds at least
+// reduce_partials() doubles of scratch.
+int64_t reduce_partials();
+void sum(int64_t n, const float* x, bool squares, double* partial, double* out, cudaStream_t s);
+// out (a float on the GPU) = (float) *in
+void double_to_float(const double* in, float* out, cudaStream_t s);
+
+// Batch normalization over x seen as (N, C, S), plain layout. Statistics in double.
+void bn_stats(int64_t N, int64_t C, int64_t S, const float* x, float* mean, float* var, cudaStream_t s);
+void bn_apply(int64_t N, int64_t C, int64_t S, const float* x, const float* mean, const float* var, const float* w,
+              const float* b, double eps, float* y, cudaStream_t s);
+void bn_bwd(int64_t N, int64_t C, int64_t S, const float* x, const float* gy, const float* mean, const float* var,
+            const float* w, double eps, bool batch_stats, float* gx, float* gw, float* gb, cudaStream_t s);
+void bn_update_stats(int64_t C, double momentum, double unbias, const float* mean, const float* var, float* rm,
+                     float* rv, cudaStream_t s);
+
+// Pooling, plain layout; the geometry as kernels/pool2d.h's Pool2dGeom.
+struct PoolGeom {
+  int64_t N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW;
+  bool count_include_pad;
+};
+void max_pool_fwd(const PoolGeom& g, const float* x, float* y, int64_t* argmax, cudaStream_t s);
+void max_pool_bwd(const PoolGeom& g, const float* gy, const int64_t* argmax, float* gx, cudaStream_t s);
+void avg_pool_fwd(const PoolGeom& g, const float* x, float* y, cudaStream_t s);
+void avg_pool_bwd(const PoolGeom& g, const float* gy, float* gx, cudaStream_t s);
+void adaptive_avg_pool_fwd(int64_t NC, int64_t H, int64_t W, int64_t OH, int64_t OW, const float* x, float* y,
+                           cudaStream_t s);
+void adaptive_avg_pool_bwd(int64_t NC, int64_t H, int64_t W, int64_t OH, int64_t OW, const float* gy, float* gx,
+                           cudaStream_t s);
+
+// Cross-entropy with integer labels and label smoothing (kernels/loss.h). reduction: 0 none,
+// 1 sum, 2 mean (convnet::Reduction's values are mapped by the caller). per_row: N floats of
+// scratch (unused for none).
+void cross_entropy_fwd(int64_t N, int64_t K, const float* x, const int64_t* target, float eps, int reduction,
+                       float* loss, float* lse, float* per_row, cudaStream_t s);
+void cross_entropy_bwd(int64_t N, int64_t K, const float* x, const int64_t* target, float eps, const float* lse,
+                       int reduction, const float* gy, float* gx, cudaStream_t s);
+// correct (GPU int64) = number of rows whose first maximum is at the label.
+void count_correct(int64_t N, int64_t K, const float* x, const int64_t* labels, int64_t* correct, cudaStream_t s);
+
+// One tensor of an SGD step (kernels/optim.h's sgd_range).
+void sgd(int64_t n, float* w, const float* g, float* buf, bool first, float neg_lr, float weight_decay, float momentum,
+         float dampening1, bool use_wd, bool use_momentum, bool nesterov, cudaStream_t s);
+
+}  // namespace convnet::kernels::cuda::launch

@@ -1,0 +1,89 @@
+// Model parity on the GPU against the CPU: the same zoo model built twice from one seed, one
+// copy moved to the GPU with Module::to, one batch through both in train and eval mode; the
+// logits, the loss, every parameter gradient, the running statistics and the parameters after
+// an SGD step must agree to float32 rounding (different summation orders: cuDNN's algorithms,
+// the GPU's reductions). Skipped where no GPU is found.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "convnet/core/rng.h"
+#include "convnet/core/tensor.h"
+#include "convnet/models/registry.h"
+#include "convnet/nn/module.h"
+#include "convnet/ops/loss.h"
+#include "convnet/optim/sgd.h"
+#include "core/cuda_backend.h"
+#include "util/variants.h"
+
+namespace convnet {
+namespace {
+
+using testing::close;
+
+class CudaModels : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device: " << cuda_backend::no_device_reason();
+  }
+};
+
+void expect_same(const std::vector<float>& gpu, const std::vector<float>& cpu, const std::string& what, double rtol,
+                 double atol) {
+  EXPECT_TRUE(close(gpu, cpu, rtol, atol)) << what;
+}
+
+TEST_P(CudaModels, TrainAndEvalMatchTheCpu) {
+  const std::string name = GetParam();
+  models::ModelArgs args;
+  args.num_classes = 10;
+  args.in_channels = 3;
+  const int64_t size = name == "resnet18" ? 64 : 32;
+  manual_seed(7);
+  nn::ModulePtr cpu = models::create(name, args);
+  manual_seed(7);
+  nn::ModulePtr gpu = models::create(name, args);
+  gpu->to(Device::cuda());
+  for (const auto& [n, t] : gpu->named_parameters()) ASSERT_EQ(t.device(), Device::cuda()) << n;
+
+  Generator gen(11);
+  const Tensor x = Tensor::randn({8, 3, size, size}, gen);
+  const Labels labels = {0, 1, 2, 3, 4, 5, 6, 7};
+  optim::SGD opt_cpu(cpu->parameters(), {.lr = 0.1, .momentum = 0.9});
+  optim::SGD opt_gpu(gpu->parameters(), {.lr = 0.1, .momentum = 0.9});
+  for (bool training : {true, false}) {
+    SCOPED_TRACE(training ? "train mode" : "eval mode");
+    cpu->train(training);
+    gpu->train(training);
+    Tensor yc = cpu->forward(x);
+    Tensor yg = gpu->forward(x.to(Device::cuda()));
+    ASSERT_EQ(yg.device(), Device::cuda());
+    expect_same(yg.to_vector(), yc.to_vector(), "logits", 1e-3, 1e-4);
+    Tensor lc = ops::cross_entropy(yc, labels), lg = ops::cross_entropy(yg, labels);
+    EXPECT_NEAR(lg.item(), lc.item(), 1e-4 * (1 + std::abs(lc.item())));
+    if (!training) continue;
+    lc.backward();
+    lg.backward();
+    const auto pc = cpu->named_parameters(), pg = gpu->named_parameters();
+    ASSERT_EQ(pc.size(), pg.size());
+    for (size_t i = 0; i < pc.size(); ++i) {
+      ASSERT_TRUE(pg[i].second.grad().defined()) << pg[i].first;
+      expect_same(pg[i].second.grad().to_vector(), pc[i].second.grad().to_vector(), "gradient of " + pc[i].first, 1e-3,
+                  1e-4);
+    }
+    const auto bc = cpu->named_buffers(), bg = gpu->named_buffers();
+    for (size_t i = 0; i < bc.size(); ++i)
+      if (bc[i].second.dtype() == DType::float32)
+        expect_same(bg[i].second.to_vector(), bc[i].second.to_vector(), "buffer " + bc[i].first, 1e-4, 1e-5);
+    opt_cpu.step();
+    opt_gpu.step();
+    for (size_t i = 0; i < pc.size(); ++i)
+      expect_same(pg[i].second.to_vector(), pc[i].second.to_vector(), "after SGD: " + pc[i].first, 1e-4, 1e-5);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Zoo, CudaModels, ::testing::Values("resnet18", "resnet20_b"));
+
+}  // namespace
+}  // namespace convnet
