@@ -19,5 +19,24 @@ pkgs=(libdnnl-dev libdnnl2 ocl-icd-libopencl1
       googletest libgtest-dev libgmock-dev)
 (cd "$dest/debs" && apt-get download -q "${pkgs[@]}" >/dev/null)
 if [ -d "$root/../shared/bench" ]; then cp -r "$root/../shared/bench/." "$dest/bench/"; fi
+# Fashion-MNIST for the GPU training test (tests/cuda/test_cuda_train.cpp): the test set and the
+# first 6,000 training images, as valid IDX files (the whole set would not fit the 64 MiB that
+# travels).
+mnist=/usr/share/datasets/fashion-mnist
+if [ -d "$mnist" ]; then
+  mkdir -p "$dest/fashion-mnist"
+  cp "$mnist"/t10k-*.gz "$dest/fashion-mnist/"
+  python3 - "$mnist" "$dest/fashion-mnist" 6000 <<'PY'
+import gzip, struct, sys
+src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for name, item in (("train-images-idx3-ubyte.gz", 28 * 28), ("train-labels-idx1-ubyte.gz", 1)):
+    data = gzip.open(f"{src}/{name}").read()
+    dims = data[3]
+    header = bytearray(data[:4 + 4 * dims])
+    struct.pack_into(">I", header, 4, n)  # the item count
+    with gzip.open(f"{dst}/{name}", "wb") as f:
+        f.write(bytes(header) + data[len(header):len(header) + n * item])
+PY
+fi
 du -sh "$dest" | sed 's/^/gpu_bundle: /'
 ls "$dest/debs" | wc -l | sed 's/^/gpu_bundle: .deb files: /'

@@ -40,7 +40,10 @@ cmake -S "$root" -B "$root/build-gpu" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DC
   -DCUDNN_ROOT="$cudnn" -DCMAKE_PREFIX_PATH="$prefix/usr" \
   -DCMAKE_INCLUDE_PATH="$prefix/usr/include/$arch/openblas-pthread;$prefix/usr/include/$arch;$prefix/usr/include" \
   -DCMAKE_LIBRARY_PATH="$prefix/usr/lib/$arch/openblas-pthread;$prefix/usr/lib/$arch" || exit 1
-cmake --build "$root/build-gpu" -j "$(nproc)" --target convnet cuda_test_cuda_kernels cuda_test_cuda_models || exit 1
+cmake --build "$root/build-gpu" -j "$(nproc)" --target convnet cuda_test_cuda_kernels cuda_test_cuda_models \
+  cuda_test_cuda_train || exit 1
+# The bundled Fashion-MNIST subset (gpu_bundle.sh) where Debian's package is not installed.
+[ -d /usr/share/datasets/fashion-mnist ] || export CONVNET_FASHION_MNIST_DIR="$root/.gpu/fashion-mnist"
 
 step "GPU tests"
 (cd "$root/build-gpu" && CONVNET_REQUIRE_GPU=1 "$root/scripts/run-tests.sh" "$root/build-gpu" -L cuda -j 1)

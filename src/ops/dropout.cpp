@@ -20,11 +20,11 @@ void check_p(double p, const char* op) {
 
 // y = x * mask, mask holding 0 or 1/(1-p) per element; dy/dx is the same mask.
 Tensor apply_mask(const Tensor& x, const Tensor& mask, const char* op) {
-  Tensor y = Tensor::empty(x.shape());
-  kernels::keys::mul(x.numel(), x.data(), mask.data(), y.data());
+  Tensor y = Tensor::empty(x.shape(), DType::float32, x.device());
+  kernels::keys::mul(x.numel(), kdata(x), kdata(mask), kdata(y));
   autograd::record(y, op, {x}, [mask](const Tensor& gy) {
-    Tensor gx = Tensor::empty(gy.shape());
-    kernels::keys::mul(gy.numel(), gy.data(), mask.data(), gx.data());
+    Tensor gx = Tensor::empty(gy.shape(), DType::float32, gy.device());
+    kernels::keys::mul(gy.numel(), kdata(gy), kdata(mask), kdata(gx));
     return std::vector<Tensor>{gx};
   });
   if (trace::active()) trace::record(op, {x}, y);
@@ -35,9 +35,9 @@ Tensor apply_mask(const Tensor& x, const Tensor& mask, const char* op) {
 // seeds the counter-based generator of the dropout_mask kernel (kernels/vector.h), so the
 // mask does not depend on the thread count or device, and gen advances by one draw.
 Tensor make_mask(const Tensor& x, int64_t group, double p, float scale, Generator& gen) {
-  Tensor mask = Tensor::empty(x.shape());
+  Tensor mask = Tensor::empty(x.shape(), DType::float32, x.device());
   kernels::keys::dropout_mask(mask.numel(), std::max<int64_t>(group, 1), static_cast<float>(p), gen.next_u64(), scale,
-                              mask.data());
+                              kdata(mask));
   return mask;
 }
 

@@ -48,17 +48,23 @@ void Adam::step() {
   std::vector<float*> w, m, v, vmax;
   std::vector<const float*> g;
   std::vector<float> neg_step, bc2_sqrt;
+  Device dev = Device::cpu();  // the group's device: the update runs there (as SGD::step)
+  bool any = false;
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor& p = params_[i];
     const Tensor grad = p.grad();
     if (!grad.defined()) continue;
     CONVNET_CHECK(grad.numel() == p.numel(), name_, ": gradient of shape ", shape_str(grad.shape()),
                   " does not match parameter ", i, " of shape ", shape_str(p.shape()));
+    if (!any) dev = p.device(), any = true;
+    CONVNET_CHECK(p.device() == dev && grad.device() == dev, name_, ": parameter ", i, " is on ",
+                  device_name(p.device()), " (its gradient on ", device_name(grad.device()), "), the group's first on ",
+                  device_name(dev), "; move the model with Module::to before making the optimizer step");
     if (!state_[i]) {  // lazy state initialization, as PyTorch
       State s;
-      s.exp_avg = Tensor::zeros(p.shape());
-      s.exp_avg_sq = Tensor::zeros(p.shape());
-      if (o_.amsgrad) s.max_exp_avg_sq = Tensor::zeros(p.shape());
+      s.exp_avg = Tensor::zeros(p.shape()).to(dev);
+      s.exp_avg_sq = Tensor::zeros(p.shape()).to(dev);
+      if (o_.amsgrad) s.max_exp_avg_sq = Tensor::zeros(p.shape()).to(dev);
       state_[i] = std::move(s);
     }
     State& s = *state_[i];
@@ -68,12 +74,16 @@ void Adam::step() {
     neg_step.push_back(static_cast<float>(-(lr / bias_correction1)));
     bc2_sqrt.push_back(static_cast<float>(std::sqrt(bias_correction2)));
     n.push_back(p.numel());
-    w.push_back(p.data());
-    g.push_back(grad.data());
-    m.push_back(s.exp_avg.data());
-    v.push_back(s.exp_avg_sq.data());
-    vmax.push_back(o_.amsgrad ? s.max_exp_avg_sq.data() : nullptr);
+    // Row-major float32 on the CPU (data()); as stored on a GPU, where there are no layouts.
+    const auto ptr = [&](Tensor& t) { return dev.is_cpu() ? t.data() : t.raw_data(); };
+    Tensor gr = grad;
+    w.push_back(ptr(p));
+    g.push_back(ptr(gr));
+    m.push_back(ptr(s.exp_avg));
+    v.push_back(ptr(s.exp_avg_sq));
+    vmax.push_back(o_.amsgrad ? ptr(s.max_exp_avg_sq) : nullptr);
   }
+  kernels::DeviceScope scope(dev.type);  // host arrays of pointers (kernels/registry.h)
   kernels::keys::adam_step(static_cast<int64_t>(n.size()), n.data(), w.data(), g.data(), m.data(), v.data(),
                            vmax.data(), neg_step.data(), bc2_sqrt.data(), a);
 }
@@ -113,7 +123,7 @@ void Adam::load_state_dict(const std::map<std::string, Tensor>& state) {
                   " keeps '<i>.step', '<i>.exp_avg', '<i>.exp_avg_sq', '<i>.max_exp_avg_sq'; is this another "
                   "optimizer's state?)");
     check_state_shape(key, t, i);
-    *slot = t.clone();
+    *slot = t.clone().to(params_[i].device());  // beside its parameter (a checkpoint is on the cpu)
   }
   for (size_t i = 0; i < st.size(); ++i) {
     if (!st[i]) continue;

@@ -76,7 +76,7 @@ void SGD::load_state_dict(const std::map<std::string, Tensor>& state) {
     CONVNET_CHECK(field == "momentum_buffer", "SGD::load_state_dict: unexpected entry '", key,
                   "' (SGD keeps only '<i>.momentum_buffer'; is this another optimizer's state?)");
     check_state_shape(key, t, i);
-    bufs[i] = t.clone();
+    bufs[i] = t.clone().to(params_[i].device());  // beside its parameter (a checkpoint is on the cpu)
   }
   buf_ = std::move(bufs);
 }

@@ -190,6 +190,8 @@ void save_checkpoint(const std::string& path, const Checkpoint& c, bool with_tra
     for (const auto& [k, t] : c.optimizer) tensors.emplace(kOptimPrefix + k, t);
     for (const auto& [k, t] : c.train_weights) tensors.emplace(kModelPrefix + k, t);
   }
+  // A checkpoint does not depend on the device it was trained on: the bytes from the host.
+  for (auto& [k, t] : tensors) t = t.to(Device::cpu());
   json meta = json::object();
   meta["format"] = "convnet-checkpoint";
   meta["format_version"] = std::to_string(kCheckpointVersion);

@@ -33,9 +33,13 @@ Tensor predict_log_proba(nn::Module& model, const Tensor& x, bool tta_flip) {
   NoGradGuard no_grad;
   const bool was_training = model.is_training();
   model.eval();
-  Tensor lp = ops::log_softmax(model(x), 1);
+  // On the model's device (where its first parameter is); the logits come back to the host.
+  const auto params = model.parameters();
+  const Device dev = params.empty() ? Device::cpu() : params.front().device();
+  const auto logits = [&](const Tensor& in) { return model(in.to(dev)).to(Device::cpu()); };
+  Tensor lp = ops::log_softmax(logits(x), 1);
   if (tta_flip) {
-    Tensor lp2 = ops::log_softmax(model(hflip(x)), 1);
+    Tensor lp2 = ops::log_softmax(logits(hflip(x)), 1);
     float* a = lp.data();
     const float* b = lp2.data();
     for (int64_t i = 0; i < lp.numel(); ++i) {

@@ -40,6 +40,7 @@
 #include "json_io.h"
 #include "kernels/elementwise.h"
 #include "kernels/vector.h"
+#include "ops/checks.h"
 
 namespace convnet::train {
 
@@ -71,6 +72,14 @@ double seconds_since(Clock::time_point t0) {
 int64_t correct_count(const Tensor& logits_any, const std::vector<int64_t>& y) {
   const Tensor logits = logits_any.detach().to(DType::float32);  // bf16 / fp16 logits under autocast
   int64_t correct = 0;
+  if (!logits.device().is_cpu()) {  // on a GPU: the labels go there, the count comes back
+    Tensor labels = Tensor::empty({static_cast<int64_t>(y.size())}, DType::int64);
+    std::copy(y.begin(), y.end(), labels.data_as<int64_t>());
+    labels = labels.to(logits.device());
+    kernels::keys::count_correct(logits.size(0), logits.size(1), logits.raw_data(), labels.stored_as<int64_t>(),
+                                 &correct);
+    return correct;
+  }
   kernels::keys::count_correct(logits.size(0), logits.size(1), logits.data(), y.data(), &correct);
   return correct;
 }
@@ -213,7 +222,7 @@ bool all_finite(const nn::Module& m) {
   for (const auto& [name, t] : m.state_dict()) {
     if (t.dtype() != DType::float32) continue;  // integer buffers (counters) are always finite
     double s = 0;  // float32 squares cannot overflow a double: not finite means NaN or Inf
-    kernels::keys::sum_squares(t.numel(), t.data(), &s);
+    kernels::keys::sum_squares(t.numel(), ops::kdata(t), &s);
     if (!std::isfinite(s)) return false;
   }
   return true;
@@ -249,7 +258,7 @@ void update_ema(nn::Module& ema, const nn::Module& model, double decay) {
   const auto p = model.named_parameters(), b = model.named_buffers();
   const float d = static_cast<float>(decay), od = static_cast<float>(1.0 - decay);
   for (size_t i = 0; i < p.size(); ++i)
-    kernels::keys::axpby(p[i].second.numel(), d, p_ema[i].second.data(), od, p[i].second.data());
+    kernels::keys::axpby(p[i].second.numel(), d, ops::kdata(p_ema[i].second), od, ops::kdata(p[i].second));
   for (size_t i = 0; i < b.size(); ++i) b_ema[i].second.copy_(b[i].second);
 }
 
@@ -261,7 +270,7 @@ double grad_norm(const std::vector<Tensor>& params) {
     Tensor g = p.grad();
     if (!g.defined()) continue;
     double s = 0;
-    kernels::keys::sum_squares(g.numel(), g.data(), &s);
+    kernels::keys::sum_squares(g.numel(), ops::kdata(g), &s);
     const float norm = static_cast<float>(std::sqrt(s));
     sq += static_cast<double>(norm) * norm;
   }
@@ -277,7 +286,7 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
     for (const auto& p : params) {
       Tensor g = p.grad();
       if (!g.defined()) continue;
-      kernels::keys::scale(g.numel(), coef, g.data(), g.data());
+      kernels::keys::scale(g.numel(), coef, ops::kdata(g), ops::kdata(g));
     }
   return total;
 }
@@ -418,6 +427,17 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
       info("warning: --sync-bn: " + c.model.model + " has no BatchNorm layer, so the option changes nothing");
     else if (dp)
       info("--sync-bn: the " + std::to_string(bns) + " BatchNorm layers use the statistics of the global batch");
+  }
+  // The run's device (parse_device in validate() named the devices that exist): the model,
+  // its EMA copy, the optimizer's state and each batch live there; checkpoints are written
+  // from the host, so a run resumes on any device.
+  const Device dev = parse_device(c.compute.device);
+  if (!dev.is_cpu()) {
+    CONVNET_CHECK(!dp, "--device ", c.compute.device, ": data-parallel training on GPUs (NCCL) is not built yet; ",
+                  "train on one GPU, or on CPU processes with mpirun");
+    model->to(dev);
+    if (ema) ema->to(dev);
+    info("training on " + device_name(dev));
   }
   auto opt = make_optimizer(c, model->trainable_parameters());
 
@@ -572,6 +592,7 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
     r.best_val_acc = best_acc, r.best_epoch = best_epoch;
     eval_model.eval();
     r.model = ema ? ema : model;
+    r.model->to(Device::cpu());  // what the caller reads, saves or reports on, from the host
     r.seconds = seconds_since(t0);
     return r;
   };
@@ -627,14 +648,14 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
       Tensor logits, loss;
       {
         autocast precision_scope(compute);
-        logits = (*model)(b.x);
+        logits = (*model)(b.x.to(dev));
         if (b.y_soft.defined()) {
-          Tensor q = b.y_soft;
+          Tensor q = b.y_soft.to(dev);
           if (eps > 0) {  // smoothing of soft targets: (1 - e) q + e / K, as PyTorch does
             q = q.clone();
             const auto k = static_cast<double>(q.size(1));
-            kernels::keys::affine(q.numel(), static_cast<float>(1 - eps), q.data(), static_cast<float>(eps / k),
-                                  q.data());
+            kernels::keys::affine(q.numel(), static_cast<float>(1 - eps), ops::kdata(q), static_cast<float>(eps / k),
+                                  ops::kdata(q));
           }
           loss = ops::cross_entropy(logits, q);
         } else {
@@ -670,7 +691,7 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
       if (!reducer && cycle_len > 1)  // the mean of the cycle's gradients
         for (const Tensor& p : model->trainable_parameters())
           if (Tensor g = p.grad(); g.defined())
-            kernels::keys::scale(g.numel(), 1.0f / static_cast<float>(cycle_len), g.data(), g.data());
+            kernels::keys::scale(g.numel(), 1.0f / static_cast<float>(cycle_len), ops::kdata(g), ops::kdata(g));
       if (at_step_hook("CONVNET_TEST_INF_GRAD_AT", epoch, step))
         model->trainable_parameters().front().grad().data()[0] = INFINITY;
       // With loss scaling an overflow in backward is expected now and then: the step is

@@ -350,6 +350,99 @@ TEST_F(CudaKernels, SgdStepMatchesTheReference) {
     }
 }
 
+TEST_F(CudaKernels, SmoothActivationsDropoutConcatAndAdamMatchTheReference) {
+  using namespace kernels;
+  for (int64_t n : {int64_t{1}, int64_t{1000}, int64_t{65536 + 5}}) {
+    SCOPED_TRACE("n = " + std::to_string(n));
+    const auto x = rnd(n, 700, 6.f), gy = rnd(n, 701);
+    Tensor dx = up(x), dgy = up(gy), dy = gpu(n), dgx = gpu(n);
+    std::vector<float> y(n), gx(n);
+    const struct {
+      const Kernel<ActFwdFn<float>>& fwd;
+      const Kernel<ActBwdFn<float>>& bwd;
+      ActFwdFn<float>* rf;
+      ActBwdFn<float>* rb;
+      float a;
+      double tol;
+    } acts[] = {{keys::leaky_relu_fwd, keys::leaky_relu_bwd, &ref::leaky_relu_fwd<float>, &ref::leaky_relu_bwd<float>,
+                 0.01f, 0},
+                {keys::tanh_fwd, keys::tanh_bwd, &ref::tanh_fwd<float>, &ref::tanh_bwd<float>, 0.f, 2e-6},
+                {keys::sigmoid_fwd, keys::sigmoid_bwd, &ref::sigmoid_fwd<float>, &ref::sigmoid_bwd<float>, 0.f, 2e-6}};
+    for (const auto& act : acts) {
+      SCOPED_TRACE(act.fwd.name());
+      act.rf(n, act.a, x.data(), y.data());
+      cuda_of(act.fwd)(n, act.a, p(dx), p(dy));
+      EXPECT_TRUE(close(down(dy), y, act.tol, act.tol));
+      act.rb(n, act.a, x.data(), y.data(), gy.data(), gx.data());
+      cuda_of(act.bwd)(n, act.a, p(dx), p(dy), p(dgy), p(dgx));  // the GPU's y: within tol of the CPU's
+      EXPECT_TRUE(close(down(dgx), gx, 4 * act.tol, 4 * act.tol));
+    }
+    // The same mask as the CPU's for the same seed: the generator is counter-based.
+    for (int64_t group : {int64_t{1}, int64_t{7}}) {
+      ref::dropout_mask(n, group, 0.3f, 12345, 1.f / 0.7f, y.data());
+      cuda_of(keys::dropout_mask)(n, group, 0.3f, 12345, 1.f / 0.7f, p(dy));
+      EXPECT_TRUE(close(down(dy), y, 0, 0));
+    }
+  }
+  // Concatenation of three (2, c_i, 5) inputs along dim 1, and back.
+  const std::vector<int64_t> sizes = {3, 1, 4};
+  const int64_t outer = 2, inner = 5, total = 8;
+  std::vector<std::vector<float>> xs;
+  std::vector<Tensor> dxs, dgxs;
+  std::vector<const float*> xp, dxp;
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    xs.push_back(rnd(outer * sizes[i] * inner, 800 + i));
+    dxs.push_back(up(xs[i]));
+    dgxs.push_back(gpu(outer * sizes[i] * inner));
+  }
+  for (size_t i = 0; i < sizes.size(); ++i) xp.push_back(xs[i].data()), dxp.push_back(p(dxs[i]));
+  std::vector<float> y(outer * total * inner);
+  ref::concat_fwd<float>(outer, inner, 3, sizes.data(), xp.data(), y.data());
+  Tensor dy = gpu(outer * total * inner);
+  cuda_of(keys::concat_fwd)(outer, inner, 3, sizes.data(), dxp.data(), p(dy));
+  EXPECT_TRUE(close(down(dy), y, 0, 0));
+  std::vector<float*> dgp = {p(dgxs[0]), nullptr, p(dgxs[2])};
+  cuda_of(keys::concat_bwd)(outer, inner, 3, sizes.data(), p(dy), dgp.data());
+  EXPECT_TRUE(close(down(dgxs[0]), xs[0], 0, 0));
+  EXPECT_TRUE(close(down(dgxs[2]), xs[2], 0, 0));
+  // Adam and AdamW, with and without amsgrad, two steps over three tensors.
+  const std::vector<int64_t> n = {5, 1000, 1};
+  for (bool decoupled : {false, true})
+    for (bool amsgrad : {false, true}) {
+      SCOPED_TRACE(::testing::Message() << "decoupled " << decoupled << " amsgrad " << amsgrad);
+      const AdamArgs a{0.9f, 0.999f, 0.1f, 0.001f, 1e-8f, 0.01f, 1.f - 1e-3f * 0.01f, decoupled, !decoupled, amsgrad};
+      std::vector<std::vector<float>> w, g, m, v, vm;
+      std::vector<Tensor> dw, dg, dm, dv, dvm;
+      for (size_t t = 0; t < n.size(); ++t) {
+        w.push_back(rnd(n[t], 900 + t)), g.push_back(rnd(n[t], 910 + t));
+        m.push_back(std::vector<float>(n[t], 0.f)), v.push_back(m[t]), vm.push_back(m[t]);
+        dw.push_back(up(w[t])), dg.push_back(up(g[t])), dm.push_back(up(m[t])), dv.push_back(up(v[t]));
+        dvm.push_back(up(vm[t]));
+      }
+      for (int step = 1; step <= 2; ++step) {
+        std::vector<float*> wp, mp, vp, vmp, dwp, dmp, dvp, dvmp;
+        std::vector<const float*> gp, dgp2;
+        for (size_t t = 0; t < n.size(); ++t) {
+          wp.push_back(w[t].data()), gp.push_back(g[t].data()), mp.push_back(m[t].data()), vp.push_back(v[t].data());
+          vmp.push_back(vm[t].data());
+          dwp.push_back(p(dw[t])), dgp2.push_back(p(dg[t])), dmp.push_back(p(dm[t])), dvp.push_back(p(dv[t]));
+          dvmp.push_back(p(dvm[t]));
+        }
+        const float bc1 = 1.f - std::pow(0.9f, static_cast<float>(step));
+        const float bc2 = std::sqrt(1.f - std::pow(0.999f, static_cast<float>(step)));
+        const std::vector<float> neg_step(n.size(), -1e-3f / bc1), bc2s(n.size(), bc2);
+        ref::adam_step(3, n.data(), wp.data(), gp.data(), mp.data(), vp.data(), vmp.data(), neg_step.data(),
+                       bc2s.data(), a);
+        cuda_of(keys::adam_step)(3, n.data(), dwp.data(), dgp2.data(), dmp.data(), dvp.data(), dvmp.data(),
+                                 neg_step.data(), bc2s.data(), a);
+      }
+      for (size_t t = 0; t < n.size(); ++t) {
+        EXPECT_TRUE(close(down(dw[t]), w[t], 1e-6, 1e-7)) << t;
+        EXPECT_TRUE(close(down(dv[t]), v[t], 1e-6, 1e-9)) << t;
+      }
+    }
+}
+
 // The dispatch: a kernel called through its key with GPU pointers runs the CUDA variant, and
 // with host pointers the CPU's; a pointer-less call follows the DeviceScope.
 TEST_F(CudaKernels, KeysDispatchOnWhereTheirPointersAre) {

@@ -1,6 +1,7 @@
-// The CUDA variants of the float32 keys served by the backend's own kernels (kernels.cu):
-// activations, elementwise arithmetic, vector operations, batch normalization, pooling,
-// cross-entropy, the accuracy count and the SGD step. Activations are plain row-major on the
+// The CUDA variants of the float32 keys served by the backend's own kernels (kernels.cu,
+// train_kernels.cu): activations, elementwise arithmetic, concatenation, vector operations,
+// dropout masks, batch normalization, pooling, cross-entropy, the accuracy count and the SGD
+// and Adam steps. Activations are plain row-major on the
 // GPU (no backend layout), so the layout fields of the geometries are 0 here.
 #include "kernels/elementwise.h"
 
@@ -30,6 +31,59 @@ void relu6_fwd(int64_t n, float, const float* x, float* y) {
 void relu6_bwd(int64_t n, float, const float* x, const float*, const float* gy, float* gx) {
   launch::relu6_bwd(n, x, gy, gx, ctx(gx).stream);
 }
+template <launch::Act op>
+void act_fwd(int64_t n, float a, const float* x, float* y) {
+  launch::act_fwd(op, n, a, x, y, ctx(y).stream);
+}
+template <launch::Act op>
+void act_bwd(int64_t n, float a, const float* x, const float* y, const float* gy, float* gx) {
+  launch::act_bwd(op, n, a, x, y, gy, gx, ctx(gx).stream);
+}
+void dropout_mask(int64_t n, int64_t group, float p, uint64_t seed, float scale, float* mask) {
+  launch::dropout_mask(n, group, p, seed, scale, mask, ctx(mask).stream);
+}
+
+// Concatenation along a dimension is a 2-D copy per input: `outer` rows of sizes[i] * inner
+// elements, into rows of the total's width (xs and gxs are host arrays of GPU pointers).
+void concat_fwd(int64_t outer, int64_t inner, int64_t count, const int64_t* sizes, const float* const* xs, float* y) {
+  const Ctx c = ctx(y);
+  int64_t total = 0;
+  for (int64_t i = 0; i < count; ++i) total += sizes[i];
+  int64_t off = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    const size_t len = static_cast<size_t>(sizes[i] * inner) * sizeof(float);
+    if (len > 0 && outer > 0)
+      check(cudaMemcpy2DAsync(y + off * inner, static_cast<size_t>(total * inner) * sizeof(float), xs[i], len, len,
+                              static_cast<size_t>(outer), cudaMemcpyDeviceToDevice, c.stream),
+            "cudaMemcpy2DAsync (concat)");
+    off += sizes[i];
+  }
+}
+void concat_bwd(int64_t outer, int64_t inner, int64_t count, const int64_t* sizes, const float* gy, float* const* gxs) {
+  const Ctx c = ctx(gy);
+  int64_t total = 0;
+  for (int64_t i = 0; i < count; ++i) total += sizes[i];
+  int64_t off = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    const size_t len = static_cast<size_t>(sizes[i] * inner) * sizeof(float);
+    if (gxs[i] && len > 0 && outer > 0)
+      check(cudaMemcpy2DAsync(gxs[i], len, gy + off * inner, static_cast<size_t>(total * inner) * sizeof(float), len,
+                              static_cast<size_t>(outer), cudaMemcpyDeviceToDevice, c.stream),
+            "cudaMemcpy2DAsync (concat backward)");
+    off += sizes[i];
+  }
+}
+
+// One launch per tensor of the group, as sgd_step.
+void adam_step(int64_t count, const int64_t* n, float* const* w, const float* const* g, float* const* m,
+               float* const* v, float* const* vmax, const float* neg_step, const float* bc2_sqrt, const AdamArgs& a) {
+  const launch::AdamParams p{a.beta1,        a.beta2, a.one_b1,    a.one_b2, a.eps,
+                             a.weight_decay, a.decay, a.decoupled, a.use_wd, a.amsgrad};
+  for (int64_t t = 0; t < count; ++t)
+    launch::adam(n[t], w[t], g[t], m[t], v[t], a.amsgrad ? vmax[t] : nullptr, neg_step[t], bc2_sqrt[t], p,
+                 ctx(w[t]).stream);
+}
+
 template <launch::Binary op>
 void binary(int64_t n, const float* a, const float* b, float* y) {
   launch::binary(op, n, a, b, y, ctx(y).stream);
@@ -152,6 +206,16 @@ void register_cuda_elementwise() {
   keys::relu_bwd.add("cuda", 10, &relu_bwd, dev);
   keys::relu6_fwd.add("cuda", 10, &relu6_fwd, dev);
   keys::relu6_bwd.add("cuda", 10, &relu6_bwd, dev);
+  keys::leaky_relu_fwd.add("cuda", 10, &act_fwd<launch::Act::leaky_relu>, dev);
+  keys::leaky_relu_bwd.add("cuda", 10, &act_bwd<launch::Act::leaky_relu>, dev);
+  keys::tanh_fwd.add("cuda", 10, &act_fwd<launch::Act::tanh>, dev);
+  keys::tanh_bwd.add("cuda", 10, &act_bwd<launch::Act::tanh>, dev);
+  keys::sigmoid_fwd.add("cuda", 10, &act_fwd<launch::Act::sigmoid>, dev);
+  keys::sigmoid_bwd.add("cuda", 10, &act_bwd<launch::Act::sigmoid>, dev);
+  keys::dropout_mask.add("cuda", 10, &dropout_mask, dev);
+  keys::concat_fwd.add("cuda", 10, &concat_fwd, dev);
+  keys::concat_bwd.add("cuda", 10, &concat_bwd, dev);
+  keys::adam_step.add("cuda", 10, &adam_step, dev);
   keys::add.add("cuda", 10, &binary<launch::Binary::add>, dev);
   keys::sub.add("cuda", 10, &binary<launch::Binary::sub>, dev);
   keys::mul.add("cuda", 10, &binary<launch::Binary::mul>, dev);

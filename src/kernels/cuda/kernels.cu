@@ -7,24 +7,12 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/cuda/grid.cuh"
 #include "kernels/cuda/launch.h"
 
 namespace convnet::kernels::cuda::launch {
 
 namespace {
-
-constexpr int kThreads = 256;
-
-unsigned grid(int64_t n) {
-  int64_t b = (n + kThreads - 1) / kThreads;
-  if (b < 1) b = 1;
-  if (b > 65535LL * 32) b = 65535LL * 32;  // grid-stride loops cover the rest
-  return static_cast<unsigned>(b);
-}
-
-#define CONVNET_GRID_STRIDE(i, n)                                                        \
-  for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < (n); \
-       i += static_cast<int64_t>(blockDim.x) * gridDim.x)
 
 // Block-wide sum of one value per thread (blockDim.x == kThreads); the result in thread 0.
 template <class T>

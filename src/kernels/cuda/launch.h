@@ -63,4 +63,19 @@ void count_correct(int64_t N, int64_t K, const float* x, const int64_t* labels, 
 void sgd(int64_t n, float* w, const float* g, float* buf, bool first, float neg_lr, float weight_decay, float momentum,
          float dampening1, bool use_wd, bool use_momentum, bool nesterov, cudaStream_t s);
 
+// train_kernels.cu: leaky_relu (a = slope), tanh and sigmoid; backward reads x or y as the
+// reference does.
+enum class Act : int { leaky_relu, tanh, sigmoid };
+void act_fwd(Act op, int64_t n, float a, const float* x, float* y, cudaStream_t s);
+void act_bwd(Act op, int64_t n, float a, const float* x, const float* y, const float* gy, float* gx, cudaStream_t s);
+// mask[i] = counter_uniform(seed, i / group) < p ? 0 : scale (kernels/vector.h).
+void dropout_mask(int64_t n, int64_t group, float p, uint64_t seed, float scale, float* mask, cudaStream_t s);
+// One tensor of an Adam / AdamW step (kernels/optim.h's AdamArgs, copied field by field).
+struct AdamParams {
+  float beta1, beta2, one_b1, one_b2, eps, weight_decay, decay;
+  bool decoupled, use_wd, amsgrad;
+};
+void adam(int64_t n, float* w, const float* g, float* m, float* v, float* vmax, float neg_step, float bc2_sqrt,
+          const AdamParams& a, cudaStream_t s);
+
 }  // namespace convnet::kernels::cuda::launch

@@ -68,10 +68,4 @@ class Scratch {
 // Copies `bytes` from the device to the host and waits for it (the kernels' scalar outputs).
 void to_host(const Ctx& c, void* dst, const void* src, size_t bytes);
 
-// Launch geometry of a one-thread-per-element kernel: 256 threads per block.
-inline unsigned blocks_for(int64_t n, int64_t threads = 256) {
-  const int64_t b = (n + threads - 1) / threads;
-  return static_cast<unsigned>(b < 1 ? 1 : (b > 65535 * 16 ? 65535 * 16 : b));
-}
-
 }  // namespace convnet::kernels::cuda
