@@ -105,17 +105,19 @@ Tensor cross_entropy(const Tensor& logits_arg, const Tensor& target_probs_arg, R
   CONVNET_CHECK(target_probs.shape() == logits.shape(), "cross_entropy: target_probs of shape ",
                 shape_str(target_probs.shape()), " must have the shape of logits ", shape_str(logits.shape()),
                 " (one probability per class)");
+  check_operands("cross_entropy", {{"logits", &logits}, {"target_probs", &target_probs}});
   const int64_t N = logits.size(0), K = logits.size(1);
-  Tensor loss = loss_output(N, r);
-  Tensor lse = Tensor::empty({N});
-  kernels::keys::soft_cross_entropy_fwd(N, K, logits.data(), target_probs.data(), r, loss.data(), lse.data());
+  const Device dev = logits.device();  // the CPU, or a GPU: every tensor here is there
+  Tensor loss = loss_output(N, r).to(dev);
+  Tensor lse = Tensor::empty({N}, DType::float32, dev);
+  kernels::keys::soft_cross_entropy_fwd(N, K, kdata(logits), kdata(target_probs), r, kdata(loss), kdata(lse));
   autograd::record(loss, "cross_entropy", {logits, target_probs},
-                   [logits, target_probs, lse, N, K, r](const Tensor& gy) {
+                   [logits, target_probs, lse, N, K, r, dev](const Tensor& gy) {
                      Tensor gx, gp;
-                     if (logits.requires_grad()) gx = Tensor::empty({N, K});
-                     if (target_probs.requires_grad()) gp = Tensor::empty({N, K});
-                     kernels::keys::soft_cross_entropy_bwd(N, K, logits.data(), target_probs.data(), lse.data(), r, gy.data(),
-                         gx.defined() ? gx.data() : nullptr, gp.defined() ? gp.data() : nullptr);
+                     if (logits.requires_grad()) gx = Tensor::empty({N, K}, DType::float32, dev);
+                     if (target_probs.requires_grad()) gp = Tensor::empty({N, K}, DType::float32, dev);
+                     kernels::keys::soft_cross_entropy_bwd(N, K, kdata(logits), kdata(target_probs), kdata(lse), r,
+                                                           kdata(gy), kdata(gx), kdata(gp));
                      return std::vector<Tensor>{gx, gp};
                    });
   return loss;

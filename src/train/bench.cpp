@@ -22,7 +22,24 @@
 
 namespace convnet::train {
 
+namespace {
+BenchResult run_benchmark(const BenchConfig& c);
+}
+
 BenchResult benchmark(const BenchConfig& c) {
+  try {
+    return run_benchmark(c);
+  } catch (const Error& e) {
+    // The GPU allocator names the bytes; the user needs the model and batch that asked.
+    const std::string m = e.what();
+    if (m.find("out of GPU memory") == std::string::npos) throw;
+    throw Error("bench " + (c.onnx.empty() ? c.model : c.onnx) + " at batch " + std::to_string(c.batch) + ": " + m +
+                "; try a smaller --batch");
+  }
+}
+
+namespace {
+BenchResult run_benchmark(const BenchConfig& c) {
   CONVNET_CHECK(c.mode == "train" || c.mode == "infer", "bench: mode must be train or infer, got '", c.mode, "'");
   CONVNET_CHECK(c.engine == "session" || c.engine == "eager", "bench: engine must be session or eager, got '", c.engine,
                 "'");
@@ -150,6 +167,7 @@ BenchResult benchmark(const BenchConfig& c) {
   r.peak_rss_mb = static_cast<double>(ru.ru_maxrss) / 1024.0;  // Linux reports KiB
   return r;
 }
+}  // namespace
 
 std::string format_profile(const BenchResult& r) {
   std::string out;

@@ -310,7 +310,8 @@ double evaluate(nn::Module& model, const data::Dataset& d, int64_t batch_size) {
   return evaluate_full(model, d, batch_size, false).top1;
 }
 
-TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
+namespace {
+TrainResult train_run(const TrainConfig& cfg, const Callbacks& cb) {
   TrainConfig c = cfg;
   validate(c);
   if (c.compute.threads > 0) set_num_threads(c.compute.threads);
@@ -796,6 +797,20 @@ TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
     r.test_acc = history.empty() ? 0 : history.back().val_acc;
   }
   return finish();
+}
+}  // namespace
+
+TrainResult train(const TrainConfig& cfg, const Callbacks& cb) {
+  try {
+    return train_run(cfg, cb);
+  } catch (const Error& e) {
+    // The GPU allocator names the bytes it was asked for; the user needs the model and the
+    // batch size that asked (the last good checkpoint is untouched: nothing was written).
+    const std::string m = e.what();
+    if (m.find("out of GPU memory") == std::string::npos) throw;
+    throw Error("training " + cfg.model.model + " with --batch-size " + std::to_string(cfg.optim.batch_size) + ": " +
+                m + "; try a smaller --batch-size");
+  }
 }
 
 }  // namespace convnet::train

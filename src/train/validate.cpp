@@ -95,8 +95,6 @@ void validate(const TrainConfig& c) {
   if (!dev.is_cpu()) {  // what the CUDA backend has no kernels for yet (README "GPUs")
     CONVNET_CHECK(c.compute.precision == "fp32", "--device ", c.compute.device, " --precision ", c.compute.precision,
                   ": the CUDA backend has float32 kernels only so far; use --precision fp32");
-    CONVNET_CHECK(c.aug.mixup == 0 && c.aug.cutmix == 0, "--device ", c.compute.device,
-                  ": --mixup / --cutmix need the soft-target cross-entropy, which has no CUDA kernel yet");
   }
   parse_precision(c.compute.precision);
   {

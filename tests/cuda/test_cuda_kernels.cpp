@@ -297,6 +297,23 @@ TEST_F(CudaKernels, CrossEntropyAccuracyAndGemmMatchTheReference) {
         EXPECT_TRUE(close(down(dgx), gx, 1e-5, 1e-6));
       }
     }
+    // Soft targets (MixUp / CutMix): rows of probabilities, summing to 1 or not (the kernel
+    // takes any weights), with both gradients.
+    auto pr = rnd(N * K, ++seed);
+    for (auto& v : pr) v = std::abs(v);
+    Tensor dpr = up(pr);
+    for (Reduction r : {Reduction::Mean, Reduction::None}) {
+      const int64_t nl = r == Reduction::None ? N : 1;
+      std::vector<float> loss(nl), lse(N), gy = rnd(nl, ++seed), gx(N * K), gp(N * K);
+      ref::soft_cross_entropy_fwd<float>(N, K, x.data(), pr.data(), r, loss.data(), lse.data());
+      ref::soft_cross_entropy_bwd<float>(N, K, x.data(), pr.data(), lse.data(), r, gy.data(), gx.data(), gp.data());
+      Tensor dl = gpu(nl), dlse = gpu(N), dgy = up(gy), dgx = gpu(N * K), dgp = gpu(N * K);
+      cuda_of(keys::soft_cross_entropy_fwd)(N, K, p(dx), p(dpr), r, p(dl), p(dlse));
+      cuda_of(keys::soft_cross_entropy_bwd)(N, K, p(dx), p(dpr), p(dlse), r, p(dgy), p(dgx), p(dgp));
+      EXPECT_TRUE(close(down(dl), loss, 1e-5, 1e-4));
+      EXPECT_TRUE(close(down(dgx), gx, 1e-4, 1e-5));
+      EXPECT_TRUE(close(down(dgp), gp, 1e-5, 1e-5));
+    }
     int64_t c_ref = 0, c = -1;
     ref::count_correct(N, K, x.data(), t.data(), &c_ref);
     cuda_of(keys::count_correct)(N, K, p(dx), dt.stored_as<int64_t>(), &c);

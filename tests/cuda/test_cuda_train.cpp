@@ -1,6 +1,7 @@
-// Training on a GPU from the command line: LeNet-5 on Fashion-MNIST learns there as on the
-// CPU, and a run moves between devices through its checkpoint (resumed on the other device,
-// and evaluated on the CPU). Skipped where no GPU is found.
+// The command line on a GPU: LeNet-5 on Fashion-MNIST learns there as on the CPU, a run moves
+// between devices through its checkpoint (resumed on the other device, and evaluated on the
+// CPU), and running out of GPU memory is an error that names what asked. Skipped where no GPU
+// is found.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -24,6 +25,12 @@ const std::string kData = [] {
   return std::string(e ? e : "/usr/share/datasets/fashion-mnist");
 }();
 
+// "top-1 accuracy: 77.27%" of `convnet eval --quiet`, as a fraction; -1 if absent.
+double top1(const std::string& out) {
+  const auto at = out.find("top-1 accuracy: ");
+  return at == std::string::npos ? -1 : std::stod(out.substr(at + 16)) / 100.0;
+}
+
 class CudaTrain : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -46,6 +53,13 @@ TEST_F(CudaTrain, LeNetLearnsOnTheGpuAsOnTheCpu) {
   // Not bit-identical (cuDNN's and the GPU's summation orders), but the same learning.
   EXPECT_GE(final_accuracy(gpu.out), 0.70) << gpu.out;
   EXPECT_NEAR(final_accuracy(gpu.out), final_accuracy(cpu.out), 0.03) << gpu.out << cpu.out;
+  // Soft targets on the GPU: MixUp and CutMix, with label smoothing, and Adam.
+  auto mix = run_cli(
+      "train --device cuda --epochs 1 --mixup 0.2 --cutmix 1.0 --label-smoothing 0.1 --optimizer adam "
+      "--lr 0.001" +
+      kRun + " --out " + (dir / "mix").string());
+  ASSERT_EQ(mix.status, 0) << mix.out;
+  EXPECT_GE(final_accuracy(mix.out), 0.50) << mix.out;
   fs::remove_all(dir);
 }
 
@@ -60,11 +74,31 @@ TEST_F(CudaTrain, ACheckpointResumesOnTheOtherDevice) {
     ASSERT_EQ(b.status, 0) << b.out;
     EXPECT_NE(b.out.find("epoch 2/2"), std::string::npos) << b.out;
     EXPECT_GE(final_accuracy(b.out), 0.70) << b.out;
-    // The GPU-trained checkpoint is an ordinary one: evaluated on the CPU.
-    auto e = run_cli("eval --checkpoint " + (dir / "best.safetensors").string());
+    // Either device's checkpoint is an ordinary one: evaluated on the CPU and on the GPU alike.
+    auto e = run_cli("eval --quiet --checkpoint " + (dir / "best.safetensors").string());
     EXPECT_EQ(e.status, 0) << e.out;
+    auto eg = run_cli("eval --quiet --device cuda --checkpoint " + (dir / "best.safetensors").string());
+    EXPECT_EQ(eg.status, 0) << eg.out;
+    EXPECT_NEAR(top1(eg.out), top1(e.out), 0.002) << e.out << eg.out;
+    EXPECT_GE(top1(e.out), 0.70) << e.out;
   }
   fs::remove_all(dir);
+}
+
+// Out of GPU memory is an error message, not a crash: the model, the batch and the bytes
+// asked for. ResNet-50 at 224x224 needs about 100 MB of activations per image, so 20,000
+// images ask for more than any GPU has.
+TEST(CudaCli, OutOfMemoryNamesTheModelTheBatchAndTheBytes) {
+  if (cuda_device_count() == 0) GTEST_SKIP() << "no CUDA device: " << cuda_backend::no_device_reason();
+  auto r = run_cli("bench --device cuda --model resnet50 --input-size 224 --batch 20000 --seconds 1");
+  EXPECT_EQ(r.status, 1) << r.out;  // the CLI's error exit, not a signal
+  EXPECT_NE(r.out.find("bench resnet50 at batch 20000: out of GPU memory on cuda:0: asked for "), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("try a smaller --batch"), std::string::npos) << r.out;
+  // And a device that does not exist names those that do.
+  r = run_cli("bench --device cuda:" + std::to_string(cuda_device_count()) + " --model lenet5 --seconds 0.1");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("no such device; this machine has cpu, cuda:0"), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -171,6 +171,13 @@ TEST(Cli, EveryTableOptionIsOnTheCommandLineWithItsCheck) {
   if (cuda_built() && cuda_device_count() == 0) {
     EXPECT_NE(r.out.find("--device cuda:0: no CUDA device was found ("), std::string::npos) << r.out;
   }
+  for (const char* cmd : {"eval --checkpoint none.safetensors", "predict --checkpoint none.safetensors x.png"}) {
+    r = run_cli(std::string(cmd) + " --device cuda");
+    EXPECT_NE(r.status, 0) << cmd;
+    if (cuda_built() && cuda_device_count() == 0) {
+      EXPECT_NE(r.out.find("--device cuda: no CUDA device was found ("), std::string::npos) << cmd << r.out;
+    }
+  }
   r = run_cli("bench --model lenet5 --seconds 0.1 --device gpu0");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("unknown device 'gpu0'; choose cpu, cuda or cuda:N"), std::string::npos) << r.out;

@@ -187,6 +187,19 @@ void ce_bwd(int64_t N, int64_t K, const float* x, const int64_t* target, float e
   launch::cross_entropy_bwd(N, K, x, target, eps, lse, reduction_code(r), gy, gx, ctx(gx).stream);
 }
 
+void soft_ce_fwd(int64_t N, int64_t K, const float* x, const float* p, Reduction r, float* loss, float* lse) {
+  const Ctx c = ctx(x);
+  Scratch rows(c, static_cast<size_t>(N) * sizeof(float));
+  launch::soft_cross_entropy_fwd(N, K, x, p, reduction_code(r), loss, lse, static_cast<float*>(rows.get()), c.stream);
+}
+void soft_ce_bwd(int64_t N, int64_t K, const float* x, const float* p, const float* lse, Reduction r, const float* gy,
+                 float* gx, float* gp) {
+  const Ctx c = ctx(x);
+  Scratch psum(c, static_cast<size_t>(N) * sizeof(float));
+  launch::soft_cross_entropy_bwd(N, K, x, p, lse, reduction_code(r), gy, gx, gp, static_cast<float*>(psum.get()),
+                                 c.stream);
+}
+
 // One launch per tensor of the group: w, g and b are host arrays of GPU pointers.
 void sgd_step(int64_t count, const int64_t* n, float* const* w, const float* const* g, float* const* b,
               const uint8_t* first, const SgdArgs& a) {
@@ -237,6 +250,8 @@ void register_cuda_elementwise() {
   keys::adaptive_avg_pool2d_bwd.add("cuda", 10, &adaptive_avg_bwd, dev);
   keys::cross_entropy_fwd.add("cuda", 10, &ce_fwd, dev);
   keys::cross_entropy_bwd.add("cuda", 10, &ce_bwd, dev);
+  keys::soft_cross_entropy_fwd.add("cuda", 10, &soft_ce_fwd, dev);
+  keys::soft_cross_entropy_bwd.add("cuda", 10, &soft_ce_bwd, dev);
   keys::sgd_step.add("cuda", 10, &sgd_step, dev);
 }
 }  // namespace convnet::kernels

@@ -300,6 +300,45 @@ __global__ void ce_rows_k(int64_t K, const float* x, const int64_t* target, floa
     per_row[n] = l - qx;
   }
 }
+// Soft targets: per_row[n] = sum_k p_nk (lse_n - x_nk) = psum lse_n - sum_k p_nk x_nk.
+__global__ void soft_ce_rows_k(int64_t K, const float* x, const float* p, float* per_row, float* lse) {
+  const int64_t n = blockIdx.x;
+  const float* xr = x + n * K;
+  const float* pr = p + n * K;
+  float m = -INFINITY;
+  for (int64_t k = threadIdx.x; k < K; k += blockDim.x) m = fmaxf(m, xr[k]);
+  m = block_max(m);
+  float s = 0.f, ps = 0.f, px = 0.f;
+  for (int64_t k = threadIdx.x; k < K; k += blockDim.x) {
+    s += expf(xr[k] - m);
+    ps += pr[k];
+    px += pr[k] * xr[k];
+  }
+  s = block_sum(s);
+  ps = block_sum(ps);
+  px = block_sum(px);
+  if (threadIdx.x == 0) {
+    const float l = m + logf(s);
+    lse[n] = l;
+    per_row[n] = ps * l - px;
+  }
+}
+__global__ void row_sum_k(int64_t K, const float* p, float* out) {
+  const int64_t n = blockIdx.x;
+  float s = 0.f;
+  for (int64_t k = threadIdx.x; k < K; k += blockDim.x) s += p[n * K + k];
+  s = block_sum(s);
+  if (threadIdx.x == 0) out[n] = s;
+}
+__global__ void soft_ce_bwd_k(int64_t N, int64_t K, const float* x, const float* p, const float* lse, const float* psum,
+                              int reduction, const float* gy, float* gx, float* gp) {
+  CONVNET_GRID_STRIDE(i, N * K) {
+    const int64_t n = i / K;
+    const float g = reduction == 0 ? gy[n] : reduction == 2 ? gy[0] / static_cast<float>(N) : gy[0];
+    if (gx) gx[i] = g * (expf(x[i] - lse[n]) * psum[n] - p[i]);
+    if (gp) gp[i] = g * (lse[n] - x[i]);
+  }
+}
 __global__ void ce_reduce_k(int64_t N, int reduction, const float* per_row, float* loss) {
   float acc = 0.f;
   for (int64_t n = threadIdx.x; n < N; n += blockDim.x) acc += per_row[n];
@@ -429,6 +468,22 @@ void cross_entropy_fwd(int64_t N, int64_t K, const float* x, const int64_t* targ
   }
   ce_rows_k<<<static_cast<unsigned>(N), kThreads, 0, s>>>(K, x, target, eps, per_row, lse);
   ce_reduce_k<<<1, kThreads, 0, s>>>(N, reduction, per_row, loss);
+}
+void soft_cross_entropy_fwd(int64_t N, int64_t K, const float* x, const float* p, int reduction, float* loss,
+                            float* lse, float* per_row, cudaStream_t s) {
+  if (N == 0) return;
+  if (reduction == 0) {
+    soft_ce_rows_k<<<static_cast<unsigned>(N), kThreads, 0, s>>>(K, x, p, loss, lse);
+    return;
+  }
+  soft_ce_rows_k<<<static_cast<unsigned>(N), kThreads, 0, s>>>(K, x, p, per_row, lse);
+  ce_reduce_k<<<1, kThreads, 0, s>>>(N, reduction, per_row, loss);
+}
+void soft_cross_entropy_bwd(int64_t N, int64_t K, const float* x, const float* p, const float* lse, int reduction,
+                            const float* gy, float* gx, float* gp, float* psum, cudaStream_t s) {
+  if (N * K == 0) return;
+  row_sum_k<<<static_cast<unsigned>(N), kThreads, 0, s>>>(K, p, psum);
+  soft_ce_bwd_k<<<grid(N * K), kThreads, 0, s>>>(N, K, x, p, lse, psum, reduction, gy, gx, gp);
 }
 void cross_entropy_bwd(int64_t N, int64_t K, const float* x, const int64_t* target, float eps, const float* lse,
                        int reduction, const float* gy, float* gx, cudaStream_t s) {

@@ -56,6 +56,12 @@ void cross_entropy_fwd(int64_t N, int64_t K, const float* x, const int64_t* targ
                        float* loss, float* lse, float* per_row, cudaStream_t s);
 void cross_entropy_bwd(int64_t N, int64_t K, const float* x, const int64_t* target, float eps, const float* lse,
                        int reduction, const float* gy, float* gx, cudaStream_t s);
+// Cross-entropy with class probabilities p (kernels/loss.h); per_row and psum: N floats of
+// scratch.
+void soft_cross_entropy_fwd(int64_t N, int64_t K, const float* x, const float* p, int reduction, float* loss,
+                            float* lse, float* per_row, cudaStream_t s);
+void soft_cross_entropy_bwd(int64_t N, int64_t K, const float* x, const float* p, const float* lse, int reduction,
+                            const float* gy, float* gx, float* gp, float* psum, cudaStream_t s);
 // correct (GPU int64) = number of rows whose first maximum is at the label.
 void count_correct(int64_t N, int64_t K, const float* x, const int64_t* labels, int64_t* correct, cudaStream_t s);
 
