@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <tuple>
+#include <vector>
 
 #include "convnet/core/error.h"
 #include "kernels/conv2d.h"
@@ -88,19 +89,29 @@ const Perf& best_of(const Perf* perf, int count, const char* what) {
   throw Error(std::string("conv2d on cuda: cuDNN found no ") + what + " algorithm for this geometry");
 }
 
+// Finds one direction's algorithm once per plan: `find(count, &returned, perf)` is that
+// direction's cudnnFind*; the fastest successful one and its workspace size are kept.
+template <class Perf, class Algo, class Find>
+void find_once(std::once_flag& once, int count, const char* what, Algo& algo, size_t& ws, Find find) {
+  std::call_once(once, [&] {
+    std::vector<Perf> perf(static_cast<size_t>(count));
+    int n = 0;
+    find(count, &n, perf.data());
+    const Perf& best = best_of(perf.data(), n, what);
+    algo = best.algo;
+    ws = best.memory;
+  });
+}
+
 void forward(const Conv2dGeom& g, const float* x, const float* w, const float* b, float* y) {
   const Ctx c = ctx(y);
   Plan& p = plan(c, g);
   cudnnHandle_t h = c.cudnn();
-  std::call_once(p.fwd_once, [&] {
-    cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-    int n = 0;
-    check(cudnnFindConvolutionForwardAlgorithm(h, p.x, p.w, p.conv, p.y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &n, perf),
-          "cudnnFindConvolutionForwardAlgorithm");
-    const auto& best = best_of(perf, n, "forward");
-    p.fwd_algo = best.algo;
-    p.fwd_ws = best.memory;
-  });
+  find_once<cudnnConvolutionFwdAlgoPerf_t>(
+      p.fwd_once, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, "forward", p.fwd_algo, p.fwd_ws, [&](int k, int* n, auto* perf) {
+        check(cudnnFindConvolutionForwardAlgorithm(h, p.x, p.w, p.conv, p.y, k, n, perf),
+              "cudnnFindConvolutionForwardAlgorithm");
+      });
   Scratch ws(c, p.fwd_ws);
   const float one = 1.f, zero = 0.f;
   const float* beta = g.post.sum ? &one : &zero;  // the residual is in y already
@@ -116,16 +127,12 @@ void backward_data(const Conv2dGeom& g, const float* gy, const float* w, float* 
   const Ctx c = ctx(gx);
   Plan& p = plan(c, g);
   cudnnHandle_t h = c.cudnn();
-  std::call_once(p.bwd_data_once, [&] {
-    cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-    int n = 0;
-    check(cudnnFindConvolutionBackwardDataAlgorithm(h, p.w, p.y, p.conv, p.x, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &n,
-                                                    perf),
-          "cudnnFindConvolutionBackwardDataAlgorithm");
-    const auto& best = best_of(perf, n, "backward-data");
-    p.bwd_data_algo = best.algo;
-    p.bwd_data_ws = best.memory;
-  });
+  find_once<cudnnConvolutionBwdDataAlgoPerf_t>(
+      p.bwd_data_once, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, "backward-data", p.bwd_data_algo, p.bwd_data_ws,
+      [&](int k, int* n, auto* perf) {
+        check(cudnnFindConvolutionBackwardDataAlgorithm(h, p.w, p.y, p.conv, p.x, k, n, perf),
+              "cudnnFindConvolutionBackwardDataAlgorithm");
+      });
   Scratch ws(c, p.bwd_data_ws);
   const float one = 1.f, zero = 0.f;
   check(cudnnConvolutionBackwardData(h, &one, p.w, w, p.y, gy, p.conv, p.bwd_data_algo, ws.get(), ws.bytes(), &zero,
@@ -137,16 +144,12 @@ void backward_weight(const Conv2dGeom& g, const float* x, const float* gy, float
   const Ctx c = ctx(gw);
   Plan& p = plan(c, g);
   cudnnHandle_t h = c.cudnn();
-  std::call_once(p.bwd_filter_once, [&] {
-    cudnnConvolutionBwdFilterAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-    int n = 0;
-    check(cudnnFindConvolutionBackwardFilterAlgorithm(h, p.x, p.y, p.conv, p.w, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT,
-                                                      &n, perf),
-          "cudnnFindConvolutionBackwardFilterAlgorithm");
-    const auto& best = best_of(perf, n, "backward-filter");
-    p.bwd_filter_algo = best.algo;
-    p.bwd_filter_ws = best.memory;
-  });
+  find_once<cudnnConvolutionBwdFilterAlgoPerf_t>(
+      p.bwd_filter_once, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, "backward-filter", p.bwd_filter_algo, p.bwd_filter_ws,
+      [&](int k, int* n, auto* perf) {
+        check(cudnnFindConvolutionBackwardFilterAlgorithm(h, p.x, p.y, p.conv, p.w, k, n, perf),
+              "cudnnFindConvolutionBackwardFilterAlgorithm");
+      });
   Scratch ws(c, p.bwd_filter_ws);
   const float one = 1.f, zero = 0.f;
   check(cudnnConvolutionBackwardFilter(h, &one, p.x, x, p.y, gy, p.conv, p.bwd_filter_algo, ws.get(), ws.bytes(), &zero,
