@@ -31,7 +31,9 @@ for f in "$root"/.gpu/debs/*.deb; do dpkg -x "$f" "$prefix"; done
 cudnn=$(python3 -c 'import nvidia.cudnn as m; print(list(m.__path__)[0])' 2>/dev/null || true)
 echo "cuDNN: ${cudnn:-not found in the environment of python3}"
 libs="$prefix/usr/lib/$arch:$prefix/usr/lib/$arch/openblas-pthread"
-export LD_LIBRARY_PATH="$libs:${cudnn:+$cudnn/lib:}/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
+# cuBLAS is opened at run time (libcublas.so.13): the toolkit's, else the pip wheel's.
+cublas=$(python3 -c 'import nvidia.cublas as m; print(list(m.__path__)[0])' 2>/dev/null || true)
+export LD_LIBRARY_PATH="$libs:${cudnn:+$cudnn/lib:}/usr/local/cuda/lib64:${cublas:+$cublas/lib:}${LD_LIBRARY_PATH:-}"
 
 step "configure and build"
 gen=()
