@@ -1,8 +1,8 @@
-// The CUDA variants of the float32 keys served by the backend's own kernels (kernels.cu,
-// train_kernels.cu): activations, elementwise arithmetic, concatenation, vector operations,
-// dropout masks, batch normalization, pooling, cross-entropy, the accuracy count and the SGD
-// and Adam steps. Activations are plain row-major on the
-// GPU (no backend layout), so the layout fields of the geometries are 0 here.
+// The CUDA variants of the float32 keys served by the backend's own kernels (the .cu file of
+// each family, named as its reference twin in src/kernels/ref/): activations, elementwise
+// arithmetic, concatenation, vector operations, dropout masks, batch normalization, pooling, cross-entropy, the
+// accuracy count and the SGD and Adam steps. Activations are plain row-major on the GPU (no backend layout), so the
+// layout fields of the geometries are 0 here.
 #include "kernels/elementwise.h"
 
 #include "convnet/core/error.h"

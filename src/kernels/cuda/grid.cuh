@@ -14,6 +14,34 @@ inline unsigned grid(int64_t n) {
   return static_cast<unsigned>(b);
 }
 
+// Block-wide reductions of one value per thread (blockDim.x == kThreads), the result in every
+// thread (each ends with a barrier, so two calls in a row are safe).
+template <class T>
+__device__ inline T block_sum(T v) {
+  __shared__ T sh[kThreads];
+  sh[threadIdx.x] = v;
+  __syncthreads();
+  for (int step = kThreads / 2; step > 0; step >>= 1) {
+    if (threadIdx.x < step) sh[threadIdx.x] += sh[threadIdx.x + step];
+    __syncthreads();
+  }
+  T r = sh[0];
+  __syncthreads();
+  return r;
+}
+__device__ inline float block_max(float v) {
+  __shared__ float sh[kThreads];
+  sh[threadIdx.x] = v;
+  __syncthreads();
+  for (int step = kThreads / 2; step > 0; step >>= 1) {
+    if (threadIdx.x < step) sh[threadIdx.x] = fmaxf(sh[threadIdx.x], sh[threadIdx.x + step]);
+    __syncthreads();
+  }
+  const float r = sh[0];
+  __syncthreads();
+  return r;
+}
+
 }  // namespace convnet::kernels::cuda::launch
 
 #define CONVNET_GRID_STRIDE(i, n)                                                        \

@@ -1,5 +1,5 @@
 #pragma once
-// The launchers of the CUDA backend's own kernels (kernels.cu), callable from C++: each
+// The launchers of the CUDA backend's own kernels (<family>.cu), callable from C++: each
 // queues one or a few kernels on `s` and returns. Semantics are those of the reference twin
 // of the key they serve (src/kernels/ref/); pointers are GPU memory unless said otherwise.
 #include <cuda_runtime_api.h>
@@ -8,7 +8,7 @@
 
 namespace convnet::kernels::cuda::launch {
 
-// Elementwise, y[i] = f(x[i]) / f(a[i], b[i]); `op` picks f (see kernels.cu).
+// Elementwise, y[i] = f(x[i]) / f(a[i], b[i]); `op` picks f (see elementwise.cu).
 enum class Unary : int { relu, scale, affine, clip };
 void unary(Unary op, int64_t n, float p0, float p1, const float* x, float* y, cudaStream_t s);
 void relu_bwd(int64_t n, const float* x, const float* gy, float* gx, cudaStream_t s);
@@ -69,7 +69,7 @@ void count_correct(int64_t N, int64_t K, const float* x, const int64_t* labels, 
 void sgd(int64_t n, float* w, const float* g, float* buf, bool first, float neg_lr, float weight_decay, float momentum,
          float dampening1, bool use_wd, bool use_momentum, bool nesterov, cudaStream_t s);
 
-// train_kernels.cu: leaky_relu (a = slope), tanh and sigmoid; backward reads x or y as the
+// activation.cu: leaky_relu (a = slope), tanh and sigmoid; backward reads x or y as the
 // reference does.
 enum class Act : int { leaky_relu, tanh, sigmoid };
 void act_fwd(Act op, int64_t n, float a, const float* x, float* y, cudaStream_t s);
