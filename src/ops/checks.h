@@ -56,6 +56,18 @@ inline float* kdata(Tensor& t) {
   return t.device().is_cpu() ? t.data() : t.raw_data();
 }
 
+// The same for an element type T of the tensor's dtype (data_as<T>() on the CPU).
+template <class T>
+const T* kdata_as(const Tensor& t) {
+  if (!t.defined()) return nullptr;
+  return t.device().is_cpu() ? t.data_as<T>() : t.stored_as<T>();
+}
+template <class T>
+T* kdata_as(Tensor& t) {
+  if (!t.defined()) return nullptr;
+  return t.device().is_cpu() ? t.data_as<T>() : t.stored_as<T>();
+}
+
 inline bool is_reduced(DType t) {
   return t == DType::bfloat16 || t == DType::float16;
 }

@@ -13,8 +13,8 @@ namespace convnet {
 Tensor Tensor::to(DType dt) const {
   const DType from = dtype();
   if (from == dt) return *this;
-  CONVNET_CHECK(device().is_cpu(), "Tensor::to(", dtype_name(dt), "): the tensor is on ", device_name(device()),
-                ", which has no conversion kernel in this build");
+  CONVNET_CHECK(device().is_cpu() || cuda_built(), "Tensor::to(", dtype_name(dt), "): the tensor is on ",
+                device_name(device()), ", which has no conversion kernel in this build");
   // Elementwise, so in this tensor's layout (core/layout.h).
   const Tensor x = detach();  // one (storage, layout) pair, whatever another thread does
   Tensor y = empty(shape(), dt, device(), x.layout());

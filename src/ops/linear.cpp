@@ -27,20 +27,18 @@ Tensor linear_reduced(const Tensor& x, const Tensor& weight, const Tensor& bias,
   Tensor y = Tensor::empty(out_shape, x.dtype(), x.device());
   kernels::with_floating(x.dtype(), [&]<class T>() {
     if constexpr (!std::is_same_v<T, float>)
-      (*kernels::keys::Linear<T>::fwd)(M, IN, OUT, x.data_as<T>(), weight.data(),
-                                       bias.defined() ? bias.data() : nullptr, y.data_as<T>());
+      (*kernels::keys::Linear<T>::fwd)(M, IN, OUT, kdata_as<T>(x), kdata(weight), kdata(bias), kdata_as<T>(y));
   });
   autograd::record(y, "linear", {x, weight, bias}, [x, weight, bias, M, IN, OUT](const Tensor& gy_arg) {
     const Tensor gy = gy_arg.to(x.dtype());
     Tensor gx, gw, gb;
     if (x.requires_grad()) gx = Tensor::empty(x.shape(), x.dtype(), x.device());
-    if (weight.requires_grad()) gw = Tensor::empty(weight.shape());
-    if (bias.defined() && bias.requires_grad()) gb = Tensor::empty(bias.shape());
+    if (weight.requires_grad()) gw = Tensor::empty(weight.shape(), DType::float32, x.device());
+    if (bias.defined() && bias.requires_grad()) gb = Tensor::empty(bias.shape(), DType::float32, x.device());
     kernels::with_floating(x.dtype(), [&]<class T>() {
       if constexpr (!std::is_same_v<T, float>)
-        (*kernels::keys::Linear<T>::bwd)(M, IN, OUT, x.data_as<T>(), weight.data(), gy.data_as<T>(),
-                                         gx.defined() ? gx.data_as<T>() : nullptr, gw.defined() ? gw.data() : nullptr,
-                                         gb.defined() ? gb.data() : nullptr);
+        (*kernels::keys::Linear<T>::bwd)(M, IN, OUT, kdata_as<T>(x), kdata(weight), kdata_as<T>(gy), kdata_as<T>(gx),
+                                         kdata(gw), kdata(gb));
     });
     return std::vector<Tensor>{gx, gw, gb};
   });

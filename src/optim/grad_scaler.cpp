@@ -8,6 +8,7 @@
 #include "kernels/elementwise.h"
 #include "kernels/registry.h"
 #include "kernels/vector.h"
+#include "ops/checks.h"
 
 namespace convnet::optim {
 
@@ -33,7 +34,7 @@ bool GradScaler::unscale(const std::vector<Tensor>& params) {
     const Tensor g = p.grad();
     if (!g.defined()) continue;
     double s = 0;
-    kernels::keys::sum_squares(g.numel(), g.data(), &s);
+    kernels::keys::sum_squares(g.numel(), ops::kdata(g), &s);  // on the gradient's device
     if (!std::isfinite(s)) {
       found_inf_ = true;
       return false;
@@ -42,7 +43,7 @@ bool GradScaler::unscale(const std::vector<Tensor>& params) {
   const auto inv = static_cast<float>(1.0 / scale_);
   for (const auto& p : params) {
     Tensor g = p.grad();
-    if (g.defined()) kernels::keys::scale(g.numel(), inv, g.data(), g.data());
+    if (g.defined()) kernels::keys::scale(g.numel(), inv, ops::kdata(g), ops::kdata(g));
   }
   return true;
 }

@@ -51,8 +51,6 @@ BenchResult run_benchmark(const BenchConfig& c) {
   const bool gpu = !dev.is_cpu();
   CONVNET_CHECK(!gpu || (c.onnx.empty() && (c.mode == "train" || c.engine == "eager")), "bench --device ", c.device,
                 ": the inference session runs on the cpu only; time a GPU with --mode train or --engine eager");
-  CONVNET_CHECK(!gpu || compute == DType::float32, "bench --device ", c.device,
-                ": the CUDA backend has float32 kernels only so far (--precision fp32)");
   if (c.threads > 0) set_num_threads(c.threads);
   manual_seed(0);
   Generator gen(0);

@@ -91,11 +91,7 @@ void validate(const TrainConfig& c) {
       !c.model.finetune_checkpoint.empty() + !c.model.finetune_weights.empty() + !c.model.finetune_onnx.empty() <= 1,
       "fine-tuning takes one source: a checkpoint, a weights file or an ONNX model");
   // Throws for an unknown device, CUDA on a build without it or a machine without a GPU.
-  const Device dev = parse_device(c.compute.device);
-  if (!dev.is_cpu()) {  // what the CUDA backend has no kernels for yet (README "GPUs")
-    CONVNET_CHECK(c.compute.precision == "fp32", "--device ", c.compute.device, " --precision ", c.compute.precision,
-                  ": the CUDA backend has float32 kernels only so far; use --precision fp32");
-  }
+  parse_device(c.compute.device);
   parse_precision(c.compute.precision);
   {
     const std::string& s = c.compute.loss_scale;

@@ -5,6 +5,7 @@
 // the GPU's reductions). Skipped where no GPU is found.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "convnet/core/tensor.h"
 #include "convnet/models/registry.h"
 #include "convnet/nn/module.h"
+#include "convnet/ops/autocast.h"
 #include "convnet/ops/loss.h"
 #include "convnet/optim/sgd.h"
 #include "core/cuda_backend.h"
@@ -89,6 +91,77 @@ TEST_P(CudaModels, TrainAndEvalMatchTheCpu) {
 // The three (convolutions, depthwise and grouped ones, ReLU6, dropout, concatenation,
 // average pooling) and the CIFAR ResNet.
 INSTANTIATE_TEST_SUITE_P(Zoo, CudaModels, ::testing::Values("resnet18", "mobilenet_v2", "densenet121", "resnet20_b"));
+
+// Mixed precision on the GPU (bfloat16 and float16 autocast): its error against float32 is
+// of the size of the CPU's own mixed-precision error. Both devices run the same model from the
+// same seed on one batch in train mode; the float32 CPU run is the truth, and for the logits
+// and every parameter gradient the GPU's relative error (L2) must be within 3x the CPU's at
+// the same precision, plus 2e-3 (two implementations round differently: cuDNN writes its
+// products in T and rounds the bias in a second step, the CPU's oneDNN or reference kernels
+// do not).
+double rel_err(const std::vector<float>& a, const std::vector<float>& e) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    num += (static_cast<double>(a[i]) - e[i]) * (static_cast<double>(a[i]) - e[i]);
+    den += static_cast<double>(e[i]) * e[i];
+  }
+  return std::sqrt(num / (den + 1e-30));
+}
+struct Outputs {
+  std::vector<float> logits;
+  std::vector<std::vector<float>> grads;
+};
+Outputs run_once(const std::string& name, Device dev, DType precision) {
+  models::ModelArgs args;
+  args.num_classes = 10;
+  args.in_channels = 3;
+  manual_seed(7);
+  nn::ModulePtr m = models::create(name, args);
+  m->to(dev);
+  m->train(true);
+  Generator gen(11);
+  const Tensor x = Tensor::randn({8, 3, 32, 32}, gen).to(dev);
+  manual_seed(99);
+  Tensor y;
+  {
+    autocast ac(precision);
+    y = m->forward(x);
+  }
+  Outputs r;
+  r.logits = y.to(DType::float32).to_vector();
+  ops::cross_entropy(y.to(DType::float32), Labels{0, 1, 2, 3, 4, 5, 6, 7}).backward();
+  for (const auto& [n, t] : m->named_parameters()) {
+    EXPECT_TRUE(t.grad().defined()) << n;
+    if (!t.grad().defined()) continue;
+    EXPECT_EQ(t.grad().dtype(), DType::float32) << n;  // the masters' gradients stay float32
+    r.grads.push_back(t.grad().to_vector());
+  }
+  return r;
+}
+
+class CudaMixedPrecision : public CudaModels {};
+
+TEST_P(CudaMixedPrecision, ErrorAgainstFloat32IsTheCpusOwn) {
+  const std::string name = GetParam();
+  const Outputs truth = run_once(name, Device::cpu(), DType::float32);
+  for (DType t : {DType::bfloat16, DType::float16}) {
+    SCOPED_TRACE(dtype_name(t));
+    const Outputs cpu = run_once(name, Device::cpu(), t);
+    const Outputs gpu = run_once(name, Device::cuda(), t);
+    ASSERT_EQ(gpu.grads.size(), truth.grads.size());
+    const double ec = rel_err(cpu.logits, truth.logits), eg = rel_err(gpu.logits, truth.logits);
+    EXPECT_LE(eg, 3 * ec + 2e-3) << "logits: gpu " << eg << ", cpu " << ec;
+    EXPECT_GT(eg, 0) << "the GPU run computed in float32, not in " << dtype_name(t);
+    for (size_t i = 0; i < truth.grads.size(); ++i) {
+      const double gc = rel_err(cpu.grads[i], truth.grads[i]), gg = rel_err(gpu.grads[i], truth.grads[i]);
+      EXPECT_LE(gg, 3 * gc + 2e-3) << "gradient " << i << ": gpu " << gg << ", cpu " << gc;
+    }
+  }
+}
+
+// Convolution, batch norm, ReLU, residual adds, pooling and linear in T (resnet20_b), and
+// depthwise convolutions with ReLU6, which computes in float32 between them (mobilenet_v2).
+INSTANTIATE_TEST_SUITE_P(Zoo, CudaMixedPrecision, ::testing::Values("resnet20_b", "mobilenet_v2"));
 
 }  // namespace
 }  // namespace convnet

@@ -63,6 +63,33 @@ TEST_F(CudaTrain, LeNetLearnsOnTheGpuAsOnTheCpu) {
   fs::remove_all(dir);
 }
 
+// Mixed precision on the GPU: bfloat16, and float16 with dynamic loss scaling, learn as
+// float32 does; and bench times a bfloat16 training step there.
+TEST_F(CudaTrain, MixedPrecisionLearnsOnTheGpu) {
+  const fs::path dir = fs::temp_directory_path() / "convnet_cuda_amp";
+  fs::remove_all(dir);
+  auto f32 = run_cli("train --device cuda --epochs 2" + kRun + " --out " + (dir / "f32").string());
+  ASSERT_EQ(f32.status, 0) << f32.out;
+  for (const std::string prec : {"bf16", "fp16"}) {
+    SCOPED_TRACE(prec);
+    auto r = run_cli("train --device cuda --epochs 2 --precision " + prec + kRun + " --out " + (dir / prec).string());
+    ASSERT_EQ(r.status, 0) << r.out;
+    EXPECT_GE(final_accuracy(r.out), 0.70) << r.out;
+    EXPECT_NEAR(final_accuracy(r.out), final_accuracy(f32.out), 0.03) << r.out << f32.out;
+    if (prec == "fp16") {
+      EXPECT_NE(r.out.find("loss scaling: dynamic"), std::string::npos) << r.out;
+    }
+    // The checkpoint of a mixed-precision GPU run evaluates on the CPU.
+    auto e = run_cli("eval --quiet --checkpoint " + (dir / prec / "best.safetensors").string());
+    EXPECT_EQ(e.status, 0) << e.out;
+    EXPECT_GE(top1(e.out), 0.70) << e.out;
+  }
+  auto b = run_cli("bench --device cuda --model resnet20_b --precision bf16 --batch 64 --seconds 1");
+  EXPECT_EQ(b.status, 0) << b.out;
+  EXPECT_NE(b.out.find("\"precision\": \"bf16\""), std::string::npos) << b.out;
+  fs::remove_all(dir);
+}
+
 TEST_F(CudaTrain, ACheckpointResumesOnTheOtherDevice) {
   const fs::path dir = fs::temp_directory_path() / "convnet_cuda_resume";
   for (const auto& [first, second] : {std::pair<std::string, std::string>{"cuda", "cpu"}, {"cpu", "cuda"}}) {

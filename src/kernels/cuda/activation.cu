@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/cuda/elem.cuh"
 #include "kernels/cuda/grid.cuh"
 #include "kernels/cuda/launch.h"
 
@@ -13,8 +14,9 @@ namespace convnet::kernels::cuda::launch {
 
 namespace {
 
-__global__ void relu_bwd_k(int64_t n, const float* x, const float* gy, float* gx) {
-  CONVNET_GRID_STRIDE(i, n) gx[i] = x[i] > 0.f ? gy[i] : 0.f;
+template <class T>
+__global__ void relu_bwd_k(int64_t n, const T* x, const T* gy, T* gx) {
+  CONVNET_GRID_STRIDE(i, n) gx[i] = st<T>(ld(x[i]) > 0.f ? ld(gy[i]) : 0.f);
 }
 __global__ void relu6_bwd_k(int64_t n, const float* x, const float* gy, float* gx) {
   CONVNET_GRID_STRIDE(i, n) gx[i] = x[i] <= 0.f || x[i] >= 6.f ? 0.f : gy[i];  // NaN: gy, as the reference
@@ -48,9 +50,13 @@ __global__ void act_bwd_k(int op, int64_t n, float a, const float* x, const floa
 
 }  // namespace
 
-void relu_bwd(int64_t n, const float* x, const float* gy, float* gx, cudaStream_t s) {
-  if (n > 0) relu_bwd_k<<<grid(n), kThreads, 0, s>>>(n, x, gy, gx);
+template <class T>
+void relu_bwd(int64_t n, const T* x, const T* gy, T* gx, cudaStream_t s) {
+  if (n > 0) relu_bwd_k<T><<<grid(n), kThreads, 0, s>>>(n, x, gy, gx);
 }
+template void relu_bwd<float>(int64_t, const float*, const float*, float*, cudaStream_t);
+template void relu_bwd<bf16_t>(int64_t, const bf16_t*, const bf16_t*, bf16_t*, cudaStream_t);
+template void relu_bwd<f16_t>(int64_t, const f16_t*, const f16_t*, f16_t*, cudaStream_t);
 void relu6_bwd(int64_t n, const float* x, const float* gy, float* gx, cudaStream_t s) {
   if (n > 0) relu6_bwd_k<<<grid(n), kThreads, 0, s>>>(n, x, gy, gx);
 }

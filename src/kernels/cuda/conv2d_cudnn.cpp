@@ -5,6 +5,15 @@
 // algorithms are found once per geometry (cudnnFind*, timed on the first call) and cached;
 // workspaces come from the caching allocator. float32 is computed in float32 (FMA math, no
 // TF32), as the CPU kernels and the reference twins.
+//
+// Reduced precision (the *_bf16 / *_f16 keys): activations in T, the float32 master weights
+// rounded to T in a scratch buffer on each call (as torch.autocast casts them), tensor-core
+// math with float32 accumulation (cuDNN's PSEUDO_BFLOAT16 / PSEUDO_HALF configurations).
+// cuDNN's legacy API writes the product and the weight gradient in T, so where a bias, a
+// residual or an activation follows, they are applied by one epilogue pass (lowp.cu) with a
+// second rounding (as PyTorch's separate bias add on CUDA), and the weight gradient is
+// widened from T to the float32 gradient buffer (rounded to T once, as autocast's gradient of
+// the cast weight is).
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,26 +40,27 @@ struct Plan {
   cudnnConvolutionBwdFilterAlgo_t bwd_filter_algo{};
   size_t fwd_ws = 0, bwd_data_ws = 0, bwd_filter_ws = 0;
 
-  explicit Plan(const Conv2dGeom& g) {
+  Plan(const Conv2dGeom& g, cudnnDataType_t t) {
     const auto i = [](int64_t v) { return static_cast<int>(v); };
     check(cudnnCreateTensorDescriptor(&x), "cudnnCreateTensorDescriptor");
     check(cudnnCreateTensorDescriptor(&y), "cudnnCreateTensorDescriptor");
     check(cudnnCreateTensorDescriptor(&bias), "cudnnCreateTensorDescriptor");
     check(cudnnCreateFilterDescriptor(&w), "cudnnCreateFilterDescriptor");
     check(cudnnCreateConvolutionDescriptor(&conv), "cudnnCreateConvolutionDescriptor");
-    check(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, i(g.N), i(g.C), i(g.H), i(g.W)),
+    check(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, t, i(g.N), i(g.C), i(g.H), i(g.W)),
           "cudnnSetTensor4dDescriptor (input)");
-    check(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, i(g.N), i(g.OC), i(g.OH), i(g.OW)),
+    check(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, t, i(g.N), i(g.OC), i(g.OH), i(g.OW)),
           "cudnnSetTensor4dDescriptor (output)");
     check(cudnnSetTensor4dDescriptor(bias, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1, i(g.OC), 1, 1),
           "cudnnSetTensor4dDescriptor (bias)");
-    check(cudnnSetFilter4dDescriptor(w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, i(g.OC), i(g.C / g.G), i(g.KH), i(g.KW)),
+    check(cudnnSetFilter4dDescriptor(w, t, CUDNN_TENSOR_NCHW, i(g.OC), i(g.C / g.G), i(g.KH), i(g.KW)),
           "cudnnSetFilter4dDescriptor");
     check(cudnnSetConvolution2dDescriptor(conv, i(g.PH), i(g.PW), i(g.SH), i(g.SW), i(g.DH), i(g.DW),
                                           CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
           "cudnnSetConvolution2dDescriptor");
     check(cudnnSetConvolutionGroupCount(conv, i(g.G)), "cudnnSetConvolutionGroupCount");
-    check(cudnnSetConvolutionMathType(conv, CUDNN_FMA_MATH), "cudnnSetConvolutionMathType");
+    check(cudnnSetConvolutionMathType(conv, t == CUDNN_DATA_FLOAT ? CUDNN_FMA_MATH : CUDNN_TENSOR_OP_MATH),
+          "cudnnSetConvolutionMathType");
     // cuDNN computes the output size from symmetric padding; the op's (bottom/right padding
     // from PyTorch's floor rule, or "same" with an odd total) must agree with it.
     int n = 0, c = 0, h = 0, wd = 0;
@@ -69,15 +79,17 @@ struct Plan {
   Plan& operator=(const Plan&) = delete;
 };
 
-using Key = std::tuple<int, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                       int64_t, int64_t, int64_t, int64_t, int64_t>;
-Plan& plan(const Ctx& c, const Conv2dGeom& g) {
+using Key = std::tuple<int, int, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
+                       int64_t, int64_t, int64_t, int64_t, int64_t, int64_t>;
+Plan& plan(const Ctx& c, const Conv2dGeom& g, cudnnDataType_t t = CUDNN_DATA_FLOAT) {
   static std::mutex mu;
   static auto* cache = new std::map<Key, std::unique_ptr<Plan>>;  // never destroyed
-  const Key k{c.device, g.N, g.C, g.H, g.W, g.OC, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.DH, g.DW, g.G, g.OH};
+  const Key k{
+      c.device, static_cast<int>(t), g.N, g.C, g.H, g.W, g.OC, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.DH, g.DW, g.G,
+      g.OH};
   std::lock_guard<std::mutex> lock(mu);
   auto& p = (*cache)[k];
-  if (!p) p = std::make_unique<Plan>(g);
+  if (!p) p = std::make_unique<Plan>(g, t);
   return *p;
 }
 
@@ -103,15 +115,36 @@ void find_once(std::once_flag& once, int count, const char* what, Algo& algo, si
   });
 }
 
-void forward(const Conv2dGeom& g, const float* x, const float* w, const float* b, float* y) {
-  const Ctx c = ctx(y);
-  Plan& p = plan(c, g);
-  cudnnHandle_t h = c.cudnn();
+// The algorithm of each direction, found on the plan's first call of it.
+void find_fwd(cudnnHandle_t h, Plan& p) {
   find_once<cudnnConvolutionFwdAlgoPerf_t>(
       p.fwd_once, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, "forward", p.fwd_algo, p.fwd_ws, [&](int k, int* n, auto* perf) {
         check(cudnnFindConvolutionForwardAlgorithm(h, p.x, p.w, p.conv, p.y, k, n, perf),
               "cudnnFindConvolutionForwardAlgorithm");
       });
+}
+void find_bwd_data(cudnnHandle_t h, Plan& p) {
+  find_once<cudnnConvolutionBwdDataAlgoPerf_t>(
+      p.bwd_data_once, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, "backward-data", p.bwd_data_algo, p.bwd_data_ws,
+      [&](int k, int* n, auto* perf) {
+        check(cudnnFindConvolutionBackwardDataAlgorithm(h, p.w, p.y, p.conv, p.x, k, n, perf),
+              "cudnnFindConvolutionBackwardDataAlgorithm");
+      });
+}
+void find_bwd_filter(cudnnHandle_t h, Plan& p) {
+  find_once<cudnnConvolutionBwdFilterAlgoPerf_t>(
+      p.bwd_filter_once, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, "backward-filter", p.bwd_filter_algo, p.bwd_filter_ws,
+      [&](int k, int* n, auto* perf) {
+        check(cudnnFindConvolutionBackwardFilterAlgorithm(h, p.x, p.y, p.conv, p.w, k, n, perf),
+              "cudnnFindConvolutionBackwardFilterAlgorithm");
+      });
+}
+
+void forward(const Conv2dGeom& g, const float* x, const float* w, const float* b, float* y) {
+  const Ctx c = ctx(y);
+  Plan& p = plan(c, g);
+  cudnnHandle_t h = c.cudnn();
+  find_fwd(h, p);
   Scratch ws(c, p.fwd_ws);
   const float one = 1.f, zero = 0.f;
   const float* beta = g.post.sum ? &one : &zero;  // the residual is in y already
@@ -127,12 +160,7 @@ void backward_data(const Conv2dGeom& g, const float* gy, const float* w, float* 
   const Ctx c = ctx(gx);
   Plan& p = plan(c, g);
   cudnnHandle_t h = c.cudnn();
-  find_once<cudnnConvolutionBwdDataAlgoPerf_t>(
-      p.bwd_data_once, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, "backward-data", p.bwd_data_algo, p.bwd_data_ws,
-      [&](int k, int* n, auto* perf) {
-        check(cudnnFindConvolutionBackwardDataAlgorithm(h, p.w, p.y, p.conv, p.x, k, n, perf),
-              "cudnnFindConvolutionBackwardDataAlgorithm");
-      });
+  find_bwd_data(h, p);
   Scratch ws(c, p.bwd_data_ws);
   const float one = 1.f, zero = 0.f;
   check(cudnnConvolutionBackwardData(h, &one, p.w, w, p.y, gy, p.conv, p.bwd_data_algo, ws.get(), ws.bytes(), &zero,
@@ -144,12 +172,7 @@ void backward_weight(const Conv2dGeom& g, const float* x, const float* gy, float
   const Ctx c = ctx(gw);
   Plan& p = plan(c, g);
   cudnnHandle_t h = c.cudnn();
-  find_once<cudnnConvolutionBwdFilterAlgoPerf_t>(
-      p.bwd_filter_once, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, "backward-filter", p.bwd_filter_algo, p.bwd_filter_ws,
-      [&](int k, int* n, auto* perf) {
-        check(cudnnFindConvolutionBackwardFilterAlgorithm(h, p.x, p.y, p.conv, p.w, k, n, perf),
-              "cudnnFindConvolutionBackwardFilterAlgorithm");
-      });
+  find_bwd_filter(h, p);
   Scratch ws(c, p.bwd_filter_ws);
   const float one = 1.f, zero = 0.f;
   check(cudnnConvolutionBackwardFilter(h, &one, p.x, x, p.y, gy, p.conv, p.bwd_filter_algo, ws.get(), ws.bytes(), &zero,
@@ -180,6 +203,93 @@ const Layout* layout(const Conv2dGeom&) {
   return nullptr;
 }
 
+template <class T>
+struct Lowp;
+template <>
+struct Lowp<bf16_t> {
+  static constexpr cudnnDataType_t cudnn = CUDNN_DATA_BFLOAT16;
+  static constexpr DType dtype = DType::bfloat16;
+};
+template <>
+struct Lowp<f16_t> {
+  static constexpr cudnnDataType_t cudnn = CUDNN_DATA_HALF;
+  static constexpr DType dtype = DType::float16;
+};
+int64_t weight_numel(const Conv2dGeom& g) {
+  return g.OC * (g.C / g.G) * g.KH * g.KW;
+}
+// The float32 master weight rounded to T, in a scratch buffer on c's device.
+template <class T>
+struct RoundedWeight {
+  Scratch buf;
+  RoundedWeight(const Ctx& c, const Conv2dGeom& g, const float* w)
+      : buf(c, static_cast<size_t>(weight_numel(g)) * sizeof(T)) {
+    launch::convert(weight_numel(g), DType::float32, w, Lowp<T>::dtype, buf.get(), c.stream);
+  }
+  const T* get() const { return static_cast<const T*>(buf.get()); }
+};
+
+template <class T>
+void forward_lowp(const Conv2dGeom& g, const T* x, int32_t xb, const float* w, const float* b, T* y, int32_t yb) {
+  require_plain(xb, yb);
+  const Ctx c = ctx(y);
+  Plan& p = plan(c, g, Lowp<T>::cudnn);
+  cudnnHandle_t h = c.cudnn();
+  find_fwd(h, p);
+  const RoundedWeight<T> wt(c, g, w);
+  Scratch ws(c, p.fwd_ws);
+  const bool epilogue = b != nullptr || g.post.any();
+  const int64_t ny = g.N * g.OC * g.OH * g.OW;
+  Scratch product(c, epilogue ? static_cast<size_t>(ny) * sizeof(T) : 0);
+  T* out = epilogue ? static_cast<T*>(product.get()) : y;
+  const float one = 1.f, zero = 0.f;
+  check(cudnnConvolutionForward(h, &one, p.x, x, p.w, wt.get(), p.conv, p.fwd_algo, ws.get(), ws.bytes(), &zero, p.y,
+                                out),
+        "cudnnConvolutionForward");
+  if (epilogue)
+    launch::bias_epilogue<T, T>(g.N, g.OC, g.OH * g.OW, out, b, g.post.sum, g.post.act, g.post.lo, g.post.hi, y,
+                                c.stream);
+}
+template <class T>
+void backward_data_lowp(const Conv2dGeom& g, const T* gy, int32_t gyb, const float* w, T* gx, int32_t gxb) {
+  require_plain(gyb, gxb);
+  const Ctx c = ctx(gx);
+  Plan& p = plan(c, g, Lowp<T>::cudnn);
+  cudnnHandle_t h = c.cudnn();
+  find_bwd_data(h, p);
+  const RoundedWeight<T> wt(c, g, w);
+  Scratch ws(c, p.bwd_data_ws);
+  const float one = 1.f, zero = 0.f;
+  check(cudnnConvolutionBackwardData(h, &one, p.w, wt.get(), p.y, gy, p.conv, p.bwd_data_algo, ws.get(), ws.bytes(),
+                                     &zero, p.x, gx),
+        "cudnnConvolutionBackwardData");
+}
+template <class T>
+void backward_weight_lowp(const Conv2dGeom& g, const T* x, int32_t xb, const T* gy, int32_t gyb, float* gw, float* gb) {
+  require_plain(xb, gyb);
+  const Ctx c = ctx(gw);
+  Plan& p = plan(c, g, Lowp<T>::cudnn);
+  cudnnHandle_t h = c.cudnn();
+  find_bwd_filter(h, p);
+  Scratch ws(c, p.bwd_filter_ws);
+  Scratch gwt(c, static_cast<size_t>(weight_numel(g)) * sizeof(T));
+  const float one = 1.f, zero = 0.f;
+  check(cudnnConvolutionBackwardFilter(h, &one, p.x, x, p.y, gy, p.conv, p.bwd_filter_algo, ws.get(), ws.bytes(), &zero,
+                                       p.w, gwt.get()),
+        "cudnnConvolutionBackwardFilter");
+  launch::convert(weight_numel(g), Lowp<T>::dtype, gwt.get(), DType::float32, gw, c.stream);
+  if (gb) launch::channel_sum<T>(g.N, g.OC, g.OH * g.OW, gy, gb, c.stream);
+}
+template <class T>
+void register_lowp() {
+  constexpr auto dev = Device::Type::cuda;
+  using K = keys::Conv2d<T>;
+  K::layout->add("cuda", 10, &layout, dev);
+  K::fwd->add("cuda", 10, &forward_lowp<T>, dev);
+  K::bwd_data->add("cuda", 10, &backward_data_lowp<T>, dev);
+  K::bwd_weight->add("cuda", 10, &backward_weight_lowp<T>, dev);
+}
+
 }  // namespace
 }  // namespace convnet::kernels::cuda
 
@@ -194,5 +304,7 @@ void register_cuda_conv2d() {
   keys::conv2d_fwd.add("cuda", 10, &forward, dev);
   keys::conv2d_bwd_data.add("cuda", 10, &backward_data, dev);
   keys::conv2d_bwd_weight.add("cuda", 10, &backward_weight, dev);
+  register_lowp<bf16_t>();
+  register_lowp<f16_t>();
 }
 }  // namespace convnet::kernels

@@ -8,6 +8,7 @@
 #include "convnet/core/error.h"
 #include "kernels/activation.h"
 #include "kernels/batch_norm.h"
+#include "kernels/convert.h"
 #include "kernels/cuda/launch.h"
 #include "kernels/cuda/runtime.h"
 #include "kernels/loss.h"
@@ -21,6 +22,22 @@ namespace {
 
 void relu_fwd(int64_t n, float, const float* x, float* y) {
   launch::unary(launch::Unary::relu, n, 0.f, 0.f, x, y, ctx(y).stream);
+}
+// The reduced-precision relu and add (T = bf16_t, f16_t): float32 math, one rounding.
+template <class T>
+void relu_fwd_lowp(int64_t n, const T* x, T* y) {
+  launch::unary<T>(launch::Unary::relu, n, 0.f, 0.f, x, y, ctx(y).stream);
+}
+template <class T>
+void relu_bwd_lowp(int64_t n, const T* x, const T* gy, T* gx) {
+  launch::relu_bwd<T>(n, x, gy, gx, ctx(gx).stream);
+}
+template <class T>
+void add_lowp(int64_t n, const T* a, const T* b, T* y) {
+  launch::binary<T>(launch::Binary::add, n, a, b, y, ctx(y).stream);
+}
+void convert(int64_t n, DType from, const void* x, DType to, void* y) {
+  launch::convert(n, from, x, to, y, ctx(y).stream);
 }
 void relu_bwd(int64_t n, float, const float* x, const float*, const float* gy, float* gx) {
   launch::relu_bwd(n, x, gy, gx, ctx(gx).stream);
@@ -45,29 +62,31 @@ void dropout_mask(int64_t n, int64_t group, float p, uint64_t seed, float scale,
 
 // Concatenation along a dimension is a 2-D copy per input: `outer` rows of sizes[i] * inner
 // elements, into rows of the total's width (xs and gxs are host arrays of GPU pointers).
-void concat_fwd(int64_t outer, int64_t inner, int64_t count, const int64_t* sizes, const float* const* xs, float* y) {
+template <class T>
+void concat_fwd(int64_t outer, int64_t inner, int64_t count, const int64_t* sizes, const T* const* xs, T* y) {
   const Ctx c = ctx(y);
   int64_t total = 0;
   for (int64_t i = 0; i < count; ++i) total += sizes[i];
   int64_t off = 0;
   for (int64_t i = 0; i < count; ++i) {
-    const size_t len = static_cast<size_t>(sizes[i] * inner) * sizeof(float);
+    const size_t len = static_cast<size_t>(sizes[i] * inner) * sizeof(T);
     if (len > 0 && outer > 0)
-      check(cudaMemcpy2DAsync(y + off * inner, static_cast<size_t>(total * inner) * sizeof(float), xs[i], len, len,
+      check(cudaMemcpy2DAsync(y + off * inner, static_cast<size_t>(total * inner) * sizeof(T), xs[i], len, len,
                               static_cast<size_t>(outer), cudaMemcpyDeviceToDevice, c.stream),
             "cudaMemcpy2DAsync (concat)");
     off += sizes[i];
   }
 }
-void concat_bwd(int64_t outer, int64_t inner, int64_t count, const int64_t* sizes, const float* gy, float* const* gxs) {
+template <class T>
+void concat_bwd(int64_t outer, int64_t inner, int64_t count, const int64_t* sizes, const T* gy, T* const* gxs) {
   const Ctx c = ctx(gy);
   int64_t total = 0;
   for (int64_t i = 0; i < count; ++i) total += sizes[i];
   int64_t off = 0;
   for (int64_t i = 0; i < count; ++i) {
-    const size_t len = static_cast<size_t>(sizes[i] * inner) * sizeof(float);
+    const size_t len = static_cast<size_t>(sizes[i] * inner) * sizeof(T);
     if (gxs[i] && len > 0 && outer > 0)
-      check(cudaMemcpy2DAsync(gxs[i], len, gy + off * inner, static_cast<size_t>(total * inner) * sizeof(float), len,
+      check(cudaMemcpy2DAsync(gxs[i], len, gy + off * inner, static_cast<size_t>(total * inner) * sizeof(T), len,
                               static_cast<size_t>(outer), cudaMemcpyDeviceToDevice, c.stream),
             "cudaMemcpy2DAsync (concat backward)");
     off += sizes[i];
@@ -125,20 +144,23 @@ void require_plain(int64_t B, const char* key) {
   CONVNET_CHECK(B == 0, key, " on cuda: a channel-blocked tensor (block ", B,
                 "); GPU tensors are plain row-major, convert it with .to(Device)");
 }
-void bn_fwd_train(const BatchNormGeom& g, const float* x, const float* w, const float* b, double eps, float* y,
-                  float* mean, float* var) {
+template <class T>
+void bn_fwd_train(const BatchNormGeom& g, const T* x, const float* w, const float* b, double eps, T* y, float* mean,
+                  float* var) {
   require_plain(g.B, "batch_norm_fwd_train");
   const Ctx c = ctx(x);
   launch::bn_stats(g.N, g.C, g.S, x, mean, var, c.stream);
   launch::bn_apply(g.N, g.C, g.S, x, mean, var, w, b, eps, y, c.stream);
 }
-void bn_fwd_eval(const BatchNormGeom& g, const float* x, const float* mean, const float* var, const float* w,
-                 const float* b, double eps, float* y) {
+template <class T>
+void bn_fwd_eval(const BatchNormGeom& g, const T* x, const float* mean, const float* var, const float* w,
+                 const float* b, double eps, T* y) {
   require_plain(g.B, "batch_norm_fwd_eval");
   launch::bn_apply(g.N, g.C, g.S, x, mean, var, w, b, eps, y, ctx(x).stream);
 }
-void bn_bwd(const BatchNormGeom& g, const float* x, const float* gy, const float* mean, const float* var,
-            const float* w, double eps, bool batch_stats, float* gx, float* gw, float* gb) {
+template <class T>
+void bn_bwd(const BatchNormGeom& g, const T* x, const T* gy, const float* mean, const float* var, const float* w,
+            double eps, bool batch_stats, T* gx, float* gw, float* gb) {
   require_plain(g.B, "batch_norm_bwd");
   launch::bn_bwd(g.N, g.C, g.S, x, gy, mean, var, w, eps, batch_stats, gx, gw, gb, ctx(x).stream);
 }
@@ -151,23 +173,29 @@ launch::PoolGeom pool_geom(const Pool2dGeom& g, const char* key) {
   require_plain(g.B, key);
   return {g.N, g.C, g.H, g.W, g.KH, g.KW, g.SH, g.SW, g.PH, g.PW, g.DH, g.DW, g.OH, g.OW, g.count_include_pad};
 }
-void max_pool_fwd(const Pool2dGeom& g, const float* x, float* y, int64_t* argmax) {
+template <class T>
+void max_pool_fwd(const Pool2dGeom& g, const T* x, T* y, int64_t* argmax) {
   launch::max_pool_fwd(pool_geom(g, "max_pool2d_fwd"), x, y, argmax, ctx(x).stream);
 }
-void max_pool_bwd(const Pool2dGeom& g, const float* gy, const int64_t* argmax, float* gx) {
+template <class T>
+void max_pool_bwd(const Pool2dGeom& g, const T* gy, const int64_t* argmax, T* gx) {
   launch::max_pool_bwd(pool_geom(g, "max_pool2d_bwd"), gy, argmax, gx, ctx(gx).stream);
 }
-void avg_pool_fwd(const Pool2dGeom& g, const float* x, float* y) {
+template <class T>
+void avg_pool_fwd(const Pool2dGeom& g, const T* x, T* y) {
   launch::avg_pool_fwd(pool_geom(g, "avg_pool2d_fwd"), x, y, ctx(x).stream);
 }
-void avg_pool_bwd(const Pool2dGeom& g, const float* gy, float* gx) {
+template <class T>
+void avg_pool_bwd(const Pool2dGeom& g, const T* gy, T* gx) {
   launch::avg_pool_bwd(pool_geom(g, "avg_pool2d_bwd"), gy, gx, ctx(gx).stream);
 }
-void adaptive_avg_fwd(const AdaptivePool2dGeom& g, const float* x, float* y) {
+template <class T>
+void adaptive_avg_fwd(const AdaptivePool2dGeom& g, const T* x, T* y) {
   require_plain(g.B, "adaptive_avg_pool2d_fwd");
   launch::adaptive_avg_pool_fwd(g.N * g.C, g.H, g.W, g.OH, g.OW, x, y, ctx(x).stream);
 }
-void adaptive_avg_bwd(const AdaptivePool2dGeom& g, const float* gy, float* gx) {
+template <class T>
+void adaptive_avg_bwd(const AdaptivePool2dGeom& g, const T* gy, T* gx) {
   require_plain(g.B, "adaptive_avg_pool2d_bwd");
   launch::adaptive_avg_pool_bwd(g.N * g.C, g.H, g.W, g.OH, g.OW, gy, gx, ctx(gx).stream);
 }
@@ -208,6 +236,32 @@ void sgd_step(int64_t count, const int64_t* n, float* const* w, const float* con
                 a.use_wd, a.use_momentum, a.nesterov, ctx(w[t]).stream);
 }
 
+// The keys of element type T that these kernels serve in every dtype: pooling.
+template <class T>
+void register_typed() {
+  using K = keys::Pool<T>;
+  constexpr auto dev = Device::Type::cuda;
+  K::max_fwd->add("cuda", 10, &max_pool_fwd<T>, dev);
+  K::max_bwd->add("cuda", 10, &max_pool_bwd<T>, dev);
+  K::avg_fwd->add("cuda", 10, &avg_pool_fwd<T>, dev);
+  K::avg_bwd->add("cuda", 10, &avg_pool_bwd<T>, dev);
+  K::adaptive_avg_fwd->add("cuda", 10, &adaptive_avg_fwd<T>, dev);
+  K::adaptive_avg_bwd->add("cuda", 10, &adaptive_avg_bwd<T>, dev);
+}
+// The reduced-precision keys (T = bf16_t, f16_t) of relu, add, concat and batch norm.
+template <class T>
+void register_lowp() {
+  constexpr auto dev = Device::Type::cuda;
+  keys::Relu<T>::fwd->add("cuda", 10, &relu_fwd_lowp<T>, dev);
+  keys::Relu<T>::bwd->add("cuda", 10, &relu_bwd_lowp<T>, dev);
+  keys::Elementwise<T>::add->add("cuda", 10, &add_lowp<T>, dev);
+  keys::Elementwise<T>::concat_fwd->add("cuda", 10, &concat_fwd<T>, dev);
+  keys::Elementwise<T>::concat_bwd->add("cuda", 10, &concat_bwd<T>, dev);
+  keys::BatchNorm<T>::fwd_train->add("cuda", 10, &bn_fwd_train<T>, dev);
+  keys::BatchNorm<T>::fwd_eval->add("cuda", 10, &bn_fwd_eval<T>, dev);
+  keys::BatchNorm<T>::bwd->add("cuda", 10, &bn_bwd<T>, dev);
+}
+
 }  // namespace
 }  // namespace convnet::kernels::cuda
 
@@ -226,8 +280,8 @@ void register_cuda_elementwise() {
   keys::sigmoid_fwd.add("cuda", 10, &act_fwd<launch::Act::sigmoid>, dev);
   keys::sigmoid_bwd.add("cuda", 10, &act_bwd<launch::Act::sigmoid>, dev);
   keys::dropout_mask.add("cuda", 10, &dropout_mask, dev);
-  keys::concat_fwd.add("cuda", 10, &concat_fwd, dev);
-  keys::concat_bwd.add("cuda", 10, &concat_bwd, dev);
+  keys::concat_fwd.add("cuda", 10, &concat_fwd<float>, dev);
+  keys::concat_bwd.add("cuda", 10, &concat_bwd<float>, dev);
   keys::adam_step.add("cuda", 10, &adam_step, dev);
   keys::add.add("cuda", 10, &binary<launch::Binary::add>, dev);
   keys::sub.add("cuda", 10, &binary<launch::Binary::sub>, dev);
@@ -238,16 +292,16 @@ void register_cuda_elementwise() {
   keys::axpby.add("cuda", 10, &axpby, dev);
   keys::sum_squares.add("cuda", 10, &sum_squares, dev);
   keys::count_correct.add("cuda", 10, &count_correct, dev);
-  keys::batch_norm_fwd_train.add("cuda", 10, &bn_fwd_train, dev);
-  keys::batch_norm_fwd_eval.add("cuda", 10, &bn_fwd_eval, dev);
-  keys::batch_norm_bwd.add("cuda", 10, &bn_bwd, dev);
+  keys::batch_norm_fwd_train.add("cuda", 10, &bn_fwd_train<float>, dev);
+  keys::batch_norm_fwd_eval.add("cuda", 10, &bn_fwd_eval<float>, dev);
+  keys::batch_norm_bwd.add("cuda", 10, &bn_bwd<float>, dev);
   keys::batch_norm_update_stats.add("cuda", 10, &bn_update_stats, dev);
-  keys::max_pool2d_fwd.add("cuda", 10, &max_pool_fwd, dev);
-  keys::max_pool2d_bwd.add("cuda", 10, &max_pool_bwd, dev);
-  keys::avg_pool2d_fwd.add("cuda", 10, &avg_pool_fwd, dev);
-  keys::avg_pool2d_bwd.add("cuda", 10, &avg_pool_bwd, dev);
-  keys::adaptive_avg_pool2d_fwd.add("cuda", 10, &adaptive_avg_fwd, dev);
-  keys::adaptive_avg_pool2d_bwd.add("cuda", 10, &adaptive_avg_bwd, dev);
+  keys::convert.add("cuda", 10, &convert, dev);
+  register_typed<float>();
+  register_typed<bf16_t>();
+  register_typed<f16_t>();
+  register_lowp<bf16_t>();
+  register_lowp<f16_t>();
   keys::cross_entropy_fwd.add("cuda", 10, &ce_fwd, dev);
   keys::cross_entropy_bwd.add("cuda", 10, &ce_bwd, dev);
   keys::soft_cross_entropy_fwd.add("cuda", 10, &soft_ce_fwd, dev);

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/cuda/elem.cuh"
 #include "kernels/cuda/grid.cuh"
 #include "kernels/cuda/launch.h"
 
@@ -14,21 +15,28 @@ namespace convnet::kernels::cuda::launch {
 
 namespace {
 
-__global__ void unary_k(int op, int64_t n, float p0, float p1, const float* x, float* y) {
+template <class T>
+__global__ void unary_k(int op, int64_t n, float p0, float p1, const T* x, T* y) {
   CONVNET_GRID_STRIDE(i, n) {
-    const float v = x[i];
+    const float v = ld(x[i]);
+    float r;
     if (op == 0)
-      y[i] = v < 0.f ? 0.f : v;  // relu; NaN passes through, as the reference
+      r = v < 0.f ? 0.f : v;  // relu; NaN passes through, as the reference
     else if (op == 1)
-      y[i] = p0 * v;  // scale
+      r = p0 * v;  // scale
     else if (op == 2)
-      y[i] = p0 * v + p1;  // affine
+      r = p0 * v + p1;  // affine
     else
-      y[i] = v < p0 ? p0 : v > p1 ? p1 : v;  // clip to [p0, p1]
+      r = v < p0 ? p0 : v > p1 ? p1 : v;  // clip to [p0, p1]
+    y[i] = st<T>(r);
   }
 }
-__global__ void binary_k(int op, int64_t n, const float* a, const float* b, float* y) {
-  CONVNET_GRID_STRIDE(i, n) y[i] = op == 0 ? a[i] + b[i] : op == 1 ? a[i] - b[i] : a[i] * b[i];
+template <class T>
+__global__ void binary_k(int op, int64_t n, const T* a, const T* b, T* y) {
+  CONVNET_GRID_STRIDE(i, n) {
+    const float u = ld(a[i]), v = ld(b[i]);
+    y[i] = st<T>(op == 0 ? u + v : op == 1 ? u - v : u * v);
+  }
 }
 __global__ void axpby_k(int64_t n, float a, float* y, float b, const float* x) {
   CONVNET_GRID_STRIDE(i, n) y[i] = a * y[i] + b * x[i];
@@ -60,12 +68,21 @@ __global__ void double_to_float_k(const double* in, float* out) {
 
 }  // namespace
 
-void unary(Unary op, int64_t n, float p0, float p1, const float* x, float* y, cudaStream_t s) {
-  if (n > 0) unary_k<<<grid(n), kThreads, 0, s>>>(static_cast<int>(op), n, p0, p1, x, y);
+template <class T>
+void unary(Unary op, int64_t n, float p0, float p1, const T* x, T* y, cudaStream_t s) {
+  if (n > 0) unary_k<T><<<grid(n), kThreads, 0, s>>>(static_cast<int>(op), n, p0, p1, x, y);
 }
-void binary(Binary op, int64_t n, const float* a, const float* b, float* y, cudaStream_t s) {
-  if (n > 0) binary_k<<<grid(n), kThreads, 0, s>>>(static_cast<int>(op), n, a, b, y);
+template <class T>
+void binary(Binary op, int64_t n, const T* a, const T* b, T* y, cudaStream_t s) {
+  if (n > 0) binary_k<T><<<grid(n), kThreads, 0, s>>>(static_cast<int>(op), n, a, b, y);
 }
+#define CONVNET_INSTANTIATE(T)                                                      \
+  template void unary<T>(Unary, int64_t, float, float, const T*, T*, cudaStream_t); \
+  template void binary<T>(Binary, int64_t, const T*, const T*, T*, cudaStream_t);
+CONVNET_INSTANTIATE(float)
+CONVNET_INSTANTIATE(bf16_t)
+CONVNET_INSTANTIATE(f16_t)
+#undef CONVNET_INSTANTIATE
 void axpby(int64_t n, float a, float* y, float b, const float* x, cudaStream_t s) {
   if (n > 0) axpby_k<<<grid(n), kThreads, 0, s>>>(n, a, y, b, x);
 }

@@ -6,15 +6,24 @@
 
 #include <cstdint>
 
+#include "convnet/core/dtype.h"
+
 namespace convnet::kernels::cuda::launch {
+
+// The launchers templated on T take float, bf16_t and f16_t element types (elem.cuh): a
+// reduced-precision value is read as float32, computed on in float32, and the output rounded
+// to T once, as the reference twins of the reduced-precision keys.
 
 // Elementwise, y[i] = f(x[i]) / f(a[i], b[i]); `op` picks f (see elementwise.cu).
 enum class Unary : int { relu, scale, affine, clip };
-void unary(Unary op, int64_t n, float p0, float p1, const float* x, float* y, cudaStream_t s);
-void relu_bwd(int64_t n, const float* x, const float* gy, float* gx, cudaStream_t s);
+template <class T>
+void unary(Unary op, int64_t n, float p0, float p1, const T* x, T* y, cudaStream_t s);
+template <class T>
+void relu_bwd(int64_t n, const T* x, const T* gy, T* gx, cudaStream_t s);
 void relu6_bwd(int64_t n, const float* x, const float* gy, float* gx, cudaStream_t s);
 enum class Binary : int { add, sub, mul };
-void binary(Binary op, int64_t n, const float* a, const float* b, float* y, cudaStream_t s);
+template <class T>
+void binary(Binary op, int64_t n, const T* a, const T* b, T* y, cudaStream_t s);
 // y = a*y + b*x
 void axpby(int64_t n, float a, float* y, float b, const float* x, cudaStream_t s);
 void fill(int64_t n, float v, float* y, cudaStream_t s);
@@ -26,12 +35,16 @@ void sum(int64_t n, const float* x, bool squares, double* partial, double* out, 
 // out (a float on the GPU) = (float) *in
 void double_to_float(const double* in, float* out, cudaStream_t s);
 
-// Batch normalization over x seen as (N, C, S), plain layout. Statistics in double.
-void bn_stats(int64_t N, int64_t C, int64_t S, const float* x, float* mean, float* var, cudaStream_t s);
-void bn_apply(int64_t N, int64_t C, int64_t S, const float* x, const float* mean, const float* var, const float* w,
-              const float* b, double eps, float* y, cudaStream_t s);
-void bn_bwd(int64_t N, int64_t C, int64_t S, const float* x, const float* gy, const float* mean, const float* var,
-            const float* w, double eps, bool batch_stats, float* gx, float* gw, float* gb, cudaStream_t s);
+// Batch normalization over x seen as (N, C, S), plain layout. Statistics in double; the
+// parameters, statistics and their gradients float32 whatever T is.
+template <class T>
+void bn_stats(int64_t N, int64_t C, int64_t S, const T* x, float* mean, float* var, cudaStream_t s);
+template <class T>
+void bn_apply(int64_t N, int64_t C, int64_t S, const T* x, const float* mean, const float* var, const float* w,
+              const float* b, double eps, T* y, cudaStream_t s);
+template <class T>
+void bn_bwd(int64_t N, int64_t C, int64_t S, const T* x, const T* gy, const float* mean, const float* var,
+            const float* w, double eps, bool batch_stats, T* gx, float* gw, float* gb, cudaStream_t s);
 void bn_update_stats(int64_t C, double momentum, double unbias, const float* mean, const float* var, float* rm,
                      float* rv, cudaStream_t s);
 
@@ -40,13 +53,18 @@ struct PoolGeom {
   int64_t N, C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW;
   bool count_include_pad;
 };
-void max_pool_fwd(const PoolGeom& g, const float* x, float* y, int64_t* argmax, cudaStream_t s);
-void max_pool_bwd(const PoolGeom& g, const float* gy, const int64_t* argmax, float* gx, cudaStream_t s);
-void avg_pool_fwd(const PoolGeom& g, const float* x, float* y, cudaStream_t s);
-void avg_pool_bwd(const PoolGeom& g, const float* gy, float* gx, cudaStream_t s);
-void adaptive_avg_pool_fwd(int64_t NC, int64_t H, int64_t W, int64_t OH, int64_t OW, const float* x, float* y,
-                           cudaStream_t s);
-void adaptive_avg_pool_bwd(int64_t NC, int64_t H, int64_t W, int64_t OH, int64_t OW, const float* gy, float* gx,
+template <class T>
+void max_pool_fwd(const PoolGeom& g, const T* x, T* y, int64_t* argmax, cudaStream_t s);
+template <class T>
+void max_pool_bwd(const PoolGeom& g, const T* gy, const int64_t* argmax, T* gx, cudaStream_t s);
+template <class T>
+void avg_pool_fwd(const PoolGeom& g, const T* x, T* y, cudaStream_t s);
+template <class T>
+void avg_pool_bwd(const PoolGeom& g, const T* gy, T* gx, cudaStream_t s);
+template <class T>
+void adaptive_avg_pool_fwd(int64_t NC, int64_t H, int64_t W, int64_t OH, int64_t OW, const T* x, T* y, cudaStream_t s);
+template <class T>
+void adaptive_avg_pool_bwd(int64_t NC, int64_t H, int64_t W, int64_t OH, int64_t OW, const T* gy, T* gx,
                            cudaStream_t s);
 
 // Cross-entropy with integer labels and label smoothing (kernels/loss.h). reduction: 0 none,
@@ -83,5 +101,19 @@ struct AdamParams {
 };
 void adam(int64_t n, float* w, const float* g, float* m, float* v, float* vmax, float neg_step, float bc2_sqrt,
           const AdamParams& a, cudaStream_t s);
+
+// convert.cu: y_i = x_i as `to` (kernels/convert.h's semantics, every dtype pair).
+void convert(int64_t n, DType from, const void* x, DType to, void* y, cudaStream_t s);
+
+// lowp.cu, the epilogues of the reduced-precision convolution and linear layer, over y seen
+// as (N, C, S): y = act(src + b[c] + (sum ? y : 0)) rounded to T once; src is the product
+// (in T from cuDNN, or float32 from cuBLAS), b may be null; act as ConvPostOps (0 none,
+// 1 relu, 2 clip to [lo, hi]).
+template <class Src, class T>
+void bias_epilogue(int64_t N, int64_t C, int64_t S, const Src* src, const float* b, bool sum, int act, float lo,
+                   float hi, T* y, cudaStream_t s);
+// out[c] = the sum over n and s of x (N, C, S), in double, stored as float32 (bias gradients).
+template <class T>
+void channel_sum(int64_t N, int64_t C, int64_t S, const T* x, float* out, cudaStream_t s);
 
 }  // namespace convnet::kernels::cuda::launch
