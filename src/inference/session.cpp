@@ -1,5 +1,13 @@
 #include "convnet/inference/session.h"
 
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <vector>
+
 #include "convnet/autograd/autograd.h"
 #include "convnet/core/error.h"
 #include "convnet/io/onnx.h"
@@ -17,6 +25,61 @@ namespace convnet {
 
 InferenceSession::~InferenceSession() = default;
 
+// SessionOptions::tune_threads: per batch size, calls 0-1 warm up on all threads (the first
+// builds the primitives and packs the weights), calls 2-3 on one thread (its primitives),
+// then kRounds calls on each, alternating; the faster by its median time is kept (one thread
+// only when at least 5% faster; the median, as a shared machine's noise makes single calls of
+// either kind fast or slow). A warm call over kLarge seconds on all threads keeps them.
+struct InferenceSession::ThreadTuner {
+  static constexpr int kRounds = 8;
+  static constexpr double kLarge = 5e-3;
+  struct Entry {
+    int calls = 0;
+    int choice = 0;  // 0 timing, 1 one thread, -1 all
+    std::vector<double> one, all;
+  };
+  std::mutex mu;
+  std::map<int64_t, Entry> by_batch;
+
+  static double median(std::vector<double> v) {
+    if (v.empty()) return 1e30;
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+    return v[v.size() / 2];
+  }
+
+  // The plan of the next call at `batch`: its threads (1 or -1), and whether it is timed.
+  std::pair<int, int> next(int64_t batch) {
+    std::lock_guard<std::mutex> lock(mu);
+    Entry& e = by_batch[batch];
+    if (e.choice != 0) return {e.choice, -1};
+    const int k = e.calls++;
+    if (k < 2) return {-1, k};
+    if (k < 4) return {1, -1};
+    return {(k % 2 == 0) ? 1 : -1, k};
+  }
+  void record(int64_t batch, int call, int threads, double seconds) {
+    std::lock_guard<std::mutex> lock(mu);
+    Entry& e = by_batch[batch];
+    if (e.choice != 0) return;
+    if (call == 1 && seconds > kLarge) {
+      e.choice = -1;
+      return;
+    }
+    if (call < 4) return;
+    (threads == 1 ? e.one : e.all).push_back(seconds);
+    if (e.one.size() + e.all.size() >= 2 * kRounds) e.choice = median(e.one) < 0.95 * median(e.all) ? 1 : -1;
+  }
+  int choice(int64_t batch) {
+    std::lock_guard<std::mutex> lock(mu);
+    const auto it = by_batch.find(batch);
+    return it == by_batch.end() ? 0 : it->second.choice;
+  }
+};
+
+int InferenceSession::tuned_threads(int64_t batch) const {
+  return tuner_ ? tuner_->choice(batch) : -1;
+}
+
 std::shared_ptr<InferenceSession> InferenceSession::from_graph(std::shared_ptr<io::OnnxModel> graph, Shape input_shape,
                                                                const SessionOptions& options) {
   CONVNET_CHECK(options.precision == DType::float32 || options.precision == DType::bfloat16,
@@ -32,6 +95,7 @@ std::shared_ptr<InferenceSession> InferenceSession::from_graph(std::shared_ptr<i
   s->graph_ = std::move(graph);
   s->input_shape_ = std::move(input_shape);
   s->options_ = options;
+  if (options.tune_threads) s->tuner_ = std::make_shared<ThreadTuner>();
   return s;
 }
 
@@ -110,7 +174,24 @@ Tensor InferenceSession::run(const Tensor& batch) const {
                   ", ", input_shape_[2], ", ", input_shape_[3], "), got ", shape_str(batch.shape()));
   NoGradGuard no_grad;
   autocast guard(options_.precision);
-  return graph_->forward(batch).to(DType::float32);
+  const int all = omp_get_max_threads();
+  if (!tuner_ || all <= 1) return graph_->forward(batch).to(DType::float32);
+  const int64_t n = batch.size(0);
+  const auto [threads, call] = tuner_->next(n);
+  // One thread for this call on this thread only (OpenMP's setting is per calling thread).
+  struct Limit {
+    int prev;
+    bool set;
+    ~Limit() {
+      if (set) omp_set_num_threads(prev);
+    }
+  } limit{all, threads == 1};
+  if (limit.set) omp_set_num_threads(1);
+  const auto t0 = std::chrono::steady_clock::now();
+  Tensor y = graph_->forward(batch).to(DType::float32);
+  if (call >= 0)
+    tuner_->record(n, call, threads, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  return y;
 }
 
 Tensor InferenceSession::run_image(const std::string& path) const {

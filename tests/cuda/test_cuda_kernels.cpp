@@ -176,8 +176,9 @@ TEST_F(CudaKernels, Conv2dMatchesTheReferenceOverAGrid) {
 TEST_F(CudaKernels, BatchNormMatchesTheReference) {
   using namespace kernels;
   int seed = 100;
-  for (const BatchNormGeom g : {BatchNormGeom{1, 1, 2}, BatchNormGeom{4, 3, 25}, BatchNormGeom{32, 16, 1},
-                                BatchNormGeom{2, 64, 49}, BatchNormGeom{64, 8, 256}}) {
+  for (const BatchNormGeom g :
+       {BatchNormGeom{1, 1, 2}, BatchNormGeom{4, 3, 25}, BatchNormGeom{32, 16, 1}, BatchNormGeom{2, 64, 49},
+        BatchNormGeom{64, 8, 256}, BatchNormGeom{3, 5, 10007}}) {  // 4 uneven chunks per channel
     for (bool affine : {true, false}) {
       SCOPED_TRACE(::testing::Message() << "N" << g.N << " C" << g.C << " S" << g.S << " affine " << affine);
       const int64_t n = g.N * g.C * g.S;

@@ -218,8 +218,9 @@ void batch_norm_and_pooling() {
   SCOPED_TRACE(name_of<T>());
   using BN = keys::BatchNorm<T>;
   int seed = 1000;
-  for (const BatchNormGeom g : {BatchNormGeom{1, 1, 2}, BatchNormGeom{4, 3, 25}, BatchNormGeom{32, 16, 1},
-                                BatchNormGeom{2, 64, 49}, BatchNormGeom{64, 8, 256}}) {
+  for (const BatchNormGeom g :
+       {BatchNormGeom{1, 1, 2}, BatchNormGeom{4, 3, 25}, BatchNormGeom{32, 16, 1}, BatchNormGeom{2, 64, 49},
+        BatchNormGeom{64, 8, 256}, BatchNormGeom{3, 5, 10007}}) {  // 4 uneven chunks per channel
     SCOPED_TRACE(::testing::Message() << "N" << g.N << " C" << g.C << " S" << g.S);
     const int64_t n = g.N * g.C * g.S;
     const auto x = rnd_t<T>(n, ++seed, 3.f), gy = rnd_t<T>(n, ++seed);

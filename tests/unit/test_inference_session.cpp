@@ -14,6 +14,7 @@
 #include "convnet/core/profiler.h"
 #include "convnet/core/rng.h"
 #include "convnet/core/storage.h"
+#include "convnet/core/threads.h"
 #include "convnet/inference/session.h"
 #include "convnet/io/onnx.h"
 #include "convnet/io/onnx_export.h"
@@ -198,6 +199,7 @@ TEST(InferenceSession, SteadyStateRunsReorderNoWeight) {
   Generator gen(7);
   const Tensor x = Tensor::randn({1, 3, 32, 32}, gen);
   s->run(x);  // packs
+  while (s->tuned_threads(1) == 0) s->run(x);  // and times one thread against all
   profiler::reset();
   profiler::enable(true);
   for (int i = 0; i < 100; ++i) s->run(x);
@@ -221,7 +223,7 @@ TEST(InferenceSession, SteadyStateRunsAllocateNothingFromTheSystem) {
     auto s = InferenceSession::from_module(*net, {1, 3, 32, 32}, {.precision = precision});
     Generator gen(10);
     const Tensor x = Tensor::randn({4, 3, 32, 32}, gen);
-    for (int i = 0; i < 3; ++i) s->run(x);
+    for (int i = 0; i < 3 || s->tuned_threads(4) == 0; ++i) s->run(x);  // the steady state: threads chosen
     const memory::Stats before = memory::stats();
     for (int i = 0; i < 50; ++i) s->run(x);
     const memory::Stats after = memory::stats();
@@ -253,6 +255,36 @@ TEST(InferenceSession, FourThreadsGetTheSingleThreadedLogits) {
     for (auto& th : threads) th.join();
     for (int t = 0; t < 4; ++t) EXPECT_EQ(bad[t], 0) << "thread " << t;
   }
+}
+
+// SessionOptions::tune_threads: the first calls at a batch size time one thread against all,
+// then one choice is kept; the logits do not depend on it beyond rounding, and a session
+// made without tuning never times.
+TEST(InferenceSession, ThreadsAreChosenPerBatchSizeAndLeaveTheLogits) {
+  manual_seed(17);
+  auto net = cifar_model("resnet20_b");
+  auto tuned = InferenceSession::from_module(*net, {1, 3, 32, 32});
+  auto fixed = InferenceSession::from_module(*net, {1, 3, 32, 32}, {.tune_threads = false});
+  Generator gen(12);
+  const Tensor x = Tensor::randn({1, 3, 32, 32}, gen), x3 = Tensor::randn({3, 3, 32, 32}, gen);
+  const int before = get_num_threads();
+  set_num_threads(2);
+  const Tensor want = fixed->run(x);
+  EXPECT_EQ(fixed->tuned_threads(1), -1);
+  EXPECT_EQ(tuned->tuned_threads(1), 0);  // never ran at batch 1
+  int calls = 0;
+  for (; tuned->tuned_threads(1) == 0 && calls < 100; ++calls)
+    EXPECT_TRUE(all_close(tuned->run(x), want, 1e-5, 1e-5)) << "call " << calls;
+  EXPECT_LE(calls, 20);
+  EXPECT_GE(calls, 2);
+  const int choice = tuned->tuned_threads(1);
+  EXPECT_TRUE(choice == 1 || choice == -1) << choice;
+  EXPECT_EQ(get_num_threads(), 2) << "a one-thread call changed the caller's setting";
+  EXPECT_EQ(tuned->tuned_threads(3), 0);  // batch sizes are timed apart
+  tuned->run(x3);
+  EXPECT_EQ(tuned->tuned_threads(3), 0);
+  EXPECT_TRUE(all_close(tuned->run(x), want, 1e-5, 1e-5));
+  set_num_threads(before);
 }
 
 TEST(InferenceSession, Bf16StaysCloseToFloat32) {

@@ -66,6 +66,11 @@ Command add_bench(CLI::App& app) {
                             r.device_peak_mb);
               device = buf;
             }
+            if (r.session_threads > 0) {
+              char buf[64];
+              std::snprintf(buf, sizeof buf, ", \"session_threads\": %d", r.session_threads);
+              device += buf;
+            }
             if (c.latency) {
               char buf[160];
               std::snprintf(buf, sizeof buf, ", \"p50_ms\": %.3f, \"p90_ms\": %.3f, \"p99_ms\": %.3f", r.p50_ms,

@@ -19,7 +19,9 @@
 /// on its own activations; the graph and weights are shared and never written after
 /// construction. Every call uses the kernels' thread pool (set_num_threads), so concurrent
 /// calls share the cores: for the lowest latency call from one thread, for throughput batch
-/// the images, or call from a few threads with set_num_threads(1).
+/// the images, or call from a few threads with set_num_threads(1). At each batch size the
+/// first calls time one thread against all and keep the faster (SessionOptions::tune_threads;
+/// the logits do not depend on the choice beyond float32 rounding).
 ///
 /// Precision: float32, or bfloat16 (every run() under autocast: convolutions and linear layers
 /// in bfloat16 with float32 accumulation); the logits are float32 either way.
@@ -46,6 +48,13 @@ namespace convnet {
 struct SessionOptions {
   DType precision = DType::float32;  ///< float32 or bfloat16
   bool optimize = true;              ///< false: run the graph as exported (for comparisons)
+  /// At each batch size, time the first calls on one thread and on all of the caller's
+  /// (get_num_threads()) and keep the faster: a small network at batch 1 can lose more to
+  /// waking and synchronizing threads, and to moving its activations between cores' caches,
+  /// than it gains (MobileNetV2 at 32x32 ran 30% slower on 2 threads than on 1 on one
+  /// machine, and 20% faster on another). Calls that take over 5 ms on all threads keep them
+  /// without timing. false: always all threads.
+  bool tune_threads = true;
 };
 
 /// A network prepared for inference on the CPU (see the file comment).
@@ -135,6 +144,10 @@ class InferenceSession {
   const std::string& optimization() const { return optimization_; }
   /// The class names of a checkpoint's data set (label order); empty for other sessions.
   const std::vector<std::string>& class_names() const { return class_names_; }
+  /// The threads run() settled on at batch size `batch` (SessionOptions::tune_threads): 1,
+  /// or -1 for all of the caller's; 0 while it is still timing (the first 20 calls at that
+  /// size, 2 for large work), or when it never ran at that size.
+  int tuned_threads(int64_t batch) const;
 
  private:
   InferenceSession() = default;
@@ -146,6 +159,8 @@ class InferenceSession {
   std::string optimization_;
   std::vector<std::string> class_names_;
   std::shared_ptr<const train::Checkpoint> checkpoint_;  // from_checkpoint's, without weights (preprocessing)
+  struct ThreadTuner;
+  std::shared_ptr<ThreadTuner> tuner_;  // the timings and choices of tune_threads, per batch size
 };
 
 }  // namespace convnet

@@ -149,7 +149,8 @@ void bn_fwd_train(const BatchNormGeom& g, const T* x, const float* w, const floa
                   float* var) {
   require_plain(g.B, "batch_norm_fwd_train");
   const Ctx c = ctx(x);
-  launch::bn_stats(g.N, g.C, g.S, x, mean, var, c.stream);
+  Scratch partial(c, static_cast<size_t>(launch::bn_scratch(g.N, g.C, g.S)) * sizeof(double));
+  launch::bn_stats(g.N, g.C, g.S, x, mean, var, static_cast<double*>(partial.get()), c.stream);
   launch::bn_apply(g.N, g.C, g.S, x, mean, var, w, b, eps, y, c.stream);
 }
 template <class T>
@@ -162,7 +163,10 @@ template <class T>
 void bn_bwd(const BatchNormGeom& g, const T* x, const T* gy, const float* mean, const float* var, const float* w,
             double eps, bool batch_stats, T* gx, float* gw, float* gb) {
   require_plain(g.B, "batch_norm_bwd");
-  launch::bn_bwd(g.N, g.C, g.S, x, gy, mean, var, w, eps, batch_stats, gx, gw, gb, ctx(x).stream);
+  const Ctx c = ctx(x);
+  Scratch partial(c, static_cast<size_t>(launch::bn_scratch(g.N, g.C, g.S)) * sizeof(double));
+  launch::bn_bwd(g.N, g.C, g.S, x, gy, mean, var, w, eps, batch_stats, gx, gw, gb, static_cast<double*>(partial.get()),
+                 c.stream);
 }
 void bn_update_stats(int64_t C, double momentum, double unbias, const float* mean, const float* var, float* rm,
                      float* rv) {

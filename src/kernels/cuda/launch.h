@@ -36,15 +36,17 @@ void sum(int64_t n, const float* x, bool squares, double* partial, double* out, 
 void double_to_float(const double* in, float* out, cudaStream_t s);
 
 // Batch normalization over x seen as (N, C, S), plain layout. Statistics in double; the
-// parameters, statistics and their gradients float32 whatever T is.
+// parameters, statistics and their gradients float32 whatever T is. bn_stats and bn_bwd
+// take `scratch`: bn_scratch(N, C, S) doubles of GPU memory for their partial sums.
+int64_t bn_scratch(int64_t N, int64_t C, int64_t S);
 template <class T>
-void bn_stats(int64_t N, int64_t C, int64_t S, const T* x, float* mean, float* var, cudaStream_t s);
+void bn_stats(int64_t N, int64_t C, int64_t S, const T* x, float* mean, float* var, double* scratch, cudaStream_t s);
 template <class T>
 void bn_apply(int64_t N, int64_t C, int64_t S, const T* x, const float* mean, const float* var, const float* w,
               const float* b, double eps, T* y, cudaStream_t s);
 template <class T>
 void bn_bwd(int64_t N, int64_t C, int64_t S, const T* x, const T* gy, const float* mean, const float* var,
-            const float* w, double eps, bool batch_stats, T* gx, float* gw, float* gb, cudaStream_t s);
+            const float* w, double eps, bool batch_stats, T* gx, float* gw, float* gb, double* scratch, cudaStream_t s);
 void bn_update_stats(int64_t C, double momentum, double unbias, const float* mean, const float* var, float* rm,
                      float* rv, cudaStream_t s);
 
