@@ -3,7 +3,7 @@
 // network: the gradient norm and its clipping, the NaN/Inf check, EMA of weights, label
 // smoothing and MixUp (linear combinations), BatchNorm's running statistics, dropout masks
 // from a counter-based generator, and the accuracy count. Kernels trust their callers.
-//   keys: sum_squares, axpby, affine, batch_norm_update_stats, dropout_mask, count_correct,
+//   keys: sum_squares, sum_squares_many, axpby, affine, batch_norm_update_stats, dropout_mask, count_correct,
 //         mix_rows, cutmix_paste
 #include <cstdint>
 
@@ -13,6 +13,11 @@ namespace convnet::kernels {
 
 // out[0] = sum_i x_i^2 in double (not finite if any x_i is not).
 using SumSquaresFn = void(int64_t n, const float* x, double* out);
+// The same for `count` tensors at once (the gradient norm and the loss scaler's overflow
+// check): out[t] = sum_squares of x[t] (n[t] values). n, x and out are host arrays; the
+// tensors are on the kernel's device, and a GPU answers all of them with one copy to the
+// host instead of one wait per tensor.
+using SumSquaresManyFn = void(int64_t count, const int64_t* n, const float* const* x, double* out);
 // y_i = a y_i + b x_i, in float32 (EMA: a = decay, b = 1 - decay).
 using AxpbyFn = void(int64_t n, float a, float* y, float b, const float* x);
 // y_i = a x_i + c (y may be x).
@@ -47,6 +52,7 @@ inline float counter_uniform(uint64_t seed, uint64_t k) {
 
 namespace ref {
 void sum_squares(int64_t n, const float* x, double* out);
+void sum_squares_many(int64_t count, const int64_t* n, const float* const* x, double* out);
 void axpby(int64_t n, float a, float* y, float b, const float* x);
 void affine(int64_t n, float a, const float* x, float c, float* y);
 void batch_norm_update_stats(int64_t C, double momentum, double unbias, const float* mean, const float* var, float* rm,
@@ -60,6 +66,7 @@ void cutmix_paste(int64_t N, int64_t C, int64_t H, int64_t W, int64_t y0, int64_
 
 namespace keys {
 inline Kernel<SumSquaresFn> sum_squares{"sum_squares"};
+inline Kernel<SumSquaresManyFn> sum_squares_many{"sum_squares_many"};
 inline Kernel<AxpbyFn> axpby{"axpby"};
 inline Kernel<AffineFn> affine{"affine"};
 inline Kernel<BatchNormUpdateStatsFn> batch_norm_update_stats{"batch_norm_update_stats"};

@@ -24,14 +24,19 @@ void update_ema(nn::Module& ema, const nn::Module& model, double decay) {
 
 double grad_norm(const std::vector<Tensor>& params) {
   // torch.nn.utils.clip_grad_norm_ (1.13): the 2-norm of the per-parameter 2-norms, each
-  // rounded to float32 as PyTorch does.
+  // rounded to float32 as PyTorch does. All sums in one kernel call (one wait on a GPU).
+  std::vector<Tensor> grads;
+  std::vector<int64_t> n;
+  std::vector<const float*> x;
+  for (const auto& p : params)
+    if (Tensor g = p.grad(); g.defined()) grads.push_back(g), n.push_back(g.numel()), x.push_back(ops::kdata(g));
+  if (grads.empty()) return 0;
+  std::vector<double> s(grads.size());
+  const auto scope = ops::device_scope(grads.front());
+  kernels::keys::sum_squares_many(static_cast<int64_t>(grads.size()), n.data(), x.data(), s.data());
   double sq = 0;
-  for (const auto& p : params) {
-    Tensor g = p.grad();
-    if (!g.defined()) continue;
-    double s = 0;
-    kernels::keys::sum_squares(g.numel(), ops::kdata(g), &s);
-    const float norm = static_cast<float>(std::sqrt(s));
+  for (double v : s) {
+    const float norm = static_cast<float>(std::sqrt(v));
     sq += static_cast<double>(norm) * norm;
   }
   return static_cast<float>(std::sqrt(sq));

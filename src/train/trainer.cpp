@@ -623,12 +623,13 @@ TrainResult train_run(const TrainConfig& cfg, const Callbacks& cb) {
           loss = ops::cross_entropy(logits, b.y, Reduction::Mean, eps);
         }
       }
+      (scaler ? scaler->scale(loss) : loss).backward();
+      // Read after the backward is queued, so a GPU runs it while the host waits for the
+      // loss; checked before the update, so no step is ever taken from a NaN.
       double l = loss.item();
-      // Checked before the update, so no step is ever taken from a NaN.
       if (!std::isfinite(l))
         diverged(epoch, "step " + std::to_string(step) + " of " + std::to_string(steps) + ": the loss is " +
                             std::to_string(l));
-      (scaler ? scaler->scale(loss) : loss).backward();
       int64_t step_correct = correct_count(logits, b.y), step_n = n_local;
       bool stop_now = g_stop.load();
       if (reducer) {

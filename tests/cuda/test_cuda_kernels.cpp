@@ -116,6 +116,18 @@ TEST_F(CudaKernels, ElementwiseAndVectorOpsMatchTheReference) {
     ref::sum_squares(n, a.data(), &sq_ref);
     cuda_of(keys::sum_squares)(n, p(da), &sq);  // a host output: the host waits for it
     EXPECT_NEAR(sq, sq_ref, 1e-9 * (1 + sq_ref));
+    // Several tensors, one wait: a, b and the first half of a.
+    const int64_t ns[] = {n, n, n / 2};
+    const float* hs[] = {a.data(), b.data(), a.data()};
+    const float* dsq[] = {p(da), p(db), p(da)};
+    double many_ref[3], many[3] = {-1, -1, -1};
+    ref::sum_squares_many(3, ns, hs, many_ref);
+    {
+      kernels::DeviceScope scope(kGpu);  // host arrays of GPU pointers: the scope says the device
+      keys::sum_squares_many(3, ns, dsq, many);
+    }
+    EXPECT_EQ(keys::sum_squares_many.selected_backend(kGpu), "cuda");
+    for (int t = 0; t < 3; ++t) EXPECT_NEAR(many[t], many_ref[t], 1e-9 * (1 + many_ref[t])) << "tensor " << t;
   }
 }
 

@@ -112,6 +112,7 @@ const std::map<std::string, std::string> kComparedBy = {
     {"sgd_step", "KernelVariants.OptimizerSteps"},
     {"adam_step", "KernelVariants.OptimizerSteps"},
     {"sum_squares", "KernelVariants.VectorOps"},
+    {"sum_squares_many", "KernelVariants.VectorOps"},
     {"axpby", "KernelVariants.VectorOps"},
     {"affine", "KernelVariants.VectorOps"},
     {"dropout_mask", "KernelVariants.VectorOps"},

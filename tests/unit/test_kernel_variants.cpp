@@ -535,6 +535,17 @@ TEST(KernelVariants, VectorOps) {
       EXPECT_NEAR(s, r, 1e-12 * r + 1e-30) << v.backend << " n=" << n;
       count_compared(keys::sum_squares);
     }
+    for (const auto& v : fast_variants(keys::sum_squares_many)) {
+      // Three tensors: x, its first half, and an empty one.
+      const int64_t ns[] = {n, n / 2, 0};
+      const float* xs[] = {x.data(), x.data(), x.data()};
+      double r[3] = {-1, -1, -1}, s[3] = {-2, -2, -2};
+      reference(keys::sum_squares_many)(3, ns, xs, r);
+      v.fn(3, ns, xs, s);
+      for (int t = 0; t < 3; ++t) EXPECT_NEAR(s[t], r[t], 1e-12 * r[t] + 1e-30) << v.backend << " n=" << ns[t];
+      EXPECT_EQ(s[2], 0.0);
+      count_compared(keys::sum_squares_many);
+    }
     for (const auto& v : fast_variants(keys::axpby)) {
       auto yr = y0, y = y0;
       reference(keys::axpby)(n, 0.999f, yr.data(), 0.001f, x.data());
@@ -558,7 +569,7 @@ TEST(KernelVariants, VectorOps) {
         count_compared(keys::dropout_mask);
       }
   }
-  expect_compared({&keys::sum_squares, &keys::axpby, &keys::affine, &keys::dropout_mask});
+  expect_compared({&keys::sum_squares, &keys::sum_squares_many, &keys::axpby, &keys::affine, &keys::dropout_mask});
 }
 
 TEST(KernelVariants, Softmax) {

@@ -41,6 +41,10 @@ void sum_squares(int64_t n, const float* x, double* out) {
   *out = s;
 }
 
+void sum_squares_many(int64_t count, const int64_t* n, const float* const* x, double* out) {
+  for (int64_t t = 0; t < count; ++t) sum_squares(n[t], x[t], &out[t]);
+}
+
 void axpby(int64_t n, float a, float* y, float b, const float* x) {
   parallel_chunks(n, [&](int64_t lo, int64_t hi) { axpby_chunk(hi - lo, a, y + lo, b, x + lo); });
 }
@@ -61,6 +65,7 @@ void dropout_mask(int64_t n, int64_t group, float p, uint64_t seed, float scale,
 namespace convnet::kernels {
 void register_cpu_vector() {
   keys::sum_squares.add("cpu", 10, &cpu::sum_squares);
+  keys::sum_squares_many.add("cpu", 10, &cpu::sum_squares_many);
   keys::axpby.add("cpu", 10, &cpu::axpby);
   keys::affine.add("cpu", 10, &cpu::affine);
   keys::dropout_mask.add("cpu", 10, &cpu::dropout_mask);

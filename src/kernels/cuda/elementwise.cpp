@@ -132,6 +132,19 @@ void sum_squares(int64_t n, const float* x, double* out) {
   launch::sum(n, x, true, p + 1, p, c.stream);
   to_host(c, out, p, sizeof(double));
 }
+// out[t] (host memory) = sum x[t]^2 for every tensor: one reduction each into a GPU array,
+// then one copy to the host (the gradient norm and the loss scaler's overflow check wait
+// once per step, not once per parameter).
+void sum_squares_many(int64_t count, const int64_t* n, const float* const* x, double* out) {
+  int64_t first = 0;  // a tensor with memory (an empty one may have no pointer)
+  while (first < count && (!x[first] || n[first] == 0)) out[first++] = 0;
+  if (first == count) return;
+  const Ctx c = ctx(x[first]);
+  Scratch partial(c, static_cast<size_t>(launch::reduce_partials() + count) * sizeof(double));
+  double* res = static_cast<double*>(partial.get());
+  for (int64_t t = 0; t < count; ++t) launch::sum(x[t] ? n[t] : 0, x[t], true, res + count, res + t, c.stream);
+  to_host(c, out, res, static_cast<size_t>(count) * sizeof(double));
+}
 // *correct (host memory): as sum_squares.
 void count_correct(int64_t N, int64_t K, const float* x, const int64_t* labels, int64_t* correct) {
   const Ctx c = ctx(x);
@@ -295,6 +308,7 @@ void register_cuda_elementwise() {
   keys::affine.add("cuda", 10, &affine, dev);
   keys::axpby.add("cuda", 10, &axpby, dev);
   keys::sum_squares.add("cuda", 10, &sum_squares, dev);
+  keys::sum_squares_many.add("cuda", 10, &sum_squares_many, dev);
   keys::count_correct.add("cuda", 10, &count_correct, dev);
   keys::batch_norm_fwd_train.add("cuda", 10, &bn_fwd_train<float>, dev);
   keys::batch_norm_fwd_eval.add("cuda", 10, &bn_fwd_eval<float>, dev);

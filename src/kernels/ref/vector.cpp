@@ -9,6 +9,10 @@ void sum_squares(int64_t n, const float* x, double* out) {
   *out = s;
 }
 
+void sum_squares_many(int64_t count, const int64_t* n, const float* const* x, double* out) {
+  for (int64_t t = 0; t < count; ++t) sum_squares(n[t], x[t], &out[t]);
+}
+
 void axpby(int64_t n, float a, float* y, float b, const float* x) {
   for (int64_t i = 0; i < n; ++i) y[i] = a * y[i] + b * x[i];
 }
@@ -61,6 +65,7 @@ void cutmix_paste(int64_t N, int64_t C, int64_t H, int64_t W, int64_t y0, int64_
 namespace convnet::kernels {
 void register_ref_vector() {
   keys::sum_squares.add("ref", 0, &ref::sum_squares);
+  keys::sum_squares_many.add("ref", 0, &ref::sum_squares_many);
   keys::axpby.add("ref", 0, &ref::axpby);
   keys::affine.add("ref", 0, &ref::affine);
   keys::batch_norm_update_stats.add("ref", 0, &ref::batch_norm_update_stats);
