@@ -106,14 +106,7 @@ double scale_of(const std::vector<double>& v) {
 // Bit for bit; NaN for NaN (payloads may differ).
 template <class T>
 ::testing::AssertionResult same(const std::vector<T>& a, const std::vector<T>& e) {
-  for (size_t i = 0; i < a.size(); ++i) {
-    const float x = kernels::lowp::widen(a[i]), y = kernels::lowp::widen(e[i]);
-    if (std::isnan(x) && std::isnan(y)) continue;
-    if (a[i].bits != e[i].bits)
-      return ::testing::AssertionFailure()
-             << "element " << i << ": " << x << " (bits " << a[i].bits << ") vs " << y << " (bits " << e[i].bits << ")";
-  }
-  return ::testing::AssertionSuccess();
+  return testing::same_bits(a, e);
 }
 // |a - e| <= steps * step<T>() |e| + frac * max|e|.
 template <class T>

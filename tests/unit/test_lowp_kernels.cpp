@@ -63,17 +63,10 @@ double max_abs(const std::vector<double>& v) {
   return m;
 }
 
-// Bit for bit, NaN for NaN (payloads may differ: the twin's rounding quiets them).
+// Bit for bit, NaN for NaN (tests/util/variants.h).
 template <class T>
 ::testing::AssertionResult same(const std::vector<T>& a, const std::vector<T>& e) {
-  for (size_t i = 0; i < a.size(); ++i) {
-    const float x = lowp::widen(a[i]), y = lowp::widen(e[i]);
-    if (std::isnan(x) && std::isnan(y)) continue;
-    if (a[i].bits != e[i].bits)
-      return ::testing::AssertionFailure()
-             << "element " << i << ": " << x << " (bits " << a[i].bits << ") vs " << y << " (bits " << e[i].bits << ")";
-  }
-  return ::testing::AssertionSuccess();
+  return convnet::testing::same_bits(a, e);
 }
 // One bfloat16 step, plus 1e-3 of the scale (see the file comment).
 // NaN where the other has NaN (then compared as equal), else the tolerance.

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/lowp.h"
 #include "kernels/registry.h"
 #include "util/test_util.h"
 
@@ -70,6 +71,21 @@ inline ::testing::AssertionResult close_nan(const std::vector<float>& a, const s
     if (std::isinf(e[i]) && a[i] == e[i]) a2[i] = e2[i] = 0;  // the same infinity (sqrt' at 0)
   }
   return close(a2, e2);
+}
+
+// Reduced-precision values (bf16_t, f16_t) bit for bit; NaN for NaN (payloads may differ: a
+// twin's rounding quiets them).
+template <class T>
+::testing::AssertionResult same_bits(const std::vector<T>& a, const std::vector<T>& e) {
+  if (a.size() != e.size()) return ::testing::AssertionFailure() << a.size() << " values vs " << e.size();
+  for (size_t i = 0; i < a.size(); ++i) {
+    const float x = kernels::lowp::widen(a[i]), y = kernels::lowp::widen(e[i]);
+    if (std::isnan(x) && std::isnan(y)) continue;
+    if (a[i].bits != e[i].bits)
+      return ::testing::AssertionFailure()
+             << "element " << i << ": " << x << " (bits " << a[i].bits << ") vs " << y << " (bits " << e[i].bits << ")";
+  }
+  return ::testing::AssertionSuccess();
 }
 
 // Elementwise lengths around the threading grain and the 16-element chunk alignment.

@@ -46,8 +46,8 @@ Command add_bench(CLI::App& app) {
                "infer: also report the p50 / p90 / p99 milliseconds of single calls (use with --batch 1 for "
                "single-image latency)");
   bn->add_option("--device", bc.device,
-                 "cpu, cuda or cuda:N: train or eager infer on a GPU (float32; needs a build with the CUDA backend "
-                 "and a GPU)")
+                 "cpu, cuda or cuda:N: train or eager infer on a GPU (any --precision; needs a build with the CUDA "
+                 "backend and a GPU)")
       ->capture_default_str();
   bn->add_flag("--profile", bc.profile, "Print a per-op time breakdown of a step after the JSON line");
   bn->add_flag("!--no-fold", bc.fold_batch_norm,

@@ -44,11 +44,7 @@ int run_eval(const EvalOptions& o) {
   }
   // The precision the run trained (and validated) in, unless --precision says otherwise.
   const std::string precision = o.precision.empty() ? ck.config.compute.precision : o.precision;
-  if (!dev.is_cpu()) {  // the model on the GPU; evaluate_full sends each batch there
-    CONVNET_CHECK(precision == "fp32", "--device ", o.device, ": the CUDA backend has float32 kernels only so far; ",
-                  "add --precision fp32");
-    model->to(dev);
-  }
+  if (!dev.is_cpu()) model->to(dev);  // the model on the GPU; evaluate_full sends each batch there
   Progress progress = Progress::for_stdout(o.display);
   const auto start = std::chrono::steady_clock::now();
   const train::EvalResult r = [&] {
@@ -119,7 +115,7 @@ Command add_eval(CLI::App& app) {
                  "Where to write the confusion matrix picture (default: confusion-<checkpoint>-<split>.png beside "
                  "the checkpoint)");
   ev->add_option("-j,--threads", o->threads, "Threads (0 = all cores)")->check(non_negative());
-  ev->add_option("--device", o->device, "cpu, cuda or cuda:N: evaluate on a GPU (float32)")->capture_default_str();
+  ev->add_option("--device", o->device, "cpu, cuda or cuda:N: evaluate on a GPU")->capture_default_str();
   ev->add_option("--precision", o->precision,
                  "fp32, bf16 or fp16 (mixed precision, see `convnet train --help`); default: the precision the "
                  "checkpoint was trained in")

@@ -25,6 +25,7 @@ struct InferOptions {
   int64_t num_classes = 0;
   bool strict = true;
   std::string precision = "fp32";
+  std::string device = "cpu";
 };
 
 Tensor pick_input(const io::SafeTensors& f, const InferOptions& o) {
@@ -100,7 +101,14 @@ int run_onnx(const InferOptions& o) {
 }
 
 int run_infer(const InferOptions& o) {
-  if (!o.onnx.empty()) return run_onnx(o);
+  const Device dev = parse_device(o.device);  // before any file: names the devices that exist
+  if (!o.onnx.empty()) {
+    CONVNET_CHECK(dev.is_cpu(),
+                  "infer --onnx runs on the cpu only so far (the imported graph's constants stay on "
+                  "the host); run a zoo model with --model/--weights on ",
+                  o.device);
+    return run_onnx(o);
+  }
   if (o.model.empty() || o.weights.empty())
     throw Error(
         "infer needs --model and --weights (a zoo model and its weights: safetensors or a PyTorch .pth state dict), or "
@@ -154,11 +162,12 @@ int run_infer(const InferOptions& o) {
     std::fprintf(stderr, "loaded %zu of %zu tensors from '%s'; not loaded:\n%s", report.loaded.size(),
                  net->state_dict().size(), o.weights.c_str(), report.describe().c_str());
   net->eval();
+  if (!dev.is_cpu()) net->to(dev), x = x.to(dev);  // the model and the batch on the GPU, the logits back
   NoGradGuard g;
   Tensor y;
   {
     autocast guard(parse_precision(o.precision));
-    y = (*net)(x).to(DType::float32);  // logits are written as float32 whatever the compute
+    y = (*net)(x).to(DType::float32).to(Device::cpu());  // logits are written as float32 whatever the compute
   }
   io::save_safetensors(o.output, {{"logits", y}}, {{"model", o.model}, {"precision", o.precision}});
   std::printf("wrote logits %s to %s\n", shape_str(y.shape()).c_str(), o.output.c_str());
@@ -196,6 +205,8 @@ Command add_infer(CLI::App& app) {
                   "the logits are written as float32)")
       ->capture_default_str()
       ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));
+  inf->add_option("--device", o->device, "cpu, cuda or cuda:N: run the zoo model on a GPU (not --onnx)")
+      ->capture_default_str();
   inf->add_option("--strict", o->strict,
                   "Require every weight name and shape to match (false: load what matches, list the rest)")
       ->capture_default_str();

@@ -29,11 +29,7 @@ int run_predict(const PredictOptions& o) {
   const Device dev = parse_device(o.device);  // before any file: names the devices that exist
   const train::Checkpoint ck = train::load_checkpoint(o.checkpoint);
   auto model = train::model_from_checkpoint(ck);
-  if (!dev.is_cpu()) {  // the model on the GPU; predict_proba sends each image there
-    CONVNET_CHECK((o.precision.empty() ? ck.config.compute.precision : o.precision) == "fp32", "--device ", o.device,
-                  ": the CUDA backend has float32 kernels only so far; add --precision fp32");
-    model->to(dev);
-  }
+  if (!dev.is_cpu()) model->to(dev);  // the model on the GPU; predict_proba sends each image there
   const bool flip = (o.tta.empty() ? ck.config.aug.tta : o.tta) == "flip";
   int failures = 0;
   for (const auto& path : o.images) {
@@ -91,7 +87,7 @@ Command add_predict(CLI::App& app) {
                  "mirror image; default: as in training)")
       ->check(CLI::IsMember({"none", "flip"}));
   pr->add_option("-j,--threads", o->threads, "Threads (0 = all cores)")->check(non_negative());
-  pr->add_option("--device", o->device, "cpu, cuda or cuda:N: predict on a GPU (float32)")->capture_default_str();
+  pr->add_option("--device", o->device, "cpu, cuda or cuda:N: predict on a GPU")->capture_default_str();
   pr->add_option("--precision", o->precision,
                  "fp32, bf16 or fp16 (mixed precision); default: the precision the checkpoint was trained in")
       ->check(CLI::IsMember({"fp32", "bf16", "fp16"}));

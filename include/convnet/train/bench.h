@@ -43,8 +43,8 @@ struct BenchConfig {
   std::string onnx;
   /// Time every step on its own and report the p50 / p90 / p99 step latency too.
   bool latency = false;
-  /// "cpu", or "cuda" / "cuda:N" (parse_device): the model and the batch on that GPU, float32,
-  /// train or eager infer (the inference session runs on the CPU only).
+  /// "cpu", or "cuda" / "cuda:N" (parse_device): the model and the batch on that GPU, in any
+  /// precision, train or eager infer (the inference session runs on the CPU only).
   std::string device = "cpu";
 };
 

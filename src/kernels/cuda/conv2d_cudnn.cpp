@@ -23,6 +23,7 @@
 #include "convnet/core/error.h"
 #include "kernels/conv2d.h"
 #include "kernels/cuda/launch.h"
+#include "kernels/cuda/lowp.h"
 #include "kernels/cuda/runtime.h"
 
 namespace convnet::kernels::cuda {
@@ -203,31 +204,9 @@ const Layout* layout(const Conv2dGeom&) {
   return nullptr;
 }
 
-template <class T>
-struct Lowp;
-template <>
-struct Lowp<bf16_t> {
-  static constexpr cudnnDataType_t cudnn = CUDNN_DATA_BFLOAT16;
-  static constexpr DType dtype = DType::bfloat16;
-};
-template <>
-struct Lowp<f16_t> {
-  static constexpr cudnnDataType_t cudnn = CUDNN_DATA_HALF;
-  static constexpr DType dtype = DType::float16;
-};
 int64_t weight_numel(const Conv2dGeom& g) {
   return g.OC * (g.C / g.G) * g.KH * g.KW;
 }
-// The float32 master weight rounded to T, in a scratch buffer on c's device.
-template <class T>
-struct RoundedWeight {
-  Scratch buf;
-  RoundedWeight(const Ctx& c, const Conv2dGeom& g, const float* w)
-      : buf(c, static_cast<size_t>(weight_numel(g)) * sizeof(T)) {
-    launch::convert(weight_numel(g), DType::float32, w, Lowp<T>::dtype, buf.get(), c.stream);
-  }
-  const T* get() const { return static_cast<const T*>(buf.get()); }
-};
 
 template <class T>
 void forward_lowp(const Conv2dGeom& g, const T* x, int32_t xb, const float* w, const float* b, T* y, int32_t yb) {
@@ -236,7 +215,7 @@ void forward_lowp(const Conv2dGeom& g, const T* x, int32_t xb, const float* w, c
   Plan& p = plan(c, g, Lowp<T>::cudnn);
   cudnnHandle_t h = c.cudnn();
   find_fwd(h, p);
-  const RoundedWeight<T> wt(c, g, w);
+  const Rounded<T> wt(c, weight_numel(g), w);
   Scratch ws(c, p.fwd_ws);
   const bool epilogue = b != nullptr || g.post.any();
   const int64_t ny = g.N * g.OC * g.OH * g.OW;
@@ -257,7 +236,7 @@ void backward_data_lowp(const Conv2dGeom& g, const T* gy, int32_t gyb, const flo
   Plan& p = plan(c, g, Lowp<T>::cudnn);
   cudnnHandle_t h = c.cudnn();
   find_bwd_data(h, p);
-  const RoundedWeight<T> wt(c, g, w);
+  const Rounded<T> wt(c, weight_numel(g), w);
   Scratch ws(c, p.bwd_data_ws);
   const float one = 1.f, zero = 0.f;
   check(cudnnConvolutionBackwardData(h, &one, p.w, wt.get(), p.y, gy, p.conv, p.bwd_data_algo, ws.get(), ws.bytes(),

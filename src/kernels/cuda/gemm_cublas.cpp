@@ -6,6 +6,7 @@
 // rounded to T once, after its bias (lowp.cu's epilogue), and its weight gradient is float32.
 #include "convnet/core/error.h"
 #include "kernels/cuda/launch.h"
+#include "kernels/cuda/lowp.h"
 #include "kernels/cuda/runtime.h"
 #include "kernels/gemm.h"
 #include "kernels/linear.h"
@@ -25,19 +26,6 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
         "cublasSgemm");
 }
 
-template <class T>
-struct Lowp;
-template <>
-struct Lowp<bf16_t> {
-  static constexpr cudaDataType cuda = CUDA_R_16BF;
-  static constexpr DType dtype = DType::bfloat16;
-};
-template <>
-struct Lowp<f16_t> {
-  static constexpr cudaDataType cuda = CUDA_R_16F;
-  static constexpr DType dtype = DType::float16;
-};
-
 // Column-major C (m x n, float32) = op_a(A) op_b(B), A and B in T, float32 accumulation.
 template <class T>
 void gemm_to_f32(const Ctx& c, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* A, int64_t lda, const T* B,
@@ -48,15 +36,6 @@ void gemm_to_f32(const Ctx& c, bool ta, bool tb, int64_t m, int64_t n, int64_t k
                              &zero, C, CUDA_R_32F, as_int(ldc), CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
         "cublasGemmEx");
 }
-// The float32 weight (OUT, IN) rounded to T, in a scratch buffer.
-template <class T>
-struct RoundedWeight {
-  Scratch buf;
-  RoundedWeight(const Ctx& c, int64_t n, const float* w) : buf(c, static_cast<size_t>(n) * sizeof(T)) {
-    launch::convert(n, DType::float32, w, Lowp<T>::dtype, buf.get(), c.stream);
-  }
-  const T* get() const { return static_cast<const T*>(buf.get()); }
-};
 
 // Row-major y (M, OUT) = x (M, IN) W^T + b: column-major y^T (OUT x M) = W'^T x', where the
 // row-major W (OUT, IN) is the column-major W' (IN x OUT) and x the column-major x' (IN x M).
@@ -64,7 +43,7 @@ template <class T>
 void linear_fwd(int64_t M, int64_t IN, int64_t OUT, const T* x, const float* w, const float* b, T* y) {
   if (M == 0 || OUT == 0) return;
   const Ctx c = ctx(y);
-  const RoundedWeight<T> wt(c, OUT * IN, w);
+  const Rounded<T> wt(c, OUT * IN, w);
   Scratch acc(c, static_cast<size_t>(M * OUT) * sizeof(float));
   float* yf = static_cast<float*>(acc.get());
   if (IN == 0) {
@@ -91,7 +70,7 @@ void linear_bwd(int64_t M, int64_t IN, int64_t OUT, const T* x, const float* w, 
     if (OUT == 0) {
       zero_f32(gxf, M * IN);
     } else {
-      const RoundedWeight<T> wt(c, OUT * IN, w);
+      const Rounded<T> wt(c, OUT * IN, w);
       gemm_to_f32<T>(c, false, false, IN, M, OUT, wt.get(), IN, gy, OUT, gxf, IN);
     }
     launch::convert(M * IN, DType::float32, gxf, Lowp<T>::dtype, gx, c.stream);
