@@ -273,20 +273,13 @@ TEST(Torchvision, ParameterCountsEqualTorchvisionAt1000Classes) {
 }
 
 // Eval-mode logits for every model but the larger depth and width variants of a family whose
-// smaller members are compared: the same code with other layer lists or widths, which
-// ParameterCountsEqualTorchvisionAt1000Classes checks for every model. Left out: VGG-13/16/19
-// (vgg11 and vgg11_bn compared; ~140M parameters each, written and read through a 550 MB file,
-// 8-15 s each), ResNet-101/152 (resnet50's bottlenecks), DenseNet-161/169/201 (densenet121),
-// EfficientNet-B2/B3 (b0, b1), the 3.2 GF RegNets (400MF to 1.6GF) and ConvNeXt-Small (tiny):
-// about 80 s of make test, which has to fit 20 minutes on 2 cores.
+// smaller members are compared (testing::larger_zoo_variants: VGG-13/16/19, ResNet-101/152,
+// DenseNet-161/169/201, EfficientNet-B2/B3, the 3.2 GF RegNets, ConvNeXt-Small), about 80 s of
+// make test; ParameterCountsEqualTorchvisionAt1000Classes checks every model's layer lists.
 static std::vector<std::string> eval_models() {
-  static const std::set<std::string> kSameCodeAs = {
-      "vgg13",           "vgg13_bn",       "vgg16",          "vgg16_bn",      "vgg19",       "vgg19_bn",
-      "resnet101",       "resnet152",      "densenet161",    "densenet169",   "densenet201", "efficientnet_b2",
-      "efficientnet_b3", "regnet_y_3_2gf", "regnet_x_3_2gf", "convnext_small"};
   std::vector<std::string> out;
   for (const auto& n : kTorchvisionModels)
-    if (!kSameCodeAs.count(n)) out.push_back(n);
+    if (!convnet::testing::larger_zoo_variants().count(n)) out.push_back(n);
   return out;
 }
 
