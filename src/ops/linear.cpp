@@ -6,6 +6,9 @@
 //   dL/db = dY^T 1        column sums of dY, as a (1, M) x (M, out) GEMM with ones
 #include "convnet/ops/linear.h"
 
+#include <algorithm>
+#include <map>
+#include <mutex>
 #include <type_traits>
 
 #include "convnet/autograd/autograd.h"
@@ -20,6 +23,20 @@
 namespace convnet::ops {
 
 namespace {
+// A column of at least n ones on `dev` for the bias GEMMs. On the CPU a fresh one; on a GPU
+// one per device, kept and grown when a call needs more (the first n of it are used): a
+// fresh one is a host-to-device copy, which makes the host wait for the GPU's queue in the
+// middle of every forward and backward.
+Tensor ones_on(const Device& dev, int64_t n) {
+  if (dev.is_cpu()) return Tensor::ones({n});
+  static std::mutex mu;
+  static auto* kept = new std::map<int, Tensor>;  // never destroyed (GPU memory outlives statics)
+  std::lock_guard<std::mutex> lock(mu);
+  Tensor& t = (*kept)[dev.index];
+  if (!t.defined() || t.numel() < n) t = Tensor::ones({std::max<int64_t>(n, 1)}).to(dev);
+  return t;
+}
+
 // y = x W^T + b with x in a reduced precision T (ops/autocast.h): the linear_*_<T> kernels,
 // with the float32 weight and bias.
 Tensor linear_reduced(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t M, int64_t IN, int64_t OUT,
@@ -74,8 +91,7 @@ Tensor linear(const Tensor& x_arg, const Tensor& weight_arg, const Tensor& bias_
   out_shape.back() = OUT;
   if (reduced) return linear_reduced(x, weight, bias, M, IN, OUT, out_shape);
   profiler::Scope scope("linear_fwd");
-  // On x's device, with that device's gemm. The column of ones is made on the host and copied
-  // (a GPU waits for that copy: a fill kernel would not).
+  // On x's device, with that device's gemm (ones_on: the column of ones for the bias).
   const Device dev = x.device();
   const auto on_dev = [dev](const Shape& s, bool zero) {
     return zero ? Tensor::zeros(s).to(dev) : Tensor::empty(s, DType::float32, dev);
@@ -86,7 +102,7 @@ Tensor linear(const Tensor& x_arg, const Tensor& weight_arg, const Tensor& bias_
   auto* gemm = kernels::keys::gemm.get(dev.type);
   if (bias.defined() && M > 0 && OUT > 0) {
     // Every row starts as b (the rank-1 product 1 b^T), then beta = 1 adds X W^T onto it.
-    const Tensor ones = Tensor::ones({M}).to(dev);
+    const Tensor ones = ones_on(dev, M);
     gemm(false, false, M, OUT, 1, 1.f, kdata(ones), 1, kdata(bias), OUT, 0.f, kdata(y), OUT);
   }
   if (M > 0 && OUT > 0 && IN > 0)  // BLAS rejects empty matrices (lda >= max(1, K))
@@ -106,9 +122,9 @@ Tensor linear(const Tensor& x_arg, const Tensor& weight_arg, const Tensor& bias_
       if (full) gemm(true, false, OUT, IN, M, 1.f, kdata(gy), OUT, kdata(x), IN, 0.f, kdata(gw), IN);
     }
     if (bias.defined() && bias.requires_grad()) {
-      gb = on_dev(bias.shape(), true);
+      gb = on_dev(bias.shape(), !(M > 0 && OUT > 0));  // else the GEMM writes every element
       if (M > 0 && OUT > 0) {
-        const Tensor ones = Tensor::ones({M}).to(x.device());
+        const Tensor ones = ones_on(x.device(), M);
         gemm(false, false, 1, OUT, M, 1.f, kdata(ones), M, kdata(gy), OUT, 0.f, kdata(gb), OUT);
       }
     }

@@ -5,6 +5,8 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <memory>
@@ -226,12 +228,22 @@ class DeviceAllocator final : public memory::Allocator {
   int64_t limit_ = std::numeric_limits<int64_t>::max();
 };
 
+// A pinned host buffer that host-to-device copies are staged through, and the event of the
+// last copy queued from it.
+struct Stage {
+  void* host = nullptr;
+  size_t cap = 0;
+  cudaEvent_t done = nullptr;
+};
 struct DeviceState {
   std::once_flag once;
   cudaStream_t stream = nullptr;
   cublasHandle_t cublas = nullptr;
   cudnnHandle_t cudnn = nullptr;
   std::mutex lib_mu;
+  std::mutex stage_mu;
+  std::array<Stage, 2> stages;  // used in turn
+  size_t next_stage = 0;
 };
 std::vector<std::unique_ptr<DeviceState>>& states() {
   static auto* s = [] {
@@ -347,6 +359,38 @@ std::string no_device_reason() {
   return kernels::cuda::discovery().reason;
 }
 
+namespace {
+// Host-to-device copies up to this size return without waiting for the GPU's queue: the bytes
+// are copied into a pinned staging buffer and the transfer is queued on the stream, ordered
+// before everything queued after it (a batch, labels, a parameter). A buffer is reused once
+// its previous transfer has finished (its event), so the caller's memory is free on return.
+constexpr size_t kStageMax = size_t{256} << 20;
+
+bool staged_upload(kernels::cuda::DeviceState& s, void* dst, const void* src, size_t bytes) {
+  if (bytes > kStageMax) return false;
+  std::lock_guard<std::mutex> lock(s.stage_mu);
+  kernels::cuda::Stage& st = s.stages[s.next_stage];
+  if (st.done) check(cudaEventSynchronize(st.done), "cudaEventSynchronize (staging buffer)");
+  if (st.cap < bytes) {
+    if (st.host) check(cudaFreeHost(st.host), "cudaFreeHost");
+    st.host = nullptr, st.cap = 0;
+    const size_t cap = std::max(bytes, size_t{1} << 20);
+    if (cudaMallocHost(&st.host, cap) != cudaSuccess) {  // pinned memory is limited: copy the plain way
+      (void)cudaGetLastError();
+      st.host = nullptr;
+      return false;
+    }
+    st.cap = cap;
+  }
+  if (!st.done) check(cudaEventCreateWithFlags(&st.done, cudaEventDisableTiming), "cudaEventCreate");
+  std::memcpy(st.host, src, bytes);
+  check(cudaMemcpyAsync(dst, st.host, bytes, cudaMemcpyHostToDevice, s.stream), "cudaMemcpyAsync (to the GPU)");
+  check(cudaEventRecord(st.done, s.stream), "cudaEventRecord");
+  s.next_stage = (s.next_stage + 1) % s.stages.size();
+  return true;
+}
+}  // namespace
+
 void copy(void* dst, const Device& dst_dev, const void* src, const Device& src_dev, size_t bytes) {
   ensure_installed();
   if (bytes == 0) return;
@@ -360,6 +404,7 @@ void copy(void* dst, const Device& dst_dev, const void* src, const Device& src_d
     check(cudaStreamSynchronize(s.stream), "cudaStreamSynchronize");
     return;
   }
+  if (src_dev.is_cpu() && !dst_dev.is_cpu() && staged_upload(s, dst, src, bytes)) return;
   check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, s.stream), "cudaMemcpyAsync");
   // A copy that involves the host returns when the host's side is done; one within a GPU is
   // ordered on its stream like any kernel.
