@@ -20,6 +20,7 @@
 #include "convnet/ops/autocast.h"
 #include "convnet/train/checkpoint.h"
 #include "convnet/train/inputs.h"
+#include "kernels/cpu/parallel.h"
 
 namespace convnet {
 
@@ -178,15 +179,7 @@ Tensor InferenceSession::run(const Tensor& batch) const {
   if (!tuner_ || all <= 1) return graph_->forward(batch).to(DType::float32);
   const int64_t n = batch.size(0);
   const auto [threads, call] = tuner_->next(n);
-  // One thread for this call on this thread only (OpenMP's setting is per calling thread).
-  struct Limit {
-    int prev;
-    bool set;
-    ~Limit() {
-      if (set) omp_set_num_threads(prev);
-    }
-  } limit{all, threads == 1};
-  if (limit.set) omp_set_num_threads(1);
+  const kernels::cpu::ThreadLimit limit(threads == 1 ? 1 : all);  // this call, on this thread only
   const auto t0 = std::chrono::steady_clock::now();
   Tensor y = graph_->forward(batch).to(DType::float32);
   if (call >= 0)

@@ -9,6 +9,7 @@
 #include "kernels/registry.h"
 #include "kernels/vector.h"
 #include "ops/checks.h"
+#include "optim/grad_sums.h"
 
 namespace convnet::optim {
 
@@ -30,21 +31,11 @@ bool GradScaler::unscale(const std::vector<Tensor>& params) {
   // float32 values is Inf or NaN exactly when an element is), then 1/S into every gradient,
   // in float32 as PyTorch's unscale_.
   found_inf_ = false;
-  std::vector<Tensor> grads;
-  std::vector<int64_t> n;
-  std::vector<const float*> x;
-  for (const auto& p : params)
-    if (Tensor g = p.grad(); g.defined()) grads.push_back(g), n.push_back(g.numel()), x.push_back(ops::kdata(g));
-  if (!grads.empty()) {
-    std::vector<double> s(grads.size());
-    const auto scope = ops::device_scope(grads.front());  // on the gradients' device, one wait
-    kernels::keys::sum_squares_many(static_cast<int64_t>(grads.size()), n.data(), x.data(), s.data());
-    for (double v : s)
-      if (!std::isfinite(v)) {
-        found_inf_ = true;
-        return false;
-      }
-  }
+  for (double v : grad_sum_squares(params))
+    if (!std::isfinite(v)) {
+      found_inf_ = true;
+      return false;
+    }
   const auto inv = static_cast<float>(1.0 / scale_);
   for (const auto& p : params) {
     Tensor g = p.grad();

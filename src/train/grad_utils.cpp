@@ -8,6 +8,7 @@
 #include "kernels/elementwise.h"
 #include "kernels/vector.h"
 #include "ops/checks.h"
+#include "optim/grad_sums.h"
 
 namespace convnet::train {
 
@@ -25,17 +26,8 @@ void update_ema(nn::Module& ema, const nn::Module& model, double decay) {
 double grad_norm(const std::vector<Tensor>& params) {
   // torch.nn.utils.clip_grad_norm_ (1.13): the 2-norm of the per-parameter 2-norms, each
   // rounded to float32 as PyTorch does. All sums in one kernel call (one wait on a GPU).
-  std::vector<Tensor> grads;
-  std::vector<int64_t> n;
-  std::vector<const float*> x;
-  for (const auto& p : params)
-    if (Tensor g = p.grad(); g.defined()) grads.push_back(g), n.push_back(g.numel()), x.push_back(ops::kdata(g));
-  if (grads.empty()) return 0;
-  std::vector<double> s(grads.size());
-  const auto scope = ops::device_scope(grads.front());
-  kernels::keys::sum_squares_many(static_cast<int64_t>(grads.size()), n.data(), x.data(), s.data());
   double sq = 0;
-  for (double v : s) {
+  for (double v : optim::grad_sum_squares(params)) {
     const float norm = static_cast<float>(std::sqrt(v));
     sq += static_cast<double>(norm) * norm;
   }

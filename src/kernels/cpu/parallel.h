@@ -68,4 +68,22 @@ void parallel_for(int64_t n, int64_t cost, F&& fn) {
   for (int64_t i = 0; i < n; ++i) fn(i);
 }
 
+// Limits the OpenMP threads of the calling thread while alive (OpenMP's setting is per
+// thread: other threads keep theirs); a limit at or above the current count does nothing.
+class ThreadLimit {
+ public:
+  explicit ThreadLimit(int n) : prev_(omp_get_max_threads()), set_(n < prev_) {
+    if (set_) omp_set_num_threads(n);
+  }
+  ~ThreadLimit() {
+    if (set_) omp_set_num_threads(prev_);
+  }
+  ThreadLimit(const ThreadLimit&) = delete;
+  ThreadLimit& operator=(const ThreadLimit&) = delete;
+
+ private:
+  int prev_;
+  bool set_;
+};
+
 }  // namespace convnet::kernels::cpu

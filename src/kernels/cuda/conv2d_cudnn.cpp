@@ -10,7 +10,7 @@
 // rounded to T in a scratch buffer on each call (as torch.autocast casts them), tensor-core
 // math with float32 accumulation (cuDNN's PSEUDO_BFLOAT16 / PSEUDO_HALF configurations).
 // cuDNN's legacy API writes the product and the weight gradient in T, so where a bias, a
-// residual or an activation follows, they are applied by one epilogue pass (lowp.cu) with a
+// residual or an activation follows, they are applied by one epilogue pass (conv2d_lowp.cu) with a
 // second rounding (as PyTorch's separate bias add on CUDA), and the weight gradient is
 // widened from T to the float32 gradient buffer (rounded to T once, as autocast's gradient of
 // the cast weight is).

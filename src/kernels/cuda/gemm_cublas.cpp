@@ -3,7 +3,7 @@
 // C = op(A) op(B) is computed as the column-major C^T = op(B)^T op(A)^T, i.e. with A and B
 // swapped. float32 math (no TF32). In bfloat16 / float16 the products run on the tensor cores
 // (cublasGemmEx, T inputs, float32 accumulation) into float32, so the linear layer's output is
-// rounded to T once, after its bias (lowp.cu's epilogue), and its weight gradient is float32.
+// rounded to T once, after its bias (conv2d_lowp.cu's epilogue), and its weight gradient is float32.
 #include "convnet/core/error.h"
 #include "kernels/cuda/launch.h"
 #include "kernels/cuda/lowp.h"

@@ -107,7 +107,7 @@ void adam(int64_t n, float* w, const float* g, float* m, float* v, float* vmax, 
 // convert.cu: y_i = x_i as `to` (kernels/convert.h's semantics, every dtype pair).
 void convert(int64_t n, DType from, const void* x, DType to, void* y, cudaStream_t s);
 
-// lowp.cu, the epilogues of the reduced-precision convolution and linear layer, over y seen
+// conv2d_lowp.cu, the epilogues of the reduced-precision convolution and linear layer, over y seen
 // as (N, C, S): y = act(src + b[c] + (sum ? y : 0)) rounded to T once; src is the product
 // (in T from cuDNN, or float32 from cuBLAS), b may be null; act as ConvPostOps (0 none,
 // 1 relu, 2 clip to [lo, hi]).

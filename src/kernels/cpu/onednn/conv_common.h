@@ -13,6 +13,7 @@
 
 #include "kernels/conv2d.h"
 #include "kernels/cpu/onednn_common.h"
+#include "kernels/cpu/parallel.h"
 
 namespace convnet::kernels::onednn {
 
@@ -57,23 +58,9 @@ inline int conv_threads(const Conv2dGeom& g) {
       2.0 * static_cast<double>(g.N * g.OC * g.OH * g.OW) * static_cast<double>((g.C / g.G) * g.KH * g.KW);
   return flops < serial && g.G == 1 && g.C < 16 ? 1 : omp_get_max_threads();
 }
-// Limits the OpenMP threads of the calling thread while alive (oneDNN sizes a primitive's
-// work split by the threads at its creation and runs it with as many).
-class ThreadLimit {
- public:
-  explicit ThreadLimit(int n) : prev_(omp_get_max_threads()), set_(n < prev_) {
-    if (set_) omp_set_num_threads(n);
-  }
-  ~ThreadLimit() {
-    if (set_) omp_set_num_threads(prev_);
-  }
-  ThreadLimit(const ThreadLimit&) = delete;
-  ThreadLimit& operator=(const ThreadLimit&) = delete;
-
- private:
-  int prev_;
-  bool set_;
-};
+// kernels/cpu/parallel.h's ThreadLimit: oneDNN sizes a primitive's work split by the threads
+// at its creation and runs it with as many.
+using cpu::ThreadLimit;
 
 // The geometry with its post-ops, a flag (bias), the layouts of the two activation tensors
 // involved, and the threads the primitive is made for (the caller's, under a ThreadLimit).

@@ -1,6 +1,10 @@
 // The CUDA backend's epilogues of the reduced-precision convolution and linear layer
 // (launch.h): the bias, the residual sum and the activation applied to the product in one
-// pass with one rounding to T, and the per-channel sums behind the bias gradients.
+// pass with one rounding to T, and the per-channel sums behind the bias gradients. They are
+// parts of the conv2d_*_bf16/f16 and linear_*_bf16/f16 keys' CUDA variants, not keys of
+// their own, so their reference twins are those keys': src/kernels/ref/conv2d_lowp.cpp (the
+// post-ops and bias on the float32 sums, one rounding) and ref/linear_lowp.cpp; the keys are
+// compared with them in tests/cuda/test_cuda_lowp.cpp (ConvolutionAndLinear...).
 #include <cuda_runtime.h>
 
 #include <cstdint>
