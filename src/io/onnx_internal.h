@@ -131,6 +131,12 @@ OnnxValue constant_value(const NodeView& node, const std::string& base_dir);
 bool is_float_type(int32_t data_type);
 
 // ---- helpers for kernels ---------------------------------------------------------------
+// A kernel's single output.
+inline std::vector<OnnxValue> one(OnnxValue v) {
+  std::vector<OnnxValue> out;
+  out.push_back(std::move(v));
+  return out;
+}
 // Input i as float data / integer data; throws naming the input when it is absent or of
 // the other kind.
 const Tensor& float_input(const Inputs& in, size_t i, const char* what);

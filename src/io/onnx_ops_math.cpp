@@ -14,12 +14,6 @@ namespace convnet::io::onnx_impl {
 
 namespace {
 
-std::vector<OnnxValue> one(OnnxValue v) {
-  std::vector<OnnxValue> out;
-  out.push_back(std::move(v));
-  return out;
-}
-
 const OnnxValue& operand(const Inputs& in, size_t i) {
   CONVNET_CHECK(i < in.size() && in[i] && in[i]->defined(), "input ", i, " is missing");
   return *in[i];

@@ -21,12 +21,6 @@ namespace convnet::io::onnx_impl {
 
 namespace {
 
-std::vector<OnnxValue> one(OnnxValue v) {
-  std::vector<OnnxValue> out;
-  out.push_back(std::move(v));
-  return out;
-}
-
 // ---- elementwise arithmetic ---------------------------------------------------------
 
 OnnxValue reshaped(const OnnxValue& v, const Shape& s);

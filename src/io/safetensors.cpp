@@ -21,7 +21,7 @@ namespace convnet::io {
 
 namespace {
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;  // the reference implementation's limit
-constexpr size_t kMaxRank = 32;
+constexpr size_t kMaxShapeRank = 32;
 constexpr int kMaxJsonDepth = 64;
 
 // nlohmann's parse callback: refuses nesting deeper than kMaxJsonDepth and duplicate keys in
@@ -188,8 +188,8 @@ SafeTensors load_safetensors(const std::string& path, bool keep_dtypes) {
     CONVNET_CHECK(info["dtype"].is_string() && info["shape"].is_array() && info["data_offsets"].is_array() &&
                       info["data_offsets"].size() == 2,
                   "safetensors: '", path, "': entry '", name, "' has a malformed dtype, shape or data_offsets");
-    CONVNET_CHECK(info["shape"].size() <= kMaxRank, "safetensors: '", path, "': tensor '", name, "' has rank ",
-                  info["shape"].size(), "; the limit is ", kMaxRank);
+    CONVNET_CHECK(info["shape"].size() <= kMaxShapeRank, "safetensors: '", path, "': tensor '", name, "' has rank ",
+                  info["shape"].size(), "; the limit is ", kMaxShapeRank);
     Entry e;
     e.name = name;
     for (const auto& d : info["shape"]) {

@@ -76,11 +76,6 @@ void to_fully_convolutional(nn::Module& model) {
 
 namespace {
 
-void check_args(const ModelArgs& a, const std::string& model) {
-  CONVNET_CHECK(a.num_classes >= 1, model, ": num_classes must be positive, got ", a.num_classes);
-  CONVNET_CHECK(a.in_channels >= 1, model, ": in_channels must be positive, got ", a.in_channels);
-}
-
 // A fully-connected layer over a C x k x k map: Linear(C*k*k, out), or its convolutional
 // form Conv2d(C, out, k). Both get PyTorch's default init from the same fan_in = C*k*k.
 nn::ModulePtr fc(int64_t channels, int64_t k, int64_t out, bool fully_conv) {
@@ -117,7 +112,7 @@ std::shared_ptr<nn::Sequential> alexnet_classifier(int64_t channels, int64_t k, 
 }  // namespace
 
 std::shared_ptr<ClassifierNet> alexnet(const ModelArgs& a) {
-  check_args(a, "alexnet");
+  check_model_args(a, "alexnet");
   auto f = std::make_shared<nn::Sequential>();
   f->add(std::make_shared<nn::Conv2d>(a.in_channels, 64, 11, 4, Padding(2)));
   f->add(relu());
@@ -139,7 +134,7 @@ std::shared_ptr<ClassifierNet> alexnet(const ModelArgs& a) {
 }
 
 std::shared_ptr<ClassifierNet> alexnet_cifar(const ModelArgs& a) {
-  check_args(a, "alexnet_cifar");
+  check_model_args(a, "alexnet_cifar");
   auto f = std::make_shared<nn::Sequential>();
   // 3x3/2 pooling padded by 1 halves a map rounding up (ceil(H/2)), so 32 -> 16 -> 8 -> 4
   // and 28 -> 14 -> 7 -> 4: the classifier sees 4x4 at both CIFAR and MNIST sizes.
@@ -204,7 +199,7 @@ std::string vgg_name(VGGConfig c, bool bn) {
 
 std::shared_ptr<ClassifierNet> vgg(VGGConfig config, bool batch_norm, const ModelArgs& a) {
   const std::string name = vgg_name(config, batch_norm);
-  check_args(a, name);
+  check_model_args(a, name);
   // torchvision's make_layers: Conv2d [+ BatchNorm2d] + ReLU per entry, MaxPool2d(2, 2) for "M".
   auto f = std::make_shared<nn::Sequential>();
   int64_t in = a.in_channels;
@@ -285,7 +280,7 @@ nn::ModulePtr conv(int64_t in, int64_t out, int64_t k, int64_t stride = 1, int64
 }  // namespace
 
 std::shared_ptr<nn::Sequential> nin(const ModelArgs& a) {
-  check_args(a, "nin");
+  check_model_args(a, "nin");
   // 6 = the smallest H whose ceil-mode 3x3/2 max pooling leaves the 3x3 map the 3x3/2
   // average pooling needs (ceil((6 - 3) / 2) + 1 = 3).
   auto net = std::make_shared<NamedSequential>("NIN", "nin", 4);
@@ -318,7 +313,7 @@ std::shared_ptr<nn::Sequential> nin(const ModelArgs& a) {
 }
 
 std::shared_ptr<nn::Sequential> allconv(const ModelArgs& a) {
-  check_args(a, "allconv");
+  check_model_args(a, "allconv");
   // 9: stride-2 convolutions (padding 1) give ceil(H/2): 9 -> 5 -> 3, the smallest map
   // the valid 3x3 conv7 accepts.
   auto net = std::make_shared<NamedSequential>("AllConvNet", "allconv", 9);

@@ -21,11 +21,6 @@
 namespace convnet::models {
 
 namespace {
-void check_args(const ModelArgs& a, const std::string& name) {
-  CONVNET_CHECK(a.num_classes >= 1, name, ": num_classes must be positive, got ", a.num_classes);
-  CONVNET_CHECK(a.in_channels >= 1, name, ": in_channels must be positive, got ", a.in_channels);
-}
-
 std::shared_ptr<nn::MaxPool2d> ceil_max_pool() {
   Pool2dArgs p;
   p.kernel = {3, 3};
@@ -55,7 +50,7 @@ Tensor Fire::forward(const Tensor& x) {
 SqueezeNet::SqueezeNet(const std::string& version, const ModelArgs& a, double dropout) : name("squeezenet" + version) {
   CONVNET_CHECK(version == "1_0" || version == "1_1", "SqueezeNet: unsupported version ", version,
                 ": 1_0 or 1_1 expected");
-  check_args(a, name);
+  check_model_args(a, name);
   features = std::make_shared<nn::Sequential>();
   auto& f = *features;
   if (version == "1_0") {
@@ -154,7 +149,7 @@ ShuffleNetV2::ShuffleNetV2(const std::string& name, const std::vector<int64_t>& 
     : name(name) {
   CONVNET_CHECK(repeats.size() == 3, name, ": expected stages_repeats as list of 3 positive ints");
   CONVNET_CHECK(channels.size() == 5, name, ": expected stages_out_channels as list of 5 positive ints");
-  check_args(a, name);
+  check_model_args(a, name);
   conv1 = std::make_shared<nn::Sequential>();
   conv1->add(
       std::make_shared<nn::Conv2d>(nn::Conv2dOptions(a.in_channels, channels[0], 3).stride(2).padding(1).bias(false)));
@@ -230,7 +225,7 @@ Tensor MNASNetBlock::forward(const Tensor& x) {
 
 MNASNet::MNASNet(const std::string& name, double alpha, const ModelArgs& a, double dropout) : name(name) {
   CONVNET_CHECK(alpha > 0, name, ": alpha should be greater than 0.0 instead of ", alpha);
-  check_args(a, name);
+  check_model_args(a, name);
   int64_t d[8] = {32, 16, 24, 40, 80, 96, 192, 320};
   for (auto& v : d) v = make_divisible(static_cast<double>(v) * alpha, 8);
   const double m = kMNASNetMomentum;

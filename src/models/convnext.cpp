@@ -48,8 +48,7 @@ ConvNeXt::ConvNeXt(const std::string& name, const std::vector<int64_t>& dims, co
                 ": dims and depths must have the same, non-zero "
                 "length, got ",
                 dims.size(), " and ", depths.size());
-  CONVNET_CHECK(a.num_classes >= 1, name, ": num_classes must be positive, got ", a.num_classes);
-  CONVNET_CHECK(a.in_channels >= 1, name, ": in_channels must be positive, got ", a.in_channels);
+  check_model_args(a, name);
   features = std::make_shared<nn::Sequential>();
   auto stem = std::make_shared<nn::Sequential>();
   stem->add(std::make_shared<nn::Conv2d>(nn::Conv2dOptions(a.in_channels, dims[0], 4).stride(4)));

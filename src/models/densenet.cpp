@@ -73,8 +73,7 @@ int64_t densenet_min_input_size(const DenseNetConfig& cfg) {
 
 DenseNet::DenseNet(const DenseNetConfig& cfg, const ModelArgs& a)
     : name_(cfg.name), min_input_size_(densenet_min_input_size(cfg)) {
-  CONVNET_CHECK(a.num_classes >= 1, cfg.name, ": num_classes must be positive, got ", a.num_classes);
-  CONVNET_CHECK(a.in_channels >= 1, cfg.name, ": in_channels must be positive, got ", a.in_channels);
+  check_model_args(a, cfg.name);
   CONVNET_CHECK(!cfg.block_config.empty() && cfg.growth_rate >= 1 && cfg.num_init_features >= 1, cfg.name,
                 ": needs at least one dense block, a positive growth rate and initial width");
   features_ = register_module("features", std::make_shared<nn::Sequential>());

@@ -19,13 +19,6 @@
 
 namespace convnet::models {
 
-namespace {
-void check_args(const ModelArgs& a, const std::string& name) {
-  CONVNET_CHECK(a.num_classes >= 1, name, ": num_classes must be positive, got ", a.num_classes);
-  CONVNET_CHECK(a.in_channels >= 1, name, ": in_channels must be positive, got ", a.in_channels);
-}
-}  // namespace
-
 // ---- EfficientNet ---------------------------------------------------------------------
 
 MBConv::MBConv(double expand_ratio, int64_t kernel, int64_t stride, int64_t in, int64_t out, double sd_prob)
@@ -51,7 +44,7 @@ Tensor MBConv::forward(const Tensor& x) {
 EfficientNet::EfficientNet(const std::string& name, double width_mult, double depth_mult, double dropout,
                            const ModelArgs& a, double sd_prob)
     : name(name) {
-  check_args(a, name);
+  check_model_args(a, name);
   CONVNET_CHECK(width_mult > 0 && depth_mult > 0, name, ": width_mult and depth_mult must be positive, got ",
                 width_mult, " and ", depth_mult);
   struct Stage {
@@ -169,7 +162,7 @@ Tensor ResBottleneckBlock::forward(const Tensor& x) {
 }
 
 RegNet::RegNet(const std::string& name, const RegNetParams& params, const ModelArgs& a) : name(name) {
-  check_args(a, name);
+  check_model_args(a, name);
   constexpr int64_t kStemWidth = 32;
   stem = register_module("stem", conv_bn_act(a.in_channels, kStemWidth, 3, 2, 1, Act::relu));
   trunk_output = std::make_shared<nn::Sequential>();

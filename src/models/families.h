@@ -15,4 +15,8 @@ void add_modern_models(std::vector<ModelInfo>& zoo);  // squeezenet, shufflenet,
 // For a model's forward(): throws "<model>: input of shape (..) is too small; the
 // smallest input this model accepts is SxS".
 void check_input_size(const Tensor& x, int64_t min_size, const std::string& model);
+
+// For a model's constructor: throws "<model>: num_classes must be positive, got N" (and
+// likewise in_channels).
+void check_model_args(const ModelArgs& a, const std::string& model);
 }  // namespace convnet::models

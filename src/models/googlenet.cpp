@@ -55,8 +55,7 @@ Tensor InceptionAux::forward(const Tensor& x) {
 }
 
 GoogLeNet::GoogLeNet(const ModelArgs& a, const GoogLeNetOptions& opt) {
-  CONVNET_CHECK(a.num_classes >= 1, "googlenet: num_classes must be positive, got ", a.num_classes);
-  CONVNET_CHECK(a.in_channels >= 1, "googlenet: in_channels must be positive, got ", a.in_channels);
+  check_model_args(a, "googlenet");
   auto maxpool = [](int64_t k) { return std::make_shared<nn::MaxPool2d>(k, 2, 0, 1, /*ceil_mode=*/true); };
   // Registration order is torchvision's, so state_dict() iterates in the same order.
   conv1_ = register_module("conv1", std::make_shared<BasicConv2d>(a.in_channels, 64, 7, 2, 3));

@@ -9,8 +9,7 @@ namespace convnet::models {
 namespace {
 std::shared_ptr<nn::Sequential> build(const ModelArgs& a, bool classic) {
   const int64_t size = a.input_size > 0 ? a.input_size : (a.in_channels == 1 ? 28 : 32);
-  CONVNET_CHECK(a.num_classes >= 1, "lenet5: num_classes must be positive, got ", a.num_classes);
-  CONVNET_CHECK(a.in_channels >= 1, "lenet5: in_channels must be positive, got ", a.in_channels);
+  check_model_args(a, "lenet5");
   // 28x28 (MNIST-sized) inputs are padded by 2 to the 32x32 geometry of the original network.
   const int64_t pad = size < 32 ? 2 : 0;
   const int64_t c1 = size + 2 * pad - 4;  // after conv1 (5x5)

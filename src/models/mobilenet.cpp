@@ -90,8 +90,7 @@ Tensor InvertedResidual::forward(const Tensor& x) {
 }
 
 MobileNetV2::MobileNetV2(const ModelArgs& a, double width_mult, double dropout, int64_t round_nearest) {
-  CONVNET_CHECK(a.num_classes >= 1, "mobilenet_v2: num_classes must be positive, got ", a.num_classes);
-  CONVNET_CHECK(a.in_channels >= 1, "mobilenet_v2: in_channels must be positive, got ", a.in_channels);
+  check_model_args(a, "mobilenet_v2");
   CONVNET_CHECK(width_mult > 0, "mobilenet_v2: width_mult must be positive, got ", width_mult);
   struct Setting {
     int64_t t, c, n, s;  // expansion, output channels, repeats, stride of the first
@@ -176,8 +175,7 @@ Tensor InvertedResidualV3::forward(const Tensor& x) {
 
 MobileNetV3::MobileNetV3(const ModelArgs& a, bool large, double dropout)
     : name(large ? "mobilenet_v3_large" : "mobilenet_v3_small") {
-  CONVNET_CHECK(a.num_classes >= 1, name, ": num_classes must be positive, got ", a.num_classes);
-  CONVNET_CHECK(a.in_channels >= 1, name, ": in_channels must be positive, got ", a.in_channels);
+  check_model_args(a, name);
   struct Bneck {
     int64_t in, k, exp, out;
     bool se, hs;

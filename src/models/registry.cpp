@@ -40,6 +40,11 @@ nn::ModulePtr create(const std::string& name, const ModelArgs& args) {
   return m.factory(args);
 }
 
+void check_model_args(const ModelArgs& a, const std::string& model) {
+  CONVNET_CHECK(a.num_classes >= 1, model, ": num_classes must be positive, got ", a.num_classes);
+  CONVNET_CHECK(a.in_channels >= 1, model, ": in_channels must be positive, got ", a.in_channels);
+}
+
 void check_input_size(const Tensor& x, int64_t min_size, const std::string& model) {
   CONVNET_CHECK(x.dim() == 4, model, ": expected a 4-D input (N, C, H, W), got input of shape ", shape_str(x.shape()));
   CONVNET_CHECK(x.size(2) >= min_size && x.size(3) >= min_size, model, ": input of shape ", shape_str(x.shape()),

@@ -81,8 +81,7 @@ Tensor Bottleneck::forward(const Tensor& x) {
 // ---- ResNet -------------------------------------------------------------------------
 
 ResNet::ResNet(const ResNetConfig& cfg, const ModelArgs& a, std::string name) : cfg_(cfg), name_(std::move(name)) {
-  CONVNET_CHECK(a.num_classes >= 1, name_, ": num_classes must be positive, got ", a.num_classes);
-  CONVNET_CHECK(a.in_channels >= 1, name_, ": in_channels must be positive, got ", a.in_channels);
+  check_model_args(a, name_);
   CONVNET_CHECK(!cfg.bottleneck ? (cfg.groups == 1 && cfg.width_per_group == 64) : true, name_,
                 ": BasicBlock only supports groups=1 and base_width=64");
   conv1 = register_module(

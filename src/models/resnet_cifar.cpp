@@ -47,8 +47,7 @@ CifarResNet::CifarResNet(int64_t depth, Shortcut shortcut, const ModelArgs& a, s
     : name_(std::move(name)) {
   CONVNET_CHECK(depth >= 8 && (depth - 2) % 6 == 0, name_,
                 ": depth must be 6n + 2 with n >= 1 (20, 32, 44, 56, 110, ...), got ", depth);
-  CONVNET_CHECK(a.num_classes >= 1, name_, ": num_classes must be positive, got ", a.num_classes);
-  CONVNET_CHECK(a.in_channels >= 1, name_, ": in_channels must be positive, got ", a.in_channels);
+  check_model_args(a, name_);
   const int64_t n = (depth - 2) / 6;
   conv1 = register_module("conv1", conv3x3(a.in_channels, 16));
   bn1 = register_module("bn1", std::make_shared<nn::BatchNorm2d>(16));
@@ -121,8 +120,7 @@ WideResNet::WideResNet(int64_t depth, int64_t k, double dropout, const ModelArgs
                 ": depth must be 6n + 4 with n >= 1 (16, 22, 28, 40, ...), got ", depth);
   CONVNET_CHECK(k >= 1, name_, ": widen factor must be positive, got ", k);
   CONVNET_CHECK(dropout >= 0 && dropout < 1, name_, ": dropout must be in [0, 1), got ", dropout);
-  CONVNET_CHECK(a.num_classes >= 1, name_, ": num_classes must be positive, got ", a.num_classes);
-  CONVNET_CHECK(a.in_channels >= 1, name_, ": in_channels must be positive, got ", a.in_channels);
+  check_model_args(a, name_);
   const int64_t n = (depth - 4) / 6;
   conv1 = register_module("conv1", conv3x3(a.in_channels, 16));
   int64_t in = 16;

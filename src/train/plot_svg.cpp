@@ -29,7 +29,7 @@ std::string esc(const std::string& s) {
   return o;
 }
 
-std::string num(double v) {
+std::string fixed2(double v) {
   char b[32];
   std::snprintf(b, sizeof b, "%.2f", v);
   return b;
@@ -74,48 +74,48 @@ std::string line_chart_svg(const std::string& title, const std::string& x_label,
 
   std::string o;
   o += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  o += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + num(kW) + "\" height=\"" + num(kH) + "\" viewBox=\"0 0 " +
-       num(kW) + " " + num(kH) + "\" font-family=\"sans-serif\" font-size=\"12\">\n";
-  o += "<rect x=\"0\" y=\"0\" width=\"" + num(kW) + "\" height=\"" + num(kH) + "\" fill=\"white\"/>\n";
-  o += "<text x=\"" + num(kLeft + pw / 2) + "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">" + esc(title) +
+  o += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + fixed2(kW) + "\" height=\"" + fixed2(kH) +
+       "\" viewBox=\"0 0 " + fixed2(kW) + " " + fixed2(kH) + "\" font-family=\"sans-serif\" font-size=\"12\">\n";
+  o += "<rect x=\"0\" y=\"0\" width=\"" + fixed2(kW) + "\" height=\"" + fixed2(kH) + "\" fill=\"white\"/>\n";
+  o += "<text x=\"" + fixed2(kLeft + pw / 2) + "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">" + esc(title) +
        "</text>\n";
   // Grid and tick labels.
   const double ys = nice_step(y1 - y0, 5);
   for (double v = std::ceil(y0 / ys) * ys; v <= y1 + 1e-12 * std::abs(y1); v += ys) {
-    o += "<line x1=\"" + num(kLeft) + "\" y1=\"" + num(py(v)) + "\" x2=\"" + num(kLeft + pw) + "\" y2=\"" + num(py(v)) +
-         "\" stroke=\"#dddddd\"/>\n";
-    o += "<text x=\"" + num(kLeft - 6) + "\" y=\"" + num(py(v) + 4) + "\" text-anchor=\"end\">" +
+    o += "<line x1=\"" + fixed2(kLeft) + "\" y1=\"" + fixed2(py(v)) + "\" x2=\"" + fixed2(kLeft + pw) + "\" y2=\"" +
+         fixed2(py(v)) + "\" stroke=\"#dddddd\"/>\n";
+    o += "<text x=\"" + fixed2(kLeft - 6) + "\" y=\"" + fixed2(py(v) + 4) + "\" text-anchor=\"end\">" +
          esc(label(log_y ? std::pow(10.0, v) : v)) + "</text>\n";
   }
   const double xs = std::max(1.0, nice_step(x1 - x0, 5));  // epochs are integers
   for (double v = std::ceil(x0 / xs) * xs; v <= x1 + 1e-9; v += xs) {
-    o += "<line x1=\"" + num(px(v)) + "\" y1=\"" + num(kTop + ph) + "\" x2=\"" + num(px(v)) + "\" y2=\"" +
-         num(kTop + ph + 5) + "\" stroke=\"black\"/>\n";
-    o += "<text x=\"" + num(px(v)) + "\" y=\"" + num(kTop + ph + 19) + "\" text-anchor=\"middle\">" + esc(label(v)) +
-         "</text>\n";
+    o += "<line x1=\"" + fixed2(px(v)) + "\" y1=\"" + fixed2(kTop + ph) + "\" x2=\"" + fixed2(px(v)) + "\" y2=\"" +
+         fixed2(kTop + ph + 5) + "\" stroke=\"black\"/>\n";
+    o += "<text x=\"" + fixed2(px(v)) + "\" y=\"" + fixed2(kTop + ph + 19) + "\" text-anchor=\"middle\">" +
+         esc(label(v)) + "</text>\n";
   }
-  o += "<rect x=\"" + num(kLeft) + "\" y=\"" + num(kTop) + "\" width=\"" + num(pw) + "\" height=\"" + num(ph) +
-       "\" fill=\"none\" stroke=\"black\"/>\n";
-  o += "<text x=\"" + num(kLeft + pw / 2) + "\" y=\"" + num(kH - 10) + "\" text-anchor=\"middle\">" + esc(x_label) +
-       "</text>\n";
-  o += "<text x=\"16\" y=\"" + num(kTop + ph / 2) + "\" text-anchor=\"middle\" transform=\"rotate(-90 16 " +
-       num(kTop + ph / 2) + ")\">" + esc(y_label) + (log_y ? " (log scale)" : "") + "</text>\n";
+  o += "<rect x=\"" + fixed2(kLeft) + "\" y=\"" + fixed2(kTop) + "\" width=\"" + fixed2(pw) + "\" height=\"" +
+       fixed2(ph) + "\" fill=\"none\" stroke=\"black\"/>\n";
+  o += "<text x=\"" + fixed2(kLeft + pw / 2) + "\" y=\"" + fixed2(kH - 10) + "\" text-anchor=\"middle\">" +
+       esc(x_label) + "</text>\n";
+  o += "<text x=\"16\" y=\"" + fixed2(kTop + ph / 2) + "\" text-anchor=\"middle\" transform=\"rotate(-90 16 " +
+       fixed2(kTop + ph / 2) + ")\">" + esc(y_label) + (log_y ? " (log scale)" : "") + "</text>\n";
   // One polyline per series, with a marker per point so a single epoch still shows.
   for (size_t si = 0; si < series.size(); ++si) {
     const Series& s = series[si];
     std::string pts, marks;
     for (size_t i = 0; i < s.y.size() && i < x.size(); ++i) {
       if (!ok(s.y[i])) continue;
-      const std::string X = num(px(x[i])), Y = num(py(ty(s.y[i])));
+      const std::string X = fixed2(px(x[i])), Y = fixed2(py(ty(s.y[i])));
       pts += (pts.empty() ? "" : " ") + X + "," + Y;
       marks += "<circle cx=\"" + X + "\" cy=\"" + Y + "\" r=\"2.5\" fill=\"" + esc(s.color) + "\"/>\n";
     }
     o += "<polyline fill=\"none\" stroke=\"" + esc(s.color) + "\" stroke-width=\"2\" points=\"" + pts + "\"/>\n";
     o += marks;
     const double ly = kTop + 10 + 20.0 * static_cast<double>(si);
-    o += "<line x1=\"" + num(kW - kRight + 12) + "\" y1=\"" + num(ly) + "\" x2=\"" + num(kW - kRight + 36) +
-         "\" y2=\"" + num(ly) + "\" stroke=\"" + esc(s.color) + "\" stroke-width=\"2\"/>\n";
-    o += "<text x=\"" + num(kW - kRight + 42) + "\" y=\"" + num(ly + 4) + "\">" + esc(s.name) + "</text>\n";
+    o += "<line x1=\"" + fixed2(kW - kRight + 12) + "\" y1=\"" + fixed2(ly) + "\" x2=\"" + fixed2(kW - kRight + 36) +
+         "\" y2=\"" + fixed2(ly) + "\" stroke=\"" + esc(s.color) + "\" stroke-width=\"2\"/>\n";
+    o += "<text x=\"" + fixed2(kW - kRight + 42) + "\" y=\"" + fixed2(ly + 4) + "\">" + esc(s.name) + "</text>\n";
   }
   o += "</svg>\n";
   return o;

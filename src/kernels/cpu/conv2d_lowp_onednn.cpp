@@ -33,17 +33,17 @@ memory::desc any(const dims& d, dt t) {
   return memory::desc(d, t, tag::any);
 }
 
-struct FwdEntry {
+struct LowpFwd {
   convolution_forward::primitive_desc pd;
   convolution_forward prim;
   Reorder src, wei, dst;
 };
-struct BwdDataEntry {
+struct LowpBwdData {
   convolution_backward_data::primitive_desc pd;
   convolution_backward_data prim;
   Reorder gy, wei, gx;
 };
-struct BwdWeightEntry {
+struct LowpBwdWeight {
   convolution_backward_weights::primitive_desc pd;
   convolution_backward_weights prim;
   Reorder x, gy, gw;
@@ -69,11 +69,11 @@ convolution_forward::primitive_desc fwd_pd(const Conv2dGeom& g, bool bias) {
   return convolution_forward::primitive_desc(desc, fwd_attr(g.post), engine());
 }
 
-std::shared_ptr<FwdEntry> fwd_entry(const Conv2dGeom& g, bool bias, int32_t xb, int32_t yb) {
-  static Cache<24, FwdEntry> cache;
+std::shared_ptr<LowpFwd> lowp_fwd_entry(const Conv2dGeom& g, bool bias, int32_t xb, int32_t yb) {
+  static Cache<24, LowpFwd> cache;
   return cache.get(conv_key(g, bias, xb, yb), [&] {
     const ConvDims d = conv_dims(g);
-    auto e = std::make_shared<FwdEntry>();
+    auto e = std::make_shared<LowpFwd>();
     e->pd = fwd_pd(g, bias);
     e->prim = convolution_forward(e->pd);
     e->src = Reorder(activation_md(d.src, xb, dt::bf16), e->pd.src_desc());
@@ -97,7 +97,7 @@ bool use_gemm(const Conv2dGeom& g) {
   return g.G == 1 && g.OH * g.OW <= 16 && g.N * g.OH * g.OW >= 64;
 }
 
-struct GemmEntry {
+struct LowpGemm {
   int64_t M, K;
   dnnl::matmul fwd, fwd_bias, bwd_data, bwd_weight;
   dnnl::matmul::primitive_desc fwd_pd, fwd_bias_pd, bwd_data_pd, bwd_weight_pd;
@@ -105,10 +105,10 @@ struct GemmEntry {
   Reorder gw;   // f32 OHWI -> f32 OIHW
 };
 
-std::shared_ptr<GemmEntry> gemm_entry(const Conv2dGeom& g) {
-  static Cache<24, GemmEntry> cache;
+std::shared_ptr<LowpGemm> lowp_gemm_entry(const Conv2dGeom& g) {
+  static Cache<24, LowpGemm> cache;
   return cache.get(conv_key(g, 0, 0, 0), [&] {
-    auto e = std::make_shared<GemmEntry>();
+    auto e = std::make_shared<LowpGemm>();
     const int64_t M = g.N * g.OH * g.OW, K = g.KH * g.KW * g.C, OC = g.OC;
     e->M = M, e->K = K;
     const memory::desc col({M, K}, dt::bf16, tag::ab), w_t({K, OC}, dt::bf16, tag::ba), w({OC, K}, dt::bf16, tag::ab),
@@ -177,7 +177,7 @@ void col2im(const Conv2dGeom& g, const float* dcol, uint16_t* gx) {
 }
 
 void gemm_fwd(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const float* w, const float* b, bf16_t* y, int32_t yb) {
-  auto e = gemm_entry(g);
+  auto e = lowp_gemm_entry(g);
   Temp tx, tcol(sizeof(uint16_t) * e->M * e->K), ty;
   im2col(g, as_nhwc(g, x, xb, tx, false), static_cast<uint16_t*>(tcol.get()));
   std::shared_ptr<const Packed> pw;
@@ -196,7 +196,7 @@ void gemm_fwd(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const float* w, 
 }
 
 void gemm_bwd_data(const Conv2dGeom& g, const bf16_t* gy, int32_t gyb, const float* w, bf16_t* gx, int32_t gxb) {
-  auto e = gemm_entry(g);
+  auto e = lowp_gemm_entry(g);
   Temp tgy, tdcol(sizeof(float) * e->M * e->K), tgx;
   const uint16_t* gyp = as_nhwc(g, gy, gyb, tgy, true);
   std::shared_ptr<const Packed> pw;
@@ -214,7 +214,7 @@ void gemm_bwd_data(const Conv2dGeom& g, const bf16_t* gy, int32_t gyb, const flo
 
 void gemm_bwd_weight(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const bf16_t* gy, int32_t gyb, float* gw,
                      float* gb) {
-  auto e = gemm_entry(g);
+  auto e = lowp_gemm_entry(g);
   Temp tx, tgy, tcol(sizeof(uint16_t) * e->M * e->K);
   im2col(g, as_nhwc(g, x, xb, tx, false), static_cast<uint16_t*>(tcol.get()));
   const uint16_t* gyp = as_nhwc(g, gy, gyb, tgy, true);
@@ -291,7 +291,7 @@ void conv2d_fwd_bf16(const Conv2dGeom& g, const bf16_t* x, int32_t xb, const flo
     return f32_fwd(g, x, xb, w, b, y, yb);
   }
   if (use_gemm(g)) return emulated([&](const Conv2dGeom& pg) { gemm_fwd(pg, x, xb, w, b, y, yb); });
-  auto e = fwd_entry(g, b != nullptr, xb, yb);
+  auto e = lowp_fwd_entry(g, b != nullptr, xb, yb);
   if (g.post.sum && e->dst.needed())
     return emulated([&](const Conv2dGeom& pg) { conv2d_fwd_bf16(pg, x, xb, w, b, y, yb); });
   run_fwd(*e, g, x, w, b, y);
@@ -301,11 +301,11 @@ void conv2d_bwd_data_bf16(const Conv2dGeom& g, const bf16_t* gy, int32_t gyb, co
   const ThreadLimit threads(conv_threads(g));
   if (use_f32(g)) return f32_bwd_data(g, gy, gyb, w, gx, gxb);
   if (use_gemm(g)) return gemm_bwd_data(g, gy, gyb, w, gx, gxb);
-  static Cache<24, BwdDataEntry> cache;
+  static Cache<24, LowpBwdData> cache;
   auto e = cache.get(conv_key(g, 0, gyb, gxb), [&] {
     const ConvDims d = conv_dims(g);
-    auto hint = fwd_entry(g, false, 0, 0);
-    auto en = std::make_shared<BwdDataEntry>();
+    auto hint = lowp_fwd_entry(g, false, 0, 0);
+    auto en = std::make_shared<LowpBwdData>();
     convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, any(d.src, dt::bf16),
                                          any(d.wei, dt::bf16), any(d.dst, dt::bf16), d.strides, d.dilates, d.pad_l,
                                          d.pad_r);
@@ -328,12 +328,12 @@ void conv2d_bwd_weight_bf16(const Conv2dGeom& g, const bf16_t* x, int32_t xb, co
   const ThreadLimit threads(conv_threads(g));
   if (use_f32(g)) return f32_bwd_weight(g, x, xb, gy, gyb, gw, gb);
   if (use_gemm(g)) return gemm_bwd_weight(g, x, xb, gy, gyb, gw, gb);
-  static Cache<24, BwdWeightEntry> cache;
+  static Cache<24, LowpBwdWeight> cache;
   const bool bias = gb != nullptr;
   auto e = cache.get(conv_key(g, bias, xb, gyb), [&] {
     const ConvDims d = conv_dims(g);
-    auto hint = fwd_entry(g, bias, 0, 0);
-    auto en = std::make_shared<BwdWeightEntry>();
+    auto hint = lowp_fwd_entry(g, bias, 0, 0);
+    auto en = std::make_shared<LowpBwdWeight>();
     // bfloat16 inputs, float32 weight (and bias) gradients.
     auto desc = bias ? convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, any(d.src, dt::bf16),
                                                           any(d.wei, dt::f32), plain_md(d.bias, tag::x),

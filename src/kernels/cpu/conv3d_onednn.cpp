@@ -57,17 +57,17 @@ memory::desc any(const dims& d) {
   return memory::desc(d, dt::f32, tag::any);
 }
 
-struct FwdEntry {
+struct Conv3dFwd {
   convolution_forward::primitive_desc pd;
   convolution_forward prim;
   Reorder src, wei, dst;
 };
-Cache<24, FwdEntry>& fwd_cache() {
-  static Cache<24, FwdEntry> c;
+Cache<24, Conv3dFwd>& conv3d_fwd_cache() {
+  static Cache<24, Conv3dFwd> c;
   return c;
 }
-std::shared_ptr<FwdEntry> fwd_entry(const Conv3dGeom& g, bool bias) {
-  return fwd_cache().get(key3(g, bias), [&] {
+std::shared_ptr<Conv3dFwd> conv3d_fwd_entry(const Conv3dGeom& g, bool bias) {
+  return conv3d_fwd_cache().get(key3(g, bias), [&] {
     const Dims3 d = dims3(g);
     const auto desc =
         bias ? convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
@@ -75,7 +75,7 @@ std::shared_ptr<FwdEntry> fwd_entry(const Conv3dGeom& g, bool bias) {
                                          d.dilates, d.pad_l, d.pad_r)
              : convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
                                          any(d.src), any(d.wei), any(d.dst), d.strides, d.dilates, d.pad_l, d.pad_r);
-    auto e = std::make_shared<FwdEntry>();
+    auto e = std::make_shared<Conv3dFwd>();
     e->pd = convolution_forward::primitive_desc(desc, user_scratchpad(), engine());
     e->prim = convolution_forward(e->pd);
     e->src = Reorder(plain_md(d.src, tag::ncdhw), e->pd.src_desc());
@@ -85,12 +85,12 @@ std::shared_ptr<FwdEntry> fwd_entry(const Conv3dGeom& g, bool bias) {
   });
 }
 
-struct BwdDataEntry {
+struct Conv3dBwdData {
   convolution_backward_data::primitive_desc pd;
   convolution_backward_data prim;
   Reorder gy, wei, gx;
 };
-struct BwdWeightEntry {
+struct Conv3dBwdWeight {
   convolution_backward_weights::primitive_desc pd;
   convolution_backward_weights prim;
   Reorder x, gy, gw;
@@ -99,7 +99,7 @@ struct BwdWeightEntry {
 }  // namespace
 
 void conv3d_fwd(const Conv3dGeom& g, const float* x, const float* w, const float* b, float* y) {
-  auto e = fwd_entry(g, b != nullptr);
+  auto e = conv3d_fwd_entry(g, b != nullptr);
   Temp tx, ty;
   std::shared_ptr<const Packed> pw;
   memory mx = e->src.in(x, tx), mw = weights_in(e->wei, w, g.w_id, g.w_version, pw), my = e->dst.out(y, ty);
@@ -110,11 +110,11 @@ void conv3d_fwd(const Conv3dGeom& g, const float* x, const float* w, const float
 }
 
 void conv3d_bwd_data(const Conv3dGeom& g, const float* gy, const float* w, float* gx) {
-  static Cache<24, BwdDataEntry> cache;
+  static Cache<24, Conv3dBwdData> cache;
   auto e = cache.get(key3(g, 0), [&] {
     const Dims3 d = dims3(g);
-    auto hint = fwd_entry(g, false);
-    auto en = std::make_shared<BwdDataEntry>();
+    auto hint = conv3d_fwd_entry(g, false);
+    auto en = std::make_shared<Conv3dBwdData>();
     convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, any(d.src), any(d.wei), any(d.dst),
                                          d.strides, d.dilates, d.pad_l, d.pad_r);
     en->pd = convolution_backward_data::primitive_desc(desc, user_scratchpad(), engine(), hint->pd);
@@ -132,12 +132,12 @@ void conv3d_bwd_data(const Conv3dGeom& g, const float* gy, const float* w, float
 }
 
 void conv3d_bwd_weight(const Conv3dGeom& g, const float* x, const float* gy, float* gw, float* gb) {
-  static Cache<24, BwdWeightEntry> cache;
+  static Cache<24, Conv3dBwdWeight> cache;
   const bool bias = gb != nullptr;
   auto e = cache.get(key3(g, bias), [&] {
     const Dims3 d = dims3(g);
-    auto hint = fwd_entry(g, bias);
-    auto en = std::make_shared<BwdWeightEntry>();
+    auto hint = conv3d_fwd_entry(g, bias);
+    auto en = std::make_shared<Conv3dBwdWeight>();
     auto desc = bias ? convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, any(d.src), any(d.wei),
                                                           plain_md(d.bias, tag::x), any(d.dst), d.strides, d.dilates,
                                                           d.pad_l, d.pad_r)

@@ -260,7 +260,7 @@ void backward_weight_lowp(const Conv2dGeom& g, const T* x, int32_t xb, const T* 
   if (gb) launch::channel_sum<T>(g.N, g.OC, g.OH * g.OW, gy, gb, c.stream);
 }
 template <class T>
-void register_lowp() {
+void register_conv_lowp() {
   constexpr auto dev = Device::Type::cuda;
   using K = keys::Conv2d<T>;
   K::layout->add("cuda", 10, &layout, dev);
@@ -283,7 +283,7 @@ void register_cuda_conv2d() {
   keys::conv2d_fwd.add("cuda", 10, &forward, dev);
   keys::conv2d_bwd_data.add("cuda", 10, &backward_data, dev);
   keys::conv2d_bwd_weight.add("cuda", 10, &backward_weight, dev);
-  register_lowp<bf16_t>();
-  register_lowp<f16_t>();
+  register_conv_lowp<bf16_t>();
+  register_conv_lowp<f16_t>();
 }
 }  // namespace convnet::kernels

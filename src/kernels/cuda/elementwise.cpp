@@ -267,7 +267,7 @@ void register_typed() {
 }
 // The reduced-precision keys (T = bf16_t, f16_t) of relu, add, concat and batch norm.
 template <class T>
-void register_lowp() {
+void register_elementwise_lowp() {
   constexpr auto dev = Device::Type::cuda;
   keys::Relu<T>::fwd->add("cuda", 10, &relu_fwd_lowp<T>, dev);
   keys::Relu<T>::bwd->add("cuda", 10, &relu_bwd_lowp<T>, dev);
@@ -318,8 +318,8 @@ void register_cuda_elementwise() {
   register_typed<float>();
   register_typed<bf16_t>();
   register_typed<f16_t>();
-  register_lowp<bf16_t>();
-  register_lowp<f16_t>();
+  register_elementwise_lowp<bf16_t>();
+  register_elementwise_lowp<f16_t>();
   keys::cross_entropy_fwd.add("cuda", 10, &ce_fwd, dev);
   keys::cross_entropy_bwd.add("cuda", 10, &ce_bwd, dev);
   keys::soft_cross_entropy_fwd.add("cuda", 10, &soft_ce_fwd, dev);

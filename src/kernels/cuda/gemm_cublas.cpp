@@ -85,7 +85,7 @@ void linear_bwd(int64_t M, int64_t IN, int64_t OUT, const T* x, const float* w, 
 }
 
 template <class T>
-void register_lowp() {
+void register_gemm_lowp() {
   keys::Linear<T>::fwd->add("cuda", 10, &linear_fwd<T>, Device::Type::cuda);
   keys::Linear<T>::bwd->add("cuda", 10, &linear_bwd<T>, Device::Type::cuda);
 }
@@ -95,7 +95,7 @@ void register_lowp() {
 namespace convnet::kernels {
 void register_cuda_gemm() {
   keys::gemm.add("cuda", 10, &cuda::gemm, Device::Type::cuda);
-  cuda::register_lowp<bf16_t>();
-  cuda::register_lowp<f16_t>();
+  cuda::register_gemm_lowp<bf16_t>();
+  cuda::register_gemm_lowp<f16_t>();
 }
 }  // namespace convnet::kernels
