@@ -77,12 +77,18 @@ def main():
     if a.counts:
         # Counts need no initial values: the initializers become no-ops (vgg19 alone draws
         # 143M values), the parameters stay as torch.empty made them.
-        for fn in dir(torch.nn.init):
-            if fn.endswith('_') and not fn.startswith('_'):
+        # Restored afterwards: python/test_worker.py runs the next fixture in this process.
+        saved = {fn: getattr(torch.nn.init, fn) for fn in dir(torch.nn.init)
+                 if fn.endswith('_') and not fn.startswith('_')}
+        try:
+            for fn in saved:
                 setattr(torch.nn.init, fn, lambda t, *args, **kwargs: t)
-        out = {}
-        for n in a.names:
-            out[n] = sum(p.numel() for p in build(n, 1000).parameters())
+            out = {}
+            for n in a.names:
+                out[n] = sum(p.numel() for p in build(n, 1000).parameters())
+        finally:
+            for fn, f in saved.items():
+                setattr(torch.nn.init, fn, f)
         print(json.dumps(out))
         return
     name, path = a.names

@@ -1,13 +1,15 @@
 #include "util/test_util.h"
 
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
-#include <sys/wait.h>
-
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
 #include <regex>
 #include <sstream>
 
@@ -16,7 +18,9 @@
 
 namespace convnet::testing {
 
-std::string fixture_dir() { return CONVNET_FIXTURE_DIR; }
+std::string fixture_dir() {
+  return CONVNET_FIXTURE_DIR;
+}
 
 std::vector<std::string> fixture_files(const std::string& prefix) {
   std::vector<std::string> out;
@@ -32,7 +36,9 @@ std::vector<std::string> fixture_files(const std::string& prefix) {
   return out;
 }
 
-io::SafeTensors load_fixture(const std::string& path) { return io::load_safetensors(path); }
+io::SafeTensors load_fixture(const std::string& path) {
+  return io::load_safetensors(path);
+}
 
 nlohmann::json fixture_config(const io::SafeTensors& f) {
   auto it = f.metadata.find("config");
@@ -66,12 +72,14 @@ const Tensor& fixture_tensor(const io::SafeTensors& f, const std::string& name) 
     }
   }
   if (worst < 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "element " << wi << ": got " << a[wi] << ", expected " << b[wi]
-                                       << " (|diff| " << std::abs(a[wi] - b[wi]) << " > atol " << atol << " + rtol "
-                                       << rtol << " * |expected|)";
+  return ::testing::AssertionFailure() << "element " << wi << ": got " << a[wi] << ", expected " << b[wi] << " (|diff| "
+                                       << std::abs(a[wi] - b[wi]) << " > atol " << atol << " + rtol " << rtol
+                                       << " * |expected|)";
 }
 
-void backward_with(const Tensor& out, const Tensor& g) { out.backward(g); }
+void backward_with(const Tensor& out, const Tensor& g) {
+  out.backward(g);
+}
 
 std::vector<double> numeric_grad(const std::function<double(const std::vector<double>&)>& f, std::vector<double> x,
                                  double h) {
@@ -112,12 +120,113 @@ CommandResult run_command(const std::string& cmd) {
   return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
 }
 
-CommandResult run_cli(const std::string& args) { return run_command(std::string(CONVNET_CLI) + " " + args); }
+CommandResult run_cli(const std::string& args) {
+  return run_command(std::string(CONVNET_CLI) + " " + args);
+}
+
+namespace {
+
+// python/test_worker.py, started on the first run_python() of a test program and kept for
+// the others (the model tests run ~100 fixture scripts; torch's import is ~2 s of CPU each
+// time). Its pipes are close-on-exec here, so the programs that tests start do not hold
+// them open; the worker sees the end of its input when this program exits.
+class PythonWorker {
+ public:
+  ~PythonWorker() { stop(); }
+
+  // The script's exit status and output; status -1 with a message when the worker died
+  // (the next request starts a fresh one).
+  CommandResult run(const std::string& command_line) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (pid_ <= 0 && !start()) return {-1, "could not start python/test_worker.py"};
+    const std::string line = command_line + "\n";
+    if (!write_all(line) || !read_reply()) {
+      stop();
+      return {-1, "python/test_worker.py died running: " + command_line + "\n" + reply_};
+    }
+    return {status_, reply_};
+  }
+
+ private:
+  bool start() {
+    int in[2], out[2];
+    if (pipe2(in, O_CLOEXEC) != 0) return false;
+    if (pipe2(out, O_CLOEXEC) != 0) {
+      close(in[0]), close(in[1]);
+      return false;
+    }
+    const std::string script = std::string(CONVNET_SOURCE_DIR) + "/python/test_worker.py";
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(in[0], 0);  // dup2 clears close-on-exec on 0 and 1
+      dup2(out[1], 1);
+      execl("/usr/bin/python3", "python3", script.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(in[0]), close(out[1]);
+    if (pid_ < 0) {
+      close(in[1]), close(out[0]);
+      return false;
+    }
+    to_ = in[1], from_ = out[0];
+    return true;
+  }
+  void stop() {
+    if (to_ >= 0) close(to_);
+    if (from_ >= 0) close(from_);
+    to_ = from_ = -1;
+    if (pid_ > 0) waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  bool write_all(const std::string& s) {
+    for (size_t done = 0; done < s.size();) {
+      const ssize_t n = write(to_, s.data() + done, s.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      done += static_cast<size_t>(n);
+    }
+    return true;
+  }
+  // "<status> <bytes>\n" and the bytes, into status_ and reply_.
+  bool read_reply() {
+    reply_.clear();
+    std::string header;
+    char c;
+    while (true) {
+      const ssize_t n = read(from_, &c, 1);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      if (c == '\n') break;
+      header += c;
+    }
+    size_t bytes = 0;
+    if (std::sscanf(header.c_str(), "%d %zu", &status_, &bytes) != 2) return false;
+    reply_.resize(bytes);
+    for (size_t done = 0; done < bytes;) {
+      const ssize_t n = read(from_, reply_.data() + done, bytes - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      done += static_cast<size_t>(n);
+    }
+    return true;
+  }
+
+  std::mutex mu_;
+  pid_t pid_ = -1;
+  int to_ = -1, from_ = -1, status_ = 0;
+  std::string reply_;
+};
+
+}  // namespace
 
 std::string run_python(const std::string& script_and_args) {
-  const std::string cmd = "/usr/bin/python3 " + std::string(CONVNET_SOURCE_DIR) + "/python/" + script_and_args;
-  auto r = run_command(cmd);
-  if (r.status != 0) throw std::runtime_error("command failed: " + cmd + "\n" + r.out);
+  CONVNET_CHECK(script_and_args.find('\n') == std::string::npos, "run_python: one line expected");
+  static PythonWorker worker;
+  const std::string cmd = std::string(CONVNET_SOURCE_DIR) + "/python/" + script_and_args;
+  const CommandResult r = worker.run(cmd);
+  if (r.status != 0)
+    throw std::runtime_error("python/" + script_and_args + " failed (status " + std::to_string(r.status) +
+                             ", in python/test_worker.py):\n" + r.out);
   return r.out;
 }
 

@@ -75,7 +75,8 @@ struct CommandResult {
 CommandResult run_command(const std::string& cmd);
 // The convnet CLI built with the tests: run_cli("train --epochs 1").
 CommandResult run_cli(const std::string& args);
-// A script of python/ under Debian's python3 (the one with torch); throws with its output if it fails.
+// A script of python/ under Debian's python3 (the one with torch), run in the test program's
+// python/test_worker.py (torch is imported once per program); throws with its output if it fails.
 std::string run_python(const std::string& script_and_args);
 // The accuracy in `convnet train`'s last line "final test accuracy: X%", as a fraction; -1 if absent.
 double final_accuracy(const std::string& out);
