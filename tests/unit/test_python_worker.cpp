@@ -3,6 +3,8 @@
 // per script gave: the script's arguments, all of its output (print, stderr, and writes to
 // descriptor 1 from C code), its exit status and exceptions as failures, and a worker that
 // keeps serving after a script fails.
+#include <unistd.h>
+
 #include <stdexcept>
 #include <string>
 
@@ -55,4 +57,22 @@ TEST(PythonWorker, ExitStatusAndExceptionsAreFailuresAndTheWorkerGoesOn) {
 TEST(PythonWorker, AMissingScriptIsAFailureThatNamesIt) {
   const std::string msg = failure_of("no_such_script.py");
   EXPECT_NE(msg.find("no_such_script.py"), std::string::npos) << msg;
+}
+
+TEST(PythonWorker, AWorkerThatDiedIsReplacedAndTheTestProgramLivesOn) {
+  const std::string first = pid_in(run_python("worker_probe.py ok"));
+  // Dies while running a script: that call fails and names the script...
+  const std::string died = failure_of("worker_probe.py die");
+  EXPECT_NE(died.find("died running"), std::string::npos) << died;
+  EXPECT_NE(died.find("worker_probe.py die"), std::string::npos) << died;
+  // ...and the next call gets a fresh worker.
+  const std::string second = pid_in(run_python("worker_probe.py die_later"));
+  EXPECT_FALSE(second.empty());
+  EXPECT_NE(second, first);
+  // Gone between two calls (its socket closed): the request goes to a fresh worker, without
+  // a SIGPIPE ending this program.
+  usleep(600'000);
+  const std::string third = pid_in(run_python("worker_probe.py ok"));
+  EXPECT_FALSE(third.empty());
+  EXPECT_NE(third, second);
 }

@@ -1,6 +1,7 @@
 #include "util/test_util.h"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -138,9 +139,16 @@ class PythonWorker {
   // (the next request starts a fresh one).
   CommandResult run(const std::string& command_line) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (pid_ <= 0 && !start()) return {-1, "could not start python/test_worker.py"};
     const std::string line = command_line + "\n";
-    if (!write_all(line) || !read_reply()) {
+    // A worker that has exited since the last call (killed, or a script's os._exit after its
+    // reply) refuses the request: start a fresh one and send it again, once.
+    bool sent = false;
+    for (int attempt = 0; attempt < 2 && !sent; ++attempt) {
+      if (pid_ <= 0 && !start()) return {-1, "could not start python/test_worker.py"};
+      sent = send_all(line);
+      if (!sent) stop();
+    }
+    if (!sent || !read_reply()) {
       stop();
       return {-1, "python/test_worker.py died running: " + command_line + "\n" + reply_};
     }
@@ -149,8 +157,10 @@ class PythonWorker {
 
  private:
   bool start() {
+    // Requests go through a socket, so that a worker gone away is an EPIPE (send with
+    // MSG_NOSIGNAL), not a SIGPIPE that would end the test program; replies through a pipe.
     int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) != 0) return false;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) != 0) return false;
     if (pipe2(out, O_CLOEXEC) != 0) {
       close(in[0]), close(in[1]);
       return false;
@@ -178,9 +188,9 @@ class PythonWorker {
     if (pid_ > 0) waitpid(pid_, nullptr, 0);
     pid_ = -1;
   }
-  bool write_all(const std::string& s) {
+  bool send_all(const std::string& s) {
     for (size_t done = 0; done < s.size();) {
-      const ssize_t n = write(to_, s.data() + done, s.size() - done);
+      const ssize_t n = send(to_, s.data() + done, s.size() - done, MSG_NOSIGNAL);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return false;
       done += static_cast<size_t>(n);
