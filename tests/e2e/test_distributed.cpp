@@ -272,10 +272,11 @@ TEST(Distributed, SyncBatchNormMakesTwoRanksTrainResnet20AsOne) {
 }
 
 // Without --sync-bn each rank normalizes with its own 32 images' statistics: another
-// computation, whose accuracy stays close to one rank's. Two short runs of 1024 images
-// differ by a point or two from noise alone (another seed moves one as much), so the test
-// allows 3 points.
-TEST(Distributed, PerRankBatchNormKeepsTheAccuracyOfOneRank) {
+// computation, which trains as well as one rank does. Compared by the last epoch's training
+// loss: after 2 epochs of 1024 images the test accuracy still swings by 10 points or more
+// with the seed, or with rounding (measured: 26-52% over seeds 2 and 3, with and without the
+// Winograd convolutions), while the training loss of those runs stays within 7%.
+TEST(Distributed, PerRankBatchNormTrainsAsWellAsOneRank) {
   REQUIRE_MPIRUN();
   const fs::path one = fresh_dir("acc1"), two = fresh_dir("acc2"), data = fresh_dir("accdata");
   small_fashion(data, 1024, 1000);
@@ -284,16 +285,30 @@ TEST(Distributed, PerRankBatchNormKeepsTheAccuracyOfOneRank) {
            std::to_string(batch) + " --seed 2 --threads 1 --workers 1 --schedule constant --lr 0.05 -q -o " +
            out.string() + " 2>&1";
   };
+  // The last epoch's train_loss in a run's metrics.jsonl.
+  auto last_train_loss = [](const fs::path& out) {
+    std::ifstream f(out / "metrics.jsonl");
+    std::string line, last;
+    while (std::getline(f, line))
+      if (!line.empty()) last = line;
+    std::smatch m;
+    static const std::regex re("\"train_loss\": ?([0-9.eE+-]+)");
+    return std::regex_search(last, m, re) ? std::stod(m[1]) : -1.0;
+  };
   const auto r1 = run_command(resnet(64, one));
   ASSERT_EQ(r1.status, 0) << r1.out;
   const auto r2 = run_command(mpirun(2) + resnet(32, two));
   ASSERT_EQ(r2.status, 0) << r2.out;
+  const double l1 = last_train_loss(one), l2 = last_train_loss(two);
   std::printf(
-      "resnet20 accuracy on 1000 test images after 2 epochs of 1024 images: 1 rank x 64 %.2f%%, 2 ranks x "
-      "32 %.2f%%\n",
-      final_acc(r1.out), final_acc(r2.out));
+      "resnet20 after 2 epochs of 1024 images: 1 rank x 64 training loss %.3f (test accuracy %.2f%%), 2 ranks x 32 "
+      "%.3f (%.2f%%)\n",
+      l1, final_acc(r1.out), l2, final_acc(r2.out));
   EXPECT_GT(final_acc(r1.out), 20.0);
-  EXPECT_NEAR(final_acc(r2.out), final_acc(r1.out), 3.0);
+  ASSERT_GT(l1, 0.0) << "no train_loss in " << (one / "metrics.jsonl");
+  ASSERT_GT(l2, 0.0) << "no train_loss in " << (two / "metrics.jsonl");
+  EXPECT_LT(l1, 1.6) << "the one-rank run did not train (chance is a loss of 2.3)";
+  EXPECT_NEAR(l2 / l1, 1.0, 0.15);
   for (const auto& p : {one, two, data}) fs::remove_all(p);
 }
 
