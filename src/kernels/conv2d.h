@@ -117,6 +117,16 @@ namespace cpu {
 void conv2d_fwd(const Conv2dGeom& g, const float* x, const float* w, const float* b, float* y);
 void conv2d_bwd_data(const Conv2dGeom& g, const float* gy, const float* w, float* gx);
 void conv2d_bwd_weight(const Conv2dGeom& g, const float* x, const float* gy, float* gw, float* gb);
+
+// Winograd's F(2x2, 3x3) forward (kernels/cpu/conv2d_winograd.cpp), with g.post: 3x3 kernels,
+// stride 1, no dilation, one group, x and y in the same channel-blocked layout (8 or 16), on a
+// CPU with AVX2. 16 multiplications per 2x2 outputs and channel pair instead of 36; the oneDNN
+// forward kernel hands it the shapes where it is faster (winograd_pays: 64 or more channels
+// in and out, and enough 2x2 output tiles for its GEMMs), by default on AVX2 CPUs (blocks of
+// 8) only; CONVNET_WINOGRAD=0 in the environment turns it off, =1 on for blocks of 16 too.
+bool winograd_supports(const Conv2dGeom& g, int32_t xb, int32_t yb);
+bool winograd_pays(const Conv2dGeom& g, int32_t xb, int32_t yb, int threads);
+void conv2d_fwd_winograd(const Conv2dGeom& g, const float* x, int32_t block, const float* w, const float* b, float* y);
 }  // namespace cpu
 
 // The blocked forms of a plain-only backend: the plain kernels on plain tensors; blocked

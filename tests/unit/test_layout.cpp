@@ -4,10 +4,17 @@
 // every combination of input and output layout, and whole networks run with blocked
 // activations against the same networks on the plain reference kernels, forward and
 // backward, including tensors converted to plain in the middle of a graph.
+#include <omp.h>
+
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <string>
 
 #include "convnet/autograd/autograd.h"
+#include "convnet/core/profiler.h"
 #include "convnet/core/rng.h"
+#include "convnet/core/storage.h"
 #include "convnet/nn/layers.h"
 #include "convnet/nn/sequential.h"
 #include "convnet/ops/activation.h"
@@ -189,6 +196,140 @@ TEST(Layout, Conv2dBlockedKernelsMatchReference) {
   convnet::testing::expect_compared({&kernels::keys::conv2d_layout, &kernels::keys::conv2d_fwd_blocked,
                                      &kernels::keys::conv2d_bwd_data_blocked,
                                      &kernels::keys::conv2d_bwd_weight_blocked});
+}
+
+// Winograd's F(2x2, 3x3) forward (kernels/cpu/conv2d_winograd.cpp) against the reference
+// convolution followed by the reference post-ops: blocks of 8 and 16, odd and even output
+// sizes (partial tiles), every padding up to 2 and unequal ones, with and without bias, every
+// post-op, and enough tiles for several chunks on several threads.
+TEST(Layout, WinogradConv2dMatchesReference) {
+  if (!kernels::cpu::winograd_supports({1, 8, 4, 4, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 4, 4}, 8, 8))
+    GTEST_SKIP() << "this CPU has no AVX2: no Winograd kernel";
+  struct Cfg {
+    int64_t N, C, H, W, OC, PH, PW;
+  };
+  const std::vector<Cfg> grid = {
+      {1, 16, 5, 5, 16, 1, 1}, {2, 16, 7, 6, 32, 1, 1}, {3, 32, 4, 9, 16, 0, 0},   {2, 16, 6, 6, 16, 2, 2},
+      {1, 32, 8, 8, 48, 1, 0}, {2, 16, 3, 3, 16, 1, 1}, {4, 16, 33, 31, 16, 1, 1},  // 4 x 17 x 16 tiles: chunks
+  };
+  const std::vector<std::pair<const char*, kernels::ConvPostOps>> posts = {
+      {"none", {}},
+      {"relu", {kernels::ConvPostOps::kRelu}},
+      {"clip", {kernels::ConvPostOps::kClip, -0.5f, 0.75f}},
+      {"sum", {kernels::ConvPostOps::kNone, 0.f, 0.f, true}},
+      {"sum+relu", {kernels::ConvPostOps::kRelu, 0.f, 0.f, true}},
+  };
+  int cases = 0;
+  for (int32_t B : {8, 16})
+    for (size_t ci = 0; ci < grid.size(); ++ci) {
+      const Cfg& c = grid[ci];
+      if (c.C % B || c.OC % B) continue;
+      kernels::Conv2dGeom g{c.N, c.C, c.H, c.W, c.OC, 3, 3, 1, 1, c.PH, c.PW, 1, 1, 1, 0, 0};
+      g.OH = c.H + 2 * c.PH - 2;
+      g.OW = c.W + 2 * c.PW - 2;
+      ASSERT_TRUE(kernels::cpu::winograd_supports(g, B, B));
+      const int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.OC * g.OH * g.OW, nw = g.OC * g.C * 9;
+      const auto x = to_float(random_doubles(nx, 50 + ci)), w = to_float(random_doubles(nw, 60 + ci));
+      const auto b = to_float(random_doubles(g.OC, 70 + ci)), res = to_float(random_doubles(ny, 80 + ci));
+      std::vector<float> bx(nx), bres(ny);
+      kernels::to_blocked_layout(x.data(), bx.data(), g.N, g.C, g.H * g.W, B);
+      kernels::to_blocked_layout(res.data(), bres.data(), g.N, g.OC, g.OH * g.OW, B);
+      for (bool bias : {true, false})
+        for (const auto& [name, post] : posts) {
+          SCOPED_TRACE("block " + std::to_string(B) + " config " + std::to_string(ci) + " post " + name +
+                       (bias ? " bias" : ""));
+          std::vector<float> y_ref(ny);
+          kernels::ref::conv2d_fwd<float>(g, x.data(), w.data(), bias ? b.data() : nullptr, y_ref.data());
+          kernels::apply_post_ops(post, res.data(), y_ref.data(), ny);
+          kernels::Conv2dGeom pg = g;
+          pg.post = post;
+          // One thread: chunks of tiles in turn. Three: chunks side by side where there are
+          // many tiles, and the threads sharing each step of one chunk where there are few.
+          for (int threads : {1, 3}) {
+            SCOPED_TRACE(std::to_string(threads) + " threads");
+            const int before = omp_get_max_threads();
+            omp_set_num_threads(threads);
+            std::vector<float> y = post.sum ? bres : std::vector<float>(ny, NAN), py(ny);
+            kernels::cpu::conv2d_fwd_winograd(pg, bx.data(), B, w.data(), bias ? b.data() : nullptr, y.data());
+            omp_set_num_threads(before);
+            kernels::to_plain_layout(y.data(), py.data(), g.N, g.OC, g.OH * g.OW, B);
+            EXPECT_TRUE(all_close(std::vector<double>(py.begin(), py.end()),
+                                  std::vector<double>(y_ref.begin(), y_ref.end()), 1e-4, 1e-4));
+            ++cases;
+          }
+        }
+    }
+  EXPECT_GT(cases, 200);
+}
+
+TEST(Layout, WinogradTakesOnlyItsShapes) {
+  using kernels::cpu::winograd_supports;
+  const kernels::Conv2dGeom ok{2, 64, 8, 8, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 8, 8};
+  if (!winograd_supports(ok, 8, 8)) GTEST_SKIP() << "this CPU has no AVX2: no Winograd kernel";
+  EXPECT_TRUE(winograd_supports(ok, 16, 16));
+  EXPECT_FALSE(winograd_supports(ok, 0, 0));    // plain
+  EXPECT_FALSE(winograd_supports(ok, 8, 16));   // two layouts
+  EXPECT_FALSE(winograd_supports(ok, 64, 64));  // channels-last
+  auto with = [&](auto change) {
+    kernels::Conv2dGeom g = ok;
+    change(g);
+    return winograd_supports(g, 8, 8);
+  };
+  EXPECT_FALSE(with([](auto& g) { g.SH = g.SW = 2, g.OH = g.OW = 4; }));
+  EXPECT_FALSE(with([](auto& g) { g.DH = g.DW = 2, g.OH = g.OW = 6; }));
+  EXPECT_FALSE(with([](auto& g) { g.G = 2; }));
+  EXPECT_FALSE(with([](auto& g) { g.KH = g.KW = 5, g.PH = g.PW = 2; }));
+  EXPECT_FALSE(with([](auto& g) { g.C = 12; }));
+  // Thin calls stay on the direct kernel: a few tiles, or few channels.
+  EXPECT_TRUE(kernels::cpu::winograd_pays({64, 64, 8, 8, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 8, 8}, 8, 8, 2) ||
+              std::getenv("CONVNET_WINOGRAD"));
+  EXPECT_EQ(kernels::cpu::winograd_pays({64, 64, 8, 8, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 8, 8}, 16, 16, 2),
+            std::getenv("CONVNET_WINOGRAD") && std::string(std::getenv("CONVNET_WINOGRAD")) == "1")
+      << "blocks of 16 (AVX-512) take it only when asked";
+  EXPECT_FALSE(kernels::cpu::winograd_pays(ok, 8, 8, 2));
+  EXPECT_FALSE(kernels::cpu::winograd_pays({64, 16, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 8, 8}, 8, 8, 2));
+}
+
+// The oneDNN forward kernel hands a shape where Winograd pays to it, and the answer is the
+// reference's; the packed weights follow a change of the weight (its version).
+TEST(Layout, OnednnForwardGoesWinogradWhereItPays) {
+  const auto fast = convnet::testing::fast_variants(kernels::keys::conv2d_fwd_blocked);
+  auto it = std::find_if(fast.begin(), fast.end(), [](const auto& v) { return v.backend == "onednn"; });
+  if (it == fast.end()) GTEST_SKIP() << "no oneDNN conv2d here";
+  kernels::Conv2dGeom g{16, 64, 12, 12, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 12, 12};
+  g.w_id = 0x5eed0001;
+  g.w_version = 1;
+  const int32_t B = 8;
+  if (!kernels::cpu::winograd_pays(g, B, B, 2)) GTEST_SKIP() << "Winograd is off or unsupported here";
+  const int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.OC * g.OH * g.OW, nw = g.OC * g.C * 9;
+  const auto x = to_float(random_doubles(nx, 91));
+  auto w = to_float(random_doubles(nw, 92));
+  const auto b = to_float(random_doubles(g.OC, 93));
+  std::vector<float> bx(nx), y(ny), py(ny), y_ref(ny);
+  kernels::to_blocked_layout(x.data(), bx.data(), g.N, g.C, g.H * g.W, B);
+  for (int version = 1; version <= 2; ++version) {
+    SCOPED_TRACE("weight version " + std::to_string(version));
+    if (version == 2) {
+      for (float& v : w) v *= -0.5f;  // a changed weight, a new version: repacked
+      g.w_version = 2;
+    }
+    it->fn(g, bx.data(), B, w.data(), b.data(), y.data(), B);
+    // Later calls with the same weight version transform no weight, and take their scratch
+    // buffers from the caching allocator's free lists.
+    profiler::reset();
+    profiler::enable(true);
+    const memory::Stats before = memory::stats();
+    for (int i = 0; i < 5; ++i) it->fn(g, bx.data(), B, w.data(), b.data(), y.data(), B);
+    const memory::Stats after = memory::stats();
+    profiler::enable(false);
+    for (const auto& r : profiler::rows()) EXPECT_NE(r.name, "weight_reorder") << r.calls << " weight packings";
+    EXPECT_EQ(after.system_allocs, before.system_allocs);
+    EXPECT_GT(after.reuses, before.reuses) << "no scratch buffer taken: not measured";
+    kernels::to_plain_layout(y.data(), py.data(), g.N, g.OC, g.OH * g.OW, B);
+    kernels::ref::conv2d_fwd<float>(g, x.data(), w.data(), b.data(), y_ref.data());
+    EXPECT_TRUE(all_close(std::vector<double>(py.begin(), py.end()), std::vector<double>(y_ref.begin(), y_ref.end()),
+                          1e-4, 1e-4));
+  }
 }
 
 namespace {

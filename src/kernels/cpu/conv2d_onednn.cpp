@@ -91,6 +91,7 @@ Cache<24, BwdWeightEntry>& bwd_weight_cache() {
 void conv2d_fwd_blocked(const Conv2dGeom& g, const float* x, int32_t xb, const float* w, const float* b, float* y,
                         int32_t yb) {
   const ThreadLimit threads(conv_threads(g));
+  if (cpu::winograd_pays(g, xb, yb, omp_get_max_threads())) return cpu::conv2d_fwd_winograd(g, x, xb, w, b, y);
   auto e = fwd_entry(g, b != nullptr, xb, yb);
   // The sum post-op reads the destination: not there when the primitive writes a temp.
   if (g.post.sum && e->dst.needed())

@@ -81,6 +81,10 @@ struct Packed {
   void* data() const { return buf->raw(); }
 };
 std::shared_ptr<const Packed> packed_weights(const Reorder& r, const void* w, uint64_t id, uint64_t version);
+// The same cache for a kernel's own packing: `pack` writes the `bytes` of the packed form of
+// `w` to `dst`; `kind` (the address of something of the kernel's) tells packings apart.
+std::shared_ptr<const Packed> packed_weights(const void* kind, const void* w, uint64_t id, uint64_t version,
+                                             size_t bytes, const std::function<void(void* dst)>& pack);
 // The memory of `w` as the primitive wants it: the user's own when no reorder is needed, else
 // the prepacked copy (held in `keep` until the call is over).
 dnnl::memory weights_in(const Reorder& r, const void* w, uint64_t id, uint64_t version,

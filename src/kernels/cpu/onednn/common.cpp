@@ -71,14 +71,14 @@ namespace {
 struct PackedKey {
   uint64_t id;
   const void* ptr;
-  const Reorder* reorder;
-  bool operator==(const PackedKey& o) const { return id == o.id && ptr == o.ptr && reorder == o.reorder; }
+  const void* kind;  // the packing: a Reorder, or a kernel's own transform
+  bool operator==(const PackedKey& o) const { return id == o.id && ptr == o.ptr && kind == o.kind; }
 };
 struct PackedKeyHash {
   size_t operator()(const PackedKey& k) const {
     size_t h = std::hash<uint64_t>()(k.id);
     h = h * 1099511628211ull ^ std::hash<const void*>()(k.ptr);
-    return h * 1099511628211ull ^ std::hash<const void*>()(k.reorder);
+    return h * 1099511628211ull ^ std::hash<const void*>()(k.kind);
   }
 };
 struct PackedCache {
@@ -112,21 +112,21 @@ PackedCache& packed_cache() {
 }
 }  // namespace
 
-std::shared_ptr<const Packed> packed_weights(const Reorder& r, const void* w, uint64_t id, uint64_t version) {
-  auto reorder_into = [&](Packed& p) {
+std::shared_ptr<const Packed> packed_weights(const void* kind, const void* w, uint64_t id, uint64_t version,
+                                             size_t bytes, const std::function<void(void* dst)>& pack) {
+  auto pack_into = [&](Packed& p) {
     profiler::Scope scope("weight_reorder");
-    p.buf = std::make_unique<Storage>(r.to.get_size());
-    dnnl::memory src(r.from, engine(), const_cast<void*>(w)), dst(r.to, engine(), p.buf->raw());
-    r.prim->execute(stream(), src, dst);
+    p.buf = std::make_unique<Storage>(bytes);
+    pack(p.buf->raw());
   };
   auto fresh = std::make_shared<Packed>();
   fresh->version = version;
   if (id == 0) {
-    reorder_into(*fresh);
+    pack_into(*fresh);
     return fresh;
   }
   PackedCache& c = packed_cache();
-  const PackedKey key{id, w, &r};
+  const PackedKey key{id, w, kind};
   {
     std::lock_guard<std::mutex> lock(c.mu);
     auto it = c.map.find(key);
@@ -135,7 +135,7 @@ std::shared_ptr<const Packed> packed_weights(const Reorder& r, const void* w, ui
       return it->second.packed;
     }
   }
-  reorder_into(*fresh);  // outside the lock; a thread racing on the same weight does the same work
+  pack_into(*fresh);  // outside the lock; a thread racing on the same weight does the same work
   std::lock_guard<std::mutex> lock(c.mu);
   auto& slot = c.map[key];
   if (slot.packed) c.bytes -= slot.packed->buf->bytes();
@@ -144,6 +144,13 @@ std::shared_ptr<const Packed> packed_weights(const Reorder& r, const void* w, ui
   c.bytes += fresh->buf->bytes();
   c.evict();
   return fresh;
+}
+
+std::shared_ptr<const Packed> packed_weights(const Reorder& r, const void* w, uint64_t id, uint64_t version) {
+  return packed_weights(&r, w, id, version, r.to.get_size(), [&](void* dst) {
+    dnnl::memory src(r.from, engine(), const_cast<void*>(w)), out(r.to, engine(), dst);
+    r.prim->execute(stream(), src, out);
+  });
 }
 
 dnnl::memory weights_in(const Reorder& r, const void* w, uint64_t id, uint64_t version,
