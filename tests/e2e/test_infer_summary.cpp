@@ -64,9 +64,12 @@ TEST(CliExportBench, ModelDefaultsAndAnOnnxFileBenchmarked) {
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find(onnx), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("its H is 28, not 32"), std::string::npos) << r.out;
-  // --no-fold runs the session's graph unoptimized.
-  r = run_cli("bench --onnx " + onnx + " --mode infer --no-fold --seconds 0.1");
+  // --no-fold runs the session's graph unoptimized; an ONNX file is inferred without --mode.
+  r = run_cli("bench --onnx " + onnx + " --no-fold --seconds 0.1");
   ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("\"mode\": \"infer\""), std::string::npos) << r.out;
+  r = run_cli("bench --onnx " + onnx + " --mode train --seconds 0.1");
+  EXPECT_NE(r.status, 0) << "an ONNX file is not trained by bench";
   // --onnx and --model name two different things.
   r = run_cli("bench --onnx " + onnx + " --model resnet20 --mode infer");
   EXPECT_NE(r.status, 0);

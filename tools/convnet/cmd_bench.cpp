@@ -25,7 +25,9 @@ Command add_bench(CLI::App& app) {
   bn->add_option("--in-channels", bc.in_channels, "Input channels (0 = 1 for LeNet, else 3)")
       ->capture_default_str()
       ->check(in_range(0, 4096));
-  bn->add_option("--mode", bc.mode, "train or infer")->capture_default_str()->check(CLI::IsMember({"train", "infer"}));
+  auto* mode = bn->add_option("--mode", bc.mode, "train or infer (infer with --onnx)")
+                   ->capture_default_str()
+                   ->check(CLI::IsMember({"train", "infer"}));
   bn->add_option("--seconds", bc.seconds, "Measuring time per run")->capture_default_str()->check(positive());
   bn->add_option("--precision", bc.precision,
                  "fp32, or bf16 / fp16 mixed precision (convolutions and linear layers in the reduced precision, "
@@ -54,7 +56,8 @@ Command add_bench(CLI::App& app) {
                "infer: run the network as it is: the session's graph unoptimized (no BatchNorm folding, no fused "
                "activations or residual adds), the eager module without BatchNorm folding");
 
-  return {bn, [bcp] {
+  return {bn, [bcp, mode] {
+            if (!bcp->onnx.empty() && mode->count() == 0) bcp->mode = "infer";  // an ONNX file is only inferred
             const train::BenchConfig& c = *bcp;
             if (const std::string w = precision_note(parse_precision(c.precision)); !w.empty())
               std::fprintf(stderr, "%s\n", w.c_str());
