@@ -127,6 +127,10 @@ void conv2d_bwd_weight(const Conv2dGeom& g, const float* x, const float* gy, flo
 bool winograd_supports(const Conv2dGeom& g, int32_t xb, int32_t yb);
 bool winograd_pays(const Conv2dGeom& g, int32_t xb, int32_t yb, int threads);
 void conv2d_fwd_winograd(const Conv2dGeom& g, const float* x, int32_t block, const float* w, const float* b, float* y);
+// The backward-data pass of forward geometry g (top/left padding at most 2) as the forward
+// Winograd convolution of geometry winograd_bwd_data_geom(g): gy in, gx out, same block.
+Conv2dGeom winograd_bwd_data_geom(const Conv2dGeom& g);
+void conv2d_bwd_data_winograd(const Conv2dGeom& g, const float* gy, int32_t block, const float* w, float* gx);
 }  // namespace cpu
 
 // The blocked forms of a plain-only backend: the plain kernels on plain tensors; blocked

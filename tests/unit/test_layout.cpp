@@ -262,6 +262,49 @@ TEST(Layout, WinogradConv2dMatchesReference) {
   EXPECT_GT(cases, 200);
 }
 
+// The backward-data pass by the same kernel (the adjoint convolution: kernels turned by 180
+// degrees, channels swapped, padding 2 - P) against the reference, on the same grid.
+TEST(Layout, WinogradConv2dBackwardDataMatchesReference) {
+  if (!kernels::cpu::winograd_supports({1, 8, 4, 4, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 4, 4}, 8, 8))
+    GTEST_SKIP() << "this CPU has no AVX2: no Winograd kernel";
+  struct Cfg {
+    int64_t N, C, H, W, OC, PH, PW;
+  };
+  const std::vector<Cfg> grid = {
+      {1, 16, 5, 5, 16, 1, 1}, {2, 16, 7, 6, 32, 1, 1}, {3, 32, 4, 9, 16, 0, 0},   {2, 16, 6, 6, 16, 2, 2},
+      {1, 32, 8, 8, 48, 1, 0}, {2, 16, 3, 3, 16, 1, 1}, {4, 16, 33, 31, 16, 1, 1},
+  };
+  int cases = 0;
+  for (int32_t B : {8, 16})
+    for (size_t ci = 0; ci < grid.size(); ++ci) {
+      const Cfg& c = grid[ci];
+      if (c.C % B || c.OC % B) continue;
+      kernels::Conv2dGeom g{c.N, c.C, c.H, c.W, c.OC, 3, 3, 1, 1, c.PH, c.PW, 1, 1, 1, 0, 0};
+      g.OH = c.H + 2 * c.PH - 2;
+      g.OW = c.W + 2 * c.PW - 2;
+      ASSERT_TRUE(kernels::cpu::winograd_supports(kernels::cpu::winograd_bwd_data_geom(g), B, B));
+      const int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.OC * g.OH * g.OW, nw = g.OC * g.C * 9;
+      const auto gy = to_float(random_doubles(ny, 150 + ci)), w = to_float(random_doubles(nw, 160 + ci));
+      std::vector<float> gx_ref(nx), bgy(ny);
+      kernels::ref::conv2d_bwd_data<float>(g, gy.data(), w.data(), gx_ref.data());
+      kernels::to_blocked_layout(gy.data(), bgy.data(), g.N, g.OC, g.OH * g.OW, B);
+      for (int threads : {1, 3}) {
+        SCOPED_TRACE("block " + std::to_string(B) + " config " + std::to_string(ci) + ", " + std::to_string(threads) +
+                     " threads");
+        const int before = omp_get_max_threads();
+        omp_set_num_threads(threads);
+        std::vector<float> gx(nx, NAN), pgx(nx);
+        kernels::cpu::conv2d_bwd_data_winograd(g, bgy.data(), B, w.data(), gx.data());
+        omp_set_num_threads(before);
+        kernels::to_plain_layout(gx.data(), pgx.data(), g.N, g.C, g.H * g.W, B);
+        EXPECT_TRUE(all_close(std::vector<double>(pgx.begin(), pgx.end()),
+                              std::vector<double>(gx_ref.begin(), gx_ref.end()), 1e-4, 1e-4));
+        ++cases;
+      }
+    }
+  EXPECT_GT(cases, 20);
+}
+
 TEST(Layout, WinogradTakesOnlyItsShapes) {
   using kernels::cpu::winograd_supports;
   const kernels::Conv2dGeom ok{2, 64, 8, 8, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 8, 8};
@@ -280,6 +323,7 @@ TEST(Layout, WinogradTakesOnlyItsShapes) {
   EXPECT_FALSE(with([](auto& g) { g.G = 2; }));
   EXPECT_FALSE(with([](auto& g) { g.KH = g.KW = 5, g.PH = g.PW = 2; }));
   EXPECT_FALSE(with([](auto& g) { g.C = 12; }));
+  EXPECT_FALSE(with([](auto& g) { g.PH = g.PW = 3, g.OH = g.OW = 12; }));  // its adjoint would pad by -1
   // Thin calls stay on the direct kernel: a few tiles, or few channels.
   EXPECT_TRUE(kernels::cpu::winograd_pays({64, 64, 8, 8, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 8, 8}, 8, 8, 2) ||
               std::getenv("CONVNET_WINOGRAD"));
@@ -329,6 +373,17 @@ TEST(Layout, OnednnForwardGoesWinogradWhereItPays) {
     kernels::ref::conv2d_fwd<float>(g, x.data(), w.data(), b.data(), y_ref.data());
     EXPECT_TRUE(all_close(std::vector<double>(py.begin(), py.end()), std::vector<double>(y_ref.begin(), y_ref.end()),
                           1e-4, 1e-4));
+    // The backward-data pass of the same shape goes the same way (the shape is symmetric).
+    ASSERT_TRUE(kernels::cpu::winograd_pays(kernels::cpu::winograd_bwd_data_geom(g), B, B, 2));
+    const auto bd = convnet::testing::partner(kernels::keys::conv2d_bwd_data_blocked, "onednn");
+    const auto gy = to_float(random_doubles(ny, 94 + version));
+    std::vector<float> bgy(ny), gx(nx), pgx(nx), gx_ref(nx);
+    kernels::to_blocked_layout(gy.data(), bgy.data(), g.N, g.OC, g.OH * g.OW, B);
+    bd.fn(g, bgy.data(), B, w.data(), gx.data(), B);
+    kernels::to_plain_layout(gx.data(), pgx.data(), g.N, g.C, g.H * g.W, B);
+    kernels::ref::conv2d_bwd_data<float>(g, gy.data(), w.data(), gx_ref.data());
+    EXPECT_TRUE(all_close(std::vector<double>(pgx.begin(), pgx.end()),
+                          std::vector<double>(gx_ref.begin(), gx_ref.end()), 1e-4, 1e-4));
   }
 }
 

@@ -48,11 +48,17 @@ struct WinoChunk {
   int64_t b0, b1;  // the channel blocks to transform: input blocks (wino_input), output blocks (wino_output)
 };
 
-// U[xi][c][oc] = (G k G^T)[i][j] for the kernel k of (oc, c); input channels [c0, c1).
-void wino_pack_weights(int64_t OC, int64_t C, const float* w, float* U, int64_t c0, int64_t c1) {
+// U[xi][c][oc] = (G k G^T)[i][j] for the kernel k of (oc, c), for input channels [c0, c1).
+// The kernel of (oc, c) is w[oc][c], or with `adjoint` w[c][oc] turned by 180 degrees: the
+// convolution that maps output gradients to input gradients (w of shape (C, OC, 3, 3) then).
+void wino_pack_weights(int64_t OC, int64_t C, const float* w, float* U, int64_t c0, int64_t c1, bool adjoint) {
   for (int64_t c = c0; c < c1; ++c)
     for (int64_t oc = 0; oc < OC; ++oc) {
-      const float* k = w + (oc * C + c) * 9;
+      float k[9];
+      if (adjoint)
+        for (int r = 0; r < 9; ++r) k[r] = w[(c * OC + oc) * 9 + 8 - r];
+      else
+        std::memcpy(k, w + (oc * C + c) * 9, sizeof k);
       float t[4][3];  // G k
       for (int j = 0; j < 3; ++j) {
         t[0][j] = k[j];
@@ -194,14 +200,16 @@ int64_t wino_chunk(int64_t tiles, int threads) {
   return std::max<int64_t>(1, (per_thread + rounds - 1) / rounds);
 }
 
-const char kWinoPacking = 0;  // the packed-weights cache's tag of this kernel's packing
+// The packed-weights cache's tags of this kernel's two packings (forward, adjoint).
+const char kWinoPacking[2] = {0, 0};
 
 }  // namespace
 
 bool winograd_supports(const Conv2dGeom& g, int32_t xb, int32_t yb) {
   static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return avx2 && g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.G == 1 &&
-         (xb == 8 || xb == 16) && yb == xb && g.C % xb == 0 && g.OC % xb == 0 && g.N > 0 && g.OH > 0 && g.OW > 0;
+         (xb == 8 || xb == 16) && yb == xb && g.C % xb == 0 && g.OC % xb == 0 && g.N > 0 && g.OH > 0 && g.OW > 0 &&
+         g.PH >= 0 && g.PH <= 2 && g.PW >= 0 && g.PW <= 2;
 }
 
 // Where it pays, measured against oneDNN's direct kernels (jit:avx2, 1 and 2 threads) on the
@@ -218,7 +226,11 @@ bool winograd_pays(const Conv2dGeom& g, int32_t xb, int32_t yb, int threads) {
   return g.C >= 128 || (g.OH * g.OW <= 256 && tiles >= 64 * threads);
 }
 
-void conv2d_fwd_winograd(const Conv2dGeom& g, const float* x, int32_t block, const float* w, const float* b, float* y) {
+namespace {
+
+// y = conv(x, k) + b with g.post, by F(2x2, 3x3); k is w's kernels, or their adjoint.
+void wino_conv(const Conv2dGeom& g, const float* x, int32_t block, const float* w, bool adjoint, const float* b,
+               float* y) {
   static const bool avx512 = __builtin_cpu_supports("avx512f");
   const WinoStep in = block == 8 ? &wino_input_avx2_8 : avx512 ? &wino_input_avx512_16 : &wino_input_avx2_16;
   const WinoStep out = block == 8 ? &wino_output_avx2_8 : avx512 ? &wino_output_avx512_16 : &wino_output_avx2_16;
@@ -229,12 +241,13 @@ void conv2d_fwd_winograd(const Conv2dGeom& g, const float* x, int32_t block, con
   (void)blas_serial;
 
   const int64_t C = g.C, OC = g.OC;
-  auto U = onednn::packed_weights(&kWinoPacking, w, g.w_id, g.w_version, sizeof(float) * 16 * C * OC, [&](void* dst) {
-    float* u = static_cast<float*>(dst);
-    parallel_chunks(
-        C, [&](int64_t c0, int64_t c1) { wino_pack_weights(OC, C, w, u, c0, c1); },
-        std::max<int64_t>(1, kGrain / (OC * 9)));
-  });
+  auto U = onednn::packed_weights(
+      &kWinoPacking[adjoint], w, g.w_id, g.w_version, sizeof(float) * 16 * C * OC, [&](void* dst) {
+        float* u = static_cast<float*>(dst);
+        parallel_chunks(
+            C, [&](int64_t c0, int64_t c1) { wino_pack_weights(OC, C, w, u, c0, c1, adjoint); },
+            std::max<int64_t>(1, kGrain / (OC * 9)));
+      });
   const float* Up = static_cast<const float*>(U->data());
 
   const int64_t TH = (g.OH + 1) / 2, TW = (g.OW + 1) / 2, tiles = g.N * TH * TW;
@@ -285,6 +298,27 @@ void conv2d_fwd_winograd(const Conv2dGeom& g, const float* x, int32_t block, con
     k.b0 = OCB * t / nt, k.b1 = OCB * (t + 1) / nt;
     out(k);
   }
+}
+
+}  // namespace
+
+void conv2d_fwd_winograd(const Conv2dGeom& g, const float* x, int32_t block, const float* w, const float* b, float* y) {
+  wino_conv(g, x, block, w, false, b, y);
+}
+
+// gx[ih] = sum over kh of gy[ih + PH - kh] w[kh] (and likewise along the width): the
+// convolution of gy by the kernels turned by 180 degrees, with channels in and out swapped,
+// top padding 2 - PH, and H x W outputs.
+Conv2dGeom winograd_bwd_data_geom(const Conv2dGeom& g) {
+  Conv2dGeom a = g;
+  a.C = g.OC, a.H = g.OH, a.W = g.OW, a.OC = g.C, a.OH = g.H, a.OW = g.W;
+  a.PH = 2 - g.PH, a.PW = 2 - g.PW;
+  a.post = {};
+  return a;
+}
+
+void conv2d_bwd_data_winograd(const Conv2dGeom& g, const float* gy, int32_t block, const float* w, float* gx) {
+  wino_conv(winograd_bwd_data_geom(g), gy, block, w, true, nullptr, gx);
 }
 
 }  // namespace convnet::kernels::cpu
