@@ -389,7 +389,10 @@ void OnnxModel::Graph::execute(std::vector<OnnxValue>& values, bool training, bo
   Inputs args;
   for (const auto& s : steps) {
     args.clear();
-    for (int k : s.in) args.push_back(k < 0 ? nullptr : &values[k]);
+    // A slot left empty in `values` that holds an initializer or a constant reads it from
+    // `fixed` (run() does not copy them into every call's values).
+    for (int k : s.in)
+      args.push_back(k < 0 ? nullptr : !values[k].defined() && fixed[k].defined() ? &fixed[k] : &values[k]);
     std::vector<OnnxValue> outs;
     try {
       if (s.fuse) {
@@ -397,7 +400,8 @@ void OnnxModel::Graph::execute(std::vector<OnnxValue>& values, bool training, bo
         // output in its buffer.
         RunCtx fctx{false, s.fuse.get()};
         OnnxValue owned;
-        if (s.take_residual && release_values) {
+        if (s.take_residual && release_values &&
+            args[s.fuse->residual_input] == &values[s.in[s.fuse->residual_input]]) {
           const int r = s.fuse->residual_input;
           owned = std::move(values[s.in[r]]);
           args[r] = &owned;
@@ -443,7 +447,7 @@ std::vector<OnnxValue> OnnxModel::run(const std::vector<OnnxValue>& in) {
     throw Error("ONNX model '" + G.source + "': expected " + std::to_string(G.inputs.size()) + " input(s) (" + names +
                 "), got " + std::to_string(in.size()));
   }
-  std::vector<OnnxValue> values = G.fixed;
+  std::vector<OnnxValue> values(G.fixed.size());  // the fixed values are read from G.fixed
   for (size_t i = 0; i < in.size(); ++i) {
     check_input(G.inputs[i], in[i], G.source);
     values[G.input_slots[i]] = in[i];
@@ -453,9 +457,10 @@ std::vector<OnnxValue> OnnxModel::run(const std::vector<OnnxValue>& in) {
   G.execute(values, is_training(), true);
   std::vector<OnnxValue> out;
   for (size_t i = 0; i < G.output_slots.size(); ++i) {
-    CONVNET_CHECK(values[G.output_slots[i]].defined(), "ONNX model '", G.source, "': output '", G.outputs[i].name,
-                  "' was not computed");
-    out.push_back(values[G.output_slots[i]]);
+    const int slot = G.output_slots[i];
+    const OnnxValue& v = values[slot].defined() ? values[slot] : G.fixed[slot];
+    CONVNET_CHECK(v.defined(), "ONNX model '", G.source, "': output '", G.outputs[i].name, "' was not computed");
+    out.push_back(v);
   }
   return out;
 }

@@ -105,7 +105,7 @@ struct OnnxModel::Graph {
   // Fills each step's `release` list (the non-fixed slots it is the last reader of) and
   // take_residual.
   void compute_releases();
-  // Runs the steps on `values` (the fixed values with the inputs set), in train or eval mode;
+  // Runs the steps on `values` (the inputs set; a slot left empty there reads `fixed`), in train or eval mode;
   // release_values frees each intermediate value after its last reader (off: every value is
   // kept, for a caller that reads them all).
   void execute(std::vector<OnnxValue>& values, bool training, bool release_values) const;

@@ -5,6 +5,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "convnet/autograd/autograd.h"
 #include "convnet/core/rng.h"
@@ -255,7 +256,17 @@ Kernel build_resize(const NodeView& v, bool upsample) {
 Kernel build_conv(const NodeView& v) {
   const Window w = read_window(v, true);
   const int64_t group = v.get_int("group", 1);
-  return [w, group](const Inputs& in, const RunCtx& ctx) {
+  // A 2-D window with its kernel_shape and explicit (or no) padding does not depend on the
+  // input: resolved once here instead of on every call (a small image's call is short).
+  std::optional<Geometry> fixed;
+  if (w.kernel.size() == 2 && (w.auto_pad == "NOTSET" || w.auto_pad == "VALID")) {
+    try {
+      fixed = resolve(w, w.kernel, Shape(2, 0));
+    } catch (const Error&) {
+      // a malformed window: the call resolves it, and reports it with the node
+    }
+  }
+  return [w, group, fixed](const Inputs& in, const RunCtx& ctx) {
     const Tensor& x = float_input(in, 0, "X");
     const Tensor& weight = float_input(in, 1, "W");
     const Tensor bias = in.size() > 2 && in[2] ? float_input(in, 2, "B") : Tensor();
@@ -264,11 +275,16 @@ Kernel build_conv(const NodeView& v) {
                   ": only 1-D, 2-D and 3-D convolutions are supported");
     CONVNET_CHECK(x.dim() == nd + 2, "X of shape ", shape_str(x.shape()), " should have rank ", nd + 2,
                   " for W of shape ", shape_str(weight.shape()));
-    const std::vector<int64_t> kernel(weight.shape().begin() + 2, weight.shape().end());
-    CONVNET_CHECK(w.kernel.empty() || w.kernel == kernel, "kernel_shape ", list_str(w.kernel),
-                  " does not match W of shape ", shape_str(weight.shape()));
+    const bool use_fixed = fixed && nd == 2 && weight.size(2) == w.kernel[0] && weight.size(3) == w.kernel[1];
+    if (!use_fixed) {
+      const std::vector<int64_t> kernel(weight.shape().begin() + 2, weight.shape().end());
+      CONVNET_CHECK(w.kernel.empty() || w.kernel == kernel, "kernel_shape ", list_str(w.kernel),
+                    " does not match W of shape ", shape_str(weight.shape()));
+    }
     if (nd == 3) return std::vector<OnnxValue>{OnnxValue::of(conv_3d(x, weight, bias, w, group))};
-    const Geometry g = resolve(w, kernel, spatial_of(x));
+    const Geometry g =
+        use_fixed ? *fixed
+                  : resolve(w, std::vector<int64_t>(weight.shape().begin() + 2, weight.shape().end()), spatial_of(x));
     Conv2dArgs a;
     a.stride = g.s;
     a.dilation = g.d;
