@@ -241,13 +241,15 @@ void wino_conv(const Conv2dGeom& g, const float* x, int32_t block, const float* 
   (void)blas_serial;
 
   const int64_t C = g.C, OC = g.OC;
-  auto U = onednn::packed_weights(
-      &kWinoPacking[adjoint], w, g.w_id, g.w_version, sizeof(float) * 16 * C * OC, [&](void* dst) {
-        float* u = static_cast<float*>(dst);
-        parallel_chunks(
-            C, [&](int64_t c0, int64_t c1) { wino_pack_weights(OC, C, w, u, c0, c1, adjoint); },
-            std::max<int64_t>(1, kGrain / (OC * 9)));
-      });
+  auto U = onednn::packed_lookup(&kWinoPacking[adjoint], w, g.w_id, g.w_version);
+  if (!U)
+    U = onednn::packed_weights(
+        &kWinoPacking[adjoint], w, g.w_id, g.w_version, sizeof(float) * 16 * C * OC, [&](void* dst) {
+          float* u = static_cast<float*>(dst);
+          parallel_chunks(
+              C, [&](int64_t c0, int64_t c1) { wino_pack_weights(OC, C, w, u, c0, c1, adjoint); },
+              std::max<int64_t>(1, kGrain / (OC * 9)));
+        });
   const float* Up = static_cast<const float*>(U->data());
 
   const int64_t TH = (g.OH + 1) / 2, TW = (g.OW + 1) / 2, tiles = g.N * TH * TW;

@@ -85,6 +85,9 @@ std::shared_ptr<const Packed> packed_weights(const Reorder& r, const void* w, ui
 // `w` to `dst`; `kind` (the address of something of the kernel's) tells packings apart.
 std::shared_ptr<const Packed> packed_weights(const void* kind, const void* w, uint64_t id, uint64_t version,
                                              size_t bytes, const std::function<void(void* dst)>& pack);
+// The cached packing of (kind, w, id) at `version`, or null (id 0: never cached): the hit path
+// of packed_weights, without building its packing function.
+std::shared_ptr<const Packed> packed_lookup(const void* kind, const void* w, uint64_t id, uint64_t version);
 // The memory of `w` as the primitive wants it: the user's own when no reorder is needed, else
 // the prepacked copy (held in `keep` until the call is over).
 dnnl::memory weights_in(const Reorder& r, const void* w, uint64_t id, uint64_t version,
@@ -110,7 +113,10 @@ struct KeyHash {
 template <size_t K, class Entry>
 class Cache {
  public:
-  std::shared_ptr<Entry> get(const Key<K>& key, const std::function<std::shared_ptr<Entry>()>& make) {
+  // `make` is any callable (a template, not std::function: a capturing lambda would be copied
+  // to the heap on every call, hit or miss).
+  template <class Make>
+  std::shared_ptr<Entry> get(const Key<K>& key, Make&& make) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       auto it = map_.find(key);

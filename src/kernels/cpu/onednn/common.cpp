@@ -146,7 +146,18 @@ std::shared_ptr<const Packed> packed_weights(const void* kind, const void* w, ui
   return fresh;
 }
 
+std::shared_ptr<const Packed> packed_lookup(const void* kind, const void* w, uint64_t id, uint64_t version) {
+  if (id == 0) return nullptr;
+  PackedCache& c = packed_cache();
+  std::lock_guard<std::mutex> lock(c.mu);
+  auto it = c.map.find(PackedKey{id, w, kind});
+  if (it == c.map.end() || it->second.packed->version != version) return nullptr;
+  it->second.last_use = ++c.tick;
+  return it->second.packed;
+}
+
 std::shared_ptr<const Packed> packed_weights(const Reorder& r, const void* w, uint64_t id, uint64_t version) {
+  if (auto hit = packed_lookup(&r, w, id, version)) return hit;
   return packed_weights(&r, w, id, version, r.to.get_size(), [&](void* dst) {
     dnnl::memory src(r.from, engine(), const_cast<void*>(w)), out(r.to, engine(), dst);
     r.prim->execute(stream(), src, out);
