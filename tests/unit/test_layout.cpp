@@ -211,6 +211,8 @@ TEST(Layout, WinogradConv2dMatchesReference) {
   const std::vector<Cfg> grid = {
       {1, 16, 5, 5, 16, 1, 1}, {2, 16, 7, 6, 32, 1, 1}, {3, 32, 4, 9, 16, 0, 0},   {2, 16, 6, 6, 16, 2, 2},
       {1, 32, 8, 8, 48, 1, 0}, {2, 16, 3, 3, 16, 1, 1}, {4, 16, 33, 31, 16, 1, 1},  // 4 x 17 x 16 tiles: chunks
+      {2, 16, 5, 7, 24, 1, 1},  // 24 outputs: a GEMM panel of 8 columns
+      {1, 80, 6, 6, 32, 1, 1},  // more than 64 inputs: the GEMMs on OpenBLAS
   };
   const std::vector<std::pair<const char*, kernels::ConvPostOps>> posts = {
       {"none", {}},
@@ -271,8 +273,9 @@ TEST(Layout, WinogradConv2dBackwardDataMatchesReference) {
     int64_t N, C, H, W, OC, PH, PW;
   };
   const std::vector<Cfg> grid = {
-      {1, 16, 5, 5, 16, 1, 1}, {2, 16, 7, 6, 32, 1, 1}, {3, 32, 4, 9, 16, 0, 0},   {2, 16, 6, 6, 16, 2, 2},
-      {1, 32, 8, 8, 48, 1, 0}, {2, 16, 3, 3, 16, 1, 1}, {4, 16, 33, 31, 16, 1, 1},
+      {1, 16, 5, 5, 16, 1, 1},   {2, 16, 7, 6, 32, 1, 1}, {3, 32, 4, 9, 16, 0, 0},
+      {2, 16, 6, 6, 16, 2, 2},   {1, 32, 8, 8, 48, 1, 0}, {2, 16, 3, 3, 16, 1, 1},
+      {4, 16, 33, 31, 16, 1, 1}, {2, 16, 5, 7, 24, 1, 1}, {1, 80, 6, 6, 32, 1, 1},
   };
   int cases = 0;
   for (int32_t B : {8, 16})

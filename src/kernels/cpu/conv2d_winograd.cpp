@@ -15,6 +15,7 @@
 // time, so that a chunk's transformed inputs and products stay in the caches between the
 // three steps.
 #include <cblas.h>
+#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -158,6 +159,65 @@ template <int B>
   }
 }
 
+// M (T x OC) = V (T x C) U (C x OC), row-major, OC a multiple of 8: the GEMMs of layers with
+// few input channels, where OpenBLAS spends more on packing its operands than on the products
+// (with C = 16 a GEMM has 16 products per output). A register tile of R rows by 8 or 16
+// columns, the whole of C at once (U's panel, C x 16 floats, stays in L1 for C <= 64).
+// Row r of the tile: its two accumulators a##r##0 (columns 0-7) and a##r##1 (8-15), named
+// variables (an array of them went through the stack on every step).
+#define CONVNET_WINO_ROW(r)                                       \
+  {                                                               \
+    const __m256 v = _mm256_broadcast_ss(V + (r)*C + c);          \
+    a##r##0 = _mm256_fmadd_ps(v, u0, a##r##0);                    \
+    if constexpr (Two) a##r##1 = _mm256_fmadd_ps(v, u1, a##r##1); \
+  }
+#define CONVNET_WINO_STORE(r)                                     \
+  {                                                               \
+    _mm256_storeu_ps(M + (r)*OC, a##r##0);                        \
+    if constexpr (Two) _mm256_storeu_ps(M + (r)*OC + 8, a##r##1); \
+  }
+template <bool Two>
+__attribute__((target("avx2,fma"))) inline void wino_tile6(int64_t C, int64_t OC, const float* V, const float* U,
+                                                           float* M) {
+  __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00,
+         a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+  for (int64_t c = 0; c < C; ++c) {
+    const __m256 u0 = _mm256_loadu_ps(U + c * OC), u1 = Two ? _mm256_loadu_ps(U + c * OC + 8) : u0;
+    CONVNET_WINO_ROW(0)
+    CONVNET_WINO_ROW(1) CONVNET_WINO_ROW(2) CONVNET_WINO_ROW(3) CONVNET_WINO_ROW(4) CONVNET_WINO_ROW(5)
+  }
+  CONVNET_WINO_STORE(0)
+  CONVNET_WINO_STORE(1) CONVNET_WINO_STORE(2) CONVNET_WINO_STORE(3) CONVNET_WINO_STORE(4) CONVNET_WINO_STORE(5)
+}
+template <bool Two>
+__attribute__((target("avx2,fma"))) inline void wino_tile1(int64_t C, int64_t OC, const float* V, const float* U,
+                                                           float* M) {
+  __m256 a00 = _mm256_setzero_ps(), a01 = a00;
+  for (int64_t c = 0; c < C; ++c) {
+    const __m256 u0 = _mm256_loadu_ps(U + c * OC), u1 = Two ? _mm256_loadu_ps(U + c * OC + 8) : u0;
+    CONVNET_WINO_ROW(0)
+  }
+  CONVNET_WINO_STORE(0)
+}
+#undef CONVNET_WINO_ROW
+#undef CONVNET_WINO_STORE
+
+template <bool Two>
+__attribute__((target("avx2,fma"))) void wino_gemm_panel(int64_t T, int64_t C, int64_t OC, const float* V,
+                                                         const float* U, float* M) {
+  int64_t t = 0;
+  for (; t + 6 <= T; t += 6) wino_tile6<Two>(C, OC, V + t * C, U, M + t * OC);
+  for (; t < T; ++t) wino_tile1<Two>(C, OC, V + t * C, U, M + t * OC);
+}
+
+void wino_gemm_small(int64_t T, int64_t C, int64_t OC, const float* V, const float* U, float* M) {
+  int64_t o = 0;
+  for (; o + 16 <= OC; o += 16) wino_gemm_panel<true>(T, C, OC, V, U + o, M + o);
+  if (o < OC) wino_gemm_panel<false>(T, C, OC, V, U + o, M + o);
+}
+
+constexpr int64_t kWinoSmallC = 64;  // up to this many input channels, wino_gemm_small
+
 // The transforms compiled for a vector ISA: AVX-512 for blocks of 16 where the CPU has it,
 // AVX2 otherwise (a block of 16 is then two AVX2 vectors: the same arithmetic, which lets
 // the tests check the 16-channel path on any x86-64 CPU with AVX2).
@@ -213,17 +273,21 @@ bool winograd_supports(const Conv2dGeom& g, int32_t xb, int32_t yb) {
 }
 
 // Where it pays, measured against oneDNN's direct kernels (jit:avx2, 1 and 2 threads) on the
-// 3x3 layers of VGG, ResNet-18/20/50 at batch 1 to 128: with 128 channels or more, from 8
-// tiles up (batch 1 at 7x7: 1.0-1.1x; 14x14 to 28x28: 1.2-1.7x; batch 32 to 128: 1.4-2.3x);
-// with 64 channels on small maps with many tiles (batch 128 at 8x8 and 16x16: 1.1-1.4x) but
-// not on large maps (56x56: 0.85-0.98x); 32 channels or fewer, never (0.4-0.7x). Below a
-// few MFLOP per thread, thread wake-ups decide, and the direct kernel keeps them.
+// 3x3 layers of VGG, ResNet-18/20/50 at batch 1 to 128: with 64 channels or more, from 8
+// tiles up (64 channels: 1.1-1.6x from 8x8 to 56x56 maps at batch 1 to 128; 128 and more:
+// batch 1 at 7x7 1.0-1.1x, 14x14 to 28x28 1.2-1.7x, batch 32 to 128 1.4-2.3x); 32 channels:
+// 0.9-1.15x, 16: 0.6-0.8x, so never. Below a few MFLOP per thread, thread wake-ups decide,
+// and the direct kernel keeps them.
 bool winograd_pays(const Conv2dGeom& g, int32_t xb, int32_t yb, int threads) {
   if (!wino_enabled(xb) || !winograd_supports(g, xb, yb) || g.OC < 64 || g.C < 64) return false;
   const int64_t tiles = g.N * ((g.OH + 1) / 2) * ((g.OW + 1) / 2);
   const double flops = 18.0 * static_cast<double>(g.N * g.OH * g.OW) * static_cast<double>(g.C * g.OC);
-  if (tiles < 8 || flops < 16e6 * threads) return false;
-  return g.C >= 128 || (g.OH * g.OW <= 256 && tiles >= 64 * threads);
+  // With few tiles the threads share each step of one chunk and meet at two barriers: that
+  // pays from about twice the work (batch 1, 2 threads: 128->256 channels at 8x8, 38 MFLOP,
+  // 0.92x; 256->256, 75 MFLOP, 1.3x).
+  const bool shared = threads > 1 && wino_chunk(tiles, threads) < kWinoMinChunk;
+  if (tiles < 8 || flops < (shared ? 32e6 : 16e6) * threads) return false;
+  return true;
 }
 
 namespace {
@@ -257,9 +321,12 @@ void wino_conv(const Conv2dGeom& g, const float* x, int32_t block, const float* 
   const int64_t Tc = wino_chunk(tiles, threads), chunks = (tiles + Tc - 1) / Tc;
   auto gemms = [&](const WinoChunk& k, int xi0, int xi1) {
     for (int xi = xi0; xi < xi1; ++xi)
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(k.tn), static_cast<int>(OC),
-                  static_cast<int>(C), 1.f, k.V + xi * k.tn * C, static_cast<int>(C), Up + xi * C * OC,
-                  static_cast<int>(OC), 0.f, k.M + xi * k.tn * OC, static_cast<int>(OC));
+      if (C <= kWinoSmallC)
+        wino_gemm_small(k.tn, C, OC, k.V + xi * k.tn * C, Up + xi * C * OC, k.M + xi * k.tn * OC);
+      else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(k.tn), static_cast<int>(OC),
+                    static_cast<int>(C), 1.f, k.V + xi * k.tn * C, static_cast<int>(C), Up + xi * C * OC,
+                    static_cast<int>(OC), 0.f, k.M + xi * k.tn * OC, static_cast<int>(OC));
   };
   if (Tc >= kWinoMinChunk || threads == 1) {
     // Chunks of tiles, each one thread's from its transform in to its transform out.
