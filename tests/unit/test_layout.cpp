@@ -198,22 +198,49 @@ TEST(Layout, Conv2dBlockedKernelsMatchReference) {
                                      &kernels::keys::conv2d_bwd_weight_blocked});
 }
 
+namespace {
+
+// The Winograd tests' shapes (3x3, stride 1): odd and even output sizes (partial tiles), every
+// padding up to 2 and unequal ones, enough tiles for several chunks, a GEMM panel of 8
+// columns, and more than 64 inputs (the GEMMs on OpenBLAS).
+struct WinoCfg {
+  int64_t N, C, H, W, OC, PH, PW;
+  kernels::Conv2dGeom geom() const {
+    return {N, C, H, W, OC, 3, 3, 1, 1, PH, PW, 1, 1, 1, H + 2 * PH - 2, W + 2 * PW - 2};
+  }
+};
+const std::vector<WinoCfg> kWinoGrid = {
+    {1, 16, 5, 5, 16, 1, 1}, {2, 16, 7, 6, 32, 1, 1}, {3, 32, 4, 9, 16, 0, 0},   {2, 16, 6, 6, 16, 2, 2},
+    {1, 32, 8, 8, 48, 1, 0}, {2, 16, 3, 3, 16, 1, 1}, {4, 16, 33, 31, 16, 1, 1},  // 4 x 17 x 16 tiles: chunks
+    {2, 16, 5, 7, 24, 1, 1},  // 24 outputs: a GEMM panel of 8 columns
+    {1, 80, 6, 6, 32, 1, 1},  // more than 64 inputs: the GEMMs on OpenBLAS
+};
+
+bool have_winograd() {
+  return kernels::cpu::winograd_supports({1, 8, 4, 4, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 4, 4}, 8, 8);
+}
+
+// f() on `threads` OpenMP threads of this thread, the count restored after.
+template <class F>
+void on_threads(int threads, F&& f) {
+  const int before = omp_get_max_threads();
+  omp_set_num_threads(threads);
+  f();
+  omp_set_num_threads(before);
+}
+
+bool close_to(const std::vector<float>& a, const std::vector<float>& e) {
+  return all_close(std::vector<double>(a.begin(), a.end()), std::vector<double>(e.begin(), e.end()), 1e-4, 1e-4);
+}
+
+}  // namespace
+
 // Winograd's F(2x2, 3x3) forward (kernels/cpu/conv2d_winograd.cpp) against the reference
 // convolution followed by the reference post-ops: blocks of 8 and 16, odd and even output
 // sizes (partial tiles), every padding up to 2 and unequal ones, with and without bias, every
 // post-op, and enough tiles for several chunks on several threads.
 TEST(Layout, WinogradConv2dMatchesReference) {
-  if (!kernels::cpu::winograd_supports({1, 8, 4, 4, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 4, 4}, 8, 8))
-    GTEST_SKIP() << "this CPU has no AVX2: no Winograd kernel";
-  struct Cfg {
-    int64_t N, C, H, W, OC, PH, PW;
-  };
-  const std::vector<Cfg> grid = {
-      {1, 16, 5, 5, 16, 1, 1}, {2, 16, 7, 6, 32, 1, 1}, {3, 32, 4, 9, 16, 0, 0},   {2, 16, 6, 6, 16, 2, 2},
-      {1, 32, 8, 8, 48, 1, 0}, {2, 16, 3, 3, 16, 1, 1}, {4, 16, 33, 31, 16, 1, 1},  // 4 x 17 x 16 tiles: chunks
-      {2, 16, 5, 7, 24, 1, 1},  // 24 outputs: a GEMM panel of 8 columns
-      {1, 80, 6, 6, 32, 1, 1},  // more than 64 inputs: the GEMMs on OpenBLAS
-  };
+  if (!have_winograd()) GTEST_SKIP() << "this CPU has no AVX2: no Winograd kernel";
   const std::vector<std::pair<const char*, kernels::ConvPostOps>> posts = {
       {"none", {}},
       {"relu", {kernels::ConvPostOps::kRelu}},
@@ -223,12 +250,9 @@ TEST(Layout, WinogradConv2dMatchesReference) {
   };
   int cases = 0;
   for (int32_t B : {8, 16})
-    for (size_t ci = 0; ci < grid.size(); ++ci) {
-      const Cfg& c = grid[ci];
-      if (c.C % B || c.OC % B) continue;
-      kernels::Conv2dGeom g{c.N, c.C, c.H, c.W, c.OC, 3, 3, 1, 1, c.PH, c.PW, 1, 1, 1, 0, 0};
-      g.OH = c.H + 2 * c.PH - 2;
-      g.OW = c.W + 2 * c.PW - 2;
+    for (size_t ci = 0; ci < kWinoGrid.size(); ++ci) {
+      if (kWinoGrid[ci].C % B || kWinoGrid[ci].OC % B) continue;
+      const kernels::Conv2dGeom g = kWinoGrid[ci].geom();
       ASSERT_TRUE(kernels::cpu::winograd_supports(g, B, B));
       const int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.OC * g.OH * g.OW, nw = g.OC * g.C * 9;
       const auto x = to_float(random_doubles(nx, 50 + ci)), w = to_float(random_doubles(nw, 60 + ci));
@@ -249,14 +273,12 @@ TEST(Layout, WinogradConv2dMatchesReference) {
           // many tiles, and the threads sharing each step of one chunk where there are few.
           for (int threads : {1, 3}) {
             SCOPED_TRACE(std::to_string(threads) + " threads");
-            const int before = omp_get_max_threads();
-            omp_set_num_threads(threads);
             std::vector<float> y = post.sum ? bres : std::vector<float>(ny, NAN), py(ny);
-            kernels::cpu::conv2d_fwd_winograd(pg, bx.data(), B, w.data(), bias ? b.data() : nullptr, y.data());
-            omp_set_num_threads(before);
+            on_threads(threads, [&] {
+              kernels::cpu::conv2d_fwd_winograd(pg, bx.data(), B, w.data(), bias ? b.data() : nullptr, y.data());
+            });
             kernels::to_plain_layout(y.data(), py.data(), g.N, g.OC, g.OH * g.OW, B);
-            EXPECT_TRUE(all_close(std::vector<double>(py.begin(), py.end()),
-                                  std::vector<double>(y_ref.begin(), y_ref.end()), 1e-4, 1e-4));
+            EXPECT_TRUE(close_to(py, y_ref));
             ++cases;
           }
         }
@@ -267,24 +289,12 @@ TEST(Layout, WinogradConv2dMatchesReference) {
 // The backward-data pass by the same kernel (the adjoint convolution: kernels turned by 180
 // degrees, channels swapped, padding 2 - P) against the reference, on the same grid.
 TEST(Layout, WinogradConv2dBackwardDataMatchesReference) {
-  if (!kernels::cpu::winograd_supports({1, 8, 4, 4, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 4, 4}, 8, 8))
-    GTEST_SKIP() << "this CPU has no AVX2: no Winograd kernel";
-  struct Cfg {
-    int64_t N, C, H, W, OC, PH, PW;
-  };
-  const std::vector<Cfg> grid = {
-      {1, 16, 5, 5, 16, 1, 1},   {2, 16, 7, 6, 32, 1, 1}, {3, 32, 4, 9, 16, 0, 0},
-      {2, 16, 6, 6, 16, 2, 2},   {1, 32, 8, 8, 48, 1, 0}, {2, 16, 3, 3, 16, 1, 1},
-      {4, 16, 33, 31, 16, 1, 1}, {2, 16, 5, 7, 24, 1, 1}, {1, 80, 6, 6, 32, 1, 1},
-  };
+  if (!have_winograd()) GTEST_SKIP() << "this CPU has no AVX2: no Winograd kernel";
   int cases = 0;
   for (int32_t B : {8, 16})
-    for (size_t ci = 0; ci < grid.size(); ++ci) {
-      const Cfg& c = grid[ci];
-      if (c.C % B || c.OC % B) continue;
-      kernels::Conv2dGeom g{c.N, c.C, c.H, c.W, c.OC, 3, 3, 1, 1, c.PH, c.PW, 1, 1, 1, 0, 0};
-      g.OH = c.H + 2 * c.PH - 2;
-      g.OW = c.W + 2 * c.PW - 2;
+    for (size_t ci = 0; ci < kWinoGrid.size(); ++ci) {
+      if (kWinoGrid[ci].C % B || kWinoGrid[ci].OC % B) continue;
+      const kernels::Conv2dGeom g = kWinoGrid[ci].geom();
       ASSERT_TRUE(kernels::cpu::winograd_supports(kernels::cpu::winograd_bwd_data_geom(g), B, B));
       const int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.OC * g.OH * g.OW, nw = g.OC * g.C * 9;
       const auto gy = to_float(random_doubles(ny, 150 + ci)), w = to_float(random_doubles(nw, 160 + ci));
@@ -294,14 +304,10 @@ TEST(Layout, WinogradConv2dBackwardDataMatchesReference) {
       for (int threads : {1, 3}) {
         SCOPED_TRACE("block " + std::to_string(B) + " config " + std::to_string(ci) + ", " + std::to_string(threads) +
                      " threads");
-        const int before = omp_get_max_threads();
-        omp_set_num_threads(threads);
         std::vector<float> gx(nx, NAN), pgx(nx);
-        kernels::cpu::conv2d_bwd_data_winograd(g, bgy.data(), B, w.data(), gx.data());
-        omp_set_num_threads(before);
+        on_threads(threads, [&] { kernels::cpu::conv2d_bwd_data_winograd(g, bgy.data(), B, w.data(), gx.data()); });
         kernels::to_plain_layout(gx.data(), pgx.data(), g.N, g.C, g.H * g.W, B);
-        EXPECT_TRUE(all_close(std::vector<double>(pgx.begin(), pgx.end()),
-                              std::vector<double>(gx_ref.begin(), gx_ref.end()), 1e-4, 1e-4));
+        EXPECT_TRUE(close_to(pgx, gx_ref));
         ++cases;
       }
     }
@@ -374,8 +380,7 @@ TEST(Layout, OnednnForwardGoesWinogradWhereItPays) {
     EXPECT_GT(after.reuses, before.reuses) << "no scratch buffer taken: not measured";
     kernels::to_plain_layout(y.data(), py.data(), g.N, g.OC, g.OH * g.OW, B);
     kernels::ref::conv2d_fwd<float>(g, x.data(), w.data(), b.data(), y_ref.data());
-    EXPECT_TRUE(all_close(std::vector<double>(py.begin(), py.end()), std::vector<double>(y_ref.begin(), y_ref.end()),
-                          1e-4, 1e-4));
+    EXPECT_TRUE(close_to(py, y_ref));
     // The backward-data pass of the same shape goes the same way (the shape is symmetric).
     ASSERT_TRUE(kernels::cpu::winograd_pays(kernels::cpu::winograd_bwd_data_geom(g), B, B, 2));
     const auto bd = convnet::testing::partner(kernels::keys::conv2d_bwd_data_blocked, "onednn");
@@ -385,8 +390,7 @@ TEST(Layout, OnednnForwardGoesWinogradWhereItPays) {
     bd.fn(g, bgy.data(), B, w.data(), gx.data(), B);
     kernels::to_plain_layout(gx.data(), pgx.data(), g.N, g.C, g.H * g.W, B);
     kernels::ref::conv2d_bwd_data<float>(g, gy.data(), w.data(), gx_ref.data());
-    EXPECT_TRUE(all_close(std::vector<double>(pgx.begin(), pgx.end()),
-                          std::vector<double>(gx_ref.begin(), gx_ref.end()), 1e-4, 1e-4));
+    EXPECT_TRUE(close_to(pgx, gx_ref));
   }
 }
 
