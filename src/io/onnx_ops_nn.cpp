@@ -276,15 +276,14 @@ Kernel build_conv(const NodeView& v) {
     CONVNET_CHECK(x.dim() == nd + 2, "X of shape ", shape_str(x.shape()), " should have rank ", nd + 2,
                   " for W of shape ", shape_str(weight.shape()));
     const bool use_fixed = fixed && nd == 2 && weight.size(2) == w.kernel[0] && weight.size(3) == w.kernel[1];
+    std::vector<int64_t> kernel;
     if (!use_fixed) {
-      const std::vector<int64_t> kernel(weight.shape().begin() + 2, weight.shape().end());
+      kernel.assign(weight.shape().begin() + 2, weight.shape().end());
       CONVNET_CHECK(w.kernel.empty() || w.kernel == kernel, "kernel_shape ", list_str(w.kernel),
                     " does not match W of shape ", shape_str(weight.shape()));
     }
     if (nd == 3) return std::vector<OnnxValue>{OnnxValue::of(conv_3d(x, weight, bias, w, group))};
-    const Geometry g =
-        use_fixed ? *fixed
-                  : resolve(w, std::vector<int64_t>(weight.shape().begin() + 2, weight.shape().end()), spatial_of(x));
+    const Geometry g = use_fixed ? *fixed : resolve(w, kernel, spatial_of(x));
     Conv2dArgs a;
     a.stride = g.s;
     a.dilation = g.d;

@@ -129,9 +129,18 @@ bool winograd_pays(const Conv2dGeom& g, int32_t xb, int32_t yb, int threads);
 void conv2d_fwd_winograd(const Conv2dGeom& g, const float* x, int32_t block, const float* w, const float* b, float* y);
 // The backward-data pass of forward geometry g (top/left padding at most 2) as the forward
 // Winograd convolution of geometry winograd_bwd_data_geom(g): gy in, gx out, same block.
-Conv2dGeom winograd_bwd_data_geom(const Conv2dGeom& g);
 void conv2d_bwd_data_winograd(const Conv2dGeom& g, const float* gy, int32_t block, const float* w, float* gx);
 }  // namespace cpu
+// The adjoint geometry: gx[ih] = sum over kh of gy[ih + PH - kh] w[kh] (and likewise along the
+// width) is the convolution of gy by the kernels turned by 180 degrees, channels in and out
+// swapped, top/left padding 2 - PH / 2 - PW, and H x W outputs.
+Conv2dGeom winograd_bwd_data_geom(const Conv2dGeom& g);
+namespace ref {
+// The Winograd kernels' twins (kernels/ref/conv2d_winograd.cpp): the same algorithm, its
+// matrices written out, on plain NCHW tensors; the forward applies g.post.
+void conv2d_fwd_winograd(const Conv2dGeom& g, const float* x, const float* w, const float* b, float* y);
+void conv2d_bwd_data_winograd(const Conv2dGeom& g, const float* gy, const float* w, float* gx);
+}  // namespace ref
 
 // The blocked forms of a plain-only backend: the plain kernels on plain tensors; blocked
 // ones are rewritten plain around them (a backend whose conv2d_layout is null sees blocked

@@ -229,25 +229,62 @@ void on_threads(int threads, F&& f) {
   omp_set_num_threads(before);
 }
 
-bool close_to(const std::vector<float>& a, const std::vector<float>& e) {
-  return all_close(std::vector<double>(a.begin(), a.end()), std::vector<double>(e.begin(), e.end()), 1e-4, 1e-4);
+bool close_to(const std::vector<float>& a, const std::vector<float>& e, double tol = 1e-4) {
+  return all_close(std::vector<double>(a.begin(), a.end()), std::vector<double>(e.begin(), e.end()), tol, tol);
+}
+
+const std::vector<std::pair<const char*, kernels::ConvPostOps>> kWinoPosts = {
+    {"none", {}},
+    {"relu", {kernels::ConvPostOps::kRelu}},
+    {"clip", {kernels::ConvPostOps::kClip, -0.5f, 0.75f}},
+    {"sum", {kernels::ConvPostOps::kNone, 0.f, 0.f, true}},
+    {"sum+relu", {kernels::ConvPostOps::kRelu, 0.f, 0.f, true}},
+};
+
+// The reference twin's forward on plain tensors: res is y before the call (read by a sum).
+std::vector<float> wino_twin(const kernels::Conv2dGeom& g, const std::vector<float>& x, const std::vector<float>& w,
+                             const float* b, const std::vector<float>& res) {
+  std::vector<float> y = res;
+  kernels::ref::conv2d_fwd_winograd(g, x.data(), w.data(), b, y.data());
+  return y;
 }
 
 }  // namespace
 
-// Winograd's F(2x2, 3x3) forward (kernels/cpu/conv2d_winograd.cpp) against the reference
-// convolution followed by the reference post-ops: blocks of 8 and 16, odd and even output
-// sizes (partial tiles), every padding up to 2 and unequal ones, with and without bias, every
+// The Winograd kernels' reference twin (kernels/ref/conv2d_winograd.cpp) against the
+// definition: the direct reference convolution and its post-ops, forward and backward-data,
+// over the grid below (plain tensors: it runs on any CPU).
+TEST(Layout, WinogradTwinIsTheConvolution) {
+  int cases = 0;
+  for (size_t ci = 0; ci < kWinoGrid.size(); ++ci) {
+    const kernels::Conv2dGeom g = kWinoGrid[ci].geom();
+    const int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.OC * g.OH * g.OW, nw = g.OC * g.C * 9;
+    const auto x = to_float(random_doubles(nx, 50 + ci)), w = to_float(random_doubles(nw, 60 + ci));
+    const auto b = to_float(random_doubles(g.OC, 70 + ci)), res = to_float(random_doubles(ny, 80 + ci));
+    for (const auto& [name, post] : kWinoPosts) {
+      SCOPED_TRACE("config " + std::to_string(ci) + " post " + name);
+      std::vector<float> y_def(ny);
+      kernels::ref::conv2d_fwd<float>(g, x.data(), w.data(), b.data(), y_def.data());
+      kernels::apply_post_ops(post, res.data(), y_def.data(), ny);
+      kernels::Conv2dGeom pg = g;
+      pg.post = post;
+      EXPECT_TRUE(close_to(wino_twin(pg, x, w, b.data(), res), y_def));
+      ++cases;
+    }
+    std::vector<float> gx_def(nx), gx(nx, NAN);
+    kernels::ref::conv2d_bwd_data<float>(g, res.data(), w.data(), gx_def.data());
+    kernels::ref::conv2d_bwd_data_winograd(g, res.data(), w.data(), gx.data());
+    EXPECT_TRUE(close_to(gx, gx_def)) << "backward-data, config " << ci;
+  }
+  EXPECT_EQ(cases, static_cast<int>(kWinoGrid.size() * kWinoPosts.size()));
+}
+
+// Winograd's F(2x2, 3x3) forward (kernels/cpu/conv2d_winograd.cpp) against its reference twin
+// (the same algorithm: agreement to 1e-5): blocks of 8 and 16, odd and even output sizes
+// (partial tiles), every padding up to 2 and unequal ones, with and without bias, every
 // post-op, and enough tiles for several chunks on several threads.
 TEST(Layout, WinogradConv2dMatchesReference) {
   if (!have_winograd()) GTEST_SKIP() << "this CPU has no AVX2: no Winograd kernel";
-  const std::vector<std::pair<const char*, kernels::ConvPostOps>> posts = {
-      {"none", {}},
-      {"relu", {kernels::ConvPostOps::kRelu}},
-      {"clip", {kernels::ConvPostOps::kClip, -0.5f, 0.75f}},
-      {"sum", {kernels::ConvPostOps::kNone, 0.f, 0.f, true}},
-      {"sum+relu", {kernels::ConvPostOps::kRelu, 0.f, 0.f, true}},
-  };
   int cases = 0;
   for (int32_t B : {8, 16})
     for (size_t ci = 0; ci < kWinoGrid.size(); ++ci) {
@@ -261,14 +298,12 @@ TEST(Layout, WinogradConv2dMatchesReference) {
       kernels::to_blocked_layout(x.data(), bx.data(), g.N, g.C, g.H * g.W, B);
       kernels::to_blocked_layout(res.data(), bres.data(), g.N, g.OC, g.OH * g.OW, B);
       for (bool bias : {true, false})
-        for (const auto& [name, post] : posts) {
+        for (const auto& [name, post] : kWinoPosts) {
           SCOPED_TRACE("block " + std::to_string(B) + " config " + std::to_string(ci) + " post " + name +
                        (bias ? " bias" : ""));
-          std::vector<float> y_ref(ny);
-          kernels::ref::conv2d_fwd<float>(g, x.data(), w.data(), bias ? b.data() : nullptr, y_ref.data());
-          kernels::apply_post_ops(post, res.data(), y_ref.data(), ny);
           kernels::Conv2dGeom pg = g;
           pg.post = post;
+          const std::vector<float> y_ref = wino_twin(pg, x, w, bias ? b.data() : nullptr, res);
           // One thread: chunks of tiles in turn. Three: chunks side by side where there are
           // many tiles, and the threads sharing each step of one chunk where there are few.
           for (int threads : {1, 3}) {
@@ -278,7 +313,7 @@ TEST(Layout, WinogradConv2dMatchesReference) {
               kernels::cpu::conv2d_fwd_winograd(pg, bx.data(), B, w.data(), bias ? b.data() : nullptr, y.data());
             });
             kernels::to_plain_layout(y.data(), py.data(), g.N, g.OC, g.OH * g.OW, B);
-            EXPECT_TRUE(close_to(py, y_ref));
+            EXPECT_TRUE(close_to(py, y_ref, 1e-5));
             ++cases;
           }
         }
@@ -287,7 +322,7 @@ TEST(Layout, WinogradConv2dMatchesReference) {
 }
 
 // The backward-data pass by the same kernel (the adjoint convolution: kernels turned by 180
-// degrees, channels swapped, padding 2 - P) against the reference, on the same grid.
+// degrees, channels swapped, padding 2 - P) against its reference twin, on the same grid.
 TEST(Layout, WinogradConv2dBackwardDataMatchesReference) {
   if (!have_winograd()) GTEST_SKIP() << "this CPU has no AVX2: no Winograd kernel";
   int cases = 0;
@@ -295,11 +330,11 @@ TEST(Layout, WinogradConv2dBackwardDataMatchesReference) {
     for (size_t ci = 0; ci < kWinoGrid.size(); ++ci) {
       if (kWinoGrid[ci].C % B || kWinoGrid[ci].OC % B) continue;
       const kernels::Conv2dGeom g = kWinoGrid[ci].geom();
-      ASSERT_TRUE(kernels::cpu::winograd_supports(kernels::cpu::winograd_bwd_data_geom(g), B, B));
+      ASSERT_TRUE(kernels::cpu::winograd_supports(kernels::winograd_bwd_data_geom(g), B, B));
       const int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.OC * g.OH * g.OW, nw = g.OC * g.C * 9;
       const auto gy = to_float(random_doubles(ny, 150 + ci)), w = to_float(random_doubles(nw, 160 + ci));
       std::vector<float> gx_ref(nx), bgy(ny);
-      kernels::ref::conv2d_bwd_data<float>(g, gy.data(), w.data(), gx_ref.data());
+      kernels::ref::conv2d_bwd_data_winograd(g, gy.data(), w.data(), gx_ref.data());
       kernels::to_blocked_layout(gy.data(), bgy.data(), g.N, g.OC, g.OH * g.OW, B);
       for (int threads : {1, 3}) {
         SCOPED_TRACE("block " + std::to_string(B) + " config " + std::to_string(ci) + ", " + std::to_string(threads) +
@@ -307,7 +342,7 @@ TEST(Layout, WinogradConv2dBackwardDataMatchesReference) {
         std::vector<float> gx(nx, NAN), pgx(nx);
         on_threads(threads, [&] { kernels::cpu::conv2d_bwd_data_winograd(g, bgy.data(), B, w.data(), gx.data()); });
         kernels::to_plain_layout(gx.data(), pgx.data(), g.N, g.C, g.H * g.W, B);
-        EXPECT_TRUE(close_to(pgx, gx_ref));
+        EXPECT_TRUE(close_to(pgx, gx_ref, 1e-5));
         ++cases;
       }
     }
@@ -382,7 +417,7 @@ TEST(Layout, OnednnForwardGoesWinogradWhereItPays) {
     kernels::ref::conv2d_fwd<float>(g, x.data(), w.data(), b.data(), y_ref.data());
     EXPECT_TRUE(close_to(py, y_ref));
     // The backward-data pass of the same shape goes the same way (the shape is symmetric).
-    ASSERT_TRUE(kernels::cpu::winograd_pays(kernels::cpu::winograd_bwd_data_geom(g), B, B, 2));
+    ASSERT_TRUE(kernels::cpu::winograd_pays(kernels::winograd_bwd_data_geom(g), B, B, 2));
     const auto bd = convnet::testing::partner(kernels::keys::conv2d_bwd_data_blocked, "onednn");
     const auto gy = to_float(random_doubles(ny, 94 + version));
     std::vector<float> bgy(ny), gx(nx), pgx(nx), gx_ref(nx);

@@ -107,8 +107,7 @@ void conv2d_bwd_data_blocked(const Conv2dGeom& g, const float* gy, int32_t gyb, 
   // backward-data kernel runs 2-4x slower than GEMM + col2im (measured on LeNet's and
   // VGG's first layers), so those shapes stay on the im2col kernel when plain.
   if (g.C / g.G < 4 && gyb == 0 && gxb == 0) return cpu::conv2d_bwd_data(g, gy, w, gx);
-  if (cpu::winograd_supports(g, gyb, gxb) &&
-      cpu::winograd_pays(cpu::winograd_bwd_data_geom(g), gyb, gxb, omp_get_max_threads()))
+  if (cpu::winograd_pays(winograd_bwd_data_geom(g), gyb, gxb, omp_get_max_threads()))
     return cpu::conv2d_bwd_data_winograd(g, gy, gyb, w, gx);
   auto e = bwd_data_cache().get(conv_key(g, 0, gyb, gxb), [&] {
     const ConvDims d = conv_dims(g);

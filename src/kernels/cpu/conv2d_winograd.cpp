@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -305,15 +306,14 @@ void wino_conv(const Conv2dGeom& g, const float* x, int32_t block, const float* 
   (void)blas_serial;
 
   const int64_t C = g.C, OC = g.OC;
-  auto U = onednn::packed_lookup(&kWinoPacking[adjoint], w, g.w_id, g.w_version);
-  if (!U)
-    U = onednn::packed_weights(
-        &kWinoPacking[adjoint], w, g.w_id, g.w_version, sizeof(float) * 16 * C * OC, [&](void* dst) {
-          float* u = static_cast<float*>(dst);
-          parallel_chunks(
-              C, [&](int64_t c0, int64_t c1) { wino_pack_weights(OC, C, w, u, c0, c1, adjoint); },
-              std::max<int64_t>(1, kGrain / (OC * 9)));
-        });
+  auto pack = [&](void* dst) {
+    float* u = static_cast<float*>(dst);
+    parallel_chunks(
+        C, [&](int64_t c0, int64_t c1) { wino_pack_weights(OC, C, w, u, c0, c1, adjoint); },
+        std::max<int64_t>(1, kGrain / (OC * 9)));
+  };
+  auto U = onednn::packed_weights(&kWinoPacking[adjoint], w, g.w_id, g.w_version, sizeof(float) * 16 * C * OC,
+                                  std::ref(pack));
   const float* Up = static_cast<const float*>(U->data());
 
   const int64_t TH = (g.OH + 1) / 2, TW = (g.OW + 1) / 2, tiles = g.N * TH * TW;
@@ -373,17 +373,6 @@ void wino_conv(const Conv2dGeom& g, const float* x, int32_t block, const float* 
 
 void conv2d_fwd_winograd(const Conv2dGeom& g, const float* x, int32_t block, const float* w, const float* b, float* y) {
   wino_conv(g, x, block, w, false, b, y);
-}
-
-// gx[ih] = sum over kh of gy[ih + PH - kh] w[kh] (and likewise along the width): the
-// convolution of gy by the kernels turned by 180 degrees, with channels in and out swapped,
-// top padding 2 - PH, and H x W outputs.
-Conv2dGeom winograd_bwd_data_geom(const Conv2dGeom& g) {
-  Conv2dGeom a = g;
-  a.C = g.OC, a.H = g.OH, a.W = g.OW, a.OC = g.C, a.OH = g.H, a.OW = g.W;
-  a.PH = 2 - g.PH, a.PW = 2 - g.PW;
-  a.post = {};
-  return a;
 }
 
 void conv2d_bwd_data_winograd(const Conv2dGeom& g, const float* gy, int32_t block, const float* w, float* gx) {

@@ -82,12 +82,11 @@ struct Packed {
 };
 std::shared_ptr<const Packed> packed_weights(const Reorder& r, const void* w, uint64_t id, uint64_t version);
 // The same cache for a kernel's own packing: `pack` writes the `bytes` of the packed form of
-// `w` to `dst`; `kind` (the address of something of the kernel's) tells packings apart.
+// `w` to `dst`; `kind` (the address of something of the kernel's) tells packings apart. (Pass
+// a large packing functor as std::ref(f): std::function copies one past two pointers to the
+// heap, on every call.)
 std::shared_ptr<const Packed> packed_weights(const void* kind, const void* w, uint64_t id, uint64_t version,
                                              size_t bytes, const std::function<void(void* dst)>& pack);
-// The cached packing of (kind, w, id) at `version`, or null (id 0: never cached): the hit path
-// of packed_weights, without building its packing function.
-std::shared_ptr<const Packed> packed_lookup(const void* kind, const void* w, uint64_t id, uint64_t version);
 // The memory of `w` as the primitive wants it: the user's own when no reorder is needed, else
 // the prepacked copy (held in `keep` until the call is over).
 dnnl::memory weights_in(const Reorder& r, const void* w, uint64_t id, uint64_t version,

@@ -112,40 +112,8 @@ PackedCache& packed_cache() {
 }
 }  // namespace
 
-std::shared_ptr<const Packed> packed_weights(const void* kind, const void* w, uint64_t id, uint64_t version,
-                                             size_t bytes, const std::function<void(void* dst)>& pack) {
-  auto pack_into = [&](Packed& p) {
-    profiler::Scope scope("weight_reorder");
-    p.buf = std::make_unique<Storage>(bytes);
-    pack(p.buf->raw());
-  };
-  auto fresh = std::make_shared<Packed>();
-  fresh->version = version;
-  if (id == 0) {
-    pack_into(*fresh);
-    return fresh;
-  }
-  PackedCache& c = packed_cache();
-  const PackedKey key{id, w, kind};
-  {
-    std::lock_guard<std::mutex> lock(c.mu);
-    auto it = c.map.find(key);
-    if (it != c.map.end() && it->second.packed->version == version) {
-      it->second.last_use = ++c.tick;
-      return it->second.packed;
-    }
-  }
-  pack_into(*fresh);  // outside the lock; a thread racing on the same weight does the same work
-  std::lock_guard<std::mutex> lock(c.mu);
-  auto& slot = c.map[key];
-  if (slot.packed) c.bytes -= slot.packed->buf->bytes();
-  slot.packed = fresh;
-  slot.last_use = ++c.tick;
-  c.bytes += fresh->buf->bytes();
-  c.evict();
-  return fresh;
-}
-
+namespace {
+// The cached packing of (kind, w, id) at `version`, or null (id 0: never cached).
 std::shared_ptr<const Packed> packed_lookup(const void* kind, const void* w, uint64_t id, uint64_t version) {
   if (id == 0) return nullptr;
   PackedCache& c = packed_cache();
@@ -155,10 +123,33 @@ std::shared_ptr<const Packed> packed_lookup(const void* kind, const void* w, uin
   it->second.last_use = ++c.tick;
   return it->second.packed;
 }
+}  // namespace
+
+std::shared_ptr<const Packed> packed_weights(const void* kind, const void* w, uint64_t id, uint64_t version,
+                                             size_t bytes, const std::function<void(void* dst)>& pack) {
+  if (auto hit = packed_lookup(kind, w, id, version)) return hit;
+  auto fresh = std::make_shared<Packed>();
+  fresh->version = version;
+  {
+    profiler::Scope scope("weight_reorder");
+    fresh->buf = std::make_unique<Storage>(bytes);
+    pack(fresh->buf->raw());  // outside the lock; a thread racing on the same weight does the same work
+  }
+  if (id == 0) return fresh;
+  PackedCache& c = packed_cache();
+  std::lock_guard<std::mutex> lock(c.mu);
+  auto& slot = c.map[PackedKey{id, w, kind}];
+  if (slot.packed) c.bytes -= slot.packed->buf->bytes();
+  slot.packed = fresh;
+  slot.last_use = ++c.tick;
+  c.bytes += fresh->buf->bytes();
+  c.evict();
+  return fresh;
+}
 
 std::shared_ptr<const Packed> packed_weights(const Reorder& r, const void* w, uint64_t id, uint64_t version) {
-  if (auto hit = packed_lookup(&r, w, id, version)) return hit;
-  return packed_weights(&r, w, id, version, r.to.get_size(), [&](void* dst) {
+  // Two references: small enough for std::function's inline buffer (no allocation per call).
+  return packed_weights(&r, w, id, version, r.to.get_size(), [&r, w](void* dst) {
     dnnl::memory src(r.from, engine(), const_cast<void*>(w)), out(r.to, engine(), dst);
     r.prim->execute(stream(), src, out);
   });
