@@ -130,6 +130,16 @@ void conv2d_fwd_winograd(const Conv2dGeom& g, const float* x, int32_t block, con
 // The backward-data pass of forward geometry g (top/left padding at most 2) as the forward
 // Winograd convolution of geometry winograd_bwd_data_geom(g): gy in, gx out, same block.
 void conv2d_bwd_data_winograd(const Conv2dGeom& g, const float* gy, int32_t block, const float* w, float* gx);
+// Convolutions with few output pixels (kernels/cpu/conv2d_few_pixels.cpp), with g.post: one
+// group, x and y plain or channel-blocked (8 or 16, independently), on a CPU with AVX2. The
+// GEMM of the pixels' im2col rows by the kernels, packed once into 16-channel panels that
+// stream through a register tile; the threads split the panels. The oneDNN forward kernel
+// hands it the shapes where the weights outweigh the pixels (few_pixels_pays: N * OH * OW up
+// to 16); CONVNET_FEW_PIXELS=0 in the environment turns it off.
+bool few_pixels_supports(const Conv2dGeom& g, int32_t xb, int32_t yb);
+bool few_pixels_pays(const Conv2dGeom& g, int32_t xb, int32_t yb);
+void conv2d_fwd_few_pixels(const Conv2dGeom& g, const float* x, int32_t xb, const float* w, const float* b, float* y,
+                           int32_t yb);
 }  // namespace cpu
 // The adjoint geometry: gx[ih] = sum over kh of gy[ih + PH - kh] w[kh] (and likewise along the
 // width) is the convolution of gy by the kernels turned by 180 degrees, channels in and out

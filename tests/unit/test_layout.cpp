@@ -431,6 +431,141 @@ TEST(Layout, OnednnForwardGoesWinogradWhereItPays) {
 
 namespace {
 
+// The few-pixels kernel's shapes (kernels/cpu/conv2d_few_pixels.cpp): 1 to 20 output pixels
+// (one to four register tiles of up to 6 rows), 1x1 kernels and 3x3 / 5x5 ones with padding
+// (on a 1x1 map a 3x3 kernel reads its centre tap only: the other taps are skipped), strides,
+// dilation, output channels that leave a partial 16-channel panel, more than one image.
+struct FpCfg {
+  int64_t N, C, H, W, OC, K, S, P, D;
+  kernels::Conv2dGeom geom() const {
+    const int64_t OH = (H + 2 * P - D * (K - 1) - 1) / S + 1, OW = (W + 2 * P - D * (K - 1) - 1) / S + 1;
+    return {N, C, H, W, OC, K, K, S, S, P, P, D, D, 1, OH, OW};
+  }
+};
+const std::vector<FpCfg> kFpGrid = {
+    {1, 64, 1, 1, 48, 1, 1, 0, 1}, {1, 96, 1, 1, 40, 1, 1, 0, 1},  // one pixel; a panel of 8
+    {2, 32, 1, 1, 64, 1, 1, 0, 1}, {3, 16, 1, 1, 16, 1, 1, 0, 1},  // 2 and 3 pixels (images)
+    {1, 32, 2, 2, 32, 1, 1, 0, 1}, {1, 16, 4, 5, 24, 1, 1, 0, 1},  // 4 and 20 pixels
+    {1, 32, 1, 1, 32, 3, 1, 1, 1}, {2, 16, 2, 2, 32, 3, 1, 1, 1},  // 3x3: taps in the padding
+    {1, 16, 4, 4, 16, 3, 1, 1, 1}, {1, 16, 5, 5, 8, 5, 2, 2, 1},   // 16 pixels; 5x5 stride 2
+    {1, 16, 5, 5, 16, 3, 1, 2, 2}, {1, 24, 3, 3, 16, 1, 2, 0, 1},  // dilation 2; 1x1 stride 2
+};
+
+bool have_few_pixels() {
+  return kernels::cpu::few_pixels_supports({1, 8, 1, 1, 8, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1}, 8, 8);
+}
+
+}  // namespace
+
+// The few-pixels convolution (kernels/cpu/conv2d_few_pixels.cpp) against the reference
+// convolution and its post-ops: every input and output layout (plain, blocks of 8 and 16, the
+// two sides independently), with and without bias, every post-op, on 1 and 3 threads (the
+// threads split the 16-channel panels).
+TEST(Layout, FewPixelsConv2dMatchesReference) {
+  if (!have_few_pixels()) GTEST_SKIP() << "this CPU has no AVX2: no few-pixels kernel";
+  int cases = 0;
+  for (size_t ci = 0; ci < kFpGrid.size(); ++ci) {
+    const kernels::Conv2dGeom g = kFpGrid[ci].geom();
+    const int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.OC * g.OH * g.OW, nw = g.OC * g.C * g.KH * g.KW;
+    const auto x = to_float(random_doubles(nx, 250 + ci)), w = to_float(random_doubles(nw, 260 + ci));
+    const auto b = to_float(random_doubles(g.OC, 270 + ci)), res = to_float(random_doubles(ny, 280 + ci));
+    for (int32_t xb : {0, 8, 16})
+      for (int32_t yb : {0, 8, 16}) {
+        if (!kernels::cpu::few_pixels_supports(g, xb, yb)) {
+          EXPECT_TRUE((xb && g.C % xb) || (yb && g.OC % yb)) << "config " << ci << " refused";
+          continue;
+        }
+        std::vector<float> bx(nx), bres(ny);
+        kernels::to_blocked_layout(x.data(), bx.data(), g.N, g.C, g.H * g.W, xb);
+        kernels::to_blocked_layout(res.data(), bres.data(), g.N, g.OC, g.OH * g.OW, yb);
+        for (bool bias : {true, false})
+          for (const auto& [name, post] : kWinoPosts) {
+            SCOPED_TRACE("config " + std::to_string(ci) + " layouts " + std::to_string(xb) + "->" + std::to_string(yb) +
+                         " post " + name + (bias ? " bias" : ""));
+            kernels::Conv2dGeom pg = g;
+            pg.post = post;
+            std::vector<float> y_ref(ny);
+            kernels::ref::conv2d_fwd<float>(g, x.data(), w.data(), bias ? b.data() : nullptr, y_ref.data());
+            kernels::apply_post_ops(post, res.data(), y_ref.data(), ny);
+            for (int threads : {1, 3}) {
+              SCOPED_TRACE(std::to_string(threads) + " threads");
+              std::vector<float> y = post.sum ? bres : std::vector<float>(ny, NAN), py(ny);
+              on_threads(threads, [&] {
+                kernels::cpu::conv2d_fwd_few_pixels(pg, bx.data(), xb, w.data(), bias ? b.data() : nullptr, y.data(),
+                                                    yb);
+              });
+              kernels::to_plain_layout(y.data(), py.data(), g.N, g.OC, g.OH * g.OW, yb);
+              EXPECT_TRUE(close_to(py, y_ref, 1e-5));
+              ++cases;
+            }
+          }
+      }
+  }
+  EXPECT_GT(cases, 800);
+}
+
+TEST(Layout, FewPixelsTakesOnlyItsShapes) {
+  using kernels::cpu::few_pixels_pays;
+  using kernels::cpu::few_pixels_supports;
+  const kernels::Conv2dGeom one{1, 320, 1, 1, 1280, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1};
+  if (!few_pixels_supports(one, 8, 8)) GTEST_SKIP() << "this CPU has no AVX2: no few-pixels kernel";
+  EXPECT_TRUE(few_pixels_supports(one, 0, 16));
+  EXPECT_FALSE(few_pixels_supports(one, 64, 64));  // channels-last
+  kernels::Conv2dGeom grouped = one;
+  grouped.G = 2;
+  EXPECT_FALSE(few_pixels_supports(grouped, 8, 8));
+  EXPECT_FALSE(few_pixels_supports({1, 12, 1, 1, 16, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1}, 8, 8));  // 12 in blocks of 8
+  if (std::getenv("CONVNET_FEW_PIXELS")) return;  // the rest is the default policy
+  // One pixel: always. A 1x1 kernel on more pixels: oneDNN's (1x1 on 2x2 maps ran 0.7-0.8x).
+  // A larger kernel on up to 16 pixels when its weights are over 2 MB (VGG's 512-channel 3x3
+  // layers on 2x2 and 4x4 maps: 1.2-1.6x), not 128 channels (0.84x on 2 threads).
+  EXPECT_TRUE(few_pixels_pays(one, 8, 8));
+  EXPECT_FALSE(few_pixels_pays({1, 96, 2, 2, 576, 1, 1, 1, 1, 0, 0, 1, 1, 1, 2, 2}, 8, 8));
+  EXPECT_TRUE(few_pixels_pays({1, 512, 4, 4, 512, 3, 3, 1, 1, 1, 1, 1, 1, 1, 4, 4}, 8, 8));
+  EXPECT_FALSE(few_pixels_pays({1, 512, 8, 8, 512, 3, 3, 1, 1, 1, 1, 1, 1, 1, 8, 8}, 8, 8));
+  EXPECT_FALSE(few_pixels_pays({1, 128, 2, 2, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2, 2}, 8, 8));
+}
+
+// The oneDNN forward kernel hands a one-pixel layer to the few-pixels kernel, and the answer
+// is the reference's; the packed weights follow a change of the weight (its version), and
+// later calls pack nothing and allocate nothing from the system.
+TEST(Layout, OnednnForwardGoesFewPixelsWhereItPays) {
+  const auto fast = convnet::testing::fast_variants(kernels::keys::conv2d_fwd_blocked);
+  auto it = std::find_if(fast.begin(), fast.end(), [](const auto& v) { return v.backend == "onednn"; });
+  if (it == fast.end()) GTEST_SKIP() << "no oneDNN conv2d here";
+  kernels::Conv2dGeom g{1, 128, 1, 1, 200, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1};
+  g.w_id = 0x5eed0002;
+  g.w_version = 1;
+  const int32_t B = 8;
+  if (!kernels::cpu::few_pixels_pays(g, B, B)) GTEST_SKIP() << "the few-pixels kernel is off or unsupported here";
+  const int64_t nx = g.C, ny = g.OC, nw = g.OC * g.C;
+  const auto x = to_float(random_doubles(nx, 291));
+  auto w = to_float(random_doubles(nw, 292));
+  const auto b = to_float(random_doubles(g.OC, 293));
+  std::vector<float> y(ny), y_ref(ny);
+  for (int version = 1; version <= 2; ++version) {
+    SCOPED_TRACE("weight version " + std::to_string(version));
+    if (version == 2) {
+      for (float& v : w) v *= -0.5f;
+      g.w_version = 2;
+    }
+    it->fn(g, x.data(), B, w.data(), b.data(), y.data(), B);  // 1x1 map: blocked = plain
+    profiler::reset();
+    profiler::enable(true);
+    const memory::Stats before = memory::stats();
+    for (int i = 0; i < 5; ++i) it->fn(g, x.data(), B, w.data(), b.data(), y.data(), B);
+    const memory::Stats after = memory::stats();
+    profiler::enable(false);
+    for (const auto& r : profiler::rows()) EXPECT_NE(r.name, "weight_reorder") << r.calls << " weight packings";
+    EXPECT_EQ(after.system_allocs, before.system_allocs);
+    EXPECT_GT(after.reuses, before.reuses) << "no scratch buffer taken: not measured";
+    kernels::ref::conv2d_fwd<float>(g, x.data(), w.data(), b.data(), y_ref.data());
+    EXPECT_TRUE(close_to(y, y_ref, 1e-5));
+  }
+}
+
+namespace {
+
 // A residual network on every layout-aware op: conv (with and without bias, strided,
 // grouped), batch norm, relu, add, channel concatenation, then max pooling (2x2 and 3x3/1),
 // average pooling, global pooling and a linear head.
