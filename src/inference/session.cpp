@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "convnet/autograd/autograd.h"
@@ -20,62 +21,13 @@
 #include "convnet/ops/autocast.h"
 #include "convnet/train/checkpoint.h"
 #include "convnet/train/inputs.h"
+#include "inference/thread_tuner.h"
+#include "io/step_control.h"
 #include "kernels/cpu/parallel.h"
 
 namespace convnet {
 
 InferenceSession::~InferenceSession() = default;
-
-// SessionOptions::tune_threads: per batch size, calls 0-1 warm up on all threads (the first
-// builds the primitives and packs the weights), calls 2-3 on one thread (its primitives),
-// then kRounds calls on each, alternating; the faster by its median time is kept (one thread
-// only when at least 5% faster; the median, as a shared machine's noise makes single calls of
-// either kind fast or slow). A warm call over kLarge seconds on all threads keeps them.
-struct InferenceSession::ThreadTuner {
-  static constexpr int kRounds = 8;
-  static constexpr double kLarge = 5e-3;
-  struct Entry {
-    int calls = 0;
-    int choice = 0;  // 0 timing, 1 one thread, -1 all
-    std::vector<double> one, all;
-  };
-  std::mutex mu;
-  std::map<int64_t, Entry> by_batch;
-
-  static double median(std::vector<double> v) {
-    if (v.empty()) return 1e30;
-    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-    return v[v.size() / 2];
-  }
-
-  // The plan of the next call at `batch`: its threads (1 or -1), and whether it is timed.
-  std::pair<int, int> next(int64_t batch) {
-    std::lock_guard<std::mutex> lock(mu);
-    Entry& e = by_batch[batch];
-    if (e.choice != 0) return {e.choice, -1};
-    const int k = e.calls++;
-    if (k < 2) return {-1, k};
-    if (k < 4) return {1, -1};
-    return {(k % 2 == 0) ? 1 : -1, k};
-  }
-  void record(int64_t batch, int call, int threads, double seconds) {
-    std::lock_guard<std::mutex> lock(mu);
-    Entry& e = by_batch[batch];
-    if (e.choice != 0) return;
-    if (call == 1 && seconds > kLarge) {
-      e.choice = -1;
-      return;
-    }
-    if (call < 4) return;
-    (threads == 1 ? e.one : e.all).push_back(seconds);
-    if (e.one.size() + e.all.size() >= 2 * kRounds) e.choice = median(e.one) < 0.95 * median(e.all) ? 1 : -1;
-  }
-  int choice(int64_t batch) {
-    std::lock_guard<std::mutex> lock(mu);
-    const auto it = by_batch.find(batch);
-    return it == by_batch.end() ? 0 : it->second.choice;
-  }
-};
 
 int InferenceSession::tuned_threads(int64_t batch) const {
   return tuner_ ? tuner_->choice(batch) : -1;
@@ -96,7 +48,7 @@ std::shared_ptr<InferenceSession> InferenceSession::from_graph(std::shared_ptr<i
   s->graph_ = std::move(graph);
   s->input_shape_ = std::move(input_shape);
   s->options_ = options;
-  if (options.tune_threads) s->tuner_ = std::make_shared<ThreadTuner>();
+  if (options.tune_threads) s->tuner_ = std::make_shared<inference_impl::ThreadTuner>();
   return s;
 }
 
@@ -178,12 +130,20 @@ Tensor InferenceSession::run(const Tensor& batch) const {
   const int all = omp_get_max_threads();
   if (!tuner_ || all <= 1) return graph_->forward(batch).to(DType::float32);
   const int64_t n = batch.size(0);
-  const auto [threads, call] = tuner_->next(n);
-  const kernels::cpu::ThreadLimit limit(threads == 1 ? 1 : all);  // this call, on this thread only
+  const inference_impl::ThreadTuner::Next next = tuner_->next(n);
+  const kernels::cpu::ThreadLimit limit(
+      next.mode == inference_impl::ThreadTuner::kOne ? 1 : all);  // this call, on this thread only
+  std::vector<double> step_seconds;
+  io::StepControl control{next.mode == inference_impl::ThreadTuner::kSteps ? next.plan : nullptr,
+                          next.time_steps ? &step_seconds : nullptr};
+  struct Control {  // the executor's control, for this call on this thread
+    io::StepControl* before;
+    ~Control() { io::step_control() = before; }
+  } control_guard{std::exchange(io::step_control(), control.threads || control.seconds ? &control : nullptr)};
   const auto t0 = std::chrono::steady_clock::now();
   Tensor y = graph_->forward(batch).to(DType::float32);
-  if (call >= 0)
-    tuner_->record(n, call, threads, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  if (next.call >= 0)
+    tuner_->record(n, next, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), step_seconds);
   return y;
 }
 

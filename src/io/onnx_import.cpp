@@ -2,7 +2,10 @@
 // every operator supported), fold Constant and Identity-of-initializer nodes, register
 // the initializers as parameters and buffers, and compile the nodes in topological order
 // into steps over numbered value slots. run() executes the steps with convnet ops.
+#include <omp.h>
+
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -10,9 +13,12 @@
 #include <set>
 #include <sstream>
 #include <unordered_map>
+#include <utility>
 
 #include "convnet/core/error.h"
 #include "io/onnx_internal.h"
+#include "io/step_control.h"
+#include "kernels/cpu/parallel.h"
 
 namespace convnet::io {
 
@@ -384,10 +390,27 @@ void OnnxModel::Graph::compute_releases() {
 
 // ---- running ---------------------------------------------------------------------------
 
+StepControl*& step_control() {
+  thread_local StepControl* control = nullptr;
+  return control;
+}
+
 void OnnxModel::Graph::execute(std::vector<OnnxValue>& values, bool training, bool release_values) const {
   const RunCtx ctx{training}, eval_ctx{false};
   Inputs args;
-  for (const auto& s : steps) {
+  // The caller's step control (io/step_control.h), taken for these steps only.
+  StepControl* const control = std::exchange(step_control(), nullptr);
+  struct Restore {
+    StepControl* c;
+    ~Restore() { step_control() = c; }
+  } restore{control};
+  const std::vector<int8_t>* plan = control ? control->threads : nullptr;
+  std::vector<double>* seconds = control ? control->seconds : nullptr;
+  if (seconds) seconds->assign(steps.size(), 0.0);
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const Step& s = steps[i];
+    const kernels::cpu::ThreadLimit limit(plan && i < plan->size() && (*plan)[i] == 1 ? 1 : omp_get_max_threads());
+    const auto t0 = seconds ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     args.clear();
     // A slot left empty in `values` that holds an initializer or a constant reads it from
     // `fixed` (run() does not copy them into every call's values).
@@ -418,6 +441,7 @@ void OnnxModel::Graph::execute(std::vector<OnnxValue>& values, bool training, bo
       if (s.out[k] >= 0) values[s.out[k]] = std::move(outs[k]);
     if (release_values)
       for (int r : s.release) values[r] = OnnxValue();
+    if (seconds) (*seconds)[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
 }
 

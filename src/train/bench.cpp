@@ -150,7 +150,10 @@ BenchResult run_benchmark(const BenchConfig& c) {
   r.images_per_s = static_cast<double>(n * c.batch) / elapsed;
   r.steps = n;
   r.threads = get_num_threads();
-  if (sess) r.session_threads = sess->tuned_threads(c.batch) == 1 ? 1 : r.threads;
+  if (sess) {
+    const int t = sess->tuned_threads(c.batch);
+    r.session_threads = t == 1 ? 1 : t == 2 ? -1 : r.threads;
+  }
   r.input_size = a.input_size;
   r.step_ms = elapsed * 1e3 / static_cast<double>(n);
   r.in_channels = a.in_channels;

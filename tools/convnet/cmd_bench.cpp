@@ -73,6 +73,8 @@ Command add_bench(CLI::App& app) {
               char buf[64];
               std::snprintf(buf, sizeof buf, ", \"session_threads\": %d", r.session_threads);
               device += buf;
+            } else if (r.session_threads < 0) {
+              device += ", \"session_threads\": \"per step\"";
             }
             if (c.latency) {
               char buf[160];

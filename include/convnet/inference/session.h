@@ -38,6 +38,9 @@
 namespace convnet::io {
 class OnnxModel;
 }
+namespace convnet::inference_impl {
+struct ThreadTuner;
+}
 namespace convnet::train {
 struct Checkpoint;
 }
@@ -49,11 +52,13 @@ struct SessionOptions {
   DType precision = DType::float32;  ///< float32 or bfloat16
   bool optimize = true;              ///< false: run the graph as exported (for comparisons)
   /// At each batch size, time the first calls on one thread and on all of the caller's
-  /// (get_num_threads()) and keep the faster: a small network at batch 1 can lose more to
-  /// waking and synchronizing threads, and to moving its activations between cores' caches,
-  /// than it gains (MobileNetV2 at 32x32 ran 30% slower on 2 threads than on 1 on one
-  /// machine, and 20% faster on another). Calls that take over 5 ms on all threads keep them
-  /// without timing. false: always all threads.
+  /// (get_num_threads()), the whole graph and each of its steps, and keep the faster: a small
+  /// network at batch 1 can lose more to waking and synchronizing threads, and to moving its
+  /// activations between cores' caches, than it gains (MobileNetV2 at 32x32 ran 30% slower
+  /// on 2 threads than on 1 on one machine, and 20% faster on another), and within one
+  /// network small layers may lose where large ones gain. Where the steps differ, their
+  /// per-step choice is timed against the whole graph's and kept if faster. Calls that take
+  /// over 5 ms on all threads keep them without timing. false: always all threads.
   bool tune_threads = true;
 };
 
@@ -145,8 +150,10 @@ class InferenceSession {
   /// The class names of a checkpoint's data set (label order); empty for other sessions.
   const std::vector<std::string>& class_names() const { return class_names_; }
   /// The threads run() settled on at batch size `batch` (SessionOptions::tune_threads): 1,
-  /// or -1 for all of the caller's; 0 while it is still timing (the first 20 calls at that
-  /// size, 2 for large work), or when it never ran at that size.
+  /// -1 for all of the caller's, or 2 where each step of the graph has its own (one or all);
+  /// 0 while it is still timing (the first 20 calls at that size, up to 36 when the steps'
+  /// choices are timed against the whole graph's, 2 for large work), or when it never ran at
+  /// that size.
   int tuned_threads(int64_t batch) const;
 
  private:
@@ -159,8 +166,7 @@ class InferenceSession {
   std::string optimization_;
   std::vector<std::string> class_names_;
   std::shared_ptr<const train::Checkpoint> checkpoint_;  // from_checkpoint's, without weights (preprocessing)
-  struct ThreadTuner;
-  std::shared_ptr<ThreadTuner> tuner_;  // the timings and choices of tune_threads, per batch size
+  std::shared_ptr<inference_impl::ThreadTuner> tuner_;   // the timings and choices of tune_threads, per batch size
 };
 
 }  // namespace convnet

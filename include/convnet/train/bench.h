@@ -61,8 +61,9 @@ struct BenchResult {
   int64_t in_channels = 0;             ///< The input channels that were measured.
   std::vector<profiler::Row> profile;  ///< Per op, over all measured steps (with profile; else empty).
   double device_peak_mb = 0;           ///< On a GPU: the peak of its allocator (tensors and cache), MiB; 0 on the CPU.
-  /// The session's threads per call after its tuning (SessionOptions::tune_threads): 1, or
-  /// `threads`; 0 outside the session engine.
+  /// The session's threads per call after its tuning (SessionOptions::tune_threads): 1,
+  /// `threads`, or -1 where each step has its own (1 or `threads`); 0 outside the session
+  /// engine.
   int session_threads = 0;
 };
 
