@@ -374,8 +374,19 @@ TEST(Layout, WinogradTakesOnlyItsShapes) {
   EXPECT_EQ(kernels::cpu::winograd_pays({64, 64, 8, 8, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 8, 8}, 16, 16, 2),
             std::getenv("CONVNET_WINOGRAD") && std::string(std::getenv("CONVNET_WINOGRAD")) == "1")
       << "blocks of 16 (AVX-512) take it only when asked";
-  EXPECT_FALSE(kernels::cpu::winograd_pays(ok, 8, 8, 2));
+  // Up to 64 input channels (our GEMM tile) from 32 channels and 4 MFLOP per thread:
+  // ResNet-20's 32- and 64-channel layers at batch 1 (4.7 MFLOP) on one thread, not on two,
+  // not a 32-channel one on an 8x8 map (1.2 MFLOP), nor 16 channels.
+  const bool on = !std::getenv("CONVNET_WINOGRAD") || std::string(std::getenv("CONVNET_WINOGRAD")) != "0";
+  EXPECT_EQ(kernels::cpu::winograd_pays({1, 32, 16, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 16, 16}, 8, 8, 1), on);
+  EXPECT_FALSE(kernels::cpu::winograd_pays({1, 32, 16, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 16, 16}, 8, 8, 2));
+  EXPECT_EQ(kernels::cpu::winograd_pays({1, 64, 8, 8, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 8, 8}, 8, 8, 1), on);
+  EXPECT_EQ(kernels::cpu::winograd_pays({8, 32, 16, 16, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 16, 16}, 8, 8, 2), on);
+  EXPECT_FALSE(kernels::cpu::winograd_pays({1, 32, 8, 8, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 8, 8}, 8, 8, 1));
   EXPECT_FALSE(kernels::cpu::winograd_pays({64, 16, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 8, 8}, 8, 8, 2));
+  // Over 64 (OpenBLAS's GEMMs): 16 MFLOP per thread, 32 where the threads share one chunk.
+  EXPECT_FALSE(kernels::cpu::winograd_pays({1, 128, 8, 8, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 8, 8}, 8, 8, 2));
+  EXPECT_EQ(kernels::cpu::winograd_pays({1, 256, 14, 14, 256, 3, 3, 1, 1, 1, 1, 1, 1, 1, 14, 14}, 8, 8, 2), on);
 }
 
 // The oneDNN forward kernel hands a shape where Winograd pays to it, and the answer is the

@@ -34,7 +34,12 @@ namespace convnet::kernels::cpu {
 
 namespace {
 
-constexpr int64_t kWinoMaxChunk = 128;  // tiles per chunk, at most (measured: 32-128 all do well)
+// Tiles per chunk, at most: with the GEMMs on OpenBLAS (over 64 input channels) 128 (measured:
+// 32-128 all do well, 128 best); with our own register tile, 24, so that a chunk's transformed
+// inputs and products stay in L1 (16 channels: 1.3-1.4x faster than with 128, 32 and 64
+// channels 1.05-1.2x).
+constexpr int64_t kWinoMaxChunkBlas = 128,
+                  kWinoMaxChunkSmall = 24;  // tiles per chunk, at most (measured: 32-128 all do well)
 constexpr int64_t kWinoMinChunk = 32;   // fewer tiles per thread: the threads share one chunk's steps
 
 // One chunk of tiles of one call.
@@ -255,10 +260,16 @@ bool wino_enabled(int32_t block) {
 }
 
 // Tiles per chunk: even chunks, as many per thread, each at most kWinoMaxChunk tiles.
-int64_t wino_chunk(int64_t tiles, int threads) {
+int64_t wino_chunk(int64_t tiles, int threads, int64_t C) {
   const int64_t per_thread = (tiles + threads - 1) / threads;
-  const int64_t rounds = (per_thread + kWinoMaxChunk - 1) / kWinoMaxChunk;
+  const int64_t max_chunk = C <= kWinoSmallC ? kWinoMaxChunkSmall : kWinoMaxChunkBlas;
+  const int64_t rounds = (per_thread + max_chunk - 1) / max_chunk;
   return std::max<int64_t>(1, (per_thread + rounds - 1) / rounds);
+}
+
+// Fewer tiles than kWinoMinChunk per thread: the threads share each step of one chunk.
+bool wino_shared(int64_t tiles, int threads) {
+  return threads > 1 && (tiles + threads - 1) / threads < kWinoMinChunk;
 }
 
 // The packed-weights cache's tags of this kernel's two packings (forward, adjoint).
@@ -276,17 +287,23 @@ bool winograd_supports(const Conv2dGeom& g, int32_t xb, int32_t yb) {
 // Where it pays, measured against oneDNN's direct kernels (jit:avx2, 1 and 2 threads) on the
 // 3x3 layers of VGG, ResNet-18/20/50 at batch 1 to 128: with 64 channels or more, from 8
 // tiles up (64 channels: 1.1-1.6x from 8x8 to 56x56 maps at batch 1 to 128; 128 and more:
-// batch 1 at 7x7 1.0-1.1x, 14x14 to 28x28 1.2-1.7x, batch 32 to 128 1.4-2.3x); 32 channels:
-// 0.9-1.15x, 16: 0.6-0.8x, so never. Below a few MFLOP per thread, thread wake-ups decide,
-// and the direct kernel keeps them.
+// batch 1 at 7x7 1.0-1.1x, 14x14 to 28x28 1.2-1.7x, batch 32 to 128 1.4-2.3x); 32 channels
+// (with chunks of 24 tiles): 1.0-1.3x; 16: 0.75-1.05x, so never. Below a few MFLOP per
+// thread with OpenBLAS's GEMMs, thread wake-ups decide, and the direct kernel keeps them.
 bool winograd_pays(const Conv2dGeom& g, int32_t xb, int32_t yb, int threads) {
-  if (!wino_enabled(xb) || !winograd_supports(g, xb, yb) || g.OC < 64 || g.C < 64) return false;
+  if (!wino_enabled(xb) || !winograd_supports(g, xb, yb) || g.OC < 32 || g.C < 32) return false;
   const int64_t tiles = g.N * ((g.OH + 1) / 2) * ((g.OW + 1) / 2);
   const double flops = 18.0 * static_cast<double>(g.N * g.OH * g.OW) * static_cast<double>(g.C * g.OC);
+  // With our own GEMM tile (up to 64 input channels) and chunks of 24 tiles: from 32 channels
+  // and 4 MFLOP per thread. (ResNet-20's 32- and 64-channel layers at batch 1, 4.7 MFLOP, in
+  // the network: 1.1x on one thread, even on two; at batch 32, 1.2-1.4x. Its 16-channel ones:
+  // 1.06x on one thread at batch 1, 0.9x on two, 0.9-1.0x at batch 32.)
+  if (g.C <= kWinoSmallC) return tiles >= 8 && flops >= 4e6 * threads;
+  if (g.OC < 64 || g.C < 64) return false;
   // With few tiles the threads share each step of one chunk and meet at two barriers: that
   // pays from about twice the work (batch 1, 2 threads: 128->256 channels at 8x8, 38 MFLOP,
   // 0.92x; 256->256, 75 MFLOP, 1.3x).
-  const bool shared = threads > 1 && wino_chunk(tiles, threads) < kWinoMinChunk;
+  const bool shared = wino_shared(tiles, threads);
   if (tiles < 8 || flops < (shared ? 32e6 : 16e6) * threads) return false;
   return true;
 }
@@ -318,7 +335,7 @@ void wino_conv(const Conv2dGeom& g, const float* x, int32_t block, const float* 
 
   const int64_t TH = (g.OH + 1) / 2, TW = (g.OW + 1) / 2, tiles = g.N * TH * TW;
   const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  const int64_t Tc = wino_chunk(tiles, threads), chunks = (tiles + Tc - 1) / Tc;
+  const int64_t Tc = wino_chunk(tiles, threads, g.C), chunks = (tiles + Tc - 1) / Tc;
   auto gemms = [&](const WinoChunk& k, int xi0, int xi1) {
     for (int xi = xi0; xi < xi1; ++xi)
       if (C <= kWinoSmallC)
@@ -328,7 +345,7 @@ void wino_conv(const Conv2dGeom& g, const float* x, int32_t block, const float* 
                     static_cast<int>(C), 1.f, k.V + xi * k.tn * C, static_cast<int>(C), Up + xi * C * OC,
                     static_cast<int>(OC), 0.f, k.M + xi * k.tn * OC, static_cast<int>(OC));
   };
-  if (Tc >= kWinoMinChunk || threads == 1) {
+  if (!wino_shared(tiles, threads)) {
     // Chunks of tiles, each one thread's from its transform in to its transform out.
     const int nt = static_cast<int>(std::min<int64_t>(threads, chunks));
 #pragma omp parallel num_threads(nt)
