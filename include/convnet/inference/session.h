@@ -20,8 +20,9 @@
 /// construction. Every call uses the kernels' thread pool (set_num_threads), so concurrent
 /// calls share the cores: for the lowest latency call from one thread, for throughput batch
 /// the images, or call from a few threads with set_num_threads(1). At each batch size the
-/// first calls time one thread against all and keep the faster (SessionOptions::tune_threads;
-/// the logits do not depend on the choice beyond float32 rounding).
+/// first calls time one thread against all, for the whole graph and for each step, and keep
+/// the faster (SessionOptions::tune_threads; the logits do not depend on the choice beyond
+/// float32 rounding).
 ///
 /// Precision: float32, or bfloat16 (every run() under autocast: convolutions and linear layers
 /// in bfloat16 with float32 accumulation); the logits are float32 either way.
