@@ -445,7 +445,8 @@ namespace {
 // The few-pixels kernel's shapes (kernels/cpu/conv2d_few_pixels.cpp): 1 to 20 output pixels
 // (one to four register tiles of up to 6 rows), 1x1 kernels and 3x3 / 5x5 ones with padding
 // (on a 1x1 map a 3x3 kernel reads its centre tap only: the other taps are skipped), strides,
-// dilation, output channels that leave a partial 16-channel panel, more than one image.
+// dilation, output channels that leave a partial 16-channel panel, more than one image, and
+// layers large enough to be split between threads.
 struct FpCfg {
   int64_t N, C, H, W, OC, K, S, P, D;
   kernels::Conv2dGeom geom() const {
@@ -454,12 +455,22 @@ struct FpCfg {
   }
 };
 const std::vector<FpCfg> kFpGrid = {
-    {1, 64, 1, 1, 48, 1, 1, 0, 1}, {1, 96, 1, 1, 40, 1, 1, 0, 1},  // one pixel; a panel of 8
-    {2, 32, 1, 1, 64, 1, 1, 0, 1}, {3, 16, 1, 1, 16, 1, 1, 0, 1},  // 2 and 3 pixels (images)
-    {1, 32, 2, 2, 32, 1, 1, 0, 1}, {1, 16, 4, 5, 24, 1, 1, 0, 1},  // 4 and 20 pixels
-    {1, 32, 1, 1, 32, 3, 1, 1, 1}, {2, 16, 2, 2, 32, 3, 1, 1, 1},  // 3x3: taps in the padding
-    {1, 16, 4, 4, 16, 3, 1, 1, 1}, {1, 16, 5, 5, 8, 5, 2, 2, 1},   // 16 pixels; 5x5 stride 2
-    {1, 16, 5, 5, 16, 3, 1, 2, 2}, {1, 24, 3, 3, 16, 1, 2, 0, 1},  // dilation 2; 1x1 stride 2
+    {1, 64, 1, 1, 48, 1, 1, 0, 1},
+    {1, 96, 1, 1, 40, 1, 1, 0, 1},  // one pixel; a panel of 8
+    {2, 32, 1, 1, 64, 1, 1, 0, 1},
+    {3, 16, 1, 1, 16, 1, 1, 0, 1},  // 2 and 3 pixels (images)
+    {1, 32, 2, 2, 32, 1, 1, 0, 1},
+    {1, 16, 4, 5, 24, 1, 1, 0, 1},  // 4 and 20 pixels
+    {1, 32, 1, 1, 32, 3, 1, 1, 1},
+    {2, 16, 2, 2, 32, 3, 1, 1, 1},  // 3x3: taps in the padding
+    {1, 16, 4, 4, 16, 3, 1, 1, 1},
+    {1, 16, 5, 5, 8, 5, 2, 2, 1},  // 16 pixels; 5x5 stride 2
+    {1, 16, 5, 5, 16, 3, 1, 2, 2},
+    {1, 24, 3, 3, 16, 1, 2, 0, 1},  // dilation 2; 1x1 stride 2
+    // Enough work for the threads to split the panels (64 KFLOP each): one pixel, and 12
+    // pixels in two groups with 3 panels, the last partial.
+    {1, 512, 1, 1, 400, 1, 1, 0, 1},
+    {3, 64, 2, 2, 40, 3, 1, 1, 1},
 };
 
 bool have_few_pixels() {
