@@ -247,10 +247,12 @@ void conv2d_fwd_few_pixels(const Conv2dGeom& g, const float* x, int32_t xb, cons
   auto Wp =
       onednn::packed_weights(&kFpPacking, w, g.w_id, g.w_version, sizeof(float) * panels * K * kFpCols, std::ref(pack));
   const float* wp = static_cast<const float*>(Wp->data());
-  // A (M x K at most), then each group's segments (KH * KW at most) and their number.
-  onednn::Temp scratch(sizeof(float) * M * K + sizeof(FpSeg) * groups * KHW + sizeof(int64_t) * groups);
+  // A (M x K at most, rounded up to 8-byte alignment), then each group's segments (KH * KW at
+  // most) and their number.
+  const int64_t a_floats = (M * K + 1) & ~int64_t{1};
+  onednn::Temp scratch(sizeof(float) * a_floats + sizeof(FpSeg) * groups * KHW + sizeof(int64_t) * groups);
   float* A = static_cast<float*>(scratch.get());
-  FpSeg* segs = reinterpret_cast<FpSeg*>(A + M * K);
+  FpSeg* segs = reinterpret_cast<FpSeg*>(A + a_floats);
   int64_t* nsegs = reinterpret_cast<int64_t*>(segs + groups * KHW);
   const auto rows = [&](int64_t gi) { return static_cast<int>(std::min<int64_t>(kFpRows, M - gi * kFpRows)); };
   const auto prepare = [&](int64_t gi) {
