@@ -150,6 +150,10 @@ namespace ref {
 // matrices written out, on plain NCHW tensors; the forward applies g.post.
 void conv2d_fwd_winograd(const Conv2dGeom& g, const float* x, const float* w, const float* b, float* y);
 void conv2d_bwd_data_winograd(const Conv2dGeom& g, const float* gy, const float* w, float* gx);
+// The few-pixels kernel's twin (kernels/ref/conv2d_few_pixels.cpp): each output pixel's im2col
+// row times the kernels, summed over k in order, on plain NCHW tensors; applies g.post (y
+// holds the residual before the call when g.post.sum).
+void conv2d_fwd_few_pixels(const Conv2dGeom& g, const float* x, const float* w, const float* b, float* y);
 }  // namespace ref
 
 // The blocked forms of a plain-only backend: the plain kernels on plain tensors; blocked

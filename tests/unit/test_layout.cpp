@@ -229,6 +229,22 @@ void on_threads(int threads, F&& f) {
   omp_set_num_threads(before);
 }
 
+// Five more calls of a kernel whose weight version has not changed since its last call pack no
+// weight (profiler row weight_reorder) and take their scratch buffers from the caching
+// allocator's free lists, none from the system.
+template <class F>
+void expect_steady_calls(F&& call) {
+  profiler::reset();
+  profiler::enable(true);
+  const memory::Stats before = memory::stats();
+  for (int i = 0; i < 5; ++i) call();
+  const memory::Stats after = memory::stats();
+  profiler::enable(false);
+  for (const auto& r : profiler::rows()) EXPECT_NE(r.name, "weight_reorder") << r.calls << " weight packings";
+  EXPECT_EQ(after.system_allocs, before.system_allocs);
+  EXPECT_GT(after.reuses, before.reuses) << "no scratch buffer taken: not measured";
+}
+
 bool close_to(const std::vector<float>& a, const std::vector<float>& e, double tol = 1e-4) {
   return all_close(std::vector<double>(a.begin(), a.end()), std::vector<double>(e.begin(), e.end()), tol, tol);
 }
@@ -413,17 +429,7 @@ TEST(Layout, OnednnForwardGoesWinogradWhereItPays) {
       g.w_version = 2;
     }
     it->fn(g, bx.data(), B, w.data(), b.data(), y.data(), B);
-    // Later calls with the same weight version transform no weight, and take their scratch
-    // buffers from the caching allocator's free lists.
-    profiler::reset();
-    profiler::enable(true);
-    const memory::Stats before = memory::stats();
-    for (int i = 0; i < 5; ++i) it->fn(g, bx.data(), B, w.data(), b.data(), y.data(), B);
-    const memory::Stats after = memory::stats();
-    profiler::enable(false);
-    for (const auto& r : profiler::rows()) EXPECT_NE(r.name, "weight_reorder") << r.calls << " weight packings";
-    EXPECT_EQ(after.system_allocs, before.system_allocs);
-    EXPECT_GT(after.reuses, before.reuses) << "no scratch buffer taken: not measured";
+    expect_steady_calls([&] { it->fn(g, bx.data(), B, w.data(), b.data(), y.data(), B); });
     kernels::to_plain_layout(y.data(), py.data(), g.N, g.OC, g.OH * g.OW, B);
     kernels::ref::conv2d_fwd<float>(g, x.data(), w.data(), b.data(), y_ref.data());
     EXPECT_TRUE(close_to(py, y_ref));
@@ -479,10 +485,37 @@ bool have_few_pixels() {
 
 }  // namespace
 
-// The few-pixels convolution (kernels/cpu/conv2d_few_pixels.cpp) against the reference
-// convolution and its post-ops: every input and output layout (plain, blocks of 8 and 16, the
-// two sides independently), with and without bias, every post-op, on 1 and 3 threads (the
-// threads split the 16-channel panels).
+// The few-pixels kernel's reference twin (kernels/ref/conv2d_few_pixels.cpp) against the
+// definition: the direct reference convolution and its post-ops, over the grid above (plain
+// tensors: it runs on any CPU).
+TEST(Layout, FewPixelsTwinIsTheConvolution) {
+  int cases = 0;
+  for (size_t ci = 0; ci < kFpGrid.size(); ++ci) {
+    const kernels::Conv2dGeom g = kFpGrid[ci].geom();
+    const int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.OC * g.OH * g.OW, nw = g.OC * g.C * g.KH * g.KW;
+    const auto x = to_float(random_doubles(nx, 250 + ci)), w = to_float(random_doubles(nw, 260 + ci));
+    const auto b = to_float(random_doubles(g.OC, 270 + ci)), res = to_float(random_doubles(ny, 280 + ci));
+    for (bool bias : {true, false})
+      for (const auto& [name, post] : kWinoPosts) {
+        SCOPED_TRACE("config " + std::to_string(ci) + " post " + name + (bias ? " bias" : ""));
+        std::vector<float> y_def(ny);
+        kernels::ref::conv2d_fwd<float>(g, x.data(), w.data(), bias ? b.data() : nullptr, y_def.data());
+        kernels::apply_post_ops(post, res.data(), y_def.data(), ny);
+        kernels::Conv2dGeom pg = g;
+        pg.post = post;
+        std::vector<float> y = res;
+        kernels::ref::conv2d_fwd_few_pixels(pg, x.data(), w.data(), bias ? b.data() : nullptr, y.data());
+        EXPECT_TRUE(close_to(y, y_def));
+        ++cases;
+      }
+  }
+  EXPECT_EQ(cases, static_cast<int>(kFpGrid.size() * 2 * kWinoPosts.size()));
+}
+
+// The few-pixels convolution (kernels/cpu/conv2d_few_pixels.cpp) against its reference twin
+// (the same sums: agreement to 1e-5): every input and output layout (plain, blocks of 8 and
+// 16, the two sides independently), with and without bias, every post-op, on 1 and 3 threads
+// (the threads split the 16-channel panels).
 TEST(Layout, FewPixelsConv2dMatchesReference) {
   if (!have_few_pixels()) GTEST_SKIP() << "this CPU has no AVX2: no few-pixels kernel";
   int cases = 0;
@@ -506,9 +539,8 @@ TEST(Layout, FewPixelsConv2dMatchesReference) {
                          " post " + name + (bias ? " bias" : ""));
             kernels::Conv2dGeom pg = g;
             pg.post = post;
-            std::vector<float> y_ref(ny);
-            kernels::ref::conv2d_fwd<float>(g, x.data(), w.data(), bias ? b.data() : nullptr, y_ref.data());
-            kernels::apply_post_ops(post, res.data(), y_ref.data(), ny);
+            std::vector<float> y_ref = res;
+            kernels::ref::conv2d_fwd_few_pixels(pg, x.data(), w.data(), bias ? b.data() : nullptr, y_ref.data());
             for (int threads : {1, 3}) {
               SCOPED_TRACE(std::to_string(threads) + " threads");
               std::vector<float> y = post.sum ? bres : std::vector<float>(ny, NAN), py(ny);
@@ -572,15 +604,7 @@ TEST(Layout, OnednnForwardGoesFewPixelsWhereItPays) {
       g.w_version = 2;
     }
     it->fn(g, x.data(), B, w.data(), b.data(), y.data(), B);  // 1x1 map: blocked = plain
-    profiler::reset();
-    profiler::enable(true);
-    const memory::Stats before = memory::stats();
-    for (int i = 0; i < 5; ++i) it->fn(g, x.data(), B, w.data(), b.data(), y.data(), B);
-    const memory::Stats after = memory::stats();
-    profiler::enable(false);
-    for (const auto& r : profiler::rows()) EXPECT_NE(r.name, "weight_reorder") << r.calls << " weight packings";
-    EXPECT_EQ(after.system_allocs, before.system_allocs);
-    EXPECT_GT(after.reuses, before.reuses) << "no scratch buffer taken: not measured";
+    expect_steady_calls([&] { it->fn(g, x.data(), B, w.data(), b.data(), y.data(), B); });
     kernels::ref::conv2d_fwd<float>(g, x.data(), w.data(), b.data(), y_ref.data());
     EXPECT_TRUE(close_to(y, y_ref, 1e-5));
   }
