@@ -140,6 +140,15 @@ bool few_pixels_supports(const Conv2dGeom& g, int32_t xb, int32_t yb);
 bool few_pixels_pays(const Conv2dGeom& g, int32_t xb, int32_t yb);
 void conv2d_fwd_few_pixels(const Conv2dGeom& g, const float* x, int32_t xb, const float* w, const float* b, float* y,
                            int32_t yb);
+// Direct convolution on activations in blocks of 8 channels (kernels/cpu/conv2d_direct.cpp),
+// with g.post: one group, C and OC multiples of 8, x and y in blocks of 8, any kernel, stride,
+// padding and dilation, on a CPU with AVX2. Weights packed once into 16-channel groups; a
+// register tile of up to 6 pixels by 16 channels runs along each output row. The oneDNN
+// forward kernel hands it the shapes where it is faster (direct_pays); CONVNET_DIRECT=0 in the
+// environment turns it off.
+bool direct_supports(const Conv2dGeom& g, int32_t xb, int32_t yb);
+bool direct_pays(const Conv2dGeom& g, int32_t xb, int32_t yb);
+void conv2d_fwd_direct(const Conv2dGeom& g, const float* x, const float* w, const float* b, float* y);
 }  // namespace cpu
 // The adjoint geometry: gx[ih] = sum over kh of gy[ih + PH - kh] w[kh] (and likewise along the
 // width) is the convolution of gy by the kernels turned by 180 degrees, channels in and out
@@ -154,6 +163,11 @@ void conv2d_bwd_data_winograd(const Conv2dGeom& g, const float* gy, const float*
 // row times the kernels, summed over k in order, on plain NCHW tensors; applies g.post (y
 // holds the residual before the call when g.post.sum).
 void conv2d_fwd_few_pixels(const Conv2dGeom& g, const float* x, const float* w, const float* b, float* y);
+// The direct kernel's twin (kernels/ref/conv2d_direct.cpp): each output summed over the input
+// blocks of 8 channels, the kernel rows and columns inside the image, and the block's
+// channels, in that order, on plain NCHW tensors; applies g.post (y holds the residual before
+// the call when g.post.sum).
+void conv2d_fwd_direct(const Conv2dGeom& g, const float* x, const float* w, const float* b, float* y);
 }  // namespace ref
 
 // The blocked forms of a plain-only backend: the plain kernels on plain tensors; blocked

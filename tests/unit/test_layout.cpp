@@ -612,6 +612,154 @@ TEST(Layout, OnednnForwardGoesFewPixelsWhereItPays) {
 
 namespace {
 
+// The direct kernel's shapes (kernels/cpu/conv2d_direct.cpp): ResNet-20's 16-channel layer
+// (large enough for the threads to split its rows), several images, 24 output channels (a
+// group of 16 and one of 8), rows of 11 pixels (tiles of 6 and 5) and of 1 to 7, 5x5 stride 2,
+// dilation 2, no padding, padding wider than the kernel's reach (rows and columns whose every
+// tap is in the padding: the bias alone), 1x1, and a 2x2 kernel with one more row and column
+// of padding at the bottom and right (PyTorch's "same" for an even kernel).
+struct DcCfg {
+  int64_t N, C, H, W, OC, K, S, P, D, extra = 0;
+  kernels::Conv2dGeom geom() const {
+    const int64_t span = D * (K - 1) + 1;
+    const int64_t OH = (H + 2 * P + extra - span) / S + 1, OW = (W + 2 * P + extra - span) / S + 1;
+    return {N, C, H, W, OC, K, K, S, S, P, P, D, D, 1, OH, OW};
+  }
+};
+const std::vector<DcCfg> kDcGrid = {
+    {1, 16, 32, 32, 16, 3, 1, 1, 1},  // ResNet-20, split between threads
+    {2, 16, 8, 8, 16, 3, 1, 1, 1},   {1, 8, 5, 7, 24, 3, 1, 1, 1},  {1, 24, 6, 13, 16, 3, 1, 0, 1},
+    {1, 16, 9, 9, 16, 5, 2, 2, 1},   {1, 16, 7, 7, 32, 3, 1, 2, 2}, {1, 16, 4, 4, 8, 3, 1, 3, 1},
+    {1, 16, 3, 3, 16, 3, 2, 1, 1},   {1, 8, 2, 20, 8, 1, 1, 0, 1},  {1, 16, 5, 5, 16, 2, 1, 0, 1, 1},
+    {3, 16, 12, 12, 48, 3, 1, 1, 1},  // threads split across images and three groups
+};
+
+bool have_direct() {
+  return kernels::cpu::direct_supports({1, 8, 1, 1, 8, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1}, 8, 8);
+}
+
+}  // namespace
+
+// The direct kernel's reference twin (kernels/ref/conv2d_direct.cpp) against the definition:
+// the reference convolution and its post-ops, over the grid above (plain tensors: any CPU).
+TEST(Layout, DirectTwinIsTheConvolution) {
+  int cases = 0;
+  for (size_t ci = 0; ci < kDcGrid.size(); ++ci) {
+    const kernels::Conv2dGeom g = kDcGrid[ci].geom();
+    const int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.OC * g.OH * g.OW, nw = g.OC * g.C * g.KH * g.KW;
+    const auto x = to_float(random_doubles(nx, 350 + ci)), w = to_float(random_doubles(nw, 360 + ci));
+    const auto b = to_float(random_doubles(g.OC, 370 + ci)), res = to_float(random_doubles(ny, 380 + ci));
+    for (bool bias : {true, false})
+      for (const auto& [name, post] : kWinoPosts) {
+        SCOPED_TRACE("config " + std::to_string(ci) + " post " + name + (bias ? " bias" : ""));
+        std::vector<float> y_def(ny);
+        kernels::ref::conv2d_fwd<float>(g, x.data(), w.data(), bias ? b.data() : nullptr, y_def.data());
+        kernels::apply_post_ops(post, res.data(), y_def.data(), ny);
+        kernels::Conv2dGeom pg = g;
+        pg.post = post;
+        std::vector<float> y = res;
+        kernels::ref::conv2d_fwd_direct(pg, x.data(), w.data(), bias ? b.data() : nullptr, y.data());
+        EXPECT_TRUE(close_to(y, y_def));
+        ++cases;
+      }
+  }
+  EXPECT_EQ(cases, static_cast<int>(kDcGrid.size() * 2 * kWinoPosts.size()));
+}
+
+// The direct convolution (kernels/cpu/conv2d_direct.cpp) against its reference twin (the
+// same sums: agreement to 1e-5), in blocks of 8 channels, with and without bias, every
+// post-op, on 1 and 3 threads (the threads split the output rows).
+TEST(Layout, DirectConv2dMatchesReference) {
+  if (!have_direct()) GTEST_SKIP() << "this CPU has no AVX2: no direct kernel";
+  int cases = 0;
+  const int32_t B = 8;
+  for (size_t ci = 0; ci < kDcGrid.size(); ++ci) {
+    const kernels::Conv2dGeom g = kDcGrid[ci].geom();
+    ASSERT_TRUE(kernels::cpu::direct_supports(g, B, B)) << "config " << ci;
+    const int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.OC * g.OH * g.OW, nw = g.OC * g.C * g.KH * g.KW;
+    const auto x = to_float(random_doubles(nx, 350 + ci)), w = to_float(random_doubles(nw, 360 + ci));
+    const auto b = to_float(random_doubles(g.OC, 370 + ci)), res = to_float(random_doubles(ny, 380 + ci));
+    std::vector<float> bx(nx), bres(ny);
+    kernels::to_blocked_layout(x.data(), bx.data(), g.N, g.C, g.H * g.W, B);
+    kernels::to_blocked_layout(res.data(), bres.data(), g.N, g.OC, g.OH * g.OW, B);
+    for (bool bias : {true, false})
+      for (const auto& [name, post] : kWinoPosts) {
+        SCOPED_TRACE("config " + std::to_string(ci) + " post " + name + (bias ? " bias" : ""));
+        kernels::Conv2dGeom pg = g;
+        pg.post = post;
+        std::vector<float> y_ref = res;
+        kernels::ref::conv2d_fwd_direct(pg, x.data(), w.data(), bias ? b.data() : nullptr, y_ref.data());
+        for (int threads : {1, 3}) {
+          SCOPED_TRACE(std::to_string(threads) + " threads");
+          std::vector<float> y = post.sum ? bres : std::vector<float>(ny, NAN), py(ny);
+          on_threads(threads, [&] {
+            kernels::cpu::conv2d_fwd_direct(pg, bx.data(), w.data(), bias ? b.data() : nullptr, y.data());
+          });
+          kernels::to_plain_layout(y.data(), py.data(), g.N, g.OC, g.OH * g.OW, B);
+          EXPECT_TRUE(close_to(py, y_ref, 1e-5));
+          ++cases;
+        }
+      }
+  }
+  EXPECT_EQ(cases, static_cast<int>(kDcGrid.size() * 2 * kWinoPosts.size() * 2));
+}
+
+TEST(Layout, DirectTakesOnlyItsShapes) {
+  using kernels::cpu::direct_pays;
+  using kernels::cpu::direct_supports;
+  const kernels::Conv2dGeom r20{1, 16, 32, 32, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 32, 32};
+  if (!direct_supports(r20, 8, 8)) GTEST_SKIP() << "this CPU has no AVX2: no direct kernel";
+  EXPECT_FALSE(direct_supports(r20, 16, 16));  // blocks of 8 only
+  EXPECT_FALSE(direct_supports(r20, 0, 8));
+  kernels::Conv2dGeom grouped = r20;
+  grouped.G = 2;
+  EXPECT_FALSE(direct_supports(grouped, 8, 8));
+  EXPECT_FALSE(direct_supports({1, 12, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 8, 8}, 8, 8));  // 12 in blocks of 8
+  if (std::getenv("CONVNET_DIRECT")) return;  // the rest is the default policy
+  // 16 output channels from 16 to 64 input channels, stride 1, a kernel larger than 1x1.
+  EXPECT_TRUE(direct_pays(r20, 8, 8));
+  EXPECT_TRUE(direct_pays({8, 64, 4, 4, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 4, 4}, 8, 8));
+  EXPECT_FALSE(direct_pays({1, 16, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 32, 32}, 8, 8));  // 32 out: even
+  EXPECT_FALSE(direct_pays({1, 16, 32, 32, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 16, 16}, 8, 8));  // strided
+  EXPECT_FALSE(direct_pays({1, 16, 32, 32, 16, 1, 1, 1, 1, 0, 0, 1, 1, 1, 32, 32}, 8, 8));  // 1x1
+  EXPECT_FALSE(direct_pays({1, 8, 32, 32, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 32, 32}, 8, 8));   // 8 in
+  EXPECT_FALSE(direct_pays({1, 128, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 8, 8}, 8, 8));     // 128 in
+}
+
+// The oneDNN forward kernel hands ResNet-20's 16-channel layer to the direct kernel, and the
+// answer is the reference's; the packed weights follow a change of the weight (its version),
+// and later calls pack nothing and allocate nothing from the system.
+TEST(Layout, OnednnForwardGoesDirectWhereItPays) {
+  const auto fast = convnet::testing::fast_variants(kernels::keys::conv2d_fwd_blocked);
+  auto it = std::find_if(fast.begin(), fast.end(), [](const auto& v) { return v.backend == "onednn"; });
+  if (it == fast.end()) GTEST_SKIP() << "no oneDNN conv2d here";
+  kernels::Conv2dGeom g{1, 16, 32, 32, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 32, 32};
+  g.w_id = 0x5eed0003;
+  g.w_version = 1;
+  const int32_t B = 8;
+  if (!kernels::cpu::direct_pays(g, B, B)) GTEST_SKIP() << "the direct kernel is off or unsupported here";
+  const int64_t nx = g.C * g.H * g.W, ny = g.OC * g.OH * g.OW, nw = g.OC * g.C * 9;
+  const auto x = to_float(random_doubles(nx, 391));
+  auto w = to_float(random_doubles(nw, 392));
+  const auto b = to_float(random_doubles(g.OC, 393));
+  std::vector<float> bx(nx), y(ny), py(ny), y_ref(ny);
+  kernels::to_blocked_layout(x.data(), bx.data(), 1, g.C, g.H * g.W, B);
+  for (int version = 1; version <= 2; ++version) {
+    SCOPED_TRACE("weight version " + std::to_string(version));
+    if (version == 2) {
+      for (float& v : w) v *= -0.5f;
+      g.w_version = 2;
+    }
+    it->fn(g, bx.data(), B, w.data(), b.data(), y.data(), B);
+    expect_steady_calls([&] { it->fn(g, bx.data(), B, w.data(), b.data(), y.data(), B); });
+    kernels::to_plain_layout(y.data(), py.data(), 1, g.OC, g.OH * g.OW, B);
+    kernels::ref::conv2d_fwd<float>(g, x.data(), w.data(), b.data(), y_ref.data());
+    EXPECT_TRUE(close_to(py, y_ref, 1e-5));
+  }
+}
+
+namespace {
+
 // A residual network on every layout-aware op: conv (with and without bias, strided,
 // grouped), batch norm, relu, add, channel concatenation, then max pooling (2x2 and 3x3/1),
 // average pooling, global pooling and a linear head.
