@@ -96,10 +96,13 @@ Tensor Tensor::rand(const Shape& shape, Generator& gen, float lo, float hi) {
 
 const Shape& Tensor::shape() const { return checked(impl_).shape; }
 int64_t Tensor::size(int64_t d) const {
-  const int64_t n = dim();
+  const Shape& s = checked(impl_).shape;
+  const auto n = static_cast<int64_t>(s.size());
+  if (d >= 0 && d < n) [[likely]]
+    return s[static_cast<size_t>(d)];
   const int64_t dd = d < 0 ? d + n : d;
-  CONVNET_CHECK(dd >= 0 && dd < n, "Tensor::size: dimension ", d, " out of range for shape ", shape_str(shape()));
-  return shape()[dd];
+  CONVNET_CHECK(dd >= 0 && dd < n, "Tensor::size: dimension ", d, " out of range for shape ", shape_str(s));
+  return s[static_cast<size_t>(dd)];
 }
 int64_t Tensor::numel() const { return shape_numel(shape()); }
 DType Tensor::dtype() const { return checked(impl_).dtype; }

@@ -87,6 +87,11 @@ const Layout* channels_last() {
 
 int64_t channel_block(const Layout* layout, int64_t C) {
   if (!layout) return 0;
+  // The three layouts there are, by address first (a dynamic_cast is a string compare away on
+  // every convolution call).
+  if (layout == &kBlock8) return 8;
+  if (layout == &kBlock16) return 16;
+  if (layout == &kChannelsLast) return C;
   const auto* l = dynamic_cast<const ChannelBlocked*>(layout);
   CONVNET_CHECK(l != nullptr, "CPU kernels: a tensor in layout ", layout->name(), ", which is not a CPU layout");
   return l->block(C);

@@ -108,7 +108,15 @@ void ensure_registered() {
   });
 }
 
-void force_backend(const std::string& backend) { forced() = backend; }
+std::atomic<uint64_t>& selection_epoch() {
+  static std::atomic<uint64_t> epoch{1};
+  return epoch;
+}
+
+void force_backend(const std::string& backend) {
+  forced() = backend;
+  selection_epoch().fetch_add(1, std::memory_order_acq_rel);
+}
 
 const std::string& ref_name() {
   static const std::string r = "ref";
@@ -138,6 +146,7 @@ std::vector<std::string>& ref_keys() {
 
 void force_ref_kernels(const std::string& keys) {
   ref_keys() = parse_key_list(keys);
+  selection_epoch().fetch_add(1, std::memory_order_acq_rel);
 }
 
 bool ref_forced(const char* name) {

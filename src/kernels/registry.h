@@ -46,6 +46,10 @@ const std::string& forced_backend();
 // difference comes from by bisection. force_ref_kernels() sets the list from code ("" = none).
 bool ref_forced(const char* name);
 void force_ref_kernels(const std::string& keys);
+// Bumped after every change that can change a selection (a registration, force_backend,
+// force_ref_kernels): a key's remembered selection holds while the epoch it was made at is
+// the current one.
+std::atomic<uint64_t>& selection_epoch();
 
 // Which device a kernel call runs on. A kernel's pointer arguments say it: a call that passes
 // a pointer into a GPU backend's memory runs that backend's variant (the backend installs the
@@ -129,6 +133,7 @@ class Kernel final : public KernelBase {
     // Highest priority first; equal priorities keep their registration order.
     for (size_t i = table_.size() - 1; i > 0 && table_[i - 1].priority < table_[i].priority; --i)
       std::swap(table_[i - 1], table_[i]);
+    selection_epoch().fetch_add(1, std::memory_order_acq_rel);
   }
 
   // Every registered variant for `dev`, highest priority first.
@@ -140,9 +145,23 @@ class Kernel final : public KernelBase {
     return out;
   }
 
-  // The variant an op gets (see the header comment); throws if there is none.
+  // The variant an op gets (see the header comment); throws if there is none. Remembered per
+  // device with the selection epoch it was made at (one atomic word: the epoch and the
+  // variant's index), so that a call in the steady state compares two words instead of
+  // walking the table and comparing backend names.
   const Variant<Fn>& select(Device::Type dev = Device::Type::cpu) const {
+    std::atomic<uint64_t>& memo = memo_[dev == Device::Type::cpu ? 0 : 1];
+    const uint64_t m = memo.load(std::memory_order_acquire);
+    if ((m & 0xffff) != 0 && (m >> 16) == selection_epoch().load(std::memory_order_acquire))
+      return table_[(m & 0xffff) - 1];
     ensure_registered();
+    const uint64_t epoch = selection_epoch().load(std::memory_order_acquire);
+    const Variant<Fn>& v = select_now(dev);
+    memo.store((epoch << 16) | static_cast<uint64_t>(&v - table_.data() + 1), std::memory_order_release);
+    return v;
+  }
+  // The same, worked out from the table.
+  const Variant<Fn>& select_now(Device::Type dev) const {
     const std::string& forced = ref_forced(name()) ? ref_name() : forced_backend();
     const Variant<Fn>* best = nullptr;
     const Variant<Fn>* ref = nullptr;
@@ -187,6 +206,7 @@ class Kernel final : public KernelBase {
  private:
   std::vector<Variant<Fn>> table_;
   std::mutex mu_;
+  mutable std::atomic<uint64_t> memo_[2] = {0, 0};  // cpu, cuda: epoch << 16 | (index + 1), 0 = none
 };
 
 // The element type of a floating dtype, for ops that pick a key per dtype:

@@ -73,6 +73,35 @@ TEST(Registry, SelectionByPriorityAndForcedBackend) {
   EXPECT_THROW(key.select(Device::Type::cuda), Error);
 }
 
+// A key remembers its selection (registry.h: the selection epoch): a later registration of a
+// higher priority, a forced backend and a named reference key each change what a call runs.
+TEST(Registry, RememberedSelectionFollowsEveryChange) {
+  static Kernel<ActFwdFn<float>> key{"test_memo"};
+  key.add("ref", 0, &ref::relu_fwd<float>);
+  const float x[2] = {-1.f, 2.f};
+  float y[2];
+  key(2, 0.f, x, y);  // remembered: ref
+  EXPECT_EQ(y[0], 0.f);
+  key.add("fake", 5, &fake_relu);
+  key(2, 0.f, x, y);
+  EXPECT_EQ(y[0], 42.f) << "a new variant of higher priority was not taken";
+  force_ref_kernels("test_memo");
+  key(2, 0.f, x, y);  // remembered: ref, the last of (fake, ref)
+  EXPECT_EQ(y[0], 0.f);
+  key.add("fake2", 9, &fake_relu);  // (fake2, fake, ref): ref is still the one to run
+  key(2, 0.f, x, y);
+  EXPECT_EQ(y[0], 0.f) << "a remembered selection outlived a registration";
+  force_ref_kernels("");
+  key(2, 0.f, x, y);
+  EXPECT_EQ(y[0], 42.f);
+  force_backend("ref");
+  key(2, 0.f, x, y);
+  EXPECT_EQ(y[0], 0.f);
+  force_backend("");
+  key(2, 0.f, x, y);
+  EXPECT_EQ(y[0], 42.f);
+}
+
 TEST(Registry, NamedKeysTakeTheirReferenceKernel) {
   static Kernel<ActFwdFn<float>> a{"test_bisect_a"}, b{"test_bisect_b"}, other{"other_bisect"};
   for (auto* k : {&a, &b, &other}) {
