@@ -257,6 +257,44 @@ const std::vector<std::pair<const char*, kernels::ConvPostOps>> kWinoPosts = {
     {"sum+relu", {kernels::ConvPostOps::kRelu, 0.f, 0.f, true}},
 };
 
+// A geometry's random operands, from seeds base + ci, base + 10 + ci, ...: the input, the
+// weight, the bias, and the residual that a sum post-op adds.
+struct ConvOperands {
+  std::vector<float> x, w, b, res;
+};
+ConvOperands conv_operands(const kernels::Conv2dGeom& g, uint64_t base, size_t ci) {
+  const int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.OC * g.OH * g.OW, nw = g.OC * (g.C / g.G) * g.KH * g.KW;
+  return {to_float(random_doubles(nx, base + ci)), to_float(random_doubles(nw, base + 10 + ci)),
+          to_float(random_doubles(g.OC, base + 20 + ci)), to_float(random_doubles(ny, base + 30 + ci))};
+}
+
+// A kernel's reference twin (plain tensors: it runs on any CPU) against the definition, the
+// reference convolution and its post-ops, over a grid of geometries, with and without bias.
+using ConvTwin = void (*)(const kernels::Conv2dGeom&, const float*, const float*, const float*, float*);
+template <class Cfg>
+void expect_twin_is_the_convolution(const std::vector<Cfg>& grid, ConvTwin twin, uint64_t seed) {
+  int cases = 0;
+  for (size_t ci = 0; ci < grid.size(); ++ci) {
+    const kernels::Conv2dGeom g = grid[ci].geom();
+    const ConvOperands o = conv_operands(g, seed, ci);
+    const int64_t ny = g.N * g.OC * g.OH * g.OW;
+    for (bool bias : {true, false})
+      for (const auto& [name, post] : kWinoPosts) {
+        SCOPED_TRACE("config " + std::to_string(ci) + " post " + name + (bias ? " bias" : ""));
+        std::vector<float> y_def(ny);
+        kernels::ref::conv2d_fwd<float>(g, o.x.data(), o.w.data(), bias ? o.b.data() : nullptr, y_def.data());
+        kernels::apply_post_ops(post, o.res.data(), y_def.data(), ny);
+        kernels::Conv2dGeom pg = g;
+        pg.post = post;
+        std::vector<float> y = o.res;
+        twin(pg, o.x.data(), o.w.data(), bias ? o.b.data() : nullptr, y.data());
+        EXPECT_TRUE(close_to(y, y_def));
+        ++cases;
+      }
+  }
+  EXPECT_EQ(cases, static_cast<int>(grid.size() * 2 * kWinoPosts.size()));
+}
+
 // The reference twin's forward on plain tensors: res is y before the call (read by a sum).
 std::vector<float> wino_twin(const kernels::Conv2dGeom& g, const std::vector<float>& x, const std::vector<float>& w,
                              const float* b, const std::vector<float>& res) {
@@ -453,10 +491,12 @@ namespace {
 // (on a 1x1 map a 3x3 kernel reads its centre tap only: the other taps are skipped), strides,
 // dilation, output channels that leave a partial 16-channel panel, more than one image, and
 // layers large enough to be split between threads.
+// (extra: one more row and column of padding at the bottom and right.)
 struct FpCfg {
-  int64_t N, C, H, W, OC, K, S, P, D;
+  int64_t N, C, H, W, OC, K, S, P, D, extra = 0;
   kernels::Conv2dGeom geom() const {
-    const int64_t OH = (H + 2 * P - D * (K - 1) - 1) / S + 1, OW = (W + 2 * P - D * (K - 1) - 1) / S + 1;
+    const int64_t span = D * (K - 1) + 1;
+    const int64_t OH = (H + 2 * P + extra - span) / S + 1, OW = (W + 2 * P + extra - span) / S + 1;
     return {N, C, H, W, OC, K, K, S, S, P, P, D, D, 1, OH, OW};
   }
 };
@@ -489,27 +529,7 @@ bool have_few_pixels() {
 // definition: the direct reference convolution and its post-ops, over the grid above (plain
 // tensors: it runs on any CPU).
 TEST(Layout, FewPixelsTwinIsTheConvolution) {
-  int cases = 0;
-  for (size_t ci = 0; ci < kFpGrid.size(); ++ci) {
-    const kernels::Conv2dGeom g = kFpGrid[ci].geom();
-    const int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.OC * g.OH * g.OW, nw = g.OC * g.C * g.KH * g.KW;
-    const auto x = to_float(random_doubles(nx, 250 + ci)), w = to_float(random_doubles(nw, 260 + ci));
-    const auto b = to_float(random_doubles(g.OC, 270 + ci)), res = to_float(random_doubles(ny, 280 + ci));
-    for (bool bias : {true, false})
-      for (const auto& [name, post] : kWinoPosts) {
-        SCOPED_TRACE("config " + std::to_string(ci) + " post " + name + (bias ? " bias" : ""));
-        std::vector<float> y_def(ny);
-        kernels::ref::conv2d_fwd<float>(g, x.data(), w.data(), bias ? b.data() : nullptr, y_def.data());
-        kernels::apply_post_ops(post, res.data(), y_def.data(), ny);
-        kernels::Conv2dGeom pg = g;
-        pg.post = post;
-        std::vector<float> y = res;
-        kernels::ref::conv2d_fwd_few_pixels(pg, x.data(), w.data(), bias ? b.data() : nullptr, y.data());
-        EXPECT_TRUE(close_to(y, y_def));
-        ++cases;
-      }
-  }
-  EXPECT_EQ(cases, static_cast<int>(kFpGrid.size() * 2 * kWinoPosts.size()));
+  expect_twin_is_the_convolution(kFpGrid, &kernels::ref::conv2d_fwd_few_pixels, 250);
 }
 
 // The few-pixels convolution (kernels/cpu/conv2d_few_pixels.cpp) against its reference twin
@@ -521,9 +541,8 @@ TEST(Layout, FewPixelsConv2dMatchesReference) {
   int cases = 0;
   for (size_t ci = 0; ci < kFpGrid.size(); ++ci) {
     const kernels::Conv2dGeom g = kFpGrid[ci].geom();
-    const int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.OC * g.OH * g.OW, nw = g.OC * g.C * g.KH * g.KW;
-    const auto x = to_float(random_doubles(nx, 250 + ci)), w = to_float(random_doubles(nw, 260 + ci));
-    const auto b = to_float(random_doubles(g.OC, 270 + ci)), res = to_float(random_doubles(ny, 280 + ci));
+    const int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.OC * g.OH * g.OW;
+    const auto [x, w, b, res] = conv_operands(g, 250, ci);
     for (int32_t xb : {0, 8, 16})
       for (int32_t yb : {0, 8, 16}) {
         if (!kernels::cpu::few_pixels_supports(g, xb, yb)) {
@@ -618,15 +637,7 @@ namespace {
 // dilation 2, no padding, padding wider than the kernel's reach (rows and columns whose every
 // tap is in the padding: the bias alone), 1x1, and a 2x2 kernel with one more row and column
 // of padding at the bottom and right (PyTorch's "same" for an even kernel).
-struct DcCfg {
-  int64_t N, C, H, W, OC, K, S, P, D, extra = 0;
-  kernels::Conv2dGeom geom() const {
-    const int64_t span = D * (K - 1) + 1;
-    const int64_t OH = (H + 2 * P + extra - span) / S + 1, OW = (W + 2 * P + extra - span) / S + 1;
-    return {N, C, H, W, OC, K, K, S, S, P, P, D, D, 1, OH, OW};
-  }
-};
-const std::vector<DcCfg> kDcGrid = {
+const std::vector<FpCfg> kDcGrid = {
     {1, 16, 32, 32, 16, 3, 1, 1, 1},  // ResNet-20, split between threads
     {2, 16, 8, 8, 16, 3, 1, 1, 1},   {1, 8, 5, 7, 24, 3, 1, 1, 1},  {1, 24, 6, 13, 16, 3, 1, 0, 1},
     {1, 16, 9, 9, 16, 5, 2, 2, 1},   {1, 16, 7, 7, 32, 3, 1, 2, 2}, {1, 16, 4, 4, 8, 3, 1, 3, 1},
@@ -643,27 +654,7 @@ bool have_direct() {
 // The direct kernel's reference twin (kernels/ref/conv2d_direct.cpp) against the definition:
 // the reference convolution and its post-ops, over the grid above (plain tensors: any CPU).
 TEST(Layout, DirectTwinIsTheConvolution) {
-  int cases = 0;
-  for (size_t ci = 0; ci < kDcGrid.size(); ++ci) {
-    const kernels::Conv2dGeom g = kDcGrid[ci].geom();
-    const int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.OC * g.OH * g.OW, nw = g.OC * g.C * g.KH * g.KW;
-    const auto x = to_float(random_doubles(nx, 350 + ci)), w = to_float(random_doubles(nw, 360 + ci));
-    const auto b = to_float(random_doubles(g.OC, 370 + ci)), res = to_float(random_doubles(ny, 380 + ci));
-    for (bool bias : {true, false})
-      for (const auto& [name, post] : kWinoPosts) {
-        SCOPED_TRACE("config " + std::to_string(ci) + " post " + name + (bias ? " bias" : ""));
-        std::vector<float> y_def(ny);
-        kernels::ref::conv2d_fwd<float>(g, x.data(), w.data(), bias ? b.data() : nullptr, y_def.data());
-        kernels::apply_post_ops(post, res.data(), y_def.data(), ny);
-        kernels::Conv2dGeom pg = g;
-        pg.post = post;
-        std::vector<float> y = res;
-        kernels::ref::conv2d_fwd_direct(pg, x.data(), w.data(), bias ? b.data() : nullptr, y.data());
-        EXPECT_TRUE(close_to(y, y_def));
-        ++cases;
-      }
-  }
-  EXPECT_EQ(cases, static_cast<int>(kDcGrid.size() * 2 * kWinoPosts.size()));
+  expect_twin_is_the_convolution(kDcGrid, &kernels::ref::conv2d_fwd_direct, 350);
 }
 
 // The direct convolution (kernels/cpu/conv2d_direct.cpp) against its reference twin (the
@@ -676,9 +667,8 @@ TEST(Layout, DirectConv2dMatchesReference) {
   for (size_t ci = 0; ci < kDcGrid.size(); ++ci) {
     const kernels::Conv2dGeom g = kDcGrid[ci].geom();
     ASSERT_TRUE(kernels::cpu::direct_supports(g, B, B)) << "config " << ci;
-    const int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.OC * g.OH * g.OW, nw = g.OC * g.C * g.KH * g.KW;
-    const auto x = to_float(random_doubles(nx, 350 + ci)), w = to_float(random_doubles(nw, 360 + ci));
-    const auto b = to_float(random_doubles(g.OC, 370 + ci)), res = to_float(random_doubles(ny, 380 + ci));
+    const int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.OC * g.OH * g.OW;
+    const auto [x, w, b, res] = conv_operands(g, 350, ci);
     std::vector<float> bx(nx), bres(ny);
     kernels::to_blocked_layout(x.data(), bx.data(), g.N, g.C, g.H * g.W, B);
     kernels::to_blocked_layout(res.data(), bres.data(), g.N, g.OC, g.OH * g.OW, B);

@@ -25,12 +25,11 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
 #include <functional>
-#include <string>
 
 #include "kernels/conv2d.h"
 #include "kernels/cpu/onednn_common.h"
+#include "kernels/cpu/parallel.h"
 
 namespace convnet::kernels::cpu {
 
@@ -183,10 +182,7 @@ void dc_row(const Conv2dGeom& g, const DcPadded& p, const float* Wp, const float
 
 // CONVNET_DIRECT=0 turns the kernel off (oneDNN's direct kernels then run every shape).
 bool dc_enabled() {
-  static const bool on = [] {
-    const char* env = std::getenv("CONVNET_DIRECT");
-    return !(env && std::string(env) == "0");
-  }();
+  static const bool on = !env_is_zero("CONVNET_DIRECT");
   return on;
 }
 

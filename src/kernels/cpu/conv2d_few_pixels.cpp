@@ -209,10 +209,7 @@ __attribute__((target("avx2,fma"))) void fp_store(const Conv2dGeom& g, const flo
 
 // CONVNET_FEW_PIXELS=0 turns the kernel off (oneDNN's direct kernels then run every shape).
 bool fp_enabled() {
-  static const bool on = [] {
-    const char* env = std::getenv("CONVNET_FEW_PIXELS");
-    return !(env && std::string(env) == "0");
-  }();
+  static const bool on = !env_is_zero("CONVNET_FEW_PIXELS");
   return on;
 }
 

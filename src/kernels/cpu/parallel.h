@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
 #define CONVNET_SIMD __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
@@ -66,6 +67,13 @@ void parallel_for(int64_t n, int64_t cost, F&& fn) {
   }
 #pragma omp parallel for schedule(static) num_threads(nt)
   for (int64_t i = 0; i < n; ++i) fn(i);
+}
+
+// Whether the environment variable `name` is "0": how a kernel of our own is turned off for a
+// comparison (CONVNET_FEW_PIXELS=0, CONVNET_DIRECT=0).
+inline bool env_is_zero(const char* name) {
+  const char* env = std::getenv(name);
+  return env && env[0] == '0' && env[1] == '\0';
 }
 
 // Limits the OpenMP threads of the calling thread while alive (OpenMP's setting is per
