@@ -50,16 +50,22 @@ def f32_error(model32, stats, top):
     tensor's largest magnitude."""
     err2 = ref2 = 0.0
     worst_l2 = worst_elem = 0.0
+    chunk = 1 << 20  # float64 differences 8 MB at a time: vgg11_bn's 103M-weight layer in one
+    # piece would take 0.8 GB of fresh pages per run, and page faults were most of its time
     for k, p in model32.named_parameters():
         ref, rn2, rmax = stats[k]
-        e = torch.sub(ref, p.grad).flatten()  # promoted to float64 in one pass
-        en2 = float(torch.dot(e, e))
+        r, q = ref.flatten(), p.grad.flatten()
+        en2 = emax = 0.0
+        for i in range(0, r.numel(), chunk):
+            e = torch.sub(r[i:i + chunk], q[i:i + chunk])  # promoted to float64
+            en2 += float(torch.dot(e, e))
+            emax = max(emax, float(e.abs_().max()))
         err2 += en2
         ref2 += rn2
         if rmax < 1e-6 * top:
             continue  # analytically zero (a conv bias before BatchNorm): no relative error
         worst_l2 = max(worst_l2, en2**0.5 / (rn2**0.5 + 1e-30))
-        worst_elem = max(worst_elem, float(e.abs_().max()) / (rmax + 1e-30))
+        worst_elem = max(worst_elem, emax / (rmax + 1e-30))
     return {'tensor_l2': worst_l2, 'network_l2': (err2 / ref2) ** 0.5, 'elementwise': worst_elem}
 
 
@@ -137,11 +143,18 @@ def main():
         # float32 rounding is chaotic here (BatchNorm over 18 values in the deepest blocks
         # amplifies it): one float32 run is one draw. PyTorch's own error is the worst of
         # the runs a user gets from the same code: NCHW on 1 and 2 threads, channels_last.
+        # One float32 model for the three runs, its gradients zeroed in place between them (a
+        # copy per run was 1 GB of fresh pages for vgg11_bn); the running statistics a run
+        # updates do not enter a train-mode gradient. channels_last comes last: it converts
+        # the model's 4-D weights.
         variants = {}
         for label, threads, fmt in (('nchw_1t', 1, torch.contiguous_format), ('nchw_2t', 2, torch.contiguous_format),
                                     ('nhwc_1t', 1, torch.channels_last)):
             torch.set_num_threads(threads)
-            m = copy.deepcopy(model32).to(memory_format=fmt)
+            m = model32.to(memory_format=fmt)
+            for p in m.parameters():
+                if p.grad is not None:
+                    p.grad.zero_()
             (m(x.float().contiguous(memory_format=fmt)) * g.float()).sum().backward()
             variants[label] = f32_error(m, stats, top)
         torch.set_num_threads(1)
