@@ -40,6 +40,15 @@ size_t size_class(size_t bytes) {
   const size_t step = p / 4;
   return (bytes + step - 1) / step * step;
 }
+// The free list of a class, by index: 64 classes up to 4 KiB, then 4 per power of two from
+// (4 KiB, 8 KiB] to (2^59, 2^60] (size_class refuses more), 48 powers.
+constexpr size_t kClasses = 64 + 4 * 48;
+size_t class_index(size_t cls) {
+  if (cls <= 4096) return cls / kAlign - 1;
+  size_t p = 4096, k = 0;
+  while (p * 2 < cls) p *= 2, ++k;  // p < cls <= 2p, cls = p + j * p / 4 with j in 1..4
+  return 64 + 4 * k + (cls - p) / (p / 4) - 1;
+}
 
 class CachingAllocator final : public memory::Allocator {
  public:
@@ -55,10 +64,10 @@ class CachingAllocator final : public memory::Allocator {
     void* p = nullptr;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      auto it = free_.find(cls);
-      if (it != free_.end() && !it->second.empty()) {
-        p = it->second.back();
-        it->second.pop_back();
+      std::vector<void*>& list = free_[class_index(cls)];
+      if (!list.empty()) {
+        p = list.back();
+        list.pop_back();
         stats_.cached_bytes -= static_cast<int64_t>(cls);
         ++stats_.reuses;
       } else {
@@ -96,7 +105,7 @@ class CachingAllocator final : public memory::Allocator {
       std::lock_guard<std::mutex> lock(mu_);
       stats_.live_bytes -= static_cast<int64_t>(cls);
       if (stats_.cached_bytes + static_cast<int64_t>(cls) <= limit_) {
-        free_[cls].push_back(p);
+        free_[class_index(cls)].push_back(p);
         stats_.cached_bytes += static_cast<int64_t>(cls);
         return;
       }
@@ -105,13 +114,13 @@ class CachingAllocator final : public memory::Allocator {
   }
 
   void empty_cache() override {
-    std::unordered_map<size_t, std::vector<void*>> drop;
+    std::vector<std::vector<void*>> drop(kClasses);
     {
       std::lock_guard<std::mutex> lock(mu_);
       drop.swap(free_);
       stats_.cached_bytes = 0;
     }
-    for (auto& [cls, list] : drop)
+    for (auto& list : drop)
       for (void* p : list) std::free(p);
   }
 
@@ -135,7 +144,7 @@ class CachingAllocator final : public memory::Allocator {
   }
 
   std::mutex mu_;
-  std::unordered_map<size_t, std::vector<void*>> free_;
+  std::vector<std::vector<void*>> free_ = std::vector<std::vector<void*>>(kClasses);  // by class_index
   memory::Stats stats_;
   int64_t limit_ = int64_t{2} << 30;
   bool poison_ = false;

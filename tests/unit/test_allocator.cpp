@@ -2,6 +2,10 @@
 // step, a step asks the system for no new buffer, every request is served from the cache,
 // and what is live plus cached stays constant; empty_cache() gives the cache back and a
 // limit of 0 turns caching off.
+#include <malloc.h>
+
+#include <cstring>
+
 #include "convnet/core/rng.h"
 #include "convnet/core/storage.h"
 #include "convnet/models/registry.h"
@@ -63,4 +67,35 @@ TEST(CachingAllocator, LimitZeroTurnsCachingOff) {
   EXPECT_GT(s1.system_allocs - s0.system_allocs, 100);
   EXPECT_EQ(s1.cached_bytes, 0);
   memory::set_cache_limit(int64_t{2} << 30);
+}
+
+// The size classes (core/storage.cpp: multiples of 64 bytes up to 4 KiB, then four per power
+// of two): a freed buffer is handed out again for a request of its own class, and never for a
+// request of a larger class, which it would be too small for.
+TEST(CachingAllocator, AFreedBufferServesItsOwnSizeClassOnly) {
+  memory::set_cache_limit(int64_t{2} << 30);
+  memory::empty_cache();
+  memory::Allocator& a = memory::allocator(Device::cpu());
+  // Each in a larger class than the one before: 64, 128, 4096, 5120, 6144, 7168, 8192, 10240
+  // bytes, then 1.25, 1.5 and 40 MiB.
+  const std::vector<size_t> sizes = {1, 65, 4033, 4097, 5121, 6145, 7169, 8193, (1 << 20) + 1, 1310721, 40 << 20};
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    SCOPED_TRACE("size " + std::to_string(sizes[i]));
+    void* p = a.allocate(sizes[i]);
+    std::memset(p, 1, sizes[i]);
+    a.release(p, sizes[i]);
+    const memory::Stats s0 = memory::stats();
+    void* again = a.allocate(sizes[i]);
+    EXPECT_EQ(again, p) << "a buffer of the same size was not reused";
+    EXPECT_EQ(memory::stats().reuses, s0.reuses + 1);
+    a.release(again, sizes[i]);
+    for (size_t j = i + 1; j < sizes.size(); ++j) {
+      void* q = a.allocate(sizes[j]);
+      EXPECT_NE(q, p) << "a " << sizes[i] << "-byte buffer served a request of " << sizes[j];
+      ASSERT_GE(malloc_usable_size(q), sizes[j]) << "a buffer too small for a request of " << sizes[j];
+      std::memset(q, 2, sizes[j]);
+      a.release(q, sizes[j]);
+    }
+    memory::empty_cache();
+  }
 }
