@@ -3,9 +3,10 @@
 //
 // Why: on AVX2, oneDNN 2.6's direct kernel (jit:avx2) runs layers with 16 output channels
 // (ResNet-20's first stage, 40% of the network) at about 74 GFLOP/s of a core's ~100, where
-// it reaches 92-95 with 32 or more; per node at batch 32, ONNX Runtime ran that stage in
-// 1.96 ms and oneDNN in 2.52 ms. This kernel runs it at 86-90 GFLOP/s (1.78 ms); with 32 or
-// 64 output channels it is only even with oneDNN, so it takes 16 (direct_pays).
+// it reaches 92-95 with 32 or more; per node at batch 32, ONNX Runtime ran a layer of that
+// stage in 1.96 ms and oneDNN in 2.03-2.52 ms (runs minutes apart on a noisy host). This
+// kernel runs it at 86-90 GFLOP/s (1.78-1.85 ms); with 32 or 64 output channels it is only
+// even with oneDNN, so it takes 16 (direct_pays).
 //
 // The kernel:
 //   - packs the weights once per weight version (the packed-weights cache) into groups of 16
