@@ -1,7 +1,7 @@
 #pragma once
 // Helpers for the tests that compare every registered kernel variant with its reference
 // twin (test_kernel_variants.cpp, test_conv2d.cpp, test_gemm_variants.cpp,
-// test_layout.cpp). They never fall back: a backend that registered a forward kernel but
+// test_layout.cpp, test_conv_own_kernels.cpp). They never fall back: a backend that registered a forward kernel but
 // not its backward one fails the test instead of being compared with the reference, and a
 // test that compared nothing fails too (expect_compared).
 #include <gtest/gtest.h>
