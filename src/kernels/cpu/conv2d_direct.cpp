@@ -61,7 +61,7 @@ void dc_pack_weights(const Conv2dGeom& g, const float* w, float* Wp) {
 struct DcArgs {
   const float* x;   // image n, block 0, row 0, column 0
   const float* wp;  // the group's packed weights
-  int64_t CB, H, W, KW;
+  int64_t CB, KW;
   int64_t x_cb, x_row;   // floats between input blocks, rows
   int64_t step, dil;     // floats between the inputs of neighbouring pixels, of neighbouring kw
   int64_t w_cb, w_kh;    // floats between the weights of neighbouring blocks, kernel rows
@@ -69,13 +69,13 @@ struct DcArgs {
   int64_t ih0;           // the input row of kernel row 0
 };
 
-// acc[r][v] over the kernel columns [kw0, kw1) for R pixels whose first reads input column
-// iw0 (for kw = 0); then the bias, the residual and the activation, stored at y (the first
+// acc[r][v] over the whole kernel for R pixels whose first reads (padded) input column iw0
+// for kw = 0; then the bias, the residual and the activation, stored at y (the first
 // pixel's 8 or 16 channels; the second block NB == 2 at y + y_blk). With fewer than 4 pixels
 // the sums are split by channel parity (U = 2 chains per accumulator) so that enough FMAs are
 // in flight; the halves are added at the end.
 template <int R, int NB>
-__attribute__((target("avx2,fma"))) void dc_tile(const DcArgs& a, int64_t iw0, int64_t kw0, int64_t kw1, const float* b,
+__attribute__((target("avx2,fma"))) void dc_tile(const DcArgs& a, int64_t iw0, const float* b,
                                                  const ConvPostOps& post, float* y, int64_t y_blk) {
   constexpr int U = R < 4 ? 2 : 1;
   __m256 acc[U][R][NB];
@@ -91,7 +91,7 @@ __attribute__((target("avx2,fma"))) void dc_tile(const DcArgs& a, int64_t iw0, i
     for (int64_t kh = a.kh0; kh < a.kh1; ++kh) {
       const float* xr = xc + (a.ih0 + kh * a.DH) * a.x_row + iw0 * kDcBlock;
       const float* wr = wc + kh * a.w_kh;
-      for (int64_t kw = kw0; kw < kw1; ++kw) {
+      for (int64_t kw = 0; kw < a.KW; ++kw) {
         const float* xp = xr + kw * a.dil;
         const float* wk = wr + kw * (kDcBlock * kDcCols);
 #pragma GCC unroll 8
@@ -128,16 +128,17 @@ __attribute__((target("avx2,fma"))) void dc_tile(const DcArgs& a, int64_t iw0, i
   }
 }
 
-using DcTile = void (*)(const DcArgs&, int64_t, int64_t, int64_t, const float*, const ConvPostOps&, float*, int64_t);
+using DcTile = void (*)(const DcArgs&, int64_t, const float*, const ConvPostOps&, float*, int64_t);
 constexpr DcTile kDcTiles[2][kDcRows + 1] = {
     {nullptr, &dc_tile<1, 1>, &dc_tile<2, 1>, &dc_tile<3, 1>, &dc_tile<4, 1>, &dc_tile<5, 1>, &dc_tile<6, 1>},
     {nullptr, &dc_tile<1, 2>, &dc_tile<2, 2>, &dc_tile<3, 2>, &dc_tile<4, 2>, &dc_tile<5, 2>, &dc_tile<6, 2>}};
 
-// The padded input of one image: its rows [0, H) of every input block, each row with PL zero
-// pixels before it and PR after, so that every output pixel's window lies inside its row.
+// The padded input of one image: its rows [0, H) of every input block, each row with PW zero
+// pixels before it and enough after (WP pixels in all), so that every output pixel's window
+// lies inside its row.
 struct DcPadded {
-  int64_t PL, PR, WP;  // WP = PL + W + PR pixels per row
-  float* x;            // block 0, row 0, padded column 0
+  int64_t WP;  // pixels per padded row
+  float* x;    // block 0, row 0, padded column 0
 };
 
 // Copies rows [r0, r1) of image n (every input block) into p.
@@ -147,9 +148,9 @@ void dc_pad_rows(const Conv2dGeom& g, const float* x, int64_t n, int64_t r0, int
     for (int64_t ih = r0; ih < r1; ++ih) {
       const float* src = x + ((n * CB + cb) * g.H + ih) * g.W * kDcBlock;
       float* dst = p.x + (cb * g.H + ih) * p.WP * kDcBlock;
-      std::fill(dst, dst + p.PL * kDcBlock, 0.f);
-      std::copy(src, src + g.W * kDcBlock, dst + p.PL * kDcBlock);
-      std::fill(dst + (p.PL + g.W) * kDcBlock, dst + p.WP * kDcBlock, 0.f);
+      std::fill(dst, dst + g.PW * kDcBlock, 0.f);
+      std::copy(src, src + g.W * kDcBlock, dst + g.PW * kDcBlock);
+      std::fill(dst + (g.PW + g.W) * kDcBlock, dst + p.WP * kDcBlock, 0.f);
     }
 }
 
@@ -160,7 +161,7 @@ void dc_row(const Conv2dGeom& g, const DcPadded& p, const float* Wp, const float
   DcArgs a;
   a.x = p.x;
   a.wp = Wp + grp * CB * KHW * kDcBlock * kDcCols;
-  a.CB = CB, a.H = g.H, a.W = p.WP, a.KW = g.KW;
+  a.CB = CB, a.KW = g.KW;
   a.x_cb = g.H * p.WP * kDcBlock, a.x_row = p.WP * kDcBlock;
   a.step = g.SW * kDcBlock, a.dil = g.DW * kDcBlock;
   a.w_cb = KHW * kDcBlock * kDcCols, a.w_kh = g.KW * kDcBlock * kDcCols;
@@ -174,11 +175,11 @@ void dc_row(const Conv2dGeom& g, const DcPadded& p, const float* Wp, const float
   float* yrow = y + ((n * OCB + ob) * g.OH + oh) * g.OW * kDcBlock;
   const float* brow = b ? b + grp * kDcCols : nullptr;
   // The row in tiles of equal size (14 pixels: 5, 5, 4, not 6, 6, 2); pixel ow's window
-  // starts at padded column ow * SW + (PL - PW).
+  // starts at padded column ow * SW.
   const int64_t tiles = (g.OW + kDcRows - 1) / kDcRows;
   for (int64_t t = 0, ow = 0; t < tiles; ++t) {
     const int R = static_cast<int>(g.OW * (t + 1) / tiles - g.OW * t / tiles);
-    kDcTiles[NB - 1][R](a, ow * g.SW + p.PL - g.PW, 0, g.KW, brow, g.post, yrow + ow * kDcBlock, y_blk);
+    kDcTiles[NB - 1][R](a, ow * g.SW, brow, g.post, yrow + ow * kDcBlock, y_blk);
     ow += R;
   }
 }
@@ -194,8 +195,7 @@ const char kDcPacking = 0;  // the packed-weights cache's tag of this kernel's p
 }  // namespace
 
 bool direct_supports(const Conv2dGeom& g, int32_t xb, int32_t yb) {
-  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return avx2 && g.G == 1 && xb == kDcBlock && yb == kDcBlock && g.C % kDcBlock == 0 && g.OC % kDcBlock == 0 &&
+  return cpu_has_avx2_fma() && g.G == 1 && xb == kDcBlock && yb == kDcBlock && g.C % kDcBlock == 0 && g.OC % kDcBlock == 0 &&
          g.N > 0 && g.C > 0 && g.OC > 0 && g.OH > 0 && g.OW > 0;
 }
 
@@ -216,9 +216,7 @@ void conv2d_fwd_direct(const Conv2dGeom& g, const float* x, const float* w, cons
   const float* wp = static_cast<const float*>(Wp->data());
   // Each thread pads the rows its units read (an image's rows at most) into its own buffer.
   DcPadded pad;
-  pad.PL = g.PW;
-  pad.PR = std::max<int64_t>(0, (g.OW - 1) * g.SW + (g.KW - 1) * g.DW + 1 - g.W - g.PW);
-  pad.WP = pad.PL + g.W + pad.PR;
+  pad.WP = std::max(g.PW + g.W, (g.OW - 1) * g.SW + (g.KW - 1) * g.DW + 1);
   const int64_t pad_floats = CB * g.H * pad.WP * kDcBlock;
   const int64_t units = g.N * groups * g.OH;
   const auto run = [&](int64_t u0, int64_t u1, float* buf) {
@@ -237,9 +235,7 @@ void conv2d_fwd_direct(const Conv2dGeom& g, const float* x, const float* w, cons
   };
   // Threads: units split evenly, each thread at least 64 KFLOP.
   const double flops = 2.0 * static_cast<double>(g.N * g.OC * g.OH * g.OW) * static_cast<double>(g.C * KHW);
-  const int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  const int nt =
-      static_cast<int>(std::clamp<int64_t>(static_cast<int64_t>(flops / 64e3), 1, std::min<int64_t>(threads, units)));
+  const int nt = static_cast<int>(std::min<int64_t>(threads_for(static_cast<int64_t>(std::min(flops, 1e18)), 64000), units));
   onednn::Temp scratch(sizeof(float) * static_cast<size_t>(pad_floats * nt));
   float* bufs = static_cast<float*>(scratch.get());
   if (nt == 1) return run(0, units, bufs);

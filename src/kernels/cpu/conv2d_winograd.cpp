@@ -278,8 +278,7 @@ const char kWinoPacking[2] = {0, 0};
 }  // namespace
 
 bool winograd_supports(const Conv2dGeom& g, int32_t xb, int32_t yb) {
-  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return avx2 && g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.G == 1 &&
+  return cpu_has_avx2_fma() && g.KH == 3 && g.KW == 3 && g.SH == 1 && g.SW == 1 && g.DH == 1 && g.DW == 1 && g.G == 1 &&
          (xb == 8 || xb == 16) && yb == xb && g.C % xb == 0 && g.OC % xb == 0 && g.N > 0 && g.OH > 0 && g.OW > 0 &&
          g.PH >= 0 && g.PH <= 2 && g.PW >= 0 && g.PW <= 2;
 }

@@ -69,6 +69,13 @@ void parallel_for(int64_t n, int64_t cost, F&& fn) {
   for (int64_t i = 0; i < n; ++i) fn(i);
 }
 
+// Whether this CPU runs the AVX2 + FMA kernels of our own (Winograd, few-pixels, direct: their
+// register tiles are written in those intrinsics), asked once.
+inline bool cpu_has_avx2_fma() {
+  static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return yes;
+}
+
 // Whether the environment variable `name` is "0": how a kernel of our own is turned off for a
 // comparison (CONVNET_FEW_PIXELS=0, CONVNET_DIRECT=0).
 inline bool env_is_zero(const char* name) {
