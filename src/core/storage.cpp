@@ -29,24 +29,24 @@ namespace {
 
 constexpr size_t kAlign = 64;  // a cache line; also what AVX-512 loads like
 
-size_t size_class(size_t bytes) {
-  if (bytes <= 4096) return (bytes + kAlign - 1) / kAlign * kAlign;
+// A request's size class: its bytes, and the index of its free list (64 classes up to 4 KiB,
+// then 4 per power of two from (4 KiB, 8 KiB] to (2^59, 2^60], 48 powers).
+constexpr size_t kClasses = 64 + 4 * 48;
+struct SizeClass {
+  size_t bytes, index;
+};
+SizeClass size_class(size_t bytes) {
+  if (bytes <= 4096) {
+    const size_t cls = (bytes + kAlign - 1) / kAlign * kAlign;
+    return {cls, cls / kAlign - 1};
+  }
   // No machine has 2^60 bytes; past that the rounding below would overflow.
   if (bytes > (size_t{1} << 60))
     throw Error("out of memory: cannot allocate " + std::to_string(bytes) + " bytes on the cpu (over 2^60)");
-  size_t p = 4096;
-  while (p * 2 < bytes) p *= 2;  // p < bytes <= 2p
-  const size_t step = p / 4;
-  return (bytes + step - 1) / step * step;
-}
-// The free list of a class, by index: 64 classes up to 4 KiB, then 4 per power of two from
-// (4 KiB, 8 KiB] to (2^59, 2^60] (size_class refuses more), 48 powers.
-constexpr size_t kClasses = 64 + 4 * 48;
-size_t class_index(size_t cls) {
-  if (cls <= 4096) return cls / kAlign - 1;
   size_t p = 4096, k = 0;
-  while (p * 2 < cls) p *= 2, ++k;  // p < cls <= 2p, cls = p + j * p / 4 with j in 1..4
-  return 64 + 4 * k + (cls - p) / (p / 4) - 1;
+  while (p * 2 < bytes) p *= 2, ++k;  // p < bytes <= 2p
+  const size_t step = p / 4, j = (bytes - p + step - 1) / step;  // the class is p + j * step, j in 1..4
+  return {p + j * step, 64 + 4 * k + j - 1};
 }
 
 class CachingAllocator final : public memory::Allocator {
@@ -59,11 +59,12 @@ class CachingAllocator final : public memory::Allocator {
   }
 
   void* allocate(size_t bytes) override {
-    const size_t cls = size_class(bytes == 0 ? 1 : bytes);
+    const SizeClass sc = size_class(bytes == 0 ? 1 : bytes);
+    const size_t cls = sc.bytes;
     void* p = nullptr;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      std::vector<void*>& list = free_[class_index(cls)];
+      std::vector<void*>& list = free_[sc.index];
       if (!list.empty()) {
         p = list.back();
         list.pop_back();
@@ -99,12 +100,13 @@ class CachingAllocator final : public memory::Allocator {
   }
 
   void release(void* p, size_t bytes) override {
-    const size_t cls = size_class(bytes == 0 ? 1 : bytes);
+    const SizeClass sc = size_class(bytes == 0 ? 1 : bytes);
+    const size_t cls = sc.bytes;
     {
       std::lock_guard<std::mutex> lock(mu_);
       stats_.live_bytes -= static_cast<int64_t>(cls);
       if (stats_.cached_bytes + static_cast<int64_t>(cls) <= limit_) {
-        free_[class_index(cls)].push_back(p);
+        free_[sc.index].push_back(p);
         stats_.cached_bytes += static_cast<int64_t>(cls);
         return;
       }
@@ -143,7 +145,7 @@ class CachingAllocator final : public memory::Allocator {
   }
 
   std::mutex mu_;
-  std::vector<std::vector<void*>> free_ = std::vector<std::vector<void*>>(kClasses);  // by class_index
+  std::vector<std::vector<void*>> free_ = std::vector<std::vector<void*>>(kClasses);  // by SizeClass::index
   memory::Stats stats_;
   int64_t limit_ = int64_t{2} << 30;
   bool poison_ = false;
