@@ -44,7 +44,7 @@ SizeClass size_class(size_t bytes) {
   if (bytes > (size_t{1} << 60))
     throw Error("out of memory: cannot allocate " + std::to_string(bytes) + " bytes on the cpu (over 2^60)");
   size_t p = 4096, k = 0;
-  while (p * 2 < bytes) p *= 2, ++k;  // p < bytes <= 2p
+  while (p * 2 < bytes) p *= 2, ++k;                             // p < bytes <= 2p
   const size_t step = p / 4, j = (bytes - p + step - 1) / step;  // the class is p + j * step, j in 1..4
   return {p + j * step, 64 + 4 * k + j - 1};
 }

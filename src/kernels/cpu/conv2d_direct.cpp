@@ -75,8 +75,8 @@ struct DcArgs {
 // the sums are split by channel parity (U = 2 chains per accumulator) so that enough FMAs are
 // in flight; the halves are added at the end.
 template <int R, int NB>
-__attribute__((target("avx2,fma"))) void dc_tile(const DcArgs& a, int64_t iw0, const float* b,
-                                                 const ConvPostOps& post, float* y, int64_t y_blk) {
+__attribute__((target("avx2,fma"))) void dc_tile(const DcArgs& a, int64_t iw0, const float* b, const ConvPostOps& post,
+                                                 float* y, int64_t y_blk) {
   constexpr int U = R < 4 ? 2 : 1;
   __m256 acc[U][R][NB];
 #pragma GCC unroll 2
@@ -195,8 +195,8 @@ const char kDcPacking = 0;  // the packed-weights cache's tag of this kernel's p
 }  // namespace
 
 bool direct_supports(const Conv2dGeom& g, int32_t xb, int32_t yb) {
-  return cpu_has_avx2_fma() && g.G == 1 && xb == kDcBlock && yb == kDcBlock && g.C % kDcBlock == 0 && g.OC % kDcBlock == 0 &&
-         g.N > 0 && g.C > 0 && g.OC > 0 && g.OH > 0 && g.OW > 0;
+  return cpu_has_avx2_fma() && g.G == 1 && xb == kDcBlock && yb == kDcBlock && g.C % kDcBlock == 0 &&
+         g.OC % kDcBlock == 0 && g.N > 0 && g.C > 0 && g.OC > 0 && g.OH > 0 && g.OW > 0;
 }
 
 bool direct_pays(const Conv2dGeom& g, int32_t xb, int32_t yb) {
@@ -235,7 +235,8 @@ void conv2d_fwd_direct(const Conv2dGeom& g, const float* x, const float* w, cons
   };
   // Threads: units split evenly, each thread at least 64 KFLOP.
   const double flops = 2.0 * static_cast<double>(g.N * g.OC * g.OH * g.OW) * static_cast<double>(g.C * KHW);
-  const int nt = static_cast<int>(std::min<int64_t>(threads_for(static_cast<int64_t>(std::min(flops, 1e18)), 64000), units));
+  const int nt =
+      static_cast<int>(std::min<int64_t>(threads_for(static_cast<int64_t>(std::min(flops, 1e18)), 64000), units));
   onednn::Temp scratch(sizeof(float) * static_cast<size_t>(pad_floats * nt));
   float* bufs = static_cast<float*>(scratch.get());
   if (nt == 1) return run(0, units, bufs);

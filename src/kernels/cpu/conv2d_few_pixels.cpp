@@ -219,8 +219,8 @@ const char kFpPacking = 0;  // the packed-weights cache's tag of this kernel's p
 
 bool few_pixels_supports(const Conv2dGeom& g, int32_t xb, int32_t yb) {
   const auto layout_ok = [](int32_t bl, int64_t ch) { return bl == 0 || ((bl == 8 || bl == 16) && ch % bl == 0); };
-  return cpu_has_avx2_fma() && g.G == 1 && layout_ok(xb, g.C) && layout_ok(yb, g.OC) && g.N > 0 && g.OH > 0 && g.OW > 0 && g.C > 0 &&
-         g.OC > 0;
+  return cpu_has_avx2_fma() && g.G == 1 && layout_ok(xb, g.C) && layout_ok(yb, g.OC) && g.N > 0 && g.OH > 0 &&
+         g.OW > 0 && g.C > 0 && g.OC > 0;
 }
 
 bool few_pixels_pays(const Conv2dGeom& g, int32_t xb, int32_t yb) {
@@ -267,7 +267,8 @@ void conv2d_fwd_few_pixels(const Conv2dGeom& g, const float* x, int32_t xb, cons
   // with 256 KFLOP MobileNetV2's 160 -> 960 layer kept one thread, 1.3x oneDNN on two threads
   // against 1.5-1.75x with the split).
   const double flops = 2.0 * static_cast<double>(M * K) * static_cast<double>(g.OC);
-  const int nt = static_cast<int>(std::min<int64_t>(threads_for(static_cast<int64_t>(std::min(flops, 1e18)), 64000), panels));
+  const int nt =
+      static_cast<int>(std::min<int64_t>(threads_for(static_cast<int64_t>(std::min(flops, 1e18)), 64000), panels));
   if (nt == 1) {
     for (int64_t gi = 0; gi < groups; ++gi) prepare(gi);
     for (int64_t p = 0; p < panels; ++p) panel(p);
