@@ -135,7 +135,7 @@ void conv2d_bwd_data_winograd(const Conv2dGeom& g, const float* gy, int32_t bloc
 // GEMM of the pixels' im2col rows by the kernels, packed once into 16-channel panels that
 // stream through a register tile; the threads split the panels. The oneDNN forward kernel
 // hands it the shapes where the weights outweigh the pixels (few_pixels_pays: N * OH * OW up
-// to 16); CONVNET_FEW_PIXELS=0 in the environment turns it off.
+// to 16), but for those the pointwise kernel takes; CONVNET_FEW_PIXELS=0 in the environment turns it off.
 bool few_pixels_supports(const Conv2dGeom& g, int32_t xb, int32_t yb);
 bool few_pixels_pays(const Conv2dGeom& g, int32_t xb, int32_t yb);
 void conv2d_fwd_few_pixels(const Conv2dGeom& g, const float* x, int32_t xb, const float* w, const float* b, float* y,
@@ -149,6 +149,17 @@ void conv2d_fwd_few_pixels(const Conv2dGeom& g, const float* x, int32_t xb, cons
 bool direct_supports(const Conv2dGeom& g, int32_t xb, int32_t yb);
 bool direct_pays(const Conv2dGeom& g, int32_t xb, int32_t yb);
 void conv2d_fwd_direct(const Conv2dGeom& g, const float* x, const float* w, const float* b, float* y);
+// 1x1 convolutions on few pixels (kernels/cpu/conv2d_pointwise.cpp), with g.post: one group,
+// no padding, any stride, x and y plain or channel-blocked (8 or 16, independently), on a CPU
+// with AVX-512. The GEMM of the pixels by the kernels, read in place, the weights packed once
+// into 16-channel panels that stream through a register tile of up to 12 pixels by 1, 2 or 4
+// panels; the threads split (panel group, pixel tile) units. The oneDNN forward kernel hands
+// it the shapes where it is faster (pointwise_pays); CONVNET_POINTWISE=0 in the environment
+// turns it off. Its reference twin is ref::conv2d_fwd_few_pixels (the same sums over c).
+bool pointwise_supports(const Conv2dGeom& g, int32_t xb, int32_t yb);
+bool pointwise_pays(const Conv2dGeom& g, int32_t xb, int32_t yb);
+void conv2d_fwd_pointwise(const Conv2dGeom& g, const float* x, int32_t xb, const float* w, const float* b, float* y,
+                          int32_t yb);
 }  // namespace cpu
 // The adjoint geometry: gx[ih] = sum over kh of gy[ih + PH - kh] w[kh] (and likewise along the
 // width) is the convolution of gy by the kernels turned by 180 degrees, channels in and out

@@ -1,5 +1,5 @@
 // Our own convolution kernels on the CPU (kernels/cpu/conv2d_winograd.cpp,
-// conv2d_few_pixels.cpp, conv2d_direct.cpp): each against its reference twin in kernels/ref/
+// conv2d_few_pixels.cpp, conv2d_direct.cpp, conv2d_pointwise.cpp): each against its reference twin in kernels/ref/
 // over a grid of geometries, layouts, post-ops and thread counts; each twin against the
 // reference convolution (the definition); the shapes each kernel takes; and the oneDNN
 // forward kernel handing them their shapes, with no weight packing and no system allocation
@@ -54,10 +54,10 @@ void on_threads(int threads, F&& f) {
 }
 
 // Five more calls of a kernel whose weight version has not changed since its last call pack no
-// weight (profiler row weight_reorder) and take their scratch buffers from the caching
-// allocator's free lists, none from the system.
+// weight (profiler row weight_reorder) and take their scratch buffers (if `scratch`: some) from
+// the caching allocator's free lists, none from the system.
 template <class F>
-void expect_steady_calls(F&& call) {
+void expect_steady_calls(F&& call, bool scratch = true) {
   profiler::reset();
   profiler::enable(true);
   const memory::Stats before = memory::stats();
@@ -66,7 +66,9 @@ void expect_steady_calls(F&& call) {
   profiler::enable(false);
   for (const auto& r : profiler::rows()) EXPECT_NE(r.name, "weight_reorder") << r.calls << " weight packings";
   EXPECT_EQ(after.system_allocs, before.system_allocs);
-  EXPECT_GT(after.reuses, before.reuses) << "no scratch buffer taken: not measured";
+  if (scratch) {
+    EXPECT_GT(after.reuses, before.reuses) << "no scratch buffer taken: not measured";
+  }
 }
 
 bool close_to(const std::vector<float>& a, const std::vector<float>& e, double tol = 1e-4) {
@@ -416,26 +418,28 @@ TEST(OwnConv, FewPixelsTakesOnlyItsShapes) {
   // One pixel: always. A 1x1 kernel on more pixels: oneDNN's (1x1 on 2x2 maps ran 0.7-0.8x).
   // A larger kernel on up to 16 pixels when its weights are over 2 MB (VGG's 512-channel 3x3
   // layers on 2x2 and 4x4 maps: 1.2-1.6x), not 128 channels (0.84x on 2 threads).
-  EXPECT_TRUE(few_pixels_pays(one, 8, 8));
+  // (On a CPU with AVX-512 the pointwise kernel takes the 1x1 one-pixel layers.)
+  EXPECT_EQ(few_pixels_pays(one, 8, 8), !kernels::cpu::pointwise_pays(one, 8, 8));
+  EXPECT_TRUE(few_pixels_pays({1, 320, 1, 1, 1280, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, 8, 8));
   EXPECT_FALSE(few_pixels_pays({1, 96, 2, 2, 576, 1, 1, 1, 1, 0, 0, 1, 1, 1, 2, 2}, 8, 8));
   EXPECT_TRUE(few_pixels_pays({1, 512, 4, 4, 512, 3, 3, 1, 1, 1, 1, 1, 1, 1, 4, 4}, 8, 8));
   EXPECT_FALSE(few_pixels_pays({1, 512, 8, 8, 512, 3, 3, 1, 1, 1, 1, 1, 1, 1, 8, 8}, 8, 8));
   EXPECT_FALSE(few_pixels_pays({1, 128, 2, 2, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2, 2}, 8, 8));
 }
 
-// The oneDNN forward kernel hands a one-pixel layer to the few-pixels kernel, and the answer
-// is the reference's; the packed weights follow a change of the weight (its version), and
+// The oneDNN forward kernel hands a one-pixel layer (3x3 on a 1x1 map) to the few-pixels
+// kernel, and the answer is the reference's; the packed weights follow a change of the weight (its version), and
 // later calls pack nothing and allocate nothing from the system.
 TEST(OwnConv, OnednnForwardGoesFewPixelsWhereItPays) {
   const auto fast = convnet::testing::fast_variants(kernels::keys::conv2d_fwd_blocked);
   auto it = std::find_if(fast.begin(), fast.end(), [](const auto& v) { return v.backend == "onednn"; });
   if (it == fast.end()) GTEST_SKIP() << "no oneDNN conv2d here";
-  kernels::Conv2dGeom g{1, 128, 1, 1, 200, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1};
+  kernels::Conv2dGeom g{1, 128, 1, 1, 200, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
   g.w_id = 0x5eed0002;
   g.w_version = 1;
   const int32_t B = 8;
   if (!kernels::cpu::few_pixels_pays(g, B, B)) GTEST_SKIP() << "the few-pixels kernel is off or unsupported here";
-  const int64_t nx = g.C, ny = g.OC, nw = g.OC * g.C;
+  const int64_t nx = g.C, ny = g.OC, nw = g.OC * g.C * 9;
   const auto x = to_float(random_doubles(nx, 291));
   auto w = to_float(random_doubles(nw, 292));
   const auto b = to_float(random_doubles(g.OC, 293));
@@ -566,6 +570,131 @@ TEST(OwnConv, OnednnForwardGoesDirectWhereItPays) {
     }
     it->fn(g, bx.data(), B, w.data(), b.data(), y.data(), B);
     expect_steady_calls([&] { it->fn(g, bx.data(), B, w.data(), b.data(), y.data(), B); });
+    kernels::to_plain_layout(y.data(), py.data(), 1, g.OC, g.OH * g.OW, B);
+    kernels::ref::conv2d_fwd<float>(g, x.data(), w.data(), b.data(), y_ref.data());
+    EXPECT_TRUE(close_to(py, y_ref, 1e-5));
+  }
+}
+
+namespace {
+
+// The pointwise kernel's shapes (kernels/cpu/conv2d_pointwise.cpp), 1x1 stride 1: MobileNetV2's
+// 32 -> 144 on 8x8 (tiles of 8 pixels by 3 panels, split between threads), 24 channels in
+// (plain or blocks of 8 only) and 40 out (a partial panel), one panel of 16 or of 8 (tiles of
+// 12 and 8 pixels by one panel), 2 panels in tiles of 12 pixels, 15 pixels per image (tiles of
+// 7 and 8) over two images, 4 pixels by 3 panels, one pixel by 4 and by 3 panels (the sums in
+// two chains), 9 pixels by 2 panels, three images of 8 pixels, and 121 pixels (more than the
+// kernel is handed, still computed).
+struct PwCfg {
+  int64_t N, C, H, W, OC;
+  kernels::Conv2dGeom geom() const { return {N, C, H, W, OC, 1, 1, 1, 1, 0, 0, 1, 1, 1, H, W}; }
+};
+const std::vector<PwCfg> kPwGrid = {
+    {1, 32, 8, 8, 144}, {1, 24, 8, 8, 40},  {1, 16, 4, 6, 16}, {1, 16, 5, 1, 8},
+    {1, 32, 3, 4, 32},  {2, 48, 3, 5, 32},  {1, 64, 2, 2, 96}, {1, 96, 1, 1, 64},
+    {1, 160, 1, 1, 40}, {1, 16, 3, 3, 128}, {3, 16, 2, 4, 64}, {1, 8, 11, 11, 48},
+};
+
+bool have_pointwise() {
+  return kernels::cpu::pointwise_supports(kPwGrid[0].geom(), 16, 16);
+}
+
+}  // namespace
+
+// The pointwise convolution (kernels/cpu/conv2d_pointwise.cpp) against its reference twin,
+// the few-pixels kernel's (for a 1x1 kernel the same sums over the channels; agreement to
+// 1e-5; FewPixelsTwinIsTheConvolution checks the twin against the definition, 1x1 kernels
+// included): every input and output layout (plain, blocks of 8 and 16, the two sides
+// independently), with and without bias, every post-op, on 1 and 3 threads.
+TEST(OwnConv, PointwiseConv2dMatchesReference) {
+  if (!have_pointwise()) GTEST_SKIP() << "this CPU has no AVX-512: no pointwise kernel";
+  int cases = 0;
+  for (size_t ci = 0; ci < kPwGrid.size(); ++ci) {
+    const kernels::Conv2dGeom g = kPwGrid[ci].geom();
+    const int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.OC * g.OH * g.OW;
+    const auto [x, w, b, res] = conv_operands(g, 450, ci);
+    for (int32_t xb : {0, 8, 16})
+      for (int32_t yb : {0, 8, 16}) {
+        if (!kernels::cpu::pointwise_supports(g, xb, yb)) {
+          EXPECT_TRUE((xb && g.C % xb) || (yb && g.OC % yb)) << "config " << ci << " refused";
+          continue;
+        }
+        std::vector<float> bx(nx), bres(ny);
+        kernels::to_blocked_layout(x.data(), bx.data(), g.N, g.C, g.H * g.W, xb);
+        kernels::to_blocked_layout(res.data(), bres.data(), g.N, g.OC, g.OH * g.OW, yb);
+        for (bool bias : {true, false})
+          for (const auto& [name, post] : kWinoPosts) {
+            SCOPED_TRACE("config " + std::to_string(ci) + " layouts " + std::to_string(xb) + "->" + std::to_string(yb) +
+                         " post " + name + (bias ? " bias" : ""));
+            kernels::Conv2dGeom pg = g;
+            pg.post = post;
+            std::vector<float> y_ref = res;
+            kernels::ref::conv2d_fwd_few_pixels(pg, x.data(), w.data(), bias ? b.data() : nullptr, y_ref.data());
+            for (int threads : {1, 3}) {
+              SCOPED_TRACE(std::to_string(threads) + " threads");
+              std::vector<float> y = post.sum ? bres : std::vector<float>(ny, NAN), py(ny);
+              on_threads(threads, [&] {
+                kernels::cpu::conv2d_fwd_pointwise(pg, bx.data(), xb, w.data(), bias ? b.data() : nullptr, y.data(),
+                                                   yb);
+              });
+              kernels::to_plain_layout(y.data(), py.data(), g.N, g.OC, g.OH * g.OW, yb);
+              EXPECT_TRUE(close_to(py, y_ref, 1e-5));
+              ++cases;
+            }
+          }
+      }
+  }
+  EXPECT_GT(cases, 700);
+}
+
+TEST(OwnConv, PointwiseTakesOnlyItsShapes) {
+  using kernels::cpu::pointwise_pays;
+  using kernels::cpu::pointwise_supports;
+  const kernels::Conv2dGeom mb{1, 24, 8, 8, 144, 1, 1, 1, 1, 0, 0, 1, 1, 1, 8, 8};
+  if (!pointwise_supports(mb, 0, 16)) GTEST_SKIP() << "this CPU has no AVX-512: no pointwise kernel";
+  EXPECT_FALSE(pointwise_supports(mb, 16, 16));  // 24 channels in blocks of 16
+  EXPECT_FALSE(pointwise_supports(mb, 24, 16));  // channels-last
+  kernels::Conv2dGeom grouped = mb;
+  grouped.G = 2;
+  EXPECT_FALSE(pointwise_supports(grouped, 8, 16));
+  EXPECT_FALSE(pointwise_supports({1, 16, 8, 8, 16, 1, 1, 2, 2, 0, 0, 1, 1, 1, 4, 4}, 16, 16));    // strided
+  EXPECT_FALSE(pointwise_supports({1, 16, 8, 8, 16, 1, 1, 1, 1, 1, 1, 1, 1, 1, 10, 10}, 16, 16));  // padded
+  EXPECT_FALSE(pointwise_supports({1, 16, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 8, 8}, 16, 16));    // 3x3
+  if (std::getenv("CONVNET_POINTWISE")) return;  // the rest is the default policy
+  // Up to 64 pixels (MobileNetV2 at batch 1 on 32x32 images: 1.1-1.6x oneDNN), of one image or
+  // of images of 8 pixels or more (a tile holds one image's pixels).
+  EXPECT_TRUE(pointwise_pays(mb, 0, 16));
+  EXPECT_TRUE(pointwise_pays({1, 320, 1, 1, 1280, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1}, 16, 16));
+  EXPECT_TRUE(pointwise_pays({4, 64, 4, 4, 64, 1, 1, 1, 1, 0, 0, 1, 1, 1, 4, 4}, 16, 16));
+  EXPECT_FALSE(pointwise_pays({1, 16, 16, 16, 96, 1, 1, 1, 1, 0, 0, 1, 1, 1, 16, 16}, 16, 16));  // 256 pixels
+  EXPECT_FALSE(pointwise_pays({8, 64, 2, 2, 64, 1, 1, 1, 1, 0, 0, 1, 1, 1, 2, 2}, 16, 16));      // 8 images of 4
+}
+
+// The oneDNN forward kernel hands MobileNetV2's 24 -> 144 layer to the pointwise kernel, and
+// the answer is the reference's; the packed weights follow a change of the weight (its
+// version), and later calls pack nothing and allocate nothing.
+TEST(OwnConv, OnednnForwardGoesPointwiseWhereItPays) {
+  const auto fast = convnet::testing::fast_variants(kernels::keys::conv2d_fwd_blocked);
+  auto it = std::find_if(fast.begin(), fast.end(), [](const auto& v) { return v.backend == "onednn"; });
+  if (it == fast.end()) GTEST_SKIP() << "no oneDNN conv2d here";
+  kernels::Conv2dGeom g{1, 24, 8, 8, 144, 1, 1, 1, 1, 0, 0, 1, 1, 1, 8, 8};
+  g.w_id = 0x5eed0004;
+  g.w_version = 1;
+  const int32_t B = 16;
+  if (!kernels::cpu::pointwise_pays(g, 0, B)) GTEST_SKIP() << "the pointwise kernel is off or unsupported here";
+  const int64_t nx = g.C * g.H * g.W, ny = g.OC * g.OH * g.OW, nw = g.OC * g.C;
+  const auto x = to_float(random_doubles(nx, 491));
+  auto w = to_float(random_doubles(nw, 492));
+  const auto b = to_float(random_doubles(g.OC, 493));
+  std::vector<float> y(ny), py(ny), y_ref(ny);
+  for (int version = 1; version <= 2; ++version) {
+    SCOPED_TRACE("weight version " + std::to_string(version));
+    if (version == 2) {
+      for (float& v : w) v *= -0.5f;
+      g.w_version = 2;
+    }
+    it->fn(g, x.data(), 0, w.data(), b.data(), y.data(), B);
+    expect_steady_calls([&] { it->fn(g, x.data(), 0, w.data(), b.data(), y.data(), B); }, false);
     kernels::to_plain_layout(y.data(), py.data(), 1, g.OC, g.OH * g.OW, B);
     kernels::ref::conv2d_fwd<float>(g, x.data(), w.data(), b.data(), y_ref.data());
     EXPECT_TRUE(close_to(py, y_ref, 1e-5));

@@ -224,7 +224,7 @@ bool few_pixels_supports(const Conv2dGeom& g, int32_t xb, int32_t yb) {
 }
 
 bool few_pixels_pays(const Conv2dGeom& g, int32_t xb, int32_t yb) {
-  if (!fp_enabled() || !few_pixels_supports(g, xb, yb)) return false;
+  if (!fp_enabled() || !few_pixels_supports(g, xb, yb) || pointwise_pays(g, xb, yb)) return false;
   const int64_t M = g.N * g.OH * g.OW, KHW = g.KH * g.KW;
   const double weight_bytes = 4.0 * static_cast<double>(g.C * g.OC * KHW);
   return M == 1 || (KHW > 1 && M <= 16 && weight_bytes >= 2e6);
