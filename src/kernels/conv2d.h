@@ -140,15 +140,15 @@ bool few_pixels_supports(const Conv2dGeom& g, int32_t xb, int32_t yb);
 bool few_pixels_pays(const Conv2dGeom& g, int32_t xb, int32_t yb);
 void conv2d_fwd_few_pixels(const Conv2dGeom& g, const float* x, int32_t xb, const float* w, const float* b, float* y,
                            int32_t yb);
-// Direct convolution on activations in blocks of 8 channels (kernels/cpu/conv2d_direct.cpp),
-// with g.post: one group, C and OC multiples of 8, x and y in blocks of 8, any kernel, stride,
-// padding and dilation, on a CPU with AVX2. Weights packed once into 16-channel groups; a
-// register tile of up to 6 pixels by 16 channels runs along each output row. The oneDNN
-// forward kernel hands it the shapes where it is faster (direct_pays); CONVNET_DIRECT=0 in the
-// environment turns it off.
+// Direct convolution on channel-blocked activations (kernels/cpu/conv2d_direct.cpp), with
+// g.post: one group, x and y in the same `block` (8 on a CPU with AVX2, 16 with AVX-512), C
+// and OC multiples of it, any kernel, stride, padding and dilation. Weights packed once into
+// 16-channel groups; a register tile of up to 6 (AVX2) or 12 (AVX-512) pixels by 16 channels
+// runs along each output row. The oneDNN forward kernel hands it the shapes where it is faster
+// (direct_pays); CONVNET_DIRECT=0 in the environment turns it off.
 bool direct_supports(const Conv2dGeom& g, int32_t xb, int32_t yb);
 bool direct_pays(const Conv2dGeom& g, int32_t xb, int32_t yb);
-void conv2d_fwd_direct(const Conv2dGeom& g, const float* x, const float* w, const float* b, float* y);
+void conv2d_fwd_direct(const Conv2dGeom& g, const float* x, int32_t block, const float* w, const float* b, float* y);
 // 1x1 convolutions on few pixels (kernels/cpu/conv2d_pointwise.cpp), with g.post: one group,
 // no padding, any stride, x and y plain or channel-blocked (8 or 16, independently), on a CPU
 // with AVX-512. The GEMM of the pixels by the kernels, read in place, the weights packed once
@@ -175,10 +175,10 @@ void conv2d_bwd_data_winograd(const Conv2dGeom& g, const float* gy, const float*
 // holds the residual before the call when g.post.sum).
 void conv2d_fwd_few_pixels(const Conv2dGeom& g, const float* x, const float* w, const float* b, float* y);
 // The direct kernel's twin (kernels/ref/conv2d_direct.cpp): each output summed over the input
-// blocks of 8 channels, the kernel rows and columns inside the image, and the block's
+// blocks of `block` channels, the kernel rows and columns inside the image, and the block's
 // channels, in that order, on plain NCHW tensors; applies g.post (y holds the residual before
 // the call when g.post.sum).
-void conv2d_fwd_direct(const Conv2dGeom& g, const float* x, const float* w, const float* b, float* y);
+void conv2d_fwd_direct(const Conv2dGeom& g, int64_t block, const float* x, const float* w, const float* b, float* y);
 }  // namespace ref
 
 // The blocked forms of a plain-only backend: the plain kernels on plain tensors; blocked

@@ -14,6 +14,7 @@
 #include "convnet/core/profiler.h"
 #include "convnet/core/storage.h"
 #include "kernels/conv2d.h"
+#include "kernels/cpu/parallel.h"
 #include "kernels/layout.h"
 #include "kernels/registry.h"
 #include "util/test_util.h"
@@ -471,6 +472,7 @@ const std::vector<FpCfg> kDcGrid = {
     {1, 16, 9, 9, 16, 5, 2, 2, 1},   {1, 16, 7, 7, 32, 3, 1, 2, 2}, {1, 16, 4, 4, 8, 3, 1, 3, 1},
     {1, 16, 3, 3, 16, 3, 2, 1, 1},   {1, 8, 2, 20, 8, 1, 1, 0, 1},  {1, 16, 5, 5, 16, 2, 1, 0, 1, 1},
     {3, 16, 12, 12, 48, 3, 1, 1, 1},  // threads split across images and three groups
+    {1, 32, 6, 10, 16, 3, 1, 1, 1},   // two input blocks of 16
 };
 
 bool have_direct() {
@@ -482,44 +484,61 @@ bool have_direct() {
 // The direct kernel's reference twin (kernels/ref/conv2d_direct.cpp) against the definition:
 // the reference convolution and its post-ops, over the grid above (plain tensors: any CPU).
 TEST(OwnConv, DirectTwinIsTheConvolution) {
-  expect_twin_is_the_convolution(kDcGrid, &kernels::ref::conv2d_fwd_direct, 350);
+  using kernels::Conv2dGeom;
+  expect_twin_is_the_convolution(
+      kDcGrid,
+      +[](const Conv2dGeom& g, const float* x, const float* w, const float* b, float* y) {
+        kernels::ref::conv2d_fwd_direct(g, 8, x, w, b, y);
+      },
+      350);
+  expect_twin_is_the_convolution(
+      kDcGrid,
+      +[](const Conv2dGeom& g, const float* x, const float* w, const float* b, float* y) {
+        kernels::ref::conv2d_fwd_direct(g, 16, x, w, b, y);
+      },
+      350);
 }
 
 // The direct convolution (kernels/cpu/conv2d_direct.cpp) against its reference twin (the
-// same sums: agreement to 1e-5), in blocks of 8 channels, with and without bias, every
-// post-op, on 1 and 3 threads (the threads split the output rows).
+// same sums: agreement to 1e-5), in blocks of 8 channels (AVX2) and of 16 (AVX-512, the
+// configurations whose channels fill them), with and without bias, every post-op, on 1 and 3
+// threads (the threads split the output rows).
 TEST(OwnConv, DirectConv2dMatchesReference) {
   if (!have_direct()) GTEST_SKIP() << "this CPU has no AVX2: no direct kernel";
-  int cases = 0;
-  const int32_t B = 8;
-  for (size_t ci = 0; ci < kDcGrid.size(); ++ci) {
-    const kernels::Conv2dGeom g = kDcGrid[ci].geom();
-    ASSERT_TRUE(kernels::cpu::direct_supports(g, B, B)) << "config " << ci;
-    const int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.OC * g.OH * g.OW;
-    const auto [x, w, b, res] = conv_operands(g, 350, ci);
-    std::vector<float> bx(nx), bres(ny);
-    kernels::to_blocked_layout(x.data(), bx.data(), g.N, g.C, g.H * g.W, B);
-    kernels::to_blocked_layout(res.data(), bres.data(), g.N, g.OC, g.OH * g.OW, B);
-    for (bool bias : {true, false})
-      for (const auto& [name, post] : kWinoPosts) {
-        SCOPED_TRACE("config " + std::to_string(ci) + " post " + name + (bias ? " bias" : ""));
-        kernels::Conv2dGeom pg = g;
-        pg.post = post;
-        std::vector<float> y_ref = res;
-        kernels::ref::conv2d_fwd_direct(pg, x.data(), w.data(), bias ? b.data() : nullptr, y_ref.data());
-        for (int threads : {1, 3}) {
-          SCOPED_TRACE(std::to_string(threads) + " threads");
-          std::vector<float> y = post.sum ? bres : std::vector<float>(ny, NAN), py(ny);
-          on_threads(threads, [&] {
-            kernels::cpu::conv2d_fwd_direct(pg, bx.data(), w.data(), bias ? b.data() : nullptr, y.data());
-          });
-          kernels::to_plain_layout(y.data(), py.data(), g.N, g.OC, g.OH * g.OW, B);
-          EXPECT_TRUE(close_to(py, y_ref, 1e-5));
-          ++cases;
+  int cases = 0, expected = 0;
+  for (const int32_t B : {8, 16})
+    for (size_t ci = 0; ci < kDcGrid.size(); ++ci) {
+      const kernels::Conv2dGeom g = kDcGrid[ci].geom();
+      if (B == 16 && (g.C % 16 || g.OC % 16 || !kernels::cpu::direct_supports(g, B, B))) continue;
+      ASSERT_TRUE(kernels::cpu::direct_supports(g, B, B)) << "config " << ci;
+      expected += 2 * static_cast<int>(kWinoPosts.size()) * 2;
+      const int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.OC * g.OH * g.OW;
+      const auto [x, w, b, res] = conv_operands(g, 350, ci);
+      std::vector<float> bx(nx), bres(ny);
+      kernels::to_blocked_layout(x.data(), bx.data(), g.N, g.C, g.H * g.W, B);
+      kernels::to_blocked_layout(res.data(), bres.data(), g.N, g.OC, g.OH * g.OW, B);
+      for (bool bias : {true, false})
+        for (const auto& [name, post] : kWinoPosts) {
+          SCOPED_TRACE("config " + std::to_string(ci) + " block " + std::to_string(B) + " post " + name +
+                       (bias ? " bias" : ""));
+          kernels::Conv2dGeom pg = g;
+          pg.post = post;
+          std::vector<float> y_ref = res;
+          kernels::ref::conv2d_fwd_direct(pg, B, x.data(), w.data(), bias ? b.data() : nullptr, y_ref.data());
+          for (int threads : {1, 3}) {
+            SCOPED_TRACE(std::to_string(threads) + " threads");
+            std::vector<float> y = post.sum ? bres : std::vector<float>(ny, NAN), py(ny);
+            on_threads(threads, [&] {
+              kernels::cpu::conv2d_fwd_direct(pg, bx.data(), B, w.data(), bias ? b.data() : nullptr, y.data());
+            });
+            kernels::to_plain_layout(y.data(), py.data(), g.N, g.OC, g.OH * g.OW, B);
+            EXPECT_TRUE(close_to(py, y_ref, 1e-5));
+            ++cases;
+          }
         }
-      }
-  }
-  EXPECT_EQ(cases, static_cast<int>(kDcGrid.size() * 2 * kWinoPosts.size() * 2));
+    }
+  EXPECT_EQ(cases, expected);
+  EXPECT_GE(cases, static_cast<int>(kDcGrid.size() * 2 * kWinoPosts.size() * 2));
 }
 
 TEST(OwnConv, DirectTakesOnlyItsShapes) {
@@ -527,7 +546,8 @@ TEST(OwnConv, DirectTakesOnlyItsShapes) {
   using kernels::cpu::direct_supports;
   const kernels::Conv2dGeom r20{1, 16, 32, 32, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 32, 32};
   if (!direct_supports(r20, 8, 8)) GTEST_SKIP() << "this CPU has no AVX2: no direct kernel";
-  EXPECT_FALSE(direct_supports(r20, 16, 16));  // blocks of 8 only
+  EXPECT_EQ(direct_supports(r20, 16, 16), kernels::cpu::cpu_has_avx512());  // blocks of 16 with AVX-512
+  EXPECT_FALSE(direct_supports(r20, 8, 16));
   EXPECT_FALSE(direct_supports(r20, 0, 8));
   kernels::Conv2dGeom grouped = r20;
   grouped.G = 2;
@@ -536,6 +556,11 @@ TEST(OwnConv, DirectTakesOnlyItsShapes) {
   if (std::getenv("CONVNET_DIRECT")) return;  // the rest is the default policy
   // 16 output channels from 16 to 64 input channels, stride 1, a kernel larger than 1x1.
   EXPECT_TRUE(direct_pays(r20, 8, 8));
+  if (direct_supports(r20, 16, 16)) {  // AVX-512: and several images, maps 32 or more wide
+    EXPECT_FALSE(direct_pays(r20, 16, 16));
+    EXPECT_TRUE(direct_pays({8, 16, 32, 32, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 32, 32}, 16, 16));
+    EXPECT_FALSE(direct_pays({8, 16, 16, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 16, 16}, 16, 16));
+  }
   EXPECT_TRUE(direct_pays({8, 64, 4, 4, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 4, 4}, 8, 8));
   EXPECT_FALSE(direct_pays({1, 16, 32, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 32, 32}, 8, 8));  // 32 out: even
   EXPECT_FALSE(direct_pays({1, 16, 32, 32, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1, 16, 16}, 8, 8));  // strided

@@ -27,32 +27,36 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <functional>
+#include <utility>
 
 #include "kernels/conv2d.h"
 #include "kernels/cpu/onednn_common.h"
 #include "kernels/cpu/parallel.h"
+
+// GCC 12's _mm512_max_ps / _mm512_min_ps pass _mm512_undefined_ps() as their unused merge
+// source, which -Wmaybe-uninitialized reports once they are inlined.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 namespace convnet::kernels::cpu {
 
 namespace {
 
 constexpr int kDcCols = 16;  // output channels per weight group
-constexpr int kDcRows = 6;   // output pixels per register tile, at most
-constexpr int kDcBlock = 8;  // channels per activation block
+constexpr int kDcRows[17] = {0, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 12};  // tile pixels, by block
 
-// Wp[grp][cb][kh][kw][c][j] = w[grp * 16 + j][cb * 8 + c][kh][kw], zero for grp * 16 + j >= OC.
-void dc_pack_weights(const Conv2dGeom& g, const float* w, float* Wp) {
-  const int64_t CB = g.C / kDcBlock, KHW = g.KH * g.KW, groups = (g.OC + kDcCols - 1) / kDcCols;
+// Wp[grp][cb][kh][kw][c][j] = w[grp * 16 + j][cb * B + c][kh][kw], zero for grp * 16 + j >= OC.
+void dc_pack_weights(const Conv2dGeom& g, int64_t B, const float* w, float* Wp) {
+  const int64_t CB = g.C / B, KHW = g.KH * g.KW, groups = (g.OC + kDcCols - 1) / kDcCols;
   for (int64_t grp = 0; grp < groups; ++grp)
     for (int64_t cb = 0; cb < CB; ++cb)
       for (int64_t s = 0; s < KHW; ++s)
-        for (int c = 0; c < kDcBlock; ++c)
+        for (int64_t c = 0; c < B; ++c)
           for (int j = 0; j < kDcCols; ++j) {
-            const int64_t oc = grp * kDcCols + j, ic = cb * kDcBlock + c;
-            Wp[(((grp * CB + cb) * KHW + s) * kDcBlock + c) * kDcCols + j] =
-                oc < g.OC ? w[(oc * g.C + ic) * KHW + s] : 0.f;
+            const int64_t oc = grp * kDcCols + j, ic = cb * B + c;
+            Wp[(((grp * CB + cb) * KHW + s) * B + c) * kDcCols + j] = oc < g.OC ? w[(oc * g.C + ic) * KHW + s] : 0.f;
           }
 }
 
@@ -74,6 +78,8 @@ struct DcArgs {
 // pixel's 8 or 16 channels; the second block NB == 2 at y + y_blk). With fewer than 4 pixels
 // the sums are split by channel parity (U = 2 chains per accumulator) so that enough FMAs are
 // in flight; the halves are added at the end.
+constexpr int kDcBlock = 8;  // the AVX2 tile's activation block
+
 template <int R, int NB>
 __attribute__((target("avx2,fma"))) void dc_tile(const DcArgs& a, int64_t iw0, const float* b, const ConvPostOps& post,
                                                  float* y, int64_t y_blk) {
@@ -128,10 +134,62 @@ __attribute__((target("avx2,fma"))) void dc_tile(const DcArgs& a, int64_t iw0, c
   }
 }
 
+// The AVX-512 tile, on blocks of 16: R pixels (up to 12) by the group's 16 channels, one
+// vector. Per (cb, kh, kw, c), one weight vector, R broadcasts, R FMAs; with fewer than 8
+// pixels the sums are split by channel parity (U = 2). Stores as dc_tile does.
+template <int R>
+__attribute__((target("avx512f"))) void dc_tile16(const DcArgs& a, int64_t iw0, const float* b, const ConvPostOps& post,
+                                                  float* y, int64_t) {
+  constexpr int B = 16, U = R < 8 ? 2 : 1;
+  __m512 acc[U][R];
+#pragma GCC unroll 2
+  for (int u = 0; u < U; ++u)
+#pragma GCC unroll 12
+    for (int r = 0; r < R; ++r) acc[u][r] = _mm512_setzero_ps();
+  for (int64_t cb = 0; cb < a.CB; ++cb) {
+    const float* xc = a.x + cb * a.x_cb;
+    const float* wc = a.wp + cb * a.w_cb;
+    for (int64_t kh = a.kh0; kh < a.kh1; ++kh) {
+      const float* xr = xc + (a.ih0 + kh * a.DH) * a.x_row + iw0 * B;
+      const float* wr = wc + kh * a.w_kh;
+      for (int64_t kw = 0; kw < a.KW; ++kw) {
+        const float* xp = xr + kw * a.dil;
+        const float* wk = wr + kw * (B * kDcCols);
+#pragma GCC unroll 16
+        for (int c = 0; c < B; ++c) {
+          const int u = c & (U - 1);
+          const __m512 wv = _mm512_loadu_ps(wk + c * kDcCols);
+#pragma GCC unroll 12
+          for (int r = 0; r < R; ++r) acc[u][r] = _mm512_fmadd_ps(_mm512_set1_ps(xp[r * a.step + c]), wv, acc[u][r]);
+        }
+      }
+    }
+  }
+  const __m512 zero = _mm512_setzero_ps(), lo = _mm512_set1_ps(post.lo), hi = _mm512_set1_ps(post.hi);
+  const __m512 bias = b ? _mm512_loadu_ps(b) : zero;
+#pragma GCC unroll 12
+  for (int r = 0; r < R; ++r) {
+    float* dst = y + r * B;
+    __m512 s = acc[0][r];
+    if constexpr (U == 2) s = _mm512_add_ps(s, acc[1][r]);
+    s = _mm512_add_ps(s, bias);
+    if (post.sum) s = _mm512_add_ps(s, _mm512_loadu_ps(dst));
+    if (post.act == ConvPostOps::kRelu) s = _mm512_max_ps(s, zero);
+    if (post.act == ConvPostOps::kClip) s = _mm512_min_ps(_mm512_max_ps(s, lo), hi);
+    _mm512_storeu_ps(dst, s);
+  }
+}
+
 using DcTile = void (*)(const DcArgs&, int64_t, const float*, const ConvPostOps&, float*, int64_t);
-constexpr DcTile kDcTiles[2][kDcRows + 1] = {
+using DcTiles = std::array<DcTile, 13>;  // by pixels
+constexpr DcTiles kDcTiles8[2] = {
     {nullptr, &dc_tile<1, 1>, &dc_tile<2, 1>, &dc_tile<3, 1>, &dc_tile<4, 1>, &dc_tile<5, 1>, &dc_tile<6, 1>},
     {nullptr, &dc_tile<1, 2>, &dc_tile<2, 2>, &dc_tile<3, 2>, &dc_tile<4, 2>, &dc_tile<5, 2>, &dc_tile<6, 2>}};
+template <int... R>
+constexpr DcTiles dc_tiles16(std::integer_sequence<int, R...>) {
+  return {nullptr, &dc_tile16<R + 1>...};
+}
+constexpr DcTiles kDcTiles16 = dc_tiles16(std::make_integer_sequence<int, 12>{});
 
 // The padded input of one image: its rows [0, H) of every input block, each row with PW zero
 // pixels before it and enough after (WP pixels in all), so that every output pixel's window
@@ -141,45 +199,46 @@ struct DcPadded {
   float* x;    // block 0, row 0, padded column 0
 };
 
-// Copies rows [r0, r1) of image n (every input block) into p.
-void dc_pad_rows(const Conv2dGeom& g, const float* x, int64_t n, int64_t r0, int64_t r1, const DcPadded& p) {
-  const int64_t CB = g.C / kDcBlock;
+// Copies rows [r0, r1) of image n (every input block of B channels) into p.
+void dc_pad_rows(const Conv2dGeom& g, int64_t B, const float* x, int64_t n, int64_t r0, int64_t r1, const DcPadded& p) {
+  const int64_t CB = g.C / B;
   for (int64_t cb = 0; cb < CB; ++cb)
     for (int64_t ih = r0; ih < r1; ++ih) {
-      const float* src = x + ((n * CB + cb) * g.H + ih) * g.W * kDcBlock;
-      float* dst = p.x + (cb * g.H + ih) * p.WP * kDcBlock;
-      std::fill(dst, dst + g.PW * kDcBlock, 0.f);
-      std::copy(src, src + g.W * kDcBlock, dst + g.PW * kDcBlock);
-      std::fill(dst + (g.PW + g.W) * kDcBlock, dst + p.WP * kDcBlock, 0.f);
+      const float* src = x + ((n * CB + cb) * g.H + ih) * g.W * B;
+      float* dst = p.x + (cb * g.H + ih) * p.WP * B;
+      std::fill(dst, dst + g.PW * B, 0.f);
+      std::copy(src, src + g.W * B, dst + g.PW * B);
+      std::fill(dst + (g.PW + g.W) * B, dst + p.WP * B, 0.f);
     }
 }
 
-// One output row oh of image n and group grp, from the image's padded rows.
-void dc_row(const Conv2dGeom& g, const DcPadded& p, const float* Wp, const float* b, float* y, int64_t n, int64_t grp,
-            int64_t oh) {
-  const int64_t CB = g.C / kDcBlock, OCB = g.OC / kDcBlock, KHW = g.KH * g.KW;
+// One output row oh of image n and group grp, from the image's padded rows (blocks of B).
+void dc_row(const Conv2dGeom& g, int64_t B, const DcPadded& p, const float* Wp, const float* b, float* y, int64_t n,
+            int64_t grp, int64_t oh) {
+  const int64_t CB = g.C / B, OCB = g.OC / B, KHW = g.KH * g.KW;
   DcArgs a;
   a.x = p.x;
-  a.wp = Wp + grp * CB * KHW * kDcBlock * kDcCols;
+  a.wp = Wp + grp * CB * KHW * B * kDcCols;
   a.CB = CB, a.KW = g.KW;
-  a.x_cb = g.H * p.WP * kDcBlock, a.x_row = p.WP * kDcBlock;
-  a.step = g.SW * kDcBlock, a.dil = g.DW * kDcBlock;
-  a.w_cb = KHW * kDcBlock * kDcCols, a.w_kh = g.KW * kDcBlock * kDcCols;
+  a.x_cb = g.H * p.WP * B, a.x_row = p.WP * B;
+  a.step = g.SW * B, a.dil = g.DW * B;
+  a.w_cb = KHW * B * kDcCols, a.w_kh = g.KW * B * kDcCols;
   a.DH = g.DH, a.ih0 = oh * g.SH - g.PH;
   // Kernel rows with ih = ih0 + kh * DH inside [0, H).
   a.kh0 = a.ih0 >= 0 ? 0 : (-a.ih0 + g.DH - 1) / g.DH;
   a.kh1 = std::clamp<int64_t>((g.H - a.ih0 + g.DH - 1) / g.DH, 0, g.KH);
-  const int64_t ob = grp * (kDcCols / kDcBlock);
-  const int NB = static_cast<int>(std::min<int64_t>(2, OCB - ob));
-  const int64_t y_blk = g.OH * g.OW * kDcBlock;
-  float* yrow = y + ((n * OCB + ob) * g.OH + oh) * g.OW * kDcBlock;
+  const int64_t ob = grp * (kDcCols / B);
+  const int NB = static_cast<int>(std::min<int64_t>(kDcCols / B, OCB - ob));
+  const int64_t y_blk = g.OH * g.OW * B;
+  float* yrow = y + ((n * OCB + ob) * g.OH + oh) * g.OW * B;
   const float* brow = b ? b + grp * kDcCols : nullptr;
-  // The row in tiles of equal size (14 pixels: 5, 5, 4, not 6, 6, 2); pixel ow's window
+  const DcTiles& tile = B == 16 ? kDcTiles16 : kDcTiles8[NB - 1];
+  // The row in tiles of equal size (14 pixels, AVX2: 5, 5, 4, not 6, 6, 2); pixel ow's window
   // starts at padded column ow * SW.
-  const int64_t tiles = (g.OW + kDcRows - 1) / kDcRows;
+  const int64_t tiles = (g.OW + kDcRows[B] - 1) / kDcRows[B];
   for (int64_t t = 0, ow = 0; t < tiles; ++t) {
     const int R = static_cast<int>(g.OW * (t + 1) / tiles - g.OW * t / tiles);
-    kDcTiles[NB - 1][R](a, ow * g.SW, brow, g.post, yrow + ow * kDcBlock, y_blk);
+    tile[R](a, ow * g.SW, brow, g.post, yrow + ow * B, y_blk);
     ow += R;
   }
 }
@@ -190,13 +249,14 @@ bool dc_enabled() {
   return on;
 }
 
-const char kDcPacking = 0;  // the packed-weights cache's tag of this kernel's packing
+const char kDcPacking[2] = {};  // the packed-weights cache's tags of this kernel's packings (blocks of 8, 16)
 
 }  // namespace
 
 bool direct_supports(const Conv2dGeom& g, int32_t xb, int32_t yb) {
-  return cpu_has_avx2_fma() && g.G == 1 && xb == kDcBlock && yb == kDcBlock && g.C % kDcBlock == 0 &&
-         g.OC % kDcBlock == 0 && g.N > 0 && g.C > 0 && g.OC > 0 && g.OH > 0 && g.OW > 0;
+  const bool isa = xb == 8 ? cpu_has_avx2_fma() : xb == 16 && cpu_has_avx512();
+  return isa && g.G == 1 && yb == xb && g.C % xb == 0 && g.OC % xb == 0 && g.N > 0 && g.C > 0 && g.OC > 0 && g.OH > 0 &&
+         g.OW > 0;
 }
 
 bool direct_pays(const Conv2dGeom& g, int32_t xb, int32_t yb) {
@@ -205,19 +265,25 @@ bool direct_pays(const Conv2dGeom& g, int32_t xb, int32_t yb) {
   // with 16 output channels (ResNet-20's first stage; 1.5-2.6x on 8x8 and 4x4 maps); even
   // (0.92-1.04x) with 32 or 64; behind with 8 input channels, on 1x1 kernels (0.55-0.7x) and
   // on strided layers in the network (0.94x).
-  return g.KH * g.KW > 1 && g.SH == 1 && g.SW == 1 && g.C >= 16 && g.C <= 64 && g.OC == 16;
+  const bool shape = g.KH * g.KW > 1 && g.SH == 1 && g.SW == 1 && g.C >= 16 && g.C <= 64 && g.OC == 16;
+  if (xb == 8) return shape;
+  // AVX-512, blocks of 16, 3x3 16 -> 16 channels against jit:avx512_core (at ~96% of a core's
+  // FMA peak on narrow maps): 1.15-1.25x with several images on maps 32 or more wide (oneDNN
+  // drops to 75%: 32x32 at batch 2 to 32 on 1 and 2 threads, 40x40, 56x56); 0.87-0.94x on one
+  // image, and on maps 28 or less wide.
+  return shape && g.N >= 2 && g.OW >= 32;
 }
 
-void conv2d_fwd_direct(const Conv2dGeom& g, const float* x, const float* w, const float* b, float* y) {
-  const int64_t CB = g.C / kDcBlock, KHW = g.KH * g.KW, groups = (g.OC + kDcCols - 1) / kDcCols;
-  const size_t packed_bytes = sizeof(float) * static_cast<size_t>(groups * CB * KHW * kDcBlock * kDcCols);
-  auto pack = [&](void* dst) { dc_pack_weights(g, w, static_cast<float*>(dst)); };
-  auto Wp = onednn::packed_weights(&kDcPacking, w, g.w_id, g.w_version, packed_bytes, std::ref(pack));
+void conv2d_fwd_direct(const Conv2dGeom& g, const float* x, int32_t block, const float* w, const float* b, float* y) {
+  const int64_t B = block, CB = g.C / B, KHW = g.KH * g.KW, groups = (g.OC + kDcCols - 1) / kDcCols;
+  const size_t packed_bytes = sizeof(float) * static_cast<size_t>(groups * CB * KHW * B * kDcCols);
+  auto pack = [&](void* dst) { dc_pack_weights(g, B, w, static_cast<float*>(dst)); };
+  auto Wp = onednn::packed_weights(&kDcPacking[B == 16], w, g.w_id, g.w_version, packed_bytes, std::ref(pack));
   const float* wp = static_cast<const float*>(Wp->data());
   // Each thread pads the rows its units read (an image's rows at most) into its own buffer.
   DcPadded pad;
   pad.WP = std::max(g.PW + g.W, (g.OW - 1) * g.SW + (g.KW - 1) * g.DW + 1);
-  const int64_t pad_floats = CB * g.H * pad.WP * kDcBlock;
+  const int64_t pad_floats = CB * g.H * pad.WP * B;
   const int64_t units = g.N * groups * g.OH;
   const auto run = [&](int64_t u0, int64_t u1, float* buf) {
     DcPadded p = pad;
@@ -229,8 +295,8 @@ void conv2d_fwd_direct(const Conv2dGeom& g, const float* x, const float* w, cons
       const int64_t oh0 = all_rows ? 0 : u % g.OH, oh1 = all_rows ? g.OH - 1 : (end - 1) % g.OH;
       const int64_t r0 = std::max<int64_t>(0, oh0 * g.SH - g.PH),
                     r1 = std::min<int64_t>(g.H, oh1 * g.SH - g.PH + (g.KH - 1) * g.DH + 1);
-      if (r0 < r1) dc_pad_rows(g, x, n, r0, r1, p);
-      for (; u < end; ++u) dc_row(g, p, wp, b, y, n, (u / g.OH) % groups, u % g.OH);
+      if (r0 < r1) dc_pad_rows(g, B, x, n, r0, r1, p);
+      for (; u < end; ++u) dc_row(g, B, p, wp, b, y, n, (u / g.OH) % groups, u % g.OH);
     }
   };
   // Threads: units split evenly, each thread at least 64 KFLOP.

@@ -94,7 +94,7 @@ void conv2d_fwd_blocked(const Conv2dGeom& g, const float* x, int32_t xb, const f
   if (cpu::few_pixels_pays(g, xb, yb)) return cpu::conv2d_fwd_few_pixels(g, x, xb, w, b, y, yb);
   const ThreadLimit threads(conv_threads(g));
   if (cpu::winograd_pays(g, xb, yb, omp_get_max_threads())) return cpu::conv2d_fwd_winograd(g, x, xb, w, b, y);
-  if (cpu::direct_pays(g, xb, yb)) return cpu::conv2d_fwd_direct(g, x, w, b, y);
+  if (cpu::direct_pays(g, xb, yb)) return cpu::conv2d_fwd_direct(g, x, xb, w, b, y);
   auto e = fwd_entry(g, b != nullptr, xb, yb);
   // The sum post-op reads the destination: not there when the primitive writes a temp.
   if (g.post.sum && e->dst.needed())

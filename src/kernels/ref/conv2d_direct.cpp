@@ -1,18 +1,18 @@
 // Reference twin of the direct convolution (kernels/cpu/conv2d_direct.cpp): the same sums
 // written out on plain NCHW tensors, one output at a time. Each output (n, oc, oh, ow) sums
-// x * w over the input blocks of 8 channels cb, the kernel rows kh and columns kw inside the
-// image, and the channels c of the block, in that order, in float32; then the bias and
-// g.post. Slow on purpose; the fast kernel is tested against it (the same sums, up to the fast
-// kernel's split of a tile of fewer than 4 pixels into two chains by channel parity), and it
-// against the direct reference convolution (the definition, summed over c, kh, kw).
+// x * w over the input blocks of `block` channels cb (8 as the AVX2 kernel reads them, 16 as
+// the AVX-512 one does), the kernel rows kh and columns kw inside the image, and the channels
+// c of the block, in that order, in float32; then the bias and g.post. Slow on purpose; the
+// fast kernel is tested against it (the same sums, up to the fast kernel's split of a small
+// tile into two chains by channel parity), and it against the direct reference convolution
+// (the definition, summed over c, kh, kw).
 #include <algorithm>
 
 #include "kernels/conv2d.h"
 
 namespace convnet::kernels::ref {
 
-void conv2d_fwd_direct(const Conv2dGeom& g, const float* x, const float* w, const float* b, float* y) {
-  constexpr int64_t kBlock = 8;
+void conv2d_fwd_direct(const Conv2dGeom& g, int64_t kBlock, const float* x, const float* w, const float* b, float* y) {
   const int64_t CB = (g.C + kBlock - 1) / kBlock, KHW = g.KH * g.KW;
   for (int64_t n = 0; n < g.N; ++n)
     for (int64_t oc = 0; oc < g.OC; ++oc)
