@@ -154,15 +154,18 @@ SignalledRun run_and_signal(const fs::path& out, const fs::path& pids, const std
 
 // Why not bit-identical: one rank sums the gradient of 128 images in one pass of each
 // kernel; two ranks sum 64 each and add the halves (and scale each by 1/2 instead of the
-// mean's 1/128 at once). The rounding differs in the last bits, and 32 steps of SGD carry
-// it on: the test allows 1e-5 of each tensor's largest value, far below what a wrong
-// reduction (a missing 1/2, one rank's gradient only) gives (> 1e-2, checked below).
+// mean's 1/128 at once). The rounding differs in the last bits, and 16 steps of SGD (one
+// epoch of 2048 images) carry it on: the test allows 1e-5 of each tensor's largest value, far
+// below what a wrong reduction (a missing 1/2, one rank's gradient only) gives (> 1e-2,
+// checked below). Not more steps: training amplifies rounding chaotically, and on an AVX-512
+// machine (oneDNN's avx512_core kernels at batch 128 against any other correct run: 2 ranks,
+// the reference kernels, oneDNN limited to AVX2 or SSE4.1) 32 steps grew 1e-6 to 8.5e-4.
 TEST(Distributed, TwoRanksOfBatch64TrainAsOneRankOfBatch128) {
   REQUIRE_MPIRUN();
   const fs::path one = fresh_dir("one"), two = fresh_dir("two"), four = fresh_dir("four");
-  const auto r1 = run_command(lenet(128, one));
+  const auto r1 = run_command(lenet(128, one, "", 1));
   ASSERT_EQ(r1.status, 0) << r1.out;
-  const auto r2 = run_command(mpirun(2) + lenet(64, two, "--bucket-mb 0.02"));
+  const auto r2 = run_command(mpirun(2) + lenet(64, two, "--bucket-mb 0.02", 1));
   ASSERT_EQ(r2.status, 0) << r2.out;
   EXPECT_NE(r2.out.find("data parallel: 2 ranks (mpi), batch 64 per rank, global batch 128"), std::string::npos)
       << r2.out;
@@ -186,7 +189,7 @@ TEST(Distributed, TwoRanksOfBatch64TrainAsOneRankOfBatch128) {
   EXPECT_GT(std::stod(m[3]), 0.0);
 
   // 4 ranks on 2 cores (oversubscribed) x 32 = 2 ranks x 64.
-  const auto r4 = run_command(mpirun(4) + lenet(32, four));
+  const auto r4 = run_command(mpirun(4) + lenet(32, four, "", 1));
   ASSERT_EQ(r4.status, 0) << r4.out;
   const double d4 = max_rel_diff(four / "last.safetensors", two / "last.safetensors", &worst);
   EXPECT_LT(d4, 1e-5) << "worst tensor " << worst;
@@ -194,23 +197,23 @@ TEST(Distributed, TwoRanksOfBatch64TrainAsOneRankOfBatch128) {
 
   // The tolerance can fail: 1 rank of batch 64 (half the data per step) is far off.
   const fs::path half = fresh_dir("half");
-  ASSERT_EQ(run_command(lenet(64, half)).status, 0);
+  ASSERT_EQ(run_command(lenet(64, half, "", 1)).status, 0);
   EXPECT_GT(max_rel_diff(half / "last.safetensors", one / "last.safetensors"), 1e-2);
   for (const auto& p : {one, two, four, half}) fs::remove_all(p);
 }
 
 // --accumulate 2 of batch 64 is a step of batch 128 (the gradients summed in another order:
-// within 1e-6, as above); under mpirun only every second batch communicates.
+// within 1e-5 after one epoch, as above); under mpirun only every second batch communicates.
 TEST(Distributed, AccumulationIsALargerBatchAndSkipsCommunication) {
   REQUIRE_MPIRUN();
   const fs::path one = fresh_dir("acc128"), acc = fresh_dir("acc64x2"), two = fresh_dir("acc2x32x2");
-  ASSERT_EQ(run_command(lenet(128, one)).status, 0);
-  const auto r1 = run_command(lenet(64, acc, "--accumulate 2"));
+  ASSERT_EQ(run_command(lenet(128, one, "", 1)).status, 0);
+  const auto r1 = run_command(lenet(64, acc, "--accumulate 2", 1));
   ASSERT_EQ(r1.status, 0) << r1.out;
   EXPECT_NE(r1.out.find("gradient accumulation: 2 batches per optimizer step (effective batch 128)"), std::string::npos)
       << r1.out;
   EXPECT_LT(max_rel_diff(acc / "last.safetensors", one / "last.safetensors"), 1e-5);
-  const auto r2 = run_command(mpirun(2) + lenet(32, two, "--accumulate 2"));
+  const auto r2 = run_command(mpirun(2) + lenet(32, two, "--accumulate 2", 1));
   ASSERT_EQ(r2.status, 0) << r2.out;
   EXPECT_NE(r2.out.find("gradients combined at 16 of 32 batches"), std::string::npos) << r2.out;
   const double d = max_rel_diff(two / "last.safetensors", one / "last.safetensors");
@@ -221,12 +224,14 @@ TEST(Distributed, AccumulationIsALargerBatchAndSkipsCommunication) {
 }
 
 // resnet20's gradients at initialization are ill-conditioned in float32: two correct
-// single-process implementations (the reference kernels and oneDNN) already differ by
-// about 1% of a tensor's largest gradient after one step, and training amplifies that, so no
-// fixed tolerance on weights after epochs can tell right from wrong. The test compares one
-// step's gradients (the momentum buffers) instead, against that yardstick: 2 ranks with
-// --sync-bn must be as close to 1 rank as the two backends are to each other, and per-rank
-// statistics (no --sync-bn, another computation) must be much further away.
+// single-process implementations (the reference kernels and oneDNN, or oneDNN's kernels for
+// two instruction sets) already differ by about 1% of a tensor's largest gradient after one
+// step, and training amplifies that, so no fixed tolerance on weights after epochs can tell
+// right from wrong. The test compares one step's gradients (the momentum buffers) instead,
+// against that yardstick: 2 ranks with --sync-bn must be as close to 1 rank as the correct
+// single-process runs are to it (the reference kernels; oneDNN limited to SSE4.1: on an
+// AVX-512 machine 0.19% and 1.1%, and 2 ranks 0.85%), and per-rank statistics (no --sync-bn,
+// another computation: 94%) must be much further away.
 TEST(Distributed, SyncBatchNormMakesTwoRanksTrainResnet20AsOne) {
   REQUIRE_MPIRUN();
   const fs::path one = fresh_dir("rn1"), ref = fresh_dir("rnref"), sync = fresh_dir("rn2"),
@@ -240,6 +245,8 @@ TEST(Distributed, SyncBatchNormMakesTwoRanksTrainResnet20AsOne) {
   const auto r1 = run_command(resnet(64, one, ""));
   ASSERT_EQ(r1.status, 0) << r1.out;
   ASSERT_EQ(run_command("CONVNET_BACKEND=ref " + resnet(64, ref, "")).status, 0);
+  const fs::path isa = fresh_dir("rnsse");
+  ASSERT_EQ(run_command("ONEDNN_MAX_CPU_ISA=SSE41 " + resnet(64, isa, "")).status, 0);
   const auto r2 = run_command(mpirun(2) + resnet(32, sync, "--sync-bn"));
   ASSERT_EQ(r2.status, 0) << r2.out;
   EXPECT_NE(r2.out.find("--sync-bn: the 19 BatchNorm layers use the statistics of the global batch"), std::string::npos)
@@ -260,22 +267,24 @@ TEST(Distributed, SyncBatchNormMakesTwoRanksTrainResnet20AsOne) {
     }
     return m;
   };
-  const double d_ref = grads(ref, one), d_sync = grads(sync, one), d_plain = grads(plain, one);
+  const double d_ref = std::max(grads(ref, one), grads(isa, one)), d_sync = grads(sync, one),
+               d_plain = grads(plain, one);
   std::printf(
-      "resnet20, one step's gradients against 1 rank x 64: reference kernels %.3g, 2 ranks x 32 --sync-bn "
-      "%.3g, 2 ranks x 32 per-rank statistics %.3g\n",
+      "resnet20, one step's gradients against 1 rank x 64: reference kernels or oneDNN on SSE4.1 %.3g, 2 ranks x "
+      "32 --sync-bn %.3g, 2 ranks x 32 per-rank statistics %.3g\n",
       d_ref, d_sync, d_plain);
   EXPECT_GT(d_ref, 0.0);
   EXPECT_LE(d_sync, 2 * d_ref + 1e-6);
   EXPECT_GT(d_plain, 10 * d_sync);
-  for (const auto& p : {one, ref, sync, plain, data}) fs::remove_all(p);
+  for (const auto& p : {one, ref, isa, sync, plain, data}) fs::remove_all(p);
 }
 
 // Without --sync-bn each rank normalizes with its own 32 images' statistics: another
 // computation, which trains as well as one rank does. Compared by the last epoch's training
 // loss: after 2 epochs of 1024 images the test accuracy still swings by 10 points or more
 // with the seed, or with rounding (measured: 26-52% over seeds 2 and 3, with and without the
-// Winograd convolutions), while the training loss of those runs stays within 7%.
+// Winograd convolutions; 10.6% on an AVX-512 machine, whose oneDNN limited to AVX2 gave 44%),
+// while the training loss of those runs stays within 7%.
 TEST(Distributed, PerRankBatchNormTrainsAsWellAsOneRank) {
   REQUIRE_MPIRUN();
   const fs::path one = fresh_dir("acc1"), two = fresh_dir("acc2"), data = fresh_dir("accdata");
@@ -304,7 +313,6 @@ TEST(Distributed, PerRankBatchNormTrainsAsWellAsOneRank) {
       "resnet20 after 2 epochs of 1024 images: 1 rank x 64 training loss %.3f (test accuracy %.2f%%), 2 ranks x 32 "
       "%.3f (%.2f%%)\n",
       l1, final_acc(r1.out), l2, final_acc(r2.out));
-  EXPECT_GT(final_acc(r1.out), 20.0);
   ASSERT_GT(l1, 0.0) << "no train_loss in " << (one / "metrics.jsonl");
   ASSERT_GT(l2, 0.0) << "no train_loss in " << (two / "metrics.jsonl");
   EXPECT_LT(l1, 1.6) << "the one-rank run did not train (chance is a loss of 2.3)";
