@@ -160,6 +160,15 @@ bool pointwise_supports(const Conv2dGeom& g, int32_t xb, int32_t yb);
 bool pointwise_pays(const Conv2dGeom& g, int32_t xb, int32_t yb);
 void conv2d_fwd_pointwise(const Conv2dGeom& g, const float* x, int32_t xb, const float* w, const float* b, float* y,
                           int32_t yb);
+// Convolutions on plain tensors vectorized along the output rows (kernels/cpu/conv2d_rows.cpp),
+// with g.post: one group, x and y plain, stride 1 along the width, rows up to 64 pixels,
+// kernels up to 11 wide, on a CPU with AVX-512. Per (image, row, tile of output channels) a
+// register tile of channels by 16-pixel vectors; no packing. The oneDNN forward kernel hands it
+// a network's first layer when its output stays plain (rows_pays); CONVNET_ROWS=0 in the
+// environment turns it off. Its reference twin is ref::conv2d_fwd_direct with blocks of 1.
+bool rows_supports(const Conv2dGeom& g, int32_t xb, int32_t yb);
+bool rows_pays(const Conv2dGeom& g, int32_t xb, int32_t yb);
+void conv2d_fwd_rows(const Conv2dGeom& g, const float* x, const float* w, const float* b, float* y);
 }  // namespace cpu
 // The adjoint geometry: gx[ih] = sum over kh of gy[ih + PH - kh] w[kh] (and likewise along the
 // width) is the convolution of gy by the kernels turned by 180 degrees, channels in and out

@@ -725,3 +725,100 @@ TEST(OwnConv, OnednnForwardGoesPointwiseWhereItPays) {
     EXPECT_TRUE(close_to(py, y_ref, 1e-5));
   }
 }
+
+namespace {
+
+// The rows kernel's shapes (kernels/cpu/conv2d_rows.cpp): LeNet-5's first layer (two vectors
+// of 16 pixels per 28-pixel row, 6 channels in one tile), rows of 7 (one partial vector), 33
+// (three vectors, 17 channels in tiles of 5 and 6) and 50 pixels (four vectors), stride 2
+// down the height, dilation, padding wider than the kernel's reach (pixels with no tap
+// inside the row), a 1x1 and an 11-wide kernel, and 3 images large enough for the threads.
+struct RwCfg {
+  int64_t N, C, H, W, OC, KH, KW, SH, PH, PW, DH, DW;
+  kernels::Conv2dGeom geom() const {
+    const int64_t OH = (H + 2 * PH - DH * (KH - 1) - 1) / SH + 1, OW = W + 2 * PW - DW * (KW - 1);
+    return {N, C, H, W, OC, KH, KW, SH, 1, PH, PW, DH, DW, 1, OH, OW};
+  }
+};
+const std::vector<RwCfg> kRwGrid = {
+    {1, 1, 28, 28, 6, 5, 5, 1, 2, 2, 1, 1}, {2, 3, 9, 7, 5, 3, 3, 1, 1, 1, 1, 1},
+    {1, 4, 5, 33, 17, 3, 3, 1, 1, 1, 1, 1}, {1, 2, 6, 50, 9, 3, 3, 2, 1, 1, 1, 1},
+    {1, 3, 8, 12, 4, 3, 3, 1, 2, 2, 2, 2},  {1, 1, 5, 6, 3, 3, 3, 1, 0, 4, 1, 1},
+    {1, 2, 4, 9, 8, 1, 1, 1, 0, 0, 1, 1},   {1, 1, 6, 20, 2, 3, 11, 1, 1, 5, 1, 1},
+    {3, 1, 28, 28, 6, 5, 5, 1, 2, 2, 1, 1},
+};
+
+void rows_twin(const kernels::Conv2dGeom& g, const float* x, const float* w, const float* b, float* y) {
+  kernels::ref::conv2d_fwd_direct(g, 1, x, w, b, y);
+}
+
+}  // namespace
+
+// The rows kernel's twin, the direct kernel's with blocks of one channel, against the
+// definition (plain tensors: any CPU).
+TEST(OwnConv, RowsTwinIsTheConvolution) {
+  expect_twin_is_the_convolution(kRwGrid, &rows_twin, 550);
+}
+
+// The rows convolution (kernels/cpu/conv2d_rows.cpp) against its twin (the same sums in the
+// same order: agreement to 1e-5), with and without bias, every post-op, on 1 and 3 threads.
+TEST(OwnConv, RowsConv2dMatchesReference) {
+  if (!kernels::cpu::rows_supports(kRwGrid[0].geom(), 0, 0)) GTEST_SKIP() << "this CPU has no AVX-512: no rows kernel";
+  int cases = 0;
+  for (size_t ci = 0; ci < kRwGrid.size(); ++ci) {
+    const kernels::Conv2dGeom g = kRwGrid[ci].geom();
+    ASSERT_TRUE(kernels::cpu::rows_supports(g, 0, 0)) << "config " << ci;
+    const int64_t ny = g.N * g.OC * g.OH * g.OW;
+    const auto [x, w, b, res] = conv_operands(g, 550, ci);
+    for (bool bias : {true, false})
+      for (const auto& [name, post] : kWinoPosts) {
+        SCOPED_TRACE("config " + std::to_string(ci) + " post " + name + (bias ? " bias" : ""));
+        kernels::Conv2dGeom pg = g;
+        pg.post = post;
+        std::vector<float> y_ref = res;
+        rows_twin(pg, x.data(), w.data(), bias ? b.data() : nullptr, y_ref.data());
+        for (int threads : {1, 3}) {
+          SCOPED_TRACE(std::to_string(threads) + " threads");
+          std::vector<float> y = post.sum ? res : std::vector<float>(ny, NAN);
+          on_threads(threads, [&] {
+            kernels::cpu::conv2d_fwd_rows(pg, x.data(), w.data(), bias ? b.data() : nullptr, y.data());
+          });
+          EXPECT_TRUE(close_to(y, y_ref, 1e-5));
+          ++cases;
+        }
+      }
+  }
+  EXPECT_EQ(cases, static_cast<int>(kRwGrid.size() * 2 * kWinoPosts.size() * 2));
+}
+
+TEST(OwnConv, RowsTakesOnlyItsShapes) {
+  using kernels::cpu::rows_pays;
+  using kernels::cpu::rows_supports;
+  const kernels::Conv2dGeom lenet{128, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 1, 1, 1, 28, 28};
+  if (!rows_supports(lenet, 0, 0)) GTEST_SKIP() << "this CPU has no AVX-512: no rows kernel";
+  EXPECT_FALSE(rows_supports(lenet, 16, 0));  // plain only
+  EXPECT_FALSE(rows_supports(lenet, 0, 16));
+  EXPECT_FALSE(rows_supports({1, 1, 28, 28, 6, 5, 5, 1, 2, 2, 2, 1, 1, 1, 28, 14}, 0, 0));    // strided along the width
+  EXPECT_FALSE(rows_supports({1, 1, 70, 70, 6, 5, 5, 1, 1, 2, 2, 1, 1, 1, 70, 70}, 0, 0));    // rows over 64 pixels
+  EXPECT_FALSE(rows_supports({1, 1, 28, 28, 6, 13, 13, 1, 1, 6, 6, 1, 1, 1, 28, 28}, 0, 0));  // 13 wide
+  if (std::getenv("CONVNET_ROWS")) return;  // the rest is the default policy
+  // A first layer, up to 4 input channels (LeNet-5's 1 -> 6: 2.9x oneDNN at batch 1, 1.6x at 128).
+  EXPECT_TRUE(rows_pays(lenet, 0, 0));
+  EXPECT_FALSE(rows_pays({1, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1, 10, 10}, 0, 0));  // 6 in
+}
+
+// The oneDNN forward kernel hands LeNet-5's first layer to the rows kernel, and the answer is
+// the reference's; later calls pack nothing and allocate nothing.
+TEST(OwnConv, OnednnForwardGoesRowsWhereItPays) {
+  const auto fast = convnet::testing::fast_variants(kernels::keys::conv2d_fwd_blocked);
+  auto it = std::find_if(fast.begin(), fast.end(), [](const auto& v) { return v.backend == "onednn"; });
+  if (it == fast.end()) GTEST_SKIP() << "no oneDNN conv2d here";
+  const kernels::Conv2dGeom g = kRwGrid[0].geom();
+  if (!kernels::cpu::rows_pays(g, 0, 0)) GTEST_SKIP() << "the rows kernel is off or unsupported here";
+  const auto [x, w, b, res] = conv_operands(g, 591, 0);
+  std::vector<float> y(g.OC * g.OH * g.OW), y_ref(y.size());
+  it->fn(g, x.data(), 0, w.data(), b.data(), y.data(), 0);
+  expect_steady_calls([&] { it->fn(g, x.data(), 0, w.data(), b.data(), y.data(), 0); }, false);
+  kernels::ref::conv2d_fwd<float>(g, x.data(), w.data(), b.data(), y_ref.data());
+  EXPECT_TRUE(close_to(y, y_ref, 1e-5));
+}

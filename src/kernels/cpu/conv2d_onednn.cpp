@@ -91,6 +91,7 @@ Cache<24, BwdWeightEntry>& bwd_weight_cache() {
 void conv2d_fwd_blocked(const Conv2dGeom& g, const float* x, int32_t xb, const float* w, const float* b, float* y,
                         int32_t yb) {
   if (cpu::pointwise_pays(g, xb, yb)) return cpu::conv2d_fwd_pointwise(g, x, xb, w, b, y, yb);
+  if (cpu::rows_pays(g, xb, yb)) return cpu::conv2d_fwd_rows(g, x, w, b, y);
   if (cpu::few_pixels_pays(g, xb, yb)) return cpu::conv2d_fwd_few_pixels(g, x, xb, w, b, y, yb);
   const ThreadLimit threads(conv_threads(g));
   if (cpu::winograd_pays(g, xb, yb, omp_get_max_threads())) return cpu::conv2d_fwd_winograd(g, x, xb, w, b, y);

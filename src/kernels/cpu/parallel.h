@@ -76,14 +76,15 @@ inline bool cpu_has_avx2_fma() {
   return yes;
 }
 
-// Whether this CPU runs the AVX-512 kernels of our own (the pointwise one), asked once.
+// Whether this CPU runs the AVX-512 kernels of our own (pointwise, rows, the direct kernel's
+// blocks of 16), asked once.
 inline bool cpu_has_avx512() {
   static const bool yes = __builtin_cpu_supports("avx512f");
   return yes;
 }
 
 // Whether the environment variable `name` is "0": how a kernel of our own is turned off for a
-// comparison (CONVNET_FEW_PIXELS=0, CONVNET_DIRECT=0, CONVNET_POINTWISE=0).
+// comparison (CONVNET_FEW_PIXELS=0, CONVNET_DIRECT=0, CONVNET_POINTWISE=0, CONVNET_ROWS=0).
 inline bool env_is_zero(const char* name) {
   const char* env = std::getenv(name);
   return env && env[0] == '0' && env[1] == '\0';
