@@ -19,7 +19,6 @@
 // Its reference twin is the few-pixels kernel's (ref::conv2d_fwd_few_pixels): for a 1x1
 // kernel the same sums over c in order.
 #include <immintrin.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <array>
@@ -237,17 +236,7 @@ void conv2d_fwd_pointwise(const Conv2dGeom& g, const float* x, int32_t xb, const
   };
   const int64_t units = groups * tiles;
   const double flops = 2.0 * static_cast<double>(M * C) * static_cast<double>(g.OC);
-  const int nt =
-      static_cast<int>(std::min<int64_t>(threads_for(static_cast<int64_t>(std::min(flops, 1e18)), 64000), units));
-  if (nt <= 1) {
-    for (int64_t u = 0; u < units; ++u) unit(u);
-    return;
-  }
-#pragma omp parallel num_threads(nt)
-  {
-    const int t = omp_get_thread_num(), n = omp_get_num_threads();
-    for (int64_t u = units * t / n; u < units * (t + 1) / n; ++u) unit(u);
-  }
+  parallel_units(units, flops, unit);
 }
 
 }  // namespace convnet::kernels::cpu

@@ -16,7 +16,6 @@
 // Every sum runs over (c, kh, kw) in order: its reference twin is the direct kernel's with
 // blocks of one channel (ref::conv2d_fwd_direct(g, 1, ...)).
 #include <immintrin.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <array>
@@ -165,17 +164,7 @@ void conv2d_fwd_rows(const Conv2dGeom& g, const float* x, const float* w, const 
   };
   const int64_t units = g.N * g.OH * tiles;
   const double flops = 2.0 * static_cast<double>(g.N * g.OC * OHW) * static_cast<double>(g.C * KHW);
-  const int nt =
-      static_cast<int>(std::min<int64_t>(threads_for(static_cast<int64_t>(std::min(flops, 1e18)), 64000), units));
-  if (nt <= 1) {
-    for (int64_t u = 0; u < units; ++u) unit(u);
-    return;
-  }
-#pragma omp parallel num_threads(nt)
-  {
-    const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
-    for (int64_t u = units * t / T; u < units * (t + 1) / T; ++u) unit(u);
-  }
+  parallel_units(units, flops, unit);
 }
 
 }  // namespace convnet::kernels::cpu

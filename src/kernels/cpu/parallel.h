@@ -69,6 +69,23 @@ void parallel_for(int64_t n, int64_t cost, F&& fn) {
   for (int64_t i = 0; i < n; ++i) fn(i);
 }
 
+// fn(u) for the work units u in [0, units) of a kernel of our own doing `flops` in all: each
+// thread takes a contiguous, even share of the units, at least 64 KFLOP of them.
+template <class F>
+void parallel_units(int64_t units, double flops, F&& fn) {
+  const int nt =
+      static_cast<int>(std::min<int64_t>(threads_for(static_cast<int64_t>(std::min(flops, 1e18)), 64000), units));
+  if (nt <= 1) {
+    for (int64_t u = 0; u < units; ++u) fn(u);
+    return;
+  }
+#pragma omp parallel num_threads(nt)
+  {
+    const int64_t t = omp_get_thread_num(), T = omp_get_num_threads();
+    for (int64_t u = units * t / T; u < units * (t + 1) / T; ++u) fn(u);
+  }
+}
+
 // Whether this CPU runs the AVX2 + FMA kernels of our own (Winograd, few-pixels, direct: their
 // register tiles are written in those intrinsics), asked once.
 inline bool cpu_has_avx2_fma() {
