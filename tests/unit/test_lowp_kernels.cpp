@@ -296,7 +296,8 @@ TEST(LowpKernels, Conv2dEveryLayout) {
       {1, 3, 8, 8, 16, 3, 1, 1, 1, 1},
       {2, 1, 12, 12, 6, 5, 1, 2, 1, 1},
       {2, 64, 4, 4, 64, 3, 1, 1, 1, 1},
-      // Small output planes over a batch (the GEMM route of the oneDNN kernels: 4x4, 2x2,
+      // Small output planes over a batch (the GEMM route of the oneDNN kernels with AMX, or
+      // CONVNET_BF16_GEMM=1: the test unit_test_lowp_kernels_gemm_route; 4x4, 2x2,
       // strided, 1x1, dilated, and channels that are not a multiple of 16).
       {8, 32, 4, 4, 48, 3, 1, 1, 1, 1},
       {16, 64, 2, 2, 32, 3, 1, 1, 1, 1},

@@ -22,6 +22,8 @@ dnnl::stream& stream();  // one per calling thread: streams are not meant to be 
 // Without them the bfloat16 kernels compute in float32 through oneDNN's float32 primitives,
 // rounding at the edges as their reference twins do.
 bool bf16_primitives();
+// Whether oneDNN runs AMX kernels on this CPU (its effective ISA is avx512_core_amx).
+bool amx_primitives();
 
 using dims = dnnl::memory::dims;
 using tag = dnnl::memory::format_tag;

@@ -32,6 +32,11 @@ bool bf16_primitives() {
   return ok;
 }
 
+bool amx_primitives() {
+  static const bool yes = dnnl::get_effective_cpu_isa() == dnnl::cpu_isa::avx512_core_amx;
+  return yes;
+}
+
 dnnl::stream& stream() {
   thread_local dnnl::stream s(engine());
   return s;
