@@ -155,7 +155,7 @@ void conv2d_fwd_direct(const Conv2dGeom& g, const float* x, int32_t block, const
 // into 16-channel panels that stream through a register tile of up to 12 pixels by 1, 2 or 4
 // panels; the threads split (panel group, pixel tile) units. The oneDNN forward kernel hands
 // it the shapes where it is faster (pointwise_pays); CONVNET_POINTWISE=0 in the environment
-// turns it off. Its reference twin is ref::conv2d_fwd_few_pixels (the same sums over c).
+// turns it off. Its reference twin is ref::conv2d_fwd_pointwise.
 bool pointwise_supports(const Conv2dGeom& g, int32_t xb, int32_t yb);
 bool pointwise_pays(const Conv2dGeom& g, int32_t xb, int32_t yb);
 void conv2d_fwd_pointwise(const Conv2dGeom& g, const float* x, int32_t xb, const float* w, const float* b, float* y,
@@ -165,7 +165,7 @@ void conv2d_fwd_pointwise(const Conv2dGeom& g, const float* x, int32_t xb, const
 // kernels up to 11 wide, on a CPU with AVX-512. Per (image, row, tile of output channels) a
 // register tile of channels by 16-pixel vectors; no packing. The oneDNN forward kernel hands it
 // a network's first layer when its output stays plain (rows_pays); CONVNET_ROWS=0 in the
-// environment turns it off. Its reference twin is ref::conv2d_fwd_direct with blocks of 1.
+// environment turns it off. Its reference twin is ref::conv2d_fwd_rows.
 bool rows_supports(const Conv2dGeom& g, int32_t xb, int32_t yb);
 bool rows_pays(const Conv2dGeom& g, int32_t xb, int32_t yb);
 void conv2d_fwd_rows(const Conv2dGeom& g, const float* x, const float* w, const float* b, float* y);
@@ -188,6 +188,13 @@ void conv2d_fwd_few_pixels(const Conv2dGeom& g, const float* x, const float* w, 
 // channels, in that order, on plain NCHW tensors; applies g.post (y holds the residual before
 // the call when g.post.sum).
 void conv2d_fwd_direct(const Conv2dGeom& g, int64_t block, const float* x, const float* w, const float* b, float* y);
+// The pointwise kernel's twin (kernels/ref/conv2d_pointwise.cpp): 1x1, stride 1, no padding;
+// each output summed over the input channels in order, on plain NCHW tensors; applies g.post.
+void conv2d_fwd_pointwise(const Conv2dGeom& g, const float* x, const float* w, const float* b, float* y);
+// The rows kernel's twin (kernels/ref/conv2d_rows.cpp): each output summed over the input
+// channels, the kernel rows inside the image and the kernel columns (0 for a column in the
+// padding), in that order, on plain NCHW tensors; applies g.post.
+void conv2d_fwd_rows(const Conv2dGeom& g, const float* x, const float* w, const float* b, float* y);
 }  // namespace ref
 
 // The blocked forms of a plain-only backend: the plain kernels on plain tensors; blocked

@@ -91,39 +91,14 @@ TEST(OwnConv, WinogradTwinIsTheConvolution) {
 // post-op, and enough tiles for several chunks on several threads.
 TEST(OwnConv, WinogradConv2dMatchesReference) {
   if (!have_winograd()) GTEST_SKIP() << "this CPU has no AVX2: no Winograd kernel";
-  int cases = 0;
-  for (int32_t B : {8, 16})
-    for (size_t ci = 0; ci < kWinoGrid.size(); ++ci) {
-      if (kWinoGrid[ci].C % B || kWinoGrid[ci].OC % B) continue;
-      const kernels::Conv2dGeom g = kWinoGrid[ci].geom();
-      ASSERT_TRUE(kernels::cpu::winograd_supports(g, B, B));
-      const int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.OC * g.OH * g.OW, nw = g.OC * g.C * 9;
-      const auto x = to_float(random_doubles(nx, 50 + ci)), w = to_float(random_doubles(nw, 60 + ci));
-      const auto b = to_float(random_doubles(g.OC, 70 + ci)), res = to_float(random_doubles(ny, 80 + ci));
-      std::vector<float> bx(nx), bres(ny);
-      kernels::to_blocked_layout(x.data(), bx.data(), g.N, g.C, g.H * g.W, B);
-      kernels::to_blocked_layout(res.data(), bres.data(), g.N, g.OC, g.OH * g.OW, B);
-      for (bool bias : {true, false})
-        for (const auto& [name, post] : kConvPosts) {
-          SCOPED_TRACE("block " + std::to_string(B) + " config " + std::to_string(ci) + " post " + name +
-                       (bias ? " bias" : ""));
-          kernels::Conv2dGeom pg = g;
-          pg.post = post;
-          const std::vector<float> y_ref = wino_twin(pg, x, w, bias ? b.data() : nullptr, res);
-          // One thread: chunks of tiles in turn. Three: chunks side by side where there are
-          // many tiles, and the threads sharing each step of one chunk where there are few.
-          for (int threads : {1, 3}) {
-            SCOPED_TRACE(std::to_string(threads) + " threads");
-            std::vector<float> y = post.sum ? bres : std::vector<float>(ny, NAN), py(ny);
-            on_threads(threads, [&] {
-              kernels::cpu::conv2d_fwd_winograd(pg, bx.data(), B, w.data(), bias ? b.data() : nullptr, y.data());
-            });
-            kernels::to_plain_layout(y.data(), py.data(), g.N, g.OC, g.OH * g.OW, B);
-            EXPECT_TRUE(close_to(py, y_ref, 1e-5));
-            ++cases;
-          }
-        }
-    }
+  // (One thread: chunks of tiles in turn. Three: chunks side by side where there are many
+  // tiles, and the threads sharing each step of one chunk where there are few.)
+  const int cases = expect_matches_twin_in_every_layout(
+      kWinoGrid, 50, &kernels::cpu::winograd_supports,
+      [](const kernels::Conv2dGeom& g, const float* x, int32_t xb, const float* w, const float* b, float* y, int32_t) {
+        kernels::cpu::conv2d_fwd_winograd(g, x, xb, w, b, y);
+      },
+      &kernels::ref::conv2d_fwd_winograd, {{8, 8}, {16, 16}});
   EXPECT_GT(cases, 200);
 }
 
@@ -395,39 +370,17 @@ TEST(OwnConv, DirectTwinIsTheConvolution) {
 // threads (the threads split the output rows).
 TEST(OwnConv, DirectConv2dMatchesReference) {
   if (!have_direct()) GTEST_SKIP() << "this CPU has no AVX2: no direct kernel";
-  int cases = 0, expected = 0;
-  for (const int32_t B : {8, 16})
-    for (size_t ci = 0; ci < kDcGrid.size(); ++ci) {
-      const kernels::Conv2dGeom g = kDcGrid[ci].geom();
-      if (B == 16 && (g.C % 16 || g.OC % 16 || !kernels::cpu::direct_supports(g, B, B))) continue;
-      ASSERT_TRUE(kernels::cpu::direct_supports(g, B, B)) << "config " << ci;
-      expected += 2 * static_cast<int>(kConvPosts.size()) * 2;
-      const int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.OC * g.OH * g.OW;
-      const auto [x, w, b, res] = conv_operands(g, 350, ci);
-      std::vector<float> bx(nx), bres(ny);
-      kernels::to_blocked_layout(x.data(), bx.data(), g.N, g.C, g.H * g.W, B);
-      kernels::to_blocked_layout(res.data(), bres.data(), g.N, g.OC, g.OH * g.OW, B);
-      for (bool bias : {true, false})
-        for (const auto& [name, post] : kConvPosts) {
-          SCOPED_TRACE("config " + std::to_string(ci) + " block " + std::to_string(B) + " post " + name +
-                       (bias ? " bias" : ""));
-          kernels::Conv2dGeom pg = g;
-          pg.post = post;
-          std::vector<float> y_ref = res;
-          kernels::ref::conv2d_fwd_direct(pg, B, x.data(), w.data(), bias ? b.data() : nullptr, y_ref.data());
-          for (int threads : {1, 3}) {
-            SCOPED_TRACE(std::to_string(threads) + " threads");
-            std::vector<float> y = post.sum ? bres : std::vector<float>(ny, NAN), py(ny);
-            on_threads(threads, [&] {
-              kernels::cpu::conv2d_fwd_direct(pg, bx.data(), B, w.data(), bias ? b.data() : nullptr, y.data());
-            });
-            kernels::to_plain_layout(y.data(), py.data(), g.N, g.OC, g.OH * g.OW, B);
-            EXPECT_TRUE(close_to(py, y_ref, 1e-5));
-            ++cases;
-          }
-        }
-    }
-  EXPECT_EQ(cases, expected);
+  std::vector<std::pair<int32_t, int32_t>> layouts = {{8, 8}};
+  if (kernels::cpu::cpu_has_avx512()) layouts.emplace_back(16, 16);
+  const int cases = expect_matches_twin_in_every_layout(
+      kDcGrid, 350, &kernels::cpu::direct_supports,
+      [](const kernels::Conv2dGeom& g, const float* x, int32_t xb, const float* w, const float* b, float* y, int32_t) {
+        kernels::cpu::conv2d_fwd_direct(g, x, xb, w, b, y);
+      },
+      [](const kernels::Conv2dGeom& g, int32_t block, const float* x, const float* w, const float* b, float* y) {
+        kernels::ref::conv2d_fwd_direct(g, block, x, w, b, y);
+      },
+      layouts);
   EXPECT_GE(cases, static_cast<int>(kDcGrid.size() * 2 * kConvPosts.size() * 2));
 }
 

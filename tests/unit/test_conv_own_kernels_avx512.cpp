@@ -2,7 +2,7 @@
 // each against its reference twin over a grid of geometries, layouts, post-ops and thread
 // counts; the twins against the definition; the shapes each kernel takes; and the oneDNN
 // forward kernel handing them their shapes, with no weight packing and no system allocation
-// in the steady state. On a CPU without AVX-512 only the rows twin's test runs.
+// in the steady state. On a CPU without AVX-512 only the twins' tests run.
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -43,14 +43,19 @@ bool have_pointwise() {
 
 }  // namespace
 
+// The pointwise kernel's twin (kernels/ref/conv2d_pointwise.cpp) against the definition
+// (plain tensors: any CPU).
+TEST(OwnConv, PointwiseTwinIsTheConvolution) {
+  expect_twin_is_the_convolution(kPwGrid, &kernels::ref::conv2d_fwd_pointwise, 450);
+}
+
 // The pointwise convolution (kernels/cpu/conv2d_pointwise.cpp) against its reference twin in
-// every layout: the few-pixels kernel's (for a 1x1 kernel the same sums over the channels;
-// FewPixelsTwinIsTheConvolution checks the twin against the definition, 1x1 kernels included).
+// every layout.
 TEST(OwnConv, PointwiseConv2dMatchesReference) {
   if (!have_pointwise()) GTEST_SKIP() << "this CPU has no AVX-512: no pointwise kernel";
   EXPECT_GT(
       expect_matches_twin_in_every_layout(kPwGrid, 450, &kernels::cpu::pointwise_supports,
-                                          &kernels::cpu::conv2d_fwd_pointwise, &kernels::ref::conv2d_fwd_few_pixels),
+                                          &kernels::cpu::conv2d_fwd_pointwise, &kernels::ref::conv2d_fwd_pointwise),
       700);
 }
 
@@ -130,16 +135,12 @@ const std::vector<RwCfg> kRwGrid = {
     {3, 1, 28, 28, 6, 5, 5, 1, 2, 2, 1, 1},
 };
 
-void rows_twin(const kernels::Conv2dGeom& g, const float* x, const float* w, const float* b, float* y) {
-  kernels::ref::conv2d_fwd_direct(g, 1, x, w, b, y);
-}
-
 }  // namespace
 
-// The rows kernel's twin, the direct kernel's with blocks of one channel, against the
-// definition (plain tensors: any CPU).
+// The rows kernel's twin (kernels/ref/conv2d_rows.cpp) against the definition (plain tensors:
+// any CPU).
 TEST(OwnConv, RowsTwinIsTheConvolution) {
-  expect_twin_is_the_convolution(kRwGrid, &rows_twin, 550);
+  expect_twin_is_the_convolution(kRwGrid, &kernels::ref::conv2d_fwd_rows, 550);
 }
 
 // The rows convolution (kernels/cpu/conv2d_rows.cpp) against its twin (the same sums in the
@@ -158,7 +159,7 @@ TEST(OwnConv, RowsConv2dMatchesReference) {
         kernels::Conv2dGeom pg = g;
         pg.post = post;
         std::vector<float> y_ref = res;
-        rows_twin(pg, x.data(), w.data(), bias ? b.data() : nullptr, y_ref.data());
+        kernels::ref::conv2d_fwd_rows(pg, x.data(), w.data(), bias ? b.data() : nullptr, y_ref.data());
         for (int threads : {1, 3}) {
           SCOPED_TRACE(std::to_string(threads) + " threads");
           std::vector<float> y = post.sum ? res : std::vector<float>(ny, NAN);

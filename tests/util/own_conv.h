@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -96,49 +97,56 @@ void expect_twin_is_the_convolution(const std::vector<Cfg>& grid, ConvTwin twin,
   EXPECT_EQ(cases, static_cast<int>(grid.size() * 2 * kConvPosts.size()));
 }
 
-// A kernel of our own that reads and writes plain or channel-blocked tensors (8 or 16, the two
-// sides independently) against its reference twin (the same sums: agreement to 1e-5): every
-// pair of layouts it supports (the others must be the ones whose channels do not fill the
-// blocks), with and without bias, every post-op, on 1 and 3 threads. Returns the cases run.
-using OwnConvKernel = void (*)(const kernels::Conv2dGeom&, const float*, int32_t, const float*, const float*, float*,
-                               int32_t);
-using OwnConvSupports = bool (*)(const kernels::Conv2dGeom&, int32_t, int32_t);
-template <class Cfg>
-int expect_matches_twin_in_every_layout(const std::vector<Cfg>& grid, uint64_t seed, OwnConvSupports supports,
-                                        OwnConvKernel kernel, ConvTwin twin) {
+// A kernel of our own that reads and writes plain or channel-blocked tensors against its
+// reference twin (the same sums: agreement to 1e-5): every pair of input and output layouts in
+// `layouts` (by default plain, blocks of 8 and 16, the two sides independently) that it
+// supports (the others must be the ones whose channels do not fill the blocks), with and
+// without bias, every post-op, on 1 and 3 threads. Returns the cases run.
+// kernel(g, x, xb, w, b, y, yb); twin(g, x, w, b, y), or twin(g, xb, x, w, b, y) for a twin
+// whose order of the sums follows the input's block (the direct kernel's).
+template <class Cfg, class Kernel, class Twin>
+int expect_matches_twin_in_every_layout(const std::vector<Cfg>& grid, uint64_t seed,
+                                        bool (*supports)(const kernels::Conv2dGeom&, int32_t, int32_t), Kernel kernel,
+                                        Twin twin, std::vector<std::pair<int32_t, int32_t>> layouts = {}) {
+  if (layouts.empty())
+    for (int32_t xb : {0, 8, 16})
+      for (int32_t yb : {0, 8, 16}) layouts.emplace_back(xb, yb);
   int cases = 0;
   for (size_t ci = 0; ci < grid.size(); ++ci) {
     const kernels::Conv2dGeom g = grid[ci].geom();
     const int64_t nx = g.N * g.C * g.H * g.W, ny = g.N * g.OC * g.OH * g.OW;
     const auto [x, w, b, res] = conv_operands(g, seed, ci);
-    for (int32_t xb : {0, 8, 16})
-      for (int32_t yb : {0, 8, 16}) {
-        if (!supports(g, xb, yb)) {
-          EXPECT_TRUE((xb && g.C % xb) || (yb && g.OC % yb)) << "config " << ci << " refused";
-          continue;
-        }
-        std::vector<float> bx(nx), bres(ny);
-        kernels::to_blocked_layout(x.data(), bx.data(), g.N, g.C, g.H * g.W, xb);
-        kernels::to_blocked_layout(res.data(), bres.data(), g.N, g.OC, g.OH * g.OW, yb);
-        for (bool bias : {true, false})
-          for (const auto& [name, post] : kConvPosts) {
-            SCOPED_TRACE("config " + std::to_string(ci) + " layouts " + std::to_string(xb) + "->" + std::to_string(yb) +
-                         " post " + name + (bias ? " bias" : ""));
-            kernels::Conv2dGeom pg = g;
-            pg.post = post;
-            std::vector<float> y_ref = res;
-            twin(pg, x.data(), w.data(), bias ? b.data() : nullptr, y_ref.data());
-            for (int threads : {1, 3}) {
-              SCOPED_TRACE(std::to_string(threads) + " threads");
-              std::vector<float> y = post.sum ? bres : std::vector<float>(ny, NAN), py(ny);
-              on_threads(threads,
-                         [&] { kernel(pg, bx.data(), xb, w.data(), bias ? b.data() : nullptr, y.data(), yb); });
-              kernels::to_plain_layout(y.data(), py.data(), g.N, g.OC, g.OH * g.OW, yb);
-              EXPECT_TRUE(close_to(py, y_ref, 1e-5));
-              ++cases;
-            }
-          }
+    for (const auto& [xb, yb] : layouts) {
+      if (!supports(g, xb, yb)) {
+        EXPECT_TRUE((xb && g.C % xb) || (yb && g.OC % yb)) << "config " << ci << " refused";
+        continue;
       }
+      std::vector<float> bx(nx), bres(ny);
+      kernels::to_blocked_layout(x.data(), bx.data(), g.N, g.C, g.H * g.W, xb);
+      kernels::to_blocked_layout(res.data(), bres.data(), g.N, g.OC, g.OH * g.OW, yb);
+      for (bool bias : {true, false})
+        for (const auto& [name, post] : kConvPosts) {
+          SCOPED_TRACE("config " + std::to_string(ci) + " layouts " + std::to_string(xb) + "->" + std::to_string(yb) +
+                       " post " + name + (bias ? " bias" : ""));
+          kernels::Conv2dGeom pg = g;
+          pg.post = post;
+          std::vector<float> y_ref = res;
+          const float* bp = bias ? b.data() : nullptr;
+          if constexpr (std::is_invocable_v<Twin, const kernels::Conv2dGeom&, int32_t, const float*, const float*,
+                                            const float*, float*>)
+            twin(pg, xb, x.data(), w.data(), bp, y_ref.data());
+          else
+            twin(pg, x.data(), w.data(), bp, y_ref.data());
+          for (int threads : {1, 3}) {
+            SCOPED_TRACE(std::to_string(threads) + " threads");
+            std::vector<float> y = post.sum ? bres : std::vector<float>(ny, NAN), py(ny);
+            on_threads(threads, [&] { kernel(pg, bx.data(), xb, w.data(), bias ? b.data() : nullptr, y.data(), yb); });
+            kernels::to_plain_layout(y.data(), py.data(), g.N, g.OC, g.OH * g.OW, yb);
+            EXPECT_TRUE(close_to(py, y_ref, 1e-5));
+            ++cases;
+          }
+        }
+    }
   }
   return cases;
 }

@@ -16,8 +16,7 @@
 //     the output's layout (plain, or blocks of 8 or 16 channels);
 //   - splits (panel group, pixel tile) units between the threads, group-major, so that a
 //     thread streams whole groups of weights.
-// Its reference twin is the few-pixels kernel's (ref::conv2d_fwd_few_pixels): for a 1x1
-// kernel the same sums over c in order.
+// Its reference twin is kernels/ref/conv2d_pointwise.cpp: the same sums over c in order.
 #include <immintrin.h>
 
 #include <algorithm>

@@ -13,8 +13,8 @@
 //   - adds the bias, the residual (post-op sum) and the activation, and stores the row
 //     (masked past OW).
 // No packing and no scratch. The threads split (image, row, channel tile) units evenly.
-// Every sum runs over (c, kh, kw) in order: its reference twin is the direct kernel's with
-// blocks of one channel (ref::conv2d_fwd_direct(g, 1, ...)).
+// Every sum runs over (c, kh, kw) in order, as its reference twin does
+// (kernels/ref/conv2d_rows.cpp).
 #include <immintrin.h>
 
 #include <algorithm>
